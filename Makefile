@@ -1,0 +1,48 @@
+# Tidepool: two commands.
+#   make run   build everything and start a dev node (lending market deployed, dev accounts printed)
+#   make test  everything CI checks: formatting, clippy with -D warnings, docs, the whole test suite
+#
+# Every cargo command here builds the same unit graph (`--workspace --all-targets`, profile dev),
+# so RocksDB's C++ and wasmtime compile once and `make run` after `make test` rebuilds nothing.
+
+CARGO ?= cargo
+CARGO_ALL := --workspace --all-targets
+DATA_DIR ?= .tidepool/dev
+LISTEN ?= 127.0.0.1:8545
+
+.PHONY: run test prerequisites fmt lint doc unit bench gas gas-check
+
+run: prerequisites
+	$(CARGO) build $(CARGO_ALL)
+	$(CARGO) run --quiet --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+test: prerequisites fmt lint doc unit
+
+prerequisites:
+	@./scripts/install-prerequisites.sh
+
+fmt:
+	$(CARGO) fmt --all --check
+	cd contracts && $(CARGO) fmt --all --check
+
+lint:
+	$(CARGO) clippy $(CARGO_ALL) -- -D warnings
+	cd contracts && $(CARGO) clippy --workspace -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+
+unit:
+	$(CARGO) test $(CARGO_ALL)
+	$(CARGO) test --workspace --doc
+
+# Benchmarks use the same dev profile (opt-level 2), so they reuse the test build.
+bench: prerequisites
+	$(CARGO) bench --workspace --profile dev
+
+# Regenerate contracts/GAS.md, or check it (CI does) against a fresh measurement.
+gas: prerequisites
+	$(CARGO) run --quiet --bin tidepool -- gas-report --write contracts/GAS.md
+
+gas-check: prerequisites
+	$(CARGO) run --quiet --bin tidepool -- gas-report --check contracts/GAS.md

@@ -1,0 +1,1 @@
+//! Walkthroughs live under examples/.

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need and a fresh machine may lack:
+#  - the pinned Rust toolchain with the wasm32-unknown-unknown target (from rust-toolchain.toml);
+#  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev).
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "error: rustup not found; install Rust with rustup (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+# `rustup toolchain install` with no argument installs what rust-toolchain.toml pins, targets
+# and components included; it is a no-op when they are present.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "installing the pinned toolchain and the wasm32-unknown-unknown target ..."
+  rustup toolchain install >/dev/null
+  rustup target add wasm32-unknown-unknown >/dev/null
+fi
+
+have_libclang() {
+  [ -n "${LIBCLANG_PATH:-}" ] && return 0
+  ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so' && return 0
+  compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null 2>&1
+}
+if ! have_libclang; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing libclang-dev (RocksDB's bindings are generated with it) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev >/dev/null
+  else
+    echo "error: libclang is missing; install it with: sudo apt-get install -y libclang-dev" >&2
+    exit 1
+  fi
+fi
