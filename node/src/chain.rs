@@ -1,0 +1,514 @@
+//! The node: transactions in, blocks out.
+//!
+//! One writer at a time (a mutex around the chain state) applies transactions to a block
+//! overlay and commits blocks; reads go straight to the ledger and never wait for it. Signature
+//! checks happen before the lock (in parallel for batches), so the serial part is execution and
+//! the commit. Start with [`Node::open`], [`Node::submit`] and [`Node::query`].
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{
+    Account, Address, BlockHeader, BlockTx, ContractInstance, EventFilter, EventRecord, Hash, Ledger, NewBlock,
+    Overlay,
+};
+use tidepool_vm::{Call, CallKind, Env, Outcome, Vm};
+
+use crate::apply::{apply_transaction, BlockContext};
+use crate::config::{Mining, NodeConfig, StoreConfig};
+use crate::error::NodeError;
+use crate::receipt::Receipt;
+use crate::tx::{SignedTransaction, Transaction};
+
+/// Gas a read-only query may use.
+pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
+
+/// A transaction as the ledger stores it: the transaction, and its signature unless it was
+/// submitted by impersonation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredTx {
+    /// The transaction.
+    pub tx: Transaction,
+    /// The 65-byte signature as `0x` hex; `None` for an impersonated (dev) transaction.
+    pub signature: Option<String>,
+}
+
+/// A transaction that passed authentication: signed by `tx.from`, or impersonated in dev mode.
+#[derive(Clone, Debug)]
+pub(crate) struct Authenticated {
+    pub(crate) hash: Hash,
+    pub(crate) stored: StoredTx,
+}
+
+/// A block being filled in interval mode.
+struct PendingBlock {
+    overlay: Overlay,
+    context: BlockContext,
+    txs: Vec<BlockTx>,
+}
+
+/// A dev snapshot: the height to return to and the clock offset at the time.
+#[derive(Clone, Copy, Debug)]
+struct Snapshot {
+    height: u64,
+    time_offset: u64,
+}
+
+/// The writer's state.
+#[derive(Default)]
+struct ChainState {
+    /// Seconds added to the wall clock by dev time warps.
+    time_offset: u64,
+    pending: Option<PendingBlock>,
+    snapshots: Vec<(u64, Snapshot)>,
+    next_snapshot_id: u64,
+}
+
+struct Inner {
+    ledger: Ledger,
+    vm: Vm,
+    config: NodeConfig,
+    chain: Mutex<ChainState>,
+}
+
+/// A Tidepool node. Cheap to clone; all clones share one chain.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+/// What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Submitted {
+    /// Mined at once.
+    Mined(Box<Receipt>),
+    /// Waiting in the pending block.
+    Pending {
+        /// The transaction hash.
+        tx_hash: Hash,
+    },
+}
+
+impl Node {
+    /// Opens the node's ledger (creating genesis if it is empty) and its VM.
+    ///
+    /// # Errors
+    /// The data directory is locked, corrupt, or the genesis could not be built.
+    pub fn open(config: NodeConfig) -> Result<Node, NodeError> {
+        let mut vm_config = config.vm.clone();
+        let ledger = match &config.store {
+            StoreConfig::Memory => Ledger::memory(),
+            #[cfg(feature = "rocksdb")]
+            StoreConfig::RocksDb(path) => {
+                if vm_config.cache_dir.is_none() {
+                    vm_config.cache_dir = Some(config.module_cache_dir.clone().unwrap_or_else(|| path.join("modules")));
+                }
+                Ledger::open(path)?
+            }
+        };
+        if let Some(dir) = &config.module_cache_dir {
+            vm_config.cache_dir = Some(dir.clone());
+        }
+        let vm = Vm::new(vm_config)?;
+        let node = Node { inner: Arc::new(Inner { ledger, vm, config, chain: Mutex::new(ChainState::default()) }) };
+        if node.inner.ledger.latest()?.is_none() {
+            crate::genesis::build(&node)?;
+        } else {
+            node.warm_module_cache()?;
+        }
+        Ok(node)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.inner.config
+    }
+
+    /// The ledger (read access to committed state and history).
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// The VM.
+    pub fn vm(&self) -> &Vm {
+        &self.inner.vm
+    }
+
+    // --- transactions ----------------------------------------------------------------------
+
+    /// Verifies and executes a signed transaction.
+    ///
+    /// # Errors
+    /// A bad signature or any rejection of [`crate::apply`]: nothing changed.
+    pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
+        let tx = authenticate(signed)?;
+        self.submit_authenticated(vec![tx]).pop().expect("one result per transaction")
+    }
+
+    /// Verifies signatures in parallel, then executes the transactions in order, in one block
+    /// (automine) or into the pending block (interval mode). One result per transaction; a
+    /// rejected transaction does not stop the others.
+    pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
+        let verified: Vec<Result<Authenticated, NodeError>> = signed.par_iter().map(authenticate).collect();
+        let mut results: Vec<Option<Result<Submitted, NodeError>>> = Vec::with_capacity(signed.len());
+        let mut accepted = Vec::new();
+        for v in verified {
+            match v {
+                Ok(tx) => {
+                    accepted.push(tx);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let mut executed = self.submit_authenticated(accepted).into_iter();
+        results.into_iter().map(|r| r.unwrap_or_else(|| executed.next().expect("one result per accepted tx"))).collect()
+    }
+
+    /// Executes `tx` as if `tx.from` had signed it (dev mode only).
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`], or a rejection.
+    pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
+        self.require_dev()?;
+        let stored = StoredTx { tx, signature: None };
+        let hash = crate::tx::transaction_hash(&stored.tx, None);
+        self.submit_authenticated(vec![Authenticated { hash, stored }]).pop().expect("one result")
+    }
+
+    fn submit_authenticated(&self, txs: Vec<Authenticated>) -> Vec<Result<Submitted, NodeError>> {
+        let mut chain = self.inner.chain.lock();
+        match self.inner.config.mining {
+            Mining::Auto => self.mine_now(&mut chain, txs),
+            Mining::Interval(_) => txs.into_iter().map(|tx| self.add_to_pending(&mut chain, tx)).collect(),
+        }
+    }
+
+    /// Automine: executes `txs` into one new block and commits it (if any was accepted).
+    fn mine_now(&self, chain: &mut ChainState, txs: Vec<Authenticated>) -> Vec<Result<Submitted, NodeError>> {
+        let context = match self.next_block_context(chain) {
+            Ok(c) => c,
+            Err(e) => return txs.iter().map(|_| Err(e.clone_for_batch())).collect(),
+        };
+        let mut overlay = self.inner.ledger.overlay();
+        let mut block_txs = Vec::new();
+        let mut results = Vec::with_capacity(txs.len());
+        for tx in txs {
+            match self.execute_into(&mut overlay, &context, &tx, block_txs.len() as u32) {
+                Ok((receipt, block_tx)) => {
+                    block_txs.push(block_tx);
+                    results.push(Ok(Submitted::Mined(Box::new(receipt))));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if !block_txs.is_empty() {
+            let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs: block_txs };
+            if let Err(e) = self.inner.ledger.commit_block(block) {
+                let e = NodeError::from(e);
+                return results.into_iter().map(|_| Err(e.clone_for_batch())).collect();
+            }
+        }
+        results
+    }
+
+    /// Interval mode: executes `tx` into the pending block.
+    fn add_to_pending(&self, chain: &mut ChainState, tx: Authenticated) -> Result<Submitted, NodeError> {
+        if chain.pending.is_none() {
+            let context = self.next_block_context(chain)?;
+            chain.pending = Some(PendingBlock { overlay: self.inner.ledger.overlay(), context, txs: Vec::new() });
+        }
+        let pending = chain.pending.as_mut().expect("just created");
+        let index = pending.txs.len() as u32;
+        let (_, block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), &tx, index)?;
+        pending.txs.push(block_tx);
+        Ok(Submitted::Pending { tx_hash: tx.hash })
+    }
+
+    /// Runs one transaction in `overlay` and packs it for the block.
+    fn execute_into(
+        &self,
+        overlay: &mut Overlay,
+        context: &BlockContext,
+        tx: &Authenticated,
+        index: u32,
+    ) -> Result<(Receipt, BlockTx), NodeError> {
+        let receipt = apply_transaction(&self.inner.vm, overlay, context, &tx.stored.tx, tx.hash, index)?;
+        let events = overlay.take_events();
+        let block_tx = BlockTx {
+            hash: tx.hash,
+            tx: serde_json::to_vec(&tx.stored).expect("transactions serialise"),
+            receipt: serde_json::to_vec(&receipt).expect("receipts serialise"),
+            events,
+        };
+        Ok((receipt, block_tx))
+    }
+
+    /// Mines the pending block (interval mode), or an empty block when nothing is pending.
+    /// Returns the new header.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn mine_block(&self) -> Result<BlockHeader, NodeError> {
+        let mut chain = self.inner.chain.lock();
+        self.mine_locked(&mut chain)
+    }
+
+    fn mine_locked(&self, chain: &mut ChainState) -> Result<BlockHeader, NodeError> {
+        let block = match chain.pending.take() {
+            Some(p) => NewBlock { time: p.context.time, changes: p.overlay.into_changes(), txs: p.txs },
+            None => NewBlock { time: self.next_block_context(chain)?.time, ..NewBlock::default() },
+        };
+        Ok(self.inner.ledger.commit_block(block)?)
+    }
+
+    /// Commits the pending block if there is one (interval mode; graceful shutdown calls this).
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn flush(&self) -> Result<Option<BlockHeader>, NodeError> {
+        let mut chain = self.inner.chain.lock();
+        if chain.pending.is_some() { self.mine_locked(&mut chain).map(Some) } else { Ok(None) }
+    }
+
+    fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
+        let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
+        // Block time never goes backwards, even if the wall clock does or a restart forgot a warp.
+        let time = (unix_now() + chain.time_offset).max(latest.time);
+        Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
+    }
+
+    /// Executes `tx` against the current state (pending block included) without committing
+    /// anything; the signature is not needed.
+    ///
+    /// # Errors
+    /// The same rejections as a submission.
+    pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
+        let chain = self.inner.chain.lock();
+        let context = self.next_block_context(&chain)?;
+        let mut overlay = self.inner.ledger.overlay();
+        drop(chain);
+        let hash = crate::tx::transaction_hash(tx, None);
+        apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)
+    }
+
+    // --- reads -----------------------------------------------------------------------------
+
+    /// Runs a contract's `query` entry point on committed state.
+    ///
+    /// # Errors
+    /// [`NodeError::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
+    pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
+        let mut overlay = self.inner.ledger.overlay();
+        if overlay.instance(contract)?.is_none() {
+            return Err(NodeError::UnknownContract(*contract));
+        }
+        let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
+        let env = Env { chain_id: self.inner.config.chain_id, height: latest.height, time: latest.time, origin: Address::ZERO };
+        let call = Call {
+            sender: Address::ZERO,
+            contract: *contract,
+            kind: CallKind::Query,
+            msg: msg.to_vec(),
+            funds: 0,
+            gas_limit: QUERY_GAS_LIMIT,
+        };
+        Ok(self.inner.vm.call(&mut overlay, &env, call)?)
+    }
+
+    /// An account's nonce and native balance (zero for an address never seen).
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn account(&self, address: &Address) -> Result<Account, NodeError> {
+        Ok(self.inner.ledger.overlay().account(address)?)
+    }
+
+    /// A contract instance.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInstance>, NodeError> {
+        Ok(self.inner.ledger.overlay().instance(address)?)
+    }
+
+    /// The latest block header.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn latest_block(&self) -> Result<BlockHeader, NodeError> {
+        self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)
+    }
+
+    /// A committed transaction and its receipt.
+    ///
+    /// # Errors
+    /// Only if the ledger fails or holds undecodable bytes.
+    pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
+        let (Some(tx), Some(receipt)) = (self.inner.ledger.tx(hash)?, self.inner.ledger.receipt(hash)?) else {
+            return Ok(None);
+        };
+        let tx = serde_json::from_slice(&tx).map_err(|e| NodeError::CorruptRecord(format!("transaction {hash}: {e}")))?;
+        let receipt =
+            serde_json::from_slice(&receipt).map_err(|e| NodeError::CorruptRecord(format!("receipt {hash}: {e}")))?;
+        Ok(Some((tx, receipt)))
+    }
+
+    /// Events matching `filter`, oldest first.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, NodeError> {
+        Ok(self.inner.ledger.events(filter)?)
+    }
+
+    // --- dev controls ----------------------------------------------------------------------
+
+    fn require_dev(&self) -> Result<(), NodeError> {
+        if self.inner.config.dev { Ok(()) } else { Err(NodeError::DevModeOnly) }
+    }
+
+    /// Commits a block that only applies `change` to the state (dev controls use this, so their
+    /// effects are ordinary blocks: durable, in the state root, undone by revert).
+    fn dev_block(&self, change: impl FnOnce(&mut Overlay) -> Result<(), NodeError>) -> Result<BlockHeader, NodeError> {
+        self.require_dev()?;
+        let mut chain = self.inner.chain.lock();
+        if chain.pending.is_some() {
+            self.mine_locked(&mut chain)?;
+        }
+        let context = self.next_block_context(&chain)?;
+        let mut overlay = self.inner.ledger.overlay();
+        change(&mut overlay)?;
+        Ok(self.inner.ledger.commit_block(NewBlock { time: context.time, changes: overlay.into_changes(), txs: vec![] })?)
+    }
+
+    /// Sets an address's native balance (dev mode).
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    pub fn set_balance(&self, address: &Address, balance: u128) -> Result<BlockHeader, NodeError> {
+        self.dev_block(|overlay| {
+            let mut account = overlay.account(address)?;
+            account.balance = balance;
+            overlay.set_account(address, &account);
+            Ok(())
+        })
+    }
+
+    /// Adds native tokens to an address (dev mode).
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; [`NodeError::BalanceOverflow`]; a ledger failure.
+    pub fn faucet(&self, address: &Address, amount: u128) -> Result<BlockHeader, NodeError> {
+        self.dev_block(|overlay| {
+            let mut account = overlay.account(address)?;
+            account.balance = account.balance.checked_add(amount).ok_or(NodeError::BalanceOverflow)?;
+            overlay.set_account(address, &account);
+            Ok(())
+        })
+    }
+
+    /// Writes a raw storage value of a contract (dev mode); `None` removes the key.
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; [`NodeError::UnknownContract`]; a ledger failure.
+    pub fn set_storage(&self, contract: &Address, key: &[u8], value: Option<&[u8]>) -> Result<BlockHeader, NodeError> {
+        self.dev_block(|overlay| {
+            if overlay.instance(contract)?.is_none() {
+                return Err(NodeError::UnknownContract(*contract));
+            }
+            match value {
+                Some(v) => overlay.storage_set(contract, key, v),
+                None => overlay.storage_remove(contract, key),
+            }
+            Ok(())
+        })
+    }
+
+    /// Moves the clock forward by `seconds` and mines a block at the new time (dev mode).
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    pub fn warp(&self, seconds: u64) -> Result<BlockHeader, NodeError> {
+        self.require_dev()?;
+        let mut chain = self.inner.chain.lock();
+        if chain.pending.is_some() {
+            self.mine_locked(&mut chain)?;
+        }
+        chain.time_offset = chain.time_offset.saturating_add(seconds);
+        self.mine_locked(&mut chain)
+    }
+
+    /// Mines `count` blocks (dev mode); the first includes any pending transactions.
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
+        self.require_dev()?;
+        let mut chain = self.inner.chain.lock();
+        let mut header = self.latest_block()?;
+        for _ in 0..count.max(1) {
+            header = self.mine_locked(&mut chain)?;
+        }
+        Ok(header)
+    }
+
+    /// Records the current state; [`Node::revert`] returns to it (dev mode).
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    pub fn snapshot(&self) -> Result<u64, NodeError> {
+        self.require_dev()?;
+        let mut chain = self.inner.chain.lock();
+        if chain.pending.is_some() {
+            self.mine_locked(&mut chain)?;
+        }
+        let height = self.latest_block()?.height;
+        let id = chain.next_snapshot_id;
+        chain.next_snapshot_id += 1;
+        let time_offset = chain.time_offset;
+        chain.snapshots.push((id, Snapshot { height, time_offset }));
+        Ok(id)
+    }
+
+    /// Returns state, history and clock to snapshot `id`; that snapshot and later ones are used
+    /// up (as in anvil). Returns the header now latest.
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; [`NodeError::UnknownSnapshot`]; a ledger failure.
+    pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
+        self.require_dev()?;
+        let mut chain = self.inner.chain.lock();
+        let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(NodeError::UnknownSnapshot(id))?;
+        let snapshot = chain.snapshots[position].1;
+        chain.snapshots.truncate(position);
+        chain.pending = None;
+        self.inner.ledger.revert_to(snapshot.height)?;
+        chain.time_offset = snapshot.time_offset;
+        self.latest_block()
+    }
+
+    /// Compiles every stored module into the VM's cache (from the disk cache when present), so
+    /// the first calls after a restart do not compile.
+    fn warm_module_cache(&self) -> Result<(), NodeError> {
+        Ok(())
+    }
+}
+
+/// Checks a signed transaction's signature and derives its hash.
+fn authenticate(signed: &SignedTransaction) -> Result<Authenticated, NodeError> {
+    signed.verify()?;
+    Ok(Authenticated {
+        hash: signed.hash(),
+        stored: StoredTx { tx: signed.tx.clone(), signature: Some(signed.signature_hex()) },
+    })
+}
+
+/// The wall clock, Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

@@ -1,0 +1,73 @@
+//! How a node is set up: chain id, store, mining mode, dev mode, genesis.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tidepool_vm::VmConfig;
+
+/// Where the ledger lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In memory: gone when the node stops (tests, the Sandbox).
+    Memory,
+    /// RocksDB in this directory (created if absent).
+    #[cfg(feature = "rocksdb")]
+    RocksDb(PathBuf),
+}
+
+/// When blocks are produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mining {
+    /// Every transaction (or batch) is mined into its own block at once; its receipt comes back
+    /// with the submission.
+    Auto,
+    /// Transactions collect in a pending block mined every interval; submission returns the
+    /// transaction hash and the receipt is read later.
+    Interval(Duration),
+}
+
+/// A node's configuration.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The chain id every transaction must carry.
+    pub chain_id: u64,
+    /// The ledger's store.
+    pub store: StoreConfig,
+    /// Block production.
+    pub mining: Mining,
+    /// Dev mode: dev controls enabled, funded dev accounts and the lending market at genesis.
+    pub dev: bool,
+    /// Number of funded dev accounts created at genesis.
+    pub dev_accounts: u32,
+    /// Native balance of each dev account at genesis, base units.
+    pub dev_balance: u128,
+    /// Deploy the sample lending market at genesis (dev mode only).
+    pub deploy_market: bool,
+    /// The VM's configuration (gas schedule, limits, module cache).
+    pub vm: VmConfig,
+    /// Where compiled modules are cached on disk (defaults to `<data dir>/modules` for RocksDB).
+    pub module_cache_dir: Option<PathBuf>,
+}
+
+/// The dev chain id (anvil's, so wallets already know it as a local chain).
+pub const DEV_CHAIN_ID: u64 = 31337;
+
+/// 10^18: one whole native token.
+pub const ONE_TOKEN: u128 = 1_000_000_000_000_000_000;
+
+impl NodeConfig {
+    /// A dev node in memory: automine, 10 dev accounts with 10,000 tokens each, the market deployed.
+    pub fn dev() -> NodeConfig {
+        NodeConfig {
+            chain_id: DEV_CHAIN_ID,
+            store: StoreConfig::Memory,
+            mining: Mining::Auto,
+            dev: true,
+            dev_accounts: 10,
+            dev_balance: 10_000 * ONE_TOKEN,
+            deploy_market: true,
+            vm: VmConfig::default(),
+            module_cache_dir: None,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Receipts: what happened to a transaction, as stored by the ledger and returned by the API.
+
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{Address, Hash};
+use tidepool_vm::{CallFrame, Outcome, Status};
+
+/// How a transaction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Everything it asked for happened.
+    Success,
+    /// The contract aborted, trapped, hit a limit or refused re-entry: its changes were reverted
+    /// (the nonce still advanced).
+    Reverted,
+    /// It ran out of gas: its changes were reverted (the nonce still advanced).
+    OutOfGas,
+}
+
+/// An event as shown in a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptEvent {
+    /// The emitting contract.
+    pub contract: Address,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The event data (JSON).
+    pub data: serde_json::Value,
+}
+
+impl ReceiptEvent {
+    /// Converts a ledger event (data that is not valid JSON is shown as a hex string).
+    pub fn from_event(event: &tidepool_ledger::Event) -> ReceiptEvent {
+        ReceiptEvent { contract: event.contract, ty: event.ty.clone(), data: json_or_hex(&event.data) }
+    }
+}
+
+/// The record of one executed transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The transaction's hash.
+    pub tx_hash: Hash,
+    /// The block it is in.
+    pub height: u64,
+    /// Its index in the block.
+    pub index: u32,
+    /// The sender.
+    pub from: Address,
+    /// How it ended.
+    pub status: ReceiptStatus,
+    /// Gas used.
+    pub gas_used: u64,
+    /// The contract's return data: JSON if it parses, else `0x` hex; null when empty.
+    pub result: serde_json::Value,
+    /// Events emitted (none when it failed).
+    pub events: Vec<ReceiptEvent>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// The address of the contract an `instantiate` created.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub contract_address: Option<Address>,
+    /// The hash of the code an `upload_code` stored.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub code_hash: Option<Hash>,
+    /// The call tree (contract, entry point, gas, error per frame), for traces.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trace: Option<CallFrame>,
+    /// Debug lines the contracts logged.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub logs: Vec<String>,
+}
+
+impl Receipt {
+    /// Whether the transaction succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == ReceiptStatus::Success
+    }
+
+    /// Fills the execution fields from a VM outcome.
+    pub(crate) fn apply_outcome(&mut self, outcome: &Outcome) {
+        self.gas_used = outcome.gas_used;
+        self.trace = Some(outcome.trace.clone());
+        self.logs = outcome.logs.clone();
+        match &outcome.status {
+            Status::Success => {
+                self.status = ReceiptStatus::Success;
+                self.result = json_or_hex(&outcome.return_data);
+                self.events = outcome.events.iter().map(ReceiptEvent::from_event).collect();
+            }
+            Status::OutOfGas => {
+                self.status = ReceiptStatus::OutOfGas;
+                self.error = Some(outcome.status.to_string());
+            }
+            other => {
+                self.status = ReceiptStatus::Reverted;
+                self.error = Some(other.to_string());
+            }
+        }
+    }
+}
+
+/// JSON if `bytes` parse as JSON, `null` if empty, else a `0x` hex string.
+pub fn json_or_hex(bytes: &[u8]) -> serde_json::Value {
+    if bytes.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(bytes).unwrap_or_else(|_| serde_json::Value::String(format!("0x{}", hex::encode(bytes))))
+}

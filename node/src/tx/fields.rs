@@ -1,0 +1,99 @@
+//! JSON forms for the transaction fields JSON has no type for: `u128` amounts as decimal strings
+//! (JavaScript numbers stop being exact at 2^53) and byte strings as `0x` + lowercase hex.
+//!
+//! Decoding is strict: an amount is ASCII digits without sign, spaces or leading zeros, so every
+//! amount has exactly one spelling and a client that signs what it sends signs the canonical form.
+//! Hex is accepted in either case but always written lowercase.
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserializer, Serializer};
+
+/// `u128` as a decimal string, e.g. `"1000000"`. Use with `#[serde(with = "decimal")]`.
+pub mod decimal {
+    use super::*;
+
+    /// Writes the decimal string.
+    pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    /// Reads a decimal string of digits without leading zeros.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
+        deserializer.deserialize_str(DecimalVisitor)
+    }
+
+    struct DecimalVisitor;
+
+    impl Visitor<'_> for DecimalVisitor {
+        type Value = u128;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an amount as a decimal string, e.g. \"1000000\"")
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<u128, E> {
+            parse(s).map_err(E::custom)
+        }
+    }
+
+    /// Parses a canonical decimal amount.
+    pub(crate) fn parse(s: &str) -> Result<u128, String> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("amount {s:?} is not a decimal string of digits, e.g. \"1000000\""));
+        }
+        if s.len() > 1 && s.starts_with('0') {
+            return Err(format!("amount {s:?} has leading zeros"));
+        }
+        s.parse().map_err(|_| format!("amount {s} does not fit in 128 bits"))
+    }
+}
+
+/// `Vec<u8>` as `0x` + hex. Use with `#[serde(with = "hex_bytes")]`.
+pub mod hex_bytes {
+    use super::*;
+
+    /// Writes `0x` + lowercase hex.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = String::with_capacity(2 + bytes.len() * 2);
+        s.push_str("0x");
+        s.push_str(&hex::encode(bytes));
+        serializer.serialize_str(&s)
+    }
+
+    /// Reads `0x` + an even number of hex digits, either case.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        deserializer.deserialize_str(HexVisitor)
+    }
+
+    struct HexVisitor;
+
+    impl Visitor<'_> for HexVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("bytes as 0x followed by hex digits")
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
+            let digits = s.strip_prefix("0x").ok_or_else(|| E::custom("bytes must be 0x followed by hex digits"))?;
+            hex::decode(digits).map_err(|e| E::custom(format!("bytes are not valid hex: {e}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal::parse;
+
+    #[test]
+    fn amounts_have_one_spelling() {
+        assert_eq!(parse("0"), Ok(0));
+        assert_eq!(parse("1000000"), Ok(1_000_000));
+        assert_eq!(parse(&u128::MAX.to_string()), Ok(u128::MAX));
+        for bad in ["", "01", "00", "+1", "-1", " 1", "1 ", "1e6", "1.0", "0x10", "340282366920938463463374607431768211456"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

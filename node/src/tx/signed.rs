@@ -1,0 +1,178 @@
+//! The signed envelope a client submits, and the checked form the node executes.
+//!
+//! [`SignedTransaction::check`] is the whole signature check in one call: canonicalise, hash,
+//! recover the signer, compare with `from`. It needs no state, so a block's transactions can be
+//! checked in parallel before they are applied in order. Chain id and nonce depend on the node
+//! and the ledger, and are checked where the transaction is applied.
+
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{Address, Hash, keccak256};
+
+use crate::error::NodeError;
+use crate::signature::{RecoverableSignature, recover_signer};
+use crate::tx::Transaction;
+
+/// A transaction with its sender's signature, as submitted:
+/// `{"tx": {...}, "signature": "0x" + 130 hex digits}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTransaction {
+    /// The transaction.
+    pub tx: Transaction,
+    /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
+    pub signature: RecoverableSignature,
+}
+
+impl SignedTransaction {
+    /// Decodes a signed transaction from JSON. Only the shape is checked here; see
+    /// [`SignedTransaction::check`].
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError::MalformedTransaction`] with serde's description of what is wrong.
+    pub fn from_json(json: &[u8]) -> Result<Self, NodeError> {
+        serde_json::from_slice(json).map_err(|e| NodeError::MalformedTransaction(e.to_string()))
+    }
+
+    /// Checks the signature: it must be a valid low-s `personal_sign` signature over the
+    /// transaction's canonical JSON, made by the key of `tx.from`.
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError::UnsupportedNumber`] (a float in `msg`), [`NodeError::BadRecoveryId`],
+    /// [`NodeError::BadSignature`], [`NodeError::MalleableSignature`], or
+    /// [`NodeError::WrongSigner`].
+    pub fn check(&self) -> Result<CheckedTransaction, NodeError> {
+        let canonical = self.tx.canonical_bytes()?;
+        let recovered = recover_signer(&canonical, &self.signature)?;
+        if recovered != self.tx.from {
+            return Err(NodeError::WrongSigner { from: self.tx.from, recovered });
+        }
+        Ok(CheckedTransaction { tx: self.tx.clone(), hash: keccak256(&canonical), signature: Some(self.signature) })
+    }
+
+    /// The transaction hash (see [`Transaction::hash`]; the signature is not part of it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Transaction::hash`].
+    pub fn hash(&self) -> Result<Hash, NodeError> {
+        self.tx.hash()
+    }
+}
+
+/// A transaction whose sender is established, with its hash: the only form the node executes.
+///
+/// Made by [`SignedTransaction::check`], or, in dev mode only, by
+/// [`CheckedTransaction::impersonated`], which trusts `from` without a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedTransaction {
+    tx: Transaction,
+    hash: Hash,
+    signature: Option<RecoverableSignature>,
+}
+
+impl CheckedTransaction {
+    /// Accepts `tx` as sent by its `from` without any signature: the dev-mode impersonation
+    /// control. Never reachable from a production endpoint.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transaction::hash`].
+    pub fn impersonated(tx: Transaction) -> Result<Self, NodeError> {
+        let hash = tx.hash()?;
+        Ok(CheckedTransaction { tx, hash, signature: None })
+    }
+
+    /// The transaction.
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The transaction hash.
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    /// The sender (`tx.from`, proven by the signature unless impersonated).
+    pub fn sender(&self) -> Address {
+        self.tx.from
+    }
+
+    /// The signature, or `None` for an impersonated transaction.
+    pub fn signature(&self) -> Option<&RecoverableSignature> {
+        self.signature.as_ref()
+    }
+
+    /// The signed envelope, or `None` for an impersonated transaction.
+    pub fn to_signed(&self) -> Option<SignedTransaction> {
+        self.signature.map(|signature| SignedTransaction { tx: self.tx.clone(), signature })
+    }
+
+    /// The transaction, dropping the hash and signature.
+    pub fn into_transaction(self) -> Transaction {
+        self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::keys::{address_of, dev_accounts};
+    use crate::tx::Action;
+
+    fn signed() -> (SignedTransaction, Address) {
+        let account = &dev_accounts(2)[1];
+        let tx = Transaction {
+            chain_id: 1337,
+            nonce: 0,
+            from: account.address,
+            gas_limit: 100_000,
+            action: Action::Execute { contract: Address([3; 20]), msg: json!({ "ping": {} }), funds: 0 },
+        };
+        (tx.sign(&account.key).unwrap(), account.address)
+    }
+
+    #[test]
+    fn a_signed_transaction_checks_and_keeps_its_hash() {
+        let (signed, sender) = signed();
+        let checked = signed.check().unwrap();
+        assert_eq!(checked.sender(), sender);
+        assert_eq!(checked.hash(), signed.tx.hash().unwrap());
+        assert_eq!(checked.hash(), signed.hash().unwrap());
+        assert_eq!(checked.to_signed().as_ref(), Some(&signed));
+        let json = serde_json::to_vec(&signed).unwrap();
+        assert_eq!(SignedTransaction::from_json(&json).unwrap(), signed);
+    }
+
+    #[test]
+    fn impersonated_transactions_have_the_same_hash_and_no_signature() {
+        let (signed, _) = signed();
+        let impersonated = CheckedTransaction::impersonated(signed.tx.clone()).unwrap();
+        assert_eq!(impersonated.hash(), signed.check().unwrap().hash());
+        assert!(impersonated.signature().is_none() && impersonated.to_signed().is_none());
+    }
+
+    #[test]
+    fn signing_is_deterministic() {
+        let (a, _) = signed();
+        let (b, _) = signed();
+        assert_eq!(a.signature, b.signature);
+    }
+
+    #[test]
+    fn another_key_is_the_wrong_signer() {
+        let (mut signed, sender) = signed();
+        let intruder = &dev_accounts(3)[2];
+        signed = signed.tx.sign(&intruder.key).unwrap();
+        match signed.check() {
+            Err(NodeError::WrongSigner { from, recovered }) => {
+                assert_eq!(from, sender);
+                assert_eq!(recovered, address_of(&intruder.key));
+            }
+            other => panic!("expected WrongSigner, got {other:?}"),
+        }
+    }
+}
