@@ -1,0 +1,116 @@
+//! The API's one error shape, and the single place node errors become HTTP statuses.
+//!
+//! Every error response is `{ "error": { "code": "...", "message": "..." } }`. A client's fault is
+//! a 4xx with a message it can act on; a host failure is a 500 whose details go to the log, not to
+//! the client.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tidepool_node::NodeError;
+use utoipa::ToSchema;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The error itself.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code, e.g. `bad_nonce`.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit status and code.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    /// 400 with code `bad_request`.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 404 with code `not_found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 500; the detail is logged, the client sees a generic message.
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the node's log")
+    }
+
+    /// The body's detail (for batch answers, which carry one error per entry).
+    pub fn detail(&self) -> ErrorDetail {
+        ErrorDetail { code: self.code.to_string(), message: self.message.clone() }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(error: NodeError) -> ApiError {
+        let (status, code) = match &error {
+            e if e.is_host_failure() => return ApiError::internal(e),
+            NodeError::DevModeOnly => (StatusCode::FORBIDDEN, "dev_mode_only"),
+            NodeError::UnknownContract(_) | NodeError::UnknownCode(_) | NodeError::UnknownSnapshot(_) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            NodeError::BadNonce { .. } => (StatusCode::CONFLICT, "bad_nonce"),
+            NodeError::InsufficientFunds { .. } => (StatusCode::PAYMENT_REQUIRED, "insufficient_funds"),
+            e if e.is_signature_error() => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            _ => (StatusCode::BAD_REQUEST, error.code()),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "malformed_json" };
+        // axum's rejection statuses are 4xx (400, 413, 415, 422); keep them but answer 400 for
+        // the semantic ones so clients see one status for "your JSON is wrong".
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+        ApiError::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        ApiError::bad_request(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::bad_request(rejection.body_text())
+    }
+}

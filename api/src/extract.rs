@@ -1,0 +1,25 @@
+//! Extractors that answer bad input in the API's error shape instead of axum's plain text.
+
+use axum::extract::FromRequest;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// `axum::Json`, but a malformed or oversized body becomes an [`ApiError`].
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Parses a path or query segment (an address, a hash) with a message that names it.
+pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e| ApiError::bad_request(format!("invalid {what} {raw:?}: {e}")))
+}

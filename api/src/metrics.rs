@@ -1,0 +1,47 @@
+//! Request and transaction counters, rendered in the Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters the server keeps.
+#[derive(Default)]
+pub struct Metrics {
+    requests: AtomicU64,
+    client_errors: AtomicU64,
+    server_errors: AtomicU64,
+    txs_accepted: AtomicU64,
+    txs_rejected: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a finished request by its status.
+    pub fn count_request(&self, status: u16) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        match status {
+            400..=499 => self.client_errors.fetch_add(1, Ordering::Relaxed),
+            500..=599 => self.server_errors.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+    }
+
+    /// Counts a submitted transaction.
+    pub fn count_tx(&self, accepted: bool) {
+        let counter = if accepted { &self.txs_accepted } else { &self.txs_rejected };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus exposition.
+    pub fn render(&self, height: u64) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        };
+        counter("tidepool_http_requests_total", "HTTP requests answered.", self.requests.load(Ordering::Relaxed));
+        counter("tidepool_http_client_errors_total", "Requests answered with a 4xx.", self.client_errors.load(Ordering::Relaxed));
+        counter("tidepool_http_server_errors_total", "Requests answered with a 5xx.", self.server_errors.load(Ordering::Relaxed));
+        counter("tidepool_txs_accepted_total", "Transactions executed (successful or reverted).", self.txs_accepted.load(Ordering::Relaxed));
+        counter("tidepool_txs_rejected_total", "Transactions rejected before execution.", self.txs_rejected.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP tidepool_block_height Latest block height.\n# TYPE tidepool_block_height gauge\ntidepool_block_height {height}");
+        out
+    }
+}

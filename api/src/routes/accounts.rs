@@ -1,0 +1,75 @@
+//! Accounts: nonce and native balance, and the token balances the node indexes.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::Address;
+use utoipa::ToSchema;
+
+use super::{AppState, blocking};
+use crate::error::ApiError;
+use crate::extract::{Json, parse};
+
+/// An account.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AccountInfo {
+    /// The address (EIP-55).
+    #[schema(value_type = String)]
+    pub address: Address,
+    /// The nonce the next transaction must carry.
+    pub nonce: u64,
+    /// Native balance, base units (decimal string).
+    pub balance: String,
+}
+
+/// `GET /v1/accounts/{address}`: nonce and native balance (zero for an unseen address).
+#[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = String, Path)), responses((status = 200, body = AccountInfo), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn account(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<AccountInfo>, ApiError> {
+    let address: Address = parse("address", &address)?;
+    let account = blocking(move || Ok(state.node.account(&address)?)).await?;
+    Ok(Json(AccountInfo { address, nonce: account.nonce, balance: account.balance.to_string() }))
+}
+
+/// A token balance.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TokenBalance {
+    /// The token contract.
+    #[schema(value_type = String)]
+    pub token: Address,
+    /// Its symbol.
+    pub symbol: String,
+    /// Its decimals.
+    pub decimals: u8,
+    /// The balance, base units (decimal string).
+    pub balance: String,
+}
+
+/// Native and token balances.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Balances {
+    /// The address.
+    #[schema(value_type = String)]
+    pub address: Address,
+    /// Native balance, base units.
+    pub native: String,
+    /// Balances of the tokens the node indexes (the dev market's, and any instance labelled
+    /// `token:<SYMBOL>`).
+    pub tokens: Vec<TokenBalance>,
+}
+
+/// `GET /v1/accounts/{address}/balances`.
+#[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = String, Path)), responses((status = 200, body = Balances)))]
+pub async fn balances(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<Balances>, ApiError> {
+    let address: Address = parse("address", &address)?;
+    let balances = blocking(move || {
+        let native = state.node.account(&address)?.balance.to_string();
+        let tokens = state
+            .node
+            .token_balances(&address)?
+            .into_iter()
+            .map(|t| TokenBalance { token: t.token, symbol: t.symbol, decimals: t.decimals, balance: t.balance.to_string() })
+            .collect();
+        Ok(Balances { address, native, tokens })
+    })
+    .await?;
+    Ok(Json(balances))
+}

@@ -1,0 +1,118 @@
+//! Blocks and events.
+
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{Address, BlockHeader, EventFilter, Hash};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{AppState, blocking};
+use crate::error::ApiError;
+use crate::extract::{Json, parse};
+
+/// A block header, as the API shows it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Block {
+    /// Height (genesis is 0).
+    pub height: u64,
+    /// The header's hash.
+    #[schema(value_type = String)]
+    pub hash: Hash,
+    /// The parent's hash.
+    #[schema(value_type = String)]
+    pub parent_hash: Hash,
+    /// Block time, Unix seconds.
+    pub time: u64,
+    /// The state root after this block.
+    #[schema(value_type = String)]
+    pub state_root: Hash,
+    /// The block's transactions.
+    #[schema(value_type = Vec<String>)]
+    pub tx_hashes: Vec<Hash>,
+}
+
+impl From<BlockHeader> for Block {
+    fn from(h: BlockHeader) -> Block {
+        Block { height: h.height, hash: h.hash(), parent_hash: h.parent_hash, time: h.time, state_root: h.state_root, tx_hashes: h.tx_hashes }
+    }
+}
+
+/// `GET /v1/blocks/latest`.
+#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block)))]
+pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiError> {
+    Ok(Json(blocking(move || Ok(state.node.latest_block()?)).await?.into()))
+}
+
+/// `GET /v1/blocks/{height}`.
+#[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path)), responses((status = 200, body = Block), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
+    let height: u64 = parse("height", &height)?;
+    let header = blocking(move || Ok(state.node.ledger().block(height).map_err(tidepool_node::NodeError::from)?)).await?;
+    Ok(Json(header.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?.into()))
+}
+
+/// Which events to list.
+#[derive(Deserialize, IntoParams)]
+pub struct EventParams {
+    /// Only events of this contract.
+    pub contract: Option<String>,
+    /// Only events of this type.
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    /// From this height (inclusive).
+    pub from: Option<u64>,
+    /// Up to this height (inclusive).
+    pub to: Option<u64>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// An event with where it happened.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// Block height.
+    pub height: u64,
+    /// Transaction hash.
+    #[schema(value_type = String)]
+    pub tx_hash: Hash,
+    /// Index of the transaction in the block.
+    pub tx_index: u32,
+    /// Index of the event in the transaction.
+    pub event_index: u32,
+    /// The emitting contract.
+    #[schema(value_type = String)]
+    pub contract: Address,
+    /// Event type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Event data.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// `GET /v1/events?contract=&type=&from=&to=&limit=`.
+#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = Vec<EventView>)))]
+pub async fn events(State(state): State<AppState>, Query(params): Query<EventParams>) -> Result<Json<Vec<EventView>>, ApiError> {
+    let contract = params.contract.as_deref().map(|c| parse::<Address>("contract", c)).transpose()?;
+    let filter = EventFilter {
+        contract,
+        ty: params.ty,
+        from_height: params.from,
+        to_height: params.to,
+        limit: params.limit.unwrap_or(100).min(1000),
+    };
+    let records = blocking(move || Ok(state.node.events(&filter)?)).await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| EventView {
+                height: r.height,
+                tx_hash: r.tx_hash,
+                tx_index: r.tx_index,
+                event_index: r.event_index,
+                contract: r.event.contract,
+                ty: r.event.ty,
+                data: tidepool_node::receipt::json_or_hex(&r.event.data),
+            })
+            .collect(),
+    ))
+}

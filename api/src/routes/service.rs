@@ -1,0 +1,54 @@
+//! Service routes: health, metrics, the OpenAPI document, and the answers for unknown routes.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::{AppState, blocking};
+use crate::error::ApiError;
+use crate::extract::Json;
+
+/// Health.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the node answers.
+    pub status: &'static str,
+    /// The latest block height.
+    pub height: u64,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Whether dev controls are on.
+    pub dev: bool,
+}
+
+/// `GET /health`.
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let config = state.node.config().clone();
+    let height = blocking(move || Ok(state.node.latest_block()?.height)).await?;
+    Ok(Json(Health { status: "ok", height, chain_id: config.chain_id, dev: config.dev }))
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let height = state.node.latest_block().map(|h| h.height).unwrap_or(0);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    axum::Json(crate::openapi::ApiDoc::openapi())
+}
+
+/// Any unknown route.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such route; see /openapi.json")
+}
+
+/// A known route with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+}

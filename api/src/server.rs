@@ -1,0 +1,115 @@
+//! Serving the router: request ids, tracing, metrics, and a graceful shutdown that finishes the
+//! block in hand.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tidepool_node::{Mining, Node};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::metrics::Metrics;
+use crate::routes::{AppState, router};
+
+/// Request ids: a process-unique counter, echoed in `x-request-id` and in every log line.
+#[derive(Clone, Default)]
+struct CountingRequestId(Arc<AtomicU64>);
+
+impl MakeRequestId for CountingRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("req-{id}")).ok().map(RequestId::new)
+    }
+}
+
+/// The full application: routes plus middleware.
+pub fn app(node: Node) -> Router {
+    let metrics = Arc::new(Metrics::default());
+    let state = AppState { node, metrics: metrics.clone() };
+    router(state)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let metrics = metrics.clone();
+            async move {
+                let response: Response = next.run(req).await;
+                metrics.count_request(response.status().as_u16());
+                response
+            }
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+}
+
+/// Serves `node` on `listener` until `shutdown` resolves; then stops accepting, lets requests in
+/// flight finish, and commits the pending block (interval mode) so nothing accepted is lost.
+///
+/// # Errors
+/// I/O errors of the listener; a ledger failure while committing the last block.
+pub async fn serve(
+    listener: TcpListener,
+    node: Node,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let miner = spawn_interval_miner(&node);
+    axum::serve(listener, app(node.clone()).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    if let Some(miner) = miner {
+        miner.abort();
+    }
+    let flush_node = node.clone();
+    if let Some(header) = tokio::task::spawn_blocking(move || flush_node.flush()).await?? {
+        tracing::info!(height = header.height, "committed the pending block on shutdown");
+    }
+    Ok(())
+}
+
+/// In interval mode, mines the pending block every interval.
+fn spawn_interval_miner(node: &Node) -> Option<tokio::task::JoinHandle<()>> {
+    let Mining::Interval(every) = node.config().mining else { return None };
+    let node = node.clone();
+    Some(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let node = node.clone();
+            match tokio::task::spawn_blocking(move || node.mine_block()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "mining the pending block failed"),
+                Err(e) => tracing::error!(error = %e, "mining task panicked"),
+            }
+        }
+    }))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
