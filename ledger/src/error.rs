@@ -39,6 +39,13 @@ pub enum LedgerError {
         /// The oldest height that can still be reverted to.
         oldest: u64,
     },
+    /// A block's changes write a table that is not state ([`crate::Table::is_state`]): the
+    /// history and metadata tables are the ledger's own.
+    #[error("a block's changes may only write state tables, not {table}")]
+    NotStateTable {
+        /// The table.
+        table: &'static str,
+    },
     /// The storage engine failed (I/O and the like).
     #[error("storage engine: {0}")]
     Backend(String),

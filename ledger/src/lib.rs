@@ -9,6 +9,24 @@
 //! [`record`] (the typed values), [`overlay`] (per-block/per-transaction write buffering with
 //! nested checkpoints), [`ledger`] (block commit, state root, history, revert).
 //! This crate knows nothing of WASM or of transactions' format.
+//!
+//! The RocksDB backend is behind the `rocksdb` cargo feature; without it, only the memory
+//! backend is built (so a contract author's tests never compile RocksDB's C++).
+//!
+//! # Examples
+//!
+//! ```
+//! use tidepool_ledger::{Address, Ledger, NewBlock};
+//!
+//! let ledger = Ledger::memory();
+//! let mut overlay = ledger.overlay();
+//! let contract = Address([7; 20]);
+//! overlay.storage_set(&contract, b"count", &[1]);
+//! let header = ledger.commit_block(NewBlock { time: 1, changes: overlay.into_changes(), txs: vec![] })?;
+//! assert_eq!(header.height, 0);
+//! assert_eq!(ledger.overlay().storage_get(&contract, b"count")?, Some(vec![1]));
+//! # Ok::<(), tidepool_ledger::LedgerError>(())
+//! ```
 
 pub mod error;
 pub mod ledger;
@@ -19,11 +37,11 @@ pub mod table;
 pub mod types;
 
 pub use error::LedgerError;
-pub use ledger::{BlockTx, Ledger, NewBlock};
+pub use ledger::{BlockTx, Ledger, MAX_EVENTS_PER_QUERY, NewBlock, SCHEMA_VERSION};
 pub use overlay::{Changes, Checkpoint, Overlay};
 pub use record::{Account, BlockHeader, CodeMeta, CodeRecord, ContractInstance, Event, EventFilter, EventRecord};
 #[cfg(feature = "rocksdb")]
-pub use store::RocksStore;
+pub use store::{RocksConfig, RocksStore};
 pub use store::{Direction, KeyRange, MemoryStore, Store, WriteBatch};
 pub use table::Table;
 pub use types::{Address, Hash, keccak256};

@@ -1,9 +1,33 @@
 //! The typed values the ledger stores, and their binary encoding (postcard: compact and
 //! deterministic, so the same record always hashes the same).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::error::LedgerError;
+use crate::table::Table;
 use crate::types::{Address, Hash};
+
+/// The stored bytes of a record.
+pub(crate) fn encode<T: Serialize>(record: &T) -> Vec<u8> {
+    // postcard fails only on types it cannot represent (unsized sequences, `u128` in maps);
+    // the records of this module are plain structs of supported types.
+    postcard::to_stdvec(record).expect("ledger records are postcard-encodable")
+}
+
+/// The record stored as `bytes` in `table`.
+///
+/// # Errors
+/// [`LedgerError::Decode`] if the bytes are not a `T` (with nothing left over).
+pub(crate) fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, LedgerError> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((record, [])) => Ok(record),
+        Ok((_, rest)) => {
+            Err(LedgerError::Decode { table: table.name(), reason: format!("{} trailing bytes", rest.len()) })
+        }
+        Err(error) => Err(LedgerError::Decode { table: table.name(), reason: error.to_string() }),
+    }
+}
 
 /// An account: externally owned or a contract's native-token account.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +95,7 @@ pub struct BlockHeader {
 impl BlockHeader {
     /// keccak256 of the header's encoding.
     pub fn hash(&self) -> Hash {
-        crate::keccak256(&postcard::to_stdvec(self).expect("header encodes"))
+        crate::keccak256(&encode(self))
     }
 }
 
@@ -114,4 +138,30 @@ pub struct EventFilter {
     pub to_height: Option<u64>,
     /// At most this many (the ledger also caps it).
     pub limit: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let instance = ContractInstance {
+            code_hash: Hash([3; 32]),
+            admin: Some(Address([1; 20])),
+            creator: Address([2; 20]),
+            label: "pool".into(),
+            created_at: 9,
+        };
+        let bytes = encode(&instance);
+        assert_eq!(decode::<ContractInstance>(Table::Instances, &bytes).unwrap(), instance);
+    }
+
+    #[test]
+    fn garbage_and_trailing_bytes_are_decode_errors() {
+        let mut bytes = encode(&Account { nonce: 1, balance: 2 });
+        bytes.push(0);
+        assert!(matches!(decode::<Account>(Table::Accounts, &bytes), Err(LedgerError::Decode { table: "accounts", .. })));
+        assert!(matches!(decode::<ContractInstance>(Table::Instances, &[0xff; 3]), Err(LedgerError::Decode { .. })));
+    }
 }

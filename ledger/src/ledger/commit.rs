@@ -1,0 +1,118 @@
+//! Committing a block: its state writes, header, transactions, receipts, events and their
+//! indexes, its undo record and the new latest height, as one atomic [`WriteBatch`].
+
+use std::collections::BTreeMap;
+
+use super::events::{event_key, index_keys};
+use super::meta::LATEST_KEY;
+use super::write_set::{self, Write};
+use super::{Ledger, NewBlock, state_root};
+use crate::error::LedgerError;
+use crate::record::{BlockHeader, EventRecord, encode};
+use crate::store::{Store, WriteBatch};
+use crate::table::{Table, height_key};
+use crate::types::Hash;
+
+/// A block's batch under construction, with the undo record that reverses it: for every key
+/// written, the value it had before (`None`: absent).
+#[derive(Default)]
+struct BlockBatch {
+    batch: WriteBatch,
+    undo: Vec<Write>,
+}
+
+impl BlockBatch {
+    /// Writes `value` at a key whose current value is `previous`.
+    fn write(&mut self, table: Table, key: Vec<u8>, value: Option<Vec<u8>>, previous: Option<Vec<u8>>) {
+        self.undo.push((table, key.clone(), previous));
+        self.batch.ops.push((table, key, value));
+    }
+
+    /// Writes a key that cannot exist yet: one keyed by the new block's height (every such key
+    /// of a reverted block is deleted by its undo record).
+    fn insert_new(&mut self, table: Table, key: Vec<u8>, value: Vec<u8>) {
+        self.write(table, key, Some(value), None);
+    }
+
+    /// Writes a key that may exist (transactions and receipts by hash), reading its value first.
+    fn overwrite(&mut self, store: &dyn Store, table: Table, key: Vec<u8>, value: Vec<u8>) -> Result<(), LedgerError> {
+        let previous = store.get(table, &key)?;
+        self.write(table, key, Some(value), previous);
+        Ok(())
+    }
+}
+
+impl Ledger {
+    /// Commits `block` at height `latest + 1` (0 for the first) and returns its header.
+    ///
+    /// Everything the block changes, with its undo record, goes to the store in one atomic
+    /// batch: after a crash the store holds either all of the block or none of it. State
+    /// writes that leave a value as it was are dropped, so they neither move the state root
+    /// nor cost an undo entry.
+    ///
+    /// # Errors
+    /// [`LedgerError::NotStateTable`] if `block.changes` writes a table that is not state;
+    /// otherwise only store errors.
+    pub fn commit_block(&self, block: NewBlock) -> Result<BlockHeader, LedgerError> {
+        let _writer = self.writer.lock();
+        let store = &*self.store;
+        let parent = self.latest()?;
+        let height = match &parent {
+            None => 0,
+            Some(parent) => {
+                parent.height.checked_add(1).ok_or_else(|| LedgerError::Backend("block height overflows".into()))?
+            }
+        };
+        let previous_latest = parent.as_ref().map(|parent| parent.height.to_be_bytes().to_vec());
+        let (parent_hash, parent_root) = parent.map_or((Hash::ZERO, Hash::ZERO), |parent| (parent.hash(), parent.state_root));
+
+        // One final value per key, in table-then-key order, whatever order the changes came in.
+        let mut state = BTreeMap::new();
+        for (table, key, value) in block.changes.writes {
+            if !table.is_state() {
+                return Err(LedgerError::NotStateTable { table: table.name() });
+            }
+            state.insert((table, key), value);
+        }
+        let mut out = BlockBatch::default();
+        let mut effective = Vec::with_capacity(state.len());
+        for ((table, key), value) in state {
+            let previous = store.get(table, &key)?;
+            if previous != value {
+                out.undo.push((table, key.clone(), previous));
+                effective.push((table, key, value));
+            }
+        }
+        let header = BlockHeader {
+            height,
+            time: block.time,
+            parent_hash,
+            state_root: state_root::next(&parent_root, &effective),
+            tx_hashes: block.txs.iter().map(|tx| tx.hash).collect(),
+        };
+        out.batch.ops.extend(effective);
+        out.insert_new(Table::Blocks, height_key(height).to_vec(), encode(&header));
+
+        for (tx_index, tx) in block.txs.into_iter().enumerate() {
+            let tx_index = u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
+            out.overwrite(store, Table::Txs, tx.hash.0.to_vec(), tx.tx)?;
+            out.overwrite(store, Table::Receipts, tx.hash.0.to_vec(), tx.receipt)?;
+            for (event_index, event) in tx.events.into_iter().enumerate() {
+                let event_index =
+                    u32::try_from(event_index).map_err(|_| LedgerError::Backend("over 2^32 events in a transaction".into()))?;
+                let key = event_key(height, tx_index, event_index);
+                for index_key in index_keys(&event, &key) {
+                    out.insert_new(Table::EventIndex, index_key, Vec::new());
+                }
+                let record = EventRecord { height, tx_index, event_index, tx_hash: tx.hash, event };
+                out.insert_new(Table::Events, key.to_vec(), encode(&record));
+            }
+        }
+
+        out.write(Table::Meta, LATEST_KEY.to_vec(), Some(height.to_be_bytes().to_vec()), previous_latest);
+        let undo = write_set::encode(&out.undo);
+        out.batch.put(Table::Undo, height_key(height).to_vec(), undo);
+        store.write(out.batch)?;
+        Ok(header)
+    }
+}

@@ -1,0 +1,149 @@
+//! Events and their indexes.
+//!
+//! [`Table::Events`] holds every event under `height (8) ‖ tx index (4) ‖ event index (4)`, all
+//! big-endian, so it is itself the index by block. [`Table::EventIndex`] holds three more, each
+//! key ending in the event's key (values are empty), so that every index sorts by height:
+//!
+//! ```text
+//! 'c' ‖ contract (20)                       ‖ event key     by contract
+//! 't' ‖ keccak256(type) (32)                ‖ event key     by type
+//! 'b' ‖ contract (20) ‖ keccak256(type) (32) ‖ event key     by contract and type
+//! ```
+//!
+//! The type is hashed so that index keys have a fixed layout whatever the type's bytes.
+
+use super::Ledger;
+use super::meta::latest_height;
+use crate::error::LedgerError;
+use crate::record::{Event, EventFilter, EventRecord, decode};
+use crate::store::{Direction, KeyRange, prefix_successor};
+use crate::table::Table;
+use crate::types::{Address, keccak256};
+
+/// The most events one [`Ledger::events`] call returns, whatever the filter's limit: a query is
+/// served from memory, and an API client pages through more by height.
+pub const MAX_EVENTS_PER_QUERY: usize = 1000;
+
+/// Length of a [`Table::Events`] key.
+pub(super) const EVENT_KEY_LEN: usize = 16;
+
+/// The [`Table::Events`] key of an event.
+pub(super) fn event_key(height: u64, tx_index: u32, event_index: u32) -> [u8; EVENT_KEY_LEN] {
+    let mut key = [0u8; EVENT_KEY_LEN];
+    key[..8].copy_from_slice(&height.to_be_bytes());
+    key[8..12].copy_from_slice(&tx_index.to_be_bytes());
+    key[12..].copy_from_slice(&event_index.to_be_bytes());
+    key
+}
+
+/// The index prefix for events of `contract` and/or type `ty` (`None` with neither: use the
+/// events table itself).
+fn index_prefix(contract: Option<&Address>, ty: Option<&str>) -> Option<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(1 + 20 + 32);
+    match (contract, ty) {
+        (None, None) => return None,
+        (Some(contract), None) => {
+            prefix.push(b'c');
+            prefix.extend_from_slice(&contract.0);
+        }
+        (None, Some(ty)) => {
+            prefix.push(b't');
+            prefix.extend_from_slice(&keccak256(ty.as_bytes()).0);
+        }
+        (Some(contract), Some(ty)) => {
+            prefix.push(b'b');
+            prefix.extend_from_slice(&contract.0);
+            prefix.extend_from_slice(&keccak256(ty.as_bytes()).0);
+        }
+    }
+    Some(prefix)
+}
+
+/// The three [`Table::EventIndex`] keys of `event`, stored under `key`.
+pub(super) fn index_keys(event: &Event, key: &[u8; EVENT_KEY_LEN]) -> [Vec<u8>; 3] {
+    [
+        index_prefix(Some(&event.contract), None),
+        index_prefix(None, Some(&event.ty)),
+        index_prefix(Some(&event.contract), Some(&event.ty)),
+    ]
+    .map(|prefix| {
+        let mut index_key = prefix.unwrap_or_default();
+        index_key.extend_from_slice(key);
+        index_key
+    })
+}
+
+impl Ledger {
+    /// Events matching `filter`, oldest first.
+    ///
+    /// A `limit` of 0 means as many as allowed; any limit is capped at
+    /// [`MAX_EVENTS_PER_QUERY`]. `to_height` is capped at the latest height. Served from the
+    /// indexes: the cost is that of the events returned, not of the blocks in the range.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
+        let limit = if filter.limit == 0 { MAX_EVENTS_PER_QUERY } else { filter.limit.min(MAX_EVENTS_PER_QUERY) };
+        let Some(latest) = latest_height(&*self.store)? else {
+            return Ok(Vec::new());
+        };
+        let from = filter.from_height.unwrap_or(0);
+        let to = filter.to_height.unwrap_or(latest).min(latest);
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let prefix = index_prefix(filter.contract.as_ref(), filter.ty.as_deref());
+        let scope = prefix.clone().unwrap_or_default();
+        let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
+        // `to` is at most the latest height, which is below u64::MAX (heights are checked on
+        // commit); the fallback keeps this correct regardless.
+        let end = to.checked_add(1).map(bound).or_else(|| prefix_successor(&scope));
+        let range = KeyRange {
+            start: std::ops::Bound::Included(bound(from)),
+            end: end.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+        };
+
+        let mut records = Vec::new();
+        let table = if prefix.is_some() { Table::EventIndex } else { Table::Events };
+        for entry in self.store.iter(table, &range, Direction::Forward)?.take(limit) {
+            let (key, value) = entry?;
+            let bytes = match table {
+                Table::Events => value,
+                _ => {
+                    let event_key = &key[scope.len()..];
+                    self.store.get(Table::Events, event_key)?.ok_or_else(|| LedgerError::Decode {
+                        table: Table::EventIndex.name(),
+                        reason: format!("index entry {key:02x?} points at no event"),
+                    })?
+                }
+            };
+            records.push(decode(Table::Events, &bytes)?);
+        }
+        Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_sort_by_height_then_tx_then_event() {
+        assert!(event_key(1, 9, 9) < event_key(2, 0, 0));
+        assert!(event_key(2, 0, 9) < event_key(2, 1, 0));
+        assert!(event_key(2, 1, 0) < event_key(2, 1, 1));
+    }
+
+    #[test]
+    fn index_keys_end_with_the_event_key_and_differ_per_contract_and_type() {
+        let event = Event { contract: Address([1; 20]), ty: "transfer".into(), data: vec![] };
+        let key = event_key(3, 1, 2);
+        let keys = index_keys(&event, &key);
+        assert!(keys.iter().all(|index_key| index_key.ends_with(&key)));
+        assert_eq!(keys[0].len(), 1 + 20 + 16);
+        assert_eq!(keys[1].len(), 1 + 32 + 16);
+        assert_eq!(keys[2].len(), 1 + 20 + 32 + 16);
+        let other = Event { contract: Address([2; 20]), ty: "transfer".into(), data: vec![] };
+        let other_keys = index_keys(&other, &key);
+        assert_ne!(keys[0], other_keys[0]);
+        assert_eq!(keys[1], other_keys[1]);
+        assert_ne!(keys[2], other_keys[2]);
+    }
+}

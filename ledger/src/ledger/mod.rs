@@ -1,0 +1,154 @@
+//! The ledger: blocks in, state and history out.
+//!
+//! A block's changes (one [`Overlay`]'s [`Changes`]) and its transactions, receipts and events are
+//! written in one atomic [`WriteBatch`](crate::WriteBatch), together with an undo record, so a
+//! crash leaves exactly the last committed block and [`Ledger::revert_to`] can go back to any
+//! height.
+//!
+//! State root: `root(h) = keccak256(root(h-1) ‖ keccak256(sorted state write set of h))`, with
+//! `root(-1) = 0` — a hash chain, deterministic for the same history on any machine. The write
+//! set and its byte encoding are defined in the `state_root` and `write_set` modules (the
+//! source's doc comments): per write, `table id (1) ‖ key length (8, BE) ‖ key ‖ 0x00` for a
+//! delete, `… ‖ 0x01 ‖ value length (8, BE) ‖ value` for a put, sorted by table id then key, only
+//! writes that changed a state table's stored value, one per key.
+//!
+//! Layout: this file (opening, reading headers and transactions); `commit` (the block batch);
+//! `revert`; `events` (indexes and queries); `meta` (schema version, latest height).
+
+mod commit;
+mod events;
+mod meta;
+mod revert;
+mod state_root;
+mod write_set;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::error::LedgerError;
+use crate::overlay::{Changes, Overlay};
+use crate::record::{BlockHeader, Event, decode};
+use crate::store::{MemoryStore, Store};
+use crate::table::{Table, height_key};
+use crate::types::Hash;
+
+pub use events::MAX_EVENTS_PER_QUERY;
+pub use meta::SCHEMA_VERSION;
+
+/// A transaction as committed in a block: the ledger stores `tx` and `receipt` as opaque bytes
+/// (their format is the node's) and indexes `events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockTx {
+    /// The transaction hash.
+    pub hash: Hash,
+    /// The encoded transaction.
+    pub tx: Vec<u8>,
+    /// The encoded receipt.
+    pub receipt: Vec<u8>,
+    /// The events it emitted.
+    pub events: Vec<Event>,
+}
+
+/// A block to commit: its time, its state changes and its transactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewBlock {
+    /// Block time, Unix seconds.
+    pub time: u64,
+    /// The state changes (events in `changes.events` are ignored; give them per transaction).
+    pub changes: Changes,
+    /// The transactions, in order.
+    pub txs: Vec<BlockTx>,
+}
+
+/// Durable state and history over a [`Store`].
+///
+/// Cheap to clone (clones share the store). Reads may run on any thread at any time; commits
+/// and reverts are serialised among the clones.
+#[derive(Clone)]
+pub struct Ledger {
+    store: Arc<dyn Store>,
+    /// Held by [`Ledger::commit_block`] and [`Ledger::revert_to`]: each reads the latest height
+    /// and writes a new one, so two at once would race.
+    writer: Arc<Mutex<()>>,
+}
+
+impl Ledger {
+    /// A ledger over the memory store.
+    pub fn memory() -> Ledger {
+        Ledger::with_store(Arc::new(MemoryStore::default())).expect("a new memory store is empty and never fails")
+    }
+
+    /// Opens (or creates) a RocksDB ledger in `path`.
+    ///
+    /// # Errors
+    /// [`LedgerError::Locked`] if another process has it open, [`LedgerError::Corrupt`] if it is
+    /// not a Tidepool ledger or is damaged.
+    #[cfg(feature = "rocksdb")]
+    pub fn open(path: &std::path::Path) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(path, &crate::store::RocksConfig::default())
+    }
+
+    /// Opens (or creates) a RocksDB ledger in `path`, tuned by `config`.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`].
+    #[cfg(feature = "rocksdb")]
+    pub fn open_with(path: &Path, config: &crate::store::RocksConfig) -> Result<Ledger, LedgerError> {
+        let store = crate::store::RocksStore::open_with(path, config)?;
+        Ledger::checked(Arc::new(store), path)
+    }
+
+    /// A ledger over any store: an empty store becomes an empty ledger.
+    ///
+    /// # Errors
+    /// [`LedgerError::Corrupt`] if the store holds data that is not a ledger of this
+    /// [`SCHEMA_VERSION`].
+    pub fn with_store(store: Arc<dyn Store>) -> Result<Ledger, LedgerError> {
+        Ledger::checked(store, Path::new("(store given to Ledger::with_store)"))
+    }
+
+    fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
+        meta::check_or_init(&*store, location)?;
+        Ok(Ledger { store, writer: Arc::new(Mutex::new(())) })
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// A fresh overlay over the committed state.
+    pub fn overlay(&self) -> Overlay {
+        Overlay::new(self.store.clone())
+    }
+
+    /// The latest block header, or `None` before genesis.
+    pub fn latest(&self) -> Result<Option<BlockHeader>, LedgerError> {
+        match meta::latest_height(&*self.store)? {
+            Some(height) => self.block(height)?.ok_or(LedgerError::UnknownHeight(height)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The latest committed height, or `None` before genesis.
+    pub fn latest_height(&self) -> Result<Option<u64>, LedgerError> {
+        meta::latest_height(&*self.store)
+    }
+
+    /// The block header at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<BlockHeader>, LedgerError> {
+        self.store.get(Table::Blocks, &height_key(height))?.map(|bytes| decode(Table::Blocks, &bytes)).transpose()
+    }
+
+    /// A committed transaction's bytes.
+    pub fn tx(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.store.get(Table::Txs, &hash.0)
+    }
+
+    /// A committed transaction's receipt bytes.
+    pub fn receipt(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.store.get(Table::Receipts, &hash.0)
+    }
+}

@@ -1,0 +1,280 @@
+//! The RocksDB backend: one column family per [`Table`], the write-ahead log on and synced for
+//! every batch, a shared LRU block cache, and bloom filters where point lookups miss.
+//!
+//! Start with [`RocksStore::open`]; `column_options` holds the tuning and its reasons; the
+//! sibling module `rocks_dir` decides whether a directory is ours before RocksDB touches it.
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRawIterator,
+    DBRecoveryMode, ErrorKind, Options, ReadOptions, SliceTransform, WriteOptions,
+};
+
+use super::{Direction, Entry, EntryIter, KeyRange, Store, WriteBatch, prefix_successor};
+use crate::error::LedgerError;
+use crate::table::{STORAGE_PREFIX_LEN, Table};
+
+/// Tuning of a [`RocksStore`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RocksConfig {
+    /// Size of the LRU block cache shared by every column family, bytes. It holds data blocks
+    /// and (see `column_options` in the source) the index and filter blocks too, so it bounds the memory
+    /// RocksDB uses for reads.
+    pub block_cache_bytes: usize,
+    /// Whether every batch waits for `fsync` of the write-ahead log. On (the default), a
+    /// committed block survives power loss; off, it survives a crash of the process but the
+    /// last blocks before a power loss may be lost (never half of one: recovery stops at the
+    /// last intact batch).
+    pub sync_writes: bool,
+}
+
+impl Default for RocksConfig {
+    fn default() -> RocksConfig {
+        // 64 MiB: the hot state of a dev chain (accounts, a few contracts' storage) fits many
+        // times over, and it is a small share of a laptop's memory.
+        RocksConfig { block_cache_bytes: 64 << 20, sync_writes: true }
+    }
+}
+
+/// The RocksDB backend.
+pub struct RocksStore {
+    db: DB,
+    path: PathBuf,
+    write_options: WriteOptions,
+}
+
+/// Bloom filter bits per key: ~1% false positives, the usual sweet spot between memory (10
+/// bits per key in the cache) and saved disk reads.
+const BLOOM_BITS_PER_KEY: f64 = 10.0;
+
+/// Open table files kept at once: well inside the common default `ulimit -n` of 1024, which
+/// the node also needs for sockets.
+const MAX_OPEN_FILES: i32 = 512;
+
+impl RocksStore {
+    /// Opens (or creates) the store in `path` with the default [`RocksConfig`].
+    ///
+    /// # Errors
+    /// [`LedgerError::Locked`] if another process holds the directory, [`LedgerError::Corrupt`]
+    /// if it holds something other than a Tidepool ledger's column families or is damaged.
+    pub fn open(path: &Path) -> Result<RocksStore, LedgerError> {
+        RocksStore::open_with(path, &RocksConfig::default())
+    }
+
+    /// Opens (or creates) the store in `path`.
+    ///
+    /// # Errors
+    /// As [`RocksStore::open`].
+    pub fn open_with(path: &Path, config: &RocksConfig) -> Result<RocksStore, LedgerError> {
+        let existing = super::rocks_dir::inspect(path)?;
+        let mut options = Options::default();
+        // A directory that already holds a database must open as it is: never create a fresh,
+        // empty database (or missing column families) over what was there.
+        options.create_if_missing(!existing);
+        options.create_missing_column_families(!existing);
+        // Replay the write-ahead log up to the last intact batch and stop there: a torn write at
+        // the tail (a crash mid-commit) is dropped whole, so the store holds exactly the last
+        // committed block. (This is RocksDB's default; it is set so that it stays so.)
+        options.set_wal_recovery_mode(DBRecoveryMode::PointInTime);
+        options.set_max_open_files(MAX_OPEN_FILES);
+        // RocksDB's info log rolls on every open; a dev node restarts often.
+        options.set_keep_log_file_num(4);
+        if existing {
+            let found = DB::list_cf(&options, path).map_err(|error| open_error(path, error))?;
+            super::rocks_dir::check_column_families(path, &found)?;
+        }
+
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let families = Table::ALL.map(|table| ColumnFamilyDescriptor::new(table.name(), column_options(table, &cache)));
+        let db = DB::open_cf_descriptors(&options, path, families).map_err(|error| open_error(path, error))?;
+
+        let mut write_options = WriteOptions::default();
+        write_options.set_sync(config.sync_writes);
+        // The WAL is what makes a batch survive a crash; it is on by default and must stay so.
+        write_options.disable_wal(false);
+        Ok(RocksStore { db, path: path.to_path_buf(), write_options })
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn family(&self, table: Table) -> Result<&ColumnFamily, LedgerError> {
+        self.db.cf_handle(table.name()).ok_or_else(|| LedgerError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("column family {} is missing", table.name()),
+        })
+    }
+
+    fn error(&self, error: rocksdb::Error) -> LedgerError {
+        match error.kind() {
+            ErrorKind::Corruption => LedgerError::Corrupt { path: self.path.clone(), reason: error.into_string() },
+            _ => LedgerError::Backend(error.into_string()),
+        }
+    }
+}
+
+/// The options of `table`'s column family.
+///
+/// - Every family shares one LRU block cache, so memory is bounded by one number however the
+///   load spreads over tables; index and filter blocks live in that cache too (instead of on
+///   the heap, unbounded), with level-0's pinned because every read consults them.
+/// - Full (not block-based) bloom filters on the tables read by point lookups that often miss:
+///   accounts, code and instances (existence checks on deploy and call), contract storage
+///   (`storage_has`, reads of unset keys, and the read of every key a block writes, for its undo
+///   record), transactions and receipts (queries by hash, most of them for unknown hashes). The
+///   history tables keyed by height are read by range or at known keys: a filter would only cost
+///   memory there.
+/// - Contract storage also gets a prefix bloom over the 20-byte contract address: a scan of one
+///   contract's storage skips every table file that holds nothing of that contract. Its filter
+///   still covers whole keys too, for point lookups.
+/// - LZ4 everywhere: cheap to (de)compress; wasm code shrinks well, the rest barely, at no cost.
+fn column_options(table: Table, cache: &Cache) -> Options {
+    let mut block = BlockBasedOptions::default();
+    block.set_block_cache(cache);
+    block.set_cache_index_and_filter_blocks(true);
+    block.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    let point_lookups = matches!(
+        table,
+        Table::Accounts | Table::Code | Table::Instances | Table::Storage | Table::Txs | Table::Receipts
+    );
+    if point_lookups {
+        block.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
+    }
+    let mut options = Options::default();
+    if table == Table::Storage {
+        options.set_prefix_extractor(SliceTransform::create_fixed_prefix(STORAGE_PREFIX_LEN));
+    }
+    options.set_block_based_table_factory(&block);
+    options.set_compression_type(DBCompressionType::Lz4);
+    options
+}
+
+/// Whether a storage scan can use the prefix bloom: RocksDB's prefix mode only promises the
+/// keys that share the seek key's prefix, so it is used only for a forward scan whose range
+/// lies within one contract's storage. Every other scan of that table asks for total order.
+fn within_one_contract(direction: Direction, lower: Option<&[u8]>, upper: Option<&[u8]>) -> bool {
+    let Some(lower) = lower.filter(|lower| lower.len() >= STORAGE_PREFIX_LEN) else {
+        return false;
+    };
+    direction == Direction::Forward
+        && match prefix_successor(&lower[..STORAGE_PREFIX_LEN]) {
+            Some(next_contract) => upper.is_some_and(|upper| upper <= next_contract.as_slice()),
+            // The all-`ff` address sorts last: every key from `lower` on is its own.
+            None => true,
+        }
+}
+
+/// Maps an error of opening the database: the lock file held elsewhere is
+/// [`LedgerError::Locked`]; missing or unreadable database files are [`LedgerError::Corrupt`].
+fn open_error(path: &Path, error: rocksdb::Error) -> LedgerError {
+    let message = error.to_string();
+    let lock = message.contains("While lock file") || message.contains("lock hold by current process");
+    match error.kind() {
+        ErrorKind::IOError if lock => LedgerError::Locked { path: path.to_path_buf() },
+        ErrorKind::Corruption | ErrorKind::NotFound | ErrorKind::InvalidArgument | ErrorKind::NotSupported => {
+            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
+        }
+        ErrorKind::IOError if message.contains("No such file or directory") => {
+            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
+        }
+        _ => LedgerError::Backend(message),
+    }
+}
+
+impl Store for RocksStore {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        let value = self.db.get_pinned_cf(self.family(table)?, key).map_err(|error| self.error(error))?;
+        Ok(value.map(|value| value.to_vec()))
+    }
+
+    fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
+        if range.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let family = self.family(table)?;
+        let lower = range.lower_inclusive();
+        let upper = range.upper_exclusive();
+        let mut options = ReadOptions::default();
+        if table == Table::Storage && !within_one_contract(direction, lower.as_deref(), upper.as_deref()) {
+            options.set_total_order_seek(true);
+        }
+        if let Some(lower) = &lower {
+            options.set_iterate_lower_bound(lower.clone());
+        }
+        if let Some(upper) = upper {
+            options.set_iterate_upper_bound(upper);
+        }
+        let mut raw = self.db.raw_iterator_cf_opt(family, options);
+        match (direction, lower) {
+            (Direction::Forward, Some(lower)) => raw.seek(lower),
+            (Direction::Forward, None) => raw.seek_to_first(),
+            // With an upper bound set, this lands on the last key below it.
+            (Direction::Reverse, _) => raw.seek_to_last(),
+        }
+        Ok(Box::new(RocksIter { store: self, raw, direction, done: false }))
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), LedgerError> {
+        let mut rocks_batch = rocksdb::WriteBatch::default();
+        for (table, key, value) in &batch.ops {
+            let family = self.family(*table)?;
+            match value {
+                Some(value) => rocks_batch.put_cf(family, key, value),
+                None => rocks_batch.delete_cf(family, key),
+            }
+        }
+        self.db.write_opt(rocks_batch, &self.write_options).map_err(|error| self.error(error))
+    }
+}
+
+/// A RocksDB iterator as an [`Iterator`] of owned entries; it reports the iterator's error
+/// status once, at the end.
+struct RocksIter<'a> {
+    store: &'a RocksStore,
+    raw: DBRawIterator<'a>,
+    direction: Direction,
+    done: bool,
+}
+
+impl Iterator for RocksIter<'_> {
+    type Item = Result<Entry, LedgerError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if let Some((key, value)) = self.raw.item() {
+            let entry = (key.to_vec(), value.to_vec());
+            match self.direction {
+                Direction::Forward => self.raw.next(),
+                Direction::Reverse => self.raw.prev(),
+            }
+            return Some(Ok(entry));
+        }
+        self.done = true;
+        self.raw.status().err().map(|error| Err(self.store.error(error)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_mode_only_for_forward_scans_inside_one_contract() {
+        let contract = [5u8; 20];
+        let mut key = contract.to_vec();
+        key.push(1);
+        let next_contract = prefix_successor(&contract).unwrap();
+        assert!(within_one_contract(Direction::Forward, Some(&key), Some(&next_contract)));
+        assert!(within_one_contract(Direction::Forward, Some(&contract), Some(&key)));
+        assert!(!within_one_contract(Direction::Reverse, Some(&key), Some(&next_contract)));
+        assert!(!within_one_contract(Direction::Forward, Some(&key), None));
+        assert!(!within_one_contract(Direction::Forward, Some(&key), Some(&[6u8; 21])));
+        assert!(!within_one_contract(Direction::Forward, Some(&contract[..19]), Some(&next_contract)));
+        assert!(within_one_contract(Direction::Forward, Some(&[0xff; 21]), None));
+    }
+}
