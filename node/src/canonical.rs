@@ -19,9 +19,11 @@
 //!
 //! This is RFC 8785 (JSON Canonicalization Scheme, "JCS") restricted to integer numbers: for
 //! any value whose integers lie within ±(2^53 − 1) the output is byte-for-byte what a JCS
-//! library produces (e.g. the `canonicalize` npm package, or `JSON.stringify` over recursively
-//! key-sorted objects in JavaScript, for keys without characters above U+FFFF). Larger 64-bit
-//! integers are written exactly, where JCS would round them through a double.
+//! library produces (e.g. the `canonicalize` npm package). Larger 64-bit integers are written
+//! exactly, where JCS would round them through a double. In JavaScript, `JSON.stringify` over
+//! recursively key-sorted objects gives the same bytes *except* for integer-like keys (`"1"`),
+//! which JavaScript objects always enumerate first: use a JCS library when messages may have
+//! such keys (transactions themselves have none).
 
 use std::cmp::Ordering;
 

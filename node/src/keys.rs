@@ -72,8 +72,9 @@ pub fn parse_private_key(s: &str) -> Result<SigningKey, NodeError> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(digits, &mut bytes)
         .map_err(|_| NodeError::InvalidKey("expected 0x followed by 64 hex digits".into()))?;
-    SigningKey::from_slice(&bytes)
-        .map_err(|_| NodeError::InvalidKey("not a valid secp256k1 private key (zero or not below the curve order)".into()))
+    SigningKey::from_slice(&bytes).map_err(|_| {
+        NodeError::InvalidKey("not a valid secp256k1 private key (zero or not below the curve order)".into())
+    })
 }
 
 /// The private key as `0x` + 64 lowercase hex digits, the form wallets import.
@@ -141,14 +142,28 @@ mod tests {
     fn anvil_accounts_are_reproduced() {
         // `anvil` start-up output (also Hardhat's default accounts).
         let expected = [
-            ("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
-            ("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
-            ("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
-            ("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720", "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"),
+            (
+                "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+                "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            ),
+            (
+                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            ),
+            (
+                "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+                "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+            ),
+            (
+                "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+                "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+            ),
         ];
         let accounts = dev_accounts(DEFAULT_DEV_ACCOUNTS);
         assert_eq!(accounts.len(), 10);
-        for (account, (address, key)) in [&accounts[0], &accounts[1], &accounts[2], &accounts[9]].into_iter().zip(expected) {
+        for (account, (address, key)) in
+            [&accounts[0], &accounts[1], &accounts[2], &accounts[9]].into_iter().zip(expected)
+        {
             assert_eq!(account.address.to_string(), address);
             assert_eq!(private_key_hex(&account.key), key);
         }

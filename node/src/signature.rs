@@ -46,9 +46,9 @@ impl RecoverableSignature {
     ///
     /// [`NodeError::MalformedSignature`] if `bytes` is not 65 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, NodeError> {
-        let array: [u8; 65] = bytes.try_into().map_err(|_| {
-            NodeError::MalformedSignature(format!("expected 65 bytes (r‖s‖v), got {}", bytes.len()))
-        })?;
+        let array: [u8; 65] = bytes
+            .try_into()
+            .map_err(|_| NodeError::MalformedSignature(format!("expected 65 bytes (r‖s‖v), got {}", bytes.len())))?;
         Ok(RecoverableSignature(array))
     }
 
@@ -178,8 +178,8 @@ pub fn recover_signer(message: &[u8], signature: &RecoverableSignature) -> Resul
 /// As [`recover_signer`].
 pub fn recover_digest_signer(digest: &Hash, signature: &RecoverableSignature) -> Result<Address, NodeError> {
     let (signature, recovery_id) = signature.to_k256()?;
-    let key = VerifyingKey::recover_from_prehash(&digest.0, &signature, recovery_id)
-        .map_err(|_| NodeError::BadSignature)?;
+    let key =
+        VerifyingKey::recover_from_prehash(&digest.0, &signature, recovery_id).map_err(|_| NodeError::BadSignature)?;
     Ok(address_of_verifying_key(&key))
 }
 

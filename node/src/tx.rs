@@ -198,8 +198,18 @@ mod tests {
                 label: "token".into(),
                 admin: Some(address(1)),
             },
-            Action::Instantiate { code_hash: Hash([7; 32]), msg: json!({}), funds: 1, label: String::new(), admin: None },
-            Action::Execute { contract: address(3), msg: json!({ "transfer": { "to": "x", "amount": "1" } }), funds: 10 },
+            Action::Instantiate {
+                code_hash: Hash([7; 32]),
+                msg: json!({}),
+                funds: 1,
+                label: String::new(),
+                admin: None,
+            },
+            Action::Execute {
+                contract: address(3),
+                msg: json!({ "transfer": { "to": "x", "amount": "1" } }),
+                funds: 10,
+            },
             Action::Migrate { contract: address(3), new_code_hash: Hash([8; 32]), msg: json!(null) },
         ]
     }

@@ -2,14 +2,14 @@
 //! derivation, just enough to reproduce the dev accounts every Ethereum tool derives from a
 //! mnemonic at `m/44'/60'/0'/0/i`.
 //!
-//! HMAC-SHA512 and PBKDF2 are written out here over `sha2` (a dozen lines, checked against the
-//! RFC 4231 and BIP-32 test vectors below) rather than adding two crates to the workspace for a
-//! dev-only key derivation.
+//! HMAC-SHA512 and PBKDF2 are written out here over the `sha2` that k256 re-exports (a dozen
+//! lines, checked against the RFC 4231 and BIP-32 test vectors below) rather than adding crates
+//! to the workspace for a dev-only key derivation.
 
 use k256::ecdsa::SigningKey;
 use k256::elliptic_curve::PrimeField;
+use k256::sha2::{Digest, Sha512};
 use k256::{FieldBytes, Scalar};
-use sha2::{Digest, Sha512};
 
 use crate::error::NodeError;
 

@@ -1,0 +1,10 @@
+//! Integration tests of `tidepool-node`'s public API, in one binary (as wasmtime and anvil lay
+//! theirs out).
+//!
+//! - [`web3_vector`]: a signature published by web3.js verifies, and our signer reproduces it.
+//! - [`signing`]: signing Tidepool transactions with that key, and every way of tampering.
+//! - [`keys`]: dev accounts and key files, used to sign.
+
+mod keys;
+mod signing;
+mod web3_vector;
