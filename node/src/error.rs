@@ -103,4 +103,23 @@ impl NodeError {
             NodeError::UnknownKey(_) => "unknown_key",
         }
     }
+
+    /// Whether the error says the transaction's signature does not prove its `from` (malformed,
+    /// invalid, malleable, or someone else's).
+    pub fn is_signature_error(&self) -> bool {
+        matches!(
+            self,
+            NodeError::MalformedSignature(_)
+                | NodeError::BadRecoveryId(_)
+                | NodeError::BadSignature
+                | NodeError::MalleableSignature
+                | NodeError::WrongSigner { .. }
+        )
+    }
+
+    /// Whether the node itself failed (not the client's fault): such errors are logged and
+    /// answered as internal errors, without their details.
+    pub fn is_host_failure(&self) -> bool {
+        matches!(self, NodeError::Entropy(_))
+    }
 }

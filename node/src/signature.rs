@@ -21,7 +21,8 @@ use std::str::FromStr;
 
 use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tidepool_ledger::{Address, Hash, keccak256};
+use sha3::{Digest, Keccak256};
+use tidepool_ledger::{Address, Hash};
 
 use crate::error::NodeError;
 use crate::keys::address_of_verifying_key;
@@ -141,12 +142,12 @@ impl<'de> Deserialize<'de> for RecoverableSignature {
 /// assert_eq!(digest.to_string(), "0xa1de988600a42c4b4ab089b619297c17d53cffae5d5120d82d8a92d0bb3b78f2");
 /// ```
 pub fn personal_message_digest(message: &[u8]) -> Hash {
-    let length = message.len().to_string();
-    let mut preimage = Vec::with_capacity(PERSONAL_MESSAGE_PREFIX.len() + length.len() + message.len());
-    preimage.extend_from_slice(PERSONAL_MESSAGE_PREFIX);
-    preimage.extend_from_slice(length.as_bytes());
-    preimage.extend_from_slice(message);
-    keccak256(&preimage)
+    // Hashed in pieces rather than concatenated: a code upload's message is hundreds of KiB.
+    let mut hasher = Keccak256::new();
+    hasher.update(PERSONAL_MESSAGE_PREFIX);
+    hasher.update(message.len().to_string().as_bytes());
+    hasher.update(message);
+    Hash(hasher.finalize().into())
 }
 
 /// Signs `message` as `personal_sign` does: RFC 6979 deterministic nonce, low-s, `v` ∈ {27, 28}.

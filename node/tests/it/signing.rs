@@ -126,6 +126,7 @@ fn changing_any_signed_field_makes_it_another_signer() {
         let err = check(&body).unwrap_err();
         assert!(matches!(err, NodeError::WrongSigner { .. }), "{pointer}: {err}");
         assert_eq!(err.code(), "wrong_signer");
+        assert!(err.is_signature_error());
     }
 }
 
