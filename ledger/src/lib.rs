@@ -40,8 +40,8 @@ pub use error::LedgerError;
 pub use ledger::{BlockTx, Ledger, MAX_EVENTS_PER_QUERY, NewBlock, SCHEMA_VERSION};
 pub use overlay::{Changes, Checkpoint, Overlay};
 pub use record::{Account, BlockHeader, CodeMeta, CodeRecord, ContractInstance, Event, EventFilter, EventRecord};
+pub use store::{Direction, KeyRange, MemoryStore, Store, WriteBatch};
 #[cfg(feature = "rocksdb")]
 pub use store::{RocksConfig, RocksStore};
-pub use store::{Direction, KeyRange, MemoryStore, Store, WriteBatch};
 pub use table::Table;
 pub use types::{Address, Hash, keccak256};

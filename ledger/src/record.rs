@@ -161,7 +161,10 @@ mod tests {
     fn garbage_and_trailing_bytes_are_decode_errors() {
         let mut bytes = encode(&Account { nonce: 1, balance: 2 });
         bytes.push(0);
-        assert!(matches!(decode::<Account>(Table::Accounts, &bytes), Err(LedgerError::Decode { table: "accounts", .. })));
+        assert!(matches!(
+            decode::<Account>(Table::Accounts, &bytes),
+            Err(LedgerError::Decode { table: "accounts", .. })
+        ));
         assert!(matches!(decode::<ContractInstance>(Table::Instances, &[0xff; 3]), Err(LedgerError::Decode { .. })));
     }
 }

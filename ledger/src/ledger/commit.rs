@@ -64,7 +64,8 @@ impl Ledger {
             }
         };
         let previous_latest = parent.as_ref().map(|parent| parent.height.to_be_bytes().to_vec());
-        let (parent_hash, parent_root) = parent.map_or((Hash::ZERO, Hash::ZERO), |parent| (parent.hash(), parent.state_root));
+        let (parent_hash, parent_root) =
+            parent.map_or((Hash::ZERO, Hash::ZERO), |parent| (parent.hash(), parent.state_root));
 
         // One final value per key, in table-then-key order, whatever order the changes came in.
         let mut state = BTreeMap::new();
@@ -94,12 +95,13 @@ impl Ledger {
         out.insert_new(Table::Blocks, height_key(height).to_vec(), encode(&header));
 
         for (tx_index, tx) in block.txs.into_iter().enumerate() {
-            let tx_index = u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
+            let tx_index = u32::try_from(tx_index)
+                .map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
             out.overwrite(store, Table::Txs, tx.hash.0.to_vec(), tx.tx)?;
             out.overwrite(store, Table::Receipts, tx.hash.0.to_vec(), tx.receipt)?;
             for (event_index, event) in tx.events.into_iter().enumerate() {
-                let event_index =
-                    u32::try_from(event_index).map_err(|_| LedgerError::Backend("over 2^32 events in a transaction".into()))?;
+                let event_index = u32::try_from(event_index)
+                    .map_err(|_| LedgerError::Backend("over 2^32 events in a transaction".into()))?;
                 let key = event_key(height, tx_index, event_index);
                 for index_key in index_keys(&event, &key) {
                     out.insert_new(Table::EventIndex, index_key, Vec::new());

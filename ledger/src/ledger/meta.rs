@@ -22,9 +22,10 @@ pub(super) fn latest_height(store: &dyn Store) -> Result<Option<u64>, LedgerErro
     let Some(bytes) = store.get(Table::Meta, LATEST_KEY)? else {
         return Ok(None);
     };
-    let bytes: [u8; 8] = bytes
-        .try_into()
-        .map_err(|_| LedgerError::Decode { table: Table::Meta.name(), reason: "latest height is not 8 bytes".into() })?;
+    let bytes: [u8; 8] = bytes.try_into().map_err(|_| LedgerError::Decode {
+        table: Table::Meta.name(),
+        reason: "latest height is not 8 bytes".into(),
+    })?;
     Ok(Some(u64::from_be_bytes(bytes)))
 }
 
@@ -48,10 +49,10 @@ pub(super) fn check_or_init(store: &dyn Store, location: &Path) -> Result<(), Le
         None if is_empty(store)? => store.put(Table::Meta, SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?,
         None => return Err(corrupt("no schema version, but the tables hold data".into())),
     }
-    if let Some(height) = latest_height(store)? {
-        if store.get(Table::Blocks, &crate::table::height_key(height))?.is_none() {
-            return Err(corrupt(format!("the latest height is {height}, but that block is missing")));
-        }
+    if let Some(height) = latest_height(store)?
+        && store.get(Table::Blocks, &crate::table::height_key(height))?.is_none()
+    {
+        return Err(corrupt(format!("the latest height is {height}, but that block is missing")));
     }
     Ok(())
 }

@@ -33,9 +33,8 @@ impl Ledger {
         let mut batch = WriteBatch::default();
         for reverted in (height + 1..=latest).rev() {
             let key = height_key(reverted);
-            let undo = store
-                .get(Table::Undo, &key)?
-                .ok_or(LedgerError::RevertTooFar { target: height, oldest: reverted })?;
+            let undo =
+                store.get(Table::Undo, &key)?.ok_or(LedgerError::RevertTooFar { target: height, oldest: reverted })?;
             for (table, key, previous) in write_set::decode(Table::Undo, &undo)? {
                 restore.insert((table, key), previous);
             }

@@ -98,6 +98,7 @@ impl KeyRange {
     }
 
     /// The smallest key the range may contain, as an inclusive bound (`None`: unbounded).
+    #[cfg_attr(not(feature = "rocksdb"), allow(dead_code, reason = "RocksDB's iterator bounds"))]
     pub(crate) fn lower_inclusive(&self) -> Option<Vec<u8>> {
         match &self.start {
             Bound::Included(start) => Some(start.clone()),
@@ -107,6 +108,7 @@ impl KeyRange {
     }
 
     /// The first key after the range, as an exclusive bound (`None`: unbounded).
+    #[cfg_attr(not(feature = "rocksdb"), allow(dead_code, reason = "RocksDB's iterator bounds"))]
     pub(crate) fn upper_exclusive(&self) -> Option<Vec<u8>> {
         match &self.end {
             Bound::Included(end) => Some(immediate_successor(end)),
@@ -126,6 +128,7 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The smallest key greater than `key`: `key ‖ 0x00`.
+#[cfg_attr(not(feature = "rocksdb"), allow(dead_code, reason = "RocksDB's iterator bounds"))]
 fn immediate_successor(key: &[u8]) -> Vec<u8> {
     let mut successor = Vec::with_capacity(key.len() + 1);
     successor.extend_from_slice(key);

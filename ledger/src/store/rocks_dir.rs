@@ -64,9 +64,7 @@ pub(super) fn check_column_families(path: &Path, found: &[String]) -> Result<(),
     let unexpected: Vec<&str> = found.difference(&expected).copied().collect();
     Err(LedgerError::Corrupt {
         path: path.to_path_buf(),
-        reason: format!(
-            "not a Tidepool ledger: column families missing {missing:?}, unexpected {unexpected:?}"
-        ),
+        reason: format!("not a Tidepool ledger: column families missing {missing:?}, unexpected {unexpected:?}"),
     })
 }
 

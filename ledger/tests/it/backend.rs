@@ -1,0 +1,82 @@
+//! The backends the shared tests run on, and a full dump of a store to compare them by.
+
+use tempfile::TempDir;
+use tidepool_ledger::{Direction, KeyRange, Ledger, Store, Table};
+
+/// A backend to run a test on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    #[cfg(feature = "rocksdb")]
+    Rocks,
+}
+
+/// A fresh, empty ledger, and the directory it lives in (if any), removed on drop.
+pub struct Fresh {
+    pub ledger: Ledger,
+    _dir: Option<TempDir>,
+}
+
+impl Backend {
+    /// Every backend this build has.
+    pub fn all() -> Vec<Backend> {
+        vec![
+            Backend::Memory,
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks,
+        ]
+    }
+
+    pub fn fresh(self) -> Fresh {
+        match self {
+            Backend::Memory => Fresh { ledger: Ledger::memory(), _dir: None },
+            #[cfg(feature = "rocksdb")]
+            Backend::Rocks => {
+                let dir = tempfile::tempdir().unwrap();
+                let ledger = Ledger::open(&dir.path().join("ledger")).unwrap();
+                Fresh { ledger, _dir: Some(dir) }
+            }
+        }
+    }
+}
+
+/// Entries of tables, as `(table, key, value)`.
+pub type Dump = Vec<(Table, Vec<u8>, Vec<u8>)>;
+
+/// Every entry of every table, in table then key order.
+pub fn dump(store: &dyn Store) -> Dump {
+    dump_tables(store, &Table::ALL)
+}
+
+/// Every entry of `tables`, in table then key order.
+pub fn dump_tables(store: &dyn Store, tables: &[Table]) -> Dump {
+    let mut out = Vec::new();
+    for &table in tables {
+        for entry in store.iter(table, &KeyRange::all(), Direction::Forward).unwrap() {
+            let (key, value) = entry.unwrap();
+            out.push((table, key, value));
+        }
+    }
+    out
+}
+
+/// Runs each named `fn(Backend)` of the enclosing module as a test on every backend:
+/// `memory::name` and, with the `rocksdb` feature, `rocksdb::name`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $test() {
+                super::$test(crate::backend::Backend::Memory)
+            })*
+        }
+        #[cfg(feature = "rocksdb")]
+        mod rocksdb {
+            $(#[test]
+            fn $test() {
+                super::$test(crate::backend::Backend::Rocks)
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;

@@ -1,0 +1,90 @@
+//! Block commit: heights, parent hashes, transactions and receipts, and what a block's changes
+//! may contain.
+
+use tidepool_ledger::{Account, Address, BlockTx, Changes, Hash, LedgerError, NewBlock, Table};
+
+use crate::backend::{Backend, on_both_backends};
+use crate::sample;
+
+on_both_backends!(
+    heights_count_from_zero_and_headers_chain,
+    transactions_and_receipts_are_stored_by_hash,
+    history_tables_cannot_be_written_as_changes,
+    unchanged_values_do_not_move_the_root,
+    committed_state_is_visible_to_new_overlays,
+);
+
+fn heights_count_from_zero_and_headers_chain(backend: Backend) {
+    let fresh = backend.fresh();
+    let ledger = &fresh.ledger;
+    assert_eq!(ledger.latest().unwrap(), None);
+    assert_eq!(ledger.latest_height().unwrap(), None);
+    let genesis = ledger.commit_block(sample::block(0)).unwrap();
+    assert_eq!((genesis.height, genesis.parent_hash), (0, Hash::ZERO));
+    let next = ledger.commit_block(sample::block(1)).unwrap();
+    assert_eq!((next.height, next.parent_hash), (1, genesis.hash()));
+    assert_eq!(ledger.latest().unwrap(), Some(next.clone()));
+    assert_eq!(ledger.block(0).unwrap(), Some(genesis));
+    assert_eq!(ledger.block(2).unwrap(), None);
+    assert_eq!(next.time, sample::block(1).time);
+}
+
+fn transactions_and_receipts_are_stored_by_hash(backend: Backend) {
+    let fresh = backend.fresh();
+    let ledger = &fresh.ledger;
+    let tx = BlockTx { hash: Hash([1; 32]), tx: b"signed".to_vec(), receipt: b"ok".to_vec(), events: vec![] };
+    let header = ledger.commit_block(NewBlock { time: 5, changes: Changes::default(), txs: vec![tx.clone()] }).unwrap();
+    assert_eq!(header.tx_hashes, vec![tx.hash]);
+    assert_eq!(ledger.tx(&tx.hash).unwrap(), Some(tx.tx));
+    assert_eq!(ledger.receipt(&tx.hash).unwrap(), Some(tx.receipt));
+    assert_eq!(ledger.tx(&sample::unknown_hash()).unwrap(), None);
+    assert_eq!(ledger.receipt(&sample::unknown_hash()).unwrap(), None);
+}
+
+fn history_tables_cannot_be_written_as_changes(backend: Backend) {
+    let fresh = backend.fresh();
+    let ledger = &fresh.ledger;
+    for table in [Table::Meta, Table::Blocks, Table::Undo, Table::Events] {
+        let changes = Changes { writes: vec![(table, b"x".to_vec(), Some(b"y".to_vec()))], events: vec![] };
+        let result = ledger.commit_block(NewBlock { time: 0, changes, txs: vec![] });
+        assert!(matches!(result, Err(LedgerError::NotStateTable { .. })), "{table:?}: {result:?}");
+    }
+    assert_eq!(ledger.latest().unwrap(), None);
+}
+
+fn unchanged_values_do_not_move_the_root(backend: Backend) {
+    let [first, second] = [backend.fresh(), backend.fresh()];
+    let address = Address([3; 20]);
+    for fresh in [&first, &second] {
+        let mut overlay = fresh.ledger.overlay();
+        overlay.set_account(&address, &Account { nonce: 1, balance: 10 });
+        fresh.ledger.commit_block(NewBlock { time: 0, changes: overlay.into_changes(), txs: vec![] }).unwrap();
+    }
+    // The same account written again, and a key deleted that never existed, against nothing.
+    let mut overlay = first.ledger.overlay();
+    overlay.set_account(&address, &Account { nonce: 1, balance: 10 });
+    overlay.storage_remove(&address, b"never");
+    let rewritten =
+        first.ledger.commit_block(NewBlock { time: 1, changes: overlay.into_changes(), txs: vec![] }).unwrap();
+    let empty = second.ledger.commit_block(NewBlock { time: 1, ..NewBlock::default() }).unwrap();
+    assert_eq!(rewritten.state_root, empty.state_root);
+    // A real change does move it.
+    let mut overlay = first.ledger.overlay();
+    overlay.set_account(&address, &Account { nonce: 2, balance: 10 });
+    let changed =
+        first.ledger.commit_block(NewBlock { time: 2, changes: overlay.into_changes(), txs: vec![] }).unwrap();
+    let empty = second.ledger.commit_block(NewBlock { time: 2, ..NewBlock::default() }).unwrap();
+    assert_ne!(changed.state_root, empty.state_root);
+}
+
+fn committed_state_is_visible_to_new_overlays(backend: Backend) {
+    let fresh = backend.fresh();
+    let ledger = &fresh.ledger;
+    let contract = sample::CONTRACTS[2];
+    let mut overlay = ledger.overlay();
+    overlay.storage_set(&contract, b"a", b"1");
+    // Not committed yet: another overlay does not see it.
+    assert_eq!(ledger.overlay().storage_get(&contract, b"a").unwrap(), None);
+    ledger.commit_block(NewBlock { time: 0, changes: overlay.into_changes(), txs: vec![] }).unwrap();
+    assert_eq!(ledger.overlay().storage_get(&contract, b"a").unwrap(), Some(b"1".to_vec()));
+}
