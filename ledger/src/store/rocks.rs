@@ -101,6 +101,19 @@ impl RocksStore {
         &self.path
     }
 
+    /// Writes every column family's memtable to table files and waits for it. Not needed for
+    /// durability (the write-ahead log gives that); benchmarks and tests use it to read from
+    /// table files and the block cache rather than from the memtable.
+    ///
+    /// # Errors
+    /// [`LedgerError::Backend`] if RocksDB fails to write the files.
+    pub fn flush(&self) -> Result<(), LedgerError> {
+        for table in Table::ALL {
+            self.db.flush_cf(self.family(table)?).map_err(|error| self.error(error))?;
+        }
+        Ok(())
+    }
+
     fn family(&self, table: Table) -> Result<&ColumnFamily, LedgerError> {
         self.db.cf_handle(table.name()).ok_or_else(|| LedgerError::Corrupt {
             path: self.path.clone(),

@@ -14,7 +14,20 @@ pub enum Backend {
 /// A fresh, empty ledger, and the directory it lives in (if any), removed on drop.
 pub struct Fresh {
     pub ledger: Ledger,
+    #[cfg(feature = "rocksdb")]
+    rocks: Option<std::sync::Arc<tidepool_ledger::RocksStore>>,
     _dir: Option<TempDir>,
+}
+
+impl Fresh {
+    /// Moves RocksDB's memtables to table files, so that reads go through table files, their
+    /// filters and the block cache (a no-op on memory).
+    pub fn flush(&self) {
+        #[cfg(feature = "rocksdb")]
+        if let Some(rocks) = &self.rocks {
+            rocks.flush().unwrap();
+        }
+    }
 }
 
 impl Backend {
@@ -29,12 +42,18 @@ impl Backend {
 
     pub fn fresh(self) -> Fresh {
         match self {
-            Backend::Memory => Fresh { ledger: Ledger::memory(), _dir: None },
+            Backend::Memory => Fresh {
+                ledger: Ledger::memory(),
+                #[cfg(feature = "rocksdb")]
+                rocks: None,
+                _dir: None,
+            },
             #[cfg(feature = "rocksdb")]
             Backend::Rocks => {
                 let dir = tempfile::tempdir().unwrap();
-                let ledger = Ledger::open(&dir.path().join("ledger")).unwrap();
-                Fresh { ledger, _dir: Some(dir) }
+                let rocks = std::sync::Arc::new(tidepool_ledger::RocksStore::open(&dir.path().join("ledger")).unwrap());
+                let ledger = Ledger::with_store(rocks.clone()).unwrap();
+                Fresh { ledger, rocks: Some(rocks), _dir: Some(dir) }
             }
         }
     }

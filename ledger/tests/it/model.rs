@@ -24,6 +24,8 @@ enum Op {
     CommitCheckpoint,
     CommitBlock,
     RevertBlocks(usize),
+    /// Moves RocksDB's memtables to table files (a no-op on memory).
+    Flush,
     Get(Table, Vec<u8>),
     Scan(Table, KeyRange, Direction),
 }
@@ -51,6 +53,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::CommitCheckpoint),
         2 => Just(Op::CommitBlock),
         1 => (0usize..4).prop_map(Op::RevertBlocks),
+        1 => Just(Op::Flush),
         2 => (table(), key()).prop_map(|(t, k)| Op::Get(t, k)),
         2 => (table(), bound(), bound(), any::<bool>()).prop_map(|(t, start, end, reverse)| {
             Op::Scan(t, KeyRange { start, end }, if reverse { Direction::Reverse } else { Direction::Forward })
@@ -168,6 +171,7 @@ fn run(backends: &[Backend], ops: Vec<Op>) -> Result<(), TestCaseError> {
                 model.view = model.blocks[target].clone();
                 model.checkpoints.clear();
             }
+            Op::Flush => subjects.iter().for_each(|subject| subject.fresh.flush()),
             Op::Get(table, key) => {
                 let expected = model.view.get(&(table, key.clone())).cloned();
                 for subject in &subjects {

@@ -38,6 +38,16 @@ fn storage_iteration_stays_inside_its_contract(backend: Backend) {
         }
     }
     ledger.commit_block(NewBlock { time: 0, changes: committed.into_changes(), txs: vec![] }).unwrap();
+    fresh.flush();
+    // A second table file with only some contracts: the prefix bloom filters of the files
+    // differ, so a filter consulted for the wrong contract would hide entries.
+    let mut more = ledger.overlay();
+    for contract in &CONTRACTS[..2] {
+        more.storage_set(contract, b"\x01", b"second file");
+        model.entry(*contract).or_default().insert(b"\x01".to_vec(), b"second file".to_vec());
+    }
+    ledger.commit_block(NewBlock { time: 1, changes: more.into_changes(), txs: vec![] }).unwrap();
+    fresh.flush();
     let committed_model = model.clone();
     let mut overlay = ledger.overlay();
     for (index, contract) in CONTRACTS.iter().enumerate() {
