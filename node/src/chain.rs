@@ -21,7 +21,8 @@ use crate::apply::{apply_transaction, BlockContext};
 use crate::config::{Mining, NodeConfig, StoreConfig};
 use crate::error::NodeError;
 use crate::receipt::Receipt;
-use crate::tx::{SignedTransaction, Transaction};
+use crate::signature::RecoverableSignature;
+use crate::tx::{CheckedTransaction, SignedTransaction, Transaction};
 
 /// Gas a read-only query may use.
 pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
@@ -32,15 +33,8 @@ pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
 pub struct StoredTx {
     /// The transaction.
     pub tx: Transaction,
-    /// The 65-byte signature as `0x` hex; `None` for an impersonated (dev) transaction.
-    pub signature: Option<String>,
-}
-
-/// A transaction that passed authentication: signed by `tx.from`, or impersonated in dev mode.
-#[derive(Clone, Debug)]
-pub(crate) struct Authenticated {
-    pub(crate) hash: Hash,
-    pub(crate) stored: StoredTx,
+    /// The 65-byte signature; `None` for an impersonated (dev) transaction.
+    pub signature: Option<RecoverableSignature>,
 }
 
 /// A block being filled in interval mode.
@@ -145,7 +139,7 @@ impl Node {
     /// # Errors
     /// A bad signature or any rejection of [`crate::apply`]: nothing changed.
     pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
-        let tx = authenticate(signed)?;
+        let tx = signed.check()?;
         self.submit_authenticated(vec![tx]).pop().expect("one result per transaction")
     }
 
@@ -153,7 +147,7 @@ impl Node {
     /// (automine) or into the pending block (interval mode). One result per transaction; a
     /// rejected transaction does not stop the others.
     pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
-        let verified: Vec<Result<Authenticated, NodeError>> = signed.par_iter().map(authenticate).collect();
+        let verified: Vec<Result<CheckedTransaction, NodeError>> = signed.par_iter().map(SignedTransaction::check).collect();
         let mut results: Vec<Option<Result<Submitted, NodeError>>> = Vec::with_capacity(signed.len());
         let mut accepted = Vec::new();
         for v in verified {
@@ -175,12 +169,11 @@ impl Node {
     /// [`NodeError::DevModeOnly`], or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
-        let stored = StoredTx { tx, signature: None };
-        let hash = crate::tx::transaction_hash(&stored.tx, None);
-        self.submit_authenticated(vec![Authenticated { hash, stored }]).pop().expect("one result")
+        let tx = CheckedTransaction::impersonated(tx)?;
+        self.submit_authenticated(vec![tx]).pop().expect("one result")
     }
 
-    fn submit_authenticated(&self, txs: Vec<Authenticated>) -> Vec<Result<Submitted, NodeError>> {
+    fn submit_authenticated(&self, txs: Vec<CheckedTransaction>) -> Vec<Result<Submitted, NodeError>> {
         let mut chain = self.inner.chain.lock();
         match self.inner.config.mining {
             Mining::Auto => self.mine_now(&mut chain, txs),
@@ -189,10 +182,13 @@ impl Node {
     }
 
     /// Automine: executes `txs` into one new block and commits it (if any was accepted).
-    fn mine_now(&self, chain: &mut ChainState, txs: Vec<Authenticated>) -> Vec<Result<Submitted, NodeError>> {
+    fn mine_now(&self, chain: &mut ChainState, txs: Vec<CheckedTransaction>) -> Vec<Result<Submitted, NodeError>> {
         let context = match self.next_block_context(chain) {
             Ok(c) => c,
-            Err(e) => return txs.iter().map(|_| Err(e.clone_for_batch())).collect(),
+            Err(e) => {
+                let message = e.to_string();
+                return txs.iter().map(|_| Err(NodeError::CommitFailed(message.clone()))).collect();
+            }
         };
         let mut overlay = self.inner.ledger.overlay();
         let mut block_txs = Vec::new();
@@ -209,15 +205,16 @@ impl Node {
         if !block_txs.is_empty() {
             let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs: block_txs };
             if let Err(e) = self.inner.ledger.commit_block(block) {
-                let e = NodeError::from(e);
-                return results.into_iter().map(|_| Err(e.clone_for_batch())).collect();
+                tracing::error!(error = %e, "block commit failed; its transactions were not committed");
+                let message = e.to_string();
+                return results.into_iter().map(|_| Err(NodeError::CommitFailed(message.clone()))).collect();
             }
         }
         results
     }
 
     /// Interval mode: executes `tx` into the pending block.
-    fn add_to_pending(&self, chain: &mut ChainState, tx: Authenticated) -> Result<Submitted, NodeError> {
+    fn add_to_pending(&self, chain: &mut ChainState, tx: CheckedTransaction) -> Result<Submitted, NodeError> {
         if chain.pending.is_none() {
             let context = self.next_block_context(chain)?;
             chain.pending = Some(PendingBlock { overlay: self.inner.ledger.overlay(), context, txs: Vec::new() });
@@ -226,7 +223,7 @@ impl Node {
         let index = pending.txs.len() as u32;
         let (_, block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), &tx, index)?;
         pending.txs.push(block_tx);
-        Ok(Submitted::Pending { tx_hash: tx.hash })
+        Ok(Submitted::Pending { tx_hash: tx.hash() })
     }
 
     /// Runs one transaction in `overlay` and packs it for the block.
@@ -234,14 +231,15 @@ impl Node {
         &self,
         overlay: &mut Overlay,
         context: &BlockContext,
-        tx: &Authenticated,
+        tx: &CheckedTransaction,
         index: u32,
     ) -> Result<(Receipt, BlockTx), NodeError> {
-        let receipt = apply_transaction(&self.inner.vm, overlay, context, &tx.stored.tx, tx.hash, index)?;
+        let receipt = apply_transaction(&self.inner.vm, overlay, context, tx.tx(), tx.hash(), index)?;
         let events = overlay.take_events();
+        let stored = StoredTx { tx: tx.tx().clone(), signature: tx.signature().cloned() };
         let block_tx = BlockTx {
-            hash: tx.hash,
-            tx: serde_json::to_vec(&tx.stored).expect("transactions serialise"),
+            hash: tx.hash(),
+            tx: serde_json::to_vec(&stored).expect("transactions serialise"),
             receipt: serde_json::to_vec(&receipt).expect("receipts serialise"),
             events,
         };
@@ -292,7 +290,7 @@ impl Node {
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.inner.ledger.overlay();
         drop(chain);
-        let hash = crate::tx::transaction_hash(tx, None);
+        let hash = tx.hash()?;
         apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)
     }
 
@@ -497,15 +495,6 @@ impl Node {
     fn warm_module_cache(&self) -> Result<(), NodeError> {
         Ok(())
     }
-}
-
-/// Checks a signed transaction's signature and derives its hash.
-fn authenticate(signed: &SignedTransaction) -> Result<Authenticated, NodeError> {
-    signed.verify()?;
-    Ok(Authenticated {
-        hash: signed.hash(),
-        stored: StoredTx { tx: signed.tx.clone(), signature: Some(signed.signature_hex()) },
-    })
 }
 
 /// The wall clock, Unix seconds.

@@ -80,6 +80,63 @@ pub enum NodeError {
     /// No key in the key directory has this name or address.
     #[error("no key named {0} in the key directory")]
     UnknownKey(String),
+    /// The transaction's gas limit is below the base cost or above the node's maximum.
+    #[error("gas limit {got} is out of range: it must be between {min} and {max}")]
+    GasLimitOutOfRange {
+        /// The limit given.
+        got: u64,
+        /// The base cost of any transaction.
+        min: u64,
+        /// The node's maximum.
+        max: u64,
+    },
+    /// The sender cannot pay what the transaction sends.
+    #[error("insufficient funds: the transaction needs {needed} and the sender has {available}")]
+    InsufficientFunds {
+        /// What the transaction sends.
+        needed: u128,
+        /// The sender's balance.
+        available: u128,
+    },
+    /// A balance would exceed the largest representable amount.
+    #[error("balance overflow: the amount would exceed 2^128 - 1")]
+    BalanceOverflow,
+    /// Uploaded code failed validation.
+    #[error("invalid code: {0}")]
+    InvalidCode(String),
+    /// No code with that hash was uploaded.
+    #[error("no code with hash {0} has been uploaded")]
+    UnknownCode(tidepool_ledger::Hash),
+    /// No contract at that address.
+    #[error("no contract at {0}")]
+    UnknownContract(Address),
+    /// The transaction is well-formed JSON but not acceptable (a field out of range).
+    #[error("invalid transaction: {0}")]
+    InvalidTransaction(String),
+    /// A dev control on a node not in dev mode.
+    #[error("dev controls are only available on a node started with --dev")]
+    DevModeOnly,
+    /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
+    #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
+    UnknownSnapshot(u64),
+    /// The ledger has no genesis block (a host failure: the node builds it at open).
+    #[error("the ledger has no genesis block")]
+    NoGenesis,
+    /// Building genesis failed (a host failure: genesis is our code).
+    #[error("building genesis failed: {0}")]
+    Genesis(String),
+    /// A stored transaction or receipt did not decode.
+    #[error("corrupt stored record: {0}")]
+    CorruptRecord(String),
+    /// The ledger failed (I/O, a locked or corrupt data directory).
+    #[error(transparent)]
+    Ledger(#[from] tidepool_ledger::LedgerError),
+    /// The VM failed (a host failure, never a contract's).
+    #[error("vm: {0}")]
+    Vm(#[from] tidepool_vm::VmError),
+    /// A block commit failed after the transaction executed; it was not committed.
+    #[error("committing the block failed: {0}")]
+    CommitFailed(String),
 }
 
 impl NodeError {
@@ -101,6 +158,21 @@ impl NodeError {
             NodeError::Entropy(_) => "entropy",
             NodeError::KeyFile { .. } => "key_file",
             NodeError::UnknownKey(_) => "unknown_key",
+            NodeError::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
+            NodeError::InsufficientFunds { .. } => "insufficient_funds",
+            NodeError::BalanceOverflow => "balance_overflow",
+            NodeError::InvalidCode(_) => "invalid_code",
+            NodeError::UnknownCode(_) => "unknown_code",
+            NodeError::UnknownContract(_) => "unknown_contract",
+            NodeError::InvalidTransaction(_) => "invalid_transaction",
+            NodeError::DevModeOnly => "dev_mode_only",
+            NodeError::UnknownSnapshot(_) => "unknown_snapshot",
+            NodeError::NoGenesis => "no_genesis",
+            NodeError::Genesis(_) => "genesis",
+            NodeError::CorruptRecord(_) => "corrupt_record",
+            NodeError::Ledger(_) => "ledger",
+            NodeError::Vm(_) => "vm",
+            NodeError::CommitFailed(_) => "commit_failed",
         }
     }
 
@@ -120,6 +192,15 @@ impl NodeError {
     /// Whether the node itself failed (not the client's fault): such errors are logged and
     /// answered as internal errors, without their details.
     pub fn is_host_failure(&self) -> bool {
-        matches!(self, NodeError::Entropy(_))
+        matches!(
+            self,
+            NodeError::Entropy(_)
+                | NodeError::NoGenesis
+                | NodeError::Genesis(_)
+                | NodeError::CorruptRecord(_)
+                | NodeError::Ledger(_)
+                | NodeError::Vm(_)
+                | NodeError::CommitFailed(_)
+        )
     }
 }

@@ -6,14 +6,27 @@
 //! into a [`tx::CheckedTransaction`] (sender proven, hash computed) before it is applied.
 //! [`keys`] derives addresses, the deterministic dev accounts, and the CLI's key files.
 //! Every failure is a [`NodeError`] whose message can be shown to the client that caused it.
+//!
+//! [`Node`] ([`chain`]) turns checked transactions into blocks: [`apply`] runs one transaction
+//! against a block overlay through the VM, [`receipt`] records what happened, [`genesis`] builds
+//! block 0 (dev accounts and the sample lending market), [`config`] says how the node runs.
 
+pub mod apply;
 pub mod canonical;
+pub mod chain;
+pub mod config;
 pub mod error;
+pub mod genesis;
 pub mod keys;
+pub mod receipt;
 pub mod signature;
 pub mod tx;
 
+pub use chain::{Node, StoredTx, Submitted};
+pub use config::{DEV_CHAIN_ID, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
+pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
+pub use receipt::{Receipt, ReceiptStatus};
 pub use keys::{DevAccount, address_of, dev_accounts};
 pub use signature::RecoverableSignature;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};

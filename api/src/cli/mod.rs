@@ -1,5 +1,7 @@
 //! The command-line interface: one module per command group.
 
+mod client;
+mod keys;
 mod node;
 
 use clap::{Parser, Subcommand};
@@ -10,6 +12,9 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -19,6 +24,30 @@ enum Command {
     /// Example: a dev node with the lending market, data in ./.tidepool/dev:
     ///   tidepool node --dev --data-dir .tidepool/dev --listen 127.0.0.1:8545
     Node(node::NodeArgs),
+    /// Manage local signing keys.
+    ///
+    /// Example: tidepool keys new --name alice && tidepool keys list
+    Keys(keys::KeysArgs),
+    /// Upload a contract and optionally instantiate it.
+    ///
+    /// Example: tidepool deploy counter.wasm --init '{"count":0}' --label counter --dev-account 0
+    Deploy(client::DeployArgs),
+    /// Execute a contract (a signed transaction).
+    ///
+    /// Example: tidepool call 0xCONTRACT '{"increment":{}}' --dev-account 0
+    Call(client::CallArgs),
+    /// Query a contract (read-only, free).
+    ///
+    /// Example: tidepool query 0xCONTRACT '{"count":{}}'
+    Query(client::QueryArgs),
+    /// Show an address's native and token balances.
+    ///
+    /// Example: tidepool balance 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+    Balance(client::BalanceArgs),
+    /// Show a transaction and its receipt.
+    ///
+    /// Example: tidepool tx 0xHASH
+    Tx(client::TxArgs),
 }
 
 impl Cli {
@@ -26,6 +55,12 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Node(args) => node::run(args),
+            Command::Keys(args) => keys::run(args, self.json),
+            Command::Deploy(args) => client::deploy(args, self.json),
+            Command::Call(args) => client::call(args, self.json),
+            Command::Query(args) => client::query(args, self.json),
+            Command::Balance(args) => client::balance(args, self.json),
+            Command::Tx(args) => client::tx(args, self.json),
         }
     }
 }

@@ -1,0 +1,304 @@
+//! Client commands: sign locally, talk to a node's REST API.
+//!
+//! The signer is chosen with `--key <name|address>` (from the key directory), `--private-key`
+//! (or `$TIDEPOOL_PRIVATE_KEY`), or `--dev-account N` (the well-known dev keys of a `--dev` node).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use k256::ecdsa::SigningKey;
+use serde_json::Value;
+use tidepool_ledger::{Address, Hash};
+use tidepool_node::keys::{address_of, dev_accounts, parse_private_key};
+use tidepool_node::{Action, Transaction};
+
+use super::keys::KeysDir;
+
+/// Where the node is.
+#[derive(Args, Clone)]
+pub struct Endpoint {
+    /// The node's URL.
+    #[arg(long, env = "TIDEPOOL_URL", default_value = "http://127.0.0.1:8545", global = true)]
+    pub url: String,
+}
+
+/// Who signs.
+#[derive(Args, Clone)]
+pub struct Signer {
+    /// A key from the key directory, by name or address.
+    #[arg(long, conflicts_with_all = ["private_key", "dev_account"])]
+    key: Option<String>,
+    /// A private key (0x hex).
+    #[arg(long, env = "TIDEPOOL_PRIVATE_KEY", hide_env_values = true, conflicts_with = "dev_account")]
+    private_key: Option<String>,
+    /// Dev account N of a `--dev` node (anvil's well-known keys).
+    #[arg(long)]
+    dev_account: Option<u32>,
+    /// Gas limit of the transaction.
+    #[arg(long, default_value_t = 50_000_000)]
+    gas_limit: u64,
+    #[command(flatten)]
+    keys: KeysDir,
+}
+
+impl Signer {
+    fn key(&self) -> anyhow::Result<SigningKey> {
+        if let Some(name) = &self.key {
+            return Ok(self.keys.keystore().find(name)?.key);
+        }
+        if let Some(raw) = &self.private_key {
+            return Ok(parse_private_key(raw)?);
+        }
+        let index = self.dev_account.unwrap_or(0);
+        if self.dev_account.is_none() {
+            eprintln!("note: no --key, --private-key or --dev-account given; signing as dev account 0");
+        }
+        dev_accounts(index + 1).pop().map(|a| a.key).context("no such dev account")
+    }
+}
+
+/// A small JSON client over the REST API.
+pub struct Client {
+    agent: ureq::Agent,
+    url: String,
+}
+
+impl Client {
+    /// A client for `endpoint`.
+    pub fn new(endpoint: &Endpoint) -> Client {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        Client { agent, url: endpoint.url.trim_end_matches('/').to_string() }
+    }
+
+    fn answer(path: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
+        let status = response.status();
+        let body: Value = response.body_mut().read_json().with_context(|| format!("{path}: the answer is not JSON"))?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = body["error"]["message"].as_str().unwrap_or("(no message)");
+        bail!("{status}: {message}")
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self.agent.get(format!("{}{path}", self.url)).call().with_context(|| format!("GET {}{path}", self.url))?;
+        Self::answer(path, response)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let response =
+            self.agent.post(format!("{}{path}", self.url)).send_json(body).with_context(|| format!("POST {}{path}", self.url))?;
+        Self::answer(path, response)
+    }
+
+    /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it.
+    pub fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
+        let key = signer.key()?;
+        let from = address_of(&key);
+        let chain_id = self.get("/health")?["chain_id"].as_u64().context("health: no chain_id")?;
+        let nonce = self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?;
+        let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
+        let signed = tx.sign(&key)?;
+        self.post("/v1/txs", &serde_json::to_value(&signed)?)
+    }
+}
+
+/// Prints a receipt: readable, or raw JSON.
+pub fn print_receipt(receipt: &Value, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(receipt).unwrap_or_default());
+        return;
+    }
+    if let Some(hash) = receipt.get("tx_hash").filter(|_| receipt.get("status").is_none()) {
+        println!("submitted {hash} (pending: the node mines at intervals)");
+        return;
+    }
+    println!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));
+    println!("block     {}", receipt["height"]);
+    println!("status    {}", receipt["status"].as_str().unwrap_or("?"));
+    println!("gas used  {}", receipt["gas_used"]);
+    for (field, label) in [("code_hash", "code hash"), ("contract_address", "contract"), ("error", "error")] {
+        if let Some(v) = receipt.get(field).and_then(Value::as_str) {
+            println!("{label:<9} {v}");
+        }
+    }
+    if !receipt["result"].is_null() {
+        println!("result    {}", receipt["result"]);
+    }
+    for event in receipt["events"].as_array().into_iter().flatten() {
+        println!("event     {} {} {}", event["contract"].as_str().unwrap_or("?"), event["type"].as_str().unwrap_or("?"), event["data"]);
+    }
+}
+
+fn parse_json(what: &str, raw: &str) -> anyhow::Result<Value> {
+    serde_json::from_str(raw).with_context(|| format!("{what} is not valid JSON: {raw}"))
+}
+
+/// `tidepool deploy`.
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The contract's .wasm file.
+    wasm: PathBuf,
+    /// Instantiate with this JSON message after uploading (omit to only upload).
+    #[arg(long)]
+    init: Option<String>,
+    /// The instance's label.
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Who may migrate the instance (default: the signer; "none" makes it immutable).
+    #[arg(long)]
+    admin: Option<String>,
+    /// Native funds to send to the new instance (base units).
+    #[arg(long, default_value_t = 0)]
+    funds: u128,
+    #[command(flatten)]
+    signer: Signer,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Uploads (and optionally instantiates) a contract.
+pub fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
+    let upload = client.transact(&args.signer, Action::UploadCode { wasm })?;
+    print_receipt(&upload, json);
+    let Some(init) = args.init else { return Ok(()) };
+    let code_hash: Hash = upload["code_hash"].as_str().context("the upload has no code_hash")?.parse()?;
+    let admin = match args.admin.as_deref() {
+        Some("none") => None,
+        Some(a) => Some(a.parse::<Address>()?),
+        None => Some(address_of(&args.signer.key()?)),
+    };
+    let action =
+        Action::Instantiate { code_hash, msg: parse_json("--init", &init)?, funds: args.funds, label: args.label, admin };
+    print_receipt(&client.transact(&args.signer, action)?, json);
+    Ok(())
+}
+
+/// `tidepool call`.
+#[derive(Args)]
+pub struct CallArgs {
+    /// The contract.
+    contract: Address,
+    /// The execute message (JSON).
+    msg: String,
+    /// Native funds to attach (base units).
+    #[arg(long, default_value_t = 0)]
+    funds: u128,
+    #[command(flatten)]
+    signer: Signer,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Executes a contract.
+pub fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let action = Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
+    let receipt = client.transact(&args.signer, action)?;
+    print_receipt(&receipt, json);
+    if receipt["status"].as_str().is_some_and(|s| s != "success") {
+        bail!("the transaction was mined but failed");
+    }
+    Ok(())
+}
+
+/// `tidepool query`.
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The contract.
+    contract: Address,
+    /// The query message (JSON).
+    msg: String,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Queries a contract.
+pub fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let answer = client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_json("the message", &args.msg)?)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&answer["result"])?);
+    }
+    Ok(())
+}
+
+/// `tidepool balance`.
+#[derive(Args)]
+pub struct BalanceArgs {
+    /// The address.
+    address: Address,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Shows native and token balances.
+pub fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let balances = client.get(&format!("/v1/accounts/{}/balances", args.address))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&balances)?);
+        return Ok(());
+    }
+    println!("{}", args.address);
+    println!("  native  {}", format_units(balances["native"].as_str().unwrap_or("0"), 18));
+    for token in balances["tokens"].as_array().into_iter().flatten() {
+        let decimals = token["decimals"].as_u64().unwrap_or(0) as usize;
+        println!("  {:<7} {}", token["symbol"].as_str().unwrap_or("?"), format_units(token["balance"].as_str().unwrap_or("0"), decimals));
+    }
+    Ok(())
+}
+
+/// `tidepool tx`.
+#[derive(Args)]
+pub struct TxArgs {
+    /// The transaction hash.
+    hash: Hash,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Shows a transaction and its receipt.
+pub fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let found = client.get(&format!("/v1/txs/{}", args.hash))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+    } else {
+        println!("action    {}", found["tx"]["tx"]["action"]["type"].as_str().unwrap_or("?"));
+        println!("from      {}", found["tx"]["tx"]["from"].as_str().unwrap_or("?"));
+        print_receipt(&found["receipt"], false);
+    }
+    Ok(())
+}
+
+/// `1234500` with 4 decimals → `123.45`.
+pub fn format_units(raw: &str, decimals: usize) -> String {
+    if decimals == 0 {
+        return raw.to_string();
+    }
+    let padded = format!("{raw:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_units;
+
+    #[test]
+    fn units_are_formatted_with_their_decimals() {
+        assert_eq!(format_units("1234500", 4), "123.45");
+        assert_eq!(format_units("5", 6), "0.000005");
+        assert_eq!(format_units("1000000", 6), "1");
+        assert_eq!(format_units("42", 0), "42");
+    }
+}

@@ -1,0 +1,236 @@
+//! Genesis: block 0. Funds the dev accounts and, in dev mode, deploys the sample lending market
+//! (three tokens, the oracle with prices, the pool with every market listed, seeded and supplied)
+//! through the same VM calls a transaction makes, so it is exactly what users could have done.
+//!
+//! Everything is deterministic: the same configuration gives the same block 0 and state root.
+//! Contract addresses derive from a fixed genesis deployer, so [`MarketInfo`] can be recomputed
+//! on every start.
+
+use serde_json::{Value, json};
+use tidepool_ledger::{Account, Address, Hash, NewBlock, Overlay, keccak256};
+use tidepool_vm::{Call, CallKind, Env};
+
+use crate::chain::Node;
+use crate::error::NodeError;
+use crate::keys::{DevAccount, dev_accounts};
+
+/// Gas each genesis call may use (genesis is trusted code of ours; the cap only guards bugs).
+const GENESIS_GAS: u64 = 10_000_000_000;
+
+/// A token of the dev market.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenInfo {
+    /// Its symbol.
+    pub symbol: String,
+    /// Its contract.
+    pub address: Address,
+    /// Its decimals.
+    pub decimals: u8,
+    /// Its genesis price, USD × 10^8 per whole token.
+    pub price: u128,
+}
+
+/// The dev market's contracts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MarketInfo {
+    /// The lending pool.
+    pub pool: Address,
+    /// The price oracle.
+    pub oracle: Address,
+    /// The tokens, each listed as a market.
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// The market's tokens: symbol, decimals, price (USD × 10^8), whether it uses the stable curve.
+const TOKENS: [(&str, u8, u128, bool); 3] =
+    [("USDC", 6, 100_000_000, true), ("WETH", 18, 3_000 * 100_000_000, false), ("WBTC", 8, 60_000 * 100_000_000, false)];
+
+/// Whole tokens each dev account holds at genesis, per token.
+const DEV_TOKEN_HOLDINGS: [u128; 3] = [1_000_000, 1_000, 50];
+
+/// Whole tokens the last dev account supplies at genesis, so borrowing works at once.
+const GENESIS_LIQUIDITY: [u128; 3] = [500_000, 300, 20];
+
+/// The account genesis deploys from (not a dev account, so dev accounts start at nonce 0).
+pub fn genesis_deployer() -> Address {
+    let hash = keccak256(b"tidepool genesis deployer");
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash.0[12..]);
+    Address(out)
+}
+
+/// The deterministic addresses of the dev market (whether or not it was deployed).
+pub fn market_info() -> MarketInfo {
+    let deployer = genesis_deployer();
+    let tokens = TOKENS
+        .iter()
+        .enumerate()
+        .map(|(i, (symbol, decimals, price, _))| TokenInfo {
+            symbol: (*symbol).to_string(),
+            address: Address::contract(&deployer, i as u64),
+            decimals: *decimals,
+            price: *price,
+        })
+        .collect();
+    MarketInfo { oracle: Address::contract(&deployer, 3), pool: Address::contract(&deployer, 4), tokens }
+}
+
+/// Builds and commits block 0.
+pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
+    let config = node.config();
+    let accounts = if config.dev { dev_accounts(config.dev_accounts) } else { Vec::new() };
+    let mut overlay = node.ledger().overlay();
+    for account in &accounts {
+        overlay.set_account(&account.address, &Account { nonce: 0, balance: config.dev_balance });
+    }
+    let time = crate::chain::unix_now();
+    if config.dev && config.deploy_market && !accounts.is_empty() {
+        let env = Env { chain_id: config.chain_id, height: 0, time, origin: accounts[0].address };
+        Deployer { node, overlay: &mut overlay, env }.deploy_market(&accounts)?;
+    }
+    node.ledger().commit_block(NewBlock { time, changes: overlay.into_changes(), txs: Vec::new() })?;
+    Ok(())
+}
+
+struct Deployer<'a> {
+    node: &'a Node,
+    overlay: &'a mut Overlay,
+    env: Env,
+}
+
+impl Deployer<'_> {
+    fn deploy_market(&mut self, accounts: &[DevAccount]) -> Result<(), NodeError> {
+        let owner = accounts[0].address;
+        let supplier = accounts[accounts.len() - 1].address;
+        let market = market_info();
+        let token_code = self.upload(tidepool_artifacts::TOKEN)?;
+        let oracle_code = self.upload(tidepool_artifacts::ORACLE)?;
+        let pool_code = self.upload(tidepool_artifacts::LENDING_POOL)?;
+
+        for (i, token) in market.tokens.iter().enumerate() {
+            let unit = 10u128.pow(u32::from(token.decimals));
+            let balances: Vec<Value> = accounts
+                .iter()
+                .map(|a| json!({"address": a.address, "amount": (DEV_TOKEN_HOLDINGS[i] * unit).to_string()}))
+                .collect();
+            let msg = json!({
+                "name": format!("Dev {}", token.symbol), "symbol": token.symbol, "decimals": token.decimals,
+                "initial_balances": balances, "minter": owner,
+            });
+            self.instantiate(owner, token_code, token.address, &format!("token:{}", token.symbol), msg)?;
+        }
+        self.instantiate(owner, oracle_code, market.oracle, "oracle", json!({ "owner": owner }))?;
+        let prices: Vec<Value> =
+            market.tokens.iter().map(|t| json!({"asset": t.address, "price": t.price.to_string()})).collect();
+        self.execute(owner, market.oracle, json!({"set_prices": {"prices": prices}}))?;
+        let pool_msg = json!({"oracle": market.oracle, "treasury": owner, "owner": owner});
+        self.instantiate(owner, pool_code, market.pool, "lending-pool", pool_msg)?;
+
+        for (i, token) in market.tokens.iter().enumerate() {
+            let unit = 10u128.pow(u32::from(token.decimals));
+            let seed = unit; // one whole token, locked in the pool forever (LENDING.md: ≥ 1000 units)
+            self.execute(owner, token.address, json!({"approve": {"spender": market.pool, "amount": seed.to_string()}}))?;
+            let config = market_config(TOKENS[i].3);
+            let list = json!({"list_market": {"asset": token.address, "config": config, "seed": seed.to_string()}});
+            self.execute(owner, market.pool, list)?;
+            let liquidity = GENESIS_LIQUIDITY[i] * unit;
+            let approve = json!({"approve": {"spender": market.pool, "amount": liquidity.to_string()}});
+            self.execute(supplier, token.address, approve)?;
+            let supply = json!({"supply": {"asset": token.address, "amount": liquidity.to_string()}});
+            self.execute(supplier, market.pool, supply)?;
+        }
+        Ok(())
+    }
+
+    fn upload(&mut self, wasm: &[u8]) -> Result<Hash, NodeError> {
+        let uploader = genesis_deployer();
+        self.node.vm().upload(self.overlay, uploader, 0, wasm)?.map_err(|e| NodeError::Genesis(format!("upload: {e}")))
+    }
+
+    fn instantiate(&mut self, sender: Address, code: Hash, at: Address, label: &str, msg: Value) -> Result<(), NodeError> {
+        let kind = CallKind::Instantiate { code_hash: code, admin: Some(sender), label: label.to_string() };
+        self.call(sender, at, kind, msg)
+    }
+
+    fn execute(&mut self, sender: Address, contract: Address, msg: Value) -> Result<(), NodeError> {
+        self.call(sender, contract, CallKind::Execute, msg)
+    }
+
+    fn call(&mut self, sender: Address, contract: Address, kind: CallKind, msg: Value) -> Result<(), NodeError> {
+        let what = format!("{kind:?} {contract}: {msg}");
+        let call = Call { sender, contract, kind, msg: msg.to_string().into_bytes(), funds: 0, gas_limit: GENESIS_GAS };
+        let env = Env { origin: sender, ..self.env };
+        let outcome = self.node.vm().call(self.overlay, &env, call)?;
+        if outcome.status.is_success() {
+            self.overlay.take_events();
+            Ok(())
+        } else {
+            Err(NodeError::Genesis(format!("{what} failed: {}", outcome.status)))
+        }
+    }
+}
+
+/// LENDING.md's default market parameters (from Aave v3's initial listings).
+fn market_config(stable: bool) -> Value {
+    const WAD: u128 = 1_000_000_000_000_000_000;
+    let (u_opt, slope1, slope2) = if stable {
+        (WAD * 90 / 100, WAD * 4 / 100, WAD * 60 / 100)
+    } else {
+        (WAD * 45 / 100, WAD * 7 / 100, WAD * 3)
+    };
+    let lt = if stable { 8500 } else { 8250 };
+    json!({
+        "ltv": 8000, "lt": lt, "lb": 10500, "liq_fee": 1000, "rf": 1000,
+        "interest": {"base": "0", "slope1": slope1.to_string(), "slope2": slope2.to_string(), "u_opt": u_opt.to_string()},
+    })
+}
+
+/// One token balance of an address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenBalance {
+    /// The token contract.
+    pub token: Address,
+    /// Its symbol.
+    pub symbol: String,
+    /// Its decimals.
+    pub decimals: u8,
+    /// The balance, base units.
+    pub balance: u128,
+}
+
+impl Node {
+    /// The funded dev accounts (empty unless in dev mode).
+    pub fn dev_accounts(&self) -> Vec<DevAccount> {
+        if self.config().dev { dev_accounts(self.config().dev_accounts) } else { Vec::new() }
+    }
+
+    /// The dev market's contracts, if it was deployed.
+    pub fn market(&self) -> Option<MarketInfo> {
+        let market = market_info();
+        match self.contract(&market.pool) {
+            Ok(Some(_)) => Some(market),
+            _ => None,
+        }
+    }
+
+    /// The balances of `owner` in the tokens the node indexes (the dev market's tokens).
+    ///
+    /// # Errors
+    /// A host failure, or a token that answers its `balance` query with something unexpected.
+    pub fn token_balances(&self, owner: &Address) -> Result<Vec<TokenBalance>, NodeError> {
+        let Some(market) = self.market() else { return Ok(Vec::new()) };
+        let mut out = Vec::with_capacity(market.tokens.len());
+        for token in market.tokens {
+            let msg = json!({"balance": {"address": owner}}).to_string();
+            let outcome = self.query(&token.address, msg.as_bytes())?;
+            let answer: Value = serde_json::from_slice(&outcome.return_data)
+                .map_err(|e| NodeError::CorruptRecord(format!("balance answer of {}: {e}", token.symbol)))?;
+            let balance = answer["balance"]
+                .as_str()
+                .and_then(|b| b.parse().ok())
+                .ok_or_else(|| NodeError::CorruptRecord(format!("balance answer of {}: {answer}", token.symbol)))?;
+            out.push(TokenBalance { token: token.address, symbol: token.symbol, decimals: token.decimals, balance });
+        }
+        Ok(out)
+    }
+}
