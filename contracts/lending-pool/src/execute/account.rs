@@ -1,0 +1,194 @@
+//! A user's own actions: supply, withdraw, collateral on/off, borrow, repay.
+
+use serde::Serialize;
+use tidepool_sdk::{Address, Uint128};
+
+use crate::error::{PoolError, PoolResult};
+use crate::external;
+use crate::market::{assets_for_shares, current_debt, shares_for_deposit, shares_for_withdrawal};
+use crate::math::{add, sub};
+use crate::msg::AmountOrAll;
+use crate::session::Session;
+
+#[derive(Serialize)]
+struct SupplyEvent {
+    asset: Address,
+    from: Address,
+    on_behalf_of: Address,
+    amount: Uint128,
+    shares: Uint128,
+}
+
+#[derive(Serialize)]
+struct WithdrawEvent {
+    asset: Address,
+    user: Address,
+    to: Address,
+    amount: Uint128,
+    shares: Uint128,
+}
+
+#[derive(Serialize)]
+struct CollateralEvent {
+    asset: Address,
+    user: Address,
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+struct BorrowEvent {
+    asset: Address,
+    user: Address,
+    to: Address,
+    amount: Uint128,
+    debt: Uint128,
+}
+
+#[derive(Serialize)]
+struct RepayEvent {
+    asset: Address,
+    from: Address,
+    on_behalf_of: Address,
+    amount: Uint128,
+    debt: Uint128,
+}
+
+/// `supply`: shares = floor(amount·WAD/ex) > 0; supply cap; cash += amount; pull the tokens;
+/// the first supply of an asset with ltv > 0 turns it on as collateral.
+pub fn supply(s: &mut Session, caller: Address, asset: Address, amount: u128, beneficiary: Address) -> PoolResult<()> {
+    if amount == 0 {
+        return Err(PoolError::ZeroAmount);
+    }
+    s.require_active(&asset)?;
+    s.ensure_slot(&beneficiary, &asset)?;
+    let market = s.market(&asset)?;
+    let shares = shares_for_deposit(amount, market.state.exchange_rate()?)?;
+    if shares == 0 {
+        return Err(PoolError::ZeroShares);
+    }
+    if let Some(cap) = market.config.supply_cap
+        && add(market.state.supplier_assets()?, amount)? > cap.u128()
+    {
+        return Err(PoolError::CapExceeded("supply"));
+    }
+    market.state.cash = Uint128(add(market.state.cash.u128(), amount)?);
+    market.state.total_shares = Uint128(add(market.state.total_shares.u128(), shares)?);
+    let auto_collateral = market.config.ltv > 0;
+    let position = s.position(&beneficiary, &asset)?;
+    if position.shares.is_zero() && auto_collateral {
+        position.collateral = true;
+    }
+    position.shares = Uint128(add(position.shares.u128(), shares)?);
+    s.event(
+        "supply",
+        &SupplyEvent { asset, from: caller, on_behalf_of: beneficiary, amount: Uint128(amount), shares: Uint128(shares) },
+    )?;
+    s.commit()?;
+    external::pull(&asset, &caller, &s.pool, amount)
+}
+
+/// `withdraw`: an exact amount burns ceil(amount·WAD/ex) shares; `all` pays
+/// floor(shares·ex/WAD); amount ≤ cash; health check.
+pub fn withdraw(s: &mut Session, caller: Address, asset: Address, amount: AmountOrAll, to: Address) -> PoolResult<()> {
+    let position = *s.position(&caller, &asset)?;
+    let market = s.market(&asset)?;
+    let ex = market.state.exchange_rate()?;
+    let (amount, shares) = match amount {
+        AmountOrAll::All => (assets_for_shares(position.shares.u128(), ex)?, position.shares.u128()),
+        AmountOrAll::Exact(a) => (a, shares_for_withdrawal(a, ex)?),
+    };
+    if amount == 0 {
+        return Err(PoolError::ZeroAmount);
+    }
+    if shares > position.shares.u128() {
+        return Err(PoolError::InsufficientBalance);
+    }
+    let cash = market.state.cash.u128();
+    if amount > cash {
+        return Err(PoolError::InsufficientCash { available: cash });
+    }
+    market.state.cash = Uint128(cash - amount);
+    market.state.total_shares = Uint128(sub(market.state.total_shares.u128(), shares)?);
+    let position = s.position(&caller, &asset)?;
+    position.shares = Uint128(position.shares.u128() - shares);
+    if position.collateral {
+        s.require_healthy(&caller)?;
+    }
+    s.event("withdraw", &WithdrawEvent { asset, user: caller, to, amount: Uint128(amount), shares: Uint128(shares) })?;
+    s.commit()?;
+    external::send(&asset, &to, amount)
+}
+
+/// `set_collateral`: health check when disabling.
+pub fn set_collateral(s: &mut Session, caller: Address, asset: Address, enabled: bool) -> PoolResult<()> {
+    s.market(&asset)?;
+    let position = s.position(&caller, &asset)?;
+    if position.shares.is_zero() {
+        return Err(PoolError::InsufficientBalance);
+    }
+    let was = position.collateral;
+    position.collateral = enabled;
+    if was && !enabled {
+        s.require_healthy(&caller)?;
+    }
+    s.event("collateral", &CollateralEvent { asset, user: caller, enabled })?;
+    s.commit()
+}
+
+/// `borrow`: amount ≤ cash; borrow cap; TB += amount; cash −= amount; health check.
+pub fn borrow(s: &mut Session, caller: Address, asset: Address, amount: u128, to: Address) -> PoolResult<()> {
+    if amount == 0 {
+        return Err(PoolError::ZeroAmount);
+    }
+    s.require_active(&asset)?;
+    s.ensure_slot(&caller, &asset)?;
+    let position = *s.position(&caller, &asset)?;
+    let market = s.market(&asset)?;
+    let cash = market.state.cash.u128();
+    if amount > cash {
+        return Err(PoolError::InsufficientCash { available: cash });
+    }
+    let total_borrows = add(market.state.total_borrows.u128(), amount)?;
+    if let Some(cap) = market.config.borrow_cap
+        && total_borrows > cap.u128()
+    {
+        return Err(PoolError::CapExceeded("borrow"));
+    }
+    market.state.total_borrows = Uint128(total_borrows);
+    market.state.cash = Uint128(cash - amount);
+    let index = market.state.borrow_index.u128();
+    let debt = add(current_debt(position.principal.u128(), index, position.index_at_borrow.u128())?, amount)?;
+    let position = s.position(&caller, &asset)?;
+    position.principal = Uint128(debt);
+    position.index_at_borrow = Uint128(index);
+    s.require_healthy(&caller)?;
+    s.event("borrow", &BorrowEvent { asset, user: caller, to, amount: Uint128(amount), debt: Uint128(debt) })?;
+    s.commit()?;
+    external::send(&asset, &to, amount)
+}
+
+/// `repay`: pays min(amount, debt); TB = TB.saturating_sub(paid); cash += paid.
+pub fn repay(s: &mut Session, caller: Address, asset: Address, amount: AmountOrAll, borrower: Address) -> PoolResult<()> {
+    let position = *s.position(&borrower, &asset)?;
+    let market = s.market(&asset)?;
+    let index = market.state.borrow_index.u128();
+    let debt = current_debt(position.principal.u128(), index, position.index_at_borrow.u128())?;
+    let paid = match amount {
+        AmountOrAll::All => debt,
+        AmountOrAll::Exact(a) => a.min(debt),
+    };
+    if paid == 0 {
+        return Err(PoolError::Msg("nothing to repay: no debt in this market".into()));
+    }
+    market.state.total_borrows = Uint128(market.state.total_borrows.u128().saturating_sub(paid));
+    market.state.cash = Uint128(add(market.state.cash.u128(), paid)?);
+    let position = s.position(&borrower, &asset)?;
+    position.principal = Uint128(debt - paid);
+    position.index_at_borrow = Uint128(if debt == paid { 0 } else { index });
+    s.event(
+        "repay",
+        &RepayEvent { asset, from: caller, on_behalf_of: borrower, amount: Uint128(paid), debt: Uint128(debt - paid) },
+    )?;
+    s.commit()?;
+    external::pull(&asset, &caller, &s.pool, paid)
+}

@@ -1,0 +1,85 @@
+//! Queries. They run the same [`Session`] as executes, so answers include interest accrued up
+//! to the current block, but never commit.
+
+use alloc::vec::Vec;
+
+use tidepool_sdk::{Address, Binary, Context, Order, Uint128, to_json_binary};
+
+use crate::error::PoolResult;
+use crate::market::{assets_for_shares, current_debt, supply_apr};
+use crate::msg::{BalanceResponse, MarketResponse, PositionResponse, QueryMsg, RatesResponse};
+use crate::session::Session;
+use crate::state::{CONFIG, MARKETS};
+
+/// The `query` entry point.
+///
+/// # Errors
+/// Unknown market, zero or stale prices (for `position`), corrupt state.
+pub fn query(ctx: &Context, msg: QueryMsg) -> PoolResult<Binary> {
+    let mut s = Session::new(ctx)?;
+    Ok(match msg {
+        QueryMsg::Market { asset } => to_json_binary(&market(&mut s, asset)?)?,
+        QueryMsg::Markets {} => {
+            let mut all = Vec::new();
+            for asset in MARKETS.keys(None, None, Order::Ascending) {
+                all.push(market(&mut s, asset?)?);
+            }
+            to_json_binary(&all)?
+        }
+        QueryMsg::Rates { asset } => {
+            let market = s.market(&asset)?;
+            let utilization = market.state.utilization()?;
+            let borrow_apr = market.borrow_apr()?;
+            to_json_binary(&RatesResponse {
+                utilization: Uint128(utilization),
+                borrow_apr: Uint128(borrow_apr),
+                supply_apr: Uint128(supply_apr(borrow_apr, utilization, market.config.rf)?),
+            })?
+        }
+        QueryMsg::Position { user } => {
+            let health = s.health(&user, true)?;
+            let mut markets = Vec::new();
+            for asset in s.user_assets(&user)? {
+                markets.push(balance(&mut s, user, asset)?);
+            }
+            to_json_binary(&PositionResponse {
+                collateral_value: Uint128(health.collateral_value),
+                borrow_capacity: Uint128(health.borrow_capacity),
+                debt_value: Uint128(health.debt_value),
+                health_factor: Uint128(health.health_factor()?),
+                markets,
+            })?
+        }
+        QueryMsg::Balance { user, asset } => to_json_binary(&balance(&mut s, user, asset)?)?,
+        QueryMsg::Config {} => to_json_binary(&CONFIG.load()?)?,
+    })
+}
+
+fn market(s: &mut Session, asset: Address) -> PoolResult<MarketResponse> {
+    let m = s.market(&asset)?;
+    Ok(MarketResponse {
+        asset,
+        decimals: m.decimals,
+        config: m.config,
+        paused: m.paused,
+        state: m.state,
+        exchange_rate: Uint128(m.state.exchange_rate()?),
+        utilization: Uint128(m.state.utilization()?),
+    })
+}
+
+fn balance(s: &mut Session, user: Address, asset: Address) -> PoolResult<BalanceResponse> {
+    let position = *s.position(&user, &asset)?;
+    let m = s.market(&asset)?;
+    Ok(BalanceResponse {
+        asset,
+        shares: position.shares,
+        supplied: Uint128(assets_for_shares(position.shares.u128(), m.state.exchange_rate()?)?),
+        collateral: position.collateral,
+        debt: Uint128(current_debt(
+            position.principal.u128(),
+            m.state.borrow_index.u128(),
+            position.index_at_borrow.u128(),
+        )?),
+    })
+}

@@ -1,0 +1,169 @@
+//! The token's messages, answers and events (JSON, `snake_case`; amounts are decimal strings).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+use tidepool_sdk::{Address, Uint128};
+
+/// `{"name", "symbol", "decimals", "initial_balances": [{"address", "amount"}], "minter"}`;
+/// `minter` may be `null` (no minting, fixed supply).
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct InstantiateMsg {
+    /// Display name.
+    pub name: String,
+    /// Ticker.
+    pub symbol: String,
+    /// Decimals of one whole token.
+    pub decimals: u8,
+    /// Balances minted at creation.
+    #[serde(default)]
+    pub initial_balances: Vec<InitialBalance>,
+    /// Who may mint, if anyone.
+    #[serde(default)]
+    pub minter: Option<Address>,
+}
+
+/// One initial holder.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct InitialBalance {
+    /// Holder.
+    pub address: Address,
+    /// Amount in base units.
+    pub amount: Uint128,
+}
+
+/// Execute messages, e.g. `{"transfer": {"to": "0x…", "amount": "100"}}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecuteMsg {
+    /// Moves the caller's tokens.
+    Transfer {
+        /// Recipient.
+        to: Address,
+        /// Amount.
+        amount: Uint128,
+    },
+    /// Moves `owner`'s tokens within the caller's allowance.
+    TransferFrom {
+        /// Whose tokens.
+        owner: Address,
+        /// Recipient.
+        to: Address,
+        /// Amount.
+        amount: Uint128,
+    },
+    /// Sets (replaces) `spender`'s allowance over the caller's tokens; `u128::MAX` is unlimited.
+    Approve {
+        /// Who may spend.
+        spender: Address,
+        /// The new allowance.
+        amount: Uint128,
+    },
+    /// Creates tokens (minter only).
+    Mint {
+        /// Recipient.
+        to: Address,
+        /// Amount.
+        amount: Uint128,
+    },
+    /// Destroys the caller's tokens.
+    Burn {
+        /// Amount.
+        amount: Uint128,
+    },
+}
+
+/// Queries, e.g. `{"balance": {"address": "0x…"}}`, `{"token_info": {}}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum QueryMsg {
+    /// → [`BalanceResponse`].
+    Balance {
+        /// Holder.
+        address: Address,
+    },
+    /// → [`AllowanceResponse`].
+    Allowance {
+        /// Owner.
+        owner: Address,
+        /// Spender.
+        spender: Address,
+    },
+    /// → [`TokenInfoResponse`].
+    TokenInfo {},
+}
+
+/// `{"balance": "…"}`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BalanceResponse {
+    /// Balance in base units.
+    pub balance: Uint128,
+}
+
+/// `{"allowance": "…"}`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AllowanceResponse {
+    /// Remaining allowance.
+    pub allowance: Uint128,
+}
+
+/// `{"name", "symbol", "decimals", "total_supply", "minter"}`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfoResponse {
+    /// Display name.
+    pub name: String,
+    /// Ticker.
+    pub symbol: String,
+    /// Decimals.
+    pub decimals: u8,
+    /// Total supply in base units.
+    pub total_supply: Uint128,
+    /// The minter, if any.
+    pub minter: Option<Address>,
+}
+
+/// Event `transfer`: `{"from", "to", "amount", "delivered"}` (`delivered` < `amount` only for
+/// a fee-on-transfer token).
+#[derive(Serialize)]
+pub struct TransferEvent {
+    /// Sender.
+    pub from: Address,
+    /// Recipient.
+    pub to: Address,
+    /// Amount debited.
+    pub amount: Uint128,
+    /// Amount credited.
+    pub delivered: Uint128,
+}
+
+/// Event `approve`: `{"owner", "spender", "amount"}`.
+#[derive(Serialize)]
+pub struct ApproveEvent {
+    /// Owner.
+    pub owner: Address,
+    /// Spender.
+    pub spender: Address,
+    /// New allowance.
+    pub amount: Uint128,
+}
+
+/// Event `mint`: `{"to", "amount"}`.
+#[derive(Serialize)]
+pub struct MintEvent {
+    /// Recipient.
+    pub to: Address,
+    /// Amount.
+    pub amount: Uint128,
+}
+
+/// Event `burn`: `{"from", "amount"}`.
+#[derive(Serialize)]
+pub struct BurnEvent {
+    /// Holder.
+    pub from: Address,
+    /// Amount.
+    pub amount: Uint128,
+}
