@@ -1,0 +1,272 @@
+//! The host side of the contract ABI ([`tidepool_abi`]): the state a frame's wasmtime `Store`
+//! carries, and the host functions, one module per group.
+//!
+//! Start with [`HostState`]: [`TxState`] is what the whole top-level call shares (the overlay,
+//! the call stack, logs) and moves from frame to frame; [`FrameContext`] is this frame's own
+//! (input, return data, last result, iterators, trace children). Each host function follows
+//! the same order — charge gas, check the limit, then touch memory or state — and ends the
+//! frame by returning a [`HostExit`], never by panicking.
+//!
+//! Groups: [`io`] (input, return, abort, results, debug log), [`storage`], [`context`] (who,
+//! when, funds, gas, native balance and transfer), [`calls`] (call, query, instantiate),
+//! [`events`], [`crypto`].
+
+pub(crate) mod imports;
+
+mod calls;
+mod context;
+mod crypto;
+mod events;
+mod io;
+mod memory;
+mod storage;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use tidepool_ledger::{Address, Direction, LedgerError, Overlay};
+use wasmtime::{Caller, Engine, Linker, Memory, ResourceLimiter};
+
+use crate::error::VmError;
+use crate::gas::GasSchedule;
+use crate::outcome::{CallFrame, Status};
+use crate::call::Env;
+use crate::vm::Runtime;
+
+pub(crate) use calls::stack_position;
+pub(crate) use context::move_funds;
+
+/// The data of one frame's `Store`.
+pub(crate) struct HostState {
+    /// Engine, cache, schedule, limits.
+    pub runtime: Arc<Runtime>,
+    /// Block and transaction context.
+    pub env: Env,
+    /// Shared by every frame of the top-level call; moved into each frame's store in turn.
+    pub tx: TxState,
+    /// This frame.
+    pub frame: FrameContext,
+    /// The instance's exported memory, set right after instantiation.
+    pub memory: Option<Memory>,
+    /// Caps linear memory and table growth.
+    pub limiter: GrowthLimiter,
+}
+
+/// What every frame of one top-level call shares.
+#[derive(Default)]
+pub(crate) struct TxState {
+    /// The state, with a checkpoint per frame.
+    pub overlay: Overlay,
+    /// Contracts on the call stack, outermost first (for the re-entry check).
+    pub stack: Vec<Address>,
+    /// Number of overlay events when the top-level call began (for the per-call event cap).
+    pub events_base: usize,
+    /// Debug-log lines, as `address: line`.
+    pub logs: Vec<String>,
+    /// Address of a local in `Vm::call`: where the native stack budget is measured from.
+    pub native_stack_base: usize,
+}
+
+/// One frame's own state.
+pub(crate) struct FrameContext {
+    /// This contract.
+    pub contract: Address,
+    /// Who called it.
+    pub caller: Address,
+    /// Funds attached to this call.
+    pub funds: u128,
+    /// A query (or called from one): nothing may change.
+    pub read_only: bool,
+    /// 1 for the top-level frame.
+    pub depth: u32,
+    /// The input message.
+    pub input: Vec<u8>,
+    /// What `set_return` set.
+    pub return_data: Vec<u8>,
+    /// The last nested call's return data or error message.
+    pub last_result: Vec<u8>,
+    /// Open storage iterators, by handle.
+    pub iterators: Vec<Option<IterCursor>>,
+    /// Frames this frame called, for the trace.
+    pub children: Vec<CallFrame>,
+}
+
+/// Where a storage iterator stands: the range, the order, and the last key it returned.
+/// Each step re-seeks the overlay past `last`, so no borrow of the overlay outlives a host call.
+pub(crate) struct IterCursor {
+    pub start: Bound<Vec<u8>>,
+    pub end: Bound<Vec<u8>>,
+    pub direction: Direction,
+    pub last: Option<Vec<u8>>,
+}
+
+/// Why a host function ended the frame.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HostExit {
+    /// The contract called `abort`.
+    #[error("reverted: {0}")]
+    Abort(String),
+    /// Gas ran out in a host function.
+    #[error("out of gas")]
+    OutOfGas,
+    /// A limit was hit.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// A host function refused its input (bad pointer, bad encoding, a write in a query).
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The host itself failed; the whole top-level call fails with this error.
+    #[error("host failure: {0}")]
+    Fatal(#[from] VmError),
+}
+
+impl From<LedgerError> for HostExit {
+    fn from(error: LedgerError) -> HostExit {
+        HostExit::Fatal(VmError::Ledger(error))
+    }
+}
+
+impl HostExit {
+    /// The frame's status, or the host error to pass up.
+    pub fn into_status(self) -> Result<Status, VmError> {
+        Ok(match self {
+            HostExit::Abort(message) => Status::Reverted { message },
+            HostExit::OutOfGas => Status::OutOfGas,
+            HostExit::Limit(message) => Status::LimitExceeded { message },
+            HostExit::Trap(message) => Status::Trapped { message },
+            HostExit::Fatal(error) => return Err(error),
+        })
+    }
+}
+
+/// Caps linear memory and tables per frame. Growth past a cap ends the frame with a limit
+/// status (rather than `memory.grow` returning -1), so the reason is visible in the outcome.
+pub(crate) struct GrowthLimiter {
+    pub max_memory_bytes: usize,
+    pub max_table_elements: usize,
+}
+
+impl ResourceLimiter for GrowthLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_memory_bytes {
+            let pages = |bytes: usize| bytes / (64 * 1024);
+            return Err(HostExit::Limit(format!(
+                "memory: growing to {} pages, at most {} allowed",
+                pages(desired),
+                pages(self.max_memory_bytes)
+            ))
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_table_elements {
+            let message = format!("table: growing to {desired} elements, at most {} allowed", self.max_table_elements);
+            return Err(HostExit::Limit(message).into());
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+/// The linker with every host function of [`imports::HOST_FUNCTIONS`].
+pub(crate) fn linker(engine: &Engine) -> Result<Linker<HostState>, VmError> {
+    let mut linker = Linker::new(engine);
+    let engine_error = |e: wasmtime::Error| VmError::Engine(format!("defining host functions: {e:#}"));
+    io::register(&mut linker).map_err(engine_error)?;
+    storage::register(&mut linker).map_err(engine_error)?;
+    context::register(&mut linker).map_err(engine_error)?;
+    calls::register(&mut linker).map_err(engine_error)?;
+    events::register(&mut linker).map_err(engine_error)?;
+    crypto::register(&mut linker).map_err(engine_error)?;
+    Ok(linker)
+}
+
+/// Charges gas before a host function does its work: `cost` is computed from the schedule.
+/// Running out sets the fuel to zero and ends the frame.
+pub(crate) fn charge(
+    caller: &mut Caller<'_, HostState>,
+    cost: impl FnOnce(&GasSchedule) -> u64,
+) -> Result<(), HostExit> {
+    let cost = cost(&caller.data().runtime.gas);
+    let left = caller.get_fuel().map_err(engine_fault)?;
+    match left.checked_sub(cost) {
+        Some(rest) => caller.set_fuel(rest).map_err(engine_fault),
+        None => {
+            caller.set_fuel(0).map_err(engine_fault)?;
+            Err(HostExit::OutOfGas)
+        }
+    }
+}
+
+/// Ends the frame with a trap if it is read-only: `what` is the refused operation.
+pub(crate) fn require_writable(caller: &Caller<'_, HostState>, what: &str) -> Result<(), HostExit> {
+    if caller.data().frame.read_only {
+        return Err(HostExit::Trap(format!("{what} is not allowed in a read-only call (query)")));
+    }
+    Ok(())
+}
+
+/// A length argument checked against a cap, as `usize`. The guest passes an `i32`; negative
+/// values read as huge and fail the cap.
+pub(crate) fn capped_len(len: i32, max: u32, what: &str) -> Result<usize, HostExit> {
+    let len = len as u32;
+    if len > max {
+        return Err(HostExit::Limit(format!("{what}: {len} bytes, at most {max} allowed")));
+    }
+    Ok(len as usize)
+}
+
+/// A wasmtime failure inside a host function: the host is broken.
+pub(crate) fn engine_fault(error: wasmtime::Error) -> HostExit {
+    HostExit::Fatal(VmError::Engine(format!("{error:#}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::imports::{HOST_FUNCTIONS, WasmType};
+    use crate::{Vm, VmConfig};
+
+    fn wat_type(types: &[WasmType]) -> String {
+        types.iter().map(|t| if *t == WasmType::I32 { " i32" } else { " i64" }).collect()
+    }
+
+    /// A module importing every host function of the table with the table's type links, so
+    /// the linker defines each one with exactly that type.
+    #[test]
+    fn linker_defines_every_function_of_the_table_with_its_type() {
+        let vm = Vm::new(VmConfig::for_tests()).unwrap();
+        let runtime = vm.runtime();
+        let imports: String = HOST_FUNCTIONS
+            .iter()
+            .map(|f| {
+                format!(
+                    "(import \"tidepool\" \"{}\" (func (param{}) (result{})))\n",
+                    f.name,
+                    wat_type(f.params),
+                    wat_type(f.results)
+                )
+            })
+            .collect();
+        let wasm = wat::parse_str(format!("(module {imports})")).unwrap();
+        let module = wasmtime::Module::new(&runtime.engine, wasm).unwrap();
+        runtime.linker.instantiate_pre(&module).unwrap();
+        assert_eq!(HOST_FUNCTIONS.len(), 33, "every host function of tidepool_abi::host");
+
+        let wrong = r#"(module (import "tidepool" "input_len" (func (result i64))))"#;
+        let module = wasmtime::Module::new(&runtime.engine, wat::parse_str(wrong).unwrap()).unwrap();
+        assert!(runtime.linker.instantiate_pre(&module).is_err());
+    }
+}
