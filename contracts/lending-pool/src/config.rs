@@ -116,7 +116,10 @@ impl PoolConfig {
     /// [`PoolError::InvalidConfig`] naming the broken rule.
     pub fn validate(&self) -> Result<(), PoolError> {
         let rules: [(bool, &'static str); 6] = [
-            (self.close_factor_bps > 0 && u128::from(self.close_factor_bps) <= BPS, "close_factor_bps must be in (0, 10000]"),
+            (
+                self.close_factor_bps > 0 && u128::from(self.close_factor_bps) <= BPS,
+                "close_factor_bps must be in (0, 10000]",
+            ),
             (self.full_close_hf.u128() <= WAD, "full_close_hf must not exceed 1e18"),
             (u128::from(self.flash_premium_bps) <= BPS, "flash_premium_bps must not exceed 10000"),
             (u128::from(self.flash_protocol_share_bps) <= BPS, "flash_protocol_share_bps must not exceed 10000"),
@@ -171,7 +174,8 @@ pub(crate) mod tests {
 
     #[test]
     fn each_rule_rejects() {
-        let cases: [(fn(&mut MarketConfig), &str); 8] = [
+        type Case = (fn(&mut MarketConfig), &'static str);
+        let cases: [Case; 8] = [
             (|c| c.ltv = 8300, "ltv must not exceed lt"),
             (|c| c.lt = 10000, "lt must be below 10000"),
             (|c| c.lb = 10000, "lb must be above 10000"),

@@ -84,6 +84,7 @@ mod tests {
     use super::*;
 
     const E18: u128 = WAD;
+    const USD: u128 = 100_000_000;
 
     #[test]
     fn values_round_against_the_user() {
@@ -95,12 +96,13 @@ mod tests {
     #[test]
     fn health_of_a_typical_account() {
         // 10 WETH at $2000 as collateral (ltv 80 %, lt 82.5 %); 12000 USDC of debt at $1.
-        let weth = PositionValue { collateral: 10 * E18, debt: 0, price: 2000_0000_0000, decimals: 18, ltv: 8000, lt: 8250 };
-        let usdc = PositionValue { collateral: 0, debt: 12_000_000_000, price: 1_0000_0000, decimals: 6, ltv: 8000, lt: 8500 };
+        let weth =
+            PositionValue { collateral: 10 * E18, debt: 0, price: 2000 * USD, decimals: 18, ltv: 8000, lt: 8250 };
+        let usdc = PositionValue { collateral: 0, debt: 12_000_000_000, price: USD, decimals: 6, ltv: 8000, lt: 8500 };
         let h = Health::of(&[weth, usdc]).unwrap();
-        assert_eq!(h.collateral_value, 20_000_0000_0000);
-        assert_eq!(h.borrow_capacity, 16_000_0000_0000);
-        assert_eq!(h.debt_value, 12_000_0000_0000);
+        assert_eq!(h.collateral_value, 20_000 * USD);
+        assert_eq!(h.borrow_capacity, 16_000 * USD);
+        assert_eq!(h.debt_value, 12_000 * USD);
         assert!(h.is_healthy());
         assert_eq!(h.health_factor().unwrap(), 1_375_000_000_000_000_000); // 16500 / 12000
         assert_eq!(Health::of(&[weth]).unwrap().health_factor().unwrap(), u128::MAX);

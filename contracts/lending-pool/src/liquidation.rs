@@ -87,6 +87,7 @@ mod tests {
     use crate::math::WAD;
 
     const E18: u128 = WAD;
+    const USD: u128 = 100_000_000;
 
     /// A WETH-collateral, USDC-debt borrower.
     fn input(hf: u128, debt: u128, debt_to_cover: u128, collateral: u128) -> LiquidationInput {
@@ -97,9 +98,9 @@ mod tests {
             debt,
             debt_to_cover,
             collateral,
-            debt_price: 1_0000_0000,
+            debt_price: USD,
             debt_decimals: 6,
-            collateral_price: 2000_0000_0000,
+            collateral_price: 2000 * USD,
             collateral_decimals: 18,
             lb: 10500,
             liq_fee: 1000,

@@ -266,14 +266,26 @@ mod tests {
             slope2: Uint128(pct(10, 0)),
             u_opt: Uint128(pct(90, 0)),
         };
-        for (u, apr) in [(0, pct(10, 0)), (10, pct(12, 0)), (89, pct(278, 1)), (90, pct(28, 0)), (91, pct(29, 0)), (100, pct(38, 0))] {
+        for (u, apr) in [
+            (0, pct(10, 0)),
+            (10, pct(12, 0)),
+            (89, pct(278, 1)),
+            (90, pct(28, 0)),
+            (91, pct(29, 0)),
+            (100, pct(38, 0)),
+        ] {
             assert_eq!(borrow_apr(&m, pct(u, 0)).unwrap(), apr, "U = {u} %");
         }
     }
 
     #[test]
     fn v5_aave_strategy() {
-        let m = InterestModel { base: Uint128(0), slope1: Uint128(pct(4, 0)), slope2: Uint128(pct(75, 0)), u_opt: Uint128(pct(80, 0)) };
+        let m = InterestModel {
+            base: Uint128(0),
+            slope1: Uint128(pct(4, 0)),
+            slope2: Uint128(pct(75, 0)),
+            u_opt: Uint128(pct(80, 0)),
+        };
         for (u, borrow, supply) in [(0, 0, 0), (80, pct(4, 0), pct(288, 2)), (100, pct(79, 0), pct(711, 1))] {
             let apr = borrow_apr(&m, pct(u, 0)).unwrap();
             assert_eq!(apr, borrow, "borrow APR at U = {u} %");

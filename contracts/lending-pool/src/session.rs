@@ -3,7 +3,7 @@
 //! cached, events collected, and [`Session::commit`] writes back only what changed, before
 //! the handler moves any token.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, btree_map};
 use alloc::vec::Vec;
 
 use serde::Serialize;
@@ -117,12 +117,14 @@ impl Session {
     /// # Errors
     /// Corrupt state.
     pub fn position(&mut self, user: &Address, asset: &Address) -> PoolResult<&mut Position> {
-        let key = (*user, *asset);
-        if !self.positions.contains_key(&key) {
-            let stored = POSITIONS.may_load(&key)?.unwrap_or_default();
-            self.positions.insert(key, (stored, stored));
-        }
-        Ok(&mut self.positions.get_mut(&key).expect("inserted above").1)
+        let entry = match self.positions.entry((*user, *asset)) {
+            btree_map::Entry::Occupied(e) => e.into_mut(),
+            btree_map::Entry::Vacant(e) => {
+                let stored = POSITIONS.may_load(e.key())?.unwrap_or_default();
+                e.insert((stored, stored))
+            }
+        };
+        Ok(&mut entry.1)
     }
 
     /// The markets `user` has a non-empty position in, in address order.
@@ -189,11 +191,8 @@ impl Session {
         } else {
             0
         };
-        let debt = current_debt(
-            position.principal.u128(),
-            market.state.borrow_index.u128(),
-            position.index_at_borrow.u128(),
-        )?;
+        let debt =
+            current_debt(position.principal.u128(), market.state.borrow_index.u128(), position.index_at_borrow.u128())?;
         Ok((collateral, debt))
     }
 

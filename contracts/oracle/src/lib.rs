@@ -125,9 +125,8 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
 fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
     match msg {
         QueryMsg::Price { asset } => {
-            let price = PRICES
-                .may_load(&asset)?
-                .ok_or_else(|| ContractError::msg(alloc::format!("no price for {asset}")))?;
+            let price =
+                PRICES.may_load(&asset)?.ok_or_else(|| ContractError::msg(alloc::format!("no price for {asset}")))?;
             to_json_binary(&price)
         }
         QueryMsg::Config {} => to_json_binary(&ConfigResponse { owner: OWNER.load()? }),

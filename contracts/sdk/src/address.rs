@@ -132,7 +132,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "0x", "52908400098527886e0f7030069857d2e4169ee7", "0x5290", "0xzz908400098527886e0f7030069857d2e4169ee7"] {
+        for bad in [
+            "",
+            "0x",
+            "52908400098527886e0f7030069857d2e4169ee7",
+            "0x5290",
+            "0xzz908400098527886e0f7030069857d2e4169ee7",
+        ] {
             assert!(bad.parse::<Address>().is_err(), "{bad}");
         }
     }

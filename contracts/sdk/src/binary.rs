@@ -39,7 +39,7 @@ impl Binary {
     /// Parses standard base64 (padding required when the length is not a multiple of 3).
     pub fn from_base64(s: &str) -> Option<Binary> {
         let s = s.as_bytes();
-        if s.len() % 4 != 0 {
+        if !s.len().is_multiple_of(4) {
             return None;
         }
         let mut out = Vec::with_capacity(s.len() / 4 * 3);
@@ -109,7 +109,15 @@ mod tests {
     #[test]
     fn base64_vectors() {
         // RFC 4648 section 10.
-        for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             let b = Binary(raw.as_bytes().to_vec());
             assert_eq!(b.to_base64(), enc);
             assert_eq!(Binary::from_base64(enc).unwrap(), b);

@@ -119,7 +119,13 @@ pub fn call_raw(contract: &Address, msg: &[u8], funds: u128, gas_limit: u64) -> 
     let funds = funds.to_le_bytes();
     // SAFETY: a 20-byte address, a valid slice and a 16-byte amount.
     let code = unsafe {
-        sys::call(contract.0.as_ptr(), msg.as_ptr(), msg.len() as i32, funds.as_ptr(), gas_limit.min(i64::MAX as u64) as i64)
+        sys::call(
+            contract.0.as_ptr(),
+            msg.as_ptr(),
+            msg.len() as i32,
+            funds.as_ptr(),
+            gas_limit.min(i64::MAX as u64) as i64,
+        )
     };
     outcome(*contract, code)
 }

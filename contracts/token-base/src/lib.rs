@@ -93,7 +93,8 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg, hooks: &impl Hooks) -> Result<Res
         ExecuteMsg::Mint { to, amount } => {
             let mut info = TOKEN_INFO.load()?;
             ensure!(info.minter == Some(sender), "unauthorized: only the minter can mint");
-            info.total_supply = Uint128(info.total_supply.u128().checked_add(amount.u128()).ok_or(ContractError::Overflow)?);
+            info.total_supply =
+                Uint128(info.total_supply.u128().checked_add(amount.u128()).ok_or(ContractError::Overflow)?);
             TOKEN_INFO.save(&info)?;
             credit(&to, amount.u128())?;
             Response::new().event("mint", &msg::MintEvent { to, amount })

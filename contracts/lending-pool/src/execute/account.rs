@@ -81,7 +81,13 @@ pub fn supply(s: &mut Session, caller: Address, asset: Address, amount: u128, be
     position.shares = Uint128(add(position.shares.u128(), shares)?);
     s.event(
         "supply",
-        &SupplyEvent { asset, from: caller, on_behalf_of: beneficiary, amount: Uint128(amount), shares: Uint128(shares) },
+        &SupplyEvent {
+            asset,
+            from: caller,
+            on_behalf_of: beneficiary,
+            amount: Uint128(amount),
+            shares: Uint128(shares),
+        },
     )?;
     s.commit()?;
     external::pull(&asset, &caller, &s.pool, amount)
@@ -168,7 +174,13 @@ pub fn borrow(s: &mut Session, caller: Address, asset: Address, amount: u128, to
 }
 
 /// `repay`: pays min(amount, debt); TB = TB.saturating_sub(paid); cash += paid.
-pub fn repay(s: &mut Session, caller: Address, asset: Address, amount: AmountOrAll, borrower: Address) -> PoolResult<()> {
+pub fn repay(
+    s: &mut Session,
+    caller: Address,
+    asset: Address,
+    amount: AmountOrAll,
+    borrower: Address,
+) -> PoolResult<()> {
     let position = *s.position(&borrower, &asset)?;
     let market = s.market(&asset)?;
     let index = market.state.borrow_index.u128();

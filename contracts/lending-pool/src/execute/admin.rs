@@ -67,7 +67,13 @@ fn require_owner(s: &Session, caller: Address) -> PoolResult<()> {
 }
 
 /// `list_market`: owner; validates; pulls a seed (≥ 1000 units) whose shares the pool keeps.
-pub fn list_market(s: &mut Session, caller: Address, asset: Address, config: MarketConfig, seed: u128) -> PoolResult<()> {
+pub fn list_market(
+    s: &mut Session,
+    caller: Address,
+    asset: Address,
+    config: MarketConfig,
+    seed: u128,
+) -> PoolResult<()> {
     require_owner(s, caller)?;
     config.validate()?;
     if s.market_exists(&asset)? {
@@ -116,7 +122,13 @@ pub fn set_paused(s: &mut Session, caller: Address, asset: Option<Address>, paus
 }
 
 /// `withdraw_reserves`: owner; amount ≤ min(TR, cash).
-pub fn withdraw_reserves(s: &mut Session, caller: Address, asset: Address, amount: u128, to: Option<Address>) -> PoolResult<()> {
+pub fn withdraw_reserves(
+    s: &mut Session,
+    caller: Address,
+    asset: Address,
+    amount: u128,
+    to: Option<Address>,
+) -> PoolResult<()> {
     require_owner(s, caller)?;
     if amount == 0 {
         return Err(PoolError::ZeroAmount);

@@ -30,7 +30,9 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg) -> PoolResult<Response> {
     let mut s = Session::new(ctx)?;
     let caller = ctx.caller();
     match msg {
-        ExecuteMsg::ListMarket { asset, config, seed } => admin::list_market(&mut s, caller, asset, config, seed.u128()),
+        ExecuteMsg::ListMarket { asset, config, seed } => {
+            admin::list_market(&mut s, caller, asset, config, seed.u128())
+        }
         ExecuteMsg::UpdateMarket { asset, config } => admin::update_market(&mut s, caller, asset, config),
         ExecuteMsg::SetPaused { asset, paused } => admin::set_paused(&mut s, caller, asset, paused),
         ExecuteMsg::WithdrawReserves { asset, amount, to } => {
@@ -40,9 +42,13 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg) -> PoolResult<Response> {
         ExecuteMsg::Supply { asset, amount, on_behalf_of } => {
             account::supply(&mut s, caller, asset, amount.u128(), on_behalf_of.unwrap_or(caller))
         }
-        ExecuteMsg::Withdraw { asset, amount, to } => account::withdraw(&mut s, caller, asset, amount, to.unwrap_or(caller)),
+        ExecuteMsg::Withdraw { asset, amount, to } => {
+            account::withdraw(&mut s, caller, asset, amount, to.unwrap_or(caller))
+        }
         ExecuteMsg::SetCollateral { asset, enabled } => account::set_collateral(&mut s, caller, asset, enabled),
-        ExecuteMsg::Borrow { asset, amount, to } => account::borrow(&mut s, caller, asset, amount.u128(), to.unwrap_or(caller)),
+        ExecuteMsg::Borrow { asset, amount, to } => {
+            account::borrow(&mut s, caller, asset, amount.u128(), to.unwrap_or(caller))
+        }
         ExecuteMsg::Repay { asset, amount, on_behalf_of } => {
             account::repay(&mut s, caller, asset, amount, on_behalf_of.unwrap_or(caller))
         }

@@ -10,7 +10,14 @@ use crate::*;
 #[test]
 fn v8_donation_is_the_attackers_loss() {
     let m = Market::new();
-    let dai = m.chain.deploy(token::ENTRY_POINTS, OWNER, &token_msg("DAI", 18, &[(OWNER, E18), (BOB, 200 * E18), (ALICE, 100 * E18)])).unwrap();
+    let dai = m
+        .chain
+        .deploy(
+            token::ENTRY_POINTS,
+            OWNER,
+            &token_msg("DAI", 18, &[(OWNER, E18), (BOB, 200 * E18), (ALICE, 100 * E18)]),
+        )
+        .unwrap();
     for u in [OWNER, ALICE, BOB] {
         m.approve(u, dai, u128::MAX);
     }
@@ -42,11 +49,14 @@ fn a_deposit_worth_zero_shares_is_refused() {
 #[test]
 fn token_callback_reentry_is_refused() {
     let m = Market::new();
-    let amp = m.chain.deploy(callback_token::ENTRY_POINTS, OWNER, &token_msg("AMP", 18, &[(OWNER, E18), (ALICE, E18)])).unwrap();
+    let amp = m
+        .chain
+        .deploy(callback_token::ENTRY_POINTS, OWNER, &token_msg("AMP", 18, &[(OWNER, E18), (ALICE, E18)]))
+        .unwrap();
     m.approve(OWNER, amp, u128::MAX);
     m.approve(ALICE, amp, u128::MAX);
     m.exec(OWNER, json!({"list_market": {"asset": amp, "config": weth_config(), "seed": "1000"}})).unwrap();
-    m.set_price(amp, 1_0000_0000);
+    m.set_price(amp, USD);
     let hook = json!({"borrow": {"asset": m.usdc, "amount": "1"}}).to_string();
     m.chain.execute(ALICE, amp, &json!({"set_hook": {"msg": hook}}), 0).unwrap();
     let before = m.market_state(amp);
@@ -79,7 +89,8 @@ fn fee_on_transfer_tokens_are_refused() {
     let msg = json!({"token": token_msg("FEE", 18, &[(OWNER, E18)]), "fee_bps": 100});
     let fee = m.chain.deploy(fee_token::ENTRY_POINTS, OWNER, &msg).unwrap();
     m.approve(OWNER, fee, u128::MAX);
-    let err = m.exec(OWNER, json!({"list_market": {"asset": fee, "config": weth_config(), "seed": "10000"}})).unwrap_err();
+    let err =
+        m.exec(OWNER, json!({"list_market": {"asset": fee, "config": weth_config(), "seed": "10000"}})).unwrap_err();
     assert!(err.contains("9900 arrived of 10000"), "{err}");
 }
 
@@ -92,7 +103,11 @@ fn the_pool_is_locked_during_a_flash_loan_callback() {
     m.supply(BOB, m.weth, 10 * E18).unwrap();
     let inner = json!({"withdraw": {"asset": m.weth, "amount": "all"}}).to_string();
     let data = tidepool_sdk::Binary(inner.into_bytes());
-    m.exec(ALICE, json!({"flash_loan": {"asset": m.weth, "amount": E18.to_string(), "receiver": receiver, "data": data}})).unwrap();
+    m.exec(
+        ALICE,
+        json!({"flash_loan": {"asset": m.weth, "amount": E18.to_string(), "receiver": receiver, "data": data}}),
+    )
+    .unwrap();
     let attempt = m.chain.take_events().into_iter().find(|e| e.ty == "reentry_attempt").unwrap();
     assert_eq!(attempt.data["ok"], json!(false));
     assert!(attempt.data["error"].as_str().unwrap().contains("re-entry refused"), "{}", attempt.data);
@@ -107,7 +122,15 @@ fn no_path_skips_the_health_check() {
     assert!(m.borrow(ALICE, m.usdc, 1_600_000_001).unwrap_err().contains("unhealthy"));
     m.borrow(ALICE, m.usdc, 1_600_000_000).unwrap();
     assert!(m.exec(ALICE, json!({"withdraw": {"asset": m.weth, "amount": "1"}})).unwrap_err().contains("unhealthy"));
-    assert!(m.exec(ALICE, json!({"set_collateral": {"asset": m.weth, "enabled": false}})).unwrap_err().contains("unhealthy"));
+    assert!(
+        m.exec(ALICE, json!({"set_collateral": {"asset": m.weth, "enabled": false}}))
+            .unwrap_err()
+            .contains("unhealthy")
+    );
     // Borrowing to another address still charges the borrower.
-    assert!(m.exec(ALICE, json!({"borrow": {"asset": m.usdc, "amount": "1", "to": CAROL}})).unwrap_err().contains("unhealthy"));
+    assert!(
+        m.exec(ALICE, json!({"borrow": {"asset": m.usdc, "amount": "1", "to": CAROL}}))
+            .unwrap_err()
+            .contains("unhealthy")
+    );
 }

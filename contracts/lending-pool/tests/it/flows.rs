@@ -39,8 +39,8 @@ fn borrow_accrue_repay() {
     assert_eq!(before.total_borrows.u128(), 10_000_000_000);
 
     m.chain.advance_time(365 * 24 * 3600);
-    m.set_price(m.weth, 2000_0000_0000);
-    m.set_price(m.usdc, 1_0000_0000);
+    m.set_price(m.weth, 2000 * USD);
+    m.set_price(m.usdc, USD);
     m.exec(CAROL, json!({"accrue": {"asset": m.usdc}})).unwrap();
     let after = state(&m.market_state(m.usdc));
     let mut expected = before;
@@ -52,7 +52,11 @@ fn borrow_accrue_repay() {
 
     // Repaying everything clears the debt; TB keeps at most a unit of rounding (invariant 3).
     let debt = amount(&m.balance(ALICE, m.usdc)["debt"]);
-    assert_eq!(debt, lending_pool::market::current_debt(10_000_000_000, after.borrow_index.u128(), 1_000_000_000_000_000_000).unwrap());
+    assert_eq!(
+        debt,
+        lending_pool::market::current_debt(10_000_000_000, after.borrow_index.u128(), 1_000_000_000_000_000_000)
+            .unwrap()
+    );
     m.exec(ALICE, json!({"repay": {"asset": m.usdc, "amount": "all"}})).unwrap();
     assert_eq!(m.balance(ALICE, m.usdc)["debt"], json!("0"));
     assert!(state(&m.market_state(m.usdc)).total_borrows.u128() <= 1);
@@ -103,7 +107,11 @@ fn caps_pause_and_permissions() {
     let mut config = weth_config();
     config["supply_cap"] = json!("5000000000000000000");
     config["borrow_cap"] = json!("1000000");
-    assert!(m.exec(ALICE, json!({"update_market": {"asset": m.weth, "config": config}})).unwrap_err().contains("unauthorized"));
+    assert!(
+        m.exec(ALICE, json!({"update_market": {"asset": m.weth, "config": config}}))
+            .unwrap_err()
+            .contains("unauthorized")
+    );
     m.exec(OWNER, json!({"update_market": {"asset": m.weth, "config": config}})).unwrap();
     assert!(m.supply(ALICE, m.weth, 5 * E18).unwrap_err().contains("supply cap exceeded"));
     m.supply(ALICE, m.weth, 4 * E18).unwrap();
@@ -112,7 +120,9 @@ fn caps_pause_and_permissions() {
     assert!(m.borrow(BOB, m.weth, 1_000_001).unwrap_err().contains("borrow cap exceeded"));
     m.borrow(BOB, m.weth, 1_000_000).unwrap();
 
-    assert!(m.exec(ALICE, json!({"set_paused": {"asset": m.weth, "paused": true}})).unwrap_err().contains("unauthorized"));
+    assert!(
+        m.exec(ALICE, json!({"set_paused": {"asset": m.weth, "paused": true}})).unwrap_err().contains("unauthorized")
+    );
     m.exec(OWNER, json!({"set_paused": {"asset": m.weth, "paused": true}})).unwrap();
     assert!(m.supply(ALICE, m.weth, 1).unwrap_err().contains("paused"));
     assert!(m.borrow(ALICE, m.weth, 1).unwrap_err().contains("paused"));
@@ -132,13 +142,22 @@ fn invalid_configs_are_rejected() {
     bad["lt"] = json!(10000);
     let err = m.exec(OWNER, json!({"update_market": {"asset": m.weth, "config": bad}})).unwrap_err();
     assert_eq!(err, "invalid config: lt must be below 10000");
-    let err = m.exec(OWNER, json!({"list_market": {"asset": m.weth, "config": weth_config(), "seed": "1000"}})).unwrap_err();
+    let err =
+        m.exec(OWNER, json!({"list_market": {"asset": m.weth, "config": weth_config(), "seed": "1000"}})).unwrap_err();
     assert!(err.contains("already exists"), "{err}");
     let dai = m.chain.deploy(token::ENTRY_POINTS, OWNER, &token_msg("DAI", 18, &[(OWNER, E18)])).unwrap();
     m.approve(OWNER, dai, u128::MAX);
-    let err = m.exec(OWNER, json!({"list_market": {"asset": dai, "config": weth_config(), "seed": "999"}})).unwrap_err();
+    let err =
+        m.exec(OWNER, json!({"list_market": {"asset": dai, "config": weth_config(), "seed": "999"}})).unwrap_err();
     assert!(err.contains("at least 1000"), "{err}");
-    let err = m.chain.deploy(lending_pool::ENTRY_POINTS, OWNER, &json!({"oracle": m.oracle, "treasury": TREASURY, "close_factor_bps": 0})).unwrap_err();
+    let err = m
+        .chain
+        .deploy(
+            lending_pool::ENTRY_POINTS,
+            OWNER,
+            &json!({"oracle": m.oracle, "treasury": TREASURY, "close_factor_bps": 0}),
+        )
+        .unwrap_err();
     assert!(err.contains("close_factor_bps"), "{err}");
 }
 
@@ -151,7 +170,7 @@ fn zero_and_stale_prices_are_refused() {
     m.chain.advance_time(3601);
     let err = m.borrow(ALICE, m.usdc, 1).unwrap_err();
     assert!(err.contains("stale price"), "{err}");
-    m.set_price(m.usdc, 1_0000_0000);
+    m.set_price(m.usdc, USD);
     m.set_price(m.weth, 0);
     let err = m.borrow(ALICE, m.usdc, 1).unwrap_err();
     assert!(err.contains("zero price"), "{err}");
@@ -162,13 +181,24 @@ fn zero_and_stale_prices_are_refused() {
 #[test]
 fn max_positions_is_enforced() {
     let m = Market::new();
-    let pool = m.chain.deploy(lending_pool::ENTRY_POINTS, OWNER, &json!({"oracle": m.oracle, "treasury": TREASURY, "max_positions": 1})).unwrap();
+    let pool = m
+        .chain
+        .deploy(
+            lending_pool::ENTRY_POINTS,
+            OWNER,
+            &json!({"oracle": m.oracle, "treasury": TREASURY, "max_positions": 1}),
+        )
+        .unwrap();
     for t in [m.weth, m.usdc] {
         m.chain.execute(OWNER, t, &json!({"approve": {"spender": pool, "amount": Uint128(u128::MAX)}}), 0).unwrap();
         m.chain.execute(ALICE, t, &json!({"approve": {"spender": pool, "amount": Uint128(u128::MAX)}}), 0).unwrap();
     }
-    m.chain.execute(OWNER, pool, &json!({"list_market": {"asset": m.weth, "config": weth_config(), "seed": "1000"}}), 0).unwrap();
-    m.chain.execute(OWNER, pool, &json!({"list_market": {"asset": m.usdc, "config": usdc_config(), "seed": "1000"}}), 0).unwrap();
+    m.chain
+        .execute(OWNER, pool, &json!({"list_market": {"asset": m.weth, "config": weth_config(), "seed": "1000"}}), 0)
+        .unwrap();
+    m.chain
+        .execute(OWNER, pool, &json!({"list_market": {"asset": m.usdc, "config": usdc_config(), "seed": "1000"}}), 0)
+        .unwrap();
     m.chain.execute(ALICE, pool, &json!({"supply": {"asset": m.weth, "amount": "5000"}}), 0).unwrap();
     let err = m.chain.execute(ALICE, pool, &json!({"supply": {"asset": m.usdc, "amount": "5000"}}), 0).unwrap_err();
     assert!(err.contains("max_positions"), "{err}");
@@ -186,7 +216,9 @@ fn v6_flash_loan() {
     for r in [good, bad] {
         m.chain.execute(OWNER, dai, &json!({"transfer": {"to": r, "amount": E18.to_string()}}), 0).unwrap();
     }
-    let loan = |receiver| m.exec(ALICE, json!({"flash_loan": {"asset": dai, "amount": "800000000000000000", "receiver": receiver}}));
+    let loan = |receiver| {
+        m.exec(ALICE, json!({"flash_loan": {"asset": dai, "amount": "800000000000000000", "receiver": receiver}}))
+    };
 
     // Returning only the amount reverts everything.
     let before = m.market_state(dai);

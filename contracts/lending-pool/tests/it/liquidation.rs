@@ -26,14 +26,14 @@ fn healthy_accounts_and_self_liquidation_are_refused() {
     let m = borrowed_to_the_limit();
     assert_eq!(m.position(ALICE)["health_factor"], json!("1031250000000000000"));
     assert!(liquidate(&m, BOB, "all").unwrap_err().contains("not below 1"));
-    m.set_price(m.weth, 1900_0000_0000);
+    m.set_price(m.weth, 1900 * USD);
     assert!(liquidate(&m, ALICE, "all").unwrap_err().contains("the liquidator is the borrower"));
 }
 
 #[test]
 fn close_factor_limits_a_liquidation_above_095() {
     let m = borrowed_to_the_limit();
-    m.set_price(m.weth, 1900_0000_0000); // HF = 19000·0.825/16000 = 0.9796875
+    m.set_price(m.weth, 1900 * USD); // HF = 19000·0.825/16000 = 0.9796875
     let (bob_usdc, bob_weth) = (m.token_balance(m.usdc, BOB), m.token_balance(m.weth, BOB));
     liquidate(&m, BOB, "all").unwrap();
     // x = 8000 USDC; C = floor(floor(8000/1900 WETH)·1.05); fee = ceil(10 % of the bonus).
@@ -54,7 +54,7 @@ fn close_factor_limits_a_liquidation_above_095() {
 #[test]
 fn full_close_below_095_then_bad_debt_is_written_off() {
     let m = borrowed_to_the_limit();
-    m.set_price(m.weth, 1500_0000_0000); // HF 0.7734: full close; collateral caps the repayment
+    m.set_price(m.weth, 1500 * USD); // HF 0.7734: full close; collateral caps the repayment
     let usdc_ex_before = m.market_state(m.usdc)["exchange_rate"].clone();
     liquidate(&m, BOB, "all").unwrap();
     // C = all 10 WETH; need = ceil(15000 USDC · 10000 / 10500) = 14285.714286 USDC.
@@ -78,13 +78,13 @@ fn full_close_below_095_then_bad_debt_is_written_off() {
 #[test]
 fn receive_shares_moves_collateral_inside_the_pool() {
     let m = borrowed_to_the_limit();
-    m.set_price(m.weth, 1900_0000_0000);
+    m.set_price(m.weth, 1900 * USD);
     let msg = json!({"liquidate": {"borrower": ALICE, "debt_asset": m.usdc, "collateral_asset": m.weth,
         "debt_to_cover": "1000000000", "receive_shares": true}});
     let bob_weth = m.token_balance(m.weth, BOB);
     m.exec(BOB, msg).unwrap();
     assert_eq!(m.token_balance(m.weth, BOB), bob_weth, "no tokens move");
-    let seized = 1_000_000_000u128 * 1_0000_0000 * E18 / (1900_0000_0000 * 1_000_000) * 10_500 / 10_000;
+    let seized = 1_000_000_000u128 * USD * E18 / (1900 * USD * 1_000_000) * 10_500 / 10_000;
     let bob = m.balance(BOB, m.weth);
     let treasury = m.balance(TREASURY, m.weth);
     assert_eq!(amount(&bob["shares"]) + amount(&treasury["shares"]), seized);

@@ -15,6 +15,8 @@ use tidepool_sdk::testing::MockChain;
 use tidepool_sdk::{Address, Uint128};
 
 pub const E18: u128 = 1_000_000_000_000_000_000;
+/// One US dollar in oracle units (10^8).
+pub const USD: u128 = 100_000_000;
 pub const OWNER: Address = Address([0x0a; 20]);
 pub const TREASURY: Address = Address([0x7e; 20]);
 pub const ALICE: Address = Address([0xa1; 20]);
@@ -46,9 +48,14 @@ pub fn usdc_config() -> Value {
 }
 
 pub fn token_msg(symbol: &str, decimals: u8, holders: &[(Address, u128)]) -> Value {
-    let balances: Vec<Value> =
-        holders.iter().map(|(a, v)| json!({"address": a, "amount": Uint128(*v)})).collect();
+    let balances: Vec<Value> = holders.iter().map(|(a, v)| json!({"address": a, "amount": Uint128(*v)})).collect();
     json!({"name": symbol, "symbol": symbol, "decimals": decimals, "initial_balances": balances, "minter": OWNER})
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Market {
@@ -62,8 +69,8 @@ impl Market {
         let pool =
             chain.deploy(lending_pool::ENTRY_POINTS, OWNER, &json!({"oracle": oracle, "treasury": TREASURY})).unwrap();
         let m = Market { chain, weth, usdc, oracle, pool };
-        m.set_price(weth, 2000_0000_0000);
-        m.set_price(usdc, 1_0000_0000);
+        m.set_price(weth, 2000 * USD);
+        m.set_price(usdc, USD);
         for user in [OWNER, ALICE, BOB, CAROL] {
             m.approve(user, weth, u128::MAX);
             m.approve(user, usdc, u128::MAX);
@@ -82,7 +89,9 @@ impl Market {
     }
 
     pub fn set_price(&self, asset: Address, price: u128) {
-        self.chain.execute(OWNER, self.oracle, &json!({"set_price": {"asset": asset, "price": Uint128(price)}}), 0).unwrap();
+        self.chain
+            .execute(OWNER, self.oracle, &json!({"set_price": {"asset": asset, "price": Uint128(price)}}), 0)
+            .unwrap();
     }
 
     pub fn approve(&self, owner: Address, token: Address, amount: u128) {

@@ -19,7 +19,8 @@ fn token_transfer_allowance_mint_burn() {
     assert!(err.contains("insufficient balance"), "{err}");
 
     // transfer_from needs an allowance and spends it.
-    let err = chain.execute(BOB, t, &json!({"transfer_from": {"owner": ALICE, "to": BOB, "amount": "1"}}), 0).unwrap_err();
+    let err =
+        chain.execute(BOB, t, &json!({"transfer_from": {"owner": ALICE, "to": BOB, "amount": "1"}}), 0).unwrap_err();
     assert!(err.contains("insufficient allowance"), "{err}");
     chain.execute(ALICE, t, &json!({"approve": {"spender": BOB, "amount": "10"}}), 0).unwrap();
     chain.execute(BOB, t, &json!({"transfer_from": {"owner": ALICE, "to": CAROL, "amount": "4"}}), 0).unwrap();

@@ -93,11 +93,7 @@ impl<K: Key, V: Serialize + DeserializeOwned> Map<K, V> {
     ///
     /// # Errors
     /// `f`'s error, or a load/save error.
-    pub fn update<E: From<ContractError>>(
-        &self,
-        key: &K,
-        f: impl FnOnce(Option<V>) -> Result<V, E>,
-    ) -> Result<V, E> {
+    pub fn update<E: From<ContractError>>(&self, key: &K, f: impl FnOnce(Option<V>) -> Result<V, E>) -> Result<V, E> {
         let value = f(self.may_load(key)?)?;
         self.save(key, &value)?;
         Ok(value)
@@ -201,6 +197,98 @@ impl<K: Key, V: Serialize + DeserializeOwned> Prefix<K, V> {
     ) -> impl Iterator<Item = Result<K, ContractError>> + use<K, V> {
         let (start, end) = self.bounds(min, max);
         let skip = self.prefix.len();
-        raw::range(Some(&start), end.as_deref(), order).map(move |(key, _)| K::read_key(key.get(skip..).unwrap_or_default()))
+        raw::range(Some(&start), end.as_deref(), order)
+            .map(move |(key, _)| K::read_key(key.get(skip..).unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::testing::MockChain;
+    use crate::{Address, Item};
+
+    const COUNTS: Map<u32, u64> = Map::new("counts");
+    const OTHER: Map<u32, u64> = Map::new("counts2");
+    const NESTED: Map<(Address, String), u8> = Map::new("nested");
+    const SINGLE: Item<u64> = Item::new("single");
+
+    fn in_contract<R>(f: impl FnOnce() -> R) -> R {
+        let chain = MockChain::new();
+        chain.run_as(Address([1; 20]), Address([2; 20]), f)
+    }
+
+    fn collect(it: impl Iterator<Item = Result<(u32, u64), ContractError>>) -> Vec<u32> {
+        it.map(|r| r.unwrap().0).collect()
+    }
+
+    #[test]
+    fn ranges_in_both_orders_with_bounds() {
+        in_contract(|| {
+            for k in [5u32, 1, 300, 2, 70_000] {
+                COUNTS.save(&k, &u64::from(k)).unwrap();
+            }
+            OTHER.save(&3, &3).unwrap();
+            assert_eq!(collect(COUNTS.range(None, None, Order::Ascending)), [1, 2, 5, 300, 70_000]);
+            assert_eq!(collect(COUNTS.range(None, None, Order::Descending)), [70_000, 300, 5, 2, 1]);
+            let (lo, hi) = (Some(Bound::Inclusive(2)), Some(Bound::Exclusive(300)));
+            assert_eq!(collect(COUNTS.range(lo, hi, Order::Ascending)), [2, 5]);
+            let (lo, hi) = (Some(Bound::Exclusive(2)), Some(Bound::Inclusive(300)));
+            assert_eq!(collect(COUNTS.range(lo, hi, Order::Descending)), [300, 5]);
+            assert_eq!(COUNTS.load(&300).unwrap(), 300);
+            assert!(matches!(COUNTS.load(&4), Err(ContractError::NotFound { .. })));
+            COUNTS.remove(&300);
+            assert!(!COUNTS.has(&300));
+            assert_eq!(COUNTS.keys(None, None, Order::Ascending).count(), 4);
+        });
+    }
+
+    #[test]
+    fn prefixes_select_the_first_key_part() {
+        in_contract(|| {
+            let (a, b) = (Address([0xaa; 20]), Address([0xbb; 20]));
+            for (owner, name, v) in [(a, "x", 1), (a, "yy", 2), (b, "x", 3), (a, "", 4)] {
+                NESTED.save(&(owner, String::from(name)), &v).unwrap();
+            }
+            let under_a: Vec<(String, u8)> =
+                NESTED.prefix(&a).range(None, None, Order::Ascending).map(|r| r.unwrap()).collect();
+            assert_eq!(under_a, [(String::new(), 4), (String::from("x"), 1), (String::from("yy"), 2)]);
+            let under_b: Vec<String> =
+                NESTED.prefix(&b).keys(None, None, Order::Descending).map(|r| r.unwrap()).collect();
+            assert_eq!(under_b, [String::from("x")]);
+            let all: Vec<(Address, String)> = NESTED.keys(None, None, Order::Descending).map(|r| r.unwrap()).collect();
+            assert_eq!(all.len(), 4);
+            assert_eq!(all[0], (b, String::from("x")));
+        });
+    }
+
+    #[test]
+    fn items_and_updates() {
+        in_contract(|| {
+            assert_eq!(SINGLE.may_load().unwrap(), None);
+            assert!(SINGLE.load().is_err());
+            SINGLE.save(&7).unwrap();
+            assert_eq!(SINGLE.update(|v| Ok::<_, ContractError>(v + 1)).unwrap(), 8);
+            assert!(SINGLE.exists());
+            SINGLE.remove();
+            assert!(!SINGLE.exists());
+            let v = COUNTS.update(&9, |v| Ok::<_, ContractError>(v.unwrap_or(40) + 2)).unwrap();
+            assert_eq!(v, 42);
+        });
+    }
+
+    #[test]
+    fn iteration_copes_with_values_larger_than_the_first_buffer() {
+        const BIG: Map<u8, Vec<u8>> = Map::new("big");
+        in_contract(|| {
+            let value: Vec<u8> = (0..=255).cycle().take(5000).collect();
+            BIG.save(&1, &value).unwrap();
+            let read: Vec<(u8, Vec<u8>)> = BIG.range(None, None, Order::Ascending).map(|r| r.unwrap()).collect();
+            assert_eq!(read, [(1, value.clone())]);
+            assert_eq!(BIG.load(&1).unwrap(), value);
+        });
     }
 }

@@ -26,6 +26,9 @@ pub(crate) enum Entry {
     Query,
 }
 
+/// An open iterator: a snapshot of the range and the position in it.
+type Snapshot = (Vec<(Vec<u8>, Vec<u8>)>, usize);
+
 struct Frame {
     contract: Address,
     caller: Address,
@@ -34,7 +37,7 @@ struct Frame {
     funds: u128,
     last_result: Vec<u8>,
     read_only: bool,
-    iterators: Vec<(Vec<(Vec<u8>, Vec<u8>)>, usize)>,
+    iterators: Vec<Snapshot>,
 }
 
 pub(crate) struct State {
@@ -178,6 +181,30 @@ pub(crate) fn run_frame(
     })
 }
 
+/// Runs `f` inside a frame of `contract` called by `caller` (no rollback; panics propagate).
+pub(crate) fn with_frame<R>(contract: Address, caller: Address, f: impl FnOnce() -> R) -> R {
+    with_state(|s| {
+        s.frames.push(Frame {
+            contract,
+            caller,
+            input: Vec::new(),
+            output: Vec::new(),
+            funds: 0,
+            last_result: Vec::new(),
+            read_only: false,
+            iterators: Vec::new(),
+        })
+    });
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            with_state(|s| s.frames.pop());
+        }
+    }
+    let _pop = Pop;
+    f()
+}
+
 unsafe fn slice<'a>(ptr: *const u8, len: i32) -> &'a [u8] {
     if len <= 0 { &[] } else { unsafe { core::slice::from_raw_parts(ptr, len as usize) } }
 }
@@ -222,7 +249,10 @@ pub unsafe fn storage_read(key_ptr: *const u8, key_len: i32, val_ptr: *mut u8, v
 
 pub unsafe fn storage_write(key_ptr: *const u8, key_len: i32, val_ptr: *const u8, val_len: i32) {
     let (key, value) = unsafe { (slice(key_ptr, key_len).to_vec(), slice(val_ptr, val_len).to_vec()) };
-    assert!(key.len() <= limits::MAX_KEY_LEN as usize && value.len() <= limits::MAX_VALUE_LEN as usize, "storage limit");
+    assert!(
+        key.len() <= limits::MAX_KEY_LEN as usize && value.len() <= limits::MAX_VALUE_LEN as usize,
+        "storage limit"
+    );
     with_state(|s| {
         let contract = s.writable().contract;
         s.storage.entry(contract).or_default().insert(key, value);
@@ -245,7 +275,13 @@ pub unsafe fn storage_has(key_ptr: *const u8, key_len: i32) -> i32 {
     })
 }
 
-pub unsafe fn storage_iter_open(start_ptr: *const u8, start_len: i32, end_ptr: *const u8, end_len: i32, order: i32) -> i32 {
+pub unsafe fn storage_iter_open(
+    start_ptr: *const u8,
+    start_len: i32,
+    end_ptr: *const u8,
+    end_len: i32,
+    order: i32,
+) -> i32 {
     let bound = |ptr, len: i32| (len as u32 != UNBOUNDED).then(|| unsafe { slice(ptr, len) }.to_vec());
     let (start, end) = (bound(start_ptr, start_len), bound(end_ptr, end_len));
     with_state(|s| {

@@ -64,7 +64,13 @@ impl MockChain {
     ///
     /// # Errors
     /// The contract's abort message (its state changes are reverted).
-    pub fn execute(&self, sender: Address, contract: Address, msg: &impl Serialize, funds: u128) -> Result<Vec<u8>, String> {
+    pub fn execute(
+        &self,
+        sender: Address,
+        contract: Address,
+        msg: &impl Serialize,
+        funds: u128,
+    ) -> Result<Vec<u8>, String> {
         self.run(Entry::Execute, sender, contract, msg, funds)
     }
 
@@ -77,10 +83,24 @@ impl MockChain {
         serde_json::from_slice(&data).map_err(|e| alloc::format!("bad answer: {e}"))
     }
 
-    fn run(&self, entry: Entry, sender: Address, contract: Address, msg: &impl Serialize, funds: u128) -> Result<Vec<u8>, String> {
+    fn run(
+        &self,
+        entry: Entry,
+        sender: Address,
+        contract: Address,
+        msg: &impl Serialize,
+        funds: u128,
+    ) -> Result<Vec<u8>, String> {
         let msg = serde_json::to_vec(msg).map_err(|e| alloc::format!("bad message: {e}"))?;
         with_state(|s| s.origin = sender);
         host::run_frame(entry, sender, contract, msg, funds).map_err(|(_, message)| message)
+    }
+
+    /// Runs `f` as if it were code of `contract` called by `caller`: storage, context and
+    /// calls act as `contract`. Handy for unit tests of storage layouts and helpers. No
+    /// rollback: a panic in `f` propagates.
+    pub fn run_as<R>(&self, contract: Address, caller: Address, f: impl FnOnce() -> R) -> R {
+        host::with_frame(contract, caller, f)
     }
 
     /// Sets the block time (Unix seconds).
@@ -128,7 +148,12 @@ impl MockChain {
 
     /// Every raw storage entry of `contract`, in key order.
     pub fn storage(&self, contract: Address) -> Vec<(Vec<u8>, Vec<u8>)> {
-        with_state(|s| s.storage.get(&contract).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+        with_state(|s| {
+            s.storage
+                .get(&contract)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()
+        })
     }
 }
 
