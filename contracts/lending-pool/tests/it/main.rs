@@ -7,6 +7,7 @@
 
 mod attacks;
 mod flows;
+mod invariants;
 mod liquidation;
 mod tokens;
 
