@@ -167,7 +167,7 @@ fn run(seed: u64, steps: usize) {
                 _ => {}
             }
             match op {
-                3 | 4 | 2 => {
+                2..=4 => {
                     let p = m.position(user);
                     assert!(amount(&p["borrow_capacity"]) >= amount(&p["debt_value"]), "7: unhealthy after {ctx}");
                 }
