@@ -70,7 +70,8 @@ fn main() {
         writeln!(code, "pub const {constant}: &[u8] = include_bytes!({:?});", copy.display().to_string()).unwrap();
         writeln!(all, "    ({:?}, {constant}),", dir.rsplit('/').next().unwrap_or(dir)).unwrap();
     }
-    writeln!(code, "/// Every contract as `(name, wasm)`, names as in `contracts/` (e.g. `\"lending-pool\"`).").unwrap();
+    writeln!(code, "/// Every contract as `(name, wasm)`, names as in `contracts/` (e.g. `\"lending-pool\"`).")
+        .unwrap();
     writeln!(code, "pub const ALL: &[(&str, &[u8])] = &[\n{all}];").unwrap();
     fs::write(out_dir.join("contracts.rs"), code).expect("write contracts.rs");
 }
