@@ -37,11 +37,30 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
         };
         counter("tidepool_http_requests_total", "HTTP requests answered.", self.requests.load(Ordering::Relaxed));
-        counter("tidepool_http_client_errors_total", "Requests answered with a 4xx.", self.client_errors.load(Ordering::Relaxed));
-        counter("tidepool_http_server_errors_total", "Requests answered with a 5xx.", self.server_errors.load(Ordering::Relaxed));
-        counter("tidepool_txs_accepted_total", "Transactions executed (successful or reverted).", self.txs_accepted.load(Ordering::Relaxed));
-        counter("tidepool_txs_rejected_total", "Transactions rejected before execution.", self.txs_rejected.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP tidepool_block_height Latest block height.\n# TYPE tidepool_block_height gauge\ntidepool_block_height {height}");
+        counter(
+            "tidepool_http_client_errors_total",
+            "Requests answered with a 4xx.",
+            self.client_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "tidepool_http_server_errors_total",
+            "Requests answered with a 5xx.",
+            self.server_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "tidepool_txs_accepted_total",
+            "Transactions executed (successful or reverted).",
+            self.txs_accepted.load(Ordering::Relaxed),
+        );
+        counter(
+            "tidepool_txs_rejected_total",
+            "Transactions rejected before execution.",
+            self.txs_rejected.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tidepool_block_height Latest block height.\n# TYPE tidepool_block_height gauge\ntidepool_block_height {height}"
+        );
         out
     }
 }

@@ -92,7 +92,8 @@ pub fn apply_transaction(
                 receipt.error = Some(format!("uploading {} bytes costs {cost} gas", wasm.len()));
                 return Ok(receipt);
             }
-            let hash = vm.upload(overlay, tx.from, block.height, wasm)?.map_err(|e| NodeError::InvalidCode(e.to_string()))?;
+            let hash =
+                vm.upload(overlay, tx.from, block.height, wasm)?.map_err(|e| NodeError::InvalidCode(e.to_string()))?;
             receipt.gas_used += cost;
             receipt.code_hash = Some(hash);
             return Ok(receipt);
@@ -106,7 +107,9 @@ pub fn apply_transaction(
             }
             outcome
         }
-        Action::Execute { contract, msg, funds } => vm.call(overlay, &env, call(*contract, CallKind::Execute, msg, *funds))?,
+        Action::Execute { contract, msg, funds } => {
+            vm.call(overlay, &env, call(*contract, CallKind::Execute, msg, *funds))?
+        }
         Action::Migrate { contract, new_code_hash, msg } => {
             let kind = CallKind::Migrate { new_code_hash: *new_code_hash };
             vm.call(overlay, &env, call(*contract, kind, msg, 0))?

@@ -12,12 +12,11 @@ use parking_lot::Mutex;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{
-    Account, Address, BlockHeader, BlockTx, ContractInstance, EventFilter, EventRecord, Hash, Ledger, NewBlock,
-    Overlay,
+    Account, Address, BlockHeader, BlockTx, ContractInstance, EventFilter, EventRecord, Hash, Ledger, NewBlock, Overlay,
 };
 use tidepool_vm::{Call, CallKind, Env, Outcome, Vm};
 
-use crate::apply::{apply_transaction, BlockContext};
+use crate::apply::{BlockContext, apply_transaction};
 use crate::config::{Mining, NodeConfig, StoreConfig};
 use crate::error::NodeError;
 use crate::receipt::Receipt;
@@ -147,7 +146,8 @@ impl Node {
     /// (automine) or into the pending block (interval mode). One result per transaction; a
     /// rejected transaction does not stop the others.
     pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
-        let verified: Vec<Result<CheckedTransaction, NodeError>> = signed.par_iter().map(SignedTransaction::check).collect();
+        let verified: Vec<Result<CheckedTransaction, NodeError>> =
+            signed.par_iter().map(SignedTransaction::check).collect();
         let mut results: Vec<Option<Result<Submitted, NodeError>>> = Vec::with_capacity(signed.len());
         let mut accepted = Vec::new();
         for v in verified {
@@ -306,7 +306,12 @@ impl Node {
             return Err(NodeError::UnknownContract(*contract));
         }
         let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
-        let env = Env { chain_id: self.inner.config.chain_id, height: latest.height, time: latest.time, origin: Address::ZERO };
+        let env = Env {
+            chain_id: self.inner.config.chain_id,
+            height: latest.height,
+            time: latest.time,
+            origin: Address::ZERO,
+        };
         let call = Call {
             sender: Address::ZERO,
             contract: *contract,
@@ -350,7 +355,8 @@ impl Node {
         let (Some(tx), Some(receipt)) = (self.inner.ledger.tx(hash)?, self.inner.ledger.receipt(hash)?) else {
             return Ok(None);
         };
-        let tx = serde_json::from_slice(&tx).map_err(|e| NodeError::CorruptRecord(format!("transaction {hash}: {e}")))?;
+        let tx =
+            serde_json::from_slice(&tx).map_err(|e| NodeError::CorruptRecord(format!("transaction {hash}: {e}")))?;
         let receipt =
             serde_json::from_slice(&receipt).map_err(|e| NodeError::CorruptRecord(format!("receipt {hash}: {e}")))?;
         Ok(Some((tx, receipt)))
@@ -381,7 +387,11 @@ impl Node {
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.inner.ledger.overlay();
         change(&mut overlay)?;
-        Ok(self.inner.ledger.commit_block(NewBlock { time: context.time, changes: overlay.into_changes(), txs: vec![] })?)
+        Ok(self.inner.ledger.commit_block(NewBlock {
+            time: context.time,
+            changes: overlay.into_changes(),
+            txs: vec![],
+        })?)
     }
 
     /// Sets an address's native balance (dev mode).

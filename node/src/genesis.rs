@@ -42,8 +42,11 @@ pub struct MarketInfo {
 }
 
 /// The market's tokens: symbol, decimals, price (USD × 10^8), whether it uses the stable curve.
-const TOKENS: [(&str, u8, u128, bool); 3] =
-    [("USDC", 6, 100_000_000, true), ("WETH", 18, 3_000 * 100_000_000, false), ("WBTC", 8, 60_000 * 100_000_000, false)];
+const TOKENS: [(&str, u8, u128, bool); 3] = [
+    ("USDC", 6, 100_000_000, true),
+    ("WETH", 18, 3_000 * 100_000_000, false),
+    ("WBTC", 8, 60_000 * 100_000_000, false),
+];
 
 /// Whole tokens each dev account holds at genesis, per token.
 const DEV_TOKEN_HOLDINGS: [u128; 3] = [1_000_000, 1_000, 50];
@@ -129,7 +132,11 @@ impl Deployer<'_> {
         for (i, token) in market.tokens.iter().enumerate() {
             let unit = 10u128.pow(u32::from(token.decimals));
             let seed = unit; // one whole token, locked in the pool forever (LENDING.md: ≥ 1000 units)
-            self.execute(owner, token.address, json!({"approve": {"spender": market.pool, "amount": seed.to_string()}}))?;
+            self.execute(
+                owner,
+                token.address,
+                json!({"approve": {"spender": market.pool, "amount": seed.to_string()}}),
+            )?;
             let config = market_config(TOKENS[i].3);
             let list = json!({"list_market": {"asset": token.address, "config": config, "seed": seed.to_string()}});
             self.execute(owner, market.pool, list)?;
@@ -147,7 +154,14 @@ impl Deployer<'_> {
         self.node.vm().upload(self.overlay, uploader, 0, wasm)?.map_err(|e| NodeError::Genesis(format!("upload: {e}")))
     }
 
-    fn instantiate(&mut self, sender: Address, code: Hash, at: Address, label: &str, msg: Value) -> Result<(), NodeError> {
+    fn instantiate(
+        &mut self,
+        sender: Address,
+        code: Hash,
+        at: Address,
+        label: &str,
+        msg: Value,
+    ) -> Result<(), NodeError> {
         let kind = CallKind::Instantiate { code_hash: code, admin: Some(sender), label: label.to_string() };
         self.call(sender, at, kind, msg)
     }
@@ -173,11 +187,8 @@ impl Deployer<'_> {
 /// LENDING.md's default market parameters (from Aave v3's initial listings).
 fn market_config(stable: bool) -> Value {
     const WAD: u128 = 1_000_000_000_000_000_000;
-    let (u_opt, slope1, slope2) = if stable {
-        (WAD * 90 / 100, WAD * 4 / 100, WAD * 60 / 100)
-    } else {
-        (WAD * 45 / 100, WAD * 7 / 100, WAD * 3)
-    };
+    let (u_opt, slope1, slope2) =
+        if stable { (WAD * 90 / 100, WAD * 4 / 100, WAD * 60 / 100) } else { (WAD * 45 / 100, WAD * 7 / 100, WAD * 3) };
     let lt = if stable { 8500 } else { 8250 };
     json!({
         "ltv": 8000, "lt": lt, "lb": 10500, "liq_fee": 1000, "rf": 1000,

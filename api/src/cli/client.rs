@@ -83,14 +83,18 @@ impl Client {
 
     /// `GET path`.
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let response = self.agent.get(format!("{}{path}", self.url)).call().with_context(|| format!("GET {}{path}", self.url))?;
+        let response =
+            self.agent.get(format!("{}{path}", self.url)).call().with_context(|| format!("GET {}{path}", self.url))?;
         Self::answer(path, response)
     }
 
     /// `POST path` with a JSON body.
     pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let response =
-            self.agent.post(format!("{}{path}", self.url)).send_json(body).with_context(|| format!("POST {}{path}", self.url))?;
+        let response = self
+            .agent
+            .post(format!("{}{path}", self.url))
+            .send_json(body)
+            .with_context(|| format!("POST {}{path}", self.url))?;
         Self::answer(path, response)
     }
 
@@ -129,7 +133,12 @@ pub fn print_receipt(receipt: &Value, json: bool) {
         println!("result    {}", receipt["result"]);
     }
     for event in receipt["events"].as_array().into_iter().flatten() {
-        println!("event     {} {} {}", event["contract"].as_str().unwrap_or("?"), event["type"].as_str().unwrap_or("?"), event["data"]);
+        println!(
+            "event     {} {} {}",
+            event["contract"].as_str().unwrap_or("?"),
+            event["type"].as_str().unwrap_or("?"),
+            event["data"]
+        );
     }
 }
 
@@ -173,8 +182,13 @@ pub fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
         Some(a) => Some(a.parse::<Address>()?),
         None => Some(address_of(&args.signer.key()?)),
     };
-    let action =
-        Action::Instantiate { code_hash, msg: parse_json("--init", &init)?, funds: args.funds, label: args.label, admin };
+    let action = Action::Instantiate {
+        code_hash,
+        msg: parse_json("--init", &init)?,
+        funds: args.funds,
+        label: args.label,
+        admin,
+    };
     print_receipt(&client.transact(&args.signer, action)?, json);
     Ok(())
 }
@@ -198,7 +212,8 @@ pub struct CallArgs {
 /// Executes a contract.
 pub fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
-    let action = Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
+    let action =
+        Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
     let receipt = client.transact(&args.signer, action)?;
     print_receipt(&receipt, json);
     if receipt["status"].as_str().is_some_and(|s| s != "success") {
@@ -221,7 +236,8 @@ pub struct QueryArgs {
 /// Queries a contract.
 pub fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
-    let answer = client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_json("the message", &args.msg)?)?;
+    let answer =
+        client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_json("the message", &args.msg)?)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -251,7 +267,11 @@ pub fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
     println!("  native  {}", format_units(balances["native"].as_str().unwrap_or("0"), 18));
     for token in balances["tokens"].as_array().into_iter().flatten() {
         let decimals = token["decimals"].as_u64().unwrap_or(0) as usize;
-        println!("  {:<7} {}", token["symbol"].as_str().unwrap_or("?"), format_units(token["balance"].as_str().unwrap_or("0"), decimals));
+        println!(
+            "  {:<7} {}",
+            token["symbol"].as_str().unwrap_or("?"),
+            format_units(token["balance"].as_str().unwrap_or("0"), decimals)
+        );
     }
     Ok(())
 }

@@ -63,14 +63,14 @@ pub fn run(args: KeysArgs, json: bool) -> anyhow::Result<()> {
     let keystore = args.dir.keystore();
     let keys = match args.command {
         KeysCommand::New { name } => vec![keystore.generate(name.as_deref())?],
-        KeysCommand::Import { private_key, name } => vec![keystore.import(&parse_private_key(&private_key)?, name.as_deref())?],
+        KeysCommand::Import { private_key, name } => {
+            vec![keystore.import(&parse_private_key(&private_key)?, name.as_deref())?]
+        }
         KeysCommand::List => keystore.list()?,
     };
     if json {
-        let list: Vec<_> = keys
-            .iter()
-            .map(|k| serde_json::json!({"name": k.name, "address": k.address, "path": k.path}))
-            .collect();
+        let list: Vec<_> =
+            keys.iter().map(|k| serde_json::json!({"name": k.name, "address": k.address, "path": k.path})).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else if keys.is_empty() {
         println!("no keys in {}", keystore.dir().display());

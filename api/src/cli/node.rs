@@ -77,7 +77,7 @@ fn print_banner(node: &Node, args: &NodeArgs) {
     if node.config().dev {
         println!("\nDev accounts (each funded at genesis; keys are public — never use them for real value):");
         for (i, account) in node.dev_accounts().iter().enumerate() {
-            println!("  ({i}) {}  key {}", account.address, account.private_key_hex());
+            println!("  ({i}) {}  key {}", account.address, tidepool_node::keys::private_key_hex(&account.key));
         }
         if let Some(market) = node.market() {
             println!("\nLending market:");

@@ -23,7 +23,10 @@ pub struct AccountInfo {
 
 /// `GET /v1/accounts/{address}`: nonce and native balance (zero for an unseen address).
 #[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = String, Path)), responses((status = 200, body = AccountInfo), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn account(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<AccountInfo>, ApiError> {
+pub async fn account(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> Result<Json<AccountInfo>, ApiError> {
     let address: Address = parse("address", &address)?;
     let account = blocking(move || Ok(state.node.account(&address)?)).await?;
     Ok(Json(AccountInfo { address, nonce: account.nonce, balance: account.balance.to_string() }))
@@ -66,7 +69,12 @@ pub async fn balances(State(state): State<AppState>, Path(address): Path<String>
             .node
             .token_balances(&address)?
             .into_iter()
-            .map(|t| TokenBalance { token: t.token, symbol: t.symbol, decimals: t.decimals, balance: t.balance.to_string() })
+            .map(|t| TokenBalance {
+                token: t.token,
+                symbol: t.symbol,
+                decimals: t.decimals,
+                balance: t.balance.to_string(),
+            })
             .collect();
         Ok(Balances { address, native, tokens })
     })

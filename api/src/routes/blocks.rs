@@ -32,7 +32,14 @@ pub struct Block {
 
 impl From<BlockHeader> for Block {
     fn from(h: BlockHeader) -> Block {
-        Block { height: h.height, hash: h.hash(), parent_hash: h.parent_hash, time: h.time, state_root: h.state_root, tx_hashes: h.tx_hashes }
+        Block {
+            height: h.height,
+            hash: h.hash(),
+            parent_hash: h.parent_hash,
+            time: h.time,
+            state_root: h.state_root,
+            tx_hashes: h.tx_hashes,
+        }
     }
 }
 
@@ -46,7 +53,8 @@ pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiErr
 #[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path)), responses((status = 200, body = Block), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
     let height: u64 = parse("height", &height)?;
-    let header = blocking(move || Ok(state.node.ledger().block(height).map_err(tidepool_node::NodeError::from)?)).await?;
+    let header =
+        blocking(move || Ok(state.node.ledger().block(height).map_err(tidepool_node::NodeError::from)?)).await?;
     Ok(Json(header.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?.into()))
 }
 
@@ -91,7 +99,10 @@ pub struct EventView {
 
 /// `GET /v1/events?contract=&type=&from=&to=&limit=`.
 #[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = Vec<EventView>)))]
-pub async fn events(State(state): State<AppState>, Query(params): Query<EventParams>) -> Result<Json<Vec<EventView>>, ApiError> {
+pub async fn events(
+    State(state): State<AppState>,
+    Query(params): Query<EventParams>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
     let contract = params.contract.as_deref().map(|c| parse::<Address>("contract", c)).transpose()?;
     let filter = EventFilter {
         contract,

@@ -13,7 +13,10 @@ use crate::extract::{Json, parse};
 
 /// `POST /v1/code`: the convenience form of submitting a signed `upload_code` transaction.
 #[utoipa::path(post, path = "/v1/code", request_body(content = Object, description = "a signed upload_code transaction"), responses((status = 200, description = "receipt with code_hash")))]
-pub async fn upload(State(state): State<AppState>, Json(signed): Json<SignedTransaction>) -> Result<Json<Submitted>, ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Json(signed): Json<SignedTransaction>,
+) -> Result<Json<Submitted>, ApiError> {
     if !matches!(signed.tx.action, tidepool_node::Action::UploadCode { .. }) {
         return Err(ApiError::bad_request("POST /v1/code takes an upload_code transaction; use /v1/txs for others"));
     }
@@ -43,7 +46,9 @@ pub struct CodeInfo {
 #[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = String, Path)), responses((status = 200, body = CodeInfo), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn code(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
     let hash: Hash = parse("code hash", &hash)?;
-    let meta = blocking(move || Ok(state.node.ledger().overlay().code_meta(&hash).map_err(tidepool_node::NodeError::from)?)).await?;
+    let meta =
+        blocking(move || Ok(state.node.ledger().overlay().code_meta(&hash).map_err(tidepool_node::NodeError::from)?))
+            .await?;
     let meta = meta.ok_or_else(|| ApiError::not_found(format!("no code {hash}")))?;
     Ok(Json(CodeInfo {
         code_hash: hash,
@@ -80,7 +85,10 @@ pub struct ContractInfo {
 
 /// `GET /v1/contracts/{address}`.
 #[utoipa::path(get, path = "/v1/contracts/{address}", params(("address" = String, Path)), responses((status = 200, body = ContractInfo), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn instance(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<ContractInfo>, ApiError> {
+pub async fn instance(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> Result<Json<ContractInfo>, ApiError> {
     let address: Address = parse("address", &address)?;
     let (instance, account) =
         blocking(move || Ok((state.node.contract(&address)?, state.node.account(&address)?))).await?;
@@ -121,7 +129,9 @@ pub async fn query(
     })
     .await?;
     match outcome.status {
-        Status::Success => Ok(Json(QueryAnswer { result: json_or_hex(&outcome.return_data), gas_used: outcome.gas_used })),
+        Status::Success => {
+            Ok(Json(QueryAnswer { result: json_or_hex(&outcome.return_data), gas_used: outcome.gas_used }))
+        }
         status => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "query_failed", status.to_string())),
     }
 }

@@ -35,7 +35,10 @@ pub async fn faucet(State(state): State<AppState>, Json(req): Json<AddressAmount
 
 /// `POST /dev/set_balance {address, amount}`: sets the native balance.
 #[utoipa::path(post, path = "/dev/set_balance", request_body = AddressAmount, responses((status = 200, body = Block)))]
-pub async fn set_balance(State(state): State<AppState>, Json(req): Json<AddressAmount>) -> Result<Json<Block>, ApiError> {
+pub async fn set_balance(
+    State(state): State<AppState>,
+    Json(req): Json<AddressAmount>,
+) -> Result<Json<Block>, ApiError> {
     let address: Address = parse("address", &req.address)?;
     let amount = parse_amount(&req.amount)?;
     Ok(Json(blocking(move || Ok(state.node.set_balance(&address, amount)?)).await?.into()))
@@ -117,6 +120,9 @@ pub async fn revert(State(state): State<AppState>, Json(req): Json<SnapshotId>) 
 
 /// `POST /dev/impersonate {tx}`: executes an unsigned transaction as its `from`.
 #[utoipa::path(post, path = "/dev/impersonate", request_body(content = Object, description = "an unsigned transaction"), responses((status = 200, description = "the receipt")))]
-pub async fn impersonate(State(state): State<AppState>, Json(tx): Json<Transaction>) -> Result<Json<Submitted>, ApiError> {
+pub async fn impersonate(
+    State(state): State<AppState>,
+    Json(tx): Json<Transaction>,
+) -> Result<Json<Submitted>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?)).await?))
 }

@@ -22,11 +22,11 @@ pub struct TxWithReceipt {
 }
 
 /// One entry of a batch answer: the receipt (or pending hash), or why it was rejected.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize)]
 #[serde(untagged)]
 pub enum BatchEntry {
     /// Accepted.
-    Ok(#[schema(value_type = Object)] Submitted),
+    Ok(Submitted),
     /// Rejected; nothing changed for this transaction.
     Err {
         /// Why.
@@ -37,7 +37,10 @@ pub enum BatchEntry {
 /// `POST /v1/txs`: submit a signed transaction → its receipt (automine) or hash (interval).
 #[utoipa::path(post, path = "/v1/txs", request_body(content = Object, description = "a signed transaction: {tx, signature}"),
     responses((status = 200, description = "receipt, or {tx_hash} in interval mode"), (status = "4XX", body = crate::error::ErrorBody)))]
-pub async fn submit(State(state): State<AppState>, Json(signed): Json<SignedTransaction>) -> Result<Json<Submitted>, ApiError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    Json(signed): Json<SignedTransaction>,
+) -> Result<Json<Submitted>, ApiError> {
     let metrics = state.metrics.clone();
     let result = blocking(move || Ok(state.node.submit(&signed))).await?;
     metrics.count_tx(result.is_ok());
@@ -46,7 +49,7 @@ pub async fn submit(State(state): State<AppState>, Json(signed): Json<SignedTran
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in
 /// order → one entry per transaction.
-#[utoipa::path(post, path = "/v1/txs/batch", request_body(content = Vec<Object>), responses((status = 200, body = Vec<BatchEntry>)))]
+#[utoipa::path(post, path = "/v1/txs/batch", request_body(content = Vec<Object>), responses((status = 200, description = "one entry per transaction: its receipt, or {error}")))]
 pub async fn submit_batch(
     State(state): State<AppState>,
     Json(signed): Json<Vec<SignedTransaction>>,
