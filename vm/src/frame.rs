@@ -34,7 +34,8 @@ pub(crate) enum EntryPoint {
 
 impl EntryPoint {
     /// Every entry point, in [`entry::ALL`] order.
-    pub const ALL: [EntryPoint; 4] = [EntryPoint::Instantiate, EntryPoint::Execute, EntryPoint::Query, EntryPoint::Migrate];
+    pub const ALL: [EntryPoint; 4] =
+        [EntryPoint::Instantiate, EntryPoint::Execute, EntryPoint::Query, EntryPoint::Migrate];
 
     /// The export name.
     pub fn name(self) -> &'static str {
@@ -101,7 +102,12 @@ pub(crate) fn refused(
 ///
 /// # Errors
 /// Only host failures ([`VmError`]); everything the contract does is in the output's status.
-pub(crate) fn run(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, request: FrameRequest) -> Result<FrameOutput, VmError> {
+pub(crate) fn run(
+    runtime: &Arc<Runtime>,
+    tx: &mut TxState,
+    env: &Env,
+    request: FrameRequest,
+) -> Result<FrameOutput, VmError> {
     let frame_base = runtime.gas.frame_base;
     if request.gas_limit < frame_base {
         return Ok(FrameOutput::refused(&request, Status::OutOfGas, request.gas_limit));

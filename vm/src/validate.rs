@@ -265,7 +265,8 @@ fn check_exports(
                 .is_some_and(|t| t.params().is_empty() && t.results().is_empty())
     };
     let missing = |name: &str| ValidationError::MissingExport { name: name.to_owned() };
-    let bad = |name: &str, expected: &str| ValidationError::BadExport { name: name.to_owned(), expected: expected.into() };
+    let bad =
+        |name: &str, expected: &str| ValidationError::BadExport { name: name.to_owned(), expected: expected.into() };
 
     match find(abi::MEMORY_EXPORT) {
         None => return Err(missing(abi::MEMORY_EXPORT)),

@@ -220,11 +220,8 @@ impl Vm {
     /// Only host failures; every contract failure is an [`Outcome`] status. After an error
     /// the overlay may hold the failed call's partial changes: discard it.
     pub fn call(&self, overlay: &mut Overlay, env: &Env, call: Call) -> Result<Outcome, VmError> {
-        let mut tx = TxState {
-            overlay: std::mem::take(overlay),
-            native_stack_base: stack_position(),
-            ..TxState::default()
-        };
+        let mut tx =
+            TxState { overlay: std::mem::take(overlay), native_stack_base: stack_position(), ..TxState::default() };
         tx.events_base = tx.overlay.events().len();
         let result = call::execute(&self.runtime, &mut tx, env, call);
         *overlay = std::mem::take(&mut tx.overlay);

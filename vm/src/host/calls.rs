@@ -49,13 +49,26 @@ struct Nested {
 }
 
 /// Charges the call and reads the message (both lengths paid before anything is read).
-fn read_msg(caller: &mut Caller<'_, HostState>, base: u64, msg_ptr: i32, msg_len: i32, what: &str) -> Result<Vec<u8>, HostExit> {
+fn read_msg(
+    caller: &mut Caller<'_, HostState>,
+    base: u64,
+    msg_ptr: i32,
+    msg_len: i32,
+    what: &str,
+) -> Result<Vec<u8>, HostExit> {
     charge(caller, |g| g.host_call + base + g.copy_per_byte.saturating_mul(msg_len as u32 as u64))?;
     let msg_len = capped_len(msg_len, caller.data().runtime.limits.max_message_len, what)?;
     Ok(memory::read(memory::of(caller)?.data(&*caller), msg_ptr, msg_len, what)?.to_vec())
 }
 
-fn call(mut caller: Caller<'_, HostState>, addr_ptr: i32, msg_ptr: i32, msg_len: i32, funds_ptr: i32, gas_limit: i64) -> wasmtime::Result<i32> {
+fn call(
+    mut caller: Caller<'_, HostState>,
+    addr_ptr: i32,
+    msg_ptr: i32,
+    msg_len: i32,
+    funds_ptr: i32,
+    gas_limit: i64,
+) -> wasmtime::Result<i32> {
     require_writable(&caller, h::CALL)?;
     let base = caller.data().runtime.gas.call_base;
     let msg = read_msg(&mut caller, base, msg_ptr, msg_len, "call: message")?;
@@ -95,7 +108,8 @@ fn instantiate(
     let code_hash = Hash(memory::read_array(data, code_hash_ptr, "instantiate: code hash")?);
     let funds = u128::from_le_bytes(memory::read_array(data, funds_ptr, "instantiate: funds")?);
     let label = memory::read(data, label_ptr, label_len, "instantiate: label")?;
-    let label = String::from_utf8(label.to_vec()).map_err(|_| HostExit::Trap("instantiate: the label is not UTF-8".into()))?;
+    let label =
+        String::from_utf8(label.to_vec()).map_err(|_| HostExit::Trap("instantiate: the label is not UTF-8".into()))?;
     memory::read(data, out_ptr, 20, "instantiate: out")?;
 
     // The address comes from this contract's nonce, bumped whatever happens next, so that a
@@ -106,8 +120,7 @@ fn instantiate(
     let contract = Address::contract(&creator, account.nonce);
     account.nonce += 1;
     state.tx.overlay.set_account(&creator, &account);
-    let create =
-        ContractInstance { code_hash, admin: Some(creator), creator, label, created_at: state.env.height };
+    let create = ContractInstance { code_hash, admin: Some(creator), creator, label, created_at: state.env.height };
     let nested = Nested { contract, entry: EntryPoint::Instantiate, msg, funds, gas_limit: 0, create: Some(create) };
     let status = run_nested(&mut caller, nested)?;
     if status == code::OK {
@@ -136,8 +149,17 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
             }
             let output = if move_funds(&mut state.tx.overlay, &from, &contract, nested.funds)? {
                 let input = nested.msg;
-                let request =
-                    FrameRequest { contract, caller: from, entry, module, input, funds: nested.funds, read_only, depth, gas_limit };
+                let request = FrameRequest {
+                    contract,
+                    caller: from,
+                    entry,
+                    module,
+                    input,
+                    funds: nested.funds,
+                    read_only,
+                    depth,
+                    gas_limit,
+                };
                 frame::run(&runtime, &mut state.tx, &env, request)?
             } else {
                 frame::refused(contract, from, entry, gas_limit, Status::InsufficientFunds, 0)

@@ -54,7 +54,13 @@ fn is_sec1_len(len: i32) -> bool {
     len == 33 || len == 65
 }
 
-fn secp256k1_verify(mut caller: Caller<'_, HostState>, hash_ptr: i32, sig_ptr: i32, key_ptr: i32, key_len: i32) -> wasmtime::Result<i32> {
+fn secp256k1_verify(
+    mut caller: Caller<'_, HostState>,
+    hash_ptr: i32,
+    sig_ptr: i32,
+    key_ptr: i32,
+    key_len: i32,
+) -> wasmtime::Result<i32> {
     charge(&mut caller, |g| g.host_call + g.secp256k1_verify)?;
     let data = memory::of(&caller)?.data(&caller);
     let hash: [u8; 32] = memory::read_array(data, hash_ptr, "secp256k1_verify: hash")?;
@@ -70,7 +76,13 @@ fn secp256k1_verify(mut caller: Caller<'_, HostState>, hash_ptr: i32, sig_ptr: i
     Ok(i32::from(valid))
 }
 
-fn secp256k1_recover(mut caller: Caller<'_, HostState>, hash_ptr: i32, sig_ptr: i32, recovery_id: i32, out: i32) -> wasmtime::Result<i32> {
+fn secp256k1_recover(
+    mut caller: Caller<'_, HostState>,
+    hash_ptr: i32,
+    sig_ptr: i32,
+    recovery_id: i32,
+    out: i32,
+) -> wasmtime::Result<i32> {
     charge(&mut caller, |g| g.host_call + g.secp256k1_recover)?;
     let data = memory::of(&caller)?.data_mut(&mut caller);
     let hash: [u8; 32] = memory::read_array(data, hash_ptr, "secp256k1_recover: hash")?;
@@ -87,7 +99,12 @@ fn secp256k1_recover(mut caller: Caller<'_, HostState>, hash_ptr: i32, sig_ptr: 
     Ok(status::OK)
 }
 
-fn address_from_pubkey(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32, out: i32) -> wasmtime::Result<i32> {
+fn address_from_pubkey(
+    mut caller: Caller<'_, HostState>,
+    key_ptr: i32,
+    key_len: i32,
+    out: i32,
+) -> wasmtime::Result<i32> {
     charge(&mut caller, |g| g.host_call + g.address_from_pubkey)?;
     if !is_sec1_len(key_len) {
         return Ok(status::INVALID_INPUT);

@@ -17,7 +17,13 @@ pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn emit_event(mut caller: Caller<'_, HostState>, ty_ptr: i32, ty_len: i32, data_ptr: i32, data_len: i32) -> wasmtime::Result<()> {
+fn emit_event(
+    mut caller: Caller<'_, HostState>,
+    ty_ptr: i32,
+    ty_len: i32,
+    data_ptr: i32,
+    data_len: i32,
+) -> wasmtime::Result<()> {
     require_writable(&caller, h::EMIT_EVENT)?;
     let bytes = ty_len as u32 as u64 + data_len as u32 as u64;
     charge(&mut caller, |g| g.host_call + g.event_base + g.event_per_byte.saturating_mul(bytes))?;

@@ -27,10 +27,10 @@ use std::sync::Arc;
 use tidepool_ledger::{Address, Direction, LedgerError, Overlay};
 use wasmtime::{Caller, Engine, Linker, Memory, ResourceLimiter};
 
+use crate::call::Env;
 use crate::error::VmError;
 use crate::gas::GasSchedule;
 use crate::outcome::{CallFrame, Status};
-use crate::call::Env;
 use crate::vm::Runtime;
 
 pub(crate) use calls::stack_position;

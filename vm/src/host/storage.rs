@@ -33,7 +33,13 @@ fn key_len(caller: &Caller<'_, HostState>, len: i32, what: &str) -> Result<usize
     capped_len(len, caller.data().runtime.limits.max_key_len, what)
 }
 
-fn storage_read(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32, val_ptr: i32, val_cap: i32) -> wasmtime::Result<i64> {
+fn storage_read(
+    mut caller: Caller<'_, HostState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_cap: i32,
+) -> wasmtime::Result<i64> {
     let len = key_len as u32 as u64;
     charge(&mut caller, |g| g.host_call + g.storage_read_base + g.storage_read_per_byte.saturating_mul(len))?;
     let key_len = self::key_len(&caller, key_len, "storage_read: key")?;
@@ -50,7 +56,13 @@ fn storage_read(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32, v
     Ok(value.len() as i64)
 }
 
-fn storage_write(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> wasmtime::Result<()> {
+fn storage_write(
+    mut caller: Caller<'_, HostState>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_len: i32,
+) -> wasmtime::Result<()> {
     require_writable(&caller, h::STORAGE_WRITE)?;
     let bytes = key_len as u32 as u64 + val_len as u32 as u64;
     charge(&mut caller, |g| g.host_call + g.storage_write_base + g.storage_write_per_byte.saturating_mul(bytes))?;
@@ -136,7 +148,11 @@ fn storage_iter_open(
     Ok(handle as i32)
 }
 
-fn find_cursor<'a>(iterators: &'a mut [Option<IterCursor>], handle: i32, what: &str) -> Result<&'a mut IterCursor, HostExit> {
+fn find_cursor<'a>(
+    iterators: &'a mut [Option<IterCursor>],
+    handle: i32,
+    what: &str,
+) -> Result<&'a mut IterCursor, HostExit> {
     iterators
         .get_mut(handle as u32 as usize)
         .and_then(Option::as_mut)
@@ -158,7 +174,9 @@ fn storage_iter_next(
     let range = match (&cursor.last, cursor.direction) {
         (None, _) => KeyRange { start: cursor.start.clone(), end: cursor.end.clone() },
         (Some(last), Direction::Forward) => KeyRange { start: Bound::Excluded(last.clone()), end: cursor.end.clone() },
-        (Some(last), Direction::Reverse) => KeyRange { start: cursor.start.clone(), end: Bound::Excluded(last.clone()) },
+        (Some(last), Direction::Reverse) => {
+            KeyRange { start: cursor.start.clone(), end: Bound::Excluded(last.clone()) }
+        }
     };
     let entry = state
         .tx

@@ -1,0 +1,210 @@
+//! Top-level calls (instantiate, execute, query, migrate), upload, and the module cache.
+
+use tidepool_ledger::{Address, Hash, Table};
+use tidepool_vm::{Call, CallKind, Status, Vm, VmConfig};
+
+use crate::host_calls::RELAY;
+use crate::support::*;
+
+/// `instantiate` stores its message under "init"; `migrate` writes "migrated"; `execute`
+/// returns "v1".
+const V1: &str = r#"
+  (data (i32.const 0) "init" "v1" "migrated")
+  (func (export "instantiate") (local $n i32)
+    (local.set $n (call $read_input))
+    (if (i32.eq (local.get $n) (i32.const 4)) (then (unreachable)))
+    (call $storage_write (i32.const 0) (i32.const 4) (i32.const 0x8000) (local.get $n)))
+  (func (export "execute") (call $return (i32.const 4) (i32.const 2)))"#;
+
+const V2: &str = r#"
+  (data (i32.const 0) "migrated" "v2")
+  (func (export "execute") (call $return (i32.const 8) (i32.const 2)))
+  (func (export "migrate") (call $storage_write (i32.const 0) (i32.const 8) (i32.const 0) (i32.const 1))
+    (if (call $read_input) (then (unreachable))))"#;
+
+fn instantiate_call(chain: &Chain, contract: Address, code_hash: Hash, msg: &[u8], funds: u128) -> Call {
+    let kind = CallKind::Instantiate { code_hash, admin: Some(chain.sender), label: "market".into() };
+    Call { sender: chain.sender, contract, kind, msg: msg.to_vec(), funds, gas_limit: GAS }
+}
+
+#[test]
+fn instantiate_writes_the_instance_and_runs_the_entry_point() {
+    let mut chain = Chain::new();
+    let code = chain.upload(&contract(V1));
+    let at = Address([0x77; 20]);
+    let outcome = chain.run(instantiate_call(&chain, at, code, b"hello", 40));
+    ok(&outcome);
+    let instance = chain.overlay.instance(&at).unwrap().unwrap();
+    assert_eq!((instance.code_hash, instance.admin, instance.creator), (code, Some(chain.sender), chain.sender));
+    assert_eq!((instance.label.as_str(), instance.created_at), ("market", chain.env.height));
+    assert_eq!(chain.storage(&at, b"init").as_deref(), Some(&b"hello"[..]));
+    assert_eq!(chain.balance(&at), 40);
+    assert!(outcome.writes.iter().any(|(table, key, _)| *table == Table::Instances && key[..] == at.0));
+    assert!(outcome.gas_used > chain.vm.gas_schedule().instantiate_base);
+
+    let again = chain.run(instantiate_call(&chain, at, code, b"x", 0));
+    assert!(matches!(again.status, Status::InvalidCall { ref message } if message.contains("already exists")));
+}
+
+#[test]
+fn a_failed_instantiate_leaves_nothing_behind() {
+    let mut chain = Chain::new();
+    let code = chain.upload(&contract(V1));
+    let at = Address([0x78; 20]);
+    let outcome = chain.run(instantiate_call(&chain, at, code, b"trap", 40));
+    assert!(matches!(outcome.status, Status::Trapped { .. }));
+    assert_eq!(chain.overlay.instance(&at).unwrap(), None);
+    assert_eq!(chain.balance(&at), 0);
+    assert_eq!(chain.balance(&chain.sender.clone()), 1_000_000);
+
+    let unknown = chain.run(instantiate_call(&chain, at, Hash([1; 32]), b"", 0));
+    assert!(matches!(unknown.status, Status::NotFound { .. }));
+    let mut long_label = instantiate_call(&chain, at, code, b"", 0);
+    long_label.kind = CallKind::Instantiate { code_hash: code, admin: None, label: "x".repeat(129) };
+    assert!(matches!(chain.run(long_label).status, Status::LimitExceeded { .. }));
+    let mut starved = instantiate_call(&chain, at, code, b"", 0);
+    starved.gas_limit = 10;
+    let starved = chain.run(starved);
+    assert_eq!((starved.status, starved.gas_used), (Status::OutOfGas, 10));
+}
+
+#[test]
+fn execute_and_query_need_a_contract_and_queries_take_no_funds() {
+    let mut chain = Chain::new();
+    let missing = chain.execute(Address([5; 20]), b"");
+    assert!(matches!(missing.status, Status::NotFound { ref message } if message.contains("no contract")));
+    assert_eq!(missing.gas_used, 0);
+    let c = chain.deploy(RELAY);
+    let call =
+        Call { sender: chain.sender, contract: c, kind: CallKind::Query, msg: b"r".to_vec(), funds: 1, gas_limit: GAS };
+    assert!(matches!(chain.run(call).status, Status::InvalidCall { .. }));
+    assert_eq!(ok(&chain.query(c, b"r")), b"answer");
+    let v1 = chain.deploy(V1);
+    assert!(matches!(chain.query(v1, b"").status, Status::NotFound { ref message } if message.contains("`query`")));
+}
+
+#[test]
+fn migrate_is_for_the_admin_and_swaps_the_code() {
+    let mut chain = Chain::new();
+    let v1 = chain.deploy(V1);
+    let v2 = chain.upload(&contract(V2));
+    let migrate = |sender: Address, msg: &[u8]| Call {
+        sender,
+        contract: v1,
+        kind: CallKind::Migrate { new_code_hash: v2 },
+        msg: msg.to_vec(),
+        funds: 0,
+        gas_limit: GAS,
+    };
+    let stranger = chain.run(migrate(Address([3; 20]), b""));
+    assert!(matches!(stranger.status, Status::Unauthorized { .. }));
+
+    let failed = chain.run(migrate(chain.sender, b"fail"));
+    assert!(matches!(failed.status, Status::Trapped { .. }));
+    assert_eq!(ok(&chain.execute(v1, b"")), b"v1", "a failed migrate keeps the old code");
+
+    ok(&chain.run(migrate(chain.sender, b"")));
+    assert_eq!(ok(&chain.execute(v1, b"")), b"v2");
+    assert_eq!(chain.storage(&v1, b"migrated").as_deref(), Some(&b"m"[..]));
+    assert_eq!(chain.overlay.instance(&v1).unwrap().unwrap().code_hash, v2);
+
+    let back =
+        Call { kind: CallKind::Migrate { new_code_hash: chain.upload(&contract(V1)) }, ..migrate(chain.sender, b"") };
+    assert!(matches!(chain.run(back).status, Status::NotFound { ref message } if message.contains("`migrate`")));
+}
+
+#[test]
+fn migrate_without_an_admin_is_refused() {
+    let mut chain = Chain::new();
+    let code = chain.upload(&contract(V1));
+    let v2 = chain.upload(&contract(V2));
+    let at = Address([0x79; 20]);
+    let mut create = instantiate_call(&chain, at, code, b"", 0);
+    create.kind = CallKind::Instantiate { code_hash: code, admin: None, label: String::new() };
+    ok(&chain.run(create));
+    let call = Call {
+        sender: chain.sender,
+        contract: at,
+        kind: CallKind::Migrate { new_code_hash: v2 },
+        msg: vec![],
+        funds: 0,
+        gas_limit: GAS,
+    };
+    assert!(matches!(chain.run(call).status, Status::Unauthorized { ref message } if message.contains("no admin")));
+}
+
+#[test]
+fn prepare_code_stores_nothing_and_upload_keeps_the_first_uploader() {
+    let mut chain = Chain::new();
+    let wasm = contract(&format!("{V1} (func (export \"tidepool_reentrant\"))"));
+    let prepared = chain.vm.prepare_code(&wasm).unwrap().unwrap();
+    assert_eq!(prepared.hash, tidepool_ledger::keccak256(&wasm));
+    assert_eq!(prepared.entry_points, ["instantiate", "execute"]);
+    assert!(prepared.reentrant);
+    assert_eq!(prepared.size as usize, wasm.len());
+    assert_eq!(chain.overlay.code_meta(&prepared.hash).unwrap(), None);
+
+    let hash = chain.vm.upload(&mut chain.overlay, Address([1; 20]), 5, &wasm).unwrap().unwrap();
+    chain.vm.upload(&mut chain.overlay, Address([2; 20]), 6, &wasm).unwrap().unwrap();
+    let record = chain.overlay.code(&hash).unwrap().unwrap();
+    assert_eq!(record.wasm, wasm);
+    assert_eq!((record.meta.uploader, record.meta.uploaded_at), (Address([1; 20]), 5));
+    assert_eq!(record.meta.entry_points, ["instantiate", "execute"]);
+    assert!(record.meta.reentrant);
+
+    let refused = chain.vm.upload(&mut chain.overlay, chain.sender, 7, b"\0asm junk").unwrap();
+    assert!(refused.is_err());
+}
+
+#[test]
+fn a_module_from_the_disk_cache_behaves_exactly_like_a_fresh_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let mut first = Chain::with_config(config.clone());
+    let c = first.deploy(RELAY);
+    let code = first.overlay.instance(&c).unwrap().unwrap().code_hash;
+    let path = first.vm.cache_path(&code).unwrap();
+    assert!(path.exists(), "compiled module written to {}", path.display());
+    assert_eq!(first.vm.cache_stats().compiles, 1);
+
+    // A restart over the same directory loads; a VM without it compiles. Same history on both.
+    let mut from_disk = Chain::with_vm(Vm::new(config).unwrap());
+    let mut compiled = Chain::new();
+    assert_eq!(from_disk.deploy(RELAY), c);
+    assert_eq!(compiled.deploy(RELAY), c);
+    for msg in [&b"w"[..], b"r", b"t", b"a", b"e", b"x"] {
+        assert_eq!(from_disk.execute(c, msg), compiled.execute(c, msg), "message {msg:?}");
+    }
+    let stats = from_disk.vm.cache_stats();
+    assert_eq!((stats.disk_loads, stats.compiles), (1, 0), "{stats:?}");
+    assert_eq!(compiled.vm.cache_stats().compiles, 1);
+}
+
+#[test]
+fn a_corrupt_cache_file_is_replaced_by_a_recompile() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let mut chain = Chain::with_config(config.clone());
+    let c = chain.deploy(RELAY);
+    let code = chain.overlay.instance(&c).unwrap().unwrap().code_hash;
+    std::fs::write(chain.vm.cache_path(&code).unwrap(), b"not a module").unwrap();
+
+    let mut restarted = Chain::with_vm(Vm::new(config).unwrap());
+    restarted.overlay = std::mem::take(&mut chain.overlay);
+    assert_eq!(ok(&restarted.execute(c, b"r")), b"answer");
+    assert_eq!(restarted.vm.cache_stats().compiles, 1);
+    assert!(std::fs::read(restarted.vm.cache_path(&code).unwrap()).unwrap().len() > 100, "rewritten");
+}
+
+#[test]
+fn the_memory_cache_is_bounded() {
+    let mut chain = Chain::with_config(VmConfig { module_cache_capacity: 1, ..VmConfig::for_tests() });
+    let a = chain.deploy(RELAY);
+    let b = chain.deploy(V1);
+    assert_eq!(chain.vm.cache_stats().compiles, 2);
+    ok(&chain.execute(b, b""));
+    assert_eq!(chain.vm.cache_stats().compiles, 2, "b is cached");
+    ok(&chain.execute(a, b"r"));
+    assert_eq!(chain.vm.cache_stats().compiles, 3, "a was evicted by b and compiled again");
+    assert_eq!(chain.vm.cache_stats().in_memory, 1);
+}

@@ -1,0 +1,187 @@
+//! Test support: a memory ledger with a VM in front ([`Chain`]), and [`contract`], which wraps
+//! a WAT body into a module that imports every host function under its own name (`$storage_read`,
+//! `$call`, ...) and has a 1-page memory, the ABI marker and an empty `instantiate` (unless
+//! the body defines one). Helper functions available to bodies:
+//!
+//! - `$read_input (result i32)`: copies the input to 0x8000, returns its length;
+//! - `$return (param ptr len)`: `set_return`;
+//! - `$return_i32 (param v)`, `$return_i64 (param v)`: return a little-endian integer;
+//! - `$fail (param ptr len)`: `abort`.
+
+use std::sync::Arc;
+
+use tidepool_ledger::{Account, Address, Hash, MemoryStore, Overlay};
+use tidepool_vm::{Call, CallKind, Env, Outcome, Status, Vm, VmConfig};
+
+/// Gas for ordinary test calls.
+pub const GAS: u64 = 10_000_000;
+
+const IMPORTS: &str = r#"
+  (import "tidepool" "input_len" (func $input_len (result i32)))
+  (import "tidepool" "input_read" (func $input_read (param i32)))
+  (import "tidepool" "set_return" (func $set_return (param i32 i32)))
+  (import "tidepool" "abort" (func $abort (param i32 i32)))
+  (import "tidepool" "storage_read" (func $storage_read (param i32 i32 i32 i32) (result i64)))
+  (import "tidepool" "storage_write" (func $storage_write (param i32 i32 i32 i32)))
+  (import "tidepool" "storage_remove" (func $storage_remove (param i32 i32)))
+  (import "tidepool" "storage_has" (func $storage_has (param i32 i32) (result i32)))
+  (import "tidepool" "storage_iter_open" (func $storage_iter_open (param i32 i32 i32 i32 i32) (result i32)))
+  (import "tidepool" "storage_iter_next" (func $storage_iter_next (param i32 i32 i32 i32 i32) (result i64)))
+  (import "tidepool" "storage_iter_close" (func $storage_iter_close (param i32)))
+  (import "tidepool" "self_address" (func $self_address (param i32)))
+  (import "tidepool" "caller" (func $caller (param i32)))
+  (import "tidepool" "origin" (func $origin (param i32)))
+  (import "tidepool" "block_height" (func $block_height (result i64)))
+  (import "tidepool" "block_time" (func $block_time (result i64)))
+  (import "tidepool" "chain_id" (func $chain_id (result i64)))
+  (import "tidepool" "attached_funds" (func $attached_funds (param i32)))
+  (import "tidepool" "gas_left" (func $gas_left (result i64)))
+  (import "tidepool" "balance" (func $balance (param i32 i32)))
+  (import "tidepool" "transfer" (func $transfer (param i32 i32) (result i32)))
+  (import "tidepool" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
+  (import "tidepool" "query" (func $query (param i32 i32 i32) (result i32)))
+  (import "tidepool" "instantiate" (func $instantiate (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "tidepool" "result_len" (func $result_len (result i32)))
+  (import "tidepool" "result_read" (func $result_read (param i32)))
+  (import "tidepool" "emit_event" (func $emit_event (param i32 i32 i32 i32)))
+  (import "tidepool" "keccak256" (func $keccak256 (param i32 i32 i32)))
+  (import "tidepool" "sha256" (func $sha256 (param i32 i32 i32)))
+  (import "tidepool" "secp256k1_verify" (func $secp256k1_verify (param i32 i32 i32 i32) (result i32)))
+  (import "tidepool" "secp256k1_recover" (func $secp256k1_recover (param i32 i32 i32 i32) (result i32)))
+  (import "tidepool" "address_from_pubkey" (func $address_from_pubkey (param i32 i32 i32) (result i32)))
+  (import "tidepool" "debug_log" (func $debug_log (param i32 i32)))
+"#;
+
+const HELPERS: &str = r#"
+  (func $read_input (result i32)
+    (call $input_read (i32.const 0x8000))
+    (call $input_len))
+  (func $return (param i32 i32) (call $set_return (local.get 0) (local.get 1)))
+  (func $return_i32 (param i32)
+    (i32.store (i32.const 0x7000) (local.get 0))
+    (call $set_return (i32.const 0x7000) (i32.const 4)))
+  (func $return_i64 (param i64)
+    (i64.store (i32.const 0x7000) (local.get 0))
+    (call $set_return (i32.const 0x7000) (i32.const 8)))
+  (func $fail (param i32 i32) (call $abort (local.get 0) (local.get 1)))
+"#;
+
+/// A contract module around `body` (see the module docs).
+pub fn contract(body: &str) -> Vec<u8> {
+    let memory = if body.contains("(memory (export") { "" } else { r#"(memory (export "memory") 1)"# };
+    let instantiate = if body.contains(r#"(export "instantiate")"#) { "" } else { r#"(func (export "instantiate"))"# };
+    let wat = format!("(module {IMPORTS} {memory} (func (export \"tidepool_abi_v1\")) {instantiate} {HELPERS} {body})");
+    wat::parse_str(&wat).unwrap_or_else(|e| panic!("fixture does not parse: {e}\n{wat}"))
+}
+
+/// A memory ledger and a VM.
+pub struct Chain {
+    pub vm: Vm,
+    pub overlay: Overlay,
+    pub env: Env,
+    /// A funded account that sends every call.
+    pub sender: Address,
+    deployed: u64,
+}
+
+impl Chain {
+    pub fn new() -> Chain {
+        Chain::with_config(VmConfig::for_tests())
+    }
+
+    pub fn with_config(config: VmConfig) -> Chain {
+        Chain::with_vm(Vm::new(config).expect("vm"))
+    }
+
+    pub fn with_vm(vm: Vm) -> Chain {
+        let overlay = Overlay::new(Arc::new(MemoryStore::default()));
+        let sender = Address([0xAA; 20]);
+        let env = Env { chain_id: 7, height: 42, time: 1_700_000_000, origin: sender };
+        let mut chain = Chain { vm, overlay, env, sender, deployed: 0 };
+        chain.set_balance(&sender, 1_000_000);
+        chain
+    }
+
+    pub fn upload(&mut self, wasm: &[u8]) -> Hash {
+        self.vm.upload(&mut self.overlay, self.sender, self.env.height, wasm).expect("host").expect("valid code")
+    }
+
+    /// Uploads `contract(body)` and instantiates it with an empty message.
+    pub fn deploy(&mut self, body: &str) -> Address {
+        let code = self.upload(&contract(body));
+        let (address, outcome) = self.instantiate(code, b"", 0);
+        assert_eq!(outcome.status, Status::Success, "{}", outcome.trace);
+        address
+    }
+
+    /// A top-level instantiate at the next test address.
+    pub fn instantiate(&mut self, code_hash: Hash, msg: &[u8], funds: u128) -> (Address, Outcome) {
+        self.deployed += 1;
+        let address = Address::contract(&self.sender, 1_000 + self.deployed);
+        let kind = CallKind::Instantiate { code_hash, admin: Some(self.sender), label: "test".into() };
+        let outcome =
+            self.run(Call { sender: self.sender, contract: address, kind, msg: msg.to_vec(), funds, gas_limit: GAS });
+        (address, outcome)
+    }
+
+    pub fn execute(&mut self, contract: Address, msg: &[u8]) -> Outcome {
+        self.execute_with(contract, msg, 0, GAS)
+    }
+
+    pub fn execute_with(&mut self, contract: Address, msg: &[u8], funds: u128, gas_limit: u64) -> Outcome {
+        let call = Call { sender: self.sender, contract, kind: CallKind::Execute, msg: msg.to_vec(), funds, gas_limit };
+        self.run(call)
+    }
+
+    pub fn query(&mut self, contract: Address, msg: &[u8]) -> Outcome {
+        let call =
+            Call { sender: self.sender, contract, kind: CallKind::Query, msg: msg.to_vec(), funds: 0, gas_limit: GAS };
+        self.run(call)
+    }
+
+    pub fn run(&mut self, call: Call) -> Outcome {
+        self.vm.call(&mut self.overlay, &self.env, call).expect("no host failure")
+    }
+
+    pub fn storage(&self, contract: &Address, key: &[u8]) -> Option<Vec<u8>> {
+        self.overlay.storage_get(contract, key).unwrap()
+    }
+
+    pub fn balance(&self, address: &Address) -> u128 {
+        self.overlay.account(address).unwrap().balance
+    }
+
+    pub fn set_balance(&mut self, address: &Address, balance: u128) {
+        let account = Account { balance, ..self.overlay.account(address).unwrap() };
+        self.overlay.set_account(address, &account);
+    }
+}
+
+/// Asserts a successful outcome and returns its return data.
+#[track_caller]
+pub fn ok(outcome: &Outcome) -> &[u8] {
+    assert_eq!(outcome.status, Status::Success, "trace:\n{}", outcome.trace);
+    &outcome.return_data
+}
+
+/// Asserts a trap whose message contains `text`.
+#[track_caller]
+pub fn assert_trap(outcome: &Outcome, text: &str) {
+    match &outcome.status {
+        Status::Trapped { message } => assert!(message.contains(text), "trap message {message:?} lacks {text:?}"),
+        other => panic!("expected a trap containing {text:?}, got {other:?}"),
+    }
+    assert!(outcome.writes.is_empty() && outcome.events.is_empty());
+}
+
+/// Asserts a limit status whose message contains `text`.
+#[track_caller]
+pub fn assert_limit(outcome: &Outcome, text: &str) {
+    match &outcome.status {
+        Status::LimitExceeded { message } => {
+            assert!(message.contains(text), "limit message {message:?} lacks {text:?}")
+        }
+        other => panic!("expected a limit containing {text:?}, got {other:?}"),
+    }
+    assert!(outcome.writes.is_empty() && outcome.events.is_empty());
+}
