@@ -107,7 +107,7 @@ pub fn liquidate(
     market.state.total_borrows = Uint128(market.state.total_borrows.u128().saturating_sub(amounts.repay));
     market.state.cash = Uint128(add(market.state.cash.u128(), amounts.repay)?);
     let position = s.position(&borrower, &debt_asset)?;
-    position.principal = Uint128(debt - amounts.repay);
+    position.principal = Uint128(sub(debt, amounts.repay)?);
     position.index_at_borrow = Uint128(index);
 
     // Collateral side: the borrower loses shares worth C (all of them when C is everything).
