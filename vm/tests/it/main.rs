@@ -12,5 +12,6 @@ mod host_events;
 mod host_io;
 mod host_storage;
 mod lifecycle;
+mod real_contracts;
 mod support;
 mod validation;
