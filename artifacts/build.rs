@@ -118,4 +118,5 @@ fn polluting(key: &str) -> bool {
     ) || key.starts_with("CARGO_PROFILE_")
         || (key.starts_with("CARGO_BUILD_") && key != "CARGO_BUILD_JOBS")
         || key.starts_with("CARGO_TARGET_WASM32")
+        || key.starts_with("__CARGO")
 }
