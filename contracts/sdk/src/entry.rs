@@ -15,7 +15,12 @@ use crate::{Binary, Context, Response, sys};
 
 /// Ends the call as reverted with `message`; its writes, events and transfers are undone.
 pub fn abort(message: &str) -> ! {
-    let msg = &message.as_bytes()[..message.len().min(tidepool_abi::limits::MAX_MESSAGE_LEN as usize)];
+    // Longer messages are cut (on a character boundary, so they stay UTF-8).
+    let mut len = message.len().min(tidepool_abi::limits::MAX_MESSAGE_LEN as usize);
+    while !message.is_char_boundary(len) {
+        len -= 1;
+    }
+    let msg = &message.as_bytes()[..len];
     // SAFETY: a valid slice.
     unsafe { sys::abort(msg.as_ptr(), msg.len() as i32) }
 }
