@@ -8,8 +8,9 @@ use tidepool_abi::{UNBOUNDED, order, status};
 use super::Order;
 use crate::sys;
 
-/// First guess for a value's size; a larger value costs one more host call.
-const READ_GUESS: usize = 256;
+/// First guess for a value's size (a lending market is ~600 bytes of JSON); a larger value
+/// costs one more host call.
+const READ_GUESS: usize = 1024;
 
 /// The value at `key`, if any.
 pub fn get(key: &[u8]) -> Option<Vec<u8>> {
