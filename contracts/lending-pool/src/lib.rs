@@ -5,6 +5,22 @@
 //! rate, utilization, rate curve, accrual), [`health`], [`liquidation`], [`config`]
 //! (validation) — all pure and unit-tested natively against LENDING.md's vectors — then
 //! [`msg`] (the JSON interface), [`session`] (accrue-first working set), `execute` and `query`.
+//!
+//! # Choices where LENDING.md is silent
+//!
+//! - **Pause** (`set_paused`, per market or pool-wide) refuses new supply, borrows, flash loans
+//!   and liquidations; repay, withdraw and collateral changes stay open so users can always
+//!   leave (health checks still apply).
+//! - **Caps** are `null` for none; the supply cap bounds `cash + TB − TR` after the deposit.
+//! - **Liquidation** pays the liquidator `C − fee` in tokens (burning the borrower's shares),
+//!   or with `receive_shares: true` in shares; the treasury's fee is always paid in shares.
+//!   `debt_to_cover: "all"` means as much as the close factor allows.
+//! - **Bad debt**: when a liquidation leaves the borrower with no collateral but some debt `d`
+//!   in a market, `TB −= d`, reserves absorb `min(d, TR)`, and `deficit` grows by the rest:
+//!   the part the suppliers bear.
+//! - **Fee-on-transfer tokens** are refused: every pull checks the pool's balance before and
+//!   after, and fails unless exactly the amount arrived.
+//! - **Queries** answer with interest accrued to the current block (nothing is written).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
