@@ -17,7 +17,7 @@ use tidepool_ledger::{
 use tidepool_vm::{Call, CallKind, Env, Outcome, Vm};
 
 use crate::apply::{BlockContext, apply_transaction};
-use crate::config::{Mining, NodeConfig, StoreConfig};
+use crate::config::{Clock, Mining, NodeConfig, StoreConfig};
 use crate::error::NodeError;
 use crate::receipt::Receipt;
 use crate::signature::RecoverableSignature;
@@ -276,8 +276,16 @@ impl Node {
     fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
         let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
         // Block time never goes backwards, even if the wall clock does or a restart forgot a warp.
-        let time = (unix_now() + chain.time_offset).max(latest.time);
+        let time = (self.clock_base() + chain.time_offset).max(latest.time);
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
+    }
+
+    /// The clock before dev warps: the wall clock, or the manual clock's genesis time.
+    pub(crate) fn clock_base(&self) -> u64 {
+        match self.inner.config.clock {
+            Clock::System => unix_now(),
+            Clock::Manual { genesis_time } => genesis_time,
+        }
     }
 
     /// Executes `tx` against the current state (pending block included) without committing

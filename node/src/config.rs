@@ -26,6 +26,19 @@ pub enum Mining {
     Interval(Duration),
 }
 
+/// Where block times come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// The wall clock (plus dev warps).
+    System,
+    /// Genesis at `genesis_time`; time moves only by dev warps. Same transactions, same warps →
+    /// the same blocks and state roots on every run (tests, the Sandbox, gas snapshots).
+    Manual {
+        /// Genesis block time, Unix seconds.
+        genesis_time: u64,
+    },
+}
+
 /// A node's configuration.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
@@ -35,6 +48,8 @@ pub struct NodeConfig {
     pub store: StoreConfig,
     /// Block production.
     pub mining: Mining,
+    /// Block times.
+    pub clock: Clock,
     /// Dev mode: dev controls enabled, funded dev accounts and the lending market at genesis.
     pub dev: bool,
     /// Number of funded dev accounts created at genesis.
@@ -62,6 +77,7 @@ impl NodeConfig {
             chain_id: DEV_CHAIN_ID,
             store: StoreConfig::Memory,
             mining: Mining::Auto,
+            clock: Clock::System,
             dev: true,
             dev_accounts: 10,
             dev_balance: 10_000 * ONE_TOKEN,

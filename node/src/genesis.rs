@@ -86,7 +86,7 @@ pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
     for account in &accounts {
         overlay.set_account(&account.address, &Account { nonce: 0, balance: config.dev_balance });
     }
-    let time = crate::chain::unix_now();
+    let time = node.clock_base();
     if config.dev && config.deploy_market && !accounts.is_empty() {
         let env = Env { chain_id: config.chain_id, height: 0, time, origin: accounts[0].address };
         Deployer { node, overlay: &mut overlay, env }.deploy_market(&accounts)?;

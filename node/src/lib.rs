@@ -23,10 +23,10 @@ pub mod signature;
 pub mod tx;
 
 pub use chain::{Node, StoredTx, Submitted};
-pub use config::{DEV_CHAIN_ID, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
+pub use config::{Clock, DEV_CHAIN_ID, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
-pub use receipt::{Receipt, ReceiptStatus};
 pub use keys::{DevAccount, address_of, dev_accounts};
+pub use receipt::{Receipt, ReceiptStatus};
 pub use signature::RecoverableSignature;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};

@@ -5,6 +5,7 @@
 //! - [`signing`]: signing Tidepool transactions with that key, and every way of tampering.
 //! - [`keys`]: dev accounts and key files, used to sign.
 
+mod chain;
 mod keys;
 mod signing;
 mod web3_vector;

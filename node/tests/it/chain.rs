@@ -1,0 +1,266 @@
+//! The node's transaction path: automine and interval blocks, rejections that change nothing,
+//! execution failures that advance only the nonce, dev controls, determinism.
+
+use serde_json::json;
+use tidepool_ledger::{Address, Hash};
+use tidepool_node::keys::{DevAccount, dev_accounts};
+use tidepool_node::{Action, Clock, Mining, Node, NodeConfig, NodeError, ReceiptStatus, Submitted, Transaction};
+
+const GAS: u64 = 50_000_000;
+
+fn config(market: bool) -> NodeConfig {
+    NodeConfig { deploy_market: market, clock: Clock::Manual { genesis_time: 1_700_000_000 }, ..NodeConfig::dev() }
+}
+
+fn node(market: bool) -> (Node, Vec<DevAccount>) {
+    let node = Node::open(config(market)).expect("node opens");
+    (node, dev_accounts(10))
+}
+
+fn tx(node: &Node, from: &DevAccount, action: Action) -> tidepool_node::SignedTransaction {
+    let nonce = node.account(&from.address).unwrap().nonce;
+    Transaction { chain_id: node.config().chain_id, nonce, from: from.address, gas_limit: GAS, action }
+        .sign(&from.key)
+        .unwrap()
+}
+
+fn mined(submitted: Submitted) -> tidepool_node::Receipt {
+    match submitted {
+        Submitted::Mined(receipt) => *receipt,
+        Submitted::Pending { tx_hash } => panic!("expected a mined receipt, got pending {tx_hash}"),
+    }
+}
+
+/// Everything a rejection must leave alone.
+fn fingerprint(node: &Node, who: &Address) -> (u64, Hash, u64, u128) {
+    let latest = node.latest_block().unwrap();
+    let account = node.account(who).unwrap();
+    (latest.height, latest.state_root, account.nonce, account.balance)
+}
+
+#[test]
+fn a_transfer_is_mined_in_its_own_block_with_a_receipt() {
+    let (node, keys) = node(false);
+    let to = Address([7; 20]);
+    let before = node.account(&keys[0].address).unwrap();
+    let receipt = mined(node.submit(&tx(&node, &keys[0], Action::Transfer { to, amount: 1234 })).unwrap());
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    assert_eq!(receipt.height, 1);
+    assert_eq!(node.account(&to).unwrap().balance, 1234);
+    let after = node.account(&keys[0].address).unwrap();
+    assert_eq!((after.nonce, after.balance), (before.nonce + 1, before.balance - 1234));
+    let (stored, again) = node.transaction(&receipt.tx_hash).unwrap().expect("stored");
+    assert_eq!(again, receipt);
+    assert_eq!(stored.tx.from, keys[0].address);
+    assert_eq!(node.latest_block().unwrap().tx_hashes, vec![receipt.tx_hash]);
+}
+
+#[test]
+fn rejections_change_nothing() {
+    let (node, keys) = node(true);
+    let sender = &keys[1];
+    let before = fingerprint(&node, &sender.address);
+    let market = tidepool_node::genesis::market_info();
+    let nonce = node.account(&sender.address).unwrap().nonce;
+    let build = |chain_id: u64, nonce: u64, gas_limit: u64, action: Action| {
+        Transaction { chain_id, nonce, from: sender.address, gas_limit, action }.sign(&sender.key).unwrap()
+    };
+    let transfer = |amount| Action::Transfer { to: Address([9; 20]), amount };
+    let cases: Vec<(&str, tidepool_node::SignedTransaction, fn(&NodeError) -> bool)> = vec![
+        ("wrong chain id", build(1, nonce, GAS, transfer(1)), |e| matches!(e, NodeError::WrongChainId { .. })),
+        ("skipped nonce", build(31337, nonce + 1, GAS, transfer(1)), |e| matches!(e, NodeError::BadNonce { .. })),
+        ("gas below base", build(31337, nonce, 10, transfer(1)), |e| matches!(e, NodeError::GasLimitOutOfRange { .. })),
+        ("insufficient funds", build(31337, nonce, GAS, transfer(u128::MAX)), |e| {
+            matches!(e, NodeError::InsufficientFunds { .. })
+        }),
+        (
+            "unknown contract",
+            build(31337, nonce, GAS, Action::Execute { contract: Address([3; 20]), msg: json!({}), funds: 0 }),
+            |e| matches!(e, NodeError::UnknownContract(_)),
+        ),
+        (
+            "unknown code",
+            build(
+                31337,
+                nonce,
+                GAS,
+                Action::Instantiate {
+                    code_hash: Hash([1; 32]),
+                    msg: json!({}),
+                    funds: 0,
+                    label: "x".into(),
+                    admin: None,
+                },
+            ),
+            |e| matches!(e, NodeError::UnknownCode(_)),
+        ),
+        ("invalid wasm", build(31337, nonce, GAS, Action::UploadCode { wasm: b"\0asm nope".to_vec() }), |e| {
+            matches!(e, NodeError::InvalidCode(_))
+        }),
+        (
+            "migrate to unknown code",
+            build(
+                31337,
+                nonce,
+                GAS,
+                Action::Migrate { contract: market.pool, new_code_hash: Hash([2; 32]), msg: json!({}) },
+            ),
+            |e| matches!(e, NodeError::UnknownCode(_)),
+        ),
+    ];
+    for (what, signed, expected) in cases {
+        let error = node.submit(&signed).expect_err(what);
+        assert!(expected(&error), "{what}: unexpected error {error}");
+        assert_eq!(fingerprint(&node, &sender.address), before, "{what} changed state");
+    }
+    // A signature by another key over the same transaction.
+    let mut forged = build(31337, nonce, GAS, transfer(1));
+    forged.signature = tx(&node, &keys[2], transfer(1)).signature;
+    assert!(node.submit(&forged).unwrap_err().is_signature_error());
+    // A reused nonce: the first is mined, the replay is refused.
+    let signed = build(31337, nonce, GAS, transfer(5));
+    mined(node.submit(&signed).unwrap());
+    let after_first = fingerprint(&node, &sender.address);
+    assert!(matches!(node.submit(&signed), Err(NodeError::BadNonce { .. })));
+    assert_eq!(fingerprint(&node, &sender.address), after_first);
+}
+
+#[test]
+fn a_failed_execution_advances_the_nonce_and_reverts_the_rest() {
+    let (node, keys) = node(true);
+    let market = tidepool_node::genesis::market_info();
+    let usdc = market.tokens[0].address;
+    let sender = &keys[2];
+    let before = node.account(&sender.address).unwrap();
+    // Transferring more tokens than held: the token aborts.
+    let too_much = json!({"transfer": {"to": keys[3].address, "amount": "1000000000000000000000"}});
+    let receipt =
+        mined(node.submit(&tx(&node, sender, Action::Execute { contract: usdc, msg: too_much, funds: 0 })).unwrap());
+    assert_eq!(receipt.status, ReceiptStatus::Reverted, "{receipt:?}");
+    assert!(receipt.error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert!(receipt.events.is_empty());
+    let after = node.account(&sender.address).unwrap();
+    assert_eq!((after.nonce, after.balance), (before.nonce + 1, before.balance));
+    // Out of gas is its own status.
+    let transfer = json!({"transfer": {"to": keys[3].address, "amount": "1"}});
+    let starved = Transaction {
+        chain_id: 31337,
+        nonce: after.nonce,
+        from: sender.address,
+        gas_limit: tidepool_node::apply::TX_BASE_GAS + 1_000,
+        action: Action::Execute { contract: usdc, msg: transfer, funds: 0 },
+    }
+    .sign(&sender.key)
+    .unwrap();
+    let receipt = mined(node.submit(&starved).unwrap());
+    assert_eq!(receipt.status, ReceiptStatus::OutOfGas, "{receipt:?}");
+}
+
+#[test]
+fn a_token_transfer_emits_an_indexed_event() {
+    let (node, keys) = node(true);
+    let usdc = tidepool_node::genesis::market_info().tokens[0].address;
+    let msg = json!({"transfer": {"to": keys[4].address, "amount": "250"}});
+    let receipt = mined(node.submit(&tx(&node, &keys[3], Action::Execute { contract: usdc, msg, funds: 0 })).unwrap());
+    assert_eq!(receipt.status, ReceiptStatus::Success, "{receipt:?}");
+    assert!(!receipt.events.is_empty());
+    let filter = tidepool_ledger::EventFilter {
+        contract: Some(usdc),
+        from_height: Some(receipt.height),
+        limit: 100,
+        ..Default::default()
+    };
+    let events = node.events(&filter).unwrap();
+    assert_eq!(events.len(), receipt.events.len());
+    assert!(events.iter().all(|e| e.tx_hash == receipt.tx_hash && e.event.contract == usdc));
+}
+
+#[test]
+fn interval_mode_collects_transactions_into_one_block() {
+    let node =
+        Node::open(NodeConfig { mining: Mining::Interval(std::time::Duration::from_secs(3600)), ..config(false) })
+            .unwrap();
+    let keys = dev_accounts(3);
+    let height = node.latest_block().unwrap().height;
+    let mut hashes = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let signed = tx(&node, key, Action::Transfer { to: Address([1; 20]), amount: i as u128 + 1 });
+        match node.submit(&signed).unwrap() {
+            Submitted::Pending { tx_hash } => hashes.push(tx_hash),
+            other => panic!("expected pending, got {other:?}"),
+        }
+    }
+    // Nonces advance in the pending block: a second transaction from the same sender is accepted.
+    assert_eq!(node.latest_block().unwrap().height, height, "nothing is committed before mining");
+    assert!(node.transaction(&hashes[0]).unwrap().is_none());
+    let header = node.flush().unwrap().expect("a pending block");
+    assert_eq!(header.height, height + 1);
+    assert_eq!(header.tx_hashes, hashes);
+    assert_eq!(node.account(&Address([1; 20])).unwrap().balance, 6);
+    assert!(node.flush().unwrap().is_none(), "nothing left pending");
+}
+
+#[test]
+fn snapshot_and_revert_restore_state_history_and_root() {
+    let (node, keys) = node(false);
+    mined(node.submit(&tx(&node, &keys[0], Action::Transfer { to: Address([5; 20]), amount: 10 })).unwrap());
+    let id = node.snapshot().unwrap();
+    let saved = node.latest_block().unwrap();
+    let receipt =
+        mined(node.submit(&tx(&node, &keys[0], Action::Transfer { to: Address([5; 20]), amount: 20 })).unwrap());
+    node.warp(86_400).unwrap();
+    node.faucet(&keys[1].address, 99).unwrap();
+    let restored = node.revert(id).unwrap();
+    assert_eq!(restored, saved);
+    assert_eq!(node.account(&Address([5; 20])).unwrap().balance, 10);
+    assert!(node.transaction(&receipt.tx_hash).unwrap().is_none(), "history is reverted too");
+    assert!(matches!(node.revert(id), Err(NodeError::UnknownSnapshot(_))), "a snapshot is used up");
+    // The chain goes on from the restored block.
+    let next = mined(node.submit(&tx(&node, &keys[0], Action::Transfer { to: Address([5; 20]), amount: 1 })).unwrap());
+    assert_eq!(next.height, saved.height + 1);
+}
+
+#[test]
+fn warp_moves_block_time_and_dev_controls_need_dev_mode() {
+    let (node, keys) = node(false);
+    let t0 = node.latest_block().unwrap().time;
+    assert_eq!(node.warp(3600).unwrap().time, t0 + 3600);
+    let prod = Node::open(NodeConfig { dev: false, ..config(false) }).unwrap();
+    assert!(matches!(prod.warp(1), Err(NodeError::DevModeOnly)));
+    assert!(matches!(prod.faucet(&keys[0].address, 1), Err(NodeError::DevModeOnly)));
+    assert!(matches!(prod.snapshot(), Err(NodeError::DevModeOnly)));
+}
+
+#[test]
+fn same_transactions_from_the_same_genesis_give_the_same_roots() {
+    let run = || {
+        let (node, keys) = node(true);
+        let usdc = tidepool_node::genesis::market_info().tokens[0].address;
+        let mut roots = vec![node.latest_block().unwrap().state_root];
+        for i in 0..3u128 {
+            let msg = json!({"transfer": {"to": keys[5].address, "amount": (i + 1).to_string()}});
+            mined(node.submit(&tx(&node, &keys[4], Action::Execute { contract: usdc, msg, funds: 0 })).unwrap());
+            node.warp(60).unwrap();
+            roots.push(node.latest_block().unwrap().state_root);
+        }
+        roots
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn simulate_runs_without_committing() {
+    let (node, keys) = node(false);
+    let before = fingerprint(&node, &keys[0].address);
+    let unsigned = Transaction {
+        chain_id: 31337,
+        nonce: 0,
+        from: keys[0].address,
+        gas_limit: GAS,
+        action: Action::Transfer { to: Address([8; 20]), amount: 3 },
+    };
+    let receipt = node.simulate(&unsigned).unwrap();
+    assert_eq!(receipt.status, ReceiptStatus::Success);
+    assert_eq!(fingerprint(&node, &keys[0].address), before);
+    assert_eq!(node.account(&Address([8; 20])).unwrap().balance, 0);
+}
