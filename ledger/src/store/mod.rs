@@ -1,5 +1,5 @@
 //! The `Store` trait: ordered key-value tables with atomic batch writes. Two backends implement
-//! it — RocksDB ([`RocksStore`], the default on disk, behind the `rocksdb` feature) and memory
+//! it — RocksDB (`RocksStore`, the default on disk, behind the `rocksdb` feature) and memory
 //! ([`MemoryStore`], tests and the Sandbox) — and one shared test suite runs on both.
 //!
 //! Start with [`Store`]; [`KeyRange`] says which keys an iteration covers.

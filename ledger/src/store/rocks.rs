@@ -11,6 +11,7 @@ use rocksdb::{
     DBRecoveryMode, DataBlockIndexType, ErrorKind, Options, ReadOptions, SliceTransform, WriteOptions,
 };
 
+use super::rocks_dir::open_error;
 use super::{Direction, Entry, EntryIter, KeyRange, Store, WriteBatch, prefix_successor};
 use crate::error::LedgerError;
 use crate::table::{STORAGE_PREFIX_LEN, Table};
@@ -73,9 +74,8 @@ impl RocksStore {
         let existing = super::rocks_dir::inspect(path)?;
         let mut options = Options::default();
         // A directory that already holds a database must open as it is: never create a fresh,
-        // empty database (or missing column families) over what was there.
+        // empty database over what was there, nor column families beside foreign data.
         options.create_if_missing(!existing);
-        options.create_missing_column_families(!existing);
         // Replay the write-ahead log up to the last intact batch and stop there: a torn write at
         // the tail (a crash mid-commit) is dropped whole, so the store holds exactly the last
         // committed block. (This is RocksDB's default; it is set so that it stays so.)
@@ -83,10 +83,11 @@ impl RocksStore {
         options.set_max_open_files(MAX_OPEN_FILES);
         // RocksDB's info log rolls on every open; a dev node restarts often.
         options.set_keep_log_file_num(4);
-        if existing {
+        let complete = existing && {
             let found = DB::list_cf(&options, path).map_err(|error| open_error(path, error))?;
-            super::rocks_dir::check_column_families(path, &found)?;
-        }
+            super::rocks_dir::check_column_families(path, &found)?
+        };
+        options.create_missing_column_families(!complete);
 
         let cache = Cache::new_lru_cache(config.block_cache_bytes);
         let families = Table::ALL.map(|table| ColumnFamilyDescriptor::new(table.name(), column_options(table, &cache)));
@@ -186,23 +187,6 @@ fn within_one_contract(direction: Direction, lower: Option<&[u8]>, upper: Option
             // The all-`ff` address sorts last: every key from `lower` on is its own.
             None => true,
         }
-}
-
-/// Maps an error of opening the database: the lock file held elsewhere is
-/// [`LedgerError::Locked`]; missing or unreadable database files are [`LedgerError::Corrupt`].
-fn open_error(path: &Path, error: rocksdb::Error) -> LedgerError {
-    let message = error.to_string();
-    let lock = message.contains("While lock file") || message.contains("lock hold by current process");
-    match error.kind() {
-        ErrorKind::IOError if lock => LedgerError::Locked { path: path.to_path_buf() },
-        ErrorKind::Corruption | ErrorKind::NotFound | ErrorKind::InvalidArgument | ErrorKind::NotSupported => {
-            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
-        }
-        ErrorKind::IOError if message.contains("No such file or directory") => {
-            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
-        }
-        _ => LedgerError::Backend(message),
-    }
 }
 
 impl Store for RocksStore {

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::Path;
 
+use rocksdb::{DB, ErrorKind, IteratorMode, Options};
+
 use crate::error::LedgerError;
 use crate::table::Table;
 
@@ -50,22 +52,59 @@ fn is_creation_leftover(name: &str) -> bool {
         || name.ends_with(".dbtmp")
 }
 
-/// Checks that an existing database has exactly the ledger's column families.
+/// Checks the column families of an existing database: `Ok(true)` if they are exactly the
+/// ledger's; `Ok(false)` if some are missing but none is foreign and every one present is empty
+/// (a creation interrupted between making the database and its column families: the caller
+/// creates the rest).
 ///
 /// # Errors
-/// [`LedgerError::Corrupt`] naming the missing and unexpected families.
-pub(super) fn check_column_families(path: &Path, found: &[String]) -> Result<(), LedgerError> {
-    let found: BTreeSet<&str> = found.iter().map(String::as_str).collect();
+/// [`LedgerError::Corrupt`] naming the missing and unexpected families otherwise.
+pub(super) fn check_column_families(path: &Path, found: &[String]) -> Result<bool, LedgerError> {
+    let found_set: BTreeSet<&str> = found.iter().map(String::as_str).collect();
     let expected: BTreeSet<&str> = Table::ALL.iter().map(|table| table.name()).chain(["default"]).collect();
-    if found == expected {
-        return Ok(());
+    if found_set == expected {
+        return Ok(true);
     }
-    let missing: Vec<&str> = expected.difference(&found).copied().collect();
-    let unexpected: Vec<&str> = found.difference(&expected).copied().collect();
+    let missing: Vec<&str> = expected.difference(&found_set).copied().collect();
+    let unexpected: Vec<&str> = found_set.difference(&expected).copied().collect();
+    if unexpected.is_empty() && all_empty(path, found)? {
+        return Ok(false);
+    }
     Err(LedgerError::Corrupt {
         path: path.to_path_buf(),
         reason: format!("not a Tidepool ledger: column families missing {missing:?}, unexpected {unexpected:?}"),
     })
+}
+
+/// Whether the column families `names` of the database in `path` hold no entry, read through
+/// a read-only open (which neither takes the lock nor changes a file).
+fn all_empty(path: &Path, names: &[String]) -> Result<bool, LedgerError> {
+    let db =
+        DB::open_cf_for_read_only(&Options::default(), path, names, false).map_err(|error| open_error(path, error))?;
+    for name in names {
+        let Some(family) = db.cf_handle(name) else { return Ok(false) };
+        if db.iterator_cf(family, IteratorMode::Start).next().is_some() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Maps an error of opening the database: the lock file held elsewhere is
+/// [`LedgerError::Locked`]; missing or unreadable database files are [`LedgerError::Corrupt`].
+pub(super) fn open_error(path: &Path, error: rocksdb::Error) -> LedgerError {
+    let message = error.to_string();
+    let lock = message.contains("While lock file") || message.contains("lock hold by current process");
+    match error.kind() {
+        ErrorKind::IOError if lock => LedgerError::Locked { path: path.to_path_buf() },
+        ErrorKind::Corruption | ErrorKind::NotFound | ErrorKind::InvalidArgument | ErrorKind::NotSupported => {
+            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
+        }
+        ErrorKind::IOError if message.contains("No such file or directory") => {
+            LedgerError::Corrupt { path: path.to_path_buf(), reason: message }
+        }
+        _ => LedgerError::Backend(message),
+    }
 }
 
 #[cfg(test)]
@@ -99,11 +138,11 @@ mod tests {
     }
 
     #[test]
-    fn column_families_must_match_exactly() {
+    fn column_families_must_be_the_ledgers() {
         let dir = tempfile::tempdir().unwrap();
         let mut found: Vec<String> = Table::ALL.iter().map(|table| table.name().to_string()).collect();
         found.push("default".into());
-        assert!(check_column_families(dir.path(), &found).is_ok());
+        assert!(check_column_families(dir.path(), &found).unwrap());
         found.pop();
         found.push("extra".into());
         let error = check_column_families(dir.path(), &found).unwrap_err().to_string();

@@ -93,6 +93,26 @@ fn another_rocksdb_database_is_not_a_ledger() {
 }
 
 #[test]
+fn a_creation_interrupted_before_the_column_families_is_completed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    drop(rocksdb::DB::open_cf(&options, dir.path(), ["default", "meta", "accounts"]).unwrap());
+    let ledger = Ledger::open(dir.path()).unwrap();
+    ledger.commit_block(sample::block(0)).unwrap();
+    drop(ledger);
+    assert_eq!(Ledger::open(dir.path()).unwrap().latest_height().unwrap(), Some(0));
+
+    // The same families, but holding data: not an interrupted creation.
+    let other = tempfile::tempdir().unwrap();
+    let db = rocksdb::DB::open_cf(&options, other.path(), ["default", "accounts"]).unwrap();
+    db.put_cf(db.cf_handle("accounts").unwrap(), b"key", b"value").unwrap();
+    drop(db);
+    assert_corrupt(other.path());
+}
+
+#[test]
 fn a_garbled_current_file_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     ledger_in(dir.path());
