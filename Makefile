@@ -7,6 +7,8 @@
 
 CARGO ?= cargo
 CARGO_ALL := --workspace --all-targets
+# The contracts workspace builds for wasm32 by default; its native unit tests run on the host.
+HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
 DATA_DIR ?= .tidepool/dev
 LISTEN ?= 127.0.0.1:8545
 
@@ -23,7 +25,7 @@ prerequisites:
 
 fmt:
 	$(CARGO) fmt --all --check
-	cd contracts && $(CARGO) fmt --all --check
+	cd contracts && $(CARGO) fmt --check
 
 lint:
 	$(CARGO) clippy $(CARGO_ALL) -- -D warnings
@@ -35,6 +37,7 @@ doc:
 unit:
 	$(CARGO) test $(CARGO_ALL)
 	$(CARGO) test --workspace --doc
+	cd contracts && $(CARGO) test --workspace --target $(HOST_TARGET)
 
 # Benchmarks use the same dev profile (opt-level 2), so they reuse the test build.
 bench: prerequisites
