@@ -132,6 +132,11 @@ impl ModuleCache {
         self.memory.lock().insert(hash, compiled);
     }
 
+    /// Empties the memory cache.
+    pub fn clear_memory(&self) {
+        self.memory.lock().entries.clear();
+    }
+
     /// Counters since start.
     pub fn stats(&self) -> CacheStats {
         CacheStats {

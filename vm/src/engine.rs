@@ -32,9 +32,13 @@ pub const WASM_FEATURES: WasmFeatures = WasmFeatures::FLOATS
     .union(WasmFeatures::BULK_MEMORY)
     .union(WasmFeatures::REFERENCE_TYPES);
 
-/// Builds the engine. `metered: false` gives an otherwise identical engine without fuel, used
-/// only by the metering-overhead benchmark.
-pub(crate) fn build(gas: &GasSchedule, limits: &Limits, metered: bool) -> Result<Engine, VmError> {
+/// Builds the engine a [`crate::Vm`] runs on. `metered: false` gives an otherwise identical
+/// engine without fuel — never for contracts (nothing would stop an infinite loop); the
+/// metering-overhead benchmark compares the two.
+///
+/// # Errors
+/// [`VmError::Engine`] if wasmtime refuses the configuration.
+pub fn build(gas: &GasSchedule, limits: &Limits, metered: bool) -> Result<Engine, VmError> {
     let mut config = Config::new();
 
     // Features: exactly WASM_FEATURES, nothing from wasmtime's defaults.

@@ -119,18 +119,7 @@ impl Vm {
     /// [`VmError::Engine`] if wasmtime refuses the configuration (e.g. the pool cannot reserve
     /// its address space), [`VmError::CacheDir`] if the cache directory cannot be created.
     pub fn new(config: VmConfig) -> Result<Vm, VmError> {
-        Vm::build(config, true)
-    }
-
-    /// A VM without fuel metering, for the metering-overhead benchmark only: gas is not
-    /// counted and infinite loops never end.
-    #[doc(hidden)]
-    pub fn new_unmetered_for_benchmarks(config: VmConfig) -> Result<Vm, VmError> {
-        Vm::build(config, false)
-    }
-
-    fn build(config: VmConfig, metered: bool) -> Result<Vm, VmError> {
-        let engine = engine::build(&config.gas, &config.limits, metered)?;
+        let engine = engine::build(&config.gas, &config.limits, true)?;
         let mut fingerprint = engine::compatibility_bytes(&engine);
         fingerprint.extend_from_slice(&config.gas.fingerprint().0);
         fingerprint.extend_from_slice(&tidepool_abi::ABI_VERSION.to_le_bytes());
@@ -153,6 +142,12 @@ impl Vm {
     /// Module cache counters since start.
     pub fn cache_stats(&self) -> CacheStats {
         self.runtime.cache.stats()
+    }
+
+    /// Drops every compiled module from memory; later calls reload them from the disk cache or
+    /// recompile. For benchmarks and tests of the cache; a node never needs it.
+    pub fn clear_memory_cache(&self) {
+        self.runtime.cache.clear_memory();
     }
 
     /// Where the disk cache keeps the module `hash` (`None` without a disk cache).

@@ -1,7 +1,7 @@
 //! How contracts fail: out of gas (in WASM and in every host function), memory and stack
 //! limits, and the determinism of floats and gas.
 
-use tidepool_vm::{Status, Vm, VmConfig};
+use tidepool_vm::{Limits, Status, Vm, VmConfig};
 
 use crate::support::*;
 
@@ -150,6 +150,18 @@ fn stacker_args(n: u32, levels: u32) -> Vec<u8> {
     [n.to_le_bytes(), levels.to_le_bytes()].concat()
 }
 
+/// The most `STACKER` frames one call fits in its WASM stack (a binary search).
+fn deepest_recursion(chain: &mut Chain, c: tidepool_ledger::Address) -> u32 {
+    let mut fits = |n: u32| chain.execute(c, &stacker_args(n, 1)).status == Status::Success;
+    let (mut low, mut high) = (1u32, 1u32 << 20);
+    assert!(fits(low) && !fits(high));
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if fits(mid) { low = mid } else { high = mid }
+    }
+    low
+}
+
 /// Eight nested frames, each filling its WASM stack to just below the limit, fit in the 2 MiB
 /// stack of an ordinary thread: the VM must not crash the node whatever the contract does.
 #[test]
@@ -159,14 +171,8 @@ fn nested_frames_each_at_their_stack_limit_do_not_overflow_the_host() {
         .spawn(|| {
             let mut chain = Chain::new();
             let c = chain.deploy(STACKER);
-            let fits = |chain: &mut Chain, n: u32| chain.execute(c, &stacker_args(n, 1)).status == Status::Success;
-            let (mut low, mut high) = (1u32, 1u32 << 20);
-            assert!(fits(&mut chain, low) && !fits(&mut chain, high));
-            while high - low > 1 {
-                let mid = low + (high - low) / 2;
-                if fits(&mut chain, mid) { low = mid } else { high = mid }
-            }
-            let outcome = chain.execute(c, &stacker_args(low - 2, 8));
+            let most = deepest_recursion(&mut chain, c);
+            let outcome = chain.execute(c, &stacker_args(most - 2, 8));
             ok(&outcome);
             let mut depth = 1;
             let mut frame = &outcome.trace;
@@ -183,6 +189,28 @@ fn nested_frames_each_at_their_stack_limit_do_not_overflow_the_host() {
         .unwrap()
         .join()
         .unwrap();
+}
+
+/// With a smaller native stack budget, the frame that would not fit is refused as a limit
+/// (its caller carries on), instead of overflowing the host's stack.
+#[test]
+fn a_nested_call_that_would_not_fit_the_native_stack_is_refused() {
+    let limits = Limits { native_stack: 512 * 1024, ..Limits::default() };
+    let mut chain = Chain::with_config(VmConfig { limits, ..VmConfig::for_tests() });
+    let c = chain.deploy(STACKER);
+    // Each level fills most of its 128 KiB of WASM stack before calling the next.
+    let most = deepest_recursion(&mut chain, c);
+    let outcome = chain.execute(c, &stacker_args(most - 2, 8));
+    ok(&outcome);
+    let mut depth = 1;
+    let mut frame = &outcome.trace;
+    while let Some(child) = frame.children.first() {
+        depth += 1;
+        frame = child;
+    }
+    assert!(depth < 8, "{}", outcome.trace);
+    assert!(frame.error.as_deref().unwrap_or_default().contains("native stack"), "{}", outcome.trace);
+    assert_eq!(frame.gas_used, 0, "refused before running");
 }
 
 #[test]
