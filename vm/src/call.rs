@@ -1,6 +1,6 @@
 //! A top-level call: [`Env`], [`Call`], [`CallKind`], and the steps around the first frame.
 //!
-//! In order: refuse funds where they make no sense; charge the kind's fixed cost; take a
+//! In order: refuse oversized messages and funds where they make no sense; charge the kind's fixed cost; take a
 //! checkpoint; resolve the contract and code (creating the instance, or swapping its code for
 //! a migrate); move the attached funds from the sender; run the frame; then keep the
 //! checkpoint's changes (collecting the write set and events first) or revert to it.
@@ -88,6 +88,11 @@ pub(crate) fn execute(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, call:
         let frame = frame::refused(call.contract, call.sender, entry, call.gas_limit, status, gas_used);
         Ok(outcome(frame, Vec::new(), Vec::new()))
     };
+    let max_message = runtime.limits.max_message_len as usize;
+    if call.msg.len() > max_message {
+        let message = format!("message: {} bytes, at most {max_message} allowed", call.msg.len());
+        return refuse(Status::LimitExceeded { message }, 0);
+    }
     if call.funds > 0 && matches!(call.kind, CallKind::Query | CallKind::Migrate { .. }) {
         let message = format!("funds cannot be attached to `{}`", entry.name());
         return refuse(Status::InvalidCall { message }, 0);

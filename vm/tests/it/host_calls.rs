@@ -301,4 +301,10 @@ fn instantiate_is_refused_in_a_query_and_checks_its_arguments() {
     let code = chain.upload(&contract(RELAY));
     assert_trap(&chain.execute(factory, &[&code.0[..], &[0xff, 0xfe]].concat()), "label is not UTF-8");
     assert_limit(&chain.execute(factory, &[&code.0[..], &[b'x'; 129]].concat()), "instantiate: label");
+    let stray = chain.deploy(
+        r#"(func (export "execute") (drop (call $instantiate (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+             (i32.const 0) (i32.const 0) (i32.const 65530))))"#,
+    );
+    assert_trap(&chain.execute(stray, b""), "instantiate: out");
+    assert_eq!(chain.overlay.account(&stray).unwrap().nonce, 0, "checked before the nonce moves");
 }

@@ -43,6 +43,10 @@ fn malformed_events_trap() {
     assert_trap(&chain.execute(c, &emit(b"", b"{}", 1)), "type is empty");
     assert_trap(&chain.execute(c, &emit(&[0xff], b"{}", 1)), "not UTF-8");
     assert_trap(&chain.query(c, b""), "emit_event is not allowed in a read-only call");
+    let stray = chain.deploy(
+        r#"(func (export "execute") (call $emit_event (i32.const 65534) (i32.const 4) (i32.const 0) (i32.const 2)))"#,
+    );
+    assert_trap(&chain.execute(stray, b""), "emit_event: type");
 }
 
 #[test]

@@ -91,6 +91,22 @@ fn oversized_keys_and_values_are_limits() {
     // Negative lengths read as huge: paid for first, so out of gas.
     assert_eq!(chain.execute(c, &args(1, u32::MAX)).status, Status::OutOfGas);
     ok(&chain.execute(c, &args(1024, 0)));
+
+    let others = chain.deploy(
+        r#"(func (export "execute") (local $which i32)
+             (drop (call $read_input))
+             (local.set $which (i32.load8_u (i32.const 0x8000)))
+             (if (i32.eq (local.get $which) (i32.const 0)) (then (call $storage_remove (i32.const 0) (i32.const 1025))))
+             (if (i32.eq (local.get $which) (i32.const 1)) (then (drop (call $storage_has (i32.const 0) (i32.const 1025)))))
+             (if (i32.eq (local.get $which) (i32.const 2)) (then
+               (drop (call $storage_iter_open (i32.const 0) (i32.const 1025) (i32.const 0) (i32.const -1) (i32.const 0)))))
+             (if (i32.eq (local.get $which) (i32.const 3)) (then
+               (drop (call $storage_iter_open (i32.const 0) (i32.const -1) (i32.const 0) (i32.const 1025) (i32.const 1))))))"#,
+    );
+    assert_limit(&chain.execute(others, &[0]), "storage_remove: key");
+    assert_limit(&chain.execute(others, &[1]), "storage_has: key");
+    assert_limit(&chain.execute(others, &[2]), "storage_iter_open: start");
+    assert_limit(&chain.execute(others, &[3]), "storage_iter_open: end");
 }
 
 #[test]
@@ -227,11 +243,17 @@ fn iterator_misuse_traps_or_hits_the_limit() {
                (then (drop (call $storage_iter_open (i32.const 65535) (i32.const 2) (i32.const 0) (i32.const -1) (i32.const 0)))))
              (if (i32.eq (local.get $which) (i32.const 4)) (then
                (call $storage_iter_close (call $storage_iter_open (i32.const 0) (i32.const -1) (i32.const 0) (i32.const -1) (i32.const 0)))
-               (call $storage_iter_close (i32.const 0)))))"#,
+               (call $storage_iter_close (i32.const 0))))
+             (if (i32.eq (local.get $which) (i32.const 5)) (then
+               (call $storage_write (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1))
+               (drop (call $storage_iter_next
+                 (call $storage_iter_open (i32.const 0) (i32.const -1) (i32.const 0) (i32.const -1) (i32.const 0))
+                 (i32.const 65536) (i32.const 4) (i32.const 0) (i32.const 4))))))"#,
     );
     assert_trap(&chain.execute(c, &[0]), "no open iterator with handle 3");
     assert_trap(&chain.execute(c, &[1]), "unknown order 7");
     assert_limit(&chain.execute(c, &[2]), "16 iterators");
     assert_trap(&chain.execute(c, &[3]), "storage_iter_open: start");
     assert_trap(&chain.execute(c, &[4]), "storage_iter_close: no open iterator with handle 0");
+    assert_trap(&chain.execute(c, &[5]), "storage_iter_next: key");
 }

@@ -81,6 +81,9 @@ fn execute_and_query_need_a_contract_and_queries_take_no_funds() {
     assert_eq!(ok(&chain.query(c, b"r")), b"answer");
     let v1 = chain.deploy(V1);
     assert!(matches!(chain.query(v1, b"").status, Status::NotFound { ref message } if message.contains("`query`")));
+    let oversized = chain.execute(c, &vec![b'r'; 128 * 1024 + 1]);
+    assert!(matches!(oversized.status, Status::LimitExceeded { ref message } if message.contains("message")));
+    assert_eq!(oversized.gas_used, 0);
 }
 
 #[test]
