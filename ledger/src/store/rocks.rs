@@ -20,8 +20,8 @@ use crate::table::{STORAGE_PREFIX_LEN, Table};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RocksConfig {
     /// Size of the LRU block cache shared by every column family, bytes. It holds data blocks
-    /// and (see `column_options` in the source) the index and filter blocks too, so it bounds the memory
-    /// RocksDB uses for reads.
+    /// and (see `column_options` in the source) the index and filter blocks too, so it bounds
+    /// the memory RocksDB uses for reads.
     pub block_cache_bytes: usize,
     /// Whether every batch waits for `fsync` of the write-ahead log. On (the default), a
     /// committed block survives power loss; off, it survives a crash of the process but the
@@ -51,6 +51,12 @@ pub struct RocksStore {
 /// Bloom filter bits per key: ~1% false positives, the usual sweet spot between memory (10
 /// bits per key in the cache) and saved disk reads.
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
+
+/// Memtable memory for all column families together (see `open_with`).
+const MEMTABLE_BUDGET: usize = 128 << 20;
+
+/// Write-ahead log size that triggers flushing the families that keep old logs alive.
+const MAX_WAL_BYTES: u64 = 256 << 20;
 
 /// Open table files kept at once: well inside the common default `ulimit -n` of 1024, which
 /// the node also needs for sockets.
@@ -83,6 +89,13 @@ impl RocksStore {
         options.set_max_open_files(MAX_OPEN_FILES);
         // RocksDB's info log rolls on every open; a dev node restarts often.
         options.set_keep_log_file_num(4);
+        // One memtable budget for all eleven families (each would otherwise take 64 MiB, twice):
+        // the busy ones (storage, undo, events) get the room, and memory stays bounded.
+        options.set_db_write_buffer_size(MEMTABLE_BUDGET);
+        // A write-ahead log file can only go once every family it covers has flushed; the quiet
+        // families (meta, blocks) would keep old logs alive for long. Past this size RocksDB
+        // flushes them, which bounds both the disk the logs take and the replay on reopen.
+        options.set_max_total_wal_size(MAX_WAL_BYTES);
         let complete = existing && {
             let found = DB::list_cf(&options, path).map_err(|error| open_error(path, error))?;
             super::rocks_dir::check_column_families(path, &found)?
