@@ -2,8 +2,8 @@
 #   make run   build everything and start a dev node (lending market deployed, dev accounts printed)
 #   make test  everything CI checks: formatting, clippy with -D warnings, docs, the whole test suite
 #
-# Every cargo command here builds the same unit graph (`--workspace --all-targets`, profile dev),
-# so RocksDB's C++ and wasmtime compile once and `make run` after `make test` rebuilds nothing.
+# Every cargo command here uses the one `dev` profile and resolves the same RocksDB build (see
+# ledger/build.rs), so RocksDB's C++ and wasmtime compile once, whichever command runs first.
 
 CARGO ?= cargo
 CARGO_ALL := --workspace --all-targets
@@ -15,8 +15,7 @@ LISTEN ?= 127.0.0.1:8545
 .PHONY: run test prerequisites fmt lint doc unit bench gas gas-check
 
 run: prerequisites
-	$(CARGO) build $(CARGO_ALL)
-	$(CARGO) run --quiet --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
+	$(CARGO) run --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 test: prerequisites fmt lint doc unit
 
