@@ -1,6 +1,6 @@
 //! Compiled modules, cached in memory (a bounded LRU) and on disk.
 //!
-//! A [`CompiledModule`] is what a frame needs to start: an `InstancePre` (imports already
+//! A `CompiledModule` is what a frame needs to start: an `InstancePre` (imports already
 //! resolved against the linker) and the export handles of `memory` and the entry points, so
 //! that starting a frame does no name lookups.
 //!

@@ -117,8 +117,16 @@ impl Vm {
     ///
     /// # Errors
     /// [`VmError::Engine`] if wasmtime refuses the configuration (e.g. the pool cannot reserve
-    /// its address space), [`VmError::CacheDir`] if the cache directory cannot be created.
+    /// its address space) or the instance pool is smaller than the call depth,
+    /// [`VmError::CacheDir`] if the cache directory cannot be created.
     pub fn new(config: VmConfig) -> Result<Vm, VmError> {
+        let limits = &config.limits;
+        if limits.instance_pool_size < limits.max_call_depth {
+            return Err(VmError::Engine(format!(
+                "the instance pool ({}) must hold at least one call at full depth ({})",
+                limits.instance_pool_size, limits.max_call_depth
+            )));
+        }
         let engine = engine::build(&config.gas, &config.limits, true)?;
         let mut fingerprint = engine::compatibility_bytes(&engine);
         fingerprint.extend_from_slice(&config.gas.fingerprint().0);

@@ -1,7 +1,7 @@
 //! Top-level calls (instantiate, execute, query, migrate), upload, and the module cache.
 
 use tidepool_ledger::{Address, Hash, Table};
-use tidepool_vm::{Call, CallKind, Status, Vm, VmConfig};
+use tidepool_vm::{Call, CallKind, Limits, Status, Vm, VmConfig};
 
 use crate::host_calls::RELAY;
 use crate::support::*;
@@ -210,4 +210,33 @@ fn the_memory_cache_is_bounded() {
     ok(&chain.execute(a, b"r"));
     assert_eq!(chain.vm.cache_stats().compiles, 3, "a was evicted by b and compiled again");
     assert_eq!(chain.vm.cache_stats().in_memory, 1);
+}
+
+#[test]
+fn one_vm_serves_many_threads() {
+    fn shared<T: Send + Sync + Clone>(_: &T) {}
+    let vm = Vm::new(VmConfig::for_tests()).unwrap();
+    shared(&vm);
+    let results: Vec<_> = (0..4)
+        .map(|_| {
+            let vm = vm.clone();
+            std::thread::spawn(move || {
+                let mut chain = Chain::with_vm(vm);
+                let (a, b) = (chain.deploy(RELAY), chain.deploy(RELAY));
+                (0..50)
+                    .map(|_| chain.execute(a, &crate::host_calls::relay(b'c', &b, 0, 0, b"w")).gas_used)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|thread| thread.join().unwrap())
+        .collect();
+    assert!(results.iter().all(|gas| gas == &results[0]), "same calls, same gas on every thread");
+}
+
+#[test]
+fn the_instance_pool_must_hold_a_call_at_full_depth() {
+    let limits = Limits { instance_pool_size: 4, ..Limits::default() };
+    assert!(matches!(Vm::new(VmConfig { limits, ..VmConfig::for_tests() }), Err(tidepool_vm::VmError::Engine(_))));
 }
