@@ -168,3 +168,28 @@ fn rusts_default_target_features_are_accepted() {
     ))
     .unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Corrupted modules never panic the validator, and whatever it accepts, the engine
+    /// compiles: validation and compilation agree on what a contract may be.
+    #[test]
+    fn corrupted_modules_are_refused_or_compile(flips in proptest::collection::vec((0usize..4096, 0u8..=255), 1..4)) {
+        let mut wasm = contract(crate::host_calls::RELAY);
+        for (at, byte) in flips {
+            let at = at % wasm.len();
+            wasm[at] ^= byte;
+        }
+        match vm_for_proptest().prepare_code(&wasm).unwrap() {
+            Ok(_) => {}
+            Err(ValidationError::Compile { reason }) => panic!("validated but did not compile: {reason}"),
+            Err(_) => {}
+        }
+    }
+}
+
+fn vm_for_proptest() -> &'static Vm {
+    static VM: std::sync::OnceLock<Vm> = std::sync::OnceLock::new();
+    VM.get_or_init(vm)
+}
