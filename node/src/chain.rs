@@ -16,6 +16,7 @@ use tidepool_ledger::{
 };
 use tidepool_vm::{Call, CallKind, Env, Outcome, Vm};
 
+use crate::admission::Admission;
 use crate::apply::{BlockContext, apply_transaction};
 use crate::config::{Clock, Mining, NodeConfig, StoreConfig};
 use crate::error::NodeError;
@@ -63,6 +64,8 @@ struct ChainState {
 struct Inner {
     ledger: Ledger,
     vm: Vm,
+    /// Bounds concurrent VM calls (queries run in parallel with the writer).
+    admission: Admission,
     config: NodeConfig,
     chain: Mutex<ChainState>,
 }
@@ -107,7 +110,13 @@ impl Node {
             vm_config.cache_dir = Some(dir.clone());
         }
         let vm = Vm::new(vm_config)?;
-        let node = Node { inner: Arc::new(Inner { ledger, vm, config, chain: Mutex::new(ChainState::default()) }) };
+        // Each call may hold one instance slot per frame; the writer (outside admission) keeps
+        // room for one call of its own.
+        let limits = vm.limits();
+        let calls = limits.instance_pool_size as usize / limits.max_call_depth.max(1) as usize;
+        let admission = Admission::new(calls.saturating_sub(1));
+        let inner = Inner { ledger, vm, admission, config, chain: Mutex::new(ChainState::default()) };
+        let node = Node { inner: Arc::new(inner) };
         if node.inner.ledger.latest()?.is_none() {
             crate::genesis::build(&node)?;
         } else {
@@ -299,6 +308,7 @@ impl Node {
         let mut overlay = self.inner.ledger.overlay();
         drop(chain);
         let hash = tx.hash()?;
+        let _slot = self.inner.admission.enter();
         apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)
     }
 
@@ -328,6 +338,7 @@ impl Node {
             funds: 0,
             gas_limit: QUERY_GAS_LIMIT,
         };
+        let _slot = self.inner.admission.enter();
         Ok(self.inner.vm.call(&mut overlay, &env, call)?)
     }
 
@@ -411,6 +422,22 @@ impl Node {
             let mut account = overlay.account(address)?;
             account.balance = balance;
             overlay.set_account(address, &account);
+            Ok(())
+        })
+    }
+
+    /// Sets the native balances of many addresses in one block (dev mode): [`Node::set_balance`]
+    /// for each, committed once, so a fixture or a load test can create many accounts at once.
+    ///
+    /// # Errors
+    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    pub fn set_balances(&self, balances: &[(Address, u128)]) -> Result<BlockHeader, NodeError> {
+        self.dev_block(|overlay| {
+            for (address, balance) in balances {
+                let mut account = overlay.account(address)?;
+                account.balance = *balance;
+                overlay.set_account(address, &account);
+            }
             Ok(())
         })
     }

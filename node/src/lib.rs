@@ -10,7 +10,9 @@
 //! [`Node`] ([`chain`]) turns checked transactions into blocks: [`apply`] runs one transaction
 //! against a block overlay through the VM, [`receipt`] records what happened, [`genesis`] builds
 //! block 0 (dev accounts and the sample lending market), [`config`] says how the node runs.
+//! [`sandbox`] wraps a [`Node`] for contract authors' tests: [`Sandbox`].
 
+mod admission;
 pub mod apply;
 pub mod canonical;
 pub mod chain;
@@ -19,6 +21,7 @@ pub mod error;
 pub mod genesis;
 pub mod keys;
 pub mod receipt;
+pub mod sandbox;
 pub mod signature;
 pub mod tx;
 
@@ -28,5 +31,6 @@ pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
 pub use keys::{DevAccount, address_of, dev_accounts};
 pub use receipt::{Receipt, ReceiptStatus};
+pub use sandbox::Sandbox;
 pub use signature::RecoverableSignature;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};

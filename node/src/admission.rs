@@ -1,0 +1,77 @@
+//! Admission to the VM: at most a fixed number of calls run at once.
+//!
+//! The VM's pooling allocator has a fixed number of instance slots, and one call can hold up to
+//! `max_call_depth` of them (one per nested frame). Without a bound, enough concurrent queries would
+//! exhaust the pool and fail as a host error; with it, the surplus waits for a slot instead.
+
+use std::sync::{Condvar, Mutex};
+
+/// A counting semaphore for VM calls.
+pub(crate) struct Admission {
+    in_use: Mutex<usize>,
+    freed: Condvar,
+    capacity: usize,
+}
+
+/// A held slot; released on drop.
+pub(crate) struct Slot<'a> {
+    admission: &'a Admission,
+}
+
+impl Admission {
+    /// Room for `capacity` concurrent calls (at least one).
+    pub(crate) fn new(capacity: usize) -> Admission {
+        Admission { in_use: Mutex::new(0), freed: Condvar::new(), capacity: capacity.max(1) }
+    }
+
+    /// Waits for a free slot.
+    pub(crate) fn enter(&self) -> Slot<'_> {
+        let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        while *in_use >= self.capacity {
+            in_use = self.freed.wait(in_use).unwrap_or_else(|e| e.into_inner());
+        }
+        *in_use += 1;
+        Slot { admission: self }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut in_use = self.admission.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        *in_use -= 1;
+        self.admission.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::Admission;
+
+    #[test]
+    fn never_more_than_capacity_run_at_once() {
+        let admission = Arc::new(Admission::new(3));
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..12)
+            .map(|_| {
+                let (admission, running, peak) = (admission.clone(), running.clone(), peak.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let _slot = admission.enter();
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+}
