@@ -7,5 +7,6 @@
 
 mod chain;
 mod keys;
+mod sandbox;
 mod signing;
 mod web3_vector;
