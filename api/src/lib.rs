@@ -5,6 +5,7 @@
 //! place node errors become HTTP statuses; [`openapi`] generates the document served at
 //! `/openapi.json` from the handlers' annotations.
 
+pub mod bench;
 pub mod error;
 pub mod extract;
 pub mod metrics;

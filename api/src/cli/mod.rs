@@ -1,5 +1,6 @@
 //! The command-line interface: one module per command group.
 
+mod bench;
 mod client;
 mod keys;
 mod node;
@@ -48,6 +49,10 @@ enum Command {
     ///
     /// Example: tidepool tx 0xHASH
     Tx(client::TxArgs),
+    /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
+    ///
+    /// Example: tidepool bench --quick
+    Bench(bench::BenchArgs),
 }
 
 impl Cli {
@@ -61,6 +66,7 @@ impl Cli {
             Command::Query(args) => client::query(args, self.json),
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
+            Command::Bench(args) => bench::run(args, self.json),
         }
     }
 }

@@ -1,0 +1,125 @@
+//! The floors, measured in the same run as the workloads they are floors of: raw k256
+//! signature recovery (every signed transaction pays one), an empty axum handler (every HTTP
+//! request pays at least that), and RocksDB batch writes (every block pays one).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+use rayon::prelude::*;
+use serde::Serialize;
+use tidepool_ledger::{RocksStore, Store, Table, WriteBatch, keccak256};
+
+use super::http::{self, Call, Load, Server};
+
+/// k256 public-key recovery from a prehashed message, the core of every signature check.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Recovery {
+    /// Recoveries per second on one thread.
+    pub one_core_per_s: f64,
+    /// Recoveries per second on rayon's pool (one thread per core).
+    pub all_cores_per_s: f64,
+    /// Threads in rayon's pool.
+    pub threads: usize,
+}
+
+/// Recovers `count` signatures on one core, then on all of them.
+pub fn signature_recovery(count: usize) -> Recovery {
+    let keys: Vec<SigningKey> =
+        (0..16u8).map(|i| SigningKey::from_slice(&keccak256(&[i]).0).expect("a valid key")).collect();
+    let signed: Vec<([u8; 32], Signature, RecoveryId)> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let digest = keccak256(&(i as u64).to_be_bytes()).0;
+            let (signature, id) = keys[i % keys.len()].sign_prehash_recoverable(&digest);
+            (digest, signature, id)
+        })
+        .collect();
+    let recover = |(digest, signature, id): &([u8; 32], Signature, RecoveryId)| {
+        VerifyingKey::recover_from_prehash(digest, signature, *id).expect("a valid signature")
+    };
+    let start = Instant::now();
+    for item in &signed {
+        std::hint::black_box(recover(item));
+    }
+    let one = start.elapsed();
+    let start = Instant::now();
+    signed.par_iter().for_each(|item| {
+        std::hint::black_box(recover(item));
+    });
+    let all = start.elapsed();
+    Recovery {
+        one_core_per_s: count as f64 / one.as_secs_f64(),
+        all_cores_per_s: count as f64 / all.as_secs_f64(),
+        threads: rayon::current_num_threads(),
+    }
+}
+
+/// An empty handler (`GET /` → 200, empty body) at each connection count.
+///
+/// # Errors
+/// The server or a connection failed.
+pub async fn empty_handler(connections: &[usize], duration: Duration) -> anyhow::Result<Vec<Load>> {
+    let server = Server::router(Router::new().route("/", get(|| async {}))).await?;
+    let calls = Arc::new(vec![Call::get("/")]);
+    let mut out = Vec::new();
+    for &c in connections {
+        out.push(http::closed_loop(server.addr, c, duration, calls.clone()).await?);
+    }
+    server.stop().await?;
+    Ok(out)
+}
+
+/// RocksDB write batches as the ledger issues them: its store, default tuning (WAL synced).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RocksBatches {
+    /// Puts per batch.
+    pub batch_size: usize,
+    /// Value size, bytes.
+    pub value_bytes: usize,
+    /// Puts per second over all batches.
+    pub puts_per_s: f64,
+    /// Median time of one batch, milliseconds.
+    pub batch_ms_p50: f64,
+}
+
+/// Puts per batch: the order of a 1,000-transfer block (2 accounts, a transaction, a receipt
+/// per transfer).
+const ROCKS_BATCH: usize = 4_000;
+
+/// Bytes per value: between an account record and a JSON receipt.
+const ROCKS_VALUE: usize = 200;
+
+/// Writes `batches` batches of [`ROCKS_BATCH`] random-key puts through the ledger's RocksDB
+/// store in `dir`.
+///
+/// # Errors
+/// RocksDB failed.
+pub fn rocks_batches(dir: &Path, batches: usize) -> anyhow::Result<RocksBatches> {
+    let store = RocksStore::open(dir)?;
+    let value = vec![0x5a; ROCKS_VALUE];
+    let mut times = Vec::with_capacity(batches);
+    let mut total = Duration::ZERO;
+    for b in 0..batches {
+        let mut batch = WriteBatch::default();
+        for i in 0..ROCKS_BATCH {
+            let key = keccak256(&((b * ROCKS_BATCH + i) as u64).to_be_bytes());
+            batch.put(Table::Txs, key.0.to_vec(), value.clone());
+        }
+        let start = Instant::now();
+        store.write(batch)?;
+        let spent = start.elapsed();
+        total += spent;
+        times.push(spent);
+    }
+    times.sort();
+    Ok(RocksBatches {
+        batch_size: ROCKS_BATCH,
+        value_bytes: ROCKS_VALUE,
+        puts_per_s: (batches * ROCKS_BATCH) as f64 / total.as_secs_f64(),
+        batch_ms_p50: times.get(times.len() / 2).map_or(0.0, |t| t.as_secs_f64() * 1e3),
+    })
+}

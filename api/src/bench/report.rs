@@ -1,0 +1,379 @@
+//! The summary: every figure with its same-run baseline, ratio and target, as JSON (the whole
+//! [`Report`]) and as markdown ([`Report::markdown`]) for BENCHMARKS.md.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::Options;
+use super::baselines::{Recovery, RocksBatches};
+use super::http::Load;
+use super::workloads::{AtScale, Queries, Restart, Throughput};
+
+/// The machine the figures were taken on.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Machine {
+    /// CPU model (`/proc/cpuinfo`).
+    pub cpu: String,
+    /// Hardware threads available to the process.
+    pub threads: usize,
+    /// Memory, GiB (`/proc/meminfo`).
+    pub memory_gib: f64,
+    /// Operating system.
+    pub os: String,
+}
+
+impl Machine {
+    fn detect() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory_kib: f64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        Machine {
+            cpu,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_gib: memory_kib / (1024.0 * 1024.0),
+            os: std::env::consts::OS.into(),
+        }
+    }
+}
+
+/// One target check: `≥ bound` (or `≤ bound` when `at_most`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// The target as written, e.g. `≥ 15,000 tx/s`.
+    pub target: String,
+    /// The value checked.
+    pub value: f64,
+    /// The bound.
+    pub bound: f64,
+    /// Whether lower is better.
+    pub at_most: bool,
+    /// Whether the target is met.
+    pub met: bool,
+}
+
+impl Check {
+    fn at_least(target: impl Into<String>, value: f64, bound: f64) -> Check {
+        Check { target: target.into(), value, bound, at_most: false, met: value >= bound }
+    }
+
+    fn at_most(target: impl Into<String>, value: f64, bound: f64) -> Check {
+        Check { target: target.into(), value, bound, at_most: true, met: value <= bound }
+    }
+
+    /// `met`, or `missed by N %` (how far the value is from the bound, relative to the bound).
+    pub fn verdict(&self) -> String {
+        if self.met {
+            "met".into()
+        } else if self.bound == 0.0 {
+            format!("**missed ({})**", self.value)
+        } else {
+            format!("**missed by {:.0} %**", ((self.value - self.bound) / self.bound).abs() * 100.0)
+        }
+    }
+}
+
+/// One line of the summary table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// The workload's number in issue 7.
+    pub id: String,
+    /// What was measured.
+    pub name: String,
+    /// The headline figure, formatted with its unit.
+    pub figure: String,
+    /// The baseline it is compared with, formatted.
+    pub baseline: String,
+    /// figure ÷ baseline.
+    pub ratio: Option<f64>,
+    /// The targets and whether they are met.
+    pub checks: Vec<Check>,
+}
+
+/// Everything one run measured.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// `quick` or `full`.
+    pub mode: String,
+    /// Runs per throughput workload.
+    pub runs: usize,
+    /// The machine.
+    pub machine: Machine,
+    /// Total wall time of the run, seconds.
+    pub seconds: f64,
+    /// Baseline: k256 recovery.
+    pub recovery: Recovery,
+    /// Baseline: RocksDB batches.
+    pub rocks: RocksBatches,
+    /// Baseline: the empty handler at each connection count.
+    pub empty_handler: Vec<Load>,
+    /// Workload 1.
+    pub native: Throughput,
+    /// Workload 1 over HTTP batches.
+    pub native_http: Throughput,
+    /// Single-transaction HTTP submissions.
+    pub single_http: Load,
+    /// Workload 2.
+    pub token: Throughput,
+    /// Workload 3.
+    pub lending: Throughput,
+    /// Workload 4.
+    pub queries: Queries,
+    /// Workload 5.
+    pub grown: AtScale,
+    /// Workload 6.
+    pub restart: Restart,
+    /// The summary table.
+    pub rows: Vec<Row>,
+}
+
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn load_at(loads: &[Load], connections: usize) -> Option<&Load> {
+    loads.iter().find(|l| l.connections == connections)
+}
+
+impl Report {
+    /// An empty report for a run with these options.
+    pub fn new(options: &Options) -> Report {
+        Report { mode: options.mode.into(), runs: options.runs, machine: Machine::detect(), ..Report::default() }
+    }
+
+    /// Fills [`Report::rows`] from the measurements.
+    pub fn finish(&mut self) {
+        let floor = self.recovery.all_cores_per_s;
+        let floor_text = format!("k256 recovery, {} threads: {}/s", self.recovery.threads, thousands(floor));
+        let mut rows = Vec::new();
+        let ratio = |figure: f64, baseline: f64| (baseline > 0.0).then(|| figure / baseline);
+        let throughput_row = |id: &str, name: String, t: &Throughput, target: f64| Row {
+            id: id.into(),
+            name,
+            figure: format!("{} tx/s", thousands(t.median)),
+            baseline: floor_text.clone(),
+            ratio: ratio(t.median, floor),
+            checks: vec![Check::at_least(format!("≥ {} tx/s", thousands(target)), t.median, target)],
+        };
+        if !self.native.runs.is_empty() {
+            let mut native = throughput_row(
+                "1",
+                format!("signed native transfers, committed (batches of {})", self.native.batch),
+                &self.native,
+                15_000.0,
+            );
+            if floor > 0.0 {
+                native.checks.push(Check::at_least("ratio ≥ 0.6", self.native.median / floor, 0.6));
+            }
+            rows.push(native);
+        }
+        if !self.native_http.runs.is_empty() {
+            rows.push(Row {
+                checks: Vec::new(),
+                ..throughput_row(
+                    "1h",
+                    format!("the same over HTTP (`POST /v1/txs/batch` of {}, 2 connections)", self.native_http.batch),
+                    &self.native_http,
+                    0.0,
+                )
+            });
+        }
+        if self.single_http.requests > 0 {
+            rows.push(Row {
+                id: "1s".into(),
+                name: "the same, one `POST /v1/txs` per transfer (a block each), 8 connections".into(),
+                figure: format!("{} tx/s", thousands(self.single_http.per_s)),
+                baseline: floor_text.clone(),
+                ratio: ratio(self.single_http.per_s, floor),
+                checks: Vec::new(),
+            });
+        }
+        if !self.token.runs.is_empty() {
+            rows.push(throughput_row(
+                "2",
+                format!("signed token-contract transfers, committed (batches of {})", self.token.batch),
+                &self.token,
+                10_000.0,
+            ));
+        }
+        if !self.lending.runs.is_empty() {
+            rows.push(throughput_row(
+                "3",
+                format!("lending-pool supply / borrow / repay, committed (batches of {})", self.lending.batch),
+                &self.lending,
+                5_000.0,
+            ));
+        }
+        for (name, loads) in [
+            ("`GET /v1/accounts/{a}` (balance)", &self.queries.balance),
+            ("`POST /v1/contracts/{USDC}/query`", &self.queries.contract),
+        ] {
+            let is_balance = name.contains("accounts");
+            for load in loads {
+                let empty = load_at(&self.empty_handler, load.connections);
+                let mut checks = Vec::new();
+                if is_balance && load.connections == 64 {
+                    checks.push(Check::at_least("≥ 30,000 req/s", load.per_s, 30_000.0));
+                    checks.push(Check::at_most("p99 ≤ 5 ms", load.p99_us as f64 / 1e3, 5.0));
+                    if let Some(empty) = empty {
+                        checks.push(Check::at_least("ratio ≥ 0.5", load.per_s / empty.per_s, 0.5));
+                    }
+                }
+                rows.push(Row {
+                    id: "4".into(),
+                    name: format!("{name}, {} connections", load.connections),
+                    figure: format!(
+                        "{} req/s (p50 {:.2} ms, p99 {:.2} ms)",
+                        thousands(load.per_s),
+                        load.p50_us as f64 / 1e3,
+                        load.p99_us as f64 / 1e3
+                    ),
+                    baseline: empty
+                        .map_or_else(String::new, |e| format!("empty axum handler: {} req/s", thousands(e.per_s))),
+                    ratio: empty.map(|e| load.per_s / e.per_s),
+                    checks,
+                });
+            }
+        }
+        let grown = self.grown.transfers.median;
+        if !self.grown.transfers.runs.is_empty() {
+            rows.push(Row {
+                id: "5".into(),
+                name: format!("workload 1 with {} accounts in the state", thousands(self.grown.accounts as f64)),
+                figure: format!("{} tx/s", thousands(grown)),
+                baseline: format!("workload 1: {} tx/s", thousands(self.native.median)),
+                ratio: ratio(grown, self.native.median),
+                checks: ratio(grown, self.native.median)
+                    .map(|r| Check::at_least("ratio ≥ 0.8", r, 0.8))
+                    .into_iter()
+                    .collect(),
+            });
+        }
+        if self.restart.first_request_ms.is_empty() {
+            self.rows = rows;
+            return;
+        }
+        rows.push(Row {
+            id: "6".into(),
+            name: format!(
+                "restart to first served query, {} contracts ({} codes) + the dev market",
+                self.restart.contracts, self.restart.codes
+            ),
+            figure: format!(
+                "{:.0} ms (all contracts answered: {:.0} ms; {} compiles)",
+                self.restart.first_request_ms_median, self.restart.all_contracts_ms_median, self.restart.compiles
+            ),
+            baseline: format!("opening the RocksDB directory alone: {:.0} ms", self.restart.raw_open_ms_median),
+            ratio: ratio(self.restart.first_request_ms_median, self.restart.raw_open_ms_median),
+            checks: vec![
+                Check::at_most("≤ 1 s", self.restart.first_request_ms_median / 1e3, 1.0),
+                Check::at_most("no recompilation", self.restart.compiles as f64, 0.0),
+            ],
+        });
+        self.rows = rows;
+    }
+
+    /// The summary as markdown: the figures table, then the baselines.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            out,
+            "Mode `{}`, median of {} run(s) per throughput workload; {} ({} threads, {:.0} GiB), {}; total {:.0} s.\n",
+            self.mode, self.runs, m.cpu, m.threads, m.memory_gib, m.os, self.seconds
+        );
+        let _ = writeln!(out, "| # | workload | figure | baseline (same run) | ratio | target | result |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for row in &self.rows {
+            let ratio = row.ratio.map_or_else(String::new, |r| format!("{r:.2}"));
+            let targets: Vec<&str> = row.checks.iter().map(|c| c.target.as_str()).collect();
+            let verdicts: Vec<String> = row.checks.iter().map(Check::verdict).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.id,
+                row.name,
+                row.figure,
+                row.baseline,
+                ratio,
+                targets.join("; "),
+                verdicts.join("; ")
+            );
+        }
+        let _ = writeln!(out, "\nBaselines:\n");
+        let _ = writeln!(
+            out,
+            "- k256 signature recovery: {}/s on one core, {}/s on {} threads;",
+            thousands(self.recovery.one_core_per_s),
+            thousands(self.recovery.all_cores_per_s),
+            self.recovery.threads
+        );
+        let _ = writeln!(
+            out,
+            "- RocksDB batch writes (ledger store, WAL synced, {} puts of {} B per batch): {} puts/s, {:.2} ms per batch;",
+            self.rocks.batch_size,
+            self.rocks.value_bytes,
+            thousands(self.rocks.puts_per_s),
+            self.rocks.batch_ms_p50
+        );
+        let empty: Vec<String> = self
+            .empty_handler
+            .iter()
+            .map(|l| format!("{} req/s at {} (p99 {:.2} ms)", thousands(l.per_s), l.connections, l.p99_us as f64 / 1e3))
+            .collect();
+        let _ = writeln!(out, "- empty axum handler, same client: {}.", empty.join(", "));
+        let runs = |t: &Throughput| t.runs.iter().map(|r| thousands(*r)).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "\nRuns (tx/s): native {}; HTTP batches {}; token {}; lending {}; at {} accounts {} (growth: {:.1} s). \
+             Restart first request (ms): {}.",
+            runs(&self.native),
+            runs(&self.native_http),
+            runs(&self.token),
+            runs(&self.lending),
+            thousands(self.grown.accounts as f64),
+            runs(&self.grown.transfers),
+            self.grown.growth_seconds,
+            self.restart.first_request_ms.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(15_000.0), "15,000");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+    }
+
+    #[test]
+    fn a_miss_says_by_how_much() {
+        assert_eq!(Check::at_least("≥ 10", 8.0, 10.0).verdict(), "**missed by 20 %**");
+        assert_eq!(Check::at_most("≤ 1 s", 1.5, 1.0).verdict(), "**missed by 50 %**");
+        assert_eq!(Check::at_least("≥ 10", 10.0, 10.0).verdict(), "met");
+    }
+}

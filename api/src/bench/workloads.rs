@@ -1,0 +1,471 @@
+//! The six workloads of issue 7, plus the HTTP forms of the transfer workload.
+//!
+//! Transactions are built and signed (on every core) before the clock starts; what is timed is
+//! `Node::submit_batch` — parallel signature recovery, execution, and the block's commit to
+//! RocksDB — so a figure is committed transactions per second. Every run ends by checking that
+//! every sender's nonce on the ledger moved as far as the bench expects.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use serde::Serialize;
+use serde_json::json;
+use tidepool_ledger::{Address, Hash, Ledger, keccak256};
+use tidepool_node::{Action, Node, SignedTransaction, Submitted, Transaction};
+
+use super::fixture::{Fixture, Picker, Sender, open_node, sign_all, submit_checked};
+use super::http::{self, Call, Load, Server};
+use super::{Options, Progress};
+
+/// Committed transactions per second over several runs.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Throughput {
+    /// Transactions per run.
+    pub txs_per_run: usize,
+    /// Transactions per block (one `submit_batch` or one HTTP batch request).
+    pub batch: usize,
+    /// Each run's figure, tx/s.
+    pub runs: Vec<f64>,
+    /// The median run, tx/s.
+    pub median: f64,
+}
+
+impl Throughput {
+    fn new(txs_per_run: usize, batch: usize, mut runs: Vec<f64>) -> Throughput {
+        let median = median(&mut runs.clone());
+        runs.shrink_to_fit();
+        Throughput { txs_per_run, batch, runs, median }
+    }
+}
+
+/// The median of `values` (0 when empty).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Runs `runs` times: `count` transactions (whole rounds in which every sender sends one, the
+/// action chosen by `action(round, sender index, picker)`), signed, then submitted in batches.
+fn throughput_runs(
+    fixture: &mut Fixture,
+    options: &Options,
+    count: usize,
+    what: &str,
+    progress: &Progress,
+    mut action: impl FnMut(usize, usize, &mut Picker) -> Action,
+) -> anyhow::Result<Throughput> {
+    let rounds = count.div_ceil(fixture.senders.len());
+    let chain_id = fixture.chain_id();
+    let mut picker = Picker::new(7);
+    let mut figures = Vec::new();
+    for run in 0..options.runs {
+        let mut txs = Vec::with_capacity(rounds * fixture.senders.len());
+        for round in 0..rounds {
+            for (i, sender) in fixture.senders.iter_mut().enumerate() {
+                txs.push((i, sender.next(chain_id, action(round, i, &mut picker))));
+            }
+        }
+        let signed = fixture.sign(txs);
+        let spent = submit_checked(&fixture.node, &signed, options.batch)?;
+        fixture.check_nonces()?;
+        let figure = signed.len() as f64 / spent.as_secs_f64();
+        progress.step(format_args!(
+            "  {what}, run {}/{}: {} txs in {:.2} s = {figure:.0} tx/s",
+            run + 1,
+            options.runs,
+            signed.len(),
+            spent.as_secs_f64()
+        ));
+        figures.push(figure);
+    }
+    Ok(Throughput::new(rounds * fixture.senders.len(), options.batch, figures))
+}
+
+/// Workload 1: signed native transfers between the bench accounts, committed.
+///
+/// # Errors
+/// A transaction failed.
+pub fn native_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+    progress.step(format_args!("workload 1: native transfers ({} accounts in the state)", fixture.senders.len()));
+    let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
+    throughput_runs(fixture, options, options.transfers, "native transfers", progress, |_, _, picker| {
+        Action::Transfer { to: recipients[picker.below(recipients.len())], amount: 1 }
+    })
+}
+
+/// Workload 2: signed USDC transfers (the token contract's `transfer`), committed.
+///
+/// # Errors
+/// A transaction failed.
+pub fn token_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+    progress.step("workload 2: token-contract transfers");
+    let usdc = fixture.token("USDC");
+    let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
+    throughput_runs(fixture, options, options.token_transfers, "token transfers", progress, |_, _, picker| {
+        let to = recipients[picker.below(recipients.len())];
+        Action::Execute { contract: usdc, msg: json!({"transfer": {"to": to, "amount": "1"}}), funds: 0 }
+    })
+}
+
+/// Workload 3: lending-pool operations, in rounds: every sender supplies WETH (collateral),
+/// then borrows 1 USDC, then repays it.
+///
+/// # Errors
+/// A transaction failed.
+pub fn lending_operations(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+    progress.step("workload 3: lending-pool operations (supply, borrow, repay)");
+    let (pool, usdc, weth) = (fixture.market.pool, fixture.token("USDC"), fixture.token("WETH"));
+    // 0.001 WETH ($3 at the genesis price, $2.40 of borrowing power) per supply; 1 USDC per borrow.
+    let supply = json!({"supply": {"asset": weth, "amount": "1000000000000000"}});
+    let borrow = json!({"borrow": {"asset": usdc, "amount": "1000000"}});
+    let repay = json!({"repay": {"asset": usdc, "amount": "1000000"}});
+    throughput_runs(fixture, options, options.lending_ops, "lending operations", progress, |round, _, _| {
+        let msg = [&supply, &borrow, &repay][round % 3].clone();
+        Action::Execute { contract: pool, msg, funds: 0 }
+    })
+}
+
+/// Workload 1 over HTTP: the same transfers as `POST /v1/txs/batch` requests, two connections
+/// each carrying its own half of the senders (so each sender's nonces stay in order).
+///
+/// # Errors
+/// A request or a transaction failed.
+pub async fn native_transfers_http(
+    fixture: &mut Fixture,
+    options: &Options,
+    progress: &Progress,
+) -> anyhow::Result<Throughput> {
+    const CONNECTIONS: usize = 2;
+    progress.step(format_args!("workload 1 over HTTP: POST /v1/txs/batch, {CONNECTIONS} connections"));
+    let server = Server::node(fixture.node.clone()).await?;
+    let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
+    let rounds = options.transfers.div_ceil(fixture.senders.len());
+    let chain_id = fixture.chain_id();
+    let mut picker = Picker::new(11);
+    let mut figures = Vec::new();
+    for run in 0..options.runs {
+        let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); CONNECTIONS];
+        for _ in 0..rounds {
+            for (i, sender) in fixture.senders.iter_mut().enumerate() {
+                let to = recipients[picker.below(recipients.len())];
+                per_connection[i % CONNECTIONS].push((i, sender.next(chain_id, Action::Transfer { to, amount: 1 })));
+            }
+        }
+        let total: usize = per_connection.iter().map(Vec::len).sum();
+        let lists: Vec<Vec<Call>> = per_connection
+            .into_iter()
+            .map(|txs| {
+                let signed = fixture.sign(txs);
+                signed
+                    .chunks(options.batch)
+                    .map(|batch| Call::post("/v1/txs/batch", serde_json::to_vec(batch).expect("serialisable")))
+                    .collect()
+            })
+            .collect();
+        let load = http::fixed(server.addr, lists).await?;
+        ensure!(load.errors == 0, "{} batch requests failed", load.errors);
+        fixture.check_nonces()?;
+        let figure = total as f64 / load.seconds;
+        progress.step(format_args!(
+            "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {figure:.0} tx/s",
+            run + 1,
+            options.runs,
+            load.seconds
+        ));
+        figures.push(figure);
+    }
+    server.stop().await?;
+    Ok(Throughput::new(rounds * fixture.senders.len(), options.batch, figures))
+}
+
+/// Single transfers, one `POST /v1/txs` each (one block each), on 8 connections.
+///
+/// # Errors
+/// A request or a transaction failed.
+pub async fn single_submissions_http(
+    fixture: &mut Fixture,
+    options: &Options,
+    progress: &Progress,
+) -> anyhow::Result<Load> {
+    const CONNECTIONS: usize = 8;
+    progress.step(format_args!("single transfers: POST /v1/txs, one block each, {CONNECTIONS} connections"));
+    let server = Server::node(fixture.node.clone()).await?;
+    let chain_id = fixture.chain_id();
+    let to = fixture.owner.address;
+    let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); CONNECTIONS];
+    let senders = fixture.senders.len();
+    for n in 0..options.single_submissions {
+        let i = n % senders;
+        per_connection[i % CONNECTIONS]
+            .push((i, fixture.senders[i].next(chain_id, Action::Transfer { to, amount: 1 })));
+    }
+    let lists: Vec<Vec<Call>> = per_connection
+        .into_iter()
+        .map(|txs| {
+            fixture
+                .sign(txs)
+                .iter()
+                .map(|tx| Call::post("/v1/txs", serde_json::to_vec(tx).expect("serialisable")))
+                .collect()
+        })
+        .collect();
+    let load = http::fixed(server.addr, lists).await?;
+    server.stop().await?;
+    ensure!(load.errors == 0, "{} submissions failed", load.errors);
+    fixture.check_nonces()?;
+    progress.step(format_args!("  {:.0} tx/s, p50 {} µs, p99 {} µs", load.per_s, load.p50_us, load.p99_us));
+    Ok(load)
+}
+
+/// Workload 4: read-only HTTP queries at each connection count.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Queries {
+    /// `GET /v1/accounts/{address}`: nonce and native balance.
+    pub balance: Vec<Load>,
+    /// `POST /v1/contracts/{USDC}/query` `{"balance": {"address": …}}`: a VM query.
+    pub contract: Vec<Load>,
+}
+
+/// Workload 4.
+///
+/// # Errors
+/// The server failed or answered an error.
+pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Queries> {
+    progress.step("workload 4: read-only HTTP queries");
+    let server = Server::node(fixture.node.clone()).await?;
+    let usdc = fixture.token("USDC");
+    let balance: Arc<Vec<Call>> =
+        Arc::new(fixture.senders.iter().map(|s| Call::get(format!("/v1/accounts/{}", s.address))).collect());
+    let contract: Arc<Vec<Call>> = Arc::new(
+        fixture
+            .senders
+            .iter()
+            .map(|s| {
+                let body = json!({"balance": {"address": s.address}}).to_string().into_bytes();
+                Call::post(format!("/v1/contracts/{usdc}/query"), body)
+            })
+            .collect(),
+    );
+    let mut out = Queries::default();
+    for (name, calls, loads) in
+        [("balance", &balance, &mut out.balance), ("contract query", &contract, &mut out.contract)]
+    {
+        for &connections in &options.connections {
+            let load = http::closed_loop(server.addr, connections, options.query_duration, calls.clone()).await?;
+            ensure!(load.errors == 0, "{name}: {} requests failed", load.errors);
+            progress.step(format_args!(
+                "  {name} × {connections} connections: {:.0} req/s, p50 {} µs, p99 {} µs",
+                load.per_s, load.p50_us, load.p99_us
+            ));
+            loads.push(load);
+        }
+    }
+    server.stop().await?;
+    Ok(out)
+}
+
+/// Workload 5: the state grown to many accounts, then workload 1 again.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AtScale {
+    /// Accounts in the state.
+    pub accounts: usize,
+    /// Time to create them (dev `set_balances` blocks), seconds.
+    pub growth_seconds: f64,
+    /// Accounts per growth block.
+    pub growth_block: usize,
+    /// The transfers, to random recipients among all the accounts.
+    pub transfers: Throughput,
+}
+
+/// Accounts created per `set_balances` block while growing the state.
+const GROWTH_BLOCK: usize = 100_000;
+
+/// The address of the `i`-th account created to grow the state.
+fn grown_address(i: usize) -> Address {
+    let hash = keccak256(format!("tidepool bench account {i}").as_bytes());
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash.0[12..]);
+    Address(out)
+}
+
+/// Workload 5.
+///
+/// # Errors
+/// Growing the state or a transaction failed.
+pub fn transfers_at_scale(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<AtScale> {
+    let extra = options.accounts.saturating_sub(fixture.senders.len());
+    progress.step(format_args!(
+        "workload 5: growing the state to {} accounts (dev set_balances, {GROWTH_BLOCK} per block)",
+        options.accounts
+    ));
+    let start = Instant::now();
+    let mut created = 0;
+    while created < extra {
+        let n = GROWTH_BLOCK.min(extra - created);
+        let balances: Vec<(Address, u128)> = (created..created + n).map(|i| (grown_address(i), 1)).collect();
+        fixture.node.set_balances(&balances)?;
+        created += n;
+        progress.step(format_args!("  {} accounts", fixture.senders.len() + created));
+    }
+    let growth_seconds = start.elapsed().as_secs_f64();
+    let senders: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
+    let total = senders.len() + extra;
+    let transfers =
+        throughput_runs(fixture, options, options.transfers, "transfers at scale", progress, |_, _, picker| {
+            let i = picker.below(total);
+            let to = if i < senders.len() { senders[i] } else { grown_address(i - senders.len()) };
+            Action::Transfer { to, amount: 1 }
+        })?;
+    Ok(AtScale { accounts: total, growth_seconds, growth_block: GROWTH_BLOCK, transfers })
+}
+
+/// Workload 6: restart of a node with many contracts to its first served request.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Restart {
+    /// Contracts deployed (on top of the dev market's five).
+    pub contracts: usize,
+    /// Distinct codes among them.
+    pub codes: usize,
+    /// Each run: opening the node, serving, and answering one contract query over HTTP, ms.
+    pub first_request_ms: Vec<f64>,
+    /// The median, ms.
+    pub first_request_ms_median: f64,
+    /// Median time until every deployed contract had answered a query, ms.
+    pub all_contracts_ms_median: f64,
+    /// Median time to open the same directory as a bare ledger (RocksDB alone), ms.
+    pub raw_open_ms_median: f64,
+    /// Modules compiled from wasm after the restarts (must be 0: the disk cache serves them).
+    pub compiles: u64,
+    /// Modules loaded from the disk cache during the last restart's queries.
+    pub disk_loads: u64,
+}
+
+/// A wasm custom section that makes `wasm` a distinct code (another hash) that behaves the same.
+fn variant(wasm: &[u8], index: usize) -> Vec<u8> {
+    let name = b"tidepool-bench";
+    let payload = (index as u64).to_be_bytes();
+    let size = 1 + name.len() + payload.len();
+    assert!(size < 128 && name.len() < 128, "one-byte LEB128 lengths");
+    let mut out = wasm.to_vec();
+    out.extend_from_slice(&[0, size as u8, name.len() as u8]);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Mines one batch and returns the receipts, failing on any rejection or failure.
+fn mine(node: &Node, signed: &[SignedTransaction]) -> anyhow::Result<Vec<tidepool_node::Receipt>> {
+    let mut receipts = Vec::with_capacity(signed.len());
+    for result in node.submit_batch(signed) {
+        match result? {
+            Submitted::Mined(receipt) if receipt.is_success() => receipts.push(*receipt),
+            Submitted::Mined(receipt) => bail!("deployment failed: {:?}", receipt.error),
+            Submitted::Pending { .. } => bail!("the bench node automines"),
+        }
+    }
+    Ok(receipts)
+}
+
+/// Deploys `contracts` tokens from `codes` distinct codes; returns their addresses.
+fn deploy(node: &Node, contracts: usize, codes: usize) -> anyhow::Result<Vec<Address>> {
+    let dev = node.dev_accounts().into_iter().next().context("no dev account")?;
+    let mut owner = Sender { key: dev.key, address: dev.address, nonce: node.account(&dev.address)?.nonce };
+    let chain_id = node.config().chain_id;
+    // The dev market's token code, as genesis uploaded it.
+    let usdc = node.market().context("no dev market")?.tokens[0].address;
+    let code_hash = node.contract(&usdc)?.context("no USDC contract")?.code_hash;
+    let token = node.ledger().overlay().code(&code_hash)?.context("no token code")?.wasm;
+    let deploy_gas = tidepool_node::apply::MAX_TX_GAS;
+    let uploads: Vec<Transaction> = (0..codes)
+        .map(|i| Transaction {
+            gas_limit: deploy_gas,
+            ..owner.next(chain_id, Action::UploadCode { wasm: variant(&token, i) })
+        })
+        .collect();
+    let receipts = mine(node, &sign_all(uploads.into_iter().map(|tx| (tx, &owner.key)).collect()))?;
+    let hashes: Vec<Hash> =
+        receipts.iter().map(|r| r.code_hash.context("an upload receipt has a code hash")).collect::<Result<_, _>>()?;
+    let instantiations: Vec<Transaction> = (0..contracts)
+        .map(|i| {
+            let msg = json!({
+                "name": format!("Bench token {i}"), "symbol": "BNCH", "decimals": 6,
+                "initial_balances": [{"address": owner.address, "amount": "1000000"}], "minter": null,
+            });
+            let action = Action::Instantiate {
+                code_hash: hashes[i % hashes.len()],
+                msg,
+                funds: 0,
+                label: format!("bench:{i}"),
+                admin: None,
+            };
+            Transaction { gas_limit: deploy_gas, ..owner.next(chain_id, action) }
+        })
+        .collect();
+    let receipts = mine(node, &sign_all(instantiations.into_iter().map(|tx| (tx, &owner.key)).collect()))?;
+    receipts.iter().map(|r| r.contract_address.context("an instantiate receipt has an address")).collect()
+}
+
+/// Workload 6: deploys the contracts in a fresh node in `dir`, stops it, then `runs` times:
+/// opens the directory as a bare ledger (the baseline), then restarts the node, serves HTTP, and
+/// times the first answered contract query, then one query to every contract.
+///
+/// # Errors
+/// Deployment, the restart or a query failed.
+pub async fn restart(dir: &Path, options: &Options, progress: &Progress) -> anyhow::Result<Restart> {
+    progress.step(format_args!(
+        "workload 6: deploying {} contracts from {} codes, then restarting",
+        options.contracts, options.codes
+    ));
+    let contracts = {
+        let node = open_node(dir)?;
+        deploy(&node, options.contracts, options.codes)?
+    };
+    let query = |address: &Address| {
+        Call::post(format!("/v1/contracts/{address}/query"), json!({"token_info": {}}).to_string().into_bytes())
+    };
+    let mut out = Restart { contracts: contracts.len(), codes: options.codes, ..Restart::default() };
+    // The first open after the deployment replays its write-ahead log; later opens find none.
+    drop(Ledger::open(dir)?);
+    let (mut firsts, mut alls, mut raws) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..options.runs {
+        let start = Instant::now();
+        drop(Ledger::open(dir)?);
+        raws.push(ms(start.elapsed()));
+
+        let start = Instant::now();
+        let node = open_node(dir)?;
+        let server = Server::node(node.clone()).await?;
+        let first = http::fixed(server.addr, vec![vec![query(&contracts[0])]]).await?;
+        let first_ms = ms(start.elapsed());
+        ensure!(first.errors == 0, "the first query after the restart failed");
+        let rest = http::fixed(server.addr, vec![contracts[1..].iter().map(query).collect()]).await?;
+        let all_ms = ms(start.elapsed());
+        ensure!(rest.errors == 0, "{} queries after the restart failed", rest.errors);
+        server.stop().await?;
+        let stats = node.vm().cache_stats();
+        out.compiles += stats.compiles;
+        out.disk_loads = stats.disk_loads;
+        drop(node);
+        progress.step(format_args!(
+            "  run {}/{}: first request {first_ms:.1} ms, all {} contracts {all_ms:.1} ms, {} compiles, {} disk loads",
+            run + 1,
+            options.runs,
+            contracts.len(),
+            stats.compiles,
+            stats.disk_loads
+        ));
+        firsts.push(first_ms);
+        alls.push(all_ms);
+    }
+    out.first_request_ms_median = median(&mut firsts.clone());
+    out.first_request_ms = firsts;
+    out.all_contracts_ms_median = median(&mut alls);
+    out.raw_open_ms_median = median(&mut raws);
+    Ok(out)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
