@@ -1,6 +1,6 @@
 //! Extractors that answer bad input in the API's error shape instead of axum's plain text.
 
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -15,6 +15,12 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
         axum::Json(self.0).into_response()
     }
 }
+
+/// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
+/// rejection is plain text).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
 
 /// Parses a path or query segment (an address, a hash) with a message that names it.
 pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>

@@ -18,7 +18,7 @@ pub struct NodeArgs {
     /// Keep the ledger in memory instead (lost on exit).
     #[arg(long, conflicts_with = "data_dir")]
     memory: bool,
-    /// Address to listen on.
+    /// Address to listen on (port 0: any free port; the banner prints the one chosen).
     #[arg(long, default_value = "127.0.0.1:8545")]
     listen: String,
     /// Dev mode: /dev controls, funded dev accounts and the lending market at genesis.
@@ -59,19 +59,22 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         StoreConfig::RocksDb(args.data_dir.clone())
     };
     let node = Node::open(config).context("opening the node")?;
-    print_banner(&node, &args);
 
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        tracing::info!(address = %listener.local_addr()?, "serving the HTTP API");
+        // Print the bound address, not the requested one: `--listen 127.0.0.1:0` picks a free port
+        // (the end-to-end tests rely on this line to find it).
+        let address = listener.local_addr()?;
+        print_banner(&node, address);
+        tracing::info!(%address, "serving the HTTP API");
         tidepool_api::server::serve(listener, node, tidepool_api::server::shutdown_signal()).await
     })
 }
 
-fn print_banner(node: &Node, args: &NodeArgs) {
+fn print_banner(node: &Node, address: std::net::SocketAddr) {
     let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
     println!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
     if node.config().dev {
@@ -88,5 +91,5 @@ fn print_banner(node: &Node, args: &NodeArgs) {
             }
         }
     }
-    println!("\nListening on http://{}  (try: curl http://{}/health)\n", args.listen, args.listen);
+    println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
 }

@@ -1,13 +1,13 @@
 //! Blocks and events.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, EventFilter, Hash};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, Query, parse};
 
 /// A block header, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! Code and contracts: upload, code metadata, instance info, read-only queries, raw storage.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Direction, Hash, KeyRange};
 use tidepool_node::{SignedTransaction, Submitted, receipt::json_or_hex};
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, Query, parse};
 
 /// `POST /v1/code`: the convenience form of submitting a signed `upload_code` transaction.
 #[utoipa::path(post, path = "/v1/code", request_body(content = Object, description = "a signed upload_code transaction"), responses((status = 200, description = "receipt with code_hash")))]
