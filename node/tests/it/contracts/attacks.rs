@@ -102,14 +102,7 @@ fn token_callback_reentry_is_refused_by_the_vm() {
         )
         .unwrap();
     let before = (m.market(amp), m.market(m.usdc), m.token_balance(amp, m.addr(ALICE)));
-    let receipt = m.chain.submit(
-        ALICE,
-        tidepool_node::Action::Execute {
-            contract: m.pool,
-            msg: json!({"supply": {"asset": amp, "amount": "1000"}}),
-            funds: 0,
-        },
-    );
+    let receipt = m.chain.receipt(ALICE, m.pool, json!({"supply": {"asset": amp, "amount": "1000"}}));
     let err = receipt.error.clone().expect("the supply failed");
     assert!(err.contains("re-entry") && err.contains("refused"), "{err}");
     assert!(receipt.events.is_empty());
@@ -194,30 +187,13 @@ fn opt_in_to_reentry(wasm: &[u8]) -> Vec<u8> {
 #[test]
 fn the_pool_lock_holds_when_the_vm_allows_reentry() {
     let m = Market::new();
-    let upload = m
+    let wasm = opt_in_to_reentry(tidepool_artifacts::LENDING_POOL);
+    assert!(m.chain.node().vm().prepare_code(&wasm).unwrap().expect("the modified pool is valid wasm").reentrant);
+    let code = m.chain.upload(OWNER, &wasm).unwrap();
+    let pool = m
         .chain
-        .submit(OWNER, tidepool_node::Action::UploadCode { wasm: opt_in_to_reentry(tidepool_artifacts::LENDING_POOL) });
-    let code_hash = upload.code_hash.expect("the modified pool is valid wasm");
-    let receipt = m.chain.submit(
-        OWNER,
-        tidepool_node::Action::Instantiate {
-            code_hash,
-            msg: json!({"oracle": m.oracle, "treasury": TREASURY}),
-            funds: 0,
-            label: "reentrant pool".into(),
-            admin: None,
-        },
-    );
-    let pool = receipt.contract_address.expect("instantiated");
-    assert!(
-        m.chain
-            .node
-            .vm()
-            .prepare_code(&opt_in_to_reentry(tidepool_artifacts::LENDING_POOL))
-            .unwrap()
-            .unwrap()
-            .reentrant
-    );
+        .instantiate_code(OWNER, &code, json!({"oracle": m.oracle, "treasury": TREASURY}), "reentrant pool")
+        .unwrap();
     let amp = callback_market(&m, pool, &json!({"accrue": {"asset": m.weth}}));
     let list = json!({"list_market": {"asset": amp, "config": weth_config(), "seed": "1000"}});
     let err = m.chain.execute(OWNER, pool, list.clone()).unwrap_err();

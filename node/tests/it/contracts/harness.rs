@@ -1,20 +1,16 @@
-//! A thin harness over [`Node`]: a dev node in memory with a manual clock, the sample contracts
-//! uploaded, named accounts that sign real transactions, JSON execute/query helpers, and
-//! [`Market`]: the lending market of LENDING.md deployed the way a user would deploy it (two
-//! tokens, the oracle, the pool, both markets listed with the default parameters).
-//!
-//! Every call goes the production way: a signed transaction through `Node::submit` (signature,
-//! nonce, automine, receipt) or `Node::query`, the VM's gas meter and the ledger's overlay.
+//! A thin layer over the [`Sandbox`] (a real node in-process: signed transactions, the VM's gas
+//! meter, the ledger's overlay, a manual clock): named accounts, the sample contracts uploaded,
+//! JSON execute/query helpers that return plain receipts and error strings, and [`Market`]: the
+//! lending market of LENDING.md deployed the way a user would deploy it (two tokens, the oracle,
+//! the pool, both markets listed with the default parameters).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use tidepool_ledger::{Address, Hash};
-use tidepool_node::keys::{DevAccount, dev_accounts};
-use tidepool_node::{Action, Clock, Node, NodeConfig, Receipt, ReceiptStatus, Submitted, Transaction};
-use tidepool_vm::VmConfig;
+use tidepool_ledger::Address;
+use tidepool_node::Receipt;
+use tidepool_node::sandbox::{Account, Code, Sandbox, SandboxError};
 
 pub const E18: u128 = 1_000_000_000_000_000_000;
 /// The fixed-point scale of rates, indexes and health factors.
@@ -22,29 +18,23 @@ pub const WAD: u128 = E18;
 /// One US dollar in oracle units (10^8).
 pub const USD: u128 = 100_000_000;
 /// Genesis block time.
-pub const GENESIS_TIME: u64 = 1_700_000_000;
+pub const GENESIS_TIME: u64 = tidepool_node::sandbox::GENESIS_TIME;
 
-/// Dev account indexes, used as names.
+/// Accounts, by index into [`NAMES`].
 pub const OWNER: usize = 0;
 pub const ALICE: usize = 1;
 pub const BOB: usize = 2;
 pub const CAROL: usize = 3;
 pub const DAVE: usize = 4;
+const NAMES: [&str; 5] = ["owner", "alice", "bob", "carol", "dave"];
 /// Receives liquidation fees; never signs anything.
 pub const TREASURY: Address = Address([0x7e; 20]);
 
-/// Enough for the costliest pool call (a liquidation with its token and oracle calls).
-const GAS_LIMIT: u64 = 500_000_000;
-
-fn accounts() -> &'static [DevAccount] {
-    static ACCOUNTS: OnceLock<Vec<DevAccount>> = OnceLock::new();
-    ACCOUNTS.get_or_init(|| dev_accounts(6))
-}
-
-/// A dev node with the sample contracts uploaded.
+/// A Sandbox with five named accounts and every artifact of `tidepool_artifacts::ALL` uploaded.
 pub struct Chain {
-    pub node: Node,
-    codes: HashMap<&'static str, Hash>,
+    pub sandbox: Sandbox,
+    accounts: Vec<Account>,
+    codes: HashMap<&'static str, Code>,
 }
 
 impl Default for Chain {
@@ -54,104 +44,90 @@ impl Default for Chain {
 }
 
 impl Chain {
-    /// A fresh node: manual clock at [`GENESIS_TIME`], no market at genesis, every artifact of
-    /// `tidepool_artifacts::ALL` uploaded by the owner.
     pub fn new() -> Chain {
-        // Compiled modules are shared through a disk cache, so each test's node loads rather
-        // than recompiles them.
+        // The Sandbox's configuration plus a disk cache of compiled modules shared by the
+        // tests, so each test's node loads the contracts instead of recompiling them.
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contract-modules");
-        let config = NodeConfig {
-            deploy_market: false,
-            dev_accounts: accounts().len() as u32,
-            clock: Clock::Manual { genesis_time: GENESIS_TIME },
-            vm: VmConfig::for_tests(),
-            module_cache_dir: Some(cache),
-            ..NodeConfig::dev()
-        };
-        let mut chain = Chain { node: Node::open(config).expect("node opens"), codes: HashMap::new() };
-        for (name, wasm) in tidepool_artifacts::ALL {
-            let receipt = chain.submit(OWNER, Action::UploadCode { wasm: wasm.to_vec() });
-            chain.codes.insert(name, receipt.code_hash.expect("upload returns the code hash"));
-        }
-        chain
+        let config = tidepool_node::NodeConfig { module_cache_dir: Some(cache), ..Sandbox::config() };
+        let sandbox = Sandbox::with_config(config).expect("the sandbox starts");
+        let accounts = NAMES.iter().map(|name| sandbox.account(name)).collect();
+        let codes = tidepool_artifacts::ALL
+            .iter()
+            .map(|(name, wasm)| (*name, sandbox.upload(wasm).unwrap_or_else(|e| panic!("upload {name}: {e:?}"))))
+            .collect();
+        Chain { sandbox, accounts, codes }
     }
 
-    /// A dev account's address.
+    /// An account's address.
     pub fn addr(&self, who: usize) -> Address {
-        accounts()[who].address
+        self.accounts[who].address()
     }
 
-    /// The code hash of an artifact (`"token"`, `"lending-pool"`, …).
-    pub fn code(&self, name: &str) -> Hash {
-        self.codes[name]
+    /// The node underneath.
+    pub fn node(&self) -> &tidepool_node::Node {
+        self.sandbox.node()
     }
 
-    /// Signs `action` as `who` with the next nonce and mines it. Panics on a rejection (bad
-    /// nonce, unknown contract…): the tests only send well-formed transactions.
-    pub fn submit(&self, who: usize, action: Action) -> Receipt {
-        let account = &accounts()[who];
-        let nonce = self.node.account(&account.address).expect("account").nonce;
-        let tx = Transaction {
-            chain_id: self.node.config().chain_id,
-            nonce,
-            from: account.address,
-            gas_limit: GAS_LIMIT,
-            action,
-        };
-        match self.node.submit(&tx.sign(&account.key).expect("sign")).expect("transaction accepted") {
-            Submitted::Mined(receipt) => *receipt,
-            Submitted::Pending { tx_hash } => panic!("automine expected, got pending {tx_hash}"),
+    /// Uploads `wasm` as `who`.
+    pub fn upload(&self, who: usize, wasm: &[u8]) -> Result<Code, String> {
+        self.sandbox.upload_as(&self.accounts[who], wasm).map_err(|e| e.message().to_string())
+    }
+
+    /// Instantiates `code` as `who` (no admin).
+    pub fn instantiate_code(&self, who: usize, code: &Code, msg: Value, label: &str) -> Result<Address, String> {
+        let contract = self
+            .sandbox
+            .instantiate_with(code, &self.accounts[who], &msg, label, 0, None)
+            .map_err(|e| e.message().to_string())?;
+        Ok(contract.address())
+    }
+
+    /// Instantiates artifact `name` (`"token"`, `"lending-pool"`, …) as `who`.
+    pub fn instantiate(&self, who: usize, name: &str, msg: Value) -> Result<Address, String> {
+        self.instantiate_code(who, &self.codes[name], msg, name)
+    }
+
+    /// Executes `msg` on `contract` as `who`: the receipt, whether it succeeded or not.
+    pub fn receipt(&self, who: usize, contract: Address, msg: Value) -> Receipt {
+        match self.sandbox.contract_at(contract).execute(&self.accounts[who], &msg) {
+            Ok(done) => done.receipt().clone(),
+            Err(e) => e.receipt().unwrap_or_else(|| panic!("{msg} was rejected: {e:?}")).clone(),
         }
     }
 
-    /// Instantiates artifact `code` as `who`.
-    pub fn instantiate(&self, who: usize, code: &str, msg: Value) -> Result<Address, String> {
-        let action =
-            Action::Instantiate { code_hash: self.code(code), msg, funds: 0, label: code.to_string(), admin: None };
-        let receipt = self.submit(who, action);
-        outcome(receipt).map(|r| r.contract_address.expect("instantiate returns the address"))
-    }
-
-    /// Executes `msg` on `contract` as `who`: the receipt, or the receipt's error.
+    /// Executes `msg` on `contract` as `who`: the receipt, or the receipt's error. A rejection
+    /// (bad nonce, unknown contract…) panics: the tests only send well-formed transactions.
     pub fn execute(&self, who: usize, contract: Address, msg: Value) -> Result<Receipt, String> {
-        outcome(self.submit(who, Action::Execute { contract, msg, funds: 0 }))
+        let receipt = self.receipt(who, contract, msg);
+        match receipt.error {
+            None => Ok(receipt),
+            Some(error) => Err(error),
+        }
     }
 
     /// Queries `contract`: the JSON answer, or the failure.
     pub fn query(&self, contract: Address, msg: &Value) -> Result<Value, String> {
-        let outcome = self.node.query(&contract, msg.to_string().as_bytes()).map_err(|e| e.to_string())?;
-        if !outcome.status.is_success() {
-            return Err(outcome.status.to_string());
-        }
-        serde_json::from_slice(&outcome.return_data).map_err(|e| format!("answer is not JSON: {e}"))
+        self.sandbox.contract_at(contract).query(msg).map_err(|e: SandboxError| e.message().to_string())
     }
 
     /// Moves the manual clock forward (mining a block at the new time).
     pub fn warp(&self, seconds: u64) {
-        self.node.warp(seconds).expect("warp");
+        self.sandbox.warp(seconds);
     }
 
     /// The latest block's time: what the next transaction sees (the clock only moves by warps).
     pub fn time(&self) -> u64 {
-        self.node.latest_block().expect("latest").time
+        self.sandbox.block_time()
     }
 
     /// A raw storage value of a contract.
     pub fn storage(&self, contract: Address, key: &[u8]) -> Option<Vec<u8>> {
-        self.node.ledger().overlay().storage_get(&contract, key).expect("storage read")
+        self.node().ledger().overlay().storage_get(&contract, key).expect("storage read")
     }
 
     /// Writes a raw storage value (the dev control `set_storage`, like anvil's `setStorageAt`).
     pub fn set_storage(&self, contract: Address, key: &[u8], value: &[u8]) {
-        self.node.set_storage(&contract, key, Some(value)).expect("set storage");
-    }
-}
-
-/// A successful receipt, or its error.
-fn outcome(receipt: Receipt) -> Result<Receipt, String> {
-    match receipt.status {
-        ReceiptStatus::Success => Ok(receipt),
-        _ => Err(receipt.error.unwrap_or_else(|| format!("{:?}", receipt.status))),
+        self.sandbox.contract_at(contract).set_storage(key, Some(value));
     }
 }
 
