@@ -109,6 +109,7 @@ pub struct ContractBuild {
     target_dir: Option<PathBuf>,
     features: Vec<String>,
     no_default_features: bool,
+    locked: bool,
 }
 
 /// What `cargo metadata` says about the crate.
@@ -137,6 +138,7 @@ impl ContractBuild {
             target_dir: None,
             features: Vec::new(),
             no_default_features: false,
+            locked: false,
         }
     }
 
@@ -153,6 +155,12 @@ impl ContractBuild {
     /// Turns the crate's default features off.
     pub fn no_default_features(self) -> ContractBuild {
         ContractBuild { no_default_features: true, ..self }
+    }
+
+    /// Passes `--locked`: fail rather than update the workspace's `Cargo.lock` (for crates in
+    /// a workspace that others build too, or in CI).
+    pub fn locked(self) -> ContractBuild {
+        ContractBuild { locked: true, ..self }
     }
 
     /// Builds (or finds fresh) the `.wasm` and returns its bytes.
@@ -215,6 +223,9 @@ impl ContractBuild {
         args.push(package.manifest.clone().into());
         args.push("--target-dir".into());
         args.push(out_dir.into());
+        if self.locked {
+            args.push("--locked".into());
+        }
         if self.no_default_features {
             args.push("--no-default-features".into());
         }

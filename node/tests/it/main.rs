@@ -9,5 +9,8 @@ mod chain;
 mod contracts;
 mod keys;
 mod sandbox;
+mod sandbox_build;
+mod sandbox_gas;
+mod sandbox_market;
 mod signing;
 mod web3_vector;
