@@ -78,9 +78,9 @@ impl Receipt {
         self.status == ReceiptStatus::Success
     }
 
-    /// Fills the execution fields from a VM outcome.
+    /// Fills the execution fields from a VM outcome (not `gas_used`: the caller adds the
+    /// outcome's gas to the transaction's base cost).
     pub(crate) fn apply_outcome(&mut self, outcome: &Outcome) {
-        self.gas_used = outcome.gas_used;
         self.trace = Some(outcome.trace.clone());
         self.logs = outcome.logs.clone();
         match &outcome.status {
