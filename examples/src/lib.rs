@@ -49,7 +49,11 @@ impl Client {
         let body: Value = response.body_mut().read_json().with_context(|| format!("{what}: the answer is not JSON"))?;
         if !status.is_success() {
             let error = &body["error"];
-            bail!("{what}: {status} {}: {}", error["code"].as_str().unwrap_or("?"), error["message"].as_str().unwrap_or("?"));
+            bail!(
+                "{what}: {status} {}: {}",
+                error["code"].as_str().unwrap_or("?"),
+                error["message"].as_str().unwrap_or("?")
+            );
         }
         Ok(body)
     }
@@ -170,8 +174,13 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
     ensure!(health["dev"] == true, "{url} is not a dev node; start one with `make run`");
     let info = tidepool_node::genesis::market_info();
     let symbol = |s: &str| info.tokens.iter().find(|t| t.symbol == s).map(|t| t.address).context(s.to_string());
-    let market =
-        Market { pool: info.pool, oracle: info.oracle, usdc: symbol("USDC")?, weth: symbol("WETH")?, wbtc: symbol("WBTC")? };
+    let market = Market {
+        pool: info.pool,
+        oracle: info.oracle,
+        usdc: symbol("USDC")?,
+        weth: symbol("WETH")?,
+        wbtc: symbol("WBTC")?,
+    };
     node.get(&format!("/v1/contracts/{}", market.pool)).context("the node has no lending market")?;
     writeln!(out, "Connected to {url}: chain {}, height {}.", health["chain_id"], health["height"])?;
     writeln!(out, "Lending pool {}, oracle {}.", market.pool, market.oracle)?;
@@ -287,9 +296,11 @@ fn set_prices(node: &Client, owner: &SigningKey, market: &Market, weth_usd: u128
 fn position(node: &Client, market: &Market, user: &Address) -> anyhow::Result<Position> {
     let answer = node.query(&market.pool, &json!({"position": {"user": user}}))?;
     let in_market = |asset: &Address, field: &str| -> anyhow::Result<u128> {
-        let entry = answer["markets"].as_array().into_iter().flatten().find(|m| {
-            m["asset"].as_str().and_then(|a| a.parse::<Address>().ok()).as_ref() == Some(asset)
-        });
+        let entry = answer["markets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["asset"].as_str().and_then(|a| a.parse::<Address>().ok()).as_ref() == Some(asset));
         entry.map_or(Ok(0), |m| decimal(&m[field]))
     };
     Ok(Position {
@@ -311,7 +322,14 @@ fn print_position(out: &mut dyn Write, who: &str, p: &Position) -> std::io::Resu
         units(p.debt_value, 8, 2),
         health(p.health_factor)
     )?;
-    writeln!(out, "  {:width$}  WETH supplied {} · USDC owed {}", "", units(p.weth_supplied, 18, 4), units(p.usdc_debt, 6, 6), width = who.len())
+    writeln!(
+        out,
+        "  {:width$}  WETH supplied {} · USDC owed {}",
+        "",
+        units(p.weth_supplied, 18, 4),
+        units(p.usdc_debt, 6, 6),
+        width = who.len()
+    )
 }
 
 fn step(out: &mut dyn Write, title: &str) -> std::io::Result<()> {
@@ -330,7 +348,7 @@ pub fn units(amount: u128, decimals: u32, shown: u32) -> String {
     let whole = (amount / scale).to_string();
     let mut grouped = String::new();
     for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);

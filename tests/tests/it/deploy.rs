@@ -79,7 +79,11 @@ fn upload_instantiate_execute_query_events_and_receipts() {
     let failed = node
         .submit(&node.sign(
             &friend,
-            Action::Execute { contract: token, msg: json!({"transfer": {"to": owner.address, "amount": "251"}}), funds: 0 },
+            Action::Execute {
+                contract: token,
+                msg: json!({"transfer": {"to": owner.address, "amount": "251"}}),
+                funds: 0,
+            },
         ))
         .ok();
     assert_eq!(failed["status"], "reverted", "{failed}");
@@ -121,11 +125,8 @@ fn upload_instantiate_execute_query_events_and_receipts() {
     let filtered = node.get(&format!("/v1/events?contract={token}&type=transfer")).ok();
     assert_eq!(filtered.as_array().unwrap().len(), 1, "{filtered}");
     let by_type: Vec<Value> = node.get("/v1/events?type=transfer").ok().as_array().unwrap().clone();
-    let hashes: Vec<&Value> = by_type
-        .iter()
-        .filter(|e| [token, other].contains(&parse(&e["contract"])))
-        .map(|e| &e["tx_hash"])
-        .collect();
+    let hashes: Vec<&Value> =
+        by_type.iter().filter(|e| [token, other].contains(&parse(&e["contract"]))).map(|e| &e["tx_hash"]).collect();
     assert_eq!(hashes, [&json!(tx_hash), &other_receipt["tx_hash"]], "oldest first");
     let later = node.get(&format!("/v1/events?contract={token}&from={}", receipt["height"].as_u64().unwrap() + 1)).ok();
     assert_eq!(later, json!([]));

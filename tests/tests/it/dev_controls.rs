@@ -81,8 +81,11 @@ fn warp_makes_the_pool_accrue_interest() {
     assert!(receipt["events"].as_array().unwrap().iter().any(|e| e["type"] == "borrow"), "{receipt}");
     assert_eq!(node.token_balance(&usdc, &alice.address), 1_000_000 * 10u128.pow(6) + borrowed);
 
-    let debt = |node: &TestNode| amount(&node.query(&pool, &json!({"balance": {"user": alice.address, "asset": usdc}}))["debt"]);
-    let total_borrows = |node: &TestNode| amount(&node.query(&pool, &json!({"market": {"asset": usdc}}))["state"]["total_borrows"]);
+    let debt = |node: &TestNode| {
+        amount(&node.query(&pool, &json!({"balance": {"user": alice.address, "asset": usdc}}))["debt"])
+    };
+    let total_borrows =
+        |node: &TestNode| amount(&node.query(&pool, &json!({"market": {"asset": usdc}}))["state"]["total_borrows"]);
     let debt_before = debt(&node);
     assert!((borrowed..=borrowed + 10).contains(&debt_before), "debt {debt_before} right after borrowing {borrowed}");
     let borrows_before = total_borrows(&node);

@@ -404,7 +404,13 @@ impl TestNode {
 
     /// `action` from `who` with `who`'s next nonce and this node's chain id, unsigned.
     pub fn transaction(&self, who: &DevAccount, action: Action) -> Transaction {
-        Transaction { chain_id: self.chain_id(), nonce: self.nonce(&who.address), from: who.address, gas_limit: GAS_LIMIT, action }
+        Transaction {
+            chain_id: self.chain_id(),
+            nonce: self.nonce(&who.address),
+            from: who.address,
+            gas_limit: GAS_LIMIT,
+            action,
+        }
     }
 
     /// `POST /v1/txs` with any JSON.
@@ -459,7 +465,11 @@ impl Drop for TestNode {
 
 /// Reads `pipe` line by line into `output` on a thread; the first `Listening on http://…` line's
 /// URL goes to `address`.
-fn collect(pipe: impl Read + Send + 'static, output: Arc<Mutex<Vec<String>>>, mut address: Option<mpsc::Sender<String>>) {
+fn collect(
+    pipe: impl Read + Send + 'static,
+    output: Arc<Mutex<Vec<String>>>,
+    mut address: Option<mpsc::Sender<String>>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { break };

@@ -42,7 +42,11 @@ fn a_restarted_node_has_everything_and_goes_on() {
     let mut txs = vec![created];
     txs.push(node.execute(&owner, &token, json!({"transfer": {"to": friend.address, "amount": "42"}})));
     txs.push(node.send(&owner, Action::Transfer { to: friend.address, amount: 1_000 }));
-    txs.push(node.execute(&friend, &market.tokens[0].address, json!({"transfer": {"to": owner.address, "amount": "5"}})));
+    txs.push(node.execute(
+        &friend,
+        &market.tokens[0].address,
+        json!({"transfer": {"to": owner.address, "amount": "5"}}),
+    ));
     node.post("/dev/faucet", &json!({"address": friend.address, "amount": "77"})).ok();
     let accounts = [owner.address, friend.address, market.pool];
     let contracts = [token, market.pool, market.oracle, market.tokens[0].address];

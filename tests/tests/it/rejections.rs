@@ -103,7 +103,8 @@ fn bad_transactions_are_refused_without_a_trace() {
     let balance: u128 = node.account(who)["balance"].as_str().unwrap().parse().unwrap();
     let too_much = node.sign(&sender, Action::Transfer { to: other.address, amount: balance + 1 });
     refused(&node, who, || node.submit(&too_much), 402, "insufficient_funds", "");
-    let paying = node.sign(&sender, Action::Execute { contract: token, msg: json!({"burn": {"amount": "1"}}), funds: balance + 1 });
+    let paying = node
+        .sign(&sender, Action::Execute { contract: token, msg: json!({"burn": {"amount": "1"}}), funds: balance + 1 });
     refused(&node, who, || node.submit(&paying), 402, "insufficient_funds", "");
 
     // Unknown contract and code, invalid code.
@@ -111,7 +112,8 @@ fn bad_transactions_are_refused_without_a_trace() {
     let execute_nowhere = node.sign(&sender, Action::Execute { contract: nowhere, msg: json!({}), funds: 0 });
     refused(&node, who, || node.submit(&execute_nowhere), 404, "not_found", "no contract");
     let no_code = Hash([0x42; 32]);
-    let instantiate = Action::Instantiate { code_hash: no_code, msg: json!({}), funds: 0, label: "x".into(), admin: None };
+    let instantiate =
+        Action::Instantiate { code_hash: no_code, msg: json!({}), funds: 0, label: "x".into(), admin: None };
     let instantiate_nothing = node.sign(&sender, instantiate);
     refused(&node, who, || node.submit(&instantiate_nothing), 404, "not_found", "no code");
     let migrate = Action::Migrate { contract: token, new_code_hash: no_code, msg: json!({}) };
@@ -125,7 +127,8 @@ fn bad_transactions_are_refused_without_a_trace() {
 
     // Numbers the canonical encoding cannot sign.
     let mut float_json =
-        serde_json::to_value(node.sign(&sender, Action::Execute { contract: token, msg: json!({}), funds: 0 })).unwrap();
+        serde_json::to_value(node.sign(&sender, Action::Execute { contract: token, msg: json!({}), funds: 0 }))
+            .unwrap();
     float_json["tx"]["action"]["msg"] = json!({"transfer": {"to": other.address, "amount": 1.5}});
     refused(&node, who, || node.submit_json(&float_json), 400, "unsupported_number", "1.5");
 
@@ -149,9 +152,10 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     let signed = serde_json::to_value(node.sign(&sender, Action::Transfer { to: dev(1).address, amount: 1 })).unwrap();
 
     // Bodies.
-    refused(&node, who, || node.post_bytes("/v1/txs", Some("application/json"), b"{\"tx\":"), 400, "malformed_json", "");
-    refused(&node, who, || node.post_bytes("/v1/txs", Some("application/json"), b""), 400, "malformed_json", "");
-    refused(&node, who, || node.post_bytes("/v1/txs", Some("application/json"), b"[1, 2]"), 400, "malformed_json", "");
+    let raw = |path: &str, body: &[u8]| node.post_bytes(path, Some("application/json"), body);
+    refused(&node, who, || raw("/v1/txs", b"{\"tx\":"), 400, "malformed_json", "");
+    refused(&node, who, || raw("/v1/txs", b""), 400, "malformed_json", "");
+    refused(&node, who, || raw("/v1/txs", b"[1, 2]"), 400, "malformed_json", "");
     let body = signed.to_string();
     refused(&node, who, || node.post_bytes("/v1/txs", None, body.as_bytes()), 415, "malformed_json", "Content-Type");
     refused(&node, who, || node.post_bytes("/v1/txs", Some("text/plain"), body.as_bytes()), 415, "malformed_json", "");
@@ -161,10 +165,14 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     let mut bad_amount = signed.clone();
     bad_amount["tx"]["action"]["amount"] = json!(1);
     refused(&node, who, || node.submit_json(&bad_amount), 400, "malformed_json", "");
-    // Larger than the 8 MiB limit: refused before it is parsed, even though it would parse.
-    let oversized = format!("{{\"tx\":\"{}\"}}", "a".repeat(tidepool_api::routes::MAX_BODY_BYTES));
-    refused(&node, who, || node.post_bytes("/v1/txs", Some("application/json"), oversized.as_bytes()), 413, "body_too_large", "");
-    refused(&node, who, || node.post_bytes("/v1/code", Some("application/json"), oversized.as_bytes()), 413, "body_too_large", "");
+    // One byte over the 8 MiB limit is refused as too large, before it is parsed.
+    let limit = tidepool_api::routes::MAX_BODY_BYTES;
+    let oversized = format!("{{\"tx\":\"{}\"}}", "a".repeat(limit - 8));
+    assert_eq!(oversized.len(), limit + 1);
+    refused(&node, who, || raw("/v1/txs", oversized.as_bytes()), 413, "body_too_large", "");
+    refused(&node, who, || raw("/v1/code", oversized.as_bytes()), 413, "body_too_large", "");
+    // At the limit exactly it is read, and refused for what it says.
+    refused(&node, who, || raw("/v1/txs", &oversized.as_bytes()[1..]), 400, "malformed_json", "");
 
     // Routes and methods.
     refused(&node, who, || node.get("/v1/nope"), 404, "not_found", "no such route");
@@ -197,17 +205,59 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     refused(&node, who, || node.get("/v1/blocks/999999"), 404, "not_found", "");
 
     // Queries the contract refuses, and query bodies that are not JSON.
-    refused(&node, who, || node.post(&format!("/v1/contracts/{pool}/query"), &json!({"no_such_query": {}})), 400, "query_failed", "");
-    refused(&node, who, || node.post_bytes(&format!("/v1/contracts/{pool}/query"), Some("application/json"), b"{"), 400, "malformed_json", "");
+    refused(
+        &node,
+        who,
+        || node.post(&format!("/v1/contracts/{pool}/query"), &json!({"no_such_query": {}})),
+        400,
+        "query_failed",
+        "",
+    );
+    refused(
+        &node,
+        who,
+        || node.post_bytes(&format!("/v1/contracts/{pool}/query"), Some("application/json"), b"{"),
+        400,
+        "malformed_json",
+        "",
+    );
 
     // Dev controls with bad input.
     refused(&node, who, || node.post("/dev/revert", &json!({"id": 12345})), 404, "not_found", "snapshot");
-    refused(&node, who, || node.post("/dev/faucet", &json!({"address": "0x12", "amount": "1"})), 400, "bad_request", "address");
-    refused(&node, who, || node.post("/dev/faucet", &json!({"address": who, "amount": "-1"})), 400, "bad_request", "amount");
+    refused(
+        &node,
+        who,
+        || node.post("/dev/faucet", &json!({"address": "0x12", "amount": "1"})),
+        400,
+        "bad_request",
+        "address",
+    );
+    refused(
+        &node,
+        who,
+        || node.post("/dev/faucet", &json!({"address": who, "amount": "-1"})),
+        400,
+        "bad_request",
+        "amount",
+    );
     refused(&node, who, || node.post("/dev/warp", &json!({"seconds": -5})), 400, "malformed_json", "");
     refused(&node, who, || node.post("/dev/mine", &json!({"blocks": 10_001})), 400, "bad_request", "");
-    refused(&node, who, || node.post("/dev/set_storage", &json!({"contract": nowhere, "key": "0x01", "value": "0x02"})), 404, "not_found", "");
-    refused(&node, who, || node.post("/dev/set_storage", &json!({"contract": pool, "key": "01", "value": null})), 400, "bad_request", "hex");
+    refused(
+        &node,
+        who,
+        || node.post("/dev/set_storage", &json!({"contract": nowhere, "key": "0x01", "value": "0x02"})),
+        404,
+        "not_found",
+        "",
+    );
+    refused(
+        &node,
+        who,
+        || node.post("/dev/set_storage", &json!({"contract": pool, "key": "01", "value": null})),
+        400,
+        "bad_request",
+        "hex",
+    );
 
     // None of this broke the node.
     assert_eq!(node.get("/health").ok()["status"], "ok");
@@ -228,8 +278,11 @@ fn a_node_without_dev_mode_has_no_dev_controls() {
         ("/dev/mine", json!({"blocks": 3})),
         ("/dev/snapshot", json!({})),
         ("/dev/revert", json!({"id": 0})),
-        ("/dev/impersonate", json!({"chain_id": 1337, "nonce": 0, "from": who, "gas_limit": 100000,
-                                    "action": {"type": "transfer", "to": who, "amount": "0"}})),
+        (
+            "/dev/impersonate",
+            json!({"chain_id": 1337, "nonce": 0, "from": who, "gas_limit": 100000,
+                                    "action": {"type": "transfer", "to": who, "amount": "0"}}),
+        ),
     ] {
         refused(&node, &who, || node.post(path, &body), 404, "not_found", "");
     }
