@@ -35,8 +35,9 @@ pub struct Signer {
     /// Dev account N of a `--dev` node (anvil's well-known keys).
     #[arg(long)]
     dev_account: Option<u32>,
-    /// Gas limit of the transaction.
-    #[arg(long, default_value_t = 50_000_000)]
+    /// Gas limit of the transaction (default: the node's maximum; a sandbox charges nothing for
+    /// gas, and uploading a 140 KB contract alone costs about 72 million).
+    #[arg(long, default_value_t = tidepool_node::apply::MAX_TX_GAS)]
     gas_limit: u64,
     #[command(flatten)]
     keys: KeysDir,
@@ -175,6 +176,9 @@ pub fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
     let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
     let upload = client.transact(&args.signer, Action::UploadCode { wasm })?;
     print_receipt(&upload, json);
+    if upload["status"].as_str().is_some_and(|s| s != "success") {
+        bail!("the upload was mined but failed");
+    }
     let Some(init) = args.init else { return Ok(()) };
     let code_hash: Hash = upload["code_hash"].as_str().context("the upload has no code_hash")?.parse()?;
     let admin = match args.admin.as_deref() {

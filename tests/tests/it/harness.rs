@@ -307,6 +307,18 @@ impl TestNode {
         self.spawn();
     }
 
+    /// Runs the `tidepool` CLI against this node (`TIDEPOOL_URL`; keys in the data directory).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(binary())
+            .args(args)
+            .env("TIDEPOOL_URL", self.url())
+            .env("TIDEPOOL_KEYS", self.data_dir.path().join("keys"))
+            .env_remove("TIDEPOOL_PRIVATE_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .expect("running the tidepool CLI")
+    }
+
     // --- HTTP -------------------------------------------------------------------------------
 
     fn reply(&self, what: &str, result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
