@@ -200,12 +200,15 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
     set_prices(&node, &owner, &market, 3_000)?;
     writeln!(out, "The oracle's owner publishes prices: USDC $1, WETH $3,000, WBTC $60,000.")?;
 
+    // The pool takes tokens with the token's `transfer_from`, so Alice first approves it.
     step(out, "Alice supplies 10 WETH")?;
     node.execute(&alice, &market.weth, json!({"approve": {"spender": market.pool, "amount": ten_weth.to_string()}}))?;
     node.execute(&alice, &market.pool, json!({"supply": {"asset": market.weth, "amount": ten_weth.to_string()}}))?;
     writeln!(out, "She approves the pool, then supplies; a first supply counts as collateral.")?;
     print_position(out, "Alice", &position(&node, &market, &alice_address)?)?;
 
+    // Health factor = Σ collateral value × liquidation threshold / Σ debt value: WETH's threshold
+    // is 82.5%, so $30,000 × 0.825 / $22,500 = 1.1. Below 1, the position can be liquidated.
     step(out, "Alice borrows 22,500 USDC")?;
     let borrow = 22_500 * 10u128.pow(6);
     node.execute(&alice, &market.pool, json!({"borrow": {"asset": market.usdc, "amount": borrow.to_string()}}))?;
@@ -220,6 +223,8 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
         percent(decimal(&rates["utilization"])?)
     )?;
 
+    // Interest accrues on the pool's clock, the block time; queries answer as of the latest
+    // block. The warp mines a block a year ahead, so the debt has grown by a year's interest.
     step(out, "A year passes")?;
     let block = node.post("/dev/warp", &json!({"seconds": 365 * 24 * 3600}))?;
     writeln!(out, "POST /dev/warp moves the clock a year ahead and mines block {}.", block["height"])?;
@@ -233,6 +238,8 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
     let after_a_year = position(&node, &market, &alice_address)?;
     print_position(out, "Alice", &after_a_year)?;
 
+    // $26,500 × 0.825 / ~$22,545 ≈ 0.97: liquidatable. Above 0.95, a liquidator may repay at most
+    // half the debt at once (the close factor); below it, all of it.
     step(out, "WETH falls to $2,650")?;
     set_prices(&node, &owner, &market, 2_650)?;
     let after_price_drop = position(&node, &market, &alice_address)?;
@@ -241,6 +248,9 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
         writeln!(out, "Below 1: anyone may now repay part of her debt and take her collateral at a 5% bonus.")?;
     }
 
+    // Bob repays USDC for Alice and receives her WETH worth 105% of it (the 5% liquidation bonus,
+    // of which the pool keeps a tenth as its fee): his profit is the incentive to keep the pool
+    // solvent.
     step(out, "Bob liquidates Alice")?;
     let (usdc_before, weth_before) =
         (node.token_balance(&market.usdc, &bob_address)?, node.token_balance(&market.weth, &bob_address)?);
