@@ -11,6 +11,9 @@
 //! - **Pause** (`set_paused`, per market or pool-wide) refuses new supply, borrows, flash loans
 //!   and liquidations; repay, withdraw and collateral changes stay open so users can always
 //!   leave (health checks still apply).
+//! - **Withdrawing supply that is not collateral** needs no health check: it backs nothing
+//!   (Aave v3 does the same), so an account that is already unhealthy can still take it out,
+//!   e.g. to repay. Every path that lowers collateral or adds debt is checked.
 //! - **Caps** are `null` for none; the supply cap bounds `cash + TB − TR` after the deposit.
 //! - **Liquidation** pays the liquidator `C − fee` in tokens (burning the borrower's shares),
 //!   or with `receive_shares: true` in shares; the treasury's fee is always paid in shares.

@@ -11,5 +11,6 @@
 mod attacks;
 mod formulas;
 mod harness;
+mod invariants;
 mod token_oracle;
 mod vectors;
