@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod error;
 pub mod extract;
+pub mod gas_report;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod client;
+mod gas_report;
 mod keys;
 mod node;
 
@@ -53,6 +54,10 @@ enum Command {
     ///
     /// Example: tidepool bench --quick
     Bench(bench::BenchArgs),
+    /// Measure gas per entry point of the sample contracts; write or check contracts/GAS.md.
+    ///
+    /// Example: tidepool gas-report --check contracts/GAS.md
+    GasReport(gas_report::GasReportArgs),
 }
 
 impl Cli {
@@ -67,6 +72,7 @@ impl Cli {
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
+            Command::GasReport(args) => gas_report::run(args),
         }
     }
 }

@@ -289,9 +289,7 @@ impl Run {
             Op::RoundTrip { market, amount } => {
                 let dave = m.addr(DAVE);
                 let before = m.token_balance(asset(*market), dave);
-                if let Err(e) = m.supply(DAVE, asset(*market), *amount) {
-                    return Err(e);
-                }
+                m.supply(DAVE, asset(*market), *amount)?;
                 m.withdraw(DAVE, asset(*market), json!("all"))
                     .unwrap_or_else(|e| self.fail(&format!("12: Dave could not withdraw his supply: {e}")));
                 let after = m.token_balance(asset(*market), dave);
