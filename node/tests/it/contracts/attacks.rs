@@ -6,7 +6,7 @@
 //! | empty-market inflation / donation | [`an_empty_market_cannot_be_inflated`], [`a_deposit_worth_zero_shares_is_refused`], `vectors::v8_donation` |
 //! | token-callback re-entry | [`token_callback_reentry_is_refused_by_the_vm`], [`the_pool_lock_holds_when_the_vm_allows_reentry`], [`the_lock_is_released_after_every_call`] |
 //! | fee-on-transfer tokens | [`fee_on_transfer_tokens_are_refused`] |
-//! | oracle manipulation | [`zero_stale_and_missing_prices_are_refused`], `token_oracle::only_the_owner_sets_prices` |
+//! | oracle manipulation | [`zero_stale_and_missing_prices_are_refused`], `token_oracle::only_the_owner_sets_prices_stamped_with_block_time` |
 //! | missing health check | [`no_path_skips_the_health_check`] |
 //! | dust and bad debt | [`close_factor_above_095`], [`full_close_below_095_then_bad_debt_is_written_off`], [`reserves_absorb_bad_debt_first`] |
 //! | stale interest | [`interest_is_accrued_before_every_check`] |
