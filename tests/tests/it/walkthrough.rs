@@ -31,8 +31,11 @@ fn the_lending_walkthrough_tells_what_happens() {
     assert_eq!(dropped.collateral_value, 26_500 * 10u128.pow(8));
     assert!(dropped.health_factor < WAD, "{dropped:?}");
     let liquidated = &summary.after_liquidation;
-    assert_eq!(summary.bob_repaid_usdc, dropped.usdc_debt / 2, "close factor 50%");
-    assert_eq!(liquidated.usdc_debt, dropped.usdc_debt - summary.bob_repaid_usdc);
+    // The liquidation runs a block or two after the position was read, and interest accrues per
+    // second of block time in between: about 1.4 base units a second here, hence the tolerance.
+    let close_enough = |a: u128, b: u128| a.abs_diff(b) <= dropped.usdc_debt / 100_000;
+    assert!(close_enough(summary.bob_repaid_usdc, dropped.usdc_debt / 2), "close factor 50%: {summary:?}");
+    assert!(close_enough(liquidated.usdc_debt, dropped.usdc_debt - summary.bob_repaid_usdc), "{summary:?}");
     assert!(liquidated.health_factor > WAD, "{liquidated:?}");
     // Bob gets the collateral for the debt at a 5% bonus (the pool keeps 10% of the bonus as its
     // fee): between 104% and 105% of what he paid, at $2,650 per WETH.
