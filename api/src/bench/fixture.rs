@@ -127,8 +127,10 @@ impl Fixture {
         let (usdc, weth) = (fixture.token("USDC"), fixture.token("WETH"));
         let mut funding = Vec::new();
         for sender in &fixture.senders {
-            // Plenty for every workload: transfers of 1 unit, supplies and borrows of a few.
-            for (token, amount) in [(usdc, 1_000 * 1_000_000u128), (weth, ONE_TOKEN)] {
+            // Plenty for every workload: transfers of 1 unit, supplies of 0.001 WETH, borrows of 1 USDC.
+            // 100 USDC and 0.1 WETH: dev account 0 holds 1,000,000 and 1,000, so this funds up to
+            // 9,000 senders.
+            for (token, amount) in [(usdc, 100 * 1_000_000u128), (weth, ONE_TOKEN / 10)] {
                 let msg = json!({"transfer": {"to": sender.address, "amount": amount.to_string()}});
                 funding.push(fixture.owner.next(chain_id, Action::Execute { contract: token, msg, funds: 0 }));
             }

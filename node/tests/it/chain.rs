@@ -55,6 +55,9 @@ fn a_transfer_is_mined_in_its_own_block_with_a_receipt() {
     assert_eq!(node.latest_block().unwrap().tx_hashes, vec![receipt.tx_hash]);
 }
 
+/// A transaction that must be rejected, and how to recognise its error.
+type RejectionCase = (&'static str, tidepool_node::SignedTransaction, fn(&NodeError) -> bool);
+
 #[test]
 fn rejections_change_nothing() {
     let (node, keys) = node(true);
@@ -66,7 +69,7 @@ fn rejections_change_nothing() {
         Transaction { chain_id, nonce, from: sender.address, gas_limit, action }.sign(&sender.key).unwrap()
     };
     let transfer = |amount| Action::Transfer { to: Address([9; 20]), amount };
-    let cases: Vec<(&str, tidepool_node::SignedTransaction, fn(&NodeError) -> bool)> = vec![
+    let cases: Vec<RejectionCase> = vec![
         ("wrong chain id", build(1, nonce, GAS, transfer(1)), |e| matches!(e, NodeError::WrongChainId { .. })),
         ("skipped nonce", build(31337, nonce + 1, GAS, transfer(1)), |e| matches!(e, NodeError::BadNonce { .. })),
         ("gas below base", build(31337, nonce, 10, transfer(1)), |e| matches!(e, NodeError::GasLimitOutOfRange { .. })),
@@ -263,4 +266,76 @@ fn simulate_runs_without_committing() {
     assert_eq!(receipt.status, ReceiptStatus::Success);
     assert_eq!(fingerprint(&node, &keys[0].address), before);
     assert_eq!(node.account(&Address([8; 20])).unwrap().balance, 0);
+}
+
+/// A batch longer than the pipeline's chunk, with a bad signature and a bad nonce in the middle.
+fn mixed_batch(node: &Node, keys: &[DevAccount]) -> Vec<tidepool_node::SignedTransaction> {
+    let chain_id = node.config().chain_id;
+    let transfer = |from: &DevAccount, nonce: u64, to: u8| Transaction {
+        chain_id,
+        nonce,
+        from: from.address,
+        gas_limit: GAS,
+        action: Action::Transfer { to: Address([to; 20]), amount: 1 },
+    };
+    let mut batch: Vec<_> =
+        (0..200).map(|n| transfer(&keys[0], n, (n % 7) as u8 + 1).sign(&keys[0].key).unwrap()).collect();
+    batch.insert(70, transfer(&keys[1], 0, 9).sign(&keys[2].key).unwrap());
+    batch.insert(130, transfer(&keys[3], 5, 9).sign(&keys[3].key).unwrap());
+    batch
+}
+
+#[test]
+fn a_batch_is_one_block_with_each_rejection_in_its_place() {
+    let (node, keys) = node(false);
+    let height = node.latest_block().unwrap().height;
+    let batch = mixed_batch(&node, &keys);
+    let results = node.submit_batch(&batch);
+    assert_eq!(results.len(), 202);
+    assert!(matches!(results[70], Err(NodeError::WrongSigner { .. })), "{:?}", results[70]);
+    assert!(matches!(results[130], Err(NodeError::BadNonce { expected: 0, got: 5 })), "{:?}", results[130]);
+    let receipts: Vec<_> = results
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 70 && *i != 130)
+        .map(|(_, r)| mined(r.unwrap()))
+        .collect();
+    let header = node.latest_block().unwrap();
+    assert_eq!(header.height, height + 1, "one block");
+    assert_eq!(header.tx_hashes, receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>());
+    for (index, receipt) in receipts.iter().enumerate() {
+        assert_eq!((receipt.height, receipt.index as usize), (height + 1, index));
+        let (stored, again) = node.transaction(&receipt.tx_hash).unwrap().expect("stored");
+        assert_eq!(&again, receipt);
+        let original = batch.iter().find(|s| s.tx.hash().unwrap() == receipt.tx_hash).unwrap();
+        assert_eq!((stored.tx, stored.signature), (original.tx.clone(), Some(original.signature)));
+    }
+    assert_eq!(node.account(&keys[0].address).unwrap().nonce, 200);
+}
+
+#[test]
+fn a_batch_gives_the_same_block_pipelined_or_not() {
+    // Called from inside a rayon pool, `submit_batch` checks every signature before executing;
+    // from outside, it overlaps the two. Both must give the same results and the same block.
+    let (pipelined, keys) = node(false);
+    let (checked_first, _) = node(false);
+    let batch = mixed_batch(&pipelined, &keys);
+    let a = pipelined.submit_batch(&batch);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let b = pool.install(|| checked_first.submit_batch(&batch));
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(pipelined.latest_block().unwrap(), checked_first.latest_block().unwrap());
+}
+
+#[test]
+fn a_batch_in_interval_mode_fills_the_pending_block() {
+    let node =
+        Node::open(NodeConfig { mining: Mining::Interval(std::time::Duration::from_secs(3600)), ..config(false) })
+            .unwrap();
+    let keys = dev_accounts(4);
+    let results = node.submit_batch(&mixed_batch(&node, &keys));
+    assert!(matches!(results[70], Err(NodeError::WrongSigner { .. })));
+    assert!(matches!(results[130], Err(NodeError::BadNonce { .. })));
+    assert_eq!(results.iter().filter(|r| matches!(r, Ok(Submitted::Pending { .. }))).count(), 200);
+    assert_eq!(node.flush().unwrap().expect("a pending block").tx_hashes.len(), 200);
 }
