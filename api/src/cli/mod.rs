@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod gas_report;
 mod keys;
+mod new;
 mod node;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,10 @@ enum Command {
     ///
     /// Example: tidepool balance 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
     Balance(client::BalanceArgs),
+    /// Scaffold a contract crate: example contract, Sandbox tests, gas snapshot, CI workflow.
+    ///
+    /// Example: tidepool new counter && cd counter && cargo test
+    New(new::NewArgs),
     /// Show a transaction and its receipt.
     ///
     /// Example: tidepool tx 0xHASH
@@ -71,6 +76,7 @@ impl Cli {
             Command::Query(args) => client::query(args, self.json),
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
+            Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),
         }

@@ -244,6 +244,10 @@ impl ContractBuild {
         }
         let fail = |reason: String| BuildError::Metadata { manifest: manifest.clone(), reason };
         let mut cmd = cargo_command();
+        // The workspace's target dir is wherever the user's builds go, `CARGO_TARGET_DIR` included.
+        if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+            cmd.env("CARGO_TARGET_DIR", dir);
+        }
         cmd.args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"]).arg(&manifest);
         let output = cmd.output().map_err(|source| BuildError::Spawn { cargo: cargo_binary(), source })?;
         if !output.status.success() {

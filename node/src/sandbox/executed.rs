@@ -161,9 +161,9 @@ impl Executed {
 impl fmt::Debug for Executed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.receipt;
+        let result = if r.result.is_null() { String::new() } else { format!(": {}", r.result) };
         let headline = format!(
-            "success: {}  (tx {} by {}, height {}, gas {})",
-            r.result,
+            "success{result}  (tx {} by {}, height {}, gas {})",
             r.tx_hash,
             self.names.name_or_address(&r.from),
             r.height,

@@ -228,7 +228,7 @@ fn executed_prints_a_readable_trace() {
     let (_sandbox, alice, bob, token) = token_sandbox();
     let sent = token.execute(&alice, &TokenMsg::Transfer { to: addr(&bob), amount: "1".into() }).unwrap();
     let report = sent.report();
-    assert!(report.starts_with("success: null  (tx 0x"), "{report}");
+    assert!(report.starts_with("success  (tx 0x"), "{report}");
     assert!(report.contains("by alice"), "{report}");
     assert!(report.contains("\ncall tree:\n  coin [0x"), "{report}");
     assert!(report.contains(" ok\n"), "{report}");
