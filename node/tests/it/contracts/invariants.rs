@@ -167,7 +167,8 @@ struct Run {
     seen: Seen,
     drift: Drift,
     context: String,
-    /// Before a withdrawal: whether the supply was collateral, and the account's position.
+    /// Before a withdrawal or a collateral change: whether the supply was collateral, and the
+    /// account's position.
     before_withdrawal: Option<(bool, Value)>,
 }
 
@@ -526,7 +527,7 @@ impl Run {
 
     fn note_withdrawal(&mut self, op: &Op) {
         self.before_withdrawal = match op {
-            Op::Withdraw { user, market, .. } => {
+            Op::Withdraw { user, market, .. } | Op::SetCollateral { user, market, .. } => {
                 let m = &self.m;
                 let collateral = m.balance(m.addr(*user), self.assets[*market])["collateral"] == json!(true);
                 Some((collateral, m.position(m.addr(*user))))
@@ -583,10 +584,11 @@ impl Run {
             | Op::SetCollateral { user, market, enabled: false } => {
                 let p = m.position(m.addr(*user));
                 match &self.before_withdrawal {
-                    // Supply that is not collateral backs nothing, so withdrawing it needs no
-                    // health check (as in Aave v3): an account that was already unhealthy may
-                    // take it out, e.g. to repay. Its capacity and debt must not change.
-                    Some((false, before)) if matches!(op, Op::Withdraw { .. }) => {
+                    // Supply that is not collateral backs nothing, so withdrawing it (or
+                    // turning off collateral that is already off) needs no health check, as in
+                    // Aave v3: an account that was already unhealthy may take it out, e.g. to
+                    // repay. Its capacity and debt must not change.
+                    Some((false, before)) => {
                         for k in ["borrow_capacity", "debt_value"] {
                             assert_eq!(p[k], before[k], "7: a non-collateral withdrawal moved {k} {}", self.context);
                         }
