@@ -210,6 +210,54 @@ pub fn submit_checked(node: &Node, signed: &[SignedTransaction], batch: usize) -
     Ok(spent)
 }
 
+/// CPU time used so far by the whole process and by the calling thread (Linux `/proc`; zero
+/// elsewhere). Wall-clock figures on a shared machine depend on what else runs; CPU time per
+/// transaction much less, so the report gives both.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuTime {
+    /// Every thread of the process (user + system; 10 ms resolution).
+    pub process: Duration,
+    /// The calling thread: on the bench's submitting thread, the writer's serial part.
+    pub thread: Duration,
+}
+
+impl CpuTime {
+    /// Now.
+    pub fn now() -> CpuTime {
+        // `/proc/self/stat`: after the command name in parentheses, field 14 (utime) and 15
+        // (stime) are the 12th and 13th, in clock ticks of 1/100 s.
+        let process = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|stat| {
+                let fields: Vec<u64> = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|f| f.parse().ok())
+                    .collect();
+                Some(Duration::from_millis(10 * fields.iter().sum::<u64>()))
+            })
+            .unwrap_or_default();
+        // `/proc/thread-self/schedstat`: nanoseconds on a CPU, first.
+        let thread = std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .map(Duration::from_nanos)
+            .unwrap_or_default();
+        CpuTime { process, thread }
+    }
+
+    /// The CPU time used since `earlier`.
+    pub fn since(&self, earlier: &CpuTime) -> CpuTime {
+        CpuTime {
+            process: self.process.saturating_sub(earlier.process),
+            thread: self.thread.saturating_sub(earlier.thread),
+        }
+    }
+}
+
 /// A small deterministic generator (splitmix64) for picking recipients.
 pub struct Picker(u64);
 

@@ -161,16 +161,28 @@ impl Report {
 
     /// Fills [`Report::rows`] from the measurements.
     pub fn finish(&mut self) {
-        let floor = self.recovery.all_cores_per_s;
-        let floor_text = format!("k256 recovery, {} threads: {}/s", self.recovery.threads, thousands(floor));
+        let floor_text =
+            |floor: f64| format!("k256 recovery, {} threads: {}/s", self.recovery.threads, thousands(floor));
         let mut rows = Vec::new();
         let ratio = |figure: f64, baseline: f64| (baseline > 0.0).then(|| figure / baseline);
         let throughput_row = |id: &str, name: String, t: &Throughput, target: f64| Row {
             id: id.into(),
             name,
-            figure: format!("{} tx/s", thousands(t.median)),
-            baseline: floor_text.clone(),
-            ratio: ratio(t.median, floor),
+            figure: {
+                let writer = if t.writer_us_per_tx > 0.0 {
+                    format!(", writer {:.0}", t.writer_us_per_tx)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} tx/s (CPU {:.0}{writer} µs/tx; {:.0} % of the machine)",
+                    thousands(t.median),
+                    t.cpu_us_per_tx,
+                    t.cpu_share * 100.0
+                )
+            },
+            baseline: floor_text(t.floor_per_s),
+            ratio: ratio(t.median, t.floor_per_s),
             checks: vec![Check::at_least(format!("≥ {} tx/s", thousands(target)), t.median, target)],
         };
         if !self.native.runs.is_empty() {
@@ -180,8 +192,8 @@ impl Report {
                 &self.native,
                 15_000.0,
             );
-            if floor > 0.0 {
-                native.checks.push(Check::at_least("ratio ≥ 0.6", self.native.median / floor, 0.6));
+            if let Some(r) = ratio(self.native.median, self.native.floor_per_s) {
+                native.checks.push(Check::at_least("ratio ≥ 0.6", r, 0.6));
             }
             rows.push(native);
         }
@@ -201,8 +213,8 @@ impl Report {
                 id: "1s".into(),
                 name: "the same, one `POST /v1/txs` per transfer (a block each), 8 connections".into(),
                 figure: format!("{} tx/s", thousands(self.single_http.per_s)),
-                baseline: floor_text.clone(),
-                ratio: ratio(self.single_http.per_s, floor),
+                baseline: floor_text(self.native_http.floor_per_s),
+                ratio: ratio(self.single_http.per_s, self.native_http.floor_per_s),
                 checks: Vec::new(),
             });
         }

@@ -15,7 +15,8 @@ use serde_json::json;
 use tidepool_ledger::{Address, Hash, Ledger, keccak256};
 use tidepool_node::{Action, Node, SignedTransaction, Submitted, Transaction};
 
-use super::fixture::{Fixture, Picker, Sender, open_node, sign_all, submit_checked};
+use super::baselines;
+use super::fixture::{CpuTime, Fixture, Picker, Sender, open_node, sign_all, submit_checked};
 use super::http::{self, Call, Load, Server};
 use super::{Options, Progress};
 
@@ -30,13 +31,39 @@ pub struct Throughput {
     pub runs: Vec<f64>,
     /// The median run, tx/s.
     pub median: f64,
+    /// The k256 recovery floor on every core, measured just before this workload, per second.
+    pub floor_per_s: f64,
+    /// Process CPU time per transaction (every thread), µs, median over runs.
+    pub cpu_us_per_tx: f64,
+    /// CPU time of the submitting thread per transaction — the writer's serial part (execution
+    /// and commit; in-process workloads only), µs, median over runs.
+    pub writer_us_per_tx: f64,
+    /// Share of the machine the process got while submitting: CPU time ÷ (wall time × threads),
+    /// median over runs. Well below 1 means other processes took the rest.
+    pub cpu_share: f64,
+}
+
+/// One run's measurements.
+struct Run {
+    txs: usize,
+    wall: Duration,
+    cpu: CpuTime,
 }
 
 impl Throughput {
-    fn new(txs_per_run: usize, batch: usize, mut runs: Vec<f64>) -> Throughput {
-        let median = median(&mut runs.clone());
-        runs.shrink_to_fit();
-        Throughput { txs_per_run, batch, runs, median }
+    fn new(batch: usize, floor_per_s: f64, runs: &[Run]) -> Throughput {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let per_run = |f: &dyn Fn(&Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+        Throughput {
+            txs_per_run: runs.first().map_or(0, |r| r.txs),
+            batch,
+            runs: runs.iter().map(|r| r.txs as f64 / r.wall.as_secs_f64()).collect(),
+            median: per_run(&|r| r.txs as f64 / r.wall.as_secs_f64()),
+            floor_per_s,
+            cpu_us_per_tx: per_run(&|r| r.cpu.process.as_secs_f64() * 1e6 / r.txs as f64),
+            writer_us_per_tx: per_run(&|r| r.cpu.thread.as_secs_f64() * 1e6 / r.txs as f64),
+            cpu_share: per_run(&|r| r.cpu.process.as_secs_f64() / (r.wall.as_secs_f64() * threads)),
+        }
     }
 }
 
@@ -44,6 +71,11 @@ impl Throughput {
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The k256 floor, sampled just before a workload (contention on a shared machine drifts).
+fn floor(options: &Options) -> f64 {
+    baselines::signature_recovery(options.recoveries / 4).all_cores_per_s
 }
 
 /// Runs `runs` times: `count` transactions (whole rounds in which every sender sends one, the
@@ -59,7 +91,8 @@ fn throughput_runs(
     let rounds = count.div_ceil(fixture.senders.len());
     let chain_id = fixture.chain_id();
     let mut picker = Picker::new(7);
-    let mut figures = Vec::new();
+    let floor = floor(options);
+    let mut runs = Vec::new();
     for run in 0..options.runs {
         let mut txs = Vec::with_capacity(rounds * fixture.senders.len());
         for round in 0..rounds {
@@ -68,19 +101,23 @@ fn throughput_runs(
             }
         }
         let signed = fixture.sign(txs);
-        let spent = submit_checked(&fixture.node, &signed, options.batch)?;
+        let cpu = CpuTime::now();
+        let wall = submit_checked(&fixture.node, &signed, options.batch)?;
+        let cpu = CpuTime::now().since(&cpu);
         fixture.check_nonces()?;
-        let figure = signed.len() as f64 / spent.as_secs_f64();
         progress.step(format_args!(
-            "  {what}, run {}/{}: {} txs in {:.2} s = {figure:.0} tx/s",
+            "  {what}, run {}/{}: {} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx, writer {:.0} µs/tx",
             run + 1,
             options.runs,
             signed.len(),
-            spent.as_secs_f64()
+            wall.as_secs_f64(),
+            signed.len() as f64 / wall.as_secs_f64(),
+            cpu.process.as_secs_f64() * 1e6 / signed.len() as f64,
+            cpu.thread.as_secs_f64() * 1e6 / signed.len() as f64,
         ));
-        figures.push(figure);
+        runs.push(Run { txs: signed.len(), wall, cpu });
     }
-    Ok(Throughput::new(rounds * fixture.senders.len(), options.batch, figures))
+    Ok(Throughput::new(options.batch, floor, &runs))
 }
 
 /// Workload 1: signed native transfers between the bench accounts, committed.
@@ -144,7 +181,8 @@ pub async fn native_transfers_http(
     let rounds = options.transfers.div_ceil(fixture.senders.len());
     let chain_id = fixture.chain_id();
     let mut picker = Picker::new(11);
-    let mut figures = Vec::new();
+    let floor = floor(options);
+    let mut runs = Vec::new();
     for run in 0..options.runs {
         let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); CONNECTIONS];
         for _ in 0..rounds {
@@ -164,20 +202,24 @@ pub async fn native_transfers_http(
                     .collect()
             })
             .collect();
+        let cpu = CpuTime::now();
         let load = http::fixed(server.addr, lists).await?;
+        // The submitting thread only waits here; the writer runs on the server's threads.
+        let cpu = CpuTime { thread: Duration::ZERO, ..CpuTime::now().since(&cpu) };
         ensure!(load.errors == 0, "{} batch requests failed", load.errors);
         fixture.check_nonces()?;
-        let figure = total as f64 / load.seconds;
         progress.step(format_args!(
-            "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {figure:.0} tx/s",
+            "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx",
             run + 1,
             options.runs,
-            load.seconds
+            load.seconds,
+            total as f64 / load.seconds,
+            cpu.process.as_secs_f64() * 1e6 / total as f64,
         ));
-        figures.push(figure);
+        runs.push(Run { txs: total, wall: Duration::from_secs_f64(load.seconds), cpu });
     }
     server.stop().await?;
-    Ok(Throughput::new(rounds * fixture.senders.len(), options.batch, figures))
+    Ok(Throughput::new(options.batch, floor, &runs))
 }
 
 /// Single transfers, one `POST /v1/txs` each (one block each), on 8 connections.
