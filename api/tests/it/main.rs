@@ -1,0 +1,3 @@
+//! Integration tests of the API crate, one binary (see STYLE.md).
+
+mod bench;
