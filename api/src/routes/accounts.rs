@@ -56,8 +56,7 @@ pub struct Balances {
     pub address: Address,
     /// Native balance, base units.
     pub native: String,
-    /// Balances of the tokens the node indexes (the dev market's, and any instance labelled
-    /// `token:<SYMBOL>`).
+    /// Balances of the tokens the node indexes: the dev market's (empty on a node without it).
     pub tokens: Vec<TokenBalance>,
 }
 

@@ -126,3 +126,8 @@ pub async fn impersonate(
 ) -> Result<Json<Submitted>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?)).await?))
 }
+
+/// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`.
+pub async fn disabled() -> ApiError {
+    tidepool_node::NodeError::DevModeOnly.into()
+}

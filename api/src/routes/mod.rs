@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tidepool_node::Node;
 
 use crate::error::ApiError;
@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             .route("/dev/snapshot", post(dev::snapshot))
             .route("/dev/revert", post(dev::revert))
             .route("/dev/impersonate", post(dev::impersonate));
+    } else {
+        // Say why rather than "no such route": the caller is probably pointing a dev script at
+        // a node started without --dev.
+        router = router.route("/dev/{*control}", any(dev::disabled));
     }
     router
         .fallback(service::not_found)

@@ -264,7 +264,7 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
 }
 
 #[test]
-fn a_node_without_dev_mode_has_no_dev_controls() {
+fn a_node_without_dev_mode_refuses_dev_controls() {
     let node = TestNode::start(NodeOptions { dev: false, block_time_ms: None });
     let who = dev(0).address;
     assert_eq!(node.chain_id(), 1337);
@@ -284,7 +284,7 @@ fn a_node_without_dev_mode_has_no_dev_controls() {
                                     "action": {"type": "transfer", "to": who, "amount": "0"}}),
         ),
     ] {
-        refused(&node, &who, || node.post(path, &body), 404, "not_found", "");
+        refused(&node, &who, || node.post(path, &body), 403, "dev_mode_only", "--dev");
     }
     // Its chain id is not the dev chain's, and a signed transaction still works there.
     let uploader = dev(0);
