@@ -93,7 +93,7 @@ const ROCKS_BATCH: usize = 4_000;
 /// Bytes per value: between an account record and a JSON receipt.
 const ROCKS_VALUE: usize = 200;
 
-/// Writes `batches` batches of [`ROCKS_BATCH`] random-key puts through the ledger's RocksDB
+/// Writes `batches` batches of `ROCKS_BATCH` random-key puts through the ledger's RocksDB
 /// store in `dir`.
 ///
 /// # Errors
