@@ -564,7 +564,7 @@ mod tests {
     /// first run recorded.
     ///
     /// Cost: the scaffold is its own workspace with its own profiles, so it compiles
-    /// tidepool-node and wasmtime once in `<target>/scaffold-test` (15–25 minutes on two cores
+    /// tidepool-node and wasmtime once in `<target>/scaffold-test` (about 15 minutes on two cores
     /// the first time); later runs reuse that directory and take well under a minute.
     #[test]
     fn a_scaffolded_crate_passes_cargo_test() {

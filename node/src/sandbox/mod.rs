@@ -242,16 +242,14 @@ impl Sandbox {
 
     /// Dev account `index` of a [`Sandbox::with_market`] chain (named `dev<index>`): the
     /// anvil/Hardhat keys, funded at genesis with native tokens and every market token. Dev
-    /// account 0 owns the market's contracts; the last one supplied the genesis liquidity.
+    /// account 0 owns the market's contracts; the last one supplied the genesis liquidity. (A
+    /// chain from [`Sandbox::with_config`] has `config.dev_accounts` of them.)
     ///
     /// # Panics
     /// If the chain has no such dev account.
     pub fn dev_account(&self, index: u32) -> Account {
         let count = self.node().config().dev_accounts;
-        assert!(
-            self.node().config().deploy_market && index < count,
-            "no dev account {index} (see Sandbox::with_market)"
-        );
+        assert!(index < count, "no dev account {index}: this chain has {count} (see Sandbox::with_market)");
         let dev = crate::keys::dev_accounts(index + 1).pop().expect("index + 1 accounts");
         let name = format!("dev{index}");
         self.inner.names.insert(dev.address, &name);

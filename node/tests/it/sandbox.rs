@@ -87,6 +87,10 @@ fn accounts_are_named_funded_and_deterministic() {
     sandbox.assert_balance(&alice, ACCOUNT_BALANCE + 5);
     sandbox.set_balance(&alice, 7 * ONE_TOKEN);
     assert_eq!(sandbox.balance(&alice.address()), 7 * ONE_TOKEN);
+
+    // An empty chain has no dev accounts (Sandbox::with_market has ten).
+    let none = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sandbox.dev_account(0)));
+    assert!(none.is_err());
 }
 
 #[test]
