@@ -41,3 +41,48 @@ use crate::routes::{accounts, blocks, contracts, dev, service, txs};
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::ApiDoc;
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_document_describes_every_route_and_the_transaction_types() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for schema in
+            ["SignedTransaction", "Transaction", "Action", "Receipt", "ReceiptStatus", "StoredTx", "Submitted"]
+        {
+            assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+        }
+        let action = doc["components"]["schemas"]["Action"].to_string();
+        for ty in ["transfer", "upload_code", "instantiate", "execute", "migrate"] {
+            assert!(action.contains(&format!("\"{ty}\"")), "action type {ty} missing from {action}");
+        }
+        for path in [
+            "/v1/txs",
+            "/v1/txs/batch",
+            "/v1/txs/{hash}",
+            "/v1/simulate",
+            "/v1/code",
+            "/v1/code/{hash}",
+            "/v1/contracts/{address}",
+            "/v1/contracts/{address}/query",
+            "/v1/contracts/{address}/state",
+            "/v1/accounts/{address}",
+            "/v1/accounts/{address}/balances",
+            "/v1/blocks/latest",
+            "/v1/blocks/{height}",
+            "/v1/events",
+            "/dev/faucet",
+            "/dev/warp",
+            "/dev/snapshot",
+            "/dev/revert",
+            "/dev/impersonate",
+            "/health",
+            "/metrics",
+        ] {
+            assert!(doc["paths"][path].is_object(), "path {path} missing");
+        }
+    }
+}

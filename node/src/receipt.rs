@@ -6,6 +6,7 @@ use tidepool_vm::{CallFrame, Outcome, Status};
 
 /// How a transaction ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     /// Everything it asked for happened.
@@ -19,13 +20,16 @@ pub enum ReceiptStatus {
 
 /// An event as shown in a receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiptEvent {
     /// The emitting contract.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub contract: Address,
     /// The event type.
     #[serde(rename = "type")]
     pub ty: String,
     /// The event data (JSON).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
 
@@ -38,20 +42,24 @@ impl ReceiptEvent {
 
 /// The record of one executed transaction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// The transaction's hash.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub tx_hash: Hash,
     /// The block it is in.
     pub height: u64,
     /// Its index in the block.
     pub index: u32,
     /// The sender.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub from: Address,
     /// How it ended.
     pub status: ReceiptStatus,
     /// Gas used.
     pub gas_used: u64,
     /// The contract's return data: JSON if it parses, else `0x` hex; null when empty.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub result: serde_json::Value,
     /// Events emitted (none when it failed).
     pub events: Vec<ReceiptEvent>,
@@ -60,12 +68,15 @@ pub struct Receipt {
     pub error: Option<String>,
     /// The address of the contract an `instantiate` created.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub contract_address: Option<Address>,
     /// The hash of the code an `upload_code` stored.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub code_hash: Option<Hash>,
     /// The call tree (contract, entry point, gas, error per frame), for traces.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub trace: Option<CallFrame>,
     /// Debug lines the contracts logged.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]

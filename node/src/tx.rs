@@ -48,6 +48,7 @@ pub use signed::{CheckedTransaction, SignedTransaction};
 
 /// A transaction: who sends it, on which chain, in which order, with how much gas, to do what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The chain this transaction is for; a node refuses other chains' transactions, so a
@@ -56,6 +57,7 @@ pub struct Transaction {
     /// The sender's transaction count before this one: each nonce is used exactly once, in order.
     pub nonce: u64,
     /// The sender, who must have signed the transaction.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub from: Address,
     /// The most gas the transaction may use.
     pub gas_limit: u64,
@@ -65,54 +67,68 @@ pub struct Transaction {
 
 /// What a transaction does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
     /// Moves native tokens from the sender to `to`.
     Transfer {
         /// The recipient.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         to: Address,
         /// How much, in the native token's smallest unit.
         #[serde(with = "decimal")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         amount: u128,
     },
     /// Stores a WASM module; contracts are later instantiated from its code hash.
     UploadCode {
         /// The module's bytes (`0x` + hex in JSON).
         #[serde(with = "hex_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         wasm: Vec<u8>,
     },
     /// Creates a contract from uploaded code and runs its `instantiate` entry point.
     Instantiate {
         /// keccak256 of the uploaded module.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         code_hash: Hash,
         /// The instantiate message.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         msg: Value,
         /// Native tokens sent to the new contract.
         #[serde(with = "decimal")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         funds: u128,
         /// A human-readable label.
         label: String,
         /// Who may migrate the contract; `None` makes it immutable.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         admin: Option<Address>,
     },
     /// Runs a contract's `execute` entry point.
     Execute {
         /// The contract.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         contract: Address,
         /// The execute message.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         msg: Value,
         /// Native tokens sent to the contract with the call.
         #[serde(with = "decimal")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         funds: u128,
     },
     /// Moves a contract to new code and runs the new code's `migrate` entry point; only the
     /// contract's admin may.
     Migrate {
         /// The contract.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         contract: Address,
         /// keccak256 of the uploaded module to switch to.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         new_code_hash: Hash,
         /// The migrate message.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         msg: Value,
     },
 }

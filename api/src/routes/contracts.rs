@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Query, parse};
 
 /// `POST /v1/code`: the convenience form of submitting a signed `upload_code` transaction.
-#[utoipa::path(post, path = "/v1/code", request_body(content = Object, description = "a signed upload_code transaction"), responses((status = 200, description = "receipt with code_hash")))]
+#[utoipa::path(post, path = "/v1/code", request_body = SignedTransaction, responses((status = 200, body = Submitted, description = "receipt with code_hash")))]
 pub async fn upload(
     State(state): State<AppState>,
     Json(signed): Json<SignedTransaction>,

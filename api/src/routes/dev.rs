@@ -119,7 +119,7 @@ pub async fn revert(State(state): State<AppState>, Json(req): Json<SnapshotId>) 
 }
 
 /// `POST /dev/impersonate {tx}`: executes an unsigned transaction as its `from`.
-#[utoipa::path(post, path = "/dev/impersonate", request_body(content = Object, description = "an unsigned transaction"), responses((status = 200, description = "the receipt")))]
+#[utoipa::path(post, path = "/dev/impersonate", request_body = Transaction, responses((status = 200, body = Submitted, description = "the receipt")))]
 pub async fn impersonate(
     State(state): State<AppState>,
     Json(tx): Json<Transaction>,

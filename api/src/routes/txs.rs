@@ -14,10 +14,8 @@ use crate::extract::{Json, parse};
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct TxWithReceipt {
     /// The transaction and its signature (null when impersonated).
-    #[schema(value_type = Object)]
     pub tx: StoredTx,
     /// What happened.
-    #[schema(value_type = Object)]
     pub receipt: Receipt,
 }
 
@@ -35,8 +33,8 @@ pub enum BatchEntry {
 }
 
 /// `POST /v1/txs`: submit a signed transaction → its receipt (automine) or hash (interval).
-#[utoipa::path(post, path = "/v1/txs", request_body(content = Object, description = "a signed transaction: {tx, signature}"),
-    responses((status = 200, description = "receipt, or {tx_hash} in interval mode"), (status = "4XX", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/txs", request_body = SignedTransaction,
+    responses((status = 200, body = Submitted, description = "the receipt, or {tx_hash} in interval mode"), (status = "4XX", body = crate::error::ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     Json(signed): Json<SignedTransaction>,
@@ -49,7 +47,7 @@ pub async fn submit(
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in
 /// order → one entry per transaction.
-#[utoipa::path(post, path = "/v1/txs/batch", request_body(content = Vec<Object>), responses((status = 200, description = "one entry per transaction: its receipt, or {error}")))]
+#[utoipa::path(post, path = "/v1/txs/batch", request_body = Vec<SignedTransaction>, responses((status = 200, description = "one entry per transaction: its receipt, or {error}")))]
 pub async fn submit_batch(
     State(state): State<AppState>,
     Json(signed): Json<Vec<SignedTransaction>>,
@@ -85,7 +83,7 @@ pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Res
 }
 
 /// `POST /v1/simulate`: run an unsigned transaction without committing → the receipt it would get.
-#[utoipa::path(post, path = "/v1/simulate", request_body(content = Object, description = "an unsigned transaction"), responses((status = 200, description = "the receipt it would get")))]
+#[utoipa::path(post, path = "/v1/simulate", request_body = Transaction, responses((status = 200, body = Receipt, description = "the receipt it would get")))]
 pub async fn simulate(State(state): State<AppState>, Json(tx): Json<Transaction>) -> Result<Json<Receipt>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.simulate(&tx)?)).await?))
 }

@@ -15,11 +15,13 @@ use crate::tx::Transaction;
 /// A transaction with its sender's signature, as submitted:
 /// `{"tx": {...}, "signature": "0x" + 130 hex digits}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedTransaction {
     /// The transaction.
     pub tx: Transaction,
     /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub signature: RecoverableSignature,
 }
 
