@@ -30,10 +30,12 @@ pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
 /// A transaction as the ledger stores it: the transaction, and its signature unless it was
 /// submitted by impersonation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredTx {
     /// The transaction.
     pub tx: Transaction,
     /// The 65-byte signature; `None` for an impersonated (dev) transaction.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub signature: Option<RecoverableSignature>,
 }
 
@@ -105,6 +107,7 @@ pub struct Node {
 
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Submitted {
     /// Mined at once.
@@ -112,6 +115,7 @@ pub enum Submitted {
     /// Waiting in the pending block.
     Pending {
         /// The transaction hash.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         tx_hash: Hash,
     },
 }
