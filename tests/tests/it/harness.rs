@@ -79,8 +79,16 @@ fn newest_source(binary: &Path) -> Option<(PathBuf, SystemTime)> {
     let dep_info = std::fs::read_to_string(binary.with_extension("d")).ok()?;
     let (_, inputs) = dep_info.lines().next()?.split_once(": ")?;
     // Paths are separated by spaces; a space inside a path is escaped as `\ `.
-    let mut pending: Vec<PathBuf> =
-        inputs.replace("\\ ", "\0").split(' ').filter(|p| !p.is_empty()).map(|p| p.replace('\0', " ").into()).collect();
+    // Only this checkout's sources count: a dep-info file written by a build of another checkout
+    // (a target directory shared between clones, as CI's is) names files that say nothing here.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let mut pending: Vec<PathBuf> = inputs
+        .replace("\\ ", "\0")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .map(|p| PathBuf::from(p.replace('\0', " ")))
+        .filter(|p| p.starts_with(checkout))
+        .collect();
     let mut newest: Option<(PathBuf, SystemTime)> = None;
     while let Some(path) = pending.pop() {
         let Ok(meta) = std::fs::metadata(&path) else { continue };
