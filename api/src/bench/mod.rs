@@ -43,6 +43,10 @@ pub struct Options {
     pub senders: usize,
     /// Transactions per `submit_batch` (one block each).
     pub batch: usize,
+    /// Client threads submitting batches at once in the in-process workloads, each for its own
+    /// share of the senders: while one batch executes and commits, the next one's signatures
+    /// are checked, as with several clients of a real node.
+    pub submitters: usize,
     /// Native transfers per run (workloads 1 and 5).
     pub transfers: usize,
     /// Token transfers per run.
@@ -89,6 +93,7 @@ impl Options {
             runs: 3,
             senders: 1_000,
             batch: 1_000,
+            submitters: 2,
             transfers: 40_000,
             token_transfers: 20_000,
             lending_ops: 12_000,
@@ -113,6 +118,7 @@ impl Options {
             runs: 1,
             senders: 200,
             batch: 200,
+            submitters: 2,
             transfers: 2_000,
             token_transfers: 1_000,
             lending_ops: 600,

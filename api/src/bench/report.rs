@@ -107,6 +107,8 @@ pub struct Report {
     pub mode: String,
     /// Runs per throughput workload.
     pub runs: usize,
+    /// Client threads submitting batches at once (in-process workloads).
+    pub submitters: usize,
     /// The machine.
     pub machine: Machine,
     /// Total wall time of the run, seconds.
@@ -156,7 +158,13 @@ fn load_at(loads: &[Load], connections: usize) -> Option<&Load> {
 impl Report {
     /// An empty report for a run with these options.
     pub fn new(options: &Options) -> Report {
-        Report { mode: options.mode.into(), runs: options.runs, machine: Machine::detect(), ..Report::default() }
+        Report {
+            mode: options.mode.into(),
+            runs: options.runs,
+            submitters: options.submitters,
+            machine: Machine::detect(),
+            ..Report::default()
+        }
     }
 
     /// Fills [`Report::rows`] from the measurements.
@@ -188,7 +196,10 @@ impl Report {
         if !self.native.runs.is_empty() {
             let mut native = throughput_row(
                 "1",
-                format!("signed native transfers, committed (batches of {})", self.native.batch),
+                format!(
+                    "signed native transfers, committed (batches of {}, {} clients)",
+                    self.native.batch, self.submitters
+                ),
                 &self.native,
                 15_000.0,
             );
@@ -221,7 +232,10 @@ impl Report {
         if !self.token.runs.is_empty() {
             rows.push(throughput_row(
                 "2",
-                format!("signed token-contract transfers, committed (batches of {})", self.token.batch),
+                format!(
+                    "signed token-contract transfers, committed (batches of {}, {} clients)",
+                    self.token.batch, self.submitters
+                ),
                 &self.token,
                 10_000.0,
             ));
@@ -229,7 +243,10 @@ impl Report {
         if !self.lending.runs.is_empty() {
             rows.push(throughput_row(
                 "3",
-                format!("lending-pool supply / borrow / repay, committed (batches of {})", self.lending.batch),
+                format!(
+                    "lending-pool supply / borrow / repay, committed (batches of {}, {} clients)",
+                    self.lending.batch, self.submitters
+                ),
                 &self.lending,
                 5_000.0,
             ));

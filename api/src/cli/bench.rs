@@ -16,6 +16,10 @@ pub struct BenchArgs {
     /// Runs per throughput workload (the summary gives the median); default 3, or 1 with --quick.
     #[arg(long)]
     runs: Option<usize>,
+    /// Client threads submitting batches at once (default 2; 1: one client, each batch waits for
+    /// the previous one's commit).
+    #[arg(long)]
+    submitters: Option<usize>,
     /// Accounts in the state for workload 5 (default 1,000,000; 20,000 with --quick).
     #[arg(long)]
     accounts: Option<usize>,
@@ -35,6 +39,9 @@ pub fn run(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     let mut options = if args.quick { Options::quick() } else { Options::full() };
     if let Some(runs) = args.runs {
         options.runs = runs.max(1);
+    }
+    if let Some(submitters) = args.submitters {
+        options.submitters = submitters.max(1);
     }
     if let Some(accounts) = args.accounts {
         options.accounts = accounts;
