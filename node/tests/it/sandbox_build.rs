@@ -1,7 +1,7 @@
 //! `build_contract`: a contract crate built to wasm from a test, cached, and run in the Sandbox.
 //!
 //! Builds `contracts/oracle` into `contracts/target/tidepool-wasm` (the crate's workspace
-//! target dir): about a minute the first time on two cores, then served from the mtime cache.
+//! target dir, or `$CARGO_TARGET_DIR/tidepool-wasm`): about a minute the first time on two cores, then served from the mtime cache.
 
 use std::path::PathBuf;
 
@@ -19,7 +19,12 @@ fn a_contract_crate_is_built_cached_and_deployed() {
     assert_eq!(&wasm[..4], b"\0asm");
     let path = build.wasm_path().unwrap();
     assert!(path.ends_with("tidepool-wasm/wasm32-unknown-unknown/release/oracle.wasm"), "{}", path.display());
-    assert!(path.starts_with(std::fs::canonicalize(contracts().join("target")).unwrap()), "{}", path.display());
+    // The crate's workspace target dir, or CARGO_TARGET_DIR when set (as CI sets it).
+    let target_root =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| contracts().join("target"));
+    let target_root = std::fs::canonicalize(&target_root).unwrap_or(target_root);
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    assert!(path.starts_with(&target_root), "{} is not under {}", path.display(), target_root.display());
 
     // Fresh: served without rebuilding (the artifact is not rewritten).
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
