@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRawIterator,
-    DBRecoveryMode, DataBlockIndexType, ErrorKind, Options, ReadOptions, SliceTransform, WriteOptions,
+    DBRecoveryMode, DataBlockIndexType, ErrorKind, LruCacheOptions, Options, ReadOptions, SliceTransform, WriteOptions,
 };
 
 use super::rocks_dir::open_error;
@@ -51,6 +51,14 @@ pub struct RocksStore {
 /// Bloom filter bits per key: ~1% false positives, the usual sweet spot between memory (10
 /// bits per key in the cache) and saved disk reads.
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
+
+/// The block cache in 4 shards (RocksDB would pick 64 for 64 MiB: 1 MiB each). An entry
+/// larger than its shard is not kept, and a table file's bloom filter is one entry: ~1.2 MiB
+/// for a file of a million accounts. With 1 MiB shards it was read from disk again on every
+/// point read of that file (workload 5 of BENCHMARKS.md ran 4× slower). Shards of 16 MiB (of the
+/// default 64 MiB) keep
+/// the filters of files up to ~10 million keys, and with few cores four shards do not contend.
+const CACHE_SHARD_BITS: i32 = 2;
 
 /// Memtable memory for all column families together (see `open_with`).
 const MEMTABLE_BUDGET: usize = 128 << 20;
@@ -102,7 +110,12 @@ impl RocksStore {
         };
         options.create_missing_column_families(!complete);
 
-        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let cache = {
+            let mut cache = LruCacheOptions::default();
+            cache.set_capacity(config.block_cache_bytes);
+            cache.set_num_shard_bits(CACHE_SHARD_BITS);
+            Cache::new_lru_cache_opts(&cache)
+        };
         let families = Table::ALL.map(|table| ColumnFamilyDescriptor::new(table.name(), column_options(table, &cache)));
         let db = DB::open_cf_descriptors(&options, path, families).map_err(|error| open_error(path, error))?;
 
