@@ -55,9 +55,9 @@ const BLOOM_BITS_PER_KEY: f64 = 10.0;
 /// The block cache in 4 shards (RocksDB would pick 64 for 64 MiB: 1 MiB each). An entry
 /// larger than its shard is not kept, and a table file's bloom filter is one entry: ~1.2 MiB
 /// for a file of a million accounts. With 1 MiB shards it was read from disk again on every
-/// point read of that file (workload 5 of BENCHMARKS.md ran 4× slower). Shards of 16 MiB (of the
-/// default 64 MiB) keep
-/// the filters of files up to ~10 million keys, and with few cores four shards do not contend.
+/// point read of that file (workload 5 of BENCHMARKS.md ran 4× slower). Shards of 16 MiB (of
+/// the default 64 MiB) keep the filters of files up to ~10 million keys, and with few cores
+/// four shards do not contend.
 const CACHE_SHARD_BITS: i32 = 2;
 
 /// Memtable memory for all column families together (see `open_with`).
