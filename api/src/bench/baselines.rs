@@ -84,7 +84,13 @@ pub struct RocksBatches {
     pub puts_per_s: f64,
     /// Median time of one batch, milliseconds.
     pub batch_ms_p50: f64,
+    /// Median time of a batch of one small put, milliseconds: the floor of every block, mostly
+    /// the write-ahead log's `fsync`.
+    pub single_put_ms_p50: f64,
 }
+
+/// Single-put batches timed for [`RocksBatches::single_put_ms_p50`].
+const SINGLE_PUTS: usize = 50;
 
 /// Puts per batch: the order of a 1,000-transfer block (2 accounts, a transaction, a receipt
 /// per transfer).
@@ -116,10 +122,20 @@ pub fn rocks_batches(dir: &Path, batches: usize) -> anyhow::Result<RocksBatches>
         times.push(spent);
     }
     times.sort();
+    let mut singles: Vec<f64> = (0..SINGLE_PUTS)
+        .map(|i| {
+            let start = Instant::now();
+            store
+                .put(Table::Meta, format!("bench-{i}").as_bytes(), &value)
+                .map(|()| start.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect::<Result<_, _>>()?;
+    singles.sort_by(f64::total_cmp);
     Ok(RocksBatches {
         batch_size: ROCKS_BATCH,
         value_bytes: ROCKS_VALUE,
         puts_per_s: (batches * ROCKS_BATCH) as f64 / total.as_secs_f64(),
         batch_ms_p50: times.get(times.len() / 2).map_or(0.0, |t| t.as_secs_f64() * 1e3),
+        single_put_ms_p50: singles[singles.len() / 2],
     })
 }
