@@ -240,3 +240,36 @@ fn the_instance_pool_must_hold_a_call_at_full_depth() {
     let limits = Limits { instance_pool_size: 4, ..Limits::default() };
     assert!(matches!(Vm::new(VmConfig { limits, ..VmConfig::for_tests() }), Err(tidepool_vm::VmError::Engine(_))));
 }
+
+/// `execute` returns a checksum of what it finds — a data segment, zero pages, memory beyond
+/// the initial size — then overwrites all of it (and trashes pages far apart, so some slots
+/// reset by copying and some by giving pages back). Every call must find the module's original
+/// memory, however the pool resets a slot.
+const SCRIBBLER: &str = r#"
+  (memory (export "memory") 2 40)
+  (data (i32.const 0x10000) "original")
+  (func (export "execute") (local $sum i64) (local $page i32)
+    ;; What this call finds: the data segment, a zero page, and the size (grown or not).
+    (local.set $sum (i64.add (i64.load (i32.const 0x10000)) (i64.load (i32.const 0x9000))))
+    (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (memory.size))))
+    ;; Dirty it all: the data segment, 30 pages of 64 KiB apart, and grown memory.
+    (i64.store (i32.const 0x10000) (i64.const -1))
+    (i64.store (i32.const 0x9000) (i64.const 12345))
+    (drop (memory.grow (i32.const 30)))
+    (local.set $page (i32.const 0))
+    (loop $dirty
+      (i32.store (i32.add (i32.mul (local.get $page) (i32.const 0x10000)) (i32.const 0x9100)) (i32.const 7))
+      (local.set $page (i32.add (local.get $page) (i32.const 1)))
+      (br_if $dirty (i32.lt_u (local.get $page) (i32.const 32))))
+    (call $return_i64 (local.get $sum)))"#;
+
+#[test]
+fn every_call_starts_from_the_modules_original_memory() {
+    let mut chain = Chain::new();
+    let contract = chain.deploy(SCRIBBLER);
+    let original = u64::from_le_bytes(*b"original").wrapping_add(2);
+    for call in 0..20 {
+        let returned = ok(&chain.execute(contract, b"")).to_vec();
+        assert_eq!(u64::from_le_bytes(returned.try_into().unwrap()), original, "call {call} saw a dirty memory");
+    }
+}
