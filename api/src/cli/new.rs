@@ -88,8 +88,9 @@ pub fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Result<Vec<P
             .replace("{toolchain}", &toolchain_channel())
             .replace("{repository}", env!("CARGO_PKG_REPOSITORY"))
     };
-    let files: [(&str, &str); 7] = [
+    let files: [(&str, &str); 8] = [
         ("Cargo.toml", CARGO_TOML),
+        (".cargo/config.toml", CARGO_CONFIG),
         ("rust-toolchain.toml", RUST_TOOLCHAIN),
         ("src/lib.rs", LIB_RS),
         ("tests/sandbox.rs", TEST_RS),
@@ -195,6 +196,13 @@ strip = true
 opt-level = 2
 debug = false
 debug-assertions = false
+"#;
+
+const CARGO_CONFIG: &str = r#"# A 2 MiB initial memory for the contract (the default is its 1 MiB stack plus its data): room
+# for a call's heap without `memory.grow`, which costs gas per page and makes the VM change page
+# protections that the contract's next call pays to undo. Untouched pages cost nothing.
+[target.wasm32-unknown-unknown]
+rustflags = ["-C", "link-arg=--initial-memory=2097152"]
 "#;
 
 const RUST_TOOLCHAIN: &str = r#"# The toolchain Tidepool is built and tested with, and the wasm32 target contracts compile to.
@@ -494,9 +502,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("my-counter");
         let files = scaffold("my-counter", &project, &built_from()).unwrap();
-        for expected in
-            ["Cargo.toml", "rust-toolchain.toml", "src/lib.rs", "tests/sandbox.rs", ".github/workflows/test.yml"]
-        {
+        for expected in [
+            "Cargo.toml",
+            ".cargo/config.toml",
+            "rust-toolchain.toml",
+            "src/lib.rs",
+            "tests/sandbox.rs",
+            ".github/workflows/test.yml",
+        ] {
             assert!(files.contains(&PathBuf::from(expected)), "{expected} in {files:?}");
         }
         let manifest = fs::read_to_string(project.join("Cargo.toml")).unwrap();
@@ -507,6 +520,8 @@ mod tests {
         assert!(project.join(&tidepool).join("node/Cargo.toml").is_file(), "the relative path resolves");
         let test = fs::read_to_string(project.join("tests/sandbox.rs")).unwrap();
         assert!(test.contains("use my_counter::{"), "{test}");
+        let cargo_config = fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
+        assert!(cargo_config.contains("--initial-memory=2097152"), "{cargo_config}");
         let toolchain = fs::read_to_string(project.join("rust-toolchain.toml")).unwrap();
         assert!(toolchain.contains(&format!("channel = \"{}\"", toolchain_channel())), "{toolchain}");
         assert!(toolchain.contains("wasm32-unknown-unknown"));

@@ -1,5 +1,9 @@
 //! A bump allocator for wasm32: the smallest global allocator that is correct for contracts.
 //!
+//! The heap starts at `__heap_base` and uses the module's initial memory before growing it;
+//! the sample contracts are linked with a 2 MiB initial memory (`contracts/.cargo/config.toml`)
+//! so that a typical call never grows memory.
+//!
 //! The VM runs every call in a fresh instance, so memory never outlives one call and a general
 //! purpose allocator (free lists, coalescing) would be dead weight in every `.wasm`. Allocation
 //! moves a pointer forward and grows linear memory when needed; `dealloc` gives back only the
@@ -21,7 +25,8 @@ pub struct BumpAllocator {
 unsafe impl Sync for BumpAllocator {}
 
 impl BumpAllocator {
-    /// An allocator that starts at the end of the module's initial memory.
+    /// An allocator whose heap starts where the linker put `__heap_base` (after the stack and
+    /// the data) and first fills the memory the module was instantiated with.
     pub const fn new() -> Self {
         Self { state: UnsafeCell::new((0, 0)) }
     }
@@ -30,9 +35,11 @@ impl BumpAllocator {
         // SAFETY: single-threaded; the only access to the state.
         let (next, end) = unsafe { &mut *self.state.get() };
         if *end == 0 {
-            // First use: start after the memory the module was instantiated with.
+            // First use. Growing memory is the dearest thing a call can do (gas per page, and
+            // in the VM a change of the slot's page protections that every later call of the
+            // contract pays to undo), so the initial memory past the data is used first.
             *end = core::arch::wasm32::memory_size(0) * PAGE;
-            *next = *end;
+            *next = heap_base().min(*end);
         }
         let start = match next.checked_add(layout.align() - 1) {
             Some(v) => v & !(layout.align() - 1),
@@ -52,6 +59,15 @@ impl BumpAllocator {
         *next = new_next;
         start as *mut u8
     }
+}
+
+/// The first free address after the stack and static data (wasm-ld defines `__heap_base`).
+fn heap_base() -> usize {
+    unsafe extern "C" {
+        static __heap_base: u8;
+    }
+    // Taking the address of an extern static is safe; nothing is read through it.
+    &raw const __heap_base as usize
 }
 
 impl Default for BumpAllocator {

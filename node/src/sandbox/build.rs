@@ -277,17 +277,21 @@ impl ContractBuild {
 }
 
 /// The `.wasm` exists with its dep-info, and is newer than every file the dep-info lists and
-/// than the manifests and lock file.
+/// than the manifests, the lock file and the cargo configs.
 fn is_fresh(wasm: &Path, dep_info: &Path, package: &Package) -> bool {
     let (Some(built), Ok(deps)) = (mtime(wasm), std::fs::read_to_string(dep_info)) else { return false };
     let Some((_, sources)) = deps.split_once(": ") else { return false };
     let mut inputs: Vec<PathBuf> = dep_info_paths(sources.lines().next().unwrap_or(""));
     inputs.push(package.manifest.clone());
     inputs.push(package.workspace_root.join("Cargo.toml"));
-    let lock = package.workspace_root.join("Cargo.lock");
-    if lock.exists() {
-        inputs.push(lock);
-    }
+    // The lock file, and the cargo configs where link flags live (the scaffold's initial memory).
+    let crate_dir = package.manifest.parent().unwrap_or(&package.workspace_root);
+    let optional = [
+        package.workspace_root.join("Cargo.lock"),
+        package.workspace_root.join(".cargo/config.toml"),
+        crate_dir.join(".cargo/config.toml"),
+    ];
+    inputs.extend(optional.into_iter().filter(|path| path.exists()));
     inputs.iter().all(|input| mtime(input).is_some_and(|m| m <= built))
 }
 
