@@ -73,15 +73,25 @@ impl Address {
 
     /// EIP-55 checksummed hex, with `0x`.
     pub fn to_checksum(&self) -> String {
-        let lower = hex::encode(self.0);
-        let hash = keccak256(lower.as_bytes());
-        let mut out = String::with_capacity(42);
-        out.push_str("0x");
-        for (i, c) in lower.chars().enumerate() {
-            let nibble = (hash.0[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
-            out.push(if c.is_ascii_alphabetic() && nibble >= 8 { c.to_ascii_uppercase() } else { c });
+        self.checksum_str(&mut [0; 42]).to_owned()
+    }
+
+    /// EIP-55 checksummed hex, with `0x`, written into `buffer` (no allocation: receipts and
+    /// JSON answers format many addresses).
+    fn checksum_str<'a>(&self, buffer: &'a mut [u8; 42]) -> &'a str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut lower = [0u8; 40];
+        for (i, byte) in self.0.iter().enumerate() {
+            lower[2 * i] = DIGITS[usize::from(byte >> 4)];
+            lower[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
         }
-        out
+        let hash = keccak256(&lower);
+        buffer[..2].copy_from_slice(b"0x");
+        for (i, (out, digit)) in buffer[2..].iter_mut().zip(lower).enumerate() {
+            let nibble = (hash.0[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
+            *out = if digit.is_ascii_alphabetic() && nibble >= 8 { digit.to_ascii_uppercase() } else { digit };
+        }
+        std::str::from_utf8(buffer).expect("hex digits are ASCII")
     }
 }
 
@@ -91,7 +101,7 @@ impl FromStr for Address {
         let address = Address(parse_hex::<20>(s)?);
         let digits = &s[2..];
         let mixed = digits.chars().any(|c| c.is_ascii_lowercase()) && digits.chars().any(|c| c.is_ascii_uppercase());
-        if mixed && address.to_checksum()[2..] != *digits {
+        if mixed && address.checksum_str(&mut [0; 42])[2..] != *digits {
             return Err(ParseHexError::BadChecksum);
         }
         Ok(address)
@@ -100,7 +110,7 @@ impl FromStr for Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_checksum())
+        f.write_str(self.checksum_str(&mut [0; 42]))
     }
 }
 
