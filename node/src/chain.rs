@@ -353,7 +353,7 @@ impl Node {
     }
 
     fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
-        let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
+        let latest = self.inner.ledger.head().ok_or(NodeError::NoGenesis)?;
         // Block time never goes backwards, even if the wall clock does or a restart forgot a warp.
         let time = (self.clock_base() + chain.time_offset).max(latest.time);
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
@@ -393,7 +393,7 @@ impl Node {
         if overlay.instance(contract)?.is_none() {
             return Err(NodeError::UnknownContract(*contract));
         }
-        let latest = self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)?;
+        let latest = self.inner.ledger.head().ok_or(NodeError::NoGenesis)?;
         let env = Env {
             chain_id: self.inner.config.chain_id,
             height: latest.height,

@@ -169,8 +169,9 @@ impl Report {
 
     /// Fills [`Report::rows`] from the measurements.
     pub fn finish(&mut self) {
-        let floor_text =
-            |floor: f64| format!("k256 recovery, {} threads: {}/s", self.recovery.threads, thousands(floor));
+        // The floors are sampled on the rayon pool, whether or not the `recovery` part ran.
+        let pool_threads = rayon::current_num_threads();
+        let floor_text = |floor: f64| format!("k256 recovery, {pool_threads} threads: {}/s", thousands(floor));
         let mut rows = Vec::new();
         let ratio = |figure: f64, baseline: f64| (baseline > 0.0).then(|| figure / baseline);
         let throughput_row = |id: &str, name: String, t: &Throughput, target: f64| Row {

@@ -2,6 +2,7 @@
 //! indexes, its undo record and the new latest height, as one atomic [`WriteBatch`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::events::{event_key, index_keys};
 use super::meta::LATEST_KEY;
@@ -56,7 +57,7 @@ impl Ledger {
     pub fn commit_block(&self, block: NewBlock) -> Result<BlockHeader, LedgerError> {
         let _writer = self.writer.lock();
         let store = &*self.store;
-        let parent = self.latest()?;
+        let parent = self.head();
         let height = match &parent {
             None => 0,
             Some(parent) => {
@@ -115,6 +116,7 @@ impl Ledger {
         let undo = write_set::encode(&out.undo);
         out.batch.put(Table::Undo, height_key(height).to_vec(), undo);
         store.write(out.batch)?;
+        *self.head.write() = Some(Arc::new(header.clone()));
         Ok(header)
     }
 }

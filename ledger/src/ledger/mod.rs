@@ -25,7 +25,7 @@ mod write_set;
 use std::path::Path;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::error::LedgerError;
 use crate::overlay::{Changes, Overlay};
@@ -72,6 +72,10 @@ pub struct Ledger {
     /// Held by [`Ledger::commit_block`] and [`Ledger::revert_to`]: each reads the latest height
     /// and writes a new one, so two at once would race.
     writer: Arc<Mutex<()>>,
+    /// The latest header, decoded (`None` before genesis): every query and block needs its
+    /// height and time, and decoding a header lists every transaction of its block (32 KiB
+    /// for a block of 1,000). Set after each commit and revert, under `writer`.
+    head: Arc<RwLock<Option<Arc<BlockHeader>>>>,
 }
 
 impl Ledger {
@@ -100,7 +104,8 @@ impl Ledger {
         Ledger::checked(Arc::new(store), path)
     }
 
-    /// A ledger over any store: an empty store becomes an empty ledger.
+    /// A ledger over any store: an empty store becomes an empty ledger. Commit through this
+    /// ledger and its clones only: it keeps the latest header in memory.
     ///
     /// # Errors
     /// [`LedgerError::Corrupt`] if the store holds data that is not a ledger of this
@@ -111,7 +116,8 @@ impl Ledger {
 
     fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
         meta::check_or_init(&*store, location)?;
-        Ok(Ledger { store, writer: Arc::new(Mutex::new(())) })
+        let head = Arc::new(RwLock::new(read_head(&*store)?));
+        Ok(Ledger { store, writer: Arc::new(Mutex::new(())), head })
     }
 
     /// The underlying store.
@@ -126,10 +132,13 @@ impl Ledger {
 
     /// The latest block header, or `None` before genesis.
     pub fn latest(&self) -> Result<Option<BlockHeader>, LedgerError> {
-        match meta::latest_height(&*self.store)? {
-            Some(height) => self.block(height)?.ok_or(LedgerError::UnknownHeight(height)).map(Some),
-            None => Ok(None),
-        }
+        Ok(self.head().map(|head| (*head).clone()))
+    }
+
+    /// The latest block header, shared (no copy of its transaction list), or `None` before
+    /// genesis. Kept in memory: no store read.
+    pub fn head(&self) -> Option<Arc<BlockHeader>> {
+        self.head.read().clone()
     }
 
     /// The latest committed height, or `None` before genesis.
@@ -151,4 +160,11 @@ impl Ledger {
     pub fn receipt(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
         self.store.get(Table::Receipts, &hash.0)
     }
+}
+
+/// The latest header as stored.
+fn read_head(store: &dyn Store) -> Result<Option<Arc<BlockHeader>>, LedgerError> {
+    let Some(height) = meta::latest_height(store)? else { return Ok(None) };
+    let bytes = store.get(Table::Blocks, &height_key(height))?.ok_or(LedgerError::UnknownHeight(height))?;
+    Ok(Some(Arc::new(decode(Table::Blocks, &bytes)?)))
 }

@@ -44,6 +44,9 @@ impl Ledger {
             return Ok(());
         }
         batch.ops.extend(restore.into_iter().map(|((table, key), previous)| (table, key, previous)));
-        store.write(batch)
+        // The batch is atomic: if it fails, nothing moved, the head included.
+        store.write(batch)?;
+        *self.head.write() = super::read_head(store)?;
+        Ok(())
     }
 }
