@@ -214,7 +214,10 @@ impl Report {
                 checks: Vec::new(),
                 ..throughput_row(
                     "1h",
-                    format!("the same over HTTP (`POST /v1/txs/batch` of {}, 2 connections)", self.native_http.batch),
+                    format!(
+                        "the same over HTTP (`POST /v1/txs/batch` of {}, {} connections)",
+                        self.native_http.batch, self.submitters
+                    ),
                     &self.native_http,
                     0.0,
                 )

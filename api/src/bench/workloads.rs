@@ -180,8 +180,9 @@ pub fn lending_operations(fixture: &mut Fixture, options: &Options, progress: &P
     })
 }
 
-/// Workload 1 over HTTP: the same transfers as `POST /v1/txs/batch` requests, two connections
-/// each carrying its own half of the senders (so each sender's nonces stay in order).
+/// Workload 1 over HTTP: the same transfers as `POST /v1/txs/batch` requests, one connection
+/// per submitter, each carrying its own share of the senders (so each sender's nonces stay in
+/// order).
 ///
 /// # Errors
 /// A request or a transaction failed.
@@ -190,8 +191,8 @@ pub async fn native_transfers_http(
     options: &Options,
     progress: &Progress,
 ) -> anyhow::Result<Throughput> {
-    const CONNECTIONS: usize = 2;
-    progress.step(format_args!("workload 1 over HTTP: POST /v1/txs/batch, {CONNECTIONS} connections"));
+    let connections = options.submitters.max(1);
+    progress.step(format_args!("workload 1 over HTTP: POST /v1/txs/batch, {connections} connections"));
     let server = Server::node(fixture.node.clone()).await?;
     let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
     let rounds = options.transfers.div_ceil(fixture.senders.len());
@@ -200,11 +201,11 @@ pub async fn native_transfers_http(
     let floor = floor(options);
     let mut runs = Vec::new();
     for run in 0..options.runs {
-        let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); CONNECTIONS];
+        let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); connections];
         for _ in 0..rounds {
             for (i, sender) in fixture.senders.iter_mut().enumerate() {
                 let to = recipients[picker.below(recipients.len())];
-                per_connection[i % CONNECTIONS].push((i, sender.next(chain_id, Action::Transfer { to, amount: 1 })));
+                per_connection[i % connections].push((i, sender.next(chain_id, Action::Transfer { to, amount: 1 })));
             }
         }
         let total: usize = per_connection.iter().map(Vec::len).sum();

@@ -16,8 +16,8 @@ pub struct BenchArgs {
     /// Runs per throughput workload (the summary gives the median); default 3, or 1 with --quick.
     #[arg(long)]
     runs: Option<usize>,
-    /// Client threads submitting batches at once (default 2; 1: one client, each batch waits for
-    /// the previous one's commit).
+    /// Clients submitting batches at once: threads in process, connections over HTTP (default 4;
+    /// 1: one client, each batch waits for the previous one's commit).
     #[arg(long)]
     submitters: Option<usize>,
     /// Accounts in the state for workload 5 (default 1,000,000; 20,000 with --quick).
