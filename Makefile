@@ -12,7 +12,7 @@ HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
 DATA_DIR ?= .tidepool/dev
 LISTEN ?= 127.0.0.1:8545
 
-.PHONY: run test prerequisites fmt lint doc unit bench gas gas-check
+.PHONY: run test prerequisites fmt lint doc unit bench bench-node gas gas-check
 
 run: prerequisites
 	$(CARGO) run --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
@@ -41,6 +41,10 @@ unit:
 # Benchmarks use the same dev profile (opt-level 2), so they reuse the test build.
 bench: prerequisites
 	$(CARGO) bench --workspace --profile dev
+
+# The whole sandbox under load against its targets (BENCHMARKS.md, "Whole sandbox").
+bench-node: prerequisites
+	$(CARGO) run --bin tidepool -- bench
 
 # Regenerate contracts/GAS.md, or check it (CI does) against a fresh measurement.
 gas: prerequisites
