@@ -592,12 +592,16 @@ mod tests {
             // `cargo` from the PATH (the rustup proxy), so the scaffold's rust-toolchain.toml
             // applies; the environment of this test's own build is not passed on.
             let mut cmd = Command::new("cargo");
-            cmd.current_dir(&project).arg("test").env("CARGO_TARGET_DIR", &target);
+            cmd.current_dir(&project).arg("test");
             for (key, _) in std::env::vars_os() {
                 if key.to_str().is_some_and(outer_build_setting) {
                     cmd.env_remove(key);
                 }
             }
+            // After the removals, which include an outer CARGO_TARGET_DIR: set before them, it
+            // was removed whenever the outer build had one (as CI does), and every CI run built
+            // wasmtime afresh in the temporary project's own target dir.
+            cmd.env("CARGO_TARGET_DIR", &target);
             if check_gas {
                 cmd.env("TIDEPOOL_GAS_CHECK", "1");
             }
