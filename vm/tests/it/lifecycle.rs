@@ -241,9 +241,8 @@ fn the_instance_pool_must_hold_a_call_at_full_depth() {
     assert!(matches!(Vm::new(VmConfig { limits, ..VmConfig::for_tests() }), Err(tidepool_vm::VmError::Engine(_))));
 }
 
-/// `execute` returns a checksum of what it finds — a data segment, zero pages, memory beyond
-/// the initial size — then overwrites all of it (and trashes pages far apart, so some slots
-/// reset by copying and some by giving pages back). Every call must find the module's original
+/// `execute` returns a checksum of what it finds — a data segment, a zero page, the memory size
+/// — then overwrites all of it and grows memory. Every call must find the module's original
 /// memory, however the pool resets a slot.
 const SCRIBBLER: &str = r#"
   (memory (export "memory") 2 40)
@@ -252,15 +251,20 @@ const SCRIBBLER: &str = r#"
     ;; What this call finds: the data segment, a zero page, and the size (grown or not).
     (local.set $sum (i64.add (i64.load (i32.const 0x10000)) (i64.load (i32.const 0x9000))))
     (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (memory.size))))
-    ;; Dirty it all: the data segment, 30 pages of 64 KiB apart, and grown memory.
+    (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (i32.load (i32.const 0x1100)))))
+    ;; Dirty it all: the data segment, a zero page, grown memory, and every 4 KiB page of the
+    ;; 2 MiB that makes (more than the 1 MiB a slot keeps resident, so both ways of resetting
+    ;; a page are used).
     (i64.store (i32.const 0x10000) (i64.const -1))
     (i64.store (i32.const 0x9000) (i64.const 12345))
     (drop (memory.grow (i32.const 30)))
+    ;; Grown memory must read as zero, whatever the slot held before.
+    (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (i32.load (i32.const 0x1F0100)))))
     (local.set $page (i32.const 0))
     (loop $dirty
-      (i32.store (i32.add (i32.mul (local.get $page) (i32.const 0x10000)) (i32.const 0x9100)) (i32.const 7))
+      (i32.store (i32.add (i32.mul (local.get $page) (i32.const 0x1000)) (i32.const 0x100)) (i32.const 7))
       (local.set $page (i32.add (local.get $page) (i32.const 1)))
-      (br_if $dirty (i32.lt_u (local.get $page) (i32.const 32))))
+      (br_if $dirty (i32.lt_u (local.get $page) (i32.const 512))))
     (call $return_i64 (local.get $sum)))"#;
 
 #[test]
