@@ -12,7 +12,7 @@ HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
 DATA_DIR ?= .tidepool/dev
 LISTEN ?= 127.0.0.1:8545
 
-.PHONY: run test prerequisites fmt lint doc unit bench bench-node gas gas-check
+.PHONY: run test prerequisites fmt lint doc unit bench bench-node fuzz gas gas-check
 
 run: prerequisites
 	$(CARGO) run --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
@@ -45,6 +45,15 @@ bench: prerequisites
 # The whole sandbox under load against its targets (BENCHMARKS.md, "Whole sandbox").
 bench-node: prerequisites
 	$(CARGO) run --bin tidepool -- bench
+
+# A minute of each fuzz target (nightly and cargo-fuzz; see fuzz/README.md). Not part of `test`.
+FUZZ_TARGETS := transaction_decoding module_validation
+fuzz:
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target && \
+	  (cd fuzz && $(CARGO) +nightly fuzz run $$target -s none -O corpus/$$target seeds/$$target \
+	    -- -max_total_time=60) || exit 1; \
+	done
 
 # Regenerate contracts/GAS.md, or check it (CI does) against a fresh measurement.
 gas: prerequisites
