@@ -155,6 +155,17 @@ fn load_at(loads: &[Load], connections: usize) -> Option<&Load> {
     loads.iter().find(|l| l.connections == connections)
 }
 
+/// A throughput figure: the median, and where the CPU went.
+fn throughput_figure(t: &Throughput) -> String {
+    let writer = if t.writer_us_per_tx > 0.0 { format!(", writer {:.0}", t.writer_us_per_tx) } else { String::new() };
+    format!(
+        "{} tx/s (CPU {:.0}{writer} µs/tx; {:.0} % of the machine)",
+        thousands(t.median),
+        t.cpu_us_per_tx,
+        t.cpu_share * 100.0
+    )
+}
+
 impl Report {
     /// An empty report for a run with these options.
     pub fn new(options: &Options) -> Report {
@@ -177,19 +188,7 @@ impl Report {
         let throughput_row = |id: &str, name: String, t: &Throughput, target: f64| Row {
             id: id.into(),
             name,
-            figure: {
-                let writer = if t.writer_us_per_tx > 0.0 {
-                    format!(", writer {:.0}", t.writer_us_per_tx)
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{} tx/s (CPU {:.0}{writer} µs/tx; {:.0} % of the machine)",
-                    thousands(t.median),
-                    t.cpu_us_per_tx,
-                    t.cpu_share * 100.0
-                )
-            },
+            figure: throughput_figure(t),
             baseline: floor_text(t.floor_per_s),
             ratio: ratio(t.median, t.floor_per_s),
             checks: vec![Check::at_least(format!("≥ {} tx/s", thousands(target)), t.median, target)],
@@ -303,7 +302,7 @@ impl Report {
             rows.push(Row {
                 id: "5".into(),
                 name: format!("workload 1 with {} accounts in the state", thousands(self.grown.accounts as f64)),
-                figure: throughput_row("", String::new(), &self.grown.transfers, 0.0).figure,
+                figure: throughput_figure(&self.grown.transfers),
                 baseline: format!("workload 1: {} tx/s", thousands(self.native.median)),
                 ratio: ratio(grown, self.native.median),
                 checks: ratio(grown, self.native.median)

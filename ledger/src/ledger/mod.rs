@@ -116,8 +116,9 @@ impl Ledger {
 
     fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
         meta::check_or_init(&*store, location)?;
-        let head = Arc::new(RwLock::new(read_head(&*store)?));
-        Ok(Ledger { store, writer: Arc::new(Mutex::new(())), head })
+        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), head: Arc::default() };
+        *ledger.head.write() = ledger.stored_head()?;
+        Ok(ledger)
     }
 
     /// The underlying store.
@@ -141,6 +142,12 @@ impl Ledger {
         self.head.read().clone()
     }
 
+    /// The latest header as the store has it (what [`Ledger::head`] is set from).
+    fn stored_head(&self) -> Result<Option<Arc<BlockHeader>>, LedgerError> {
+        let Some(height) = self.latest_height()? else { return Ok(None) };
+        Ok(Some(Arc::new(self.block(height)?.ok_or(LedgerError::UnknownHeight(height))?)))
+    }
+
     /// The latest committed height, or `None` before genesis.
     pub fn latest_height(&self) -> Result<Option<u64>, LedgerError> {
         meta::latest_height(&*self.store)
@@ -160,11 +167,4 @@ impl Ledger {
     pub fn receipt(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
         self.store.get(Table::Receipts, &hash.0)
     }
-}
-
-/// The latest header as stored.
-fn read_head(store: &dyn Store) -> Result<Option<Arc<BlockHeader>>, LedgerError> {
-    let Some(height) = meta::latest_height(store)? else { return Ok(None) };
-    let bytes = store.get(Table::Blocks, &height_key(height))?.ok_or(LedgerError::UnknownHeight(height))?;
-    Ok(Some(Arc::new(decode(Table::Blocks, &bytes)?)))
 }

@@ -46,7 +46,7 @@ impl Ledger {
         batch.ops.extend(restore.into_iter().map(|((table, key), previous)| (table, key, previous)));
         // The batch is atomic: if it fails, nothing moved, the head included.
         store.write(batch)?;
-        *self.head.write() = super::read_head(store)?;
+        *self.head.write() = self.stored_head()?;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! `build_contract`: a contract crate built to wasm from a test, cached, and run in the Sandbox.
 //!
 //! Builds `contracts/oracle` into `contracts/target/tidepool-wasm` (the crate's workspace
-//! target dir, or `$CARGO_TARGET_DIR/tidepool-wasm`): about a minute the first time on two cores, then served from the mtime cache.
+//! target dir, or `$CARGO_TARGET_DIR/tidepool-wasm`): about a minute the first time on two
+//! cores, then served from the mtime cache.
 
 use std::path::PathBuf;
 
