@@ -18,16 +18,16 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown >/dev/null
 fi
 
-have_libclang() {
-  [ -n "${LIBCLANG_PATH:-}" ] && return 0
-  ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so' && return 0
-  compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null 2>&1
-}
-if ! have_libclang; then
+# libclang, found by the names clang-sys accepts (scripts/find-libclang.sh says which).
+if ! ./scripts/find-libclang.sh >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing libclang-dev (RocksDB's bindings are generated with it) ..."
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev >/dev/null
+    if ! ./scripts/find-libclang.sh >/dev/null; then
+      echo "error: libclang-dev is installed but no libclang.so was found where bindgen looks; set LIBCLANG_PATH to its directory" >&2
+      exit 1
+    fi
   else
     echo "error: libclang is missing; install it with: sudo apt-get install -y libclang-dev" >&2
     exit 1

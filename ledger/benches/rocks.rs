@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tidepool_ledger::{Address, Ledger, NewBlock, Overlay, RocksConfig, RocksStore, Store, Table};
+use tidepool_ledger::{Address, Ledger, NewBlock, Overlay, ReadStore, RocksConfig, RocksStore, Table};
 
 /// Entries in the store the reads run against: 100k keys of 28 bytes with 32-byte values,
 /// about 6 MB, which fits the default 64 MiB block cache.

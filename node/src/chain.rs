@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::{
     Account, Address, BlockHeader, BlockTx, ContractInstance, EventFilter, EventRecord, Hash, Ledger, NewBlock, Overlay,
 };
-use tidepool_vm::{Call, CallKind, Env, Outcome, Vm};
+use tidepool_vm::{Outcome, Vm};
 
 use crate::admission::Admission;
 use crate::apply::{BlockContext, apply_transaction};
@@ -23,6 +23,7 @@ use crate::error::NodeError;
 use crate::receipt::Receipt;
 use crate::signature::RecoverableSignature;
 use crate::tx::{CheckedTransaction, SignedTransaction, Transaction};
+use crate::view::View;
 
 /// Gas a read-only query may use.
 pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
@@ -375,7 +376,7 @@ impl Node {
     pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
         let chain = self.inner.chain.lock();
         let context = self.next_block_context(&chain)?;
-        let mut overlay = self.inner.ledger.overlay();
+        let mut overlay = self.view()?.state().overlay();
         drop(chain);
         let hash = tx.hash()?;
         let _slot = self.inner.admission.enter();
@@ -384,32 +385,22 @@ impl Node {
 
     // --- reads -----------------------------------------------------------------------------
 
-    /// Runs a contract's `query` entry point on committed state.
+    /// The latest committed state, for reads that must agree with each other: every read
+    /// through one [`View`] sees one height, whatever is committed meanwhile.
+    ///
+    /// # Errors
+    /// [`NodeError::NoGenesis`] before genesis.
+    pub fn view(&self) -> Result<View, NodeError> {
+        let state = self.inner.ledger.view().ok_or(NodeError::NoGenesis)?;
+        Ok(View::new(self.clone(), state))
+    }
+
+    /// Runs a contract's `query` entry point on the latest committed state.
     ///
     /// # Errors
     /// [`NodeError::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
-        let mut overlay = self.inner.ledger.overlay();
-        if overlay.instance(contract)?.is_none() {
-            return Err(NodeError::UnknownContract(*contract));
-        }
-        let latest = self.inner.ledger.head().ok_or(NodeError::NoGenesis)?;
-        let env = Env {
-            chain_id: self.inner.config.chain_id,
-            height: latest.height,
-            time: latest.time,
-            origin: Address::ZERO,
-        };
-        let call = Call {
-            sender: Address::ZERO,
-            contract: *contract,
-            kind: CallKind::Query,
-            msg: msg.to_vec(),
-            funds: 0,
-            gas_limit: QUERY_GAS_LIMIT,
-        };
-        let _slot = self.inner.admission.enter();
-        Ok(self.inner.vm.call(&mut overlay, &env, call)?)
+        self.view()?.query(contract, msg)
     }
 
     /// An account's nonce and native balance (zero for an address never seen).
@@ -417,7 +408,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn account(&self, address: &Address) -> Result<Account, NodeError> {
-        Ok(self.inner.ledger.overlay().account(address)?)
+        self.view()?.account(address)
     }
 
     /// A contract instance.
@@ -425,7 +416,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn contract(&self, address: &Address) -> Result<Option<ContractInstance>, NodeError> {
-        Ok(self.inner.ledger.overlay().instance(address)?)
+        self.view()?.contract(address)
     }
 
     /// The latest block header.
@@ -441,14 +432,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
-        let (Some(tx), Some(receipt)) = (self.inner.ledger.tx(hash)?, self.inner.ledger.receipt(hash)?) else {
-            return Ok(None);
-        };
-        let tx =
-            serde_json::from_slice(&tx).map_err(|e| NodeError::CorruptRecord(format!("transaction {hash}: {e}")))?;
-        let receipt =
-            serde_json::from_slice(&receipt).map_err(|e| NodeError::CorruptRecord(format!("receipt {hash}: {e}")))?;
-        Ok(Some((tx, receipt)))
+        self.view()?.transaction(hash)
     }
 
     /// Events matching `filter`, oldest first.
@@ -456,7 +440,12 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, NodeError> {
-        Ok(self.inner.ledger.events(filter)?)
+        self.view()?.events(filter)
+    }
+
+    /// The VM's admission: bounds concurrent calls (queries run in parallel with the writer).
+    pub(crate) fn admission(&self) -> &Admission {
+        &self.inner.admission
     }
 
     // --- dev controls ----------------------------------------------------------------------

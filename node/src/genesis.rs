@@ -217,31 +217,15 @@ impl Node {
 
     /// The dev market's contracts, if it was deployed.
     pub fn market(&self) -> Option<MarketInfo> {
-        let market = market_info();
-        match self.contract(&market.pool) {
-            Ok(Some(_)) => Some(market),
-            _ => None,
-        }
+        self.view().ok()?.market()
     }
 
-    /// The balances of `owner` in the tokens the node indexes (the dev market's tokens).
+    /// The balances of `owner` in the tokens the node indexes (the dev market's tokens), at the
+    /// latest height.
     ///
     /// # Errors
     /// A host failure, or a token that answers its `balance` query with something unexpected.
     pub fn token_balances(&self, owner: &Address) -> Result<Vec<TokenBalance>, NodeError> {
-        let Some(market) = self.market() else { return Ok(Vec::new()) };
-        let mut out = Vec::with_capacity(market.tokens.len());
-        for token in market.tokens {
-            let msg = json!({"balance": {"address": owner}}).to_string();
-            let outcome = self.query(&token.address, msg.as_bytes())?;
-            let answer: Value = serde_json::from_slice(&outcome.return_data)
-                .map_err(|e| NodeError::CorruptRecord(format!("balance answer of {}: {e}", token.symbol)))?;
-            let balance = answer["balance"]
-                .as_str()
-                .and_then(|b| b.parse().ok())
-                .ok_or_else(|| NodeError::CorruptRecord(format!("balance answer of {}: {answer}", token.symbol)))?;
-            out.push(TokenBalance { token: token.address, symbol: token.symbol, decimals: token.decimals, balance });
-        }
-        Ok(out)
+        self.view()?.token_balances(owner)
     }
 }

@@ -24,6 +24,7 @@ pub mod receipt;
 pub mod sandbox;
 pub mod signature;
 pub mod tx;
+pub mod view;
 
 pub use chain::{Node, StoredTx, Submitted};
 pub use config::{Clock, DEV_CHAIN_ID, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
@@ -34,3 +35,4 @@ pub use receipt::{Receipt, ReceiptStatus};
 pub use sandbox::Sandbox;
 pub use signature::RecoverableSignature;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};
+pub use view::View;

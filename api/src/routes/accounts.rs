@@ -12,6 +12,8 @@ use crate::extract::{Json, parse};
 /// An account.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AccountInfo {
+    /// The height this answer was read at (the state after that block).
+    pub height: u64,
     /// The address (EIP-55).
     #[schema(value_type = String)]
     pub address: Address,
@@ -30,8 +32,9 @@ pub async fn account(
     let address: Address = parse("address", &address)?;
     // One point read (memtable or block cache: ~2 µs; a disk block at worst) is cheaper than
     // the hand-off to the blocking pool and back, so it runs here, on the async worker.
-    let account = state.node.account(&address)?;
-    Ok(Json(AccountInfo { address, nonce: account.nonce, balance: account.balance.to_string() }))
+    let view = state.node.view()?;
+    let account = view.account(&address)?;
+    Ok(Json(AccountInfo { height: view.height(), address, nonce: account.nonce, balance: account.balance.to_string() }))
 }
 
 /// A token balance.
@@ -48,9 +51,11 @@ pub struct TokenBalance {
     pub balance: String,
 }
 
-/// Native and token balances.
+/// Native and token balances, all read at one height.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Balances {
+    /// The height this answer was read at (the state after that block).
+    pub height: u64,
     /// The address.
     #[schema(value_type = String)]
     pub address: Address,
@@ -65,9 +70,9 @@ pub struct Balances {
 pub async fn balances(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<Balances>, ApiError> {
     let address: Address = parse("address", &address)?;
     let balances = blocking(move || {
-        let native = state.node.account(&address)?.balance.to_string();
-        let tokens = state
-            .node
+        let view = state.node.view()?;
+        let native = view.account(&address)?.balance.to_string();
+        let tokens = view
             .token_balances(&address)?
             .into_iter()
             .map(|t| TokenBalance {
@@ -77,7 +82,7 @@ pub async fn balances(State(state): State<AppState>, Path(address): Path<String>
                 balance: t.balance.to_string(),
             })
             .collect();
-        Ok(Balances { address, native, tokens })
+        Ok(Balances { height: view.height(), address, native, tokens })
     })
     .await?;
     Ok(Json(balances))

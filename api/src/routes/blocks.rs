@@ -53,8 +53,7 @@ pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiErr
 #[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path)), responses((status = 200, body = Block), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
     let height: u64 = parse("height", &height)?;
-    let header =
-        blocking(move || Ok(state.node.ledger().block(height).map_err(tidepool_node::NodeError::from)?)).await?;
+    let header = blocking(move || Ok(state.node.view()?.block(height)?)).await?;
     Ok(Json(header.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?.into()))
 }
 
@@ -97,12 +96,21 @@ pub struct EventView {
     pub data: serde_json::Value,
 }
 
+/// A page of events, read at one height.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EventPage {
+    /// The height the events were read at: `to` is capped at it.
+    pub height: u64,
+    /// The events, oldest first.
+    pub events: Vec<EventView>,
+}
+
 /// `GET /v1/events?contract=&type=&from=&to=&limit=`.
-#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = Vec<EventView>)))]
+#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage)))]
 pub async fn events(
     State(state): State<AppState>,
     Query(params): Query<EventParams>,
-) -> Result<Json<Vec<EventView>>, ApiError> {
+) -> Result<Json<EventPage>, ApiError> {
     let contract = params.contract.as_deref().map(|c| parse::<Address>("contract", c)).transpose()?;
     let filter = EventFilter {
         contract,
@@ -111,9 +119,14 @@ pub async fn events(
         to_height: params.to,
         limit: params.limit.unwrap_or(100).min(1000),
     };
-    let records = blocking(move || Ok(state.node.events(&filter)?)).await?;
-    Ok(Json(
-        records
+    let (height, records) = blocking(move || {
+        let view = state.node.view()?;
+        Ok((view.height(), view.events(&filter)?))
+    })
+    .await?;
+    Ok(Json(EventPage {
+        height,
+        events: records
             .into_iter()
             .map(|r| EventView {
                 height: r.height,
@@ -125,5 +138,5 @@ pub async fn events(
                 data: tidepool_node::receipt::json_or_hex(&r.event.data),
             })
             .collect(),
-    ))
+    }))
 }

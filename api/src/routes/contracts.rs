@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use tidepool_ledger::{Address, Direction, Hash, KeyRange};
+use tidepool_ledger::{Address, Hash, KeyRange};
 use tidepool_node::{SignedTransaction, Submitted, receipt::json_or_hex};
 use tidepool_vm::Status;
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +26,8 @@ pub async fn upload(
 /// Uploaded code, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CodeInfo {
+    /// The height this answer was read at.
+    pub height: u64,
     /// keccak256 of the wasm.
     #[schema(value_type = String)]
     pub code_hash: Hash,
@@ -46,11 +48,14 @@ pub struct CodeInfo {
 #[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = String, Path)), responses((status = 200, body = CodeInfo), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn code(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
     let hash: Hash = parse("code hash", &hash)?;
-    let meta =
-        blocking(move || Ok(state.node.ledger().overlay().code_meta(&hash).map_err(tidepool_node::NodeError::from)?))
-            .await?;
+    let (height, meta) = blocking(move || {
+        let view = state.node.view()?;
+        Ok((view.height(), view.code_meta(&hash)?))
+    })
+    .await?;
     let meta = meta.ok_or_else(|| ApiError::not_found(format!("no code {hash}")))?;
     Ok(Json(CodeInfo {
+        height,
         code_hash: hash,
         uploader: meta.uploader,
         uploaded_at: meta.uploaded_at,
@@ -63,6 +68,8 @@ pub async fn code(State(state): State<AppState>, Path(hash): Path<String>) -> Re
 /// A contract instance, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ContractInfo {
+    /// The height this answer was read at.
+    pub height: u64,
     /// The contract's address.
     #[schema(value_type = String)]
     pub address: Address,
@@ -90,10 +97,14 @@ pub async fn instance(
     Path(address): Path<String>,
 ) -> Result<Json<ContractInfo>, ApiError> {
     let address: Address = parse("address", &address)?;
-    let (instance, account) =
-        blocking(move || Ok((state.node.contract(&address)?, state.node.account(&address)?))).await?;
+    let (height, instance, account) = blocking(move || {
+        let view = state.node.view()?;
+        Ok((view.height(), view.contract(&address)?, view.account(&address)?))
+    })
+    .await?;
     let instance = instance.ok_or_else(|| ApiError::not_found(format!("no contract at {address}")))?;
     Ok(Json(ContractInfo {
+        height,
         address,
         code_hash: instance.code_hash,
         admin: instance.admin,
@@ -107,6 +118,8 @@ pub async fn instance(
 /// The answer to a query.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct QueryAnswer {
+    /// The height the query read (the state after that block).
+    pub height: u64,
     /// The contract's answer (JSON if it returned JSON).
     #[schema(value_type = Object)]
     pub result: serde_json::Value,
@@ -123,14 +136,15 @@ pub async fn query(
     Json(msg): Json<serde_json::Value>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
     let address: Address = parse("address", &address)?;
-    let outcome = blocking(move || {
+    let (height, outcome) = blocking(move || {
         let msg = serde_json::to_vec(&msg).map_err(ApiError::internal)?;
-        Ok(state.node.query(&address, &msg)?)
+        let view = state.node.view()?;
+        Ok((view.height(), view.query(&address, &msg)?))
     })
     .await?;
     match outcome.status {
         Status::Success => {
-            Ok(Json(QueryAnswer { result: json_or_hex(&outcome.return_data), gas_used: outcome.gas_used }))
+            Ok(Json(QueryAnswer { height, result: json_or_hex(&outcome.return_data), gas_used: outcome.gas_used }))
         }
         status => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "query_failed", status.to_string())),
     }
@@ -159,13 +173,22 @@ pub struct StateEntry {
     pub value_json: Option<serde_json::Value>,
 }
 
+/// A page of raw storage, read at one height.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatePage {
+    /// The height the entries were read at.
+    pub height: u64,
+    /// The entries, in key order.
+    pub entries: Vec<StateEntry>,
+}
+
 /// `GET /v1/contracts/{address}/state?prefix=&limit=`: raw storage entries.
-#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = String, Path), StateParams), responses((status = 200, body = Vec<StateEntry>)))]
+#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = String, Path), StateParams), responses((status = 200, body = StatePage)))]
 pub async fn state(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<StateParams>,
-) -> Result<Json<Vec<StateEntry>>, ApiError> {
+) -> Result<Json<StatePage>, ApiError> {
     let address: Address = parse("address", &address)?;
     let prefix = match params.prefix.as_deref() {
         None => Vec::new(),
@@ -175,26 +198,20 @@ pub async fn state(
         },
     };
     let limit = params.limit.unwrap_or(100).min(1000);
-    let entries = blocking(move || {
-        if state.node.contract(&address)?.is_none() {
-            return Err(ApiError::not_found(format!("no contract at {address}")));
-        }
-        let overlay = state.node.ledger().overlay();
-        let iter = overlay
-            .storage_iter(&address, &KeyRange::prefix(&prefix), Direction::Forward)
-            .map_err(tidepool_node::NodeError::from)?;
-        let mut out = Vec::new();
-        for entry in iter.take(limit) {
-            let (key, value) = entry.map_err(tidepool_node::NodeError::from)?;
-            out.push(StateEntry {
+    let page = blocking(move || {
+        let view = state.node.view()?;
+        let entries = view.storage(&address, &KeyRange::prefix(&prefix), limit)?;
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| StateEntry {
                 key: format!("0x{}", hex::encode(&key)),
                 key_text: String::from_utf8(key).ok(),
                 value: format!("0x{}", hex::encode(&value)),
                 value_json: serde_json::from_slice(&value).ok(),
-            });
-        }
-        Ok(out)
+            })
+            .collect();
+        Ok(StatePage { height: view.height(), entries })
     })
     .await?;
-    Ok(Json(entries))
+    Ok(Json(page))
 }

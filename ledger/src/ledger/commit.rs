@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::events::{event_key, index_keys};
 use super::meta::LATEST_KEY;
 use super::write_set::{self, Write};
-use super::{Ledger, NewBlock, state_root};
+use super::{Ledger, NewBlock, StateView, state_root};
 use crate::error::LedgerError;
 use crate::record::{BlockHeader, EventRecord, encode};
 use crate::store::{Store, WriteBatch};
@@ -116,7 +116,8 @@ impl Ledger {
         let undo = write_set::encode(&out.undo);
         out.batch.put(Table::Undo, height_key(height).to_vec(), undo);
         store.write(out.batch)?;
-        *self.head.write() = Some(Arc::new(header.clone()));
+        // The block is durable; readers move to it together with a snapshot of exactly it.
+        *self.latest.write() = Some(StateView::new(Arc::new(header.clone()), self.store.clone().snapshot()));
         Ok(header)
     }
 }

@@ -12,15 +12,13 @@
 //!
 //! The type is hashed so that index keys have a fixed layout whatever the type's bytes.
 
-use super::Ledger;
-use super::meta::latest_height;
 use crate::error::LedgerError;
 use crate::record::{Event, EventFilter, EventRecord, decode};
-use crate::store::{Direction, KeyRange, prefix_successor};
+use crate::store::{Direction, KeyRange, ReadStore, prefix_successor};
 use crate::table::Table;
 use crate::types::{Address, keccak256};
 
-/// The most events one [`Ledger::events`] call returns, whatever the filter's limit: a query is
+/// The most events one [`crate::StateView::events`] call returns, whatever the filter's limit: a query is
 /// served from memory, and an API client pages through more by height.
 pub const MAX_EVENTS_PER_QUERY: usize = 1000;
 
@@ -73,51 +71,43 @@ pub(super) fn index_keys(event: &Event, key: &[u8; EVENT_KEY_LEN]) -> [Vec<u8>; 
     })
 }
 
-impl Ledger {
-    /// Events matching `filter`, oldest first.
-    ///
-    /// A `limit` of 0 means as many as allowed; any limit is capped at
-    /// [`MAX_EVENTS_PER_QUERY`]. `to_height` is capped at the latest height. Served from the
-    /// indexes: the cost is that of the events returned, not of the blocks in the range.
-    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
-        let limit = if filter.limit == 0 { MAX_EVENTS_PER_QUERY } else { filter.limit.min(MAX_EVENTS_PER_QUERY) };
-        let Some(latest) = latest_height(&*self.store)? else {
-            return Ok(Vec::new());
-        };
-        let from = filter.from_height.unwrap_or(0);
-        let to = filter.to_height.unwrap_or(latest).min(latest);
-        if from > to {
-            return Ok(Vec::new());
-        }
-        let prefix = index_prefix(filter.contract.as_ref(), filter.ty.as_deref());
-        let scope = prefix.clone().unwrap_or_default();
-        let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
-        // `to` is at most the latest height, which is below u64::MAX (heights are checked on
-        // commit); the fallback keeps this correct regardless.
-        let end = to.checked_add(1).map(bound).or_else(|| prefix_successor(&scope));
-        let range = KeyRange {
-            start: std::ops::Bound::Included(bound(from)),
-            end: end.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
-        };
-
-        let mut records = Vec::new();
-        let table = if prefix.is_some() { Table::EventIndex } else { Table::Events };
-        for entry in self.store.iter(table, &range, Direction::Forward)?.take(limit) {
-            let (key, value) = entry?;
-            let bytes = match table {
-                Table::Events => value,
-                _ => {
-                    let event_key = &key[scope.len()..];
-                    self.store.get(Table::Events, event_key)?.ok_or_else(|| LedgerError::Decode {
-                        table: Table::EventIndex.name(),
-                        reason: format!("index entry {key:02x?} points at no event"),
-                    })?
-                }
-            };
-            records.push(decode(Table::Events, &bytes)?);
-        }
-        Ok(records)
+/// Events matching `filter` in `store`, whose latest height is `latest` (see
+/// [`crate::StateView::events`]).
+pub(super) fn query(store: &dyn ReadStore, latest: u64, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
+    let limit = if filter.limit == 0 { MAX_EVENTS_PER_QUERY } else { filter.limit.min(MAX_EVENTS_PER_QUERY) };
+    let from = filter.from_height.unwrap_or(0);
+    let to = filter.to_height.unwrap_or(latest).min(latest);
+    if from > to {
+        return Ok(Vec::new());
     }
+    let prefix = index_prefix(filter.contract.as_ref(), filter.ty.as_deref());
+    let scope = prefix.clone().unwrap_or_default();
+    let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
+    // `to` is at most the latest height, which is below u64::MAX (heights are checked on
+    // commit); the fallback keeps this correct regardless.
+    let end = to.checked_add(1).map(bound).or_else(|| prefix_successor(&scope));
+    let range = KeyRange {
+        start: std::ops::Bound::Included(bound(from)),
+        end: end.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+    };
+
+    let mut records = Vec::new();
+    let table = if prefix.is_some() { Table::EventIndex } else { Table::Events };
+    for entry in store.iter(table, &range, Direction::Forward)?.take(limit) {
+        let (key, value) = entry?;
+        let bytes = match table {
+            Table::Events => value,
+            _ => {
+                let event_key = &key[scope.len()..];
+                store.get(Table::Events, event_key)?.ok_or_else(|| LedgerError::Decode {
+                    table: Table::EventIndex.name(),
+                    reason: format!("index entry {key:02x?} points at no event"),
+                })?
+            }
+        };
+        records.push(decode(Table::Events, &bytes)?);
+    }
+    Ok(records)
 }
 
 #[cfg(test)]

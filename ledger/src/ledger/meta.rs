@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::LedgerError;
-use crate::store::{Direction, KeyRange, Store};
+use crate::store::{Direction, KeyRange, ReadStore, Store};
 use crate::table::Table;
 
 /// The version of the on-disk layout this build reads and writes. Bump it with every change
@@ -18,7 +18,7 @@ const SCHEMA_KEY: &[u8] = b"schema_version";
 pub(super) const LATEST_KEY: &[u8] = b"latest_height";
 
 /// The latest committed height, or `None` before genesis.
-pub(super) fn latest_height(store: &dyn Store) -> Result<Option<u64>, LedgerError> {
+pub(super) fn latest_height(store: &dyn ReadStore) -> Result<Option<u64>, LedgerError> {
     let Some(bytes) = store.get(Table::Meta, LATEST_KEY)? else {
         return Ok(None);
     };

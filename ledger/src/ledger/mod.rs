@@ -12,14 +12,20 @@
 //! delete, `… ‖ 0x01 ‖ value length (8, BE) ‖ value` for a put, sorted by table id then key, only
 //! writes that changed a state table's stored value, one per key.
 //!
-//! Layout: this file (opening, reading headers and transactions); `commit` (the block batch);
-//! `revert`; `events` (indexes and queries); `meta` (schema version, latest height).
+//! Readers never read the live store: after every commit and revert the ledger publishes a
+//! [`StateView`] — the new head with a snapshot of the store taken right after the write — and
+//! every read goes through one, so an answer built from many reads comes from one height.
+//!
+//! Layout: this file (opening, the published view); `view` (reads at one height); `commit`
+//! (the block batch); `revert`; `events` (indexes and queries); `meta` (schema version, latest
+//! height).
 
 mod commit;
 mod events;
 mod meta;
 mod revert;
 mod state_root;
+mod view;
 mod write_set;
 
 use std::path::Path;
@@ -29,13 +35,13 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::error::LedgerError;
 use crate::overlay::{Changes, Overlay};
-use crate::record::{BlockHeader, Event, decode};
+use crate::record::{BlockHeader, Event, EventFilter, EventRecord};
 use crate::store::{MemoryStore, Store};
-use crate::table::{Table, height_key};
 use crate::types::Hash;
 
 pub use events::MAX_EVENTS_PER_QUERY;
 pub use meta::SCHEMA_VERSION;
+pub use view::StateView;
 
 /// A transaction as committed in a block: the ledger stores `tx` and `receipt` as opaque bytes
 /// (their format is the node's) and indexes `events`.
@@ -64,18 +70,20 @@ pub struct NewBlock {
 
 /// Durable state and history over a [`Store`].
 ///
-/// Cheap to clone (clones share the store). Reads may run on any thread at any time; commits
-/// and reverts are serialised among the clones.
+/// Cheap to clone (clones share the store). Reads may run on any thread at any time, each
+/// through a [`StateView`] of one committed height; commits and reverts are serialised among
+/// the clones.
 #[derive(Clone)]
 pub struct Ledger {
     store: Arc<dyn Store>,
     /// Held by [`Ledger::commit_block`] and [`Ledger::revert_to`]: each reads the latest height
     /// and writes a new one, so two at once would race.
     writer: Arc<Mutex<()>>,
-    /// The latest header, decoded (`None` before genesis): every query and block needs its
-    /// height and time, and decoding a header lists every transaction of its block (32 KiB
-    /// for a block of 1,000). Set after each commit and revert, under `writer`.
-    head: Arc<RwLock<Option<Arc<BlockHeader>>>>,
+    /// The latest committed state (`None` before genesis): its header, decoded (every query and
+    /// block needs its height and time, and decoding a header lists every transaction of its
+    /// block, 32 KiB for 1,000), and a snapshot of the store taken right after it was written.
+    /// Replaced after each commit and revert, under `writer`.
+    latest: Arc<RwLock<Option<StateView>>>,
 }
 
 impl Ledger {
@@ -105,7 +113,7 @@ impl Ledger {
     }
 
     /// A ledger over any store: an empty store becomes an empty ledger. Commit through this
-    /// ledger and its clones only: it keeps the latest header in memory.
+    /// ledger and its clones only: it keeps the latest state's view in memory.
     ///
     /// # Errors
     /// [`LedgerError::Corrupt`] if the store holds data that is not a ledger of this
@@ -116,9 +124,17 @@ impl Ledger {
 
     fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
         meta::check_or_init(&*store, location)?;
-        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), head: Arc::default() };
-        *ledger.head.write() = ledger.stored_head()?;
+        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), latest: Arc::default() };
+        ledger.publish()?;
         Ok(ledger)
+    }
+
+    /// Publishes the store's current state as the latest view. Called with `writer` held (or
+    /// before the ledger is shared), right after the store changed.
+    fn publish(&self) -> Result<(), LedgerError> {
+        let view = StateView::latest_of(self.store.clone().snapshot())?;
+        *self.latest.write() = view;
+        Ok(())
     }
 
     /// The underlying store.
@@ -126,9 +142,16 @@ impl Ledger {
         &self.store
     }
 
-    /// A fresh overlay over the committed state.
+    /// A fresh overlay over the live store: what a block is executed against. Reads that must
+    /// be consistent use [`Ledger::view`] instead.
     pub fn overlay(&self) -> Overlay {
         Overlay::new(self.store.clone())
+    }
+
+    /// The latest committed state, read at one height whatever commits meanwhile (`None`
+    /// before genesis). Cheap: it shares the view published by the last commit.
+    pub fn view(&self) -> Option<StateView> {
+        self.latest.read().clone()
     }
 
     /// The latest block header, or `None` before genesis.
@@ -139,32 +162,34 @@ impl Ledger {
     /// The latest block header, shared (no copy of its transaction list), or `None` before
     /// genesis. Kept in memory: no store read.
     pub fn head(&self) -> Option<Arc<BlockHeader>> {
-        self.head.read().clone()
-    }
-
-    /// The latest header as the store has it (what [`Ledger::head`] is set from).
-    fn stored_head(&self) -> Result<Option<Arc<BlockHeader>>, LedgerError> {
-        let Some(height) = self.latest_height()? else { return Ok(None) };
-        Ok(Some(Arc::new(self.block(height)?.ok_or(LedgerError::UnknownHeight(height))?)))
+        self.latest.read().as_ref().map(|view| view.header().clone())
     }
 
     /// The latest committed height, or `None` before genesis.
     pub fn latest_height(&self) -> Result<Option<u64>, LedgerError> {
-        meta::latest_height(&*self.store)
+        Ok(self.head().map(|head| head.height))
     }
 
-    /// The block header at `height`.
+    /// The block header at `height` (`None` above the latest height).
     pub fn block(&self, height: u64) -> Result<Option<BlockHeader>, LedgerError> {
-        self.store.get(Table::Blocks, &height_key(height))?.map(|bytes| decode(Table::Blocks, &bytes)).transpose()
+        self.view().map_or(Ok(None), |view| view.block(height))
     }
 
     /// A committed transaction's bytes.
     pub fn tx(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
-        self.store.get(Table::Txs, &hash.0)
+        self.view().map_or(Ok(None), |view| view.tx(hash))
     }
 
     /// A committed transaction's receipt bytes.
     pub fn receipt(&self, hash: &Hash) -> Result<Option<Vec<u8>>, LedgerError> {
-        self.store.get(Table::Receipts, &hash.0)
+        self.view().map_or(Ok(None), |view| view.receipt(hash))
+    }
+
+    /// Events matching `filter`, oldest first (see [`StateView::events`]).
+    ///
+    /// # Errors
+    /// Only store errors.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
+        self.view().map_or(Ok(Vec::new()), |view| view.events(filter))
     }
 }

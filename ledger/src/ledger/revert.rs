@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use super::Ledger;
-use super::meta::latest_height;
 use super::write_set;
 use crate::error::LedgerError;
 use crate::store::WriteBatch;
@@ -23,7 +22,7 @@ impl Ledger {
     pub fn revert_to(&self, height: u64) -> Result<(), LedgerError> {
         let _writer = self.writer.lock();
         let store = &*self.store;
-        let latest = latest_height(store)?.ok_or(LedgerError::UnknownHeight(height))?;
+        let latest = self.latest_height()?.ok_or(LedgerError::UnknownHeight(height))?;
         if height > latest {
             return Err(LedgerError::UnknownHeight(height));
         }
@@ -46,7 +45,6 @@ impl Ledger {
         batch.ops.extend(restore.into_iter().map(|((table, key), previous)| (table, key, previous)));
         // The batch is atomic: if it fails, nothing moved, the head included.
         store.write(batch)?;
-        *self.head.write() = self.stored_head()?;
-        Ok(())
+        self.publish()
     }
 }

@@ -1,8 +1,9 @@
 //! The overlay a block (and each transaction and contract frame within it) executes against.
 //!
-//! Reads fall through to the committed [`Store`]; writes and events stay in memory. Nested
-//! checkpoints give nested calls their rollback: a checkpoint is an index into a journal, and
-//! [`Overlay::revert_to`] undoes the journal back to it, newest first (as revm and Soroban do).
+//! Reads fall through to the committed [`ReadStore`] (the live store, or a snapshot); writes and
+//! events stay in memory. Nested checkpoints give nested calls their rollback: a checkpoint is an
+//! index into a journal, and [`Overlay::revert_to`] undoes the journal back to it, newest first
+//! (as revm and Soroban do).
 //! The overlay is `'static + Send` (it holds an `Arc` of the store), so the VM can move it into a
 //! wasmtime `Store` for a call and take it back afterwards.
 //!
@@ -18,7 +19,7 @@ use std::sync::{Arc, LazyLock};
 
 use crate::error::LedgerError;
 use crate::record::Event;
-use crate::store::{Direction, Entry, KeyRange, MemoryStore, Store};
+use crate::store::{Direction, Entry, KeyRange, MemoryStore, ReadStore};
 use crate::table::Table;
 
 /// A checkpoint: a position in the overlay's journal and event list.
@@ -52,7 +53,7 @@ struct JournalEntry {
 
 /// Buffered writes and events over a committed store.
 pub struct Overlay {
-    base: Arc<dyn Store>,
+    base: Arc<dyn ReadStore>,
     /// One map per table, indexed by [`Table::id`].
     writes: [BTreeMap<Vec<u8>, Written>; Table::ALL.len()],
     journal: Vec<JournalEntry>,
@@ -60,7 +61,7 @@ pub struct Overlay {
 }
 
 /// The store under every [`Overlay::default`]: empty, shared, never written.
-static EMPTY_STORE: LazyLock<Arc<dyn Store>> = LazyLock::new(|| Arc::new(MemoryStore::default()));
+static EMPTY_STORE: LazyLock<Arc<dyn ReadStore>> = LazyLock::new(|| Arc::new(MemoryStore::default()));
 
 /// An empty overlay over an empty store: what a caller leaves behind when it moves the real
 /// overlay into a VM call with `std::mem::take` (cheap: the empty store is shared, and empty
@@ -73,7 +74,7 @@ impl Default for Overlay {
 
 impl Overlay {
     /// An empty overlay over `base`.
-    pub fn new(base: Arc<dyn Store>) -> Overlay {
+    pub fn new(base: Arc<dyn ReadStore>) -> Overlay {
         Overlay { base, writes: Default::default(), journal: Vec::new(), events: Vec::new() }
     }
 
@@ -212,6 +213,7 @@ impl Overlay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     fn overlay_over(entries: &[(&[u8], &[u8])]) -> Overlay {
         let store = MemoryStore::default();

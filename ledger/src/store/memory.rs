@@ -1,52 +1,56 @@
-//! The in-memory backend: one ordered map per table behind one lock, so a batch is applied
-//! atomically with respect to every reader.
+//! The in-memory backend: one persistent ordered map per table behind one lock. A batch is
+//! applied atomically with respect to every reader, and a snapshot is a copy of the maps' roots
+//! (persistent maps share their nodes, so a copy costs O(1) and a later write copies only the
+//! path to the key it changes).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Bound;
+use std::sync::Arc;
 
+use imbl::OrdMap;
 use parking_lot::RwLock;
 
-use super::{Direction, Entry, EntryIter, KeyRange, Store, WriteBatch};
+use super::{Direction, Entry, EntryIter, KeyRange, ReadStore, Store, WriteBatch};
 use crate::error::LedgerError;
 use crate::table::Table;
 
-type Tables = [BTreeMap<Vec<u8>, Vec<u8>>; Table::ALL.len()];
+type Map = OrdMap<Vec<u8>, Vec<u8>>;
+type Tables = [Map; Table::ALL.len()];
 
 /// The in-memory backend (tests, the Sandbox). Nothing survives the process.
 ///
-/// Iteration reads the maps in growing chunks, taking the read lock once per chunk and never
-/// holding it while the caller works, so an open iterator cannot block a writer or deadlock a
-/// thread that writes while it iterates. Like an iterator over RocksDB without a snapshot, a
-/// long iteration may therefore see a batch committed after it started.
+/// An iterator reads a copy of its table's map taken when it was opened (O(1)), in growing
+/// chunks, so it never holds the lock: an open iterator cannot block a writer or deadlock a
+/// thread that writes while it iterates, and it sees the table as it was when it was opened.
 #[derive(Default)]
 pub struct MemoryStore {
     tables: RwLock<Tables>,
 }
 
+/// A [`MemoryStore`] at one moment (see [`Store::snapshot`]).
+struct MemorySnapshot {
+    tables: Tables,
+}
+
 /// Entries fetched by an iterator's first trip to the map: small, because callers such as the
 /// VM's storage iterators often want only the next entry or two.
 const FIRST_CHUNK: usize = 8;
-/// The largest chunk: big enough to amortise the lock and the range lookup, small enough not to
-/// copy much that a caller stops short of.
+/// The largest chunk: big enough to amortise the range lookup, small enough not to copy much
+/// that a caller stops short of.
 const MAX_CHUNK: usize = 512;
 
-impl Store for MemoryStore {
+impl ReadStore for MemoryStore {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
         Ok(self.tables.read()[table.index()].get(key).cloned())
     }
 
     fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
-        Ok(Box::new(ChunkedIter {
-            store: self,
-            table,
-            range: range.clone(),
-            direction,
-            buffer: VecDeque::new(),
-            chunk: FIRST_CHUNK,
-            exhausted: false,
-        }))
+        let map = self.tables.read()[table.index()].clone();
+        Ok(Box::new(ChunkedIter::new(map, range, direction)))
     }
+}
 
+impl Store for MemoryStore {
     fn write(&self, batch: WriteBatch) -> Result<(), LedgerError> {
         let mut tables = self.tables.write();
         for (table, key, value) in batch.ops {
@@ -62,13 +66,26 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+
+    fn snapshot(self: Arc<Self>) -> Arc<dyn ReadStore> {
+        Arc::new(MemorySnapshot { tables: self.tables.read().clone() })
+    }
 }
 
-/// An iterator that refills a small buffer from the map, narrowing its range past what it has
-/// already returned.
-struct ChunkedIter<'a> {
-    store: &'a MemoryStore,
-    table: Table,
+impl ReadStore for MemorySnapshot {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        Ok(self.tables[table.index()].get(key).cloned())
+    }
+
+    fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
+        Ok(Box::new(ChunkedIter::new(self.tables[table.index()].clone(), range, direction)))
+    }
+}
+
+/// An iterator over its own copy of a map, refilling a small buffer and narrowing its range
+/// past what it has already returned.
+struct ChunkedIter {
+    map: Map,
     /// What is left to visit.
     range: KeyRange,
     direction: Direction,
@@ -77,21 +94,29 @@ struct ChunkedIter<'a> {
     exhausted: bool,
 }
 
-impl ChunkedIter<'_> {
+impl ChunkedIter {
+    fn new(map: Map, range: &KeyRange, direction: Direction) -> ChunkedIter {
+        ChunkedIter {
+            map,
+            range: range.clone(),
+            direction,
+            buffer: VecDeque::new(),
+            chunk: FIRST_CHUNK,
+            exhausted: false,
+        }
+    }
+
     fn refill(&mut self) {
         if self.range.is_empty() {
             self.exhausted = true;
             return;
         }
-        let tables = self.store.tables.read();
-        let map = &tables[self.table.index()];
-        let entries = map.range::<[u8], _>(self.range.as_slices());
+        let entries = self.map.range::<_, [u8]>(self.range.as_slices());
         let cloned = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
         match self.direction {
             Direction::Forward => self.buffer.extend(entries.take(self.chunk).map(cloned)),
             Direction::Reverse => self.buffer.extend(entries.rev().take(self.chunk).map(cloned)),
         }
-        drop(tables);
         if self.buffer.len() < self.chunk {
             self.exhausted = true;
         }
@@ -106,7 +131,7 @@ impl ChunkedIter<'_> {
     }
 }
 
-impl Iterator for ChunkedIter<'_> {
+impl Iterator for ChunkedIter {
     type Item = Result<Entry, LedgerError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -149,12 +174,26 @@ mod tests {
     }
 
     #[test]
-    fn an_open_iterator_does_not_block_writes() {
+    fn an_open_iterator_does_not_block_writes_and_does_not_see_them() {
         let store = store_with(0..100);
         let mut iter = store.iter(Table::Storage, &KeyRange::all(), Direction::Forward).unwrap();
         assert!(iter.next().is_some());
         store.put(Table::Storage, b"other", b"value").unwrap();
-        assert_eq!(iter.count(), 100);
+        assert_eq!(iter.count(), 99);
+    }
+
+    #[test]
+    fn a_snapshot_reads_the_moment_it_was_taken() {
+        let store = Arc::new(store_with(0..3));
+        let snapshot = store.clone().snapshot();
+        store.put(Table::Storage, &1u16.to_be_bytes(), b"changed").unwrap();
+        store.delete(Table::Storage, &2u16.to_be_bytes()).unwrap();
+        store.put(Table::Accounts, b"new", b"account").unwrap();
+        assert_eq!(snapshot.get(Table::Storage, &1u16.to_be_bytes()).unwrap(), Some(vec![1]));
+        assert_eq!(snapshot.get(Table::Storage, &2u16.to_be_bytes()).unwrap(), Some(vec![2]));
+        assert_eq!(snapshot.get(Table::Accounts, b"new").unwrap(), None);
+        assert_eq!(snapshot.iter(Table::Storage, &KeyRange::all(), Direction::Forward).unwrap().count(), 3);
+        assert_eq!(store.get(Table::Storage, &1u16.to_be_bytes()).unwrap(), Some(b"changed".to_vec()));
     }
 
     #[test]

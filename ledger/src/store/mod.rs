@@ -2,7 +2,8 @@
 //! it — RocksDB (`RocksStore`, the default on disk, behind the `rocksdb` feature) and memory
 //! ([`MemoryStore`], tests and the Sandbox) — and one shared test suite runs on both.
 //!
-//! Start with [`Store`]; [`KeyRange`] says which keys an iteration covers.
+//! Start with [`Store`] (and [`ReadStore`], its read half, which snapshots implement too);
+//! [`KeyRange`] says which keys an iteration covers.
 
 mod memory;
 #[cfg(feature = "rocksdb")]
@@ -11,6 +12,7 @@ mod rocks;
 mod rocks_dir;
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use crate::error::LedgerError;
 use crate::table::Table;
@@ -161,16 +163,26 @@ impl WriteBatch {
     }
 }
 
-/// An ordered key-value store of [`Table`]s.
-pub trait Store: Send + Sync + 'static {
+/// Read access to ordered key-value [`Table`]s: what an [`Overlay`](crate::Overlay) and a
+/// [`StateView`](crate::StateView) read through. Implemented by every [`Store`] (reading its
+/// current contents) and by the snapshots [`Store::snapshot`] takes (reading one moment's).
+pub trait ReadStore: Send + Sync + 'static {
     /// The value at `key`, if any.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError>;
 
     /// Entries in `range`, in `direction`.
     fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError>;
+}
 
+/// An ordered key-value store of [`Table`]s with atomic batch writes and snapshots.
+pub trait Store: ReadStore {
     /// Applies every op of `batch` atomically (all or nothing, also across a crash).
     fn write(&self, batch: WriteBatch) -> Result<(), LedgerError>;
+
+    /// A read-only view of the store as it is now: batches written later are not seen through
+    /// it, and it reads every table at the same moment. Cheap (no copy of the data); it keeps
+    /// the store alive, and the versions it sees, until it is dropped.
+    fn snapshot(self: Arc<Self>) -> Arc<dyn ReadStore>;
 
     /// Puts one value (a batch of one).
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), LedgerError> {

@@ -5,14 +5,16 @@
 //! sibling module `rocks_dir` decides whether a directory is ours before RocksDB touches it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRawIterator,
-    DBRecoveryMode, DataBlockIndexType, ErrorKind, LruCacheOptions, Options, ReadOptions, SliceTransform, WriteOptions,
+    DBRecoveryMode, DataBlockIndexType, ErrorKind, LruCacheOptions, Options, ReadOptions, SliceTransform,
+    SnapshotWithThreadMode, WriteOptions,
 };
 
 use super::rocks_dir::open_error;
-use super::{Direction, Entry, EntryIter, KeyRange, Store, WriteBatch, prefix_successor};
+use super::{Direction, Entry, EntryIter, KeyRange, ReadStore, Store, WriteBatch, prefix_successor};
 use crate::error::LedgerError;
 use crate::table::{STORAGE_PREFIX_LEN, Table};
 
@@ -224,16 +226,21 @@ fn within_one_contract(direction: Direction, lower: Option<&[u8]>, upper: Option
         }
 }
 
-impl Store for RocksStore {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        let value = self
-            .db
-            .get_pinned_cf_opt(self.family(table)?, key, &self.read_options)
-            .map_err(|error| self.error(error))?;
+impl RocksStore {
+    /// A point read, through `options` (which may carry a snapshot).
+    fn get_with(&self, table: Table, key: &[u8], options: &ReadOptions) -> Result<Option<Vec<u8>>, LedgerError> {
+        let value = self.db.get_pinned_cf_opt(self.family(table)?, key, options).map_err(|error| self.error(error))?;
         Ok(value.map(|value| value.to_vec()))
     }
 
-    fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
+    /// An iteration of `range`, reading the store as of `snapshot` if one is given.
+    fn iter_with<'a>(
+        &'a self,
+        table: Table,
+        range: &KeyRange,
+        direction: Direction,
+        snapshot: Option<&SnapshotWithThreadMode<'_, DB>>,
+    ) -> Result<EntryIter<'a>, LedgerError> {
         if range.is_empty() {
             return Ok(Box::new(std::iter::empty()));
         }
@@ -241,6 +248,9 @@ impl Store for RocksStore {
         let lower = range.lower_inclusive();
         let upper = range.upper_exclusive();
         let mut options = ReadOptions::default();
+        if let Some(snapshot) = snapshot {
+            options.set_snapshot(snapshot);
+        }
         if table == Table::Storage && !within_one_contract(direction, lower.as_deref(), upper.as_deref()) {
             options.set_total_order_seek(true);
         }
@@ -259,7 +269,19 @@ impl Store for RocksStore {
         }
         Ok(Box::new(RocksIter { store: self, raw, direction, done: false }))
     }
+}
 
+impl ReadStore for RocksStore {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.get_with(table, key, &self.read_options)
+    }
+
+    fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
+        self.iter_with(table, range, direction, None)
+    }
+}
+
+impl Store for RocksStore {
     fn write(&self, batch: WriteBatch) -> Result<(), LedgerError> {
         let mut rocks_batch = rocksdb::WriteBatch::default();
         for (table, key, value) in &batch.ops {
@@ -270,6 +292,45 @@ impl Store for RocksStore {
             }
         }
         self.db.write_opt(rocks_batch, &self.write_options).map_err(|error| self.error(error))
+    }
+
+    fn snapshot(self: Arc<Self>) -> Arc<dyn ReadStore> {
+        Arc::new(RocksSnapshot::new(self))
+    }
+}
+
+/// A [`RocksStore`] at one moment: a RocksDB snapshot (a sequence number the store keeps the
+/// versions of) and the store it belongs to.
+struct RocksSnapshot {
+    /// Point reads through the snapshot (made once, as for the store's own reads).
+    read_options: ReadOptions,
+    /// Declared before `store`, so it is released first.
+    snapshot: SnapshotWithThreadMode<'static, DB>,
+    store: Arc<RocksStore>,
+}
+
+impl RocksSnapshot {
+    fn new(store: Arc<RocksStore>) -> RocksSnapshot {
+        let snapshot = store.db.snapshot();
+        // SAFETY: the snapshot borrows the `DB` inside `store`. That `DB` lives on the heap in
+        // the `Arc`, which never moves it, and this struct holds a strong reference to the
+        // `Arc` in a field declared after `snapshot`, so the `DB` outlives the snapshot (fields
+        // drop in declaration order). The `'static` lifetime never escapes: the snapshot is
+        // private and only lent out for calls on `&self`.
+        let snapshot: SnapshotWithThreadMode<'static, DB> = unsafe { std::mem::transmute(snapshot) };
+        let mut read_options = ReadOptions::default();
+        read_options.set_snapshot(&snapshot);
+        RocksSnapshot { read_options, snapshot, store }
+    }
+}
+
+impl ReadStore for RocksSnapshot {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.store.get_with(table, key, &self.read_options)
+    }
+
+    fn iter(&self, table: Table, range: &KeyRange, direction: Direction) -> Result<EntryIter<'_>, LedgerError> {
+        self.store.iter_with(table, range, direction, Some(&self.snapshot))
     }
 }
 

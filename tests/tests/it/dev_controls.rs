@@ -42,7 +42,7 @@ fn snapshot_and_revert_restore_state_history_and_clock() {
     node.get(&format!("/v1/contracts/{receiver}")).error(404, "not_found");
     node.get(&format!("/v1/code/{code_hash}")).error(404, "not_found");
     node.get(&format!("/v1/blocks/{}", head["height"].as_u64().unwrap() + 1)).error(404, "not_found");
-    assert_eq!(node.get(&format!("/v1/events?contract={usdc}")).ok(), json!([]));
+    assert_eq!(node.get(&format!("/v1/events?contract={usdc}")).ok()["events"], json!([]));
     // The snapshot is used up.
     node.post("/dev/revert", &json!({"id": id})).error(404, "not_found");
 
