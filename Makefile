@@ -2,8 +2,9 @@
 #   make run   build everything and start a dev node (lending market deployed, dev accounts printed)
 #   make test  everything CI checks: formatting, clippy with -D warnings, docs, the whole test suite
 #
-# Every cargo command here uses the one `dev` profile and resolves the same RocksDB build (see
-# ledger/build.rs), so RocksDB's C++ and wasmtime compile once, whichever command runs first.
+# Every cargo command here uses the one `dev` profile and, through the workspace hack
+# (workspace-hack/src/lib.rs), the same features of every third-party crate, so RocksDB's C++ and
+# wasmtime compile once, whichever command runs first; `make test` checks it (one-build).
 
 CARGO ?= cargo
 CARGO_ALL := --workspace --all-targets
@@ -12,12 +13,12 @@ HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
 DATA_DIR ?= .tidepool/dev
 LISTEN ?= 127.0.0.1:8545
 
-.PHONY: run test prerequisites fmt lint doc unit bench bench-node fuzz gas gas-check
+.PHONY: run test prerequisites fmt lint doc unit one-build bench bench-node fuzz gas gas-check
 
 run: prerequisites
 	$(CARGO) run --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
 
-test: prerequisites fmt lint doc unit
+test: prerequisites fmt lint doc unit one-build
 
 prerequisites:
 	@./scripts/install-prerequisites.sh
@@ -37,6 +38,11 @@ unit:
 	$(CARGO) test $(CARGO_ALL)
 	$(CARGO) test --workspace --doc
 	cd contracts && $(CARGO) test --workspace --target $(HOST_TARGET)
+
+# After the test build, `make run`'s, `make bench`'s and the README's builds must compile no
+# third-party crate again (scripts/check-one-build.sh).
+one-build:
+	./scripts/check-one-build.sh
 
 # Benchmarks use the same dev profile (opt-level 2), so they reuse the test build.
 bench: prerequisites
