@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tidepool_node::NodeError;
+use tidepool_node::error::{Rejection, RejectionKind};
 use utoipa::ToSchema;
 
 /// An error answered to a client.
@@ -77,18 +78,28 @@ impl IntoResponse for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(error: NodeError) -> ApiError {
-        let (status, code) = match &error {
-            e if e.is_host_failure() => return ApiError::internal(e),
-            NodeError::DevModeOnly => (StatusCode::FORBIDDEN, "dev_mode_only"),
-            NodeError::UnknownContract(_) | NodeError::UnknownCode(_) | NodeError::UnknownSnapshot(_) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            NodeError::BadNonce { .. } => (StatusCode::CONFLICT, "bad_nonce"),
-            NodeError::InsufficientFunds { .. } => (StatusCode::PAYMENT_REQUIRED, "insufficient_funds"),
-            e if e.is_signature_error() => (StatusCode::UNAUTHORIZED, "bad_signature"),
-            _ => (StatusCode::BAD_REQUEST, error.code()),
+        match error {
+            NodeError::Rejected(rejection) => rejection.into(),
+            NodeError::Host(host) => ApiError::internal(host),
+        }
+    }
+}
+
+/// A rejection's status is decided by its kind alone, so a new rejection cannot be answered with
+/// a status its kind does not document. Unauthorized and not-found rejections share one code
+/// each (`bad_signature`, `not_found`); the message says which.
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> ApiError {
+        let (status, code) = match rejection.kind() {
+            RejectionKind::Malformed => (StatusCode::BAD_REQUEST, rejection.code()),
+            RejectionKind::Unauthorized => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            RejectionKind::Unaffordable => (StatusCode::PAYMENT_REQUIRED, rejection.code()),
+            RejectionKind::Forbidden => (StatusCode::FORBIDDEN, rejection.code()),
+            RejectionKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            RejectionKind::Conflict => (StatusCode::CONFLICT, rejection.code()),
+            RejectionKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, rejection.code()),
         };
-        ApiError::new(status, code, error.to_string())
+        ApiError::new(status, code, rejection.to_string())
     }
 }
 

@@ -9,7 +9,7 @@
 use tidepool_ledger::{Account, Address, Hash, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Vm};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 use crate::receipt::{Receipt, ReceiptStatus};
 use crate::tx::{Action, Transaction};
 
@@ -34,8 +34,8 @@ pub struct BlockContext {
 /// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`.
 ///
 /// # Errors
-/// A rejection leaves `overlay` untouched; a [`NodeError::Ledger`] or [`NodeError::Vm`] means the
-/// host is broken.
+/// A rejection leaves `overlay` untouched; a [`HostError::Ledger`](crate::error::HostError::Ledger)
+/// or [`HostError::Vm`](crate::error::HostError::Vm) means the host is broken.
 pub fn apply_transaction(
     vm: &Vm,
     overlay: &mut Overlay,
@@ -80,7 +80,8 @@ pub fn apply_transaction(
             sender.balance -= amount;
             overlay.set_account(&tx.from, &sender);
             let mut recipient = overlay.account(to)?;
-            recipient.balance = recipient.balance.checked_add(*amount).ok_or(NodeError::BalanceOverflow)?;
+            // `check` proved the sum fits.
+            recipient.balance += amount;
             overlay.set_account(to, &recipient);
             return Ok(receipt);
         }
@@ -93,7 +94,7 @@ pub fn apply_transaction(
                 return Ok(receipt);
             }
             let hash =
-                vm.upload(overlay, tx.from, block.height, wasm)?.map_err(|e| NodeError::InvalidCode(e.to_string()))?;
+                vm.upload(overlay, tx.from, block.height, wasm)?.map_err(|e| Rejection::InvalidCode(e.to_string()))?;
             receipt.gas_used += cost;
             receipt.code_hash = Some(hash);
             return Ok(receipt);
@@ -124,14 +125,14 @@ pub fn apply_transaction(
 /// sender's account.
 fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> Result<Account, NodeError> {
     if tx.chain_id != block.chain_id {
-        return Err(NodeError::WrongChainId { expected: block.chain_id, got: tx.chain_id });
+        return Err(Rejection::WrongChainId { expected: block.chain_id, got: tx.chain_id }.into());
     }
     if tx.gas_limit < TX_BASE_GAS || tx.gas_limit > MAX_TX_GAS {
-        return Err(NodeError::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS });
+        return Err(Rejection::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS }.into());
     }
     let sender = overlay.account(&tx.from)?;
     if tx.nonce != sender.nonce {
-        return Err(NodeError::BadNonce { expected: sender.nonce, got: tx.nonce });
+        return Err(Rejection::BadNonce { expected: sender.nonce, got: tx.nonce }.into());
     }
     let funds_needed = match &tx.action {
         Action::Transfer { amount, .. } => *amount,
@@ -139,38 +140,45 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
         Action::UploadCode { .. } | Action::Migrate { .. } => 0,
     };
     if funds_needed > sender.balance {
-        return Err(NodeError::InsufficientFunds { needed: funds_needed, available: sender.balance });
+        return Err(Rejection::InsufficientFunds { needed: funds_needed, available: sender.balance }.into());
     }
     match &tx.action {
-        Action::Transfer { .. } => {}
+        Action::Transfer { to, amount } => {
+            // Checked here, before the sender is debited: a rejection must write nothing. (A
+            // transfer to oneself leaves the balance as it is and cannot overflow.)
+            if to != &tx.from && overlay.account(to)?.balance.checked_add(*amount).is_none() {
+                return Err(Rejection::BalanceOverflow.into());
+            }
+        }
         Action::UploadCode { wasm } => {
             // Validation here keeps invalid code a rejection; the compiled module is cached, so
             // the upload itself does not compile again.
-            vm.prepare_code(wasm)?.map_err(|e| NodeError::InvalidCode(e.to_string()))?;
+            vm.prepare_code(wasm)?.map_err(|e| Rejection::InvalidCode(e.to_string()))?;
         }
         Action::Instantiate { code_hash, label, .. } => {
             if overlay.code_meta(code_hash)?.is_none() {
-                return Err(NodeError::UnknownCode(*code_hash));
+                return Err(Rejection::UnknownCode(*code_hash).into());
             }
             if label.len() > tidepool_abi::limits::MAX_LABEL_LEN as usize {
-                return Err(NodeError::InvalidTransaction(format!(
+                return Err(Rejection::InvalidTransaction(format!(
                     "label is {} bytes; the limit is {}",
                     label.len(),
                     tidepool_abi::limits::MAX_LABEL_LEN
-                )));
+                ))
+                .into());
             }
         }
         Action::Execute { contract, .. } => {
             if overlay.instance(contract)?.is_none() {
-                return Err(NodeError::UnknownContract(*contract));
+                return Err(Rejection::UnknownContract(*contract).into());
             }
         }
         Action::Migrate { contract, new_code_hash, .. } => {
             if overlay.instance(contract)?.is_none() {
-                return Err(NodeError::UnknownContract(*contract));
+                return Err(Rejection::UnknownContract(*contract).into());
             }
             if overlay.code_meta(new_code_hash)?.is_none() {
-                return Err(NodeError::UnknownCode(*new_code_hash));
+                return Err(Rejection::UnknownCode(*new_code_hash).into());
             }
         }
     }

@@ -13,7 +13,7 @@
 //!   is written as itself.
 //! - **Numbers**: integers only, in decimal, with a `-` sign when negative, no leading zeros,
 //!   no fraction, no exponent. A number with a fraction or exponent (`1.5`, `1.0`, `1e3`) is
-//!   refused with [`NodeError::UnsupportedNumber`]: float formatting differs between languages,
+//!   refused with [`Rejection::UnsupportedNumber`]: float formatting differs between languages,
 //!   so a signature over one could not be reproduced everywhere.
 //! - **Literals**: `true`, `false`, `null`.
 //!
@@ -29,13 +29,13 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 
 /// The canonical encoding of `value` (see the module documentation for the rules).
 ///
 /// # Errors
 ///
-/// [`NodeError::UnsupportedNumber`] if `value` contains a number that is not an integer in the
+/// [`Rejection::UnsupportedNumber`] if `value` contains a number that is not an integer in the
 /// `i64`/`u64` range.
 ///
 /// # Examples
@@ -64,7 +64,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), NodeError> {
             } else if let Some(n) = number.as_i64() {
                 out.extend_from_slice(n.to_string().as_bytes());
             } else {
-                return Err(NodeError::UnsupportedNumber(number.to_string()));
+                return Err(Rejection::UnsupportedNumber(number.to_string()).into());
             }
         }
         Value::String(s) => write_string(out, s),
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(canonical(&json!([0, -1, u64::MAX, i64::MIN])), "[0,-1,18446744073709551615,-9223372036854775808]");
         for text in ["1.5", "1.0", "1e3", "-0.0", "100000000000000000000"] {
             let value: Value = serde_json::from_str(text).unwrap();
-            assert!(matches!(to_vec(&value), Err(NodeError::UnsupportedNumber(_))), "{text}");
+            assert!(matches!(to_vec(&value), Err(NodeError::Rejected(Rejection::UnsupportedNumber(_)))), "{text}");
         }
     }
 

@@ -18,8 +18,8 @@ use tidepool_vm::{Outcome, Vm};
 
 use crate::admission::Admission;
 use crate::apply::{BlockContext, apply_transaction};
-use crate::config::{Clock, Mining, NodeConfig, StoreConfig};
-use crate::error::NodeError;
+use crate::config::{Clock, MAX_BLOCK_TIME, Mining, NodeConfig, StoreConfig};
+use crate::error::{HostError, NodeError, Rejection};
 use crate::receipt::Receipt;
 use crate::signature::RecoverableSignature;
 use crate::tx::{CheckedTransaction, SignedTransaction, Transaction};
@@ -150,6 +150,7 @@ impl Node {
         let inner = Inner { ledger, vm, admission, config, chain: Mutex::new(ChainState::default()) };
         let node = Node { inner: Arc::new(inner) };
         if node.inner.ledger.latest()?.is_none() {
+            block_time(node.clock_base())?;
             crate::genesis::build(&node)?;
         } else {
             node.warm_module_cache()?;
@@ -215,7 +216,7 @@ impl Node {
     /// Executes `tx` as if `tx.from` had signed it (dev mode only).
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`], or a rejection.
+    /// [`Rejection::DevModeOnly`], or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
@@ -239,7 +240,7 @@ impl Node {
 
     /// Automine: executes the transactions into one new block and commits it (if any was
     /// accepted). If the block cannot be made, every transaction that passed its signature check
-    /// fails with [`NodeError::CommitFailed`].
+    /// fails with [`HostError::CommitFailed`].
     fn mine_now(
         &self,
         chain: &mut ChainState,
@@ -289,7 +290,7 @@ impl Node {
         slots
             .into_iter()
             .map(|(slot, checked)| match (slot, &failure) {
-                (_, Some(message)) if checked => Err(NodeError::CommitFailed(message.clone())),
+                (_, Some(message)) if checked => Err(HostError::CommitFailed(message.clone()).into()),
                 (Err(e), _) => Err(e),
                 (Ok(()), _) => Ok(Submitted::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
             })
@@ -354,9 +355,9 @@ impl Node {
     }
 
     fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
-        let latest = self.inner.ledger.head().ok_or(NodeError::NoGenesis)?;
+        let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
         // Block time never goes backwards, even if the wall clock does or a restart forgot a warp.
-        let time = (self.clock_base() + chain.time_offset).max(latest.time);
+        let time = block_time(self.clock_base().saturating_add(chain.time_offset).max(latest.time))?;
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
     }
 
@@ -389,16 +390,16 @@ impl Node {
     /// through one [`View`] sees one height, whatever is committed meanwhile.
     ///
     /// # Errors
-    /// [`NodeError::NoGenesis`] before genesis.
+    /// [`HostError::NoGenesis`] before genesis.
     pub fn view(&self) -> Result<View, NodeError> {
-        let state = self.inner.ledger.view().ok_or(NodeError::NoGenesis)?;
+        let state = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         Ok(View::new(self.clone(), state))
     }
 
     /// Runs a contract's `query` entry point on the latest committed state.
     ///
     /// # Errors
-    /// [`NodeError::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
+    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         self.view()?.query(contract, msg)
     }
@@ -424,7 +425,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn latest_block(&self) -> Result<BlockHeader, NodeError> {
-        self.inner.ledger.latest()?.ok_or(NodeError::NoGenesis)
+        self.inner.ledger.latest()?.ok_or(NodeError::Host(HostError::NoGenesis))
     }
 
     /// A committed transaction and its receipt.
@@ -451,7 +452,7 @@ impl Node {
     // --- dev controls ----------------------------------------------------------------------
 
     fn require_dev(&self) -> Result<(), NodeError> {
-        if self.inner.config.dev { Ok(()) } else { Err(NodeError::DevModeOnly) }
+        if self.inner.config.dev { Ok(()) } else { Err(Rejection::DevModeOnly.into()) }
     }
 
     /// Commits a block that only applies `change` to the state (dev controls use this, so their
@@ -475,7 +476,7 @@ impl Node {
     /// Sets an address's native balance (dev mode).
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn set_balance(&self, address: &Address, balance: u128) -> Result<BlockHeader, NodeError> {
         self.dev_block(|overlay| {
             let mut account = overlay.account(address)?;
@@ -489,7 +490,7 @@ impl Node {
     /// for each, committed once, so a fixture or a load test can create many accounts at once.
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn set_balances(&self, balances: &[(Address, u128)]) -> Result<BlockHeader, NodeError> {
         self.dev_block(|overlay| {
             for (address, balance) in balances {
@@ -504,11 +505,11 @@ impl Node {
     /// Adds native tokens to an address (dev mode).
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; [`NodeError::BalanceOverflow`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::BalanceOverflow`]; a ledger failure.
     pub fn faucet(&self, address: &Address, amount: u128) -> Result<BlockHeader, NodeError> {
         self.dev_block(|overlay| {
             let mut account = overlay.account(address)?;
-            account.balance = account.balance.checked_add(amount).ok_or(NodeError::BalanceOverflow)?;
+            account.balance = account.balance.checked_add(amount).ok_or(Rejection::BalanceOverflow)?;
             overlay.set_account(address, &account);
             Ok(())
         })
@@ -517,11 +518,11 @@ impl Node {
     /// Writes a raw storage value of a contract (dev mode); `None` removes the key.
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; [`NodeError::UnknownContract`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownContract`]; a ledger failure.
     pub fn set_storage(&self, contract: &Address, key: &[u8], value: Option<&[u8]>) -> Result<BlockHeader, NodeError> {
         self.dev_block(|overlay| {
             if overlay.instance(contract)?.is_none() {
-                return Err(NodeError::UnknownContract(*contract));
+                return Err(Rejection::UnknownContract(*contract).into());
             }
             match value {
                 Some(v) => overlay.storage_set(contract, key, v),
@@ -534,21 +535,26 @@ impl Node {
     /// Moves the clock forward by `seconds` and mines a block at the new time (dev mode).
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::BlockTimeOutOfRange`] if the new time would be
+    /// past [`MAX_BLOCK_TIME`] (nothing changes); a ledger failure.
     pub fn warp(&self, seconds: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
+        // Refused before anything is mined: a warp past the last representable block time
+        // changes nothing.
+        let offset = chain.time_offset.saturating_add(seconds);
+        block_time(self.clock_base().saturating_add(offset))?;
         if chain.pending.is_some() {
             self.mine_locked(&mut chain)?;
         }
-        chain.time_offset = chain.time_offset.saturating_add(seconds);
+        chain.time_offset = offset;
         self.mine_locked(&mut chain)
     }
 
     /// Mines `count` blocks (dev mode); the first includes any pending transactions.
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
@@ -562,7 +568,7 @@ impl Node {
     /// Records the current state; [`Node::revert`] returns to it (dev mode).
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn snapshot(&self) -> Result<u64, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
@@ -581,11 +587,11 @@ impl Node {
     /// up (as in anvil). Returns the header now latest.
     ///
     /// # Errors
-    /// [`NodeError::DevModeOnly`]; [`NodeError::UnknownSnapshot`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; a ledger failure.
     pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
-        let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(NodeError::UnknownSnapshot(id))?;
+        let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(Rejection::UnknownSnapshot(id))?;
         let snapshot = chain.snapshots[position].1;
         chain.snapshots.truncate(position);
         chain.pending = None;
@@ -598,6 +604,15 @@ impl Node {
     /// the first calls after a restart do not compile.
     fn warm_module_cache(&self) -> Result<(), NodeError> {
         Ok(())
+    }
+}
+
+/// `time` if a block may carry it (at most [`MAX_BLOCK_TIME`]).
+fn block_time(time: u64) -> Result<u64, Rejection> {
+    if time > MAX_BLOCK_TIME {
+        Err(Rejection::BlockTimeOutOfRange { requested: time, max: MAX_BLOCK_TIME })
+    } else {
+        Ok(time)
     }
 }
 

@@ -64,6 +64,12 @@ pub struct NodeConfig {
     pub module_cache_dir: Option<PathBuf>,
 }
 
+/// The latest block time, Unix seconds: 9999-12-31T23:59:59Z. Contracts read block time as a
+/// signed 64-bit number and clients format it as a calendar date; both hold far past this, and a
+/// bound that every date library accepts keeps dev warps from producing times nobody can show.
+/// A warp or a clock that would pass it is refused.
+pub const MAX_BLOCK_TIME: u64 = 253_402_300_799;
+
 /// The dev chain id (anvil's, so wallets already know it as a local chain).
 pub const DEV_CHAIN_ID: u64 = 31337;
 

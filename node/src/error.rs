@@ -1,15 +1,30 @@
-//! The node crate's one error type.
-//!
-//! Every variant's message is written for the client that caused it: the HTTP API returns it
-//! as-is in `{ "error": { "code", "message" } }`, with [`NodeError::code`] as the stable code.
+//! The node crate's errors, in two levels: [`NodeError`] is either a [`Rejection`] (the client's
+//! fault: the HTTP API returns its message as-is in `{ "error": { "code", "message" } }`, with
+//! [`Rejection::code`] as the stable code and [`Rejection::kind`] choosing the status) or a
+//! [`HostError`] (the node's own failure: logged, answered as an internal error). A new variant
+//! lands in one of the two enums, so its side is decided by the type.
 
 use std::path::PathBuf;
 
 use tidepool_ledger::Address;
 
-/// Why the node refused a transaction, a signature or a key, or could not read a key file.
+/// Everything the node can fail with, in two kinds that the type keeps apart: the request was
+/// refused ([`Rejection`]: the client's fault, nothing changed, the message says why) or the node
+/// itself failed ([`HostError`]: logged, and answered without its details).
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The client's request was refused; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The node failed.
+    #[error(transparent)]
+    Host(#[from] HostError),
+}
+
+/// Why the node refused a transaction, a signature, a request or a key. Every message is
+/// written for the client that caused it.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
     /// The request body is not a well-formed transaction (bad JSON, unknown field, missing field,
     /// wrong type).
     #[error("malformed transaction: {0}")]
@@ -66,9 +81,6 @@ pub enum NodeError {
     /// A mnemonic the dev-account derivation cannot use.
     #[error("invalid mnemonic: {0}")]
     InvalidMnemonic(String),
-    /// The operating system's random number generator failed.
-    #[error("random number generator failed: {0}")]
-    Entropy(String),
     /// A key file could not be read, written or understood.
     #[error("key file {path}: {reason}")]
     KeyFile {
@@ -119,6 +131,43 @@ pub enum NodeError {
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
+    /// A block time past [`crate::MAX_BLOCK_TIME`] (a dev warp or clock that would move it there).
+    #[error("block time {requested} is out of range: block times stay at most {max} (9999-12-31T23:59:59Z)")]
+    BlockTimeOutOfRange {
+        /// The time the request would give a block (saturated at `u64::MAX`).
+        requested: u64,
+        /// The largest block time.
+        max: u64,
+    },
+}
+
+/// How a [`Rejection`] is the client's fault; the API answers each with its own status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// The request does not have the documented form (a field's type, pattern or range).
+    Malformed,
+    /// The signature does not prove that the transaction's `from` sent it.
+    Unauthorized,
+    /// The sender cannot pay what the transaction sends.
+    Unaffordable,
+    /// The request needs a mode the node is not in (dev controls).
+    Forbidden,
+    /// The request names something that does not exist (a contract, code, snapshot).
+    NotFound,
+    /// Well formed, but the current state refuses it (a nonce that is not next, a balance or a
+    /// clock that would overflow).
+    Conflict,
+    /// Well formed, but its content cannot be processed (another chain's transaction, a module
+    /// that does not validate).
+    Unprocessable,
+}
+
+/// Why the node itself failed (never the client's fault).
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The operating system's random number generator failed.
+    #[error("random number generator failed: {0}")]
+    Entropy(String),
     /// The ledger has no genesis block (a host failure: the node builds it at open).
     #[error("the ledger has no genesis block")]
     NoGenesis,
@@ -139,68 +188,107 @@ pub enum NodeError {
     CommitFailed(String),
 }
 
+impl From<tidepool_ledger::LedgerError> for NodeError {
+    fn from(error: tidepool_ledger::LedgerError) -> NodeError {
+        NodeError::Host(HostError::Ledger(error))
+    }
+}
+
+impl From<tidepool_vm::VmError> for NodeError {
+    fn from(error: tidepool_vm::VmError) -> NodeError {
+        NodeError::Host(HostError::Vm(error))
+    }
+}
+
 impl NodeError {
     /// A stable, machine-readable code for this error (`snake_case`), for API error bodies and
     /// metrics labels. Messages may be reworded; codes may not.
     pub fn code(&self) -> &'static str {
         match self {
-            NodeError::MalformedTransaction(_) => "malformed_transaction",
-            NodeError::UnsupportedNumber(_) => "unsupported_number",
-            NodeError::MalformedSignature(_) => "malformed_signature",
-            NodeError::BadRecoveryId(_) => "bad_recovery_id",
-            NodeError::BadSignature => "bad_signature",
-            NodeError::MalleableSignature => "malleable_signature",
-            NodeError::WrongSigner { .. } => "wrong_signer",
-            NodeError::WrongChainId { .. } => "wrong_chain_id",
-            NodeError::BadNonce { .. } => "bad_nonce",
-            NodeError::InvalidKey(_) => "invalid_key",
-            NodeError::InvalidMnemonic(_) => "invalid_mnemonic",
-            NodeError::Entropy(_) => "entropy",
-            NodeError::KeyFile { .. } => "key_file",
-            NodeError::UnknownKey(_) => "unknown_key",
-            NodeError::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
-            NodeError::InsufficientFunds { .. } => "insufficient_funds",
-            NodeError::BalanceOverflow => "balance_overflow",
-            NodeError::InvalidCode(_) => "invalid_code",
-            NodeError::UnknownCode(_) => "unknown_code",
-            NodeError::UnknownContract(_) => "unknown_contract",
-            NodeError::InvalidTransaction(_) => "invalid_transaction",
-            NodeError::DevModeOnly => "dev_mode_only",
-            NodeError::UnknownSnapshot(_) => "unknown_snapshot",
-            NodeError::NoGenesis => "no_genesis",
-            NodeError::Genesis(_) => "genesis",
-            NodeError::CorruptRecord(_) => "corrupt_record",
-            NodeError::Ledger(_) => "ledger",
-            NodeError::Vm(_) => "vm",
-            NodeError::CommitFailed(_) => "commit_failed",
+            NodeError::Rejected(rejection) => rejection.code(),
+            NodeError::Host(host) => host.code(),
         }
     }
 
-    /// Whether the error says the transaction's signature does not prove its `from` (malformed,
-    /// invalid, malleable, or someone else's).
-    pub fn is_signature_error(&self) -> bool {
-        matches!(
-            self,
-            NodeError::MalformedSignature(_)
-                | NodeError::BadRecoveryId(_)
-                | NodeError::BadSignature
-                | NodeError::MalleableSignature
-                | NodeError::WrongSigner { .. }
-        )
+    /// The rejection, if the client was at fault.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match self {
+            NodeError::Rejected(rejection) => Some(rejection),
+            NodeError::Host(_) => None,
+        }
+    }
+}
+
+impl Rejection {
+    /// A stable, machine-readable code (`snake_case`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::MalformedTransaction(_) => "malformed_transaction",
+            Rejection::UnsupportedNumber(_) => "unsupported_number",
+            Rejection::MalformedSignature(_) => "malformed_signature",
+            Rejection::BadRecoveryId(_) => "bad_recovery_id",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::MalleableSignature => "malleable_signature",
+            Rejection::WrongSigner { .. } => "wrong_signer",
+            Rejection::WrongChainId { .. } => "wrong_chain_id",
+            Rejection::BadNonce { .. } => "bad_nonce",
+            Rejection::InvalidKey(_) => "invalid_key",
+            Rejection::InvalidMnemonic(_) => "invalid_mnemonic",
+            Rejection::KeyFile { .. } => "key_file",
+            Rejection::UnknownKey(_) => "unknown_key",
+            Rejection::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
+            Rejection::InsufficientFunds { .. } => "insufficient_funds",
+            Rejection::BalanceOverflow => "balance_overflow",
+            Rejection::InvalidCode(_) => "invalid_code",
+            Rejection::UnknownCode(_) => "unknown_code",
+            Rejection::UnknownContract(_) => "unknown_contract",
+            Rejection::InvalidTransaction(_) => "invalid_transaction",
+            Rejection::DevModeOnly => "dev_mode_only",
+            Rejection::UnknownSnapshot(_) => "unknown_snapshot",
+            Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
+        }
     }
 
-    /// Whether the node itself failed (not the client's fault): such errors are logged and
-    /// answered as internal errors, without their details.
-    pub fn is_host_failure(&self) -> bool {
-        matches!(
-            self,
-            NodeError::Entropy(_)
-                | NodeError::NoGenesis
-                | NodeError::Genesis(_)
-                | NodeError::CorruptRecord(_)
-                | NodeError::Ledger(_)
-                | NodeError::Vm(_)
-                | NodeError::CommitFailed(_)
-        )
+    /// How the client is at fault.
+    pub fn kind(&self) -> RejectionKind {
+        match self {
+            Rejection::MalformedTransaction(_)
+            | Rejection::UnsupportedNumber(_)
+            | Rejection::MalformedSignature(_)
+            | Rejection::BadRecoveryId(_)
+            | Rejection::GasLimitOutOfRange { .. }
+            | Rejection::InvalidTransaction(_)
+            | Rejection::InvalidKey(_)
+            | Rejection::InvalidMnemonic(_)
+            | Rejection::KeyFile { .. } => RejectionKind::Malformed,
+            Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
+                RejectionKind::Unauthorized
+            }
+            Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
+            Rejection::DevModeOnly => RejectionKind::Forbidden,
+            Rejection::UnknownCode(_)
+            | Rejection::UnknownContract(_)
+            | Rejection::UnknownSnapshot(_)
+            | Rejection::UnknownKey(_) => RejectionKind::NotFound,
+            Rejection::BadNonce { .. } | Rejection::BalanceOverflow | Rejection::BlockTimeOutOfRange { .. } => {
+                RejectionKind::Conflict
+            }
+            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) => RejectionKind::Unprocessable,
+        }
+    }
+}
+
+impl HostError {
+    /// A stable, machine-readable code (`snake_case`), for logs and metrics labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HostError::Entropy(_) => "entropy",
+            HostError::NoGenesis => "no_genesis",
+            HostError::Genesis(_) => "genesis",
+            HostError::CorruptRecord(_) => "corrupt_record",
+            HostError::Ledger(_) => "ledger",
+            HostError::Vm(_) => "vm",
+            HostError::CommitFailed(_) => "commit_failed",
+        }
     }
 }

@@ -11,7 +11,7 @@ use tidepool_ledger::{Account, Address, Hash, NewBlock, Overlay, keccak256};
 use tidepool_vm::{Call, CallKind, Env};
 
 use crate::chain::Node;
-use crate::error::NodeError;
+use crate::error::{HostError, NodeError};
 use crate::keys::{DevAccount, dev_accounts};
 
 /// Gas each genesis call may use (genesis is trusted code of ours; the cap only guards bugs).
@@ -151,7 +151,10 @@ impl Deployer<'_> {
 
     fn upload(&mut self, wasm: &[u8]) -> Result<Hash, NodeError> {
         let uploader = genesis_deployer();
-        self.node.vm().upload(self.overlay, uploader, 0, wasm)?.map_err(|e| NodeError::Genesis(format!("upload: {e}")))
+        self.node
+            .vm()
+            .upload(self.overlay, uploader, 0, wasm)?
+            .map_err(|e| NodeError::Host(HostError::Genesis(format!("upload: {e}"))))
     }
 
     fn instantiate(
@@ -179,7 +182,7 @@ impl Deployer<'_> {
             self.overlay.take_events();
             Ok(())
         } else {
-            Err(NodeError::Genesis(format!("{what} failed: {}", outcome.status)))
+            Err(HostError::Genesis(format!("{what} failed: {}", outcome.status)).into())
         }
     }
 }

@@ -17,7 +17,7 @@ use k256::ecdsa::{SigningKey, VerifyingKey};
 use k256::elliptic_curve::Generate;
 use tidepool_ledger::Address;
 
-use crate::error::NodeError;
+use crate::error::{HostError, NodeError, Rejection};
 
 /// The mnemonic of the dev accounts: the one Hardhat and anvil use, so wallets and tutorials
 /// already know its addresses and keys.
@@ -45,9 +45,9 @@ pub fn address_of_verifying_key(key: &VerifyingKey) -> Address {
 ///
 /// # Errors
 ///
-/// [`NodeError::Entropy`] if the operating system's generator fails.
+/// [`HostError::Entropy`] if the operating system's generator fails.
 pub fn generate_key() -> Result<SigningKey, NodeError> {
-    SigningKey::try_generate().map_err(|e| NodeError::Entropy(e.to_string()))
+    SigningKey::try_generate().map_err(|e| NodeError::Host(HostError::Entropy(e.to_string())))
 }
 
 /// Parses a private key written as `0x` + 64 hex digits (the `0x` is optional, as wallets
@@ -55,7 +55,7 @@ pub fn generate_key() -> Result<SigningKey, NodeError> {
 ///
 /// # Errors
 ///
-/// [`NodeError::InvalidKey`] if `s` is not 32 bytes of hex, or is zero or not below the curve
+/// [`Rejection::InvalidKey`] if `s` is not 32 bytes of hex, or is zero or not below the curve
 /// order.
 ///
 /// # Examples
@@ -71,9 +71,11 @@ pub fn parse_private_key(s: &str) -> Result<SigningKey, NodeError> {
     let digits = s.strip_prefix("0x").unwrap_or(s);
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(digits, &mut bytes)
-        .map_err(|_| NodeError::InvalidKey("expected 0x followed by 64 hex digits".into()))?;
+        .map_err(|_| Rejection::InvalidKey("expected 0x followed by 64 hex digits".into()))?;
     SigningKey::from_slice(&bytes).map_err(|_| {
-        NodeError::InvalidKey("not a valid secp256k1 private key (zero or not below the curve order)".into())
+        NodeError::Rejected(Rejection::InvalidKey(
+            "not a valid secp256k1 private key (zero or not below the curve order)".into(),
+        ))
     })
 }
 
@@ -121,7 +123,7 @@ pub fn dev_accounts(count: u32) -> Vec<DevAccount> {
 ///
 /// # Errors
 ///
-/// [`NodeError::InvalidMnemonic`] for a non-ASCII or empty phrase; [`NodeError::InvalidKey`] in
+/// [`Rejection::InvalidMnemonic`] for a non-ASCII or empty phrase; [`Rejection::InvalidKey`] in
 /// the BIP-32 case (probability about 2^-127 per index) where a child key is invalid.
 pub fn dev_accounts_from_mnemonic(mnemonic: &str, count: u32) -> Result<Vec<DevAccount>, NodeError> {
     let seed = hd::mnemonic_to_seed(mnemonic, "")?;
@@ -191,7 +193,7 @@ mod tests {
             "0xzz0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
             "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8000",
         ] {
-            assert!(matches!(parse_private_key(bad), Err(NodeError::InvalidKey(_))), "{bad}");
+            assert!(matches!(parse_private_key(bad), Err(NodeError::Rejected(Rejection::InvalidKey(_)))), "{bad}");
         }
     }
 

@@ -27,7 +27,7 @@ pub mod tx;
 pub mod view;
 
 pub use chain::{Node, StoredTx, Submitted};
-pub use config::{Clock, DEV_CHAIN_ID, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
+pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
 pub use keys::{DevAccount, address_of, dev_accounts};

@@ -24,7 +24,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha3::{Digest, Keccak256};
 use tidepool_ledger::{Address, Hash};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 use crate::keys::address_of_verifying_key;
 
 /// The EIP-191 version `0x45` (`E`) prefix, followed by the message length in decimal.
@@ -45,11 +45,11 @@ impl RecoverableSignature {
     ///
     /// # Errors
     ///
-    /// [`NodeError::MalformedSignature`] if `bytes` is not 65 bytes long.
+    /// [`Rejection::MalformedSignature`] if `bytes` is not 65 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, NodeError> {
         let array: [u8; 65] = bytes
             .try_into()
-            .map_err(|_| NodeError::MalformedSignature(format!("expected 65 bytes (r‖s‖v), got {}", bytes.len())))?;
+            .map_err(|_| Rejection::MalformedSignature(format!("expected 65 bytes (r‖s‖v), got {}", bytes.len())))?;
         Ok(RecoverableSignature(array))
     }
 
@@ -69,11 +69,11 @@ impl RecoverableSignature {
         let recovery_id = match self.v() {
             0 | 27 => RecoveryId::new(false, false),
             1 | 28 => RecoveryId::new(true, false),
-            v => return Err(NodeError::BadRecoveryId(v)),
+            v => return Err(Rejection::BadRecoveryId(v).into()),
         };
-        let signature = Signature::from_slice(&self.0[..64]).map_err(|_| NodeError::BadSignature)?;
+        let signature = Signature::from_slice(&self.0[..64]).map_err(|_| Rejection::BadSignature)?;
         if signature.normalize_s() != signature {
-            return Err(NodeError::MalleableSignature);
+            return Err(Rejection::MalleableSignature.into());
         }
         Ok((signature, recovery_id))
     }
@@ -90,18 +90,19 @@ impl FromStr for RecoverableSignature {
     type Err = NodeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = s
-            .strip_prefix("0x")
-            .ok_or_else(|| NodeError::MalformedSignature("expected 0x followed by 130 hex digits".into()))?;
+        let digits = s.strip_prefix("0x").ok_or_else(|| {
+            NodeError::Rejected(Rejection::MalformedSignature("expected 0x followed by 130 hex digits".into()))
+        })?;
         if digits.len() != 130 {
-            return Err(NodeError::MalformedSignature(format!(
+            return Err(Rejection::MalformedSignature(format!(
                 "expected 130 hex digits (65 bytes r‖s‖v) after 0x, got {}",
                 digits.len()
-            )));
+            ))
+            .into());
         }
         let mut bytes = [0u8; 65];
         hex::decode_to_slice(digits, &mut bytes)
-            .map_err(|_| NodeError::MalformedSignature("not hexadecimal".into()))?;
+            .map_err(|_| Rejection::MalformedSignature("not hexadecimal".into()))?;
         Ok(RecoverableSignature(bytes))
     }
 }
@@ -166,8 +167,8 @@ pub fn sign_digest(digest: &Hash, key: &SigningKey) -> RecoverableSignature {
 ///
 /// # Errors
 ///
-/// [`NodeError::BadRecoveryId`], [`NodeError::BadSignature`] or
-/// [`NodeError::MalleableSignature`] when the signature is not a valid low-s signature.
+/// [`Rejection::BadRecoveryId`], [`Rejection::BadSignature`] or
+/// [`Rejection::MalleableSignature`] when the signature is not a valid low-s signature.
 pub fn recover_signer(message: &[u8], signature: &RecoverableSignature) -> Result<Address, NodeError> {
     recover_digest_signer(&personal_message_digest(message), signature)
 }
@@ -180,7 +181,7 @@ pub fn recover_signer(message: &[u8], signature: &RecoverableSignature) -> Resul
 pub fn recover_digest_signer(digest: &Hash, signature: &RecoverableSignature) -> Result<Address, NodeError> {
     let (signature, recovery_id) = signature.to_k256()?;
     let key =
-        VerifyingKey::recover_from_prehash(&digest.0, &signature, recovery_id).map_err(|_| NodeError::BadSignature)?;
+        VerifyingKey::recover_from_prehash(&digest.0, &signature, recovery_id).map_err(|_| Rejection::BadSignature)?;
     Ok(address_of_verifying_key(&key))
 }
 
@@ -213,7 +214,9 @@ mod tests {
         for v in [2, 26, 29, 255] {
             bytes[64] = v;
             let bad = RecoverableSignature::from_slice(&bytes).unwrap();
-            assert!(matches!(recover_signer(b"tidepool", &bad), Err(NodeError::BadRecoveryId(x)) if x == v));
+            assert!(
+                matches!(recover_signer(b"tidepool", &bad), Err(NodeError::Rejected(Rejection::BadRecoveryId(x))) if x == v)
+            );
         }
     }
 
@@ -222,10 +225,10 @@ mod tests {
         let mut bytes = sign_message(b"tidepool", &key()).to_bytes();
         bytes[..32].fill(0);
         let zero_r = RecoverableSignature::from_slice(&bytes).unwrap();
-        assert!(matches!(recover_signer(b"tidepool", &zero_r), Err(NodeError::BadSignature)));
+        assert!(matches!(recover_signer(b"tidepool", &zero_r), Err(NodeError::Rejected(Rejection::BadSignature))));
         bytes[..32].fill(0xff);
         let huge_r = RecoverableSignature::from_slice(&bytes).unwrap();
-        assert!(matches!(recover_signer(b"tidepool", &huge_r), Err(NodeError::BadSignature)));
+        assert!(matches!(recover_signer(b"tidepool", &huge_r), Err(NodeError::Rejected(Rejection::BadSignature))));
     }
 
     #[test]
@@ -233,8 +236,17 @@ mod tests {
         let good = sign_message(b"x", &key()).to_string();
         assert_eq!(good.parse::<RecoverableSignature>().unwrap().to_string(), good);
         for bad in [&good[2..], &good[..good.len() - 2], &format!("{good}00"), &good.replace('0', "g"), ""] {
-            assert!(matches!(bad.parse::<RecoverableSignature>(), Err(NodeError::MalformedSignature(_))), "{bad}");
+            assert!(
+                matches!(
+                    bad.parse::<RecoverableSignature>(),
+                    Err(NodeError::Rejected(Rejection::MalformedSignature(_)))
+                ),
+                "{bad}"
+            );
         }
-        assert!(matches!(RecoverableSignature::from_slice(&[0; 64]), Err(NodeError::MalformedSignature(_))));
+        assert!(matches!(
+            RecoverableSignature::from_slice(&[0; 64]),
+            Err(NodeError::Rejected(Rejection::MalformedSignature(_)))
+        ));
     }
 }

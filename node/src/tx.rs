@@ -42,7 +42,7 @@ use serde_json::Value;
 use tidepool_ledger::{Address, Hash, keccak256};
 
 use crate::canonical;
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 pub use fields::{decimal, hex_bytes};
 pub use signed::{CheckedTransaction, SignedTransaction};
 
@@ -138,9 +138,9 @@ impl Transaction {
     ///
     /// # Errors
     ///
-    /// [`NodeError::MalformedTransaction`] with serde's description of what is wrong.
+    /// [`Rejection::MalformedTransaction`] with serde's description of what is wrong.
     pub fn from_json(json: &[u8]) -> Result<Self, NodeError> {
-        serde_json::from_slice(json).map_err(|e| NodeError::MalformedTransaction(e.to_string()))
+        serde_json::from_slice(json).map_err(|e| NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())))
     }
 
     /// The canonical JSON of this transaction: the exact message that is signed, and whose
@@ -148,7 +148,7 @@ impl Transaction {
     ///
     /// # Errors
     ///
-    /// [`NodeError::UnsupportedNumber`] if a `msg` holds a non-integer number.
+    /// [`Rejection::UnsupportedNumber`] if a `msg` holds a non-integer number.
     ///
     /// # Examples
     ///
@@ -167,7 +167,7 @@ impl Transaction {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, NodeError> {
-        let value = serde_json::to_value(self).map_err(|e| NodeError::MalformedTransaction(e.to_string()))?;
+        let value = serde_json::to_value(self).map_err(|e| Rejection::MalformedTransaction(e.to_string()))?;
         canonical::to_vec(&value)
     }
 
@@ -275,7 +275,10 @@ mod tests {
             let mut bad = good.clone();
             *bad.pointer_mut(pointer).unwrap() = replacement.clone();
             let err = Transaction::from_json(bad.to_string().as_bytes()).unwrap_err();
-            assert!(matches!(err, NodeError::MalformedTransaction(_)), "{pointer} = {replacement}: {err}");
+            assert!(
+                matches!(err, NodeError::Rejected(Rejection::MalformedTransaction(_))),
+                "{pointer} = {replacement}: {err}"
+            );
         }
         let mut extra = good.clone();
         extra["action"]["memo"] = json!("hi");
@@ -290,7 +293,9 @@ mod tests {
     #[test]
     fn floats_in_messages_cannot_be_signed() {
         let tx = tx(Action::Execute { contract: address(3), msg: json!({ "ratio": 0.5 }), funds: 0 });
-        assert!(matches!(tx.canonical_bytes(), Err(NodeError::UnsupportedNumber(n)) if n == "0.5"));
+        assert!(
+            matches!(tx.canonical_bytes(), Err(NodeError::Rejected(Rejection::UnsupportedNumber(n))) if n == "0.5")
+        );
         assert!(tx.hash().is_err());
     }
 

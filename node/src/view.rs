@@ -13,7 +13,7 @@ use tidepool_ledger::{
 use tidepool_vm::{Call, CallKind, Env, Outcome};
 
 use crate::chain::{Node, QUERY_GAS_LIMIT, StoredTx};
-use crate::error::NodeError;
+use crate::error::{HostError, NodeError, Rejection};
 use crate::genesis::{MarketInfo, TokenBalance, market_info};
 use crate::receipt::Receipt;
 
@@ -72,11 +72,11 @@ impl View {
     /// Runs a contract's `query` entry point on this view's state.
     ///
     /// # Errors
-    /// [`NodeError::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
+    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         let mut overlay = self.state.overlay();
         if overlay.instance(contract)?.is_none() {
-            return Err(NodeError::UnknownContract(*contract));
+            return Err(Rejection::UnknownContract(*contract).into());
         }
         let header = self.state.header();
         let env = Env {
@@ -100,11 +100,11 @@ impl View {
     /// Up to `limit` raw storage entries of `contract` in `range`, in key order.
     ///
     /// # Errors
-    /// [`NodeError::UnknownContract`]; a ledger failure.
+    /// [`Rejection::UnknownContract`]; a ledger failure.
     pub fn storage(&self, contract: &Address, range: &KeyRange, limit: usize) -> Result<Vec<Entry>, NodeError> {
         let overlay = self.state.overlay();
         if overlay.instance(contract)?.is_none() {
-            return Err(NodeError::UnknownContract(*contract));
+            return Err(Rejection::UnknownContract(*contract).into());
         }
         let entries = overlay.storage_iter(contract, range, Direction::Forward)?.take(limit);
         Ok(entries.collect::<Result<_, _>>()?)
@@ -130,11 +130,10 @@ impl View {
             let msg = serde_json::json!({"balance": {"address": owner}}).to_string();
             let outcome = self.query(&token.address, msg.as_bytes())?;
             let answer: serde_json::Value = serde_json::from_slice(&outcome.return_data)
-                .map_err(|e| NodeError::CorruptRecord(format!("balance answer of {}: {e}", token.symbol)))?;
-            let balance = answer["balance"]
-                .as_str()
-                .and_then(|b| b.parse().ok())
-                .ok_or_else(|| NodeError::CorruptRecord(format!("balance answer of {}: {answer}", token.symbol)))?;
+                .map_err(|e| HostError::CorruptRecord(format!("balance answer of {}: {e}", token.symbol)))?;
+            let balance = answer["balance"].as_str().and_then(|b| b.parse().ok()).ok_or_else(|| {
+                NodeError::Host(HostError::CorruptRecord(format!("balance answer of {}: {answer}", token.symbol)))
+            })?;
             out.push(TokenBalance { token: token.address, symbol: token.symbol, decimals: token.decimals, balance });
         }
         Ok(out)
@@ -157,9 +156,9 @@ impl View {
             return Ok(None);
         };
         let tx =
-            serde_json::from_slice(&tx).map_err(|e| NodeError::CorruptRecord(format!("transaction {hash}: {e}")))?;
+            serde_json::from_slice(&tx).map_err(|e| HostError::CorruptRecord(format!("transaction {hash}: {e}")))?;
         let receipt =
-            serde_json::from_slice(&receipt).map_err(|e| NodeError::CorruptRecord(format!("receipt {hash}: {e}")))?;
+            serde_json::from_slice(&receipt).map_err(|e| HostError::CorruptRecord(format!("receipt {hash}: {e}")))?;
         Ok(Some((tx, receipt)))
     }
 

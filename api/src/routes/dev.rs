@@ -4,6 +4,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Address;
+use tidepool_node::error::Rejection;
 use tidepool_node::{Submitted, Transaction};
 use utoipa::ToSchema;
 
@@ -129,5 +130,5 @@ pub async fn impersonate(
 
 /// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`.
 pub async fn disabled() -> ApiError {
-    tidepool_node::NodeError::DevModeOnly.into()
+    tidepool_node::NodeError::Rejected(Rejection::DevModeOnly).into()
 }

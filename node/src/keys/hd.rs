@@ -11,7 +11,7 @@ use k256::elliptic_curve::PrimeField;
 use k256::sha2::{Digest, Sha512};
 use k256::{FieldBytes, Scalar};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 
 /// Marks a hardened child index (BIP-32's `i'`).
 pub const HARDENED: u32 = 1 << 31;
@@ -66,15 +66,15 @@ impl HmacSha512 {
 ///
 /// # Errors
 ///
-/// [`NodeError::InvalidMnemonic`] if the phrase is empty or not ASCII (non-ASCII phrases would
+/// [`Rejection::InvalidMnemonic`] if the phrase is empty or not ASCII (non-ASCII phrases would
 /// need Unicode NFKD normalisation first, which this sandbox does not carry).
 pub fn mnemonic_to_seed(mnemonic: &str, passphrase: &str) -> Result<[u8; 64], NodeError> {
     if !mnemonic.is_ascii() || !passphrase.is_ascii() {
-        return Err(NodeError::InvalidMnemonic("only ASCII phrases are supported".into()));
+        return Err(Rejection::InvalidMnemonic("only ASCII phrases are supported".into()).into());
     }
     let phrase = mnemonic.split_whitespace().collect::<Vec<_>>().join(" ");
     if phrase.is_empty() {
-        return Err(NodeError::InvalidMnemonic("the phrase is empty".into()));
+        return Err(Rejection::InvalidMnemonic("the phrase is empty".into()).into());
     }
     let hmac = HmacSha512::new(phrase.as_bytes());
     let salt = format!("mnemonic{passphrase}");
@@ -100,7 +100,7 @@ impl ExtendedKey {
     ///
     /// # Errors
     ///
-    /// [`NodeError::InvalidKey`] if the seed's left half is not a valid key (p ≈ 2^-127).
+    /// [`Rejection::InvalidKey`] if the seed's left half is not a valid key (p ≈ 2^-127).
     pub fn master(seed: &[u8]) -> Result<Self, NodeError> {
         let i = HmacSha512::new(b"Bitcoin seed").mac(&[seed]);
         let (left, right) = split(&i);
@@ -112,7 +112,7 @@ impl ExtendedKey {
     ///
     /// # Errors
     ///
-    /// [`NodeError::InvalidKey`] in BIP-32's "proceed with the next index" case (p ≈ 2^-127).
+    /// [`Rejection::InvalidKey`] in BIP-32's "proceed with the next index" case (p ≈ 2^-127).
     pub fn child(&self, index: u32) -> Result<Self, NodeError> {
         let mac = HmacSha512::new(&self.chain_code);
         let i = if index >= HARDENED {
@@ -153,7 +153,9 @@ fn split(i: &[u8; 64]) -> ([u8; 32], [u8; 32]) {
 }
 
 fn invalid_child() -> NodeError {
-    NodeError::InvalidKey("BIP-32 derivation produced an invalid key at this index; use another index".into())
+    NodeError::Rejected(Rejection::InvalidKey(
+        "BIP-32 derivation produced an invalid key at this index; use another index".into(),
+    ))
 }
 
 #[cfg(test)]
@@ -212,7 +214,7 @@ mod tests {
         let b = mnemonic_to_seed("  test test test test test test test test test test test\tjunk ", "").unwrap();
         assert_eq!(a, b);
         assert_ne!(a, mnemonic_to_seed(crate::keys::DEV_MNEMONIC, "passphrase").unwrap());
-        assert!(matches!(mnemonic_to_seed("   ", ""), Err(NodeError::InvalidMnemonic(_))));
-        assert!(matches!(mnemonic_to_seed("tést", ""), Err(NodeError::InvalidMnemonic(_))));
+        assert!(matches!(mnemonic_to_seed("   ", ""), Err(NodeError::Rejected(Rejection::InvalidMnemonic(_)))));
+        assert!(matches!(mnemonic_to_seed("tést", ""), Err(NodeError::Rejected(Rejection::InvalidMnemonic(_)))));
     }
 }

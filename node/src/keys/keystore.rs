@@ -21,7 +21,7 @@ use k256::ecdsa::SigningKey;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Address;
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 use crate::keys::{address_of, generate_key, parse_private_key, private_key_hex};
 
 /// A directory of key files.
@@ -78,7 +78,7 @@ impl Keystore {
     ///
     /// # Errors
     ///
-    /// As [`Keystore::import`], and [`NodeError::Entropy`].
+    /// As [`Keystore::import`], and [`HostError::Entropy`](crate::error::HostError::Entropy).
     pub fn generate(&self, name: Option<&str>) -> Result<StoredKey, NodeError> {
         self.import(&generate_key()?, name)
     }
@@ -87,7 +87,7 @@ impl Keystore {
     ///
     /// # Errors
     ///
-    /// [`NodeError::KeyFile`] if the key is already stored, the name is taken or blank, or the
+    /// [`Rejection::KeyFile`] if the key is already stored, the name is taken or blank, or the
     /// file cannot be written.
     pub fn import(&self, key: &SigningKey, name: Option<&str>) -> Result<StoredKey, NodeError> {
         let address = address_of(key);
@@ -120,7 +120,7 @@ impl Keystore {
     ///
     /// # Errors
     ///
-    /// [`NodeError::KeyFile`] if the directory or a `*.json` file in it cannot be read or does
+    /// [`Rejection::KeyFile`] if the directory or a `*.json` file in it cannot be read or does
     /// not hold a consistent key.
     pub fn list(&self) -> Result<Vec<StoredKey>, NodeError> {
         let entries = match fs::read_dir(&self.dir) {
@@ -143,13 +143,13 @@ impl Keystore {
     ///
     /// # Errors
     ///
-    /// [`NodeError::UnknownKey`] if there is none; as [`Keystore::list`].
+    /// [`Rejection::UnknownKey`] if there is none; as [`Keystore::list`].
     pub fn find(&self, name_or_address: &str) -> Result<StoredKey, NodeError> {
         let address = name_or_address.parse::<Address>().ok();
         self.list()?
             .into_iter()
             .find(|k| k.name.as_deref() == Some(name_or_address) || Some(k.address) == address)
-            .ok_or_else(|| NodeError::UnknownKey(name_or_address.to_owned()))
+            .ok_or_else(|| NodeError::Rejected(Rejection::UnknownKey(name_or_address.to_owned())))
     }
 
     fn load(&self, path: &Path) -> Result<StoredKey, NodeError> {
@@ -163,7 +163,7 @@ impl Keystore {
     }
 
     fn error(&self, path: &Path, reason: &str) -> NodeError {
-        NodeError::KeyFile { path: path.to_owned(), reason: reason.to_owned() }
+        NodeError::Rejected(Rejection::KeyFile { path: path.to_owned(), reason: reason.to_owned() })
     }
 }
 
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(store.find("alice").unwrap().key.to_bytes(), alice.key.to_bytes());
         let lower = anon.address.to_string().to_lowercase();
         assert_eq!(store.find(&lower).unwrap().address, anon.address);
-        assert!(matches!(store.find("bob"), Err(NodeError::UnknownKey(_))));
+        assert!(matches!(store.find("bob"), Err(NodeError::Rejected(Rejection::UnknownKey(_)))));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -208,9 +208,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Keystore::new(dir.path());
         let alice = store.generate(Some("alice")).unwrap();
-        assert!(matches!(store.import(&alice.key, None), Err(NodeError::KeyFile { .. })));
-        assert!(matches!(store.generate(Some("alice")), Err(NodeError::KeyFile { .. })));
-        assert!(matches!(store.generate(Some(" ")), Err(NodeError::KeyFile { .. })));
+        assert!(matches!(store.import(&alice.key, None), Err(NodeError::Rejected(Rejection::KeyFile { .. }))));
+        assert!(matches!(store.generate(Some("alice")), Err(NodeError::Rejected(Rejection::KeyFile { .. }))));
+        assert!(matches!(store.generate(Some(" ")), Err(NodeError::Rejected(Rejection::KeyFile { .. }))));
     }
 
     #[test]

@@ -73,7 +73,7 @@ use tidepool_vm::VmConfig;
 use crate::apply::MAX_TX_GAS;
 use crate::chain::{Node, Submitted};
 use crate::config::{Clock, NodeConfig, ONE_TOKEN, StoreConfig};
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 use crate::genesis::MarketInfo;
 use crate::tx::{Action, Transaction};
 use trace::Names;
@@ -484,6 +484,7 @@ impl std::fmt::Debug for Sandbox {
 
 /// `msg` as a JSON value; a message that does not serialise is a rejection.
 pub(crate) fn to_json(msg: &impl Serialize) -> Result<serde_json::Value, SandboxError> {
-    serde_json::to_value(msg)
-        .map_err(|e| SandboxError::rejected(NodeError::MalformedTransaction(e.to_string()), &Names::default()))
+    serde_json::to_value(msg).map_err(|e| {
+        SandboxError::rejected(NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())), &Names::default())
+    })
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, keccak256};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Rejection};
 use crate::signature::{RecoverableSignature, recover_signer};
 use crate::tx::Transaction;
 
@@ -31,9 +31,9 @@ impl SignedTransaction {
     ///
     /// # Errors
     ///
-    /// [`NodeError::MalformedTransaction`] with serde's description of what is wrong.
+    /// [`Rejection::MalformedTransaction`] with serde's description of what is wrong.
     pub fn from_json(json: &[u8]) -> Result<Self, NodeError> {
-        serde_json::from_slice(json).map_err(|e| NodeError::MalformedTransaction(e.to_string()))
+        serde_json::from_slice(json).map_err(|e| NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())))
     }
 
     /// Checks the signature: it must be a valid low-s `personal_sign` signature over the
@@ -41,14 +41,14 @@ impl SignedTransaction {
     ///
     /// # Errors
     ///
-    /// [`NodeError::UnsupportedNumber`] (a float in `msg`), [`NodeError::BadRecoveryId`],
-    /// [`NodeError::BadSignature`], [`NodeError::MalleableSignature`], or
-    /// [`NodeError::WrongSigner`].
+    /// [`Rejection::UnsupportedNumber`] (a float in `msg`), [`Rejection::BadRecoveryId`],
+    /// [`Rejection::BadSignature`], [`Rejection::MalleableSignature`], or
+    /// [`Rejection::WrongSigner`].
     pub fn check(&self) -> Result<CheckedTransaction, NodeError> {
         let canonical = self.tx.canonical_bytes()?;
         let recovered = recover_signer(&canonical, &self.signature)?;
         if recovered != self.tx.from {
-            return Err(NodeError::WrongSigner { from: self.tx.from, recovered });
+            return Err(Rejection::WrongSigner { from: self.tx.from, recovered }.into());
         }
         Ok(CheckedTransaction { tx: self.tx.clone(), hash: keccak256(&canonical), signature: Some(self.signature) })
     }
@@ -170,7 +170,7 @@ mod tests {
         let intruder = &dev_accounts(3)[2];
         signed = signed.tx.sign(&intruder.key).unwrap();
         match signed.check() {
-            Err(NodeError::WrongSigner { from, recovered }) => {
+            Err(NodeError::Rejected(Rejection::WrongSigner { from, recovered })) => {
                 assert_eq!(from, sender);
                 assert_eq!(recovered, address_of(&intruder.key));
             }

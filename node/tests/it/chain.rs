@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use tidepool_ledger::{Address, Hash};
+use tidepool_node::error::{Rejection, RejectionKind};
 use tidepool_node::keys::{DevAccount, dev_accounts};
 use tidepool_node::{Action, Clock, Mining, Node, NodeConfig, NodeError, ReceiptStatus, Submitted, Transaction};
 
@@ -70,16 +71,22 @@ fn rejections_change_nothing() {
     };
     let transfer = |amount| Action::Transfer { to: Address([9; 20]), amount };
     let cases: Vec<RejectionCase> = vec![
-        ("wrong chain id", build(1, nonce, GAS, transfer(1)), |e| matches!(e, NodeError::WrongChainId { .. })),
-        ("skipped nonce", build(31337, nonce + 1, GAS, transfer(1)), |e| matches!(e, NodeError::BadNonce { .. })),
-        ("gas below base", build(31337, nonce, 10, transfer(1)), |e| matches!(e, NodeError::GasLimitOutOfRange { .. })),
+        ("wrong chain id", build(1, nonce, GAS, transfer(1)), |e| {
+            matches!(e, NodeError::Rejected(Rejection::WrongChainId { .. }))
+        }),
+        ("skipped nonce", build(31337, nonce + 1, GAS, transfer(1)), |e| {
+            matches!(e, NodeError::Rejected(Rejection::BadNonce { .. }))
+        }),
+        ("gas below base", build(31337, nonce, 10, transfer(1)), |e| {
+            matches!(e, NodeError::Rejected(Rejection::GasLimitOutOfRange { .. }))
+        }),
         ("insufficient funds", build(31337, nonce, GAS, transfer(u128::MAX)), |e| {
-            matches!(e, NodeError::InsufficientFunds { .. })
+            matches!(e, NodeError::Rejected(Rejection::InsufficientFunds { .. }))
         }),
         (
             "unknown contract",
             build(31337, nonce, GAS, Action::Execute { contract: Address([3; 20]), msg: json!({}), funds: 0 }),
-            |e| matches!(e, NodeError::UnknownContract(_)),
+            |e| matches!(e, NodeError::Rejected(Rejection::UnknownContract(_))),
         ),
         (
             "unknown code",
@@ -95,10 +102,10 @@ fn rejections_change_nothing() {
                     admin: None,
                 },
             ),
-            |e| matches!(e, NodeError::UnknownCode(_)),
+            |e| matches!(e, NodeError::Rejected(Rejection::UnknownCode(_))),
         ),
         ("invalid wasm", build(31337, nonce, GAS, Action::UploadCode { wasm: b"\0asm nope".to_vec() }), |e| {
-            matches!(e, NodeError::InvalidCode(_))
+            matches!(e, NodeError::Rejected(Rejection::InvalidCode(_)))
         }),
         (
             "migrate to unknown code",
@@ -108,7 +115,7 @@ fn rejections_change_nothing() {
                 GAS,
                 Action::Migrate { contract: market.pool, new_code_hash: Hash([2; 32]), msg: json!({}) },
             ),
-            |e| matches!(e, NodeError::UnknownCode(_)),
+            |e| matches!(e, NodeError::Rejected(Rejection::UnknownCode(_))),
         ),
     ];
     for (what, signed, expected) in cases {
@@ -119,12 +126,13 @@ fn rejections_change_nothing() {
     // A signature by another key over the same transaction.
     let mut forged = build(31337, nonce, GAS, transfer(1));
     forged.signature = tx(&node, &keys[2], transfer(1)).signature;
-    assert!(node.submit(&forged).unwrap_err().is_signature_error());
+    let refused = node.submit(&forged).unwrap_err();
+    assert_eq!(refused.rejection().map(Rejection::kind), Some(RejectionKind::Unauthorized), "{refused}");
     // A reused nonce: the first is mined, the replay is refused.
     let signed = build(31337, nonce, GAS, transfer(5));
     mined(node.submit(&signed).unwrap());
     let after_first = fingerprint(&node, &sender.address);
-    assert!(matches!(node.submit(&signed), Err(NodeError::BadNonce { .. })));
+    assert!(matches!(node.submit(&signed), Err(NodeError::Rejected(Rejection::BadNonce { .. }))));
     assert_eq!(fingerprint(&node, &sender.address), after_first);
 }
 
@@ -217,7 +225,10 @@ fn snapshot_and_revert_restore_state_history_and_root() {
     assert_eq!(restored, saved);
     assert_eq!(node.account(&Address([5; 20])).unwrap().balance, 10);
     assert!(node.transaction(&receipt.tx_hash).unwrap().is_none(), "history is reverted too");
-    assert!(matches!(node.revert(id), Err(NodeError::UnknownSnapshot(_))), "a snapshot is used up");
+    assert!(
+        matches!(node.revert(id), Err(NodeError::Rejected(Rejection::UnknownSnapshot(_)))),
+        "a snapshot is used up"
+    );
     // The chain goes on from the restored block.
     let next = mined(node.submit(&tx(&node, &keys[0], Action::Transfer { to: Address([5; 20]), amount: 1 })).unwrap());
     assert_eq!(next.height, saved.height + 1);
@@ -229,9 +240,9 @@ fn warp_moves_block_time_and_dev_controls_need_dev_mode() {
     let t0 = node.latest_block().unwrap().time;
     assert_eq!(node.warp(3600).unwrap().time, t0 + 3600);
     let prod = Node::open(NodeConfig { dev: false, ..config(false) }).unwrap();
-    assert!(matches!(prod.warp(1), Err(NodeError::DevModeOnly)));
-    assert!(matches!(prod.faucet(&keys[0].address, 1), Err(NodeError::DevModeOnly)));
-    assert!(matches!(prod.snapshot(), Err(NodeError::DevModeOnly)));
+    assert!(matches!(prod.warp(1), Err(NodeError::Rejected(Rejection::DevModeOnly))));
+    assert!(matches!(prod.faucet(&keys[0].address, 1), Err(NodeError::Rejected(Rejection::DevModeOnly))));
+    assert!(matches!(prod.snapshot(), Err(NodeError::Rejected(Rejection::DevModeOnly))));
 }
 
 #[test]
@@ -292,8 +303,12 @@ fn a_batch_is_one_block_with_each_rejection_in_its_place() {
     let batch = mixed_batch(&node, &keys);
     let results = node.submit_batch(&batch);
     assert_eq!(results.len(), 202);
-    assert!(matches!(results[70], Err(NodeError::WrongSigner { .. })), "{:?}", results[70]);
-    assert!(matches!(results[130], Err(NodeError::BadNonce { expected: 0, got: 5 })), "{:?}", results[130]);
+    assert!(matches!(results[70], Err(NodeError::Rejected(Rejection::WrongSigner { .. }))), "{:?}", results[70]);
+    assert!(
+        matches!(results[130], Err(NodeError::Rejected(Rejection::BadNonce { expected: 0, got: 5 }))),
+        "{:?}",
+        results[130]
+    );
     let receipts: Vec<_> = results
         .into_iter()
         .enumerate()
@@ -334,8 +349,29 @@ fn a_batch_in_interval_mode_fills_the_pending_block() {
             .unwrap();
     let keys = dev_accounts(4);
     let results = node.submit_batch(&mixed_batch(&node, &keys));
-    assert!(matches!(results[70], Err(NodeError::WrongSigner { .. })));
-    assert!(matches!(results[130], Err(NodeError::BadNonce { .. })));
+    assert!(matches!(results[70], Err(NodeError::Rejected(Rejection::WrongSigner { .. }))));
+    assert!(matches!(results[130], Err(NodeError::Rejected(Rejection::BadNonce { .. }))));
     assert_eq!(results.iter().filter(|r| matches!(r, Ok(Submitted::Pending { .. }))).count(), 200);
     assert_eq!(node.flush().unwrap().expect("a pending block").tx_hashes.len(), 200);
+}
+
+#[test]
+fn a_transfer_that_would_overflow_the_recipient_writes_nothing_even_in_a_block_with_others() {
+    let (node, keys) = node(false);
+    let rich = Address([9; 20]);
+    node.set_balance(&rich, u128::MAX - 5).unwrap();
+    let sender_before = node.account(&keys[0].address).unwrap();
+    let overflow = tx(&node, &keys[0], Action::Transfer { to: rich, amount: 6 });
+    // Another sender's transfer shares the block, so the block is committed.
+    let other = tx(&node, &keys[1], Action::Transfer { to: Address([8; 20]), amount: 1 });
+    let results = node.submit_batch(&[overflow, other]);
+    assert!(matches!(results[0], Err(NodeError::Rejected(Rejection::BalanceOverflow))), "{:?}", results[0]);
+    assert!(results[1].is_ok(), "{:?}", results[1]);
+    assert_eq!(node.account(&keys[0].address).unwrap(), sender_before, "nonce and balance unchanged");
+    assert_eq!(node.account(&rich).unwrap().balance, u128::MAX - 5);
+    // The same amount to oneself cannot overflow anything and goes through.
+    node.set_balance(&keys[0].address, u128::MAX).unwrap();
+    let to_self = tx(&node, &keys[0], Action::Transfer { to: keys[0].address, amount: 6 });
+    assert_eq!(mined(node.submit(&to_self).unwrap()).status, ReceiptStatus::Success);
+    assert_eq!(node.account(&keys[0].address).unwrap().balance, u128::MAX);
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tidepool_node::error::Rejection;
 use tidepool_node::sandbox::{
     ACCOUNT_BALANCE, Account, Contract, ErrorKind, GENESIS_TIME, HasAddress, Sandbox, TxResultExt,
 };
@@ -116,7 +117,10 @@ fn native_transfers_are_signed_transactions_with_nonces() {
     // An unfunded sender is refused by the node: nothing changes, not even the nonce.
     let error = sandbox.transfer(&carol, &alice, 1000).expect_error("insufficient funds");
     assert_eq!(error.kind(), ErrorKind::Rejected);
-    assert!(matches!(error.node_error(), Some(NodeError::InsufficientFunds { needed: 1000, available: 300 })));
+    assert!(matches!(
+        error.node_error(),
+        Some(NodeError::Rejected(Rejection::InsufficientFunds { needed: 1000, available: 300 }))
+    ));
     assert_eq!(sandbox.nonce(&carol), 0);
 }
 
@@ -249,7 +253,7 @@ fn rejections_and_query_failures_are_typed() {
     // A contract that does not exist.
     let ghost = sandbox.contract_at(alice.address());
     let error = ghost.execute(&alice, &json!({})).unwrap_err();
-    assert!(matches!(error.node_error(), Some(NodeError::UnknownContract(_))), "{error:?}");
+    assert!(matches!(error.node_error(), Some(NodeError::Rejected(Rejection::UnknownContract(_)))), "{error:?}");
     // The contract refuses a message it does not know.
     let error = token.query::<Value>(&json!({"no_such_query": {}})).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::QueryFailed);
@@ -261,7 +265,7 @@ fn rejections_and_query_failures_are_typed() {
     assert!(error.message().contains("does not decode as"), "{error}");
     // Attached funds the sender does not have.
     let error = token.execute_with_funds(&alice, &json!({}), ACCOUNT_BALANCE * 2).unwrap_err();
-    assert!(matches!(error.node_error(), Some(NodeError::InsufficientFunds { .. })), "{error:?}");
+    assert!(matches!(error.node_error(), Some(NodeError::Rejected(Rejection::InsufficientFunds { .. }))), "{error:?}");
 }
 
 #[test]

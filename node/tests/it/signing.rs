@@ -3,6 +3,7 @@
 use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use tidepool_node::error::{Rejection, RejectionKind};
 use tidepool_node::keys::{address_of, address_of_verifying_key, parse_private_key};
 use tidepool_node::signature::{RecoverableSignature, personal_message_digest, sign_message};
 use tidepool_node::{Action, NodeError, SignedTransaction, Transaction};
@@ -124,9 +125,9 @@ fn changing_any_signed_field_makes_it_another_signer() {
         let mut body = submitted();
         *body.pointer_mut(pointer).unwrap() = value;
         let err = check(&body).unwrap_err();
-        assert!(matches!(err, NodeError::WrongSigner { .. }), "{pointer}: {err}");
+        assert!(matches!(err, NodeError::Rejected(Rejection::WrongSigner { .. })), "{pointer}: {err}");
         assert_eq!(err.code(), "wrong_signer");
-        assert!(err.is_signature_error());
+        assert_eq!(err.rejection().map(Rejection::kind), Some(RejectionKind::Unauthorized));
     }
 }
 
@@ -157,7 +158,7 @@ fn the_high_s_twin_is_refused_though_plain_ecdsa_would_accept_it() {
 
     let tampered = SignedTransaction { signature: twin, ..signed };
     let err = tampered.check().unwrap_err();
-    assert!(matches!(err, NodeError::MalleableSignature), "{err}");
+    assert!(matches!(err, NodeError::Rejected(Rejection::MalleableSignature)), "{err}");
 }
 
 #[test]
@@ -168,13 +169,16 @@ fn bad_recovery_bytes_are_refused() {
         body["signature"] = json!(format!("{}{v}", &good[..130]));
         // 0/1 and 27/28 are the same recovery ids; exactly one of each pair is this signer.
         let result = check(&body);
-        assert!(result.is_ok() || matches!(result, Err(NodeError::WrongSigner { .. })), "v={v}: {result:?}");
+        assert!(
+            result.is_ok() || matches!(result, Err(NodeError::Rejected(Rejection::WrongSigner { .. }))),
+            "v={v}: {result:?}"
+        );
     }
     for v in ["02", "1a", "1d", "25", "ff"] {
         let mut body = submitted();
         body["signature"] = json!(format!("{}{v}", &good[..130]));
         let err = check(&body).unwrap_err();
-        assert!(matches!(err, NodeError::BadRecoveryId(_)), "v={v}: {err}");
+        assert!(matches!(err, NodeError::Rejected(Rejection::BadRecoveryId(_))), "v={v}: {err}");
     }
 }
 
@@ -194,12 +198,12 @@ fn malformed_signatures_are_refused_when_decoding() {
         let mut body = submitted();
         body["signature"] = signature.clone();
         let err = check(&body).unwrap_err();
-        assert!(matches!(err, NodeError::MalformedTransaction(_)), "{signature}: {err}");
+        assert!(matches!(err, NodeError::Rejected(Rejection::MalformedTransaction(_))), "{signature}: {err}");
         assert_eq!(err.code(), "malformed_transaction");
     }
     let mut body = submitted();
     body.as_object_mut().unwrap().remove("signature");
-    assert!(matches!(check(&body), Err(NodeError::MalformedTransaction(_))));
+    assert!(matches!(check(&body), Err(NodeError::Rejected(Rejection::MalformedTransaction(_)))));
 }
 
 proptest! {

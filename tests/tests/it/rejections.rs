@@ -67,7 +67,7 @@ fn bad_transactions_are_refused_without_a_trace() {
     refused(&node, who, || node.submit_json(&high_s(&good)), 401, "bad_signature", "malleable");
     let mut bad_v = good.signature.to_bytes();
     bad_v[64] = 29;
-    refused(&node, who, || node.submit_json(&with_signature(&good, &bad_v)), 401, "bad_signature", "recovery byte");
+    refused(&node, who, || node.submit_json(&with_signature(&good, &bad_v)), 400, "bad_recovery_id", "recovery byte");
     refused(&node, who, || node.submit_json(&with_signature(&good, &[0; 65])), 401, "bad_signature", "");
     let mut tampered = serde_json::to_value(&good).unwrap();
     tampered["tx"]["action"]["amount"] = json!("1000000");
@@ -83,7 +83,7 @@ fn bad_transactions_are_refused_without_a_trace() {
     let mut tx = node.transaction(&sender, transfer.clone());
     tx.chain_id = 1;
     let wrong_chain = tx.sign(&sender.key).unwrap();
-    refused(&node, who, || node.submit(&wrong_chain), 400, "wrong_chain_id", "31337");
+    refused(&node, who, || node.submit(&wrong_chain), 422, "wrong_chain_id", "31337");
     let mut tx = node.transaction(&sender, transfer.clone());
     tx.gas_limit = 20_999;
     let too_little_gas = tx.sign(&sender.key).unwrap();
@@ -120,10 +120,10 @@ fn bad_transactions_are_refused_without_a_trace() {
     let migrate_to_nothing = node.sign(&sender, migrate);
     refused(&node, who, || node.submit(&migrate_to_nothing), 404, "not_found", "no code");
     let not_wasm = node.sign(&sender, Action::UploadCode { wasm: b"definitely not wasm".to_vec() });
-    refused(&node, who, || node.submit(&not_wasm), 400, "invalid_code", "");
+    refused(&node, who, || node.submit(&not_wasm), 422, "invalid_code", "");
     let empty_module = node.sign(&sender, Action::UploadCode { wasm: b"\0asm\x01\0\0\0".to_vec() });
-    refused(&node, who, || node.submit(&empty_module), 400, "invalid_code", "");
-    refused(&node, who, || node.post("/v1/code", &serde_json::to_value(&not_wasm).unwrap()), 400, "invalid_code", "");
+    refused(&node, who, || node.submit(&empty_module), 422, "invalid_code", "");
+    refused(&node, who, || node.post("/v1/code", &serde_json::to_value(&not_wasm).unwrap()), 422, "invalid_code", "");
 
     // Numbers the canonical encoding cannot sign.
     let mut float_json =
@@ -242,8 +242,23 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     );
     refused(&node, who, || node.post("/dev/warp", &json!({"seconds": -5})), 400, "malformed_json", "");
     refused(&node, who, || node.post("/dev/mine", &json!({"blocks": 10_001})), 400, "bad_request", "");
+    // A warp past the last block time (9999-12-31) is refused before anything is mined, and
+    // mining and warping still work afterwards (this used to move block time past i64 and make
+    // every later block a 500).
+    let node = &node;
+    let warp = |seconds: u64| move || node.post("/dev/warp", &json!({ "seconds": seconds }));
+    refused(node, who, warp(i64::MAX as u64), 409, "block_time_out_of_range", "9999-12-31");
+    refused(node, who, warp(u64::MAX), 409, "block_time_out_of_range", "9999-12-31");
+    // Up to an hour before the end (the wall clock moves while this runs), then past it.
+    let max = tidepool_node::MAX_BLOCK_TIME;
+    let now = node.latest_block()["time"].as_u64().unwrap();
+    let late = node.post("/dev/warp", &json!({ "seconds": max - now - 3600 })).ok()["time"].as_u64().unwrap();
+    assert!((max - 3600..=max).contains(&late), "{late}");
+    refused(node, who, warp(3601), 409, "block_time_out_of_range", "");
+    let mined = node.post("/dev/mine", &json!({})).ok()["time"].as_u64().unwrap();
+    assert!((late..=max).contains(&mined), "{mined}");
     refused(
-        &node,
+        node,
         who,
         || node.post("/dev/set_storage", &json!({"contract": nowhere, "key": "0x01", "value": "0x02"})),
         404,
@@ -251,7 +266,7 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
         "",
     );
     refused(
-        &node,
+        node,
         who,
         || node.post("/dev/set_storage", &json!({"contract": pool, "key": "01", "value": null})),
         400,
@@ -291,7 +306,7 @@ fn a_node_without_dev_mode_refuses_dev_controls() {
     let mut tx = node.transaction(&uploader, Action::UploadCode { wasm: tidepool_artifacts::ORACLE.to_vec() });
     tx.chain_id = tidepool_node::DEV_CHAIN_ID;
     let dev_chain = tx.sign(&uploader.key).unwrap();
-    refused(&node, &who, || node.submit(&dev_chain), 400, "wrong_chain_id", "1337");
+    refused(&node, &who, || node.submit(&dev_chain), 422, "wrong_chain_id", "1337");
     let receipt = node.send(&uploader, Action::UploadCode { wasm: tidepool_artifacts::ORACLE.to_vec() });
     assert_eq!(parse::<Hash>(&receipt["code_hash"]), tidepool_ledger::keccak256(tidepool_artifacts::ORACLE));
 }
