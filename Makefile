@@ -16,7 +16,7 @@ LISTEN ?= 127.0.0.1:8545
 .PHONY: run test prerequisites fmt lint doc unit one-build bench bench-node fuzz gas gas-check
 
 run: prerequisites
-	$(CARGO) run --bin tidepool -- node --dev --data-dir $(DATA_DIR) --listen $(LISTEN)
+	$(CARGO) run --bin tidepool -- node --dev --market --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 test: prerequisites fmt lint doc unit one-build
 

@@ -60,19 +60,35 @@ pub async fn serve(
     listener: TcpListener,
     node: Node,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let miner = spawn_interval_miner(&node);
     axum::serve(listener, app(node.clone()).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await
+        .map_err(ServeError::Listener)?;
     if let Some(miner) = miner {
         miner.abort();
     }
     let flush_node = node.clone();
-    if let Some(header) = tokio::task::spawn_blocking(move || flush_node.flush()).await?? {
+    let flushed = tokio::task::spawn_blocking(move || flush_node.flush()).await.map_err(ServeError::Flush)?;
+    if let Some(header) = flushed.map_err(ServeError::LastBlock)? {
         tracing::info!(height = header.height, "committed the pending block on shutdown");
     }
     Ok(())
+}
+
+/// Why [`serve`] stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Accepting or serving connections failed.
+    #[error("serving HTTP: {0}")]
+    Listener(#[source] std::io::Error),
+    /// The task committing the pending block on shutdown did not finish.
+    #[error("committing the pending block on shutdown: {0}")]
+    Flush(#[source] tokio::task::JoinError),
+    /// Committing the pending block on shutdown failed; its transactions were not committed.
+    #[error("committing the pending block on shutdown: {0}")]
+    LastBlock(#[source] tidepool_node::NodeError),
 }
 
 /// In interval mode, mines the pending block every interval.

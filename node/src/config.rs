@@ -1,9 +1,29 @@
 //! How a node is set up: chain id, store, mining mode, dev mode, genesis.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tidepool_vm::VmConfig;
+
+/// The wasm of the sample lending market's three contracts, as genesis deploys them. Shared, so
+/// cloning a configuration copies no code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketCode {
+    /// The token contract (`contracts/token`), deployed once per market token.
+    pub token: Arc<[u8]>,
+    /// The price oracle (`contracts/oracle`).
+    pub oracle: Arc<[u8]>,
+    /// The lending pool (`contracts/lending-pool`).
+    pub pool: Arc<[u8]>,
+}
+
+impl MarketCode {
+    /// The market from the wasm of its token, oracle and pool.
+    pub fn new(token: &[u8], oracle: &[u8], pool: &[u8]) -> MarketCode {
+        MarketCode { token: token.into(), oracle: oracle.into(), pool: pool.into() }
+    }
+}
 
 /// Where the ledger lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,8 +76,10 @@ pub struct NodeConfig {
     pub dev_accounts: u32,
     /// Native balance of each dev account at genesis, base units.
     pub dev_balance: u128,
-    /// Deploy the sample lending market at genesis (dev mode only).
-    pub deploy_market: bool,
+    /// The sample lending market to deploy at genesis (dev mode only; `None`: none). The node
+    /// does not embed the sample contracts: whoever starts it passes their code
+    /// (`tidepool node --dev` and `Sandbox::with_market` do).
+    pub market: Option<MarketCode>,
     /// The VM's configuration (gas schedule, limits, module cache).
     pub vm: VmConfig,
     /// Where compiled modules are cached on disk (defaults to `<data dir>/modules` for RocksDB).
@@ -77,7 +99,8 @@ pub const DEV_CHAIN_ID: u64 = 31337;
 pub const ONE_TOKEN: u128 = 1_000_000_000_000_000_000;
 
 impl NodeConfig {
-    /// A dev node in memory: automine, 10 dev accounts with 10,000 tokens each, the market deployed.
+    /// A dev node in memory: automine, 10 dev accounts with 10,000 tokens each, no market (set
+    /// [`NodeConfig::market`] to deploy one).
     pub fn dev() -> NodeConfig {
         NodeConfig {
             chain_id: DEV_CHAIN_ID,
@@ -87,7 +110,7 @@ impl NodeConfig {
             dev: true,
             dev_accounts: 10,
             dev_balance: 10_000 * ONE_TOKEN,
-            deploy_market: true,
+            market: None,
             vm: VmConfig::default(),
             module_cache_dir: None,
         }

@@ -4,8 +4,6 @@
 //! [`HostError`] (the node's own failure: logged, answered as an internal error). A new variant
 //! lands in one of the two enums, so its side is decided by the type.
 
-use std::path::PathBuf;
-
 use tidepool_ledger::Address;
 
 /// Everything the node can fail with, in two kinds that the type keeps apart: the request was
@@ -81,17 +79,6 @@ pub enum Rejection {
     /// A mnemonic the dev-account derivation cannot use.
     #[error("invalid mnemonic: {0}")]
     InvalidMnemonic(String),
-    /// A key file could not be read, written or understood.
-    #[error("key file {path}: {reason}")]
-    KeyFile {
-        /// The file (or key directory).
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// No key in the key directory has this name or address.
-    #[error("no key named {0} in the key directory")]
-    UnknownKey(String),
     /// The transaction's gas limit is below the base cost or above the node's maximum.
     #[error("gas limit {got} is out of range: it must be between {min} and {max}")]
     GasLimitOutOfRange {
@@ -234,8 +221,6 @@ impl Rejection {
             Rejection::BadNonce { .. } => "bad_nonce",
             Rejection::InvalidKey(_) => "invalid_key",
             Rejection::InvalidMnemonic(_) => "invalid_mnemonic",
-            Rejection::KeyFile { .. } => "key_file",
-            Rejection::UnknownKey(_) => "unknown_key",
             Rejection::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
             Rejection::InsufficientFunds { .. } => "insufficient_funds",
             Rejection::BalanceOverflow => "balance_overflow",
@@ -259,17 +244,15 @@ impl Rejection {
             | Rejection::GasLimitOutOfRange { .. }
             | Rejection::InvalidTransaction(_)
             | Rejection::InvalidKey(_)
-            | Rejection::InvalidMnemonic(_)
-            | Rejection::KeyFile { .. } => RejectionKind::Malformed,
+            | Rejection::InvalidMnemonic(_) => RejectionKind::Malformed,
             Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
                 RejectionKind::Unauthorized
             }
             Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
             Rejection::DevModeOnly => RejectionKind::Forbidden,
-            Rejection::UnknownCode(_)
-            | Rejection::UnknownContract(_)
-            | Rejection::UnknownSnapshot(_)
-            | Rejection::UnknownKey(_) => RejectionKind::NotFound,
+            Rejection::UnknownCode(_) | Rejection::UnknownContract(_) | Rejection::UnknownSnapshot(_) => {
+                RejectionKind::NotFound
+            }
             Rejection::BadNonce { .. } | Rejection::BalanceOverflow | Rejection::BlockTimeOutOfRange { .. } => {
                 RejectionKind::Conflict
             }

@@ -1,4 +1,5 @@
-//! Genesis: block 0. Funds the dev accounts and, in dev mode, deploys the sample lending market
+//! Genesis: block 0. Funds the dev accounts and, in dev mode with [`MarketCode`] configured,
+//! deploys the sample lending market
 //! (three tokens, the oracle with prices, the pool with every market listed, seeded and supplied)
 //! through the same VM calls a transaction makes, so it is exactly what users could have done.
 //!
@@ -11,6 +12,7 @@ use tidepool_ledger::{Account, Address, Hash, NewBlock, Overlay, keccak256};
 use tidepool_vm::{Call, CallKind, Env};
 
 use crate::chain::Node;
+use crate::config::MarketCode;
 use crate::error::{HostError, NodeError};
 use crate::keys::{DevAccount, dev_accounts};
 
@@ -87,9 +89,9 @@ pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
         overlay.set_account(&account.address, &Account { nonce: 0, balance: config.dev_balance });
     }
     let time = node.clock_base();
-    if config.dev && config.deploy_market && !accounts.is_empty() {
+    if let (true, Some(code), false) = (config.dev, &config.market, accounts.is_empty()) {
         let env = Env { chain_id: config.chain_id, height: 0, time, origin: accounts[0].address };
-        Deployer { node, overlay: &mut overlay, env }.deploy_market(&accounts)?;
+        Deployer { node, overlay: &mut overlay, env }.deploy_market(code, &accounts)?;
     }
     node.ledger().commit_block(NewBlock { time, changes: overlay.into_changes(), txs: Vec::new() })?;
     Ok(())
@@ -102,13 +104,13 @@ struct Deployer<'a> {
 }
 
 impl Deployer<'_> {
-    fn deploy_market(&mut self, accounts: &[DevAccount]) -> Result<(), NodeError> {
+    fn deploy_market(&mut self, code: &MarketCode, accounts: &[DevAccount]) -> Result<(), NodeError> {
         let owner = accounts[0].address;
         let supplier = accounts[accounts.len() - 1].address;
         let market = market_info();
-        let token_code = self.upload(tidepool_artifacts::TOKEN)?;
-        let oracle_code = self.upload(tidepool_artifacts::ORACLE)?;
-        let pool_code = self.upload(tidepool_artifacts::LENDING_POOL)?;
+        let token_code = self.upload(&code.token)?;
+        let oracle_code = self.upload(&code.oracle)?;
+        let pool_code = self.upload(&code.pool)?;
 
         for (i, token) in market.tokens.iter().enumerate() {
             let unit = 10u128.pow(u32::from(token.decimals));

@@ -1,5 +1,5 @@
 //! Account keys: addresses of secp256k1 keys, hex key import/export, random keys, the
-//! deterministic dev accounts, and the CLI's key directory.
+//! deterministic dev accounts. (The CLI keeps its key files itself, in `tidepool-cli`.)
 //!
 //! - [`address_of`]: the Ethereum address of a key (last 20 bytes of keccak256 of the
 //!   uncompressed public key).
@@ -8,10 +8,8 @@
 //!   derive theirs (BIP-39 seed of [`DEV_MNEMONIC`], BIP-32 path `m/44'/60'/0'/0/i`), so the first
 //!   one is the well-known `0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266`. These keys are public
 //!   knowledge: never use them outside a sandbox.
-//! - [`keystore`]: plaintext JSON key files for the `tidepool keys` commands.
 
 pub mod hd;
-pub mod keystore;
 
 use k256::ecdsa::{SigningKey, VerifyingKey};
 use k256::elliptic_curve::Generate;

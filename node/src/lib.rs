@@ -1,5 +1,5 @@
 //! Tidepool's node: transactions, signatures, keys — and, built on them, blocks, receipts,
-//! genesis, dev controls and the in-process `Sandbox`.
+//! genesis, dev controls and reads at one height.
 //!
 //! Start reading at [`tx`]: a [`tx::Transaction`] is signed with EIP-191 `personal_sign` over
 //! its [`canonical`] JSON ([`signature`]), submitted as a [`tx::SignedTransaction`], and checked
@@ -9,8 +9,9 @@
 //!
 //! [`Node`] ([`chain`]) turns checked transactions into blocks: [`apply`] runs one transaction
 //! against a block overlay through the VM, [`receipt`] records what happened, [`genesis`] builds
-//! block 0 (dev accounts and the sample lending market), [`config`] says how the node runs.
-//! [`sandbox`] wraps a [`Node`] for contract authors' tests: [`Sandbox`].
+//! block 0 (dev accounts and, given its code, the sample lending market), [`config`] says how the
+//! node runs, and [`view`] reads the committed state at one height. The in-process Sandbox for
+//! contract tests is its own crate, `tidepool-sandbox`, built on [`Node`].
 
 mod admission;
 pub mod apply;
@@ -21,18 +22,16 @@ pub mod error;
 pub mod genesis;
 pub mod keys;
 pub mod receipt;
-pub mod sandbox;
 pub mod signature;
 pub mod tx;
 pub mod view;
 
 pub use chain::{Node, StoredTx, Submitted};
-pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
+pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
 pub use keys::{DevAccount, address_of, dev_accounts};
 pub use receipt::{Receipt, ReceiptStatus};
-pub use sandbox::Sandbox;
 pub use signature::RecoverableSignature;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};
 pub use view::View;

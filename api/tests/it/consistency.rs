@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tidepool_node::{Action, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+use tidepool_node::{Action, MarketCode, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
 
 /// Reads of `/balances` in all, split over the reader threads.
 const READS: usize = 10_000;
@@ -31,7 +31,9 @@ fn serve(node: Node) -> (String, tokio::sync::oneshot::Sender<()>, std::thread::
 }
 
 fn balances_never_mix_two_blocks(store: StoreConfig) {
-    let node = Node::open(NodeConfig { store, ..NodeConfig::dev() }).unwrap();
+    let market =
+        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+    let node = Node::open(NodeConfig { store, market: Some(market), ..NodeConfig::dev() }).unwrap();
     let usdc = node.market().expect("the dev market is deployed").tokens[0].address;
     let accounts = dev_accounts(3);
     let (from, to) = (&accounts[1], &accounts[2]);

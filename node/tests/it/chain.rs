@@ -10,7 +10,14 @@ use tidepool_node::{Action, Clock, Mining, Node, NodeConfig, NodeError, ReceiptS
 const GAS: u64 = 50_000_000;
 
 fn config(market: bool) -> NodeConfig {
-    NodeConfig { deploy_market: market, clock: Clock::Manual { genesis_time: 1_700_000_000 }, ..NodeConfig::dev() }
+    let market = market.then(|| {
+        tidepool_node::MarketCode::new(
+            tidepool_artifacts::TOKEN,
+            tidepool_artifacts::ORACLE,
+            tidepool_artifacts::LENDING_POOL,
+        )
+    });
+    NodeConfig { market, clock: Clock::Manual { genesis_time: 1_700_000_000 }, ..NodeConfig::dev() }
 }
 
 fn node(market: bool) -> (Node, Vec<DevAccount>) {

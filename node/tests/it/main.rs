@@ -6,11 +6,6 @@
 //! - [`keys`]: dev accounts and key files, used to sign.
 
 mod chain;
-mod contracts;
 mod keys;
-mod sandbox;
-mod sandbox_build;
-mod sandbox_gas;
-mod sandbox_market;
 mod signing;
 mod web3_vector;

@@ -1,0 +1,3 @@
+//! Integration tests of `tidepool-bench`, one binary (see STYLE.md).
+
+mod quick;

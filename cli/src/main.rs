@@ -1,0 +1,101 @@
+//! `tidepool`: run a node, manage keys, and talk to a node from the command line.
+//!
+//! Run `tidepool --help` for the commands and `tidepool <command> --help` for examples. One
+//! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
+//! [`client`] signs and sends transactions and reads from a node, [`new`] scaffolds a contract
+//! crate, [`bench`] and [`gas_report`] measure.
+
+mod bench;
+mod client;
+mod gas_report;
+mod keys;
+mod keystore;
+mod new;
+mod node;
+
+use clap::{Parser, Subcommand};
+
+/// Tidepool: a WebAssembly smart-contract sandbox.
+#[derive(Parser)]
+#[command(name = "tidepool", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node.
+    ///
+    /// Example: a dev node with the lending market, data in ./.tidepool/dev:
+    ///   tidepool node --dev --market --data-dir .tidepool/dev --listen 127.0.0.1:8545
+    Node(node::NodeArgs),
+    /// Manage local signing keys.
+    ///
+    /// Example: tidepool keys new --name alice && tidepool keys list
+    Keys(keys::KeysArgs),
+    /// Upload a contract and optionally instantiate it.
+    ///
+    /// Example: tidepool deploy counter.wasm --init '{"count":0}' --label counter --dev-account 0
+    Deploy(client::DeployArgs),
+    /// Execute a contract (a signed transaction).
+    ///
+    /// Example: tidepool call 0xCONTRACT '{"increment":{}}' --dev-account 0
+    Call(client::CallArgs),
+    /// Query a contract (read-only, free).
+    ///
+    /// Example: tidepool query 0xCONTRACT '{"count":{}}'
+    Query(client::QueryArgs),
+    /// Show an address's native and token balances.
+    ///
+    /// Example: tidepool balance 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+    Balance(client::BalanceArgs),
+    /// Scaffold a contract crate: example contract, Sandbox tests, gas snapshot, CI workflow.
+    ///
+    /// Example: tidepool new counter && cd counter && cargo test
+    New(new::NewArgs),
+    /// Show a transaction and its receipt.
+    ///
+    /// Example: tidepool tx 0xHASH
+    Tx(client::TxArgs),
+    /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
+    ///
+    /// Example: tidepool bench --quick
+    Bench(bench::BenchArgs),
+    /// Measure gas per entry point of the sample contracts; write or check contracts/GAS.md.
+    ///
+    /// Example: tidepool gas-report --check contracts/GAS.md
+    GasReport(gas_report::GasReportArgs),
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Node(args) => node::run(args),
+            Command::Keys(args) => keys::run(args, self.json),
+            Command::Deploy(args) => client::deploy(args, self.json),
+            Command::Call(args) => client::call(args, self.json),
+            Command::Query(args) => client::query(args, self.json),
+            Command::Balance(args) => client::balance(args, self.json),
+            Command::Tx(args) => client::tx(args, self.json),
+            Command::New(args) => new::run(args, self.json),
+            Command::Bench(args) => bench::run(args, self.json),
+            Command::GasReport(args) => gas_report::run(args),
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

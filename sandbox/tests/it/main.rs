@@ -1,0 +1,13 @@
+//! Integration tests of `tidepool-sandbox`, in one binary (as wasmtime and anvil lay theirs out).
+//!
+//! - [`sandbox`]: accounts, upload, instantiate, execute, queries, errors, snapshots;
+//! - [`sandbox_build`]: `build_contract` builds and caches a contract crate;
+//! - [`sandbox_gas`]: gas snapshots;
+//! - [`sandbox_market`]: the sample lending market at genesis (`Sandbox::with_market`);
+//! - [`contracts`]: the sample contracts' behaviour — test vectors, attacks, invariants.
+
+mod contracts;
+mod sandbox;
+mod sandbox_build;
+mod sandbox_gas;
+mod sandbox_market;

@@ -1,0 +1,17 @@
+//! End-to-end tests: the real `tidepool` binary on a temporary RocksDB directory, over real HTTP.
+//! They are `tidepool-cli`'s integration tests (`cargo test -p tidepool-cli --test e2e`).
+//!
+//! [`harness`] starts and stops nodes (read it first: it explains which binary runs). The other
+//! modules test what a user does: [`deploy`] a contract and use it (also with the [`cli`]),
+//! [`rejections`] of bad input, [`dev_controls`], [`persistence`] across restarts and shutdown,
+//! and the README's [`walkthrough`]; [`prerequisites`] checks the set-up script's libclang
+//! detection. Each test starts its own node, so they run in parallel.
+
+mod cli;
+mod deploy;
+mod dev_controls;
+mod harness;
+mod persistence;
+mod prerequisites;
+mod rejections;
+mod walkthrough;
