@@ -3,7 +3,7 @@
 //! Run `tidepool --help` for the commands and `tidepool <command> --help` for examples. One
 //! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
 //! [`client`] signs and sends transactions and reads from a node, [`new`] scaffolds a contract
-//! crate, [`bench`] and [`gas_report`] measure.
+//! crate, [`mod@bench`] and [`gas_report`] measure.
 
 mod bench;
 mod client;

@@ -7,8 +7,8 @@
 //! RocksDB or a network.
 //!
 //! Where to start:
-//! - [`Sandbox::new`] (empty chain) or [`Sandbox::with_market`] (the sample lending market
-//!   deployed at genesis, as `tidepool node --dev` has it);
+//! - [`Sandbox::new`] (empty chain) or `Sandbox::with_market` (cargo feature `market`: the sample
+//!   lending market deployed at genesis, as `tidepool node --dev --market` has it);
 //! - [`Sandbox::account`]: a funded account whose key derives from its name;
 //! - [`Sandbox::upload`] + [`Sandbox::instantiate`] → a [`Contract`], or [`Sandbox::deploy`];
 //!   wasm comes from [`build_contract`] (your crate, built and cached) or any bytes;
@@ -247,7 +247,7 @@ impl Sandbox {
         account
     }
 
-    /// Dev account `index` of a [`Sandbox::with_market`] chain (named `dev<index>`): the
+    /// Dev account `index` of a `Sandbox::with_market` chain (named `dev<index>`): the
     /// anvil/Hardhat keys, funded at genesis with native tokens and every market token. Dev
     /// account 0 owns the market's contracts; the last one supplied the genesis liquidity. (A
     /// chain from [`Sandbox::with_config`] has `config.dev_accounts` of them.)
@@ -388,7 +388,7 @@ impl Sandbox {
         Contract { sandbox: self.clone(), address, instantiation: None }
     }
 
-    /// The sample market's addresses, on a [`Sandbox::with_market`] chain.
+    /// The sample market's addresses, on a `Sandbox::with_market` chain.
     pub fn market(&self) -> Option<MarketInfo> {
         self.node().market()
     }
