@@ -9,7 +9,7 @@ use tidepool_bench::{Options, Progress};
 
 /// Options of `tidepool bench`.
 #[derive(Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Small counts: every workload once, in well under a minute (a smoke test, not figures).
     #[arg(long)]
     quick: bool,
@@ -35,7 +35,7 @@ pub struct BenchArgs {
 }
 
 /// Runs the benchmark; prints the markdown summary (or the JSON report with `--json`).
-pub fn run(args: BenchArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn run(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     let mut options = if args.quick { Options::quick() } else { Options::full() };
     if let Some(runs) = args.runs {
         options.runs = runs.max(1);

@@ -17,7 +17,7 @@ use super::keys::KeysDir;
 
 /// Where the node is.
 #[derive(Args, Clone)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The node's URL.
     #[arg(long, env = "TIDEPOOL_URL", default_value = "http://127.0.0.1:8545", global = true)]
     pub url: String,
@@ -25,7 +25,7 @@ pub struct Endpoint {
 
 /// Who signs.
 #[derive(Args, Clone)]
-pub struct Signer {
+pub(crate) struct Signer {
     /// A key from the key directory, by name or address.
     #[arg(long, conflicts_with_all = ["private_key", "dev_account"])]
     key: Option<String>,
@@ -60,14 +60,14 @@ impl Signer {
 }
 
 /// A small JSON client over the REST API.
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     url: String,
 }
 
 impl Client {
     /// A client for `endpoint`.
-    pub fn new(endpoint: &Endpoint) -> Client {
+    pub(crate) fn new(endpoint: &Endpoint) -> Client {
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         Client { agent, url: endpoint.url.trim_end_matches('/').to_string() }
     }
@@ -83,14 +83,14 @@ impl Client {
     }
 
     /// `GET path`.
-    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+    pub(crate) fn get(&self, path: &str) -> anyhow::Result<Value> {
         let response =
             self.agent.get(format!("{}{path}", self.url)).call().with_context(|| format!("GET {}{path}", self.url))?;
         Self::answer(path, response)
     }
 
     /// `POST path` with a JSON body.
-    pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let response = self
             .agent
             .post(format!("{}{path}", self.url))
@@ -100,7 +100,7 @@ impl Client {
     }
 
     /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it.
-    pub fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
+    pub(crate) fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
         let key = signer.key()?;
         let from = address_of(&key);
         let chain_id = self.get("/health")?["chain_id"].as_u64().context("health: no chain_id")?;
@@ -112,7 +112,7 @@ impl Client {
 }
 
 /// Prints a receipt: readable, or raw JSON.
-pub fn print_receipt(receipt: &Value, json: bool) {
+pub(crate) fn print_receipt(receipt: &Value, json: bool) {
     if json {
         println!("{}", serde_json::to_string_pretty(receipt).unwrap_or_default());
         return;
@@ -149,7 +149,7 @@ fn parse_json(what: &str, raw: &str) -> anyhow::Result<Value> {
 
 /// `tidepool deploy`.
 #[derive(Args)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// The contract's .wasm file.
     wasm: PathBuf,
     /// Instantiate with this JSON message after uploading (omit to only upload).
@@ -171,7 +171,7 @@ pub struct DeployArgs {
 }
 
 /// Uploads (and optionally instantiates) a contract.
-pub fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
     let upload = client.transact(&args.signer, Action::UploadCode { wasm })?;
@@ -199,7 +199,7 @@ pub fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
 
 /// `tidepool call`.
 #[derive(Args)]
-pub struct CallArgs {
+pub(crate) struct CallArgs {
     /// The contract.
     contract: Address,
     /// The execute message (JSON).
@@ -214,7 +214,7 @@ pub struct CallArgs {
 }
 
 /// Executes a contract.
-pub fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let action =
         Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
@@ -228,7 +228,7 @@ pub fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
 
 /// `tidepool query`.
 #[derive(Args)]
-pub struct QueryArgs {
+pub(crate) struct QueryArgs {
     /// The contract.
     contract: Address,
     /// The query message (JSON).
@@ -238,7 +238,7 @@ pub struct QueryArgs {
 }
 
 /// Queries a contract.
-pub fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let answer =
         client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_json("the message", &args.msg)?)?;
@@ -252,7 +252,7 @@ pub fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
 
 /// `tidepool balance`.
 #[derive(Args)]
-pub struct BalanceArgs {
+pub(crate) struct BalanceArgs {
     /// The address.
     address: Address,
     #[command(flatten)]
@@ -260,7 +260,7 @@ pub struct BalanceArgs {
 }
 
 /// Shows native and token balances.
-pub fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let balances = client.get(&format!("/v1/accounts/{}/balances", args.address))?;
     if json {
@@ -282,7 +282,7 @@ pub fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
 
 /// `tidepool tx`.
 #[derive(Args)]
-pub struct TxArgs {
+pub(crate) struct TxArgs {
     /// The transaction hash.
     hash: Hash,
     #[command(flatten)]
@@ -290,7 +290,7 @@ pub struct TxArgs {
 }
 
 /// Shows a transaction and its receipt.
-pub fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let found = client.get(&format!("/v1/txs/{}", args.hash))?;
     if json {
@@ -304,7 +304,7 @@ pub fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
 }
 
 /// `1234500` with 4 decimals → `123.45`.
-pub fn format_units(raw: &str, decimals: usize) -> String {
+pub(crate) fn format_units(raw: &str, decimals: usize) -> String {
     if decimals == 0 {
         return raw.to_string();
     }

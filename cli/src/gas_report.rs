@@ -13,7 +13,7 @@ use clap::{ArgGroup, Args};
 /// Arguments of `tidepool gas-report`.
 #[derive(Args)]
 #[command(group(ArgGroup::new("mode").required(true).args(["write", "check"])))]
-pub struct GasReportArgs {
+pub(crate) struct GasReportArgs {
     /// Write the report to this file (e.g. contracts/GAS.md).
     #[arg(long, value_name = "FILE")]
     write: Option<PathBuf>,
@@ -23,7 +23,7 @@ pub struct GasReportArgs {
 }
 
 /// Runs the command.
-pub fn run(args: GasReportArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: GasReportArgs) -> anyhow::Result<()> {
     let report = report::measure()?;
     if let Some(path) = args.write {
         std::fs::write(&path, report.to_markdown()).with_context(|| format!("writing {}", path.display()))?;

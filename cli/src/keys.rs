@@ -9,7 +9,7 @@ use tidepool_node::keys::parse_private_key;
 
 /// Where keys live (default `~/.tidepool/keys`, or `$TIDEPOOL_KEYS`).
 #[derive(Args, Clone)]
-pub struct KeysDir {
+pub(crate) struct KeysDir {
     /// Key directory.
     #[arg(long, env = "TIDEPOOL_KEYS", global = true)]
     pub keys_dir: Option<PathBuf>,
@@ -17,7 +17,7 @@ pub struct KeysDir {
 
 impl KeysDir {
     /// The keystore.
-    pub fn keystore(&self) -> Keystore {
+    pub(crate) fn keystore(&self) -> Keystore {
         let dir = self.keys_dir.clone().unwrap_or_else(|| {
             std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".tidepool/keys")
         });
@@ -27,7 +27,7 @@ impl KeysDir {
 
 /// `tidepool keys …`
 #[derive(Args)]
-pub struct KeysArgs {
+pub(crate) struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,
     #[command(flatten)]
@@ -59,7 +59,7 @@ enum KeysCommand {
 }
 
 /// Runs `tidepool keys`.
-pub fn run(args: KeysArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn run(args: KeysArgs, json: bool) -> anyhow::Result<()> {
     let keystore = args.dir.keystore();
     let keys = match args.command {
         KeysCommand::New { name } => vec![keystore.generate(name.as_deref())?],

@@ -26,7 +26,7 @@ use tidepool_node::keys::{address_of, generate_key, parse_private_key, private_k
 
 /// Why a key could not be stored, listed or found.
 #[derive(Debug, thiserror::Error)]
-pub enum KeystoreError {
+pub(crate) enum KeystoreError {
     /// A key file or the key directory could not be read, written or understood.
     #[error("key file {path}: {reason}")]
     KeyFile {
@@ -45,13 +45,13 @@ pub enum KeystoreError {
 
 /// A directory of key files.
 #[derive(Debug, Clone)]
-pub struct Keystore {
+pub(crate) struct Keystore {
     dir: PathBuf,
 }
 
 /// A key read from (or just written to) a [`Keystore`].
 #[derive(Clone)]
-pub struct StoredKey {
+pub(crate) struct StoredKey {
     /// The key's optional label, unique within the directory.
     pub name: Option<String>,
     /// The key's address.
@@ -84,12 +84,12 @@ struct KeyFile {
 
 impl Keystore {
     /// A key store over `dir` (created on the first write).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Self {
         Keystore { dir: dir.into() }
     }
 
     /// The directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -98,7 +98,7 @@ impl Keystore {
     /// # Errors
     ///
     /// As [`Keystore::import`], and [`KeystoreError::Generate`].
-    pub fn generate(&self, name: Option<&str>) -> Result<StoredKey, KeystoreError> {
+    pub(crate) fn generate(&self, name: Option<&str>) -> Result<StoredKey, KeystoreError> {
         self.import(&generate_key()?, name)
     }
 
@@ -108,7 +108,7 @@ impl Keystore {
     ///
     /// [`KeystoreError::KeyFile`] if the key is already stored, the name is taken or blank, or the
     /// file cannot be written.
-    pub fn import(&self, key: &SigningKey, name: Option<&str>) -> Result<StoredKey, KeystoreError> {
+    pub(crate) fn import(&self, key: &SigningKey, name: Option<&str>) -> Result<StoredKey, KeystoreError> {
         let address = address_of(key);
         let path = self.dir.join(format!("{address}.json"));
         if let Some(name) = name {
@@ -141,7 +141,7 @@ impl Keystore {
     ///
     /// [`KeystoreError::KeyFile`] if the directory or a `*.json` file in it cannot be read or does
     /// not hold a consistent key.
-    pub fn list(&self) -> Result<Vec<StoredKey>, KeystoreError> {
+    pub(crate) fn list(&self) -> Result<Vec<StoredKey>, KeystoreError> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -163,7 +163,7 @@ impl Keystore {
     /// # Errors
     ///
     /// [`KeystoreError::UnknownKey`] if there is none; as [`Keystore::list`].
-    pub fn find(&self, name_or_address: &str) -> Result<StoredKey, KeystoreError> {
+    pub(crate) fn find(&self, name_or_address: &str) -> Result<StoredKey, KeystoreError> {
         let address = name_or_address.parse::<Address>().ok();
         self.list()?
             .into_iter()

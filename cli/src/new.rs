@@ -17,7 +17,7 @@ use clap::Args;
 
 /// `tidepool new …`
 #[derive(Args)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// The crate's name (letters, digits, `-`, `_`; starting with a letter).
     pub name: String,
     /// Directory to create (default: `./<name>`); it must not exist or be empty.
@@ -29,7 +29,7 @@ pub struct NewArgs {
 }
 
 /// Runs `tidepool new`.
-pub fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
+pub(crate) fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
     let dir = args.path.clone().unwrap_or_else(|| PathBuf::from(&args.name));
     let tidepool = args.tidepool.clone().unwrap_or_else(built_from);
     let files = scaffold(&args.name, &dir, &tidepool)?;
@@ -60,7 +60,7 @@ fn built_from() -> PathBuf {
 ///
 /// # Errors
 /// An invalid name, a non-empty `dir`, a `tidepool` that is not a Tidepool checkout, or I/O.
-pub fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Result<Vec<PathBuf>> {
     check_name(name)?;
     let tidepool = fs::canonicalize(tidepool)
         .with_context(|| format!("the Tidepool checkout {} does not exist", tidepool.display()))?;
@@ -142,8 +142,8 @@ fn toolchain_channel() -> String {
 
 /// `to` relative to `from` (both absolute and canonical), e.g. `../tidepool`.
 fn relative_path(from: &Path, to: &Path) -> PathBuf {
-    let from: Vec<Component> = from.components().collect();
-    let to: Vec<Component> = to.components().collect();
+    let from: Vec<Component<'_>> = from.components().collect();
+    let to: Vec<Component<'_>> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let mut path = PathBuf::new();
     for _ in common..from.len() {

@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Options of `tidepool node`.
 #[derive(Args)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// Data directory (RocksDB). Created if absent.
     #[arg(long, default_value = ".tidepool/data")]
     data_dir: PathBuf,
@@ -40,7 +40,7 @@ pub struct NodeArgs {
 }
 
 /// Runs the node until a shutdown signal.
-pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
     if args.log_json {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();

@@ -27,17 +27,17 @@ pub(crate) struct Names(Arc<RwLock<HashMap<Address, String>>>);
 
 impl Names {
     /// Names `address` (a later name replaces an earlier one).
-    pub fn insert(&self, address: Address, name: &str) {
+    pub(crate) fn insert(&self, address: Address, name: &str) {
         self.0.write().insert(address, name.to_owned());
     }
 
     /// The name of `address`, if it has one.
-    pub fn get(&self, address: &Address) -> Option<String> {
+    pub(crate) fn get(&self, address: &Address) -> Option<String> {
         self.0.read().get(address).cloned()
     }
 
     /// `name [0x1234…abcd]` for a named address, the full checksum address otherwise.
-    pub fn label(&self, address: &Address) -> String {
+    pub(crate) fn label(&self, address: &Address) -> String {
         match self.get(address) {
             Some(name) => format!("{name} [{}]", short(address)),
             None => address.to_string(),
@@ -45,7 +45,7 @@ impl Names {
     }
 
     /// `name` for a named address, the full checksum address otherwise.
-    pub fn name_or_address(&self, address: &Address) -> String {
+    pub(crate) fn name_or_address(&self, address: &Address) -> String {
         self.get(address).unwrap_or_else(|| address.to_string())
     }
 }

@@ -8,7 +8,7 @@ use crate::harness::{NodeOptions, TestNode, amount, dev, parse};
 
 /// Deploys a fresh token (symbol `symbol`, 1,000,000 base units to dev account 0) and returns
 /// its code hash, its address and the instantiate receipt.
-pub fn deploy_token(node: &TestNode, symbol: &str) -> (Hash, Address, Value) {
+pub(crate) fn deploy_token(node: &TestNode, symbol: &str) -> (Hash, Address, Value) {
     let owner = dev(0);
     let code_hash = node.upload(&owner, tidepool_artifacts::TOKEN);
     let msg = json!({

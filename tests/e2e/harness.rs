@@ -25,7 +25,7 @@ use tidepool_ledger::{Address, Hash};
 use tidepool_node::{Action, DevAccount, SignedTransaction, Transaction};
 
 /// Gas limit of the transactions the tests send: enough to upload the largest sample contract.
-pub const GAS_LIMIT: u64 = 500_000_000;
+pub(crate) const GAS_LIMIT: u64 = 500_000_000;
 
 /// How long a node may take to print its address (genesis compiles three contracts).
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,13 +37,13 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 const OUTPUT_LINES: usize = 400;
 
 /// The `tidepool` binary (see the module documentation).
-pub fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     std::env::var_os("TIDEPOOL_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_tidepool")), PathBuf::from)
 }
 
 /// How to start a node.
 #[derive(Clone, Copy, Debug)]
-pub struct NodeOptions {
+pub(crate) struct NodeOptions {
     /// `--dev --market`: dev controls, funded dev accounts, the lending market at genesis.
     pub dev: bool,
     /// `--block-time-ms`: interval mining instead of automine.
@@ -52,9 +52,9 @@ pub struct NodeOptions {
 
 impl NodeOptions {
     /// A dev node that mines one block per transaction.
-    pub const DEV: NodeOptions = NodeOptions { dev: true, block_time_ms: None };
+    pub(crate) const DEV: NodeOptions = NodeOptions { dev: true, block_time_ms: None };
     /// A node without dev mode (no funded accounts, no market, no `/dev`), automine.
-    pub const PLAIN: NodeOptions = NodeOptions { dev: false, block_time_ms: None };
+    pub(crate) const PLAIN: NodeOptions = NodeOptions { dev: false, block_time_ms: None };
 }
 
 /// A running node process.
@@ -66,7 +66,7 @@ struct Process {
 }
 
 /// A `tidepool node` child process with its own data directory. Killed on drop.
-pub struct TestNode {
+pub(crate) struct TestNode {
     process: Option<Process>,
     options: NodeOptions,
     agent: ureq::Agent,
@@ -76,7 +76,7 @@ pub struct TestNode {
 
 /// An HTTP answer.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The status code.
     pub status: u16,
     /// The body as JSON (`Value::String` with the raw text if it is not JSON).
@@ -86,7 +86,7 @@ pub struct Reply {
 impl Reply {
     /// The body of a 200 answer; panics with the answer otherwise.
     #[track_caller]
-    pub fn ok(self) -> Value {
+    pub(crate) fn ok(self) -> Value {
         assert_eq!(self.status, 200, "expected 200, got {}: {}", self.status, self.body);
         self.body
     }
@@ -94,7 +94,7 @@ impl Reply {
     /// Checks that this is an error answer with `status` and `code` in the API's one error shape
     /// `{"error": {"code", "message"}}` with a non-empty message; returns the message.
     #[track_caller]
-    pub fn error(&self, status: u16, code: &str) -> String {
+    pub(crate) fn error(&self, status: u16, code: &str) -> String {
         assert_eq!(self.status, status, "expected {status} {code}, got {}: {}", self.status, self.body);
         let object = self.body.as_object().unwrap_or_else(|| panic!("error body is not an object: {}", self.body));
         assert_eq!(object.len(), 1, "error body has other members: {}", self.body);
@@ -109,7 +109,7 @@ impl Reply {
 
 /// What must not change when the node refuses a request: the chain head and one account.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Fingerprint {
+pub(crate) struct Fingerprint {
     height: u64,
     block_hash: Value,
     state_root: Value,
@@ -120,12 +120,12 @@ pub struct Fingerprint {
 
 impl TestNode {
     /// Starts a dev node (automine) on a fresh data directory.
-    pub fn dev() -> TestNode {
+    pub(crate) fn dev() -> TestNode {
         TestNode::start(NodeOptions::DEV)
     }
 
     /// Starts a node on a fresh data directory.
-    pub fn start(options: NodeOptions) -> TestNode {
+    pub(crate) fn start(options: NodeOptions) -> TestNode {
         let data_dir = tempfile::Builder::new().prefix("tidepool-e2e-").tempdir().expect("a temporary directory");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -138,12 +138,12 @@ impl TestNode {
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.running().url
     }
 
     /// The chain id the node reported.
-    pub fn chain_id(&self) -> u64 {
+    pub(crate) fn chain_id(&self) -> u64 {
         self.running().chain_id
     }
 
@@ -206,7 +206,7 @@ impl TestNode {
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns its exit status.
-    pub fn terminate(&mut self) -> ExitStatus {
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
         let mut process = self.process.take().expect("the node is running");
         let pid = process.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("running kill");
@@ -230,7 +230,7 @@ impl TestNode {
     }
 
     /// Kills the process with SIGKILL (a crash: nothing runs on the way out).
-    pub fn crash(&mut self) {
+    pub(crate) fn crash(&mut self) {
         let mut process = self.process.take().expect("the node is running");
         process.child.kill().expect("killing the node");
         process.child.wait().expect("reaping the node");
@@ -238,20 +238,20 @@ impl TestNode {
 
     /// Starts the node again on the same data directory (after [`TestNode::terminate`] or
     /// [`TestNode::crash`]), possibly with other options.
-    pub fn start_again(&mut self, options: NodeOptions) {
+    pub(crate) fn start_again(&mut self, options: NodeOptions) {
         self.options = options;
         self.spawn();
     }
 
     /// Stops the node gracefully (asserting a clean exit) and starts it again with the same options.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         let status = self.terminate();
         assert!(status.success(), "the node exited with {status} on SIGTERM");
         self.spawn();
     }
 
     /// Runs the `tidepool` CLI against this node (`TIDEPOOL_URL`; keys in the data directory).
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(binary())
             .args(args)
             .env("TIDEPOOL_URL", self.url())
@@ -278,17 +278,17 @@ impl TestNode {
     }
 
     /// `GET path`.
-    pub fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         self.reply(&format!("GET {path}"), self.agent.get(format!("{}{path}", self.url())).call())
     }
 
     /// `POST path` with a JSON body.
-    pub fn post(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Reply {
         self.reply(&format!("POST {path}"), self.agent.post(format!("{}{path}", self.url())).send_json(body))
     }
 
     /// `POST path` with raw bytes and an optional content type.
-    pub fn post_bytes(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
+    pub(crate) fn post_bytes(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
         let mut request = self.agent.post(format!("{}{path}", self.url()));
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -297,47 +297,47 @@ impl TestNode {
     }
 
     /// `DELETE path`.
-    pub fn delete(&self, path: &str) -> Reply {
+    pub(crate) fn delete(&self, path: &str) -> Reply {
         self.reply(&format!("DELETE {path}"), self.agent.delete(format!("{}{path}", self.url())).call())
     }
 
     // --- reads ------------------------------------------------------------------------------
 
     /// `GET /v1/accounts/{address}`.
-    pub fn account(&self, address: &Address) -> Value {
+    pub(crate) fn account(&self, address: &Address) -> Value {
         self.get(&format!("/v1/accounts/{address}")).ok()
     }
 
     /// The nonce the next transaction of `address` must carry.
-    pub fn nonce(&self, address: &Address) -> u64 {
+    pub(crate) fn nonce(&self, address: &Address) -> u64 {
         self.account(address)["nonce"].as_u64().expect("nonce is a number")
     }
 
     /// `GET /v1/blocks/latest`.
-    pub fn latest_block(&self) -> Value {
+    pub(crate) fn latest_block(&self) -> Value {
         self.get("/v1/blocks/latest").ok()
     }
 
     /// The latest height.
-    pub fn height(&self) -> u64 {
+    pub(crate) fn height(&self) -> u64 {
         self.latest_block()["height"].as_u64().expect("height is a number")
     }
 
     /// A contract query's result.
     #[track_caller]
-    pub fn query(&self, contract: &Address, msg: &Value) -> Value {
+    pub(crate) fn query(&self, contract: &Address, msg: &Value) -> Value {
         self.post(&format!("/v1/contracts/{contract}/query"), msg).ok()["result"].clone()
     }
 
     /// A token balance, base units.
     #[track_caller]
-    pub fn token_balance(&self, token: &Address, owner: &Address) -> u128 {
+    pub(crate) fn token_balance(&self, token: &Address, owner: &Address) -> u128 {
         let answer = self.query(token, &json!({"balance": {"address": owner}}));
         answer["balance"].as_str().and_then(|b| b.parse().ok()).unwrap_or_else(|| panic!("balance answer {answer}"))
     }
 
     /// The chain head and `who`'s nonce, native and token balances.
-    pub fn fingerprint(&self, who: &Address) -> Fingerprint {
+    pub(crate) fn fingerprint(&self, who: &Address) -> Fingerprint {
         let block = self.latest_block();
         let account = self.account(who);
         Fingerprint {
@@ -353,12 +353,12 @@ impl TestNode {
     // --- transactions -----------------------------------------------------------------------
 
     /// `action` from `who`, with `who`'s next nonce, signed by `who`.
-    pub fn sign(&self, who: &DevAccount, action: Action) -> SignedTransaction {
+    pub(crate) fn sign(&self, who: &DevAccount, action: Action) -> SignedTransaction {
         self.transaction(who, action).sign(&who.key).expect("the transaction signs")
     }
 
     /// `action` from `who` with `who`'s next nonce and this node's chain id, unsigned.
-    pub fn transaction(&self, who: &DevAccount, action: Action) -> Transaction {
+    pub(crate) fn transaction(&self, who: &DevAccount, action: Action) -> Transaction {
         Transaction {
             chain_id: self.chain_id(),
             nonce: self.nonce(&who.address),
@@ -369,18 +369,18 @@ impl TestNode {
     }
 
     /// `POST /v1/txs` with any JSON.
-    pub fn submit_json(&self, signed: &Value) -> Reply {
+    pub(crate) fn submit_json(&self, signed: &Value) -> Reply {
         self.post("/v1/txs", signed)
     }
 
     /// `POST /v1/txs`.
-    pub fn submit(&self, signed: &SignedTransaction) -> Reply {
+    pub(crate) fn submit(&self, signed: &SignedTransaction) -> Reply {
         self.submit_json(&serde_json::to_value(signed).expect("a signed transaction serialises"))
     }
 
     /// Signs and submits `action` from `who`; returns the receipt, asserting success.
     #[track_caller]
-    pub fn send(&self, who: &DevAccount, action: Action) -> Value {
+    pub(crate) fn send(&self, who: &DevAccount, action: Action) -> Value {
         let receipt = self.submit(&self.sign(who, action)).ok();
         assert_eq!(receipt["status"], "success", "{receipt}");
         receipt
@@ -388,20 +388,20 @@ impl TestNode {
 
     /// Executes `msg` on `contract` as `who`; returns the receipt, asserting success.
     #[track_caller]
-    pub fn execute(&self, who: &DevAccount, contract: &Address, msg: Value) -> Value {
+    pub(crate) fn execute(&self, who: &DevAccount, contract: &Address, msg: Value) -> Value {
         self.send(who, Action::Execute { contract: *contract, msg, funds: 0 })
     }
 
     /// Uploads `wasm` as `who`; returns the code hash.
     #[track_caller]
-    pub fn upload(&self, who: &DevAccount, wasm: &[u8]) -> Hash {
+    pub(crate) fn upload(&self, who: &DevAccount, wasm: &[u8]) -> Hash {
         let receipt = self.send(who, Action::UploadCode { wasm: wasm.to_vec() });
         parse(&receipt["code_hash"])
     }
 
     /// Instantiates `code_hash` as `who` (admin: `who`); returns the receipt.
     #[track_caller]
-    pub fn instantiate(&self, who: &DevAccount, code_hash: Hash, label: &str, msg: Value) -> Value {
+    pub(crate) fn instantiate(&self, who: &DevAccount, code_hash: Hash, label: &str, msg: Value) -> Value {
         self.send(who, Action::Instantiate { code_hash, msg, funds: 0, label: label.into(), admin: Some(who.address) })
     }
 }
@@ -448,13 +448,13 @@ fn tail(output: &Mutex<Vec<String>>) -> String {
 }
 
 /// Dev account `i` (anvil's well-known keys).
-pub fn dev(i: u32) -> DevAccount {
+pub(crate) fn dev(i: u32) -> DevAccount {
     tidepool_node::dev_accounts(i + 1).pop().expect("dev account")
 }
 
 /// Parses a JSON string (an address, a hash) into its type.
 #[track_caller]
-pub fn parse<T: std::str::FromStr>(value: &Value) -> T
+pub(crate) fn parse<T: std::str::FromStr>(value: &Value) -> T
 where
     T::Err: std::fmt::Debug,
 {
@@ -463,6 +463,6 @@ where
 
 /// A decimal-string amount from JSON.
 #[track_caller]
-pub fn amount(value: &Value) -> u128 {
+pub(crate) fn amount(value: &Value) -> u128 {
     value.as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("expected a decimal string, got {value}"))
 }

@@ -40,7 +40,7 @@ pub(crate) struct CompiledModule {
 
 impl CompiledModule {
     /// Links `module` against the host functions.
-    pub fn new(module: &Module, linker: &Linker<HostState>) -> wasmtime::Result<CompiledModule> {
+    pub(crate) fn new(module: &Module, linker: &Linker<HostState>) -> wasmtime::Result<CompiledModule> {
         let pre = linker.instantiate_pre(module)?;
         let memory = module
             .get_export_index(abi::MEMORY_EXPORT)
@@ -51,17 +51,17 @@ impl CompiledModule {
     }
 
     /// The `memory` export.
-    pub fn memory_export(&self) -> &ModuleExport {
+    pub(crate) fn memory_export(&self) -> &ModuleExport {
         &self.memory
     }
 
     /// The export of `entry`, if the module has it.
-    pub fn entry_export(&self, entry: EntryPoint) -> Option<&ModuleExport> {
+    pub(crate) fn entry_export(&self, entry: EntryPoint) -> Option<&ModuleExport> {
         self.entries[entry as usize].as_ref()
     }
 
     /// Whether the module exports `entry`.
-    pub fn has_entry(&self, entry: EntryPoint) -> bool {
+    pub(crate) fn has_entry(&self, entry: EntryPoint) -> bool {
         self.entries[entry as usize].is_some()
     }
 }
@@ -93,7 +93,7 @@ impl ModuleCache {
     ///
     /// # Errors
     /// [`VmError::CacheDir`] if `dir` cannot be created.
-    pub fn new(capacity: usize, dir: Option<&Path>, fingerprint: Hash) -> Result<ModuleCache, VmError> {
+    pub(crate) fn new(capacity: usize, dir: Option<&Path>, fingerprint: Hash) -> Result<ModuleCache, VmError> {
         let disk = match dir {
             None => None,
             Some(dir) => {
@@ -111,7 +111,7 @@ impl ModuleCache {
     }
 
     /// The module for `hash` from memory, then disk; `None` if it must be compiled.
-    pub fn get(&self, hash: &Hash, engine: &Engine, linker: &Linker<HostState>) -> Option<Arc<CompiledModule>> {
+    pub(crate) fn get(&self, hash: &Hash, engine: &Engine, linker: &Linker<HostState>) -> Option<Arc<CompiledModule>> {
         if let Some(module) = self.memory.lock().get(hash) {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Some(module);
@@ -124,7 +124,7 @@ impl ModuleCache {
     }
 
     /// Adds a freshly compiled module (to memory, and to disk if configured).
-    pub fn insert_compiled(&self, hash: Hash, module: &Module, compiled: Arc<CompiledModule>) {
+    pub(crate) fn insert_compiled(&self, hash: Hash, module: &Module, compiled: Arc<CompiledModule>) {
         self.compiles.fetch_add(1, Ordering::Relaxed);
         if let Some(disk) = &self.disk {
             disk.store(&hash, module);
@@ -133,12 +133,12 @@ impl ModuleCache {
     }
 
     /// Empties the memory cache.
-    pub fn clear_memory(&self) {
+    pub(crate) fn clear_memory(&self) {
         self.memory.lock().entries.clear();
     }
 
     /// Counters since start.
-    pub fn stats(&self) -> CacheStats {
+    pub(crate) fn stats(&self) -> CacheStats {
         CacheStats {
             memory_hits: self.memory_hits.load(Ordering::Relaxed),
             disk_loads: self.disk_loads.load(Ordering::Relaxed),
@@ -148,7 +148,7 @@ impl ModuleCache {
     }
 
     /// The disk cache file of `hash`, if there is a disk cache.
-    pub fn disk_path(&self, hash: &Hash) -> Option<PathBuf> {
+    pub(crate) fn disk_path(&self, hash: &Hash) -> Option<PathBuf> {
         self.disk.as_ref().map(|disk| disk.path(hash))
     }
 }

@@ -34,11 +34,11 @@ pub(crate) enum EntryPoint {
 
 impl EntryPoint {
     /// Every entry point, in [`entry::ALL`] order.
-    pub const ALL: [EntryPoint; 4] =
+    pub(crate) const ALL: [EntryPoint; 4] =
         [EntryPoint::Instantiate, EntryPoint::Execute, EntryPoint::Query, EntryPoint::Migrate];
 
     /// The export name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         entry::ALL[self as usize]
     }
 }
@@ -79,7 +79,7 @@ pub(crate) struct FrameOutput {
 
 impl FrameOutput {
     /// A frame that ended before running any code.
-    pub fn refused(request: &FrameRequest, status: Status, gas_used: u64) -> FrameOutput {
+    pub(crate) fn refused(request: &FrameRequest, status: Status, gas_used: u64) -> FrameOutput {
         refused(request.contract, request.caller, request.entry, request.gas_limit, status, gas_used)
     }
 }

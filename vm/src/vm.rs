@@ -72,7 +72,7 @@ pub(crate) struct Runtime {
 impl Runtime {
     /// The compiled module of stored code `hash`: from the cache, else compiled from the
     /// ledger. `None` if no such code is stored.
-    pub fn module(&self, overlay: &Overlay, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
+    pub(crate) fn module(&self, overlay: &Overlay, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
         if let Some(module) = self.cache.get(hash, &self.engine, &self.linker) {
             return Ok(Some(module));
         }

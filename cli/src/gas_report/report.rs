@@ -17,7 +17,7 @@ use tidepool_sandbox::{Account, Code, Contract, Executed, Sandbox, SandboxError}
 
 /// How far a figure may move before the check fails, in percent (stated in the file; the
 /// check uses the file's figure).
-pub const DEFAULT_TOLERANCE_PERCENT: f64 = 2.0;
+pub(super) const DEFAULT_TOLERANCE_PERCENT: f64 = 2.0;
 
 /// The file's tolerance line: `Tolerance: ±2 %`.
 const TOLERANCE_PREFIX: &str = "Tolerance: ±";
@@ -27,7 +27,7 @@ const SIZES: &str = "wasm sizes";
 
 /// One measured figure: in which section (a contract, or the sizes), what, and how much.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Figure {
+pub(super) struct Figure {
     /// `token`, `oracle`, `lending-pool` or `wasm sizes`.
     pub section: String,
     /// The entry point (`transfer`, `query balance`) or the contract (for sizes).
@@ -46,14 +46,14 @@ impl Figure {
 
 /// A measurement: every figure, in the order the file lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GasReport {
+pub(super) struct GasReport {
     /// Gas figures, then sizes.
     pub figures: Vec<Figure>,
 }
 
 /// A figure that moved beyond the tolerance, appeared, or disappeared.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Change {
+pub(super) enum Change {
     /// Moved from `before` to `after`.
     Moved {
         /// Section and name.
@@ -92,7 +92,7 @@ impl fmt::Display for Change {
 
 /// Why the check failed.
 #[derive(Debug, thiserror::Error)]
-pub enum GasReportError {
+pub(super) enum GasReportError {
     /// Figures moved beyond the tolerance (one line each).
     #[error(
         "{} gas report figure(s) moved beyond ±{tolerance} %:\n  {}\nIf the change is intended, run `make gas` and commit contracts/GAS.md.",
@@ -121,7 +121,7 @@ fn lines(changes: &[Change]) -> String {
 
 impl GasReport {
     /// The markdown of `contracts/GAS.md`.
-    pub fn to_markdown(&self) -> String {
+    pub(super) fn to_markdown(&self) -> String {
         let mut out = String::from(
             "# Gas report\n\n\
              Gas per entry point of the sample contracts in `contracts/`, each in a typical case, measured\n\
@@ -158,7 +158,7 @@ impl GasReport {
     ///
     /// # Errors
     /// [`GasReportError::Moved`] listing every change.
-    pub fn check(&self, committed: &str) -> Result<(), GasReportError> {
+    pub(super) fn check(&self, committed: &str) -> Result<(), GasReportError> {
         let (tolerance, recorded) = parse(committed);
         let mut recorded: BTreeMap<Key, u64> = recorded.into_iter().collect();
         let mut changes = Vec::new();
@@ -278,7 +278,7 @@ fn amount(v: u128) -> String {
 ///
 /// # Errors
 /// [`GasReportError::Scenario`] if a step fails.
-pub fn measure() -> Result<GasReport, GasReportError> {
+pub(super) fn measure() -> Result<GasReport, GasReportError> {
     let sandbox = Sandbox::new();
     let [owner, alice, bob, carol] = ["owner", "alice", "bob", "carol"].map(|name| sandbox.account(name));
     let mut r = Recorder { sandbox: sandbox.clone(), figures: Vec::new() };

@@ -5,14 +5,14 @@ use tidepool_ledger::{Direction, KeyRange, Ledger, Store, Table};
 
 /// A backend to run a test on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Memory,
     #[cfg(feature = "rocksdb")]
     Rocks,
 }
 
 /// A fresh, empty ledger, and the directory it lives in (if any), removed on drop.
-pub struct Fresh {
+pub(crate) struct Fresh {
     pub ledger: Ledger,
     #[cfg(feature = "rocksdb")]
     rocks: Option<std::sync::Arc<tidepool_ledger::RocksStore>>,
@@ -22,7 +22,7 @@ pub struct Fresh {
 impl Fresh {
     /// Moves RocksDB's memtables to table files, so that reads go through table files, their
     /// filters and the block cache (a no-op on memory).
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         #[cfg(feature = "rocksdb")]
         if let Some(rocks) = &self.rocks {
             rocks.flush().unwrap();
@@ -32,7 +32,7 @@ impl Fresh {
 
 impl Backend {
     /// Every backend this build has.
-    pub fn all() -> Vec<Backend> {
+    pub(crate) fn all() -> Vec<Backend> {
         vec![
             Backend::Memory,
             #[cfg(feature = "rocksdb")]
@@ -40,7 +40,7 @@ impl Backend {
         ]
     }
 
-    pub fn fresh(self) -> Fresh {
+    pub(crate) fn fresh(self) -> Fresh {
         match self {
             Backend::Memory => Fresh {
                 ledger: Ledger::memory(),
@@ -60,15 +60,15 @@ impl Backend {
 }
 
 /// Entries of tables, as `(table, key, value)`.
-pub type Dump = Vec<(Table, Vec<u8>, Vec<u8>)>;
+pub(crate) type Dump = Vec<(Table, Vec<u8>, Vec<u8>)>;
 
 /// Every entry of every table, in table then key order.
-pub fn dump(store: &dyn Store) -> Dump {
+pub(crate) fn dump(store: &dyn Store) -> Dump {
     dump_tables(store, &Table::ALL)
 }
 
 /// Every entry of `tables`, in table then key order.
-pub fn dump_tables(store: &dyn Store, tables: &[Table]) -> Dump {
+pub(crate) fn dump_tables(store: &dyn Store, tables: &[Table]) -> Dump {
     let mut out = Vec::new();
     for &table in tables {
         for entry in store.iter(table, &KeyRange::all(), Direction::Forward).unwrap() {

@@ -39,14 +39,14 @@ fn crash_child() {
 }
 
 /// A running child writer, and what it has said so far.
-pub struct Writer {
+pub(crate) struct Writer {
     child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Writer {
     /// Starts a child writer on `dir`.
-    pub fn spawn(dir: &Path) -> Writer {
+    pub(crate) fn spawn(dir: &Path) -> Writer {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--ignored", "--exact", "crash::crash_child", "--nocapture", "--test-threads=1"])
             .env(DIR_VAR, dir)
@@ -68,7 +68,7 @@ impl Writer {
     }
 
     /// Waits until the child has opened the ledger.
-    pub fn wait_ready(&self) {
+    pub(crate) fn wait_ready(&self) {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(20)) {
             if line.ends_with("ready") {
                 return;
@@ -78,7 +78,7 @@ impl Writer {
     }
 
     /// SIGKILLs the child and returns the last height it reported committed.
-    pub fn kill(mut self) -> Option<u64> {
+    pub(crate) fn kill(mut self) -> Option<u64> {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         // The reader thread ends at end of file; a line cut by the kill does not parse.

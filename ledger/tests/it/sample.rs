@@ -6,14 +6,14 @@ use tidepool_ledger::{
 };
 
 /// splitmix64: tiny, deterministic, good enough to pick test data.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5eed_0f71_de90_0001)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -22,13 +22,13 @@ impl Rng {
     }
 
     /// A number in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
 }
 
 /// Contracts whose addresses sit at the edges of the key space and next to each other.
-pub const CONTRACTS: [Address; 5] = [
+pub(crate) const CONTRACTS: [Address; 5] = [
     Address([0; 20]),
     Address([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
     Address([0x12; 20]),
@@ -39,11 +39,11 @@ pub const CONTRACTS: [Address; 5] = [
     Address([0xff; 20]),
 ];
 
-pub const EVENT_TYPES: [&str; 3] = ["transfer", "mint", "burn"];
+pub(crate) const EVENT_TYPES: [&str; 3] = ["transfer", "mint", "burn"];
 
 /// The sample block for `height`: about 30 state writes over a small key space (so keys are
 /// overwritten and deleted across blocks), and up to 3 transactions with up to 3 events each.
-pub fn block(height: u64) -> NewBlock {
+pub(crate) fn block(height: u64) -> NewBlock {
     let mut rng = Rng::new(height);
     let mut overlay = Overlay::default();
     for _ in 0..30 {
@@ -100,6 +100,6 @@ pub fn block(height: u64) -> NewBlock {
 }
 
 /// A hash no sample transaction has.
-pub fn unknown_hash() -> Hash {
+pub(crate) fn unknown_hash() -> Hash {
     Hash([0xee; 32])
 }

@@ -4,8 +4,8 @@
 use tidepool_node::keys::{address_of, parse_private_key};
 use tidepool_node::signature::{RecoverableSignature, personal_message_digest, recover_signer, sign_message};
 
-pub const PRIVATE_KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
-pub const ADDRESS: &str = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+pub(crate) const PRIVATE_KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+pub(crate) const ADDRESS: &str = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
 const MESSAGE: &[u8] = b"Some data";
 const MESSAGE_HASH: &str = "0x1da44b586eb0729ff70a73c326926f6ed5a25f5b056e7f47fbc6e58d86871655";
 const SIGNATURE: &str = "0xb91467e570a6466aa9e9876cbcd013baba02900b8979d43fe208a4a4f339f5fd\

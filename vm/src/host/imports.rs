@@ -28,7 +28,7 @@ pub(crate) struct HostFunction {
 
 impl HostFunction {
     /// The type in WAT-like notation, for error messages.
-    pub fn signature(&self) -> String {
+    pub(crate) fn signature(&self) -> String {
         let list = |types: &[WasmType]| {
             types.iter().map(|t| if *t == I32 { "i32" } else { "i64" }).collect::<Vec<_>>().join(" ")
         };

@@ -128,7 +128,7 @@ impl From<LedgerError> for HostExit {
 
 impl HostExit {
     /// The frame's status, or the host error to pass up.
-    pub fn into_status(self) -> Result<Status, VmError> {
+    pub(crate) fn into_status(self) -> Result<Status, VmError> {
         Ok(match self {
             HostExit::Abort(message) => Status::Reverted { message },
             HostExit::OutOfGas => Status::OutOfGas,

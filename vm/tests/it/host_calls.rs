@@ -14,7 +14,7 @@ use crate::support::*;
 /// - `w`: writes key "written", returns "written";  `t`: writes it, then traps;
 /// - `a`: aborts with "nope";  `l`: loops forever;  `r`: returns "answer";
 /// - `e`: emits an event;  `x`: emits an event, then aborts.
-pub const RELAY: &str = r#"
+pub(crate) const RELAY: &str = r#"
   (data (i32.const 0) "relay" "written" "nope" "answer" "{}")
   (func $main (export "execute") (export "query") (local $n i32) (local $mode i32)
     (local.set $n (call $read_input))
@@ -45,7 +45,7 @@ pub const RELAY: &str = r#"
     (call $return (i32.const 0x4000) (i32.add (i32.const 4) (call $result_len))))"#;
 
 /// A relay message: `mode` to `target` with `gas` (0 = all) and `funds`, carrying `msg`.
-pub fn relay(mode: u8, target: &Address, gas: u64, funds: u128, msg: &[u8]) -> Vec<u8> {
+pub(crate) fn relay(mode: u8, target: &Address, gas: u64, funds: u128, msg: &[u8]) -> Vec<u8> {
     [&[mode][..], &target.0, &gas.to_le_bytes(), &funds.to_le_bytes(), msg].concat()
 }
 

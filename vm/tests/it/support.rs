@@ -14,7 +14,7 @@ use tidepool_ledger::{Account, Address, Hash, MemoryStore, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Outcome, Status, Vm, VmConfig};
 
 /// Gas for ordinary test calls.
-pub const GAS: u64 = 10_000_000;
+pub(crate) const GAS: u64 = 10_000_000;
 
 const IMPORTS: &str = r#"
   (import "tidepool" "input_len" (func $input_len (result i32)))
@@ -67,7 +67,7 @@ const HELPERS: &str = r#"
 "#;
 
 /// A contract module around `body` (see the module docs).
-pub fn contract(body: &str) -> Vec<u8> {
+pub(crate) fn contract(body: &str) -> Vec<u8> {
     let memory = if body.contains("(memory (export") { "" } else { r#"(memory (export "memory") 1)"# };
     let instantiate = if body.contains(r#"(export "instantiate")"#) { "" } else { r#"(func (export "instantiate"))"# };
     let wat = format!("(module {IMPORTS} {memory} (func (export \"tidepool_abi_v1\")) {instantiate} {HELPERS} {body})");
@@ -75,7 +75,7 @@ pub fn contract(body: &str) -> Vec<u8> {
 }
 
 /// A memory ledger and a VM.
-pub struct Chain {
+pub(crate) struct Chain {
     pub vm: Vm,
     pub overlay: Overlay,
     pub env: Env,
@@ -85,15 +85,15 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub fn new() -> Chain {
+    pub(crate) fn new() -> Chain {
         Chain::with_config(VmConfig::for_tests())
     }
 
-    pub fn with_config(config: VmConfig) -> Chain {
+    pub(crate) fn with_config(config: VmConfig) -> Chain {
         Chain::with_vm(Vm::new(config).expect("vm"))
     }
 
-    pub fn with_vm(vm: Vm) -> Chain {
+    pub(crate) fn with_vm(vm: Vm) -> Chain {
         let overlay = Overlay::new(Arc::new(MemoryStore::default()));
         let sender = Address([0xAA; 20]);
         let env = Env { chain_id: 7, height: 42, time: 1_700_000_000, origin: sender };
@@ -102,12 +102,12 @@ impl Chain {
         chain
     }
 
-    pub fn upload(&mut self, wasm: &[u8]) -> Hash {
+    pub(crate) fn upload(&mut self, wasm: &[u8]) -> Hash {
         self.vm.upload(&mut self.overlay, self.sender, self.env.height, wasm).expect("host").expect("valid code")
     }
 
     /// Uploads `contract(body)` and instantiates it with an empty message.
-    pub fn deploy(&mut self, body: &str) -> Address {
+    pub(crate) fn deploy(&mut self, body: &str) -> Address {
         let code = self.upload(&contract(body));
         let (address, outcome) = self.instantiate(code, b"", 0);
         assert_eq!(outcome.status, Status::Success, "{}", outcome.trace);
@@ -115,7 +115,7 @@ impl Chain {
     }
 
     /// A top-level instantiate at the next test address.
-    pub fn instantiate(&mut self, code_hash: Hash, msg: &[u8], funds: u128) -> (Address, Outcome) {
+    pub(crate) fn instantiate(&mut self, code_hash: Hash, msg: &[u8], funds: u128) -> (Address, Outcome) {
         self.deployed += 1;
         let address = Address::contract(&self.sender, 1_000 + self.deployed);
         let kind = CallKind::Instantiate { code_hash, admin: Some(self.sender), label: "test".into() };
@@ -124,34 +124,34 @@ impl Chain {
         (address, outcome)
     }
 
-    pub fn execute(&mut self, contract: Address, msg: &[u8]) -> Outcome {
+    pub(crate) fn execute(&mut self, contract: Address, msg: &[u8]) -> Outcome {
         self.execute_with(contract, msg, 0, GAS)
     }
 
-    pub fn execute_with(&mut self, contract: Address, msg: &[u8], funds: u128, gas_limit: u64) -> Outcome {
+    pub(crate) fn execute_with(&mut self, contract: Address, msg: &[u8], funds: u128, gas_limit: u64) -> Outcome {
         let call = Call { sender: self.sender, contract, kind: CallKind::Execute, msg: msg.to_vec(), funds, gas_limit };
         self.run(call)
     }
 
-    pub fn query(&mut self, contract: Address, msg: &[u8]) -> Outcome {
+    pub(crate) fn query(&mut self, contract: Address, msg: &[u8]) -> Outcome {
         let call =
             Call { sender: self.sender, contract, kind: CallKind::Query, msg: msg.to_vec(), funds: 0, gas_limit: GAS };
         self.run(call)
     }
 
-    pub fn run(&mut self, call: Call) -> Outcome {
+    pub(crate) fn run(&mut self, call: Call) -> Outcome {
         self.vm.call(&mut self.overlay, &self.env, call).expect("no host failure")
     }
 
-    pub fn storage(&self, contract: &Address, key: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn storage(&self, contract: &Address, key: &[u8]) -> Option<Vec<u8>> {
         self.overlay.storage_get(contract, key).unwrap()
     }
 
-    pub fn balance(&self, address: &Address) -> u128 {
+    pub(crate) fn balance(&self, address: &Address) -> u128 {
         self.overlay.account(address).unwrap().balance
     }
 
-    pub fn set_balance(&mut self, address: &Address, balance: u128) {
+    pub(crate) fn set_balance(&mut self, address: &Address, balance: u128) {
         let account = Account { balance, ..self.overlay.account(address).unwrap() };
         self.overlay.set_account(address, &account);
     }
@@ -159,14 +159,14 @@ impl Chain {
 
 /// Asserts a successful outcome and returns its return data.
 #[track_caller]
-pub fn ok(outcome: &Outcome) -> &[u8] {
+pub(crate) fn ok(outcome: &Outcome) -> &[u8] {
     assert_eq!(outcome.status, Status::Success, "trace:\n{}", outcome.trace);
     &outcome.return_data
 }
 
 /// Asserts a trap whose message contains `text`.
 #[track_caller]
-pub fn assert_trap(outcome: &Outcome, text: &str) {
+pub(crate) fn assert_trap(outcome: &Outcome, text: &str) {
     match &outcome.status {
         Status::Trapped { message } => assert!(message.contains(text), "trap message {message:?} lacks {text:?}"),
         other => panic!("expected a trap containing {text:?}, got {other:?}"),
@@ -176,7 +176,7 @@ pub fn assert_trap(outcome: &Outcome, text: &str) {
 
 /// Asserts a limit status whose message contains `text`.
 #[track_caller]
-pub fn assert_limit(outcome: &Outcome, text: &str) {
+pub(crate) fn assert_limit(outcome: &Outcome, text: &str) {
     match &outcome.status {
         Status::LimitExceeded { message } => {
             assert!(message.contains(text), "limit message {message:?} lacks {text:?}")

@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use super::harness::{WAD, amount};
 
-pub const BPS: u128 = 10_000;
-pub const SECONDS_PER_YEAR: u128 = 31_536_000;
+pub(super) const BPS: u128 = 10_000;
+pub(super) const SECONDS_PER_YEAR: u128 = 31_536_000;
 
 /// `a·b/c` through 256 bits, floored or ceiled. Panics when the result does not fit a `u128`.
-pub fn mul_div(a: u128, b: u128, c: u128, ceil: bool) -> u128 {
+pub(super) fn mul_div(a: u128, b: u128, c: u128, ceil: bool) -> u128 {
     assert!(c != 0, "division by zero");
     // The 256-bit product as (hi, lo), from four 64-bit partial products.
     let mask = u128::from(u64::MAX);
@@ -33,17 +33,17 @@ pub fn mul_div(a: u128, b: u128, c: u128, ceil: bool) -> u128 {
     if ceil && r != 0 { q + 1 } else { q }
 }
 
-pub fn floor(a: u128, b: u128, c: u128) -> u128 {
+pub(super) fn floor(a: u128, b: u128, c: u128) -> u128 {
     mul_div(a, b, c, false)
 }
 
-pub fn ceil(a: u128, b: u128, c: u128) -> u128 {
+pub(super) fn ceil(a: u128, b: u128, c: u128) -> u128 {
     mul_div(a, b, c, true)
 }
 
 /// A market's state as the `market` query reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct State {
+pub(super) struct State {
     pub cash: u128,
     pub tb: u128,
     pub tr: u128,
@@ -55,7 +55,7 @@ pub struct State {
 
 impl State {
     /// From a `market` answer.
-    pub fn of(market: &Value) -> State {
+    pub(super) fn of(market: &Value) -> State {
         let s = &market["state"];
         State {
             cash: amount(&s["cash"]),
@@ -69,12 +69,12 @@ impl State {
     }
 
     /// `ex = total_shares == 0 ? WAD : floor((cash + TB − TR)·WAD / total_shares)`.
-    pub fn ex(&self) -> u128 {
+    pub(super) fn ex(&self) -> u128 {
         if self.shares == 0 { WAD } else { floor(self.cash + self.tb - self.tr, WAD, self.shares) }
     }
 
     /// `U = TB == 0 ? 0 : min(WAD, floor(TB·WAD / (cash + TB − TR)))`.
-    pub fn utilization(&self) -> u128 {
+    pub(super) fn utilization(&self) -> u128 {
         let assets = self.cash + self.tb - self.tr;
         if self.tb == 0 {
             0
@@ -86,7 +86,7 @@ impl State {
     }
 
     /// LENDING.md's `accrue` to `now` (the APR from the state before accrual).
-    pub fn accrued(&self, curve: &Curve, rf: u128, now: u64) -> State {
+    pub(super) fn accrued(&self, curve: &Curve, rf: u128, now: u64) -> State {
         if now <= self.last_accrual {
             return *self;
         }
@@ -105,7 +105,7 @@ impl State {
 
 /// The kinked rate curve, WAD.
 #[derive(Clone, Copy, Debug)]
-pub struct Curve {
+pub(super) struct Curve {
     pub base: u128,
     pub slope1: u128,
     pub slope2: u128,
@@ -114,7 +114,7 @@ pub struct Curve {
 
 impl Curve {
     /// From a market config's `interest`.
-    pub fn of(config: &Value) -> Curve {
+    pub(super) fn of(config: &Value) -> Curve {
         let i = &config["interest"];
         Curve {
             base: amount(&i["base"]),
@@ -125,7 +125,7 @@ impl Curve {
     }
 
     /// `U ≤ u_opt ? base + slope1·U/u_opt : base + slope1 + slope2·(U − u_opt)/(WAD − u_opt)`.
-    pub fn apr(&self, u: u128) -> u128 {
+    pub(super) fn apr(&self, u: u128) -> u128 {
         if u <= self.u_opt {
             self.base + floor(self.slope1, u, self.u_opt)
         } else {
@@ -135,30 +135,30 @@ impl Curve {
 }
 
 /// `supply_apr = apr·U·(1 − rf)`, each product floored.
-pub fn supply_apr(apr: u128, u: u128, rf: u128) -> u128 {
+pub(super) fn supply_apr(apr: u128, u: u128, rf: u128) -> u128 {
     floor(floor(apr, u, WAD), BPS - rf, BPS)
 }
 
 /// A debt now: `ceil(principal·index/index_at_borrow)`.
-pub fn debt(principal: u128, index: u128, index_at_borrow: u128) -> u128 {
+pub(super) fn debt(principal: u128, index: u128, index_at_borrow: u128) -> u128 {
     if principal == 0 { 0 } else { ceil(principal, index, index_at_borrow) }
 }
 
 /// `value(amount) = amount·price / 10^decimals`.
-pub fn value(amount: u128, price: u128, decimals: u32, round_up: bool) -> u128 {
+pub(super) fn value(amount: u128, price: u128, decimals: u32, round_up: bool) -> u128 {
     mul_div(amount, price, 10u128.pow(decimals), round_up)
 }
 
 /// One side of a liquidation: a price (USD × 10^8) and the token's decimals.
 #[derive(Clone, Copy, Debug)]
-pub struct Priced {
+pub(super) struct Priced {
     pub price: u128,
     pub decimals: u32,
 }
 
 /// What a liquidation moves: `(need, C, fee)` — debt repaid, collateral seized, protocol fee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Liquidation {
+pub(super) struct Liquidation {
     pub repaid: u128,
     pub seized: u128,
     pub fee: u128,
@@ -166,7 +166,7 @@ pub struct Liquidation {
 
 /// A liquidation's inputs.
 #[derive(Clone, Copy, Debug)]
-pub struct LiquidationInput {
+pub(super) struct LiquidationInput {
     /// The borrower's health factor before.
     pub hf: u128,
     /// The borrower's debt in the debt asset.
@@ -184,7 +184,7 @@ pub struct LiquidationInput {
 
 /// LENDING.md's liquidation (Aave v3 rules), with the default close factor (5000) and
 /// full-close threshold (0.95e18).
-pub fn liquidation(i: &LiquidationInput) -> Liquidation {
+pub(super) fn liquidation(i: &LiquidationInput) -> Liquidation {
     let cf = if i.hf <= 950_000_000_000_000_000 { BPS } else { 5000 };
     let x = i.debt_to_cover.min(floor(i.debt, cf, BPS));
     let (d, c) = (i.debt_asset, i.collateral_asset);

@@ -12,26 +12,26 @@ use tidepool_ledger::Address;
 use tidepool_node::Receipt;
 use tidepool_sandbox::{Account, Code, Sandbox, SandboxError};
 
-pub const E18: u128 = 1_000_000_000_000_000_000;
+pub(super) const E18: u128 = 1_000_000_000_000_000_000;
 /// The fixed-point scale of rates, indexes and health factors.
-pub const WAD: u128 = E18;
+pub(super) const WAD: u128 = E18;
 /// One US dollar in oracle units (10^8).
-pub const USD: u128 = 100_000_000;
+pub(super) const USD: u128 = 100_000_000;
 /// Genesis block time.
-pub const GENESIS_TIME: u64 = tidepool_sandbox::GENESIS_TIME;
+pub(super) const GENESIS_TIME: u64 = tidepool_sandbox::GENESIS_TIME;
 
 /// Accounts, by index into [`NAMES`].
-pub const OWNER: usize = 0;
-pub const ALICE: usize = 1;
-pub const BOB: usize = 2;
-pub const CAROL: usize = 3;
-pub const DAVE: usize = 4;
+pub(super) const OWNER: usize = 0;
+pub(super) const ALICE: usize = 1;
+pub(super) const BOB: usize = 2;
+pub(super) const CAROL: usize = 3;
+pub(super) const DAVE: usize = 4;
 const NAMES: [&str; 5] = ["owner", "alice", "bob", "carol", "dave"];
 /// Receives liquidation fees; never signs anything.
-pub const TREASURY: Address = Address([0x7e; 20]);
+pub(super) const TREASURY: Address = Address([0x7e; 20]);
 
 /// A Sandbox with five named accounts and every artifact of `tidepool_artifacts::ALL` uploaded.
-pub struct Chain {
+pub(super) struct Chain {
     pub sandbox: Sandbox,
     accounts: Vec<Account>,
     codes: HashMap<&'static str, Code>,
@@ -44,7 +44,7 @@ impl Default for Chain {
 }
 
 impl Chain {
-    pub fn new() -> Chain {
+    pub(super) fn new() -> Chain {
         // The Sandbox's configuration plus a disk cache of compiled modules shared by the
         // tests, so each test's node loads the contracts instead of recompiling them.
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("contract-modules");
@@ -59,22 +59,22 @@ impl Chain {
     }
 
     /// An account's address.
-    pub fn addr(&self, who: usize) -> Address {
+    pub(super) fn addr(&self, who: usize) -> Address {
         self.accounts[who].address()
     }
 
     /// The node underneath.
-    pub fn node(&self) -> &tidepool_node::Node {
+    pub(super) fn node(&self) -> &tidepool_node::Node {
         self.sandbox.node()
     }
 
     /// Uploads `wasm` as `who`.
-    pub fn upload(&self, who: usize, wasm: &[u8]) -> Result<Code, String> {
+    pub(super) fn upload(&self, who: usize, wasm: &[u8]) -> Result<Code, String> {
         self.sandbox.upload_as(&self.accounts[who], wasm).map_err(|e| e.message().to_string())
     }
 
     /// Instantiates `code` as `who` (no admin).
-    pub fn instantiate_code(&self, who: usize, code: &Code, msg: Value, label: &str) -> Result<Address, String> {
+    pub(super) fn instantiate_code(&self, who: usize, code: &Code, msg: Value, label: &str) -> Result<Address, String> {
         let contract = self
             .sandbox
             .instantiate_with(code, &self.accounts[who], &msg, label, 0, None)
@@ -83,12 +83,12 @@ impl Chain {
     }
 
     /// Instantiates artifact `name` (`"token"`, `"lending-pool"`, …) as `who`.
-    pub fn instantiate(&self, who: usize, name: &str, msg: Value) -> Result<Address, String> {
+    pub(super) fn instantiate(&self, who: usize, name: &str, msg: Value) -> Result<Address, String> {
         self.instantiate_code(who, &self.codes[name], msg, name)
     }
 
     /// Executes `msg` on `contract` as `who`: the receipt, whether it succeeded or not.
-    pub fn receipt(&self, who: usize, contract: Address, msg: Value) -> Receipt {
+    pub(super) fn receipt(&self, who: usize, contract: Address, msg: Value) -> Receipt {
         match self.sandbox.contract_at(contract).execute(&self.accounts[who], &msg) {
             Ok(done) => done.receipt().clone(),
             Err(e) => e.receipt().unwrap_or_else(|| panic!("{msg} was rejected: {e:?}")).clone(),
@@ -97,7 +97,7 @@ impl Chain {
 
     /// Executes `msg` on `contract` as `who`: the receipt, or the receipt's error. A rejection
     /// (bad nonce, unknown contract…) panics: the tests only send well-formed transactions.
-    pub fn execute(&self, who: usize, contract: Address, msg: Value) -> Result<Receipt, String> {
+    pub(super) fn execute(&self, who: usize, contract: Address, msg: Value) -> Result<Receipt, String> {
         let receipt = self.receipt(who, contract, msg);
         match receipt.error {
             None => Ok(receipt),
@@ -106,34 +106,34 @@ impl Chain {
     }
 
     /// Queries `contract`: the JSON answer, or the failure.
-    pub fn query(&self, contract: Address, msg: &Value) -> Result<Value, String> {
+    pub(super) fn query(&self, contract: Address, msg: &Value) -> Result<Value, String> {
         self.sandbox.contract_at(contract).query(msg).map_err(|e: SandboxError| e.message().to_string())
     }
 
     /// Moves the manual clock forward (mining a block at the new time).
-    pub fn warp(&self, seconds: u64) {
+    pub(super) fn warp(&self, seconds: u64) {
         self.sandbox.warp(seconds);
     }
 
     /// The latest block's time: what the next transaction sees (the clock only moves by warps).
-    pub fn time(&self) -> u64 {
+    pub(super) fn time(&self) -> u64 {
         self.sandbox.block_time()
     }
 
     /// A raw storage value of a contract.
-    pub fn storage(&self, contract: Address, key: &[u8]) -> Option<Vec<u8>> {
+    pub(super) fn storage(&self, contract: Address, key: &[u8]) -> Option<Vec<u8>> {
         self.node().ledger().overlay().storage_get(&contract, key).expect("storage read")
     }
 
     /// Writes a raw storage value (the dev control `set_storage`, like anvil's `setStorageAt`).
-    pub fn set_storage(&self, contract: Address, key: &[u8], value: &[u8]) {
+    pub(super) fn set_storage(&self, contract: Address, key: &[u8], value: &[u8]) {
         self.sandbox.contract_at(contract).set_storage(key, Some(value));
     }
 }
 
 /// The storage key of an SDK `Map` entry: `len(ns) as u16 BE ‖ ns ‖ key` (contracts/sdk's
 /// documented layout).
-pub fn map_key(namespace: &str, key_parts: &[&[u8]]) -> Vec<u8> {
+pub(super) fn map_key(namespace: &str, key_parts: &[&[u8]]) -> Vec<u8> {
     let mut out = (namespace.len() as u16).to_be_bytes().to_vec();
     out.extend_from_slice(namespace.as_bytes());
     let (last, nested) = key_parts.split_last().expect("a key");
@@ -146,22 +146,22 @@ pub fn map_key(namespace: &str, key_parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// A JSON amount (decimal string) as a `u128`.
-pub fn amount(v: &Value) -> u128 {
+pub(super) fn amount(v: &Value) -> u128 {
     v.as_str().unwrap_or_else(|| panic!("not an amount: {v}")).parse().unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
 /// A JSON address (contracts write lowercase hex; the host EIP-55) as an [`Address`].
-pub fn address(v: &Value) -> Address {
+pub(super) fn address(v: &Value) -> Address {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not an address: {v}: {e}"))
 }
 
 /// A `u128` as a JSON amount.
-pub fn uint(v: u128) -> Value {
+pub(super) fn uint(v: u128) -> Value {
     Value::String(v.to_string())
 }
 
 /// Standard base64 with padding: how the SDK's `Binary` travels in JSON.
-pub fn base64(bytes: &[u8]) -> String {
+pub(super) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
@@ -175,7 +175,7 @@ pub fn base64(bytes: &[u8]) -> String {
 }
 
 /// The WETH-like defaults of LENDING.md.
-pub fn weth_config() -> Value {
+pub(super) fn weth_config() -> Value {
     json!({
         "ltv": 8000, "lt": 8250, "lb": 10500, "liq_fee": 1000, "rf": 1000,
         "interest": {"base": "0", "slope1": "70000000000000000", "slope2": "3000000000000000000", "u_opt": "450000000000000000"}
@@ -183,7 +183,7 @@ pub fn weth_config() -> Value {
 }
 
 /// The USDC-like defaults of LENDING.md.
-pub fn usdc_config() -> Value {
+pub(super) fn usdc_config() -> Value {
     json!({
         "ltv": 8000, "lt": 8500, "lb": 10500, "liq_fee": 1000, "rf": 1000,
         "interest": {"base": "0", "slope1": "40000000000000000", "slope2": "600000000000000000", "u_opt": "900000000000000000"}
@@ -191,7 +191,7 @@ pub fn usdc_config() -> Value {
 }
 
 /// A config with the given curve (WAD values) and reserve factor, WETH-like otherwise.
-pub fn curve_config(base: u128, slope1: u128, slope2: u128, u_opt: u128, rf: u32) -> Value {
+pub(super) fn curve_config(base: u128, slope1: u128, slope2: u128, u_opt: u128, rf: u32) -> Value {
     let mut config = weth_config();
     config["rf"] = json!(rf);
     config["interest"] =
@@ -200,7 +200,7 @@ pub fn curve_config(base: u128, slope1: u128, slope2: u128, u_opt: u128, rf: u32
 }
 
 /// A token's instantiate message; the owner is the minter.
-pub fn token_msg(chain: &Chain, symbol: &str, decimals: u8, holders: &[(Address, u128)]) -> Value {
+pub(super) fn token_msg(chain: &Chain, symbol: &str, decimals: u8, holders: &[(Address, u128)]) -> Value {
     let balances: Vec<Value> = holders.iter().map(|(a, v)| json!({"address": a, "amount": uint(*v)})).collect();
     json!({"name": symbol, "symbol": symbol, "decimals": decimals, "initial_balances": balances, "minter": chain.addr(OWNER)})
 }
@@ -208,7 +208,7 @@ pub fn token_msg(chain: &Chain, symbol: &str, decimals: u8, holders: &[(Address,
 /// The deployed market: WETH-like (18 decimals, $2000) and USDC-like (6 decimals, $1) tokens,
 /// the oracle and the pool, both markets listed with LENDING.md's default parameters; every
 /// user approved the pool for both tokens.
-pub struct Market {
+pub(super) struct Market {
     pub chain: Chain,
     pub weth: Address,
     pub usdc: Address,
@@ -223,12 +223,12 @@ impl Default for Market {
 }
 
 impl Market {
-    pub fn new() -> Market {
+    pub(super) fn new() -> Market {
         Self::with_pool_options(json!({}))
     }
 
     /// The market with extra fields in the pool's instantiate message.
-    pub fn with_pool_options(options: Value) -> Market {
+    pub(super) fn with_pool_options(options: Value) -> Market {
         let chain = Chain::new();
         let users = [OWNER, ALICE, BOB, CAROL, DAVE];
         let weth_holders: Vec<_> =
@@ -254,96 +254,96 @@ impl Market {
         m
     }
 
-    pub fn addr(&self, who: usize) -> Address {
+    pub(super) fn addr(&self, who: usize) -> Address {
         self.chain.addr(who)
     }
 
     /// Executes a pool message.
-    pub fn exec(&self, who: usize, msg: Value) -> Result<Receipt, String> {
+    pub(super) fn exec(&self, who: usize, msg: Value) -> Result<Receipt, String> {
         self.chain.execute(who, self.pool, msg)
     }
 
     /// Queries the pool (panics on failure).
-    pub fn query(&self, msg: Value) -> Value {
+    pub(super) fn query(&self, msg: Value) -> Value {
         self.chain.query(self.pool, &msg).unwrap_or_else(|e| panic!("pool query {msg}: {e}"))
     }
 
     /// Deploys a plain token with the owner as minter.
-    pub fn token(&self, symbol: &str, decimals: u8, holders: &[(usize, u128)]) -> Address {
+    pub(super) fn token(&self, symbol: &str, decimals: u8, holders: &[(usize, u128)]) -> Address {
         let holders: Vec<_> = holders.iter().map(|(u, v)| (self.addr(*u), *v)).collect();
         self.chain.instantiate(OWNER, "token", token_msg(&self.chain, symbol, decimals, &holders)).unwrap()
     }
 
     /// Lists a market (the owner must hold and have approved the seed).
-    pub fn list(&self, asset: Address, config: Value, seed: u128) -> Result<Receipt, String> {
+    pub(super) fn list(&self, asset: Address, config: Value, seed: u128) -> Result<Receipt, String> {
         self.exec(OWNER, json!({"list_market": {"asset": asset, "config": config, "seed": uint(seed)}}))
     }
 
-    pub fn set_price(&self, asset: Address, price: u128) {
+    pub(super) fn set_price(&self, asset: Address, price: u128) {
         self.chain.execute(OWNER, self.oracle, json!({"set_price": {"asset": asset, "price": uint(price)}})).unwrap();
     }
 
-    pub fn approve(&self, who: usize, token: Address, amount: u128) {
+    pub(super) fn approve(&self, who: usize, token: Address, amount: u128) {
         let msg = json!({"approve": {"spender": self.pool, "amount": uint(amount)}});
         self.chain.execute(who, token, msg).unwrap();
     }
 
-    pub fn transfer(&self, who: usize, token: Address, to: Address, amount: u128) {
+    pub(super) fn transfer(&self, who: usize, token: Address, to: Address, amount: u128) {
         self.chain.execute(who, token, json!({"transfer": {"to": to, "amount": uint(amount)}})).unwrap();
     }
 
-    pub fn token_balance(&self, token: Address, who: Address) -> u128 {
+    pub(super) fn token_balance(&self, token: Address, who: Address) -> u128 {
         let v = self.chain.query(token, &json!({"balance": {"address": who}})).unwrap();
         amount(&v["balance"])
     }
 
-    pub fn supply(&self, who: usize, asset: Address, amount: u128) -> Result<Receipt, String> {
+    pub(super) fn supply(&self, who: usize, asset: Address, amount: u128) -> Result<Receipt, String> {
         self.exec(who, json!({"supply": {"asset": asset, "amount": uint(amount)}}))
     }
 
-    pub fn borrow(&self, who: usize, asset: Address, amount: u128) -> Result<Receipt, String> {
+    pub(super) fn borrow(&self, who: usize, asset: Address, amount: u128) -> Result<Receipt, String> {
         self.exec(who, json!({"borrow": {"asset": asset, "amount": uint(amount)}}))
     }
 
-    pub fn withdraw(&self, who: usize, asset: Address, amount: Value) -> Result<Receipt, String> {
+    pub(super) fn withdraw(&self, who: usize, asset: Address, amount: Value) -> Result<Receipt, String> {
         self.exec(who, json!({"withdraw": {"asset": asset, "amount": amount}}))
     }
 
-    pub fn repay(&self, who: usize, asset: Address, amount: Value) -> Result<Receipt, String> {
+    pub(super) fn repay(&self, who: usize, asset: Address, amount: Value) -> Result<Receipt, String> {
         self.exec(who, json!({"repay": {"asset": asset, "amount": amount}}))
     }
 
-    pub fn accrue(&self, asset: Address) -> Result<Receipt, String> {
+    pub(super) fn accrue(&self, asset: Address) -> Result<Receipt, String> {
         self.exec(CAROL, json!({"accrue": {"asset": asset}}))
     }
 
     /// `{"market": {asset}}`: config, state, exchange rate and utilization, accrued to now.
-    pub fn market(&self, asset: Address) -> Value {
+    pub(super) fn market(&self, asset: Address) -> Value {
         self.query(json!({"market": {"asset": asset}}))
     }
 
     /// A field of the market's state as a number (`"cash"`, `"total_borrows"`, …).
-    pub fn state(&self, asset: Address, field: &str) -> u128 {
+    pub(super) fn state(&self, asset: Address, field: &str) -> u128 {
         amount(&self.market(asset)["state"][field])
     }
 
-    pub fn balance(&self, who: Address, asset: Address) -> Value {
+    pub(super) fn balance(&self, who: Address, asset: Address) -> Value {
         self.query(json!({"balance": {"user": who, "asset": asset}}))
     }
 
-    pub fn position(&self, who: Address) -> Value {
+    pub(super) fn position(&self, who: Address) -> Value {
         self.query(json!({"position": {"user": who}}))
     }
 
     /// The pool's stored record of a market (`{decimals, config, paused, state}`), raw.
-    pub fn stored_market(&self, asset: Address) -> Value {
+    pub(super) fn stored_market(&self, asset: Address) -> Value {
         let raw = self.chain.storage(self.pool, &map_key("market", &[&asset.0])).expect("market stored");
         serde_json::from_slice(&raw).unwrap()
     }
 
     /// Overwrites fields of a market's stored state (a dev-mode storage write), to put a market
     /// in a state a vector starts from.
-    pub fn set_market_state(&self, asset: Address, fields: &[(&str, Value)]) {
+    pub(super) fn set_market_state(&self, asset: Address, fields: &[(&str, Value)]) {
         let mut market = self.stored_market(asset);
         for (k, v) in fields {
             market["state"][*k] = v.clone();
@@ -352,19 +352,19 @@ impl Market {
     }
 
     /// Refreshes both default prices at the current time (after a warp they would be stale).
-    pub fn refresh_prices(&self, weth_price: u128) {
+    pub(super) fn refresh_prices(&self, weth_price: u128) {
         self.set_price(self.weth, weth_price);
         self.set_price(self.usdc, USD);
     }
 }
 
 /// The events of `ty` in a receipt.
-pub fn events<'a>(receipt: &'a Receipt, ty: &str) -> Vec<&'a Value> {
+pub(super) fn events<'a>(receipt: &'a Receipt, ty: &str) -> Vec<&'a Value> {
     receipt.events.iter().filter(|e| e.ty == ty).map(|e| &e.data).collect()
 }
 
 /// The only event of `ty` in a receipt.
-pub fn event<'a>(receipt: &'a Receipt, ty: &str) -> &'a Value {
+pub(super) fn event<'a>(receipt: &'a Receipt, ty: &str) -> &'a Value {
     let found = events(receipt, ty);
     assert_eq!(found.len(), 1, "expected one {ty} event in {:?}", receipt.events);
     found[0]
