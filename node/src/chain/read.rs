@@ -1,0 +1,79 @@
+//! Reads at the latest committed height, each through a [`View`] (see `crate::view`).
+
+use tidepool_ledger::{Account, Address, BlockHeader, ContractInstance, EventFilter, EventRecord, Hash};
+use tidepool_vm::Outcome;
+
+use super::Node;
+use super::submit::StoredTx;
+use crate::admission::Admission;
+use crate::error::{HostError, NodeError};
+use crate::receipt::Receipt;
+use crate::view::View;
+
+/// Gas a read-only query may use.
+pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
+
+impl Node {
+    /// The latest committed state, for reads that must agree with each other: every read
+    /// through one [`View`] sees one height, whatever is committed meanwhile.
+    ///
+    /// # Errors
+    /// [`HostError::NoGenesis`] before genesis.
+    pub fn view(&self) -> Result<View, NodeError> {
+        let state = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        Ok(View::new(self.clone(), state))
+    }
+
+    /// Runs a contract's `query` entry point on the latest committed state.
+    ///
+    /// # Errors
+    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
+    pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
+        self.view()?.query(contract, msg)
+    }
+
+    /// An account's nonce and native balance (zero for an address never seen).
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn account(&self, address: &Address) -> Result<Account, NodeError> {
+        self.view()?.account(address)
+    }
+
+    /// A contract instance.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInstance>, NodeError> {
+        self.view()?.contract(address)
+    }
+
+    /// The latest block header.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn latest_block(&self) -> Result<BlockHeader, NodeError> {
+        self.inner.ledger.latest()?.ok_or(NodeError::Host(HostError::NoGenesis))
+    }
+
+    /// A committed transaction and its receipt.
+    ///
+    /// # Errors
+    /// Only if the ledger fails or holds undecodable bytes.
+    pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
+        self.view()?.transaction(hash)
+    }
+
+    /// Events matching `filter`, oldest first.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, NodeError> {
+        self.view()?.events(filter)
+    }
+
+    /// The VM's admission: bounds concurrent calls (queries run in parallel with the writer).
+    pub(crate) fn admission(&self) -> &Admission {
+        &self.inner.admission
+    }
+}
