@@ -1,16 +1,23 @@
 //! `tidepool new <name>`: scaffolds a contract crate that passes `cargo test` out of the box —
 //! an example contract (a counter), Sandbox tests that build it to wasm and run it on the real
 //! VM, a gas snapshot, a `rust-toolchain.toml` with the wasm32 target, a CI workflow and a
-//! README. `docs/testing.md` walks through what it generates.
+//! README. The files are the templates under `cli/templates/counter/`; `docs/testing.md` walks
+//! through what they become.
 //!
-//! Tidepool is not published on crates.io, so the crate depends on a Tidepool checkout by path:
-//! the SDK (`contracts/sdk`) and, for tests, the node (`node`, which holds the Sandbox; built
-//! without RocksDB). The checkout defaults to the one this binary was built from. The paths are
-//! written relative to the new crate, and its lock file starts from Tidepool's own, so the
-//! tests build with the dependency versions Tidepool is tested with.
+//! Tidepool is not published on crates.io, so the crate depends on Tidepool's repository for the
+//! SDK (`contracts/sdk`) and, in tests, the Sandbox (`sandbox`, built without RocksDB):
+//! - when the checkout has a git remote (`origin`, or else the first one), by git dependencies
+//!   pinned to the commit the checkout is at: the crate stands on its own, and its CI needs no
+//!   clone step (push that commit first);
+//! - otherwise by path dependencies relative to the new crate, and the README says what to
+//!   change before pushing.
+//!
+//! `--git <url> --rev <commit>` choose the source explicitly. The crate's lock file starts from
+//! Tidepool's own, so the tests build with the dependency versions Tidepool is tested with.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, bail, ensure};
 use clap::Args;
@@ -19,20 +26,124 @@ use clap::Args;
 #[derive(Args)]
 pub(crate) struct NewArgs {
     /// The crate's name (letters, digits, `-`, `_`; starting with a letter).
-    pub name: String,
+    pub(crate) name: String,
     /// Directory to create (default: `./<name>`); it must not exist or be empty.
     #[arg(long)]
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// The Tidepool checkout to depend on (default: the one this binary was built from).
     #[arg(long, env = "TIDEPOOL_PATH")]
-    pub tidepool: Option<PathBuf>,
+    pub(crate) tidepool: Option<PathBuf>,
+    /// Depend on Tidepool from this git repository (default: the checkout's remote, if any).
+    #[arg(long, requires = "rev")]
+    pub(crate) git: Option<String>,
+    /// The commit of `--git` to pin (default: the checkout's `HEAD`).
+    #[arg(long, requires = "git")]
+    pub(crate) rev: Option<String>,
 }
+
+/// Where the new crate gets Tidepool from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A git repository, pinned to one commit.
+    Git {
+        /// The repository URL.
+        url: String,
+        /// The full commit hash.
+        rev: String,
+    },
+    /// A checkout on this machine, by a path relative to the new crate.
+    Path(PathBuf),
+}
+
+impl Source {
+    /// The source for `checkout`: its remote at its `HEAD` if it has a remote, else its path.
+    ///
+    /// # Errors
+    /// A remote whose `HEAD` cannot be read.
+    pub(crate) fn of_checkout(checkout: &Path) -> anyhow::Result<Source> {
+        let Some(url) = git_remote(checkout) else { return Ok(Source::Path(checkout.to_path_buf())) };
+        let rev = git(checkout, &["rev-parse", "HEAD"]).context("reading the checkout's HEAD commit")?;
+        Ok(Source::Git { url, rev })
+    }
+
+    /// The dependency table of the Tidepool package `package` at `path` inside the repository,
+    /// for a crate in `project`.
+    fn dependency(&self, package_path: &str, project: &Path) -> anyhow::Result<String> {
+        Ok(match self {
+            Source::Git { url, rev } => format!("{{ git = \"{url}\", rev = \"{rev}\" }}"),
+            Source::Path(checkout) => {
+                let relative = relative_path(project, &fs::canonicalize(checkout)?);
+                let relative = relative.to_str().context("the Tidepool path is not UTF-8")?.trim_end_matches('/');
+                format!("{{ path = \"{relative}/{package_path}\" }}")
+            }
+        })
+    }
+
+    /// The comment above the dependencies in `Cargo.toml`.
+    fn cargo_note(&self) -> String {
+        match self {
+            Source::Git { rev, .. } => format!(
+                "# Tidepool is not on crates.io yet: the SDK and the Sandbox come from its git repository,\n\
+                 # pinned to commit {short}. To upgrade, change `rev` in both lines and run `cargo update`.",
+                short = &rev[..rev.len().min(12)]
+            ),
+            Source::Path(_) => {
+                "# Tidepool is not on crates.io yet: the SDK and the Sandbox come from a Tidepool checkout on\n\
+                 # this machine, by a path relative to this crate. Before you push, replace both paths with\n\
+                 # `git = \"<Tidepool's repository URL>\", rev = \"<commit>\"`: CI has no such checkout."
+                    .to_owned()
+            }
+        }
+    }
+
+    /// The line the README gives it.
+    fn readme_note(&self) -> String {
+        match self {
+            Source::Git { url, rev } => {
+                format!("Tidepool comes from `{url}` at commit `{}` (git dependencies in `Cargo.toml`).", &rev[..rev.len().min(12)])
+            }
+            Source::Path(_) => "Tidepool comes from a checkout on this machine (path dependencies in `Cargo.toml`): \
+                 **before pushing, replace both paths with `git = \"<Tidepool's repository URL>\", rev = \"<commit>\"`**, \
+                 or CI cannot build the crate."
+                .to_owned(),
+        }
+    }
+}
+
+/// The templates, as `(path in the new crate, contents)`.
+const TEMPLATES: [(&str, &str); 8] = [
+    ("Cargo.toml", include_str!("../templates/counter/Cargo.toml")),
+    (".cargo/config.toml", include_str!("../templates/counter/.cargo/config.toml")),
+    ("rust-toolchain.toml", include_str!("../templates/counter/rust-toolchain.toml")),
+    ("src/lib.rs", include_str!("../templates/counter/src/lib.rs")),
+    ("tests/sandbox.rs", include_str!("../templates/counter/tests/sandbox.rs")),
+    (".github/workflows/test.yml", include_str!("../templates/counter/.github/workflows/test.yml")),
+    (".gitignore", include_str!("../templates/counter/.gitignore")),
+    ("README.md", include_str!("../templates/counter/README.md")),
+];
+
+/// The placeholders the templates hold, filled by `scaffold` in this order: the crate's name,
+/// its library name, the toolchain, the note above the dependencies, the SDK's and the Sandbox's
+/// dependency tables, the README's line on where Tidepool comes from.
+const PLACEHOLDERS: [&str; 7] = [
+    "{name}",
+    "{crate}",
+    "{toolchain}",
+    "{dependency_note}",
+    "{sdk_source}",
+    "{sandbox_source}",
+    "{dependency_readme}",
+];
 
 /// Runs `tidepool new`.
 pub(crate) fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
     let dir = args.path.clone().unwrap_or_else(|| PathBuf::from(&args.name));
-    let tidepool = args.tidepool.clone().unwrap_or_else(built_from);
-    let files = scaffold(&args.name, &dir, &tidepool)?;
+    let checkout = args.tidepool.clone().unwrap_or_else(built_from);
+    let source = match (args.git, args.rev) {
+        (Some(url), Some(rev)) => Source::Git { url, rev },
+        _ => Source::of_checkout(&checkout)?,
+    };
+    let files = scaffold(&args.name, &dir, &checkout, &source)?;
     if json {
         let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         println!("{}", serde_json::json!({"name": args.name, "path": dir, "files": files}));
@@ -41,11 +152,19 @@ pub(crate) fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
         for file in &files {
             println!("  {}", file.display());
         }
+        match &source {
+            Source::Git { url, rev } => println!("\nTidepool: {url} at {rev} (push that commit before CI runs)"),
+            Source::Path(_) => println!(
+                "\nTidepool: path dependencies on {} (this checkout has no git remote; \
+                 see the README before pushing)",
+                checkout.display()
+            ),
+        }
         println!(
             "\nNext:\n  cd {}\n  cargo test     # builds the contract to wasm and runs it in the Sandbox",
             dir.display()
         );
-        println!("\nGuide: {}", tidepool.join("docs/testing.md").display());
+        println!("\nGuide: {}", checkout.join("docs/testing.md").display());
     }
     Ok(())
 }
@@ -55,20 +174,21 @@ fn built_from() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Writes the crate `name` into `dir` (created; must be absent or empty), depending on the
-/// Tidepool checkout at `tidepool`. Returns the files written, relative to `dir`.
+/// Writes the crate `name` into `dir` (created; must be absent or empty), depending on Tidepool
+/// from `source`; `checkout` is a Tidepool checkout (for the lock file and the toolchain check).
+/// Returns the files written, relative to `dir`.
 ///
 /// # Errors
-/// An invalid name, a non-empty `dir`, a `tidepool` that is not a Tidepool checkout, or I/O.
-pub(crate) fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// An invalid name, a non-empty `dir`, a `checkout` that is not a Tidepool checkout, or I/O.
+pub(crate) fn scaffold(name: &str, dir: &Path, checkout: &Path, source: &Source) -> anyhow::Result<Vec<PathBuf>> {
     check_name(name)?;
-    let tidepool = fs::canonicalize(tidepool)
-        .with_context(|| format!("the Tidepool checkout {} does not exist", tidepool.display()))?;
+    let checkout = fs::canonicalize(checkout)
+        .with_context(|| format!("the Tidepool checkout {} does not exist", checkout.display()))?;
     for needed in ["contracts/sdk/Cargo.toml", "sandbox/Cargo.toml"] {
         ensure!(
-            tidepool.join(needed).is_file(),
+            checkout.join(needed).is_file(),
             "{} is not a Tidepool checkout (no {needed}); pass --tidepool <dir>",
-            tidepool.display()
+            checkout.display()
         );
     }
     if dir.exists() {
@@ -77,29 +197,19 @@ pub(crate) fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Resul
     }
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let project = fs::canonicalize(dir)?;
-    let root = relative_path(&project, &tidepool);
-    let root = root.to_str().context("the Tidepool path is not UTF-8")?.trim_end_matches('/').to_owned();
     let crate_name = name.replace('-', "_");
+    let sdk = source.dependency("contracts/sdk", &project)?;
+    let sandbox = source.dependency("sandbox", &project)?;
+    let (toolchain, cargo_note, readme_note) = (toolchain_channel(), source.cargo_note(), source.readme_note());
+    let values = [name, &crate_name, &toolchain, &cargo_note, &sdk, &sandbox, &readme_note];
     let fill = |template: &str| {
-        template
-            .replace("{name}", name)
-            .replace("{crate}", &crate_name)
-            .replace("{tidepool}", &root)
-            .replace("{toolchain}", &toolchain_channel())
-            .replace("{repository}", env!("CARGO_PKG_REPOSITORY"))
+        PLACEHOLDERS
+            .iter()
+            .zip(values)
+            .fold(template.to_owned(), |text, (placeholder, value)| text.replace(placeholder, value))
     };
-    let files: [(&str, &str); 8] = [
-        ("Cargo.toml", CARGO_TOML),
-        (".cargo/config.toml", CARGO_CONFIG),
-        ("rust-toolchain.toml", RUST_TOOLCHAIN),
-        ("src/lib.rs", LIB_RS),
-        ("tests/sandbox.rs", TEST_RS),
-        (".github/workflows/test.yml", CI_YML),
-        (".gitignore", GITIGNORE),
-        ("README.md", README),
-    ];
     let mut written = Vec::new();
-    for (path, template) in files {
+    for (path, template) in TEMPLATES {
         let target = project.join(path);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)?;
@@ -109,11 +219,25 @@ pub(crate) fn scaffold(name: &str, dir: &Path, tidepool: &Path) -> anyhow::Resul
     }
     // Start from Tidepool's lock file: the same dependency versions Tidepool is tested with,
     // and no registry look-ups for them. Cargo drops what the new crate does not use.
-    if let Ok(lock) = fs::read(tidepool.join("Cargo.lock")) {
+    if let Ok(lock) = fs::read(checkout.join("Cargo.lock")) {
         fs::write(project.join("Cargo.lock"), lock)?;
         written.push(PathBuf::from("Cargo.lock"));
     }
     Ok(written)
+}
+
+/// The URL of `checkout`'s remote (`origin` if there is one, else the first), if it has any.
+fn git_remote(checkout: &Path) -> Option<String> {
+    let remotes = git(checkout, &["remote"]).ok()?;
+    let remote = remotes.lines().find(|r| *r == "origin").or_else(|| remotes.lines().next())?;
+    git(checkout, &["remote", "get-url", remote]).ok()
+}
+
+/// Runs `git` in `dir` and returns its trimmed standard output.
+fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().context("running git")?;
+    ensure!(output.status.success(), "git {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    Ok(String::from_utf8(output.stdout).context("git printed non-UTF-8")?.trim().to_owned())
 }
 
 /// A name cargo accepts as a package name and that makes a valid library name.
@@ -155,316 +279,6 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
     if path.as_os_str().is_empty() { PathBuf::from(".") } else { path }
 }
 
-const CARGO_TOML: &str = r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-# cdylib: the .wasm you deploy; rlib: lets the tests use the crate's message types.
-[lib]
-crate-type = ["cdylib", "rlib"]
-
-# Tidepool is not on crates.io yet: the SDK and the Sandbox come from a Tidepool checkout, by a
-# path relative to this crate. Moving the crate or the checkout means updating these paths
-# (and TIDEPOOL_PATH in .github/workflows/test.yml).
-[dependencies]
-tidepool-sdk = { path = "{tidepool}/contracts/sdk" }
-serde = { version = "1", default-features = false, features = ["derive", "alloc"] }
-
-[dev-dependencies]
-# The Sandbox: Tidepool's node, VM and ledger in-process, over the memory store (no RocksDB).
-tidepool-sandbox = { path = "{tidepool}/sandbox" }
-serde_json = "1"
-
-# Its own workspace (delete this table to make the crate a member of an enclosing one).
-[workspace]
-
-# The .wasm: small code is cheaper to upload ("s" keeps the inlining that makes calls fast;
-# "z" is smaller but slower); overflow checks stay on so an overflow aborts the call instead of
-# wrapping a balance.
-[profile.release]
-opt-level = "s"
-lto = true
-codegen-units = 1
-panic = "abort"
-overflow-checks = true
-strip = true
-
-# The tests run your contract in wasmtime: optimised dependencies (compiled once) make the VM
-# compile and run contracts quickly.
-[profile.dev.package."*"]
-opt-level = 2
-debug = false
-debug-assertions = false
-"#;
-
-const CARGO_CONFIG: &str = r#"# A 2 MiB initial memory for the contract (the default is its 1 MiB stack plus its data): room
-# for a call's heap without `memory.grow`, which costs gas per page and makes the VM change page
-# protections that the contract's next call pays to undo. Untouched pages cost nothing.
-[target.wasm32-unknown-unknown]
-rustflags = ["-C", "link-arg=--initial-memory=2097152"]
-"#;
-
-const RUST_TOOLCHAIN: &str = r#"# The toolchain Tidepool is built and tested with, and the wasm32 target contracts compile to.
-# rustup installs both on first use.
-[toolchain]
-channel = "{toolchain}"
-targets = ["wasm32-unknown-unknown"]
-components = ["rustfmt", "clippy"]
-profile = "minimal"
-"#;
-
-const LIB_RS: &str = r#"//! {name}: a Tidepool contract — a counter anyone can increment and only its owner can reset.
-//!
-//! Messages are JSON: `{"increment": {"by": 2}}`, `{"reset": {}}`; queries `{"count": {}}`
-//! → `{"count": 7}` and `{"owner": {}}` → `{"owner": "0x…"}`. The message types are public, so
-//! the tests (and any Rust client) use the same types the contract does.
-#![cfg_attr(target_arch = "wasm32", no_std)]
-
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{
-    Address, Binary, Context, ContractError, Item, Response, ensure, to_json_binary,
-};
-
-/// `{"start": 5}`: the first count.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct InstantiateMsg {
-    /// The count to start from.
-    pub start: u64,
-}
-
-/// What the contract does.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
-pub enum ExecuteMsg {
-    /// Adds `by` to the count (anyone).
-    Increment {
-        /// How much.
-        by: u64,
-    },
-    /// Sets the count to zero (the owner only).
-    Reset {},
-}
-
-/// What it answers.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
-pub enum QueryMsg {
-    /// → [`CountResponse`].
-    Count {},
-    /// → [`OwnerResponse`].
-    Owner {},
-}
-
-/// `{"count": 7}`; also the data of the `count` event.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct CountResponse {
-    /// The count.
-    pub count: u64,
-}
-
-/// `{"owner": "0x…"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct OwnerResponse {
-    /// Who may reset.
-    pub owner: Address,
-}
-
-const COUNT: Item<u64> = Item::new("count");
-const OWNER: Item<Address> = Item::new("owner");
-
-fn instantiate(ctx: &Context, msg: InstantiateMsg) -> Result<Response, ContractError> {
-    COUNT.save(&msg.start)?;
-    OWNER.save(&ctx.caller())?;
-    Ok(Response::new())
-}
-
-fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
-    let count = match msg {
-        ExecuteMsg::Increment { by } => COUNT
-            .load()?
-            .checked_add(by)
-            .ok_or(ContractError::Overflow)?,
-        ExecuteMsg::Reset {} => {
-            ensure!(ctx.caller() == OWNER.load()?, "only the owner can reset");
-            0
-        }
-    };
-    COUNT.save(&count)?;
-    Response::new().event("count", &CountResponse { count })
-}
-
-fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
-    match msg {
-        QueryMsg::Count {} => to_json_binary(&CountResponse {
-            count: COUNT.load()?,
-        }),
-        QueryMsg::Owner {} => to_json_binary(&OwnerResponse {
-            owner: OWNER.load()?,
-        }),
-    }
-}
-
-tidepool_sdk::entry_points! {
-    instantiate = instantiate;
-    execute = execute;
-    query = query;
-}
-"#;
-
-const TEST_RS: &str = r#"//! The contract on Tidepool's real VM, gas meter and ledger, in-process (the Sandbox). Every
-//! call is a signed transaction. `build_contract` builds this crate to wasm first (cached), so
-//! `cargo test` is the only command.
-
-use serde_json::json;
-use tidepool_sandbox::prelude::*;
-
-use {crate}::{CountResponse, ExecuteMsg, InstantiateMsg, OwnerResponse, QueryMsg};
-
-/// A Sandbox with the counter deployed by `owner`, starting at 5.
-fn setup() -> (Sandbox, Account, Contract) {
-    let wasm = build_contract(env!("CARGO_MANIFEST_DIR")).expect("the contract builds for wasm32");
-    let sandbox = Sandbox::new();
-    let owner = sandbox.account("owner");
-    let counter = sandbox
-        .deploy(&wasm, &owner, &InstantiateMsg { start: 5 }, "counter")
-        .expect_success();
-    (sandbox, owner, counter)
-}
-
-#[test]
-fn anyone_can_increment() {
-    let (sandbox, _owner, counter) = setup();
-    let alice = sandbox.account("alice");
-    let done = counter
-        .execute(&alice, &ExecuteMsg::Increment { by: 2 })
-        .expect_success();
-    done.assert_event("count", &json!({"count": 7}));
-    let answer: CountResponse = counter.query(&QueryMsg::Count {}).unwrap();
-    assert_eq!(answer, CountResponse { count: 7 });
-}
-
-#[test]
-fn only_the_owner_can_reset() {
-    let (sandbox, owner, counter) = setup();
-    let alice = sandbox.account("alice");
-    // A failure prints the call tree; this one is expected.
-    counter
-        .execute(&alice, &ExecuteMsg::Reset {})
-        .expect_error("only the owner can reset");
-    counter
-        .execute(&owner, &ExecuteMsg::Reset {})
-        .expect_success();
-    let answer: CountResponse = counter.query(&QueryMsg::Count {}).unwrap();
-    assert_eq!(answer.count, 0);
-    let answer: OwnerResponse = counter.query(&QueryMsg::Owner {}).unwrap();
-    assert_eq!(answer.owner.0, owner.address().0);
-}
-
-#[test]
-fn overflow_is_refused_and_changes_nothing() {
-    let (sandbox, _owner, counter) = setup();
-    let alice = sandbox.account("alice");
-    counter
-        .execute(&alice, &ExecuteMsg::Increment { by: u64::MAX })
-        .expect_error("arithmetic overflow");
-    let answer: CountResponse = counter.query(&QueryMsg::Count {}).unwrap();
-    assert_eq!(answer.count, 5);
-}
-
-#[test]
-fn snapshots_undo_and_time_moves() {
-    let (sandbox, _owner, counter) = setup();
-    let alice = sandbox.account("alice");
-    let before = sandbox.snapshot();
-    counter
-        .execute(&alice, &ExecuteMsg::Increment { by: 10 })
-        .expect_success();
-    sandbox.warp(3600);
-    sandbox.revert(before).unwrap();
-    let answer: CountResponse = counter.query(&QueryMsg::Count {}).unwrap();
-    assert_eq!(answer.count, 5);
-}
-
-/// Gas per scenario, recorded in `.gas-snapshot` (commit it). CI runs with
-/// `TIDEPOOL_GAS_CHECK=1`, which fails when a figure moves (`TIDEPOOL_GAS_TOLERANCE=<percent>`
-/// allows some drift).
-#[test]
-fn gas_snapshot() {
-    let (sandbox, _owner, counter) = setup();
-    let alice = sandbox.account("alice");
-    let gas = GasSnapshot::new(".gas-snapshot");
-    gas.assert(
-        "counter instantiate",
-        counter.instantiation().unwrap().gas_used(),
-    );
-    let increment = counter
-        .execute(&alice, &ExecuteMsg::Increment { by: 1 })
-        .expect_success();
-    gas.assert("counter increment", increment.gas_used());
-}
-"#;
-
-const CI_YML: &str = r#"# Runs the contract's tests (which build it to wasm) and checks the gas snapshot.
-name: test
-on: [push, pull_request]
-
-env:
-  # Tidepool is not on crates.io: the tests use a checkout at the path Cargo.toml names.
-  TIDEPOOL_GIT: {repository}    # your Tidepool repository
-  TIDEPOOL_PATH: {tidepool}    # as in Cargo.toml
-  CARGO_TERM_COLOR: always
-
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - name: Tidepool checkout
-        run: git clone --depth 1 "$TIDEPOOL_GIT" "$TIDEPOOL_PATH"
-      - name: Toolchain and wasm32 target (from rust-toolchain.toml)
-        run: rustup show
-      - uses: actions/cache@v4
-        with:
-          path: |
-            ~/.cargo/registry
-            ~/.cargo/git
-            target
-          key: ${{ runner.os }}-cargo-${{ hashFiles('Cargo.lock', 'rust-toolchain.toml') }}
-      - run: cargo fmt --check
-      - run: cargo clippy --all-targets -- -D warnings
-      - name: Tests, with the gas snapshot checked
-        run: cargo test
-        env:
-          TIDEPOOL_GAS_CHECK: "1"
-"#;
-
-const GITIGNORE: &str = "/target\n";
-
-const README: &str = r#"# {name}
-
-A Tidepool contract: a counter anyone can increment and only its owner can reset.
-
-```sh
-cargo test                          # builds src/ to wasm, runs tests/ in the Sandbox (real VM)
-TIDEPOOL_GAS_CHECK=1 cargo test     # also fail if gas moved from .gas-snapshot (CI does this)
-cargo build --release --target wasm32-unknown-unknown
-ls target/wasm32-unknown-unknown/release/{crate}.wasm
-```
-
-- `src/lib.rs`: the contract (entry points, messages, storage); see Tidepool's
-  `contracts/sdk/README.md` for the SDK.
-- `tests/sandbox.rs`: tests on the real VM, gas meter and ledger; every call is a signed
-  transaction. A failing call prints its call tree, events and logs.
-- `.gas-snapshot`: gas per scenario, written by `cargo test`; commit it, CI checks it.
-- `.github/workflows/test.yml`: CI (fmt, clippy, tests with the gas check).
-- Tidepool comes from a checkout at `{tidepool}` (it is not on crates.io yet); the first
-  `cargo test` compiles it (wasmtime included: several minutes), later runs are incremental.
-
-Guide: `{tidepool}/docs/testing.md`.
-"#;
-
 #[cfg(test)]
 mod tests {
     use std::process::Command;
@@ -492,33 +306,37 @@ mod tests {
     fn refuses_a_non_empty_directory_and_a_wrong_checkout() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("keep"), "").unwrap();
-        let error = scaffold("counter", dir.path(), &built_from()).unwrap_err();
+        let source = Source::Path(built_from());
+        let error = scaffold("counter", dir.path(), &built_from(), &source).unwrap_err();
         assert!(error.to_string().contains("not empty"), "{error}");
-        let error = scaffold("counter", &dir.path().join("new"), dir.path()).unwrap_err();
+        let error = scaffold("counter", &dir.path().join("new"), dir.path(), &source).unwrap_err();
         assert!(error.to_string().contains("is not a Tidepool checkout"), "{error}");
     }
 
     #[test]
-    fn writes_the_crate_with_relative_paths_to_tidepool() {
+    fn without_a_remote_the_crate_depends_on_the_checkout_by_relative_paths() {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("my-counter");
-        let files = scaffold("my-counter", &project, &built_from()).unwrap();
-        for expected in [
-            "Cargo.toml",
-            ".cargo/config.toml",
-            "rust-toolchain.toml",
-            "src/lib.rs",
-            "tests/sandbox.rs",
-            ".github/workflows/test.yml",
-        ] {
+        let files = scaffold("my-counter", &project, &built_from(), &Source::Path(built_from())).unwrap();
+        for (expected, _) in TEMPLATES {
             assert!(files.contains(&PathBuf::from(expected)), "{expected} in {files:?}");
         }
         let manifest = fs::read_to_string(project.join("Cargo.toml")).unwrap();
         let tidepool = relative_path(&fs::canonicalize(&project).unwrap(), &fs::canonicalize(built_from()).unwrap());
         assert!(manifest.contains(&format!("path = \"{}/contracts/sdk\"", tidepool.display())), "{manifest}");
+        assert!(manifest.contains(&format!("path = \"{}/sandbox\"", tidepool.display())), "{manifest}");
+        assert!(manifest.contains("Before you push, replace both paths"), "{manifest}");
         assert!(manifest.contains("name = \"my-counter\""));
         assert!(!manifest.contains("rocksdb"), "the Sandbox builds without RocksDB");
+        for file in &files {
+            let text = fs::read_to_string(project.join(file)).unwrap();
+            for placeholder in PLACEHOLDERS {
+                assert!(!text.contains(placeholder), "{placeholder} left in {}", file.display());
+            }
+        }
         assert!(project.join(&tidepool).join("sandbox/Cargo.toml").is_file(), "the relative path resolves");
+        let readme = fs::read_to_string(project.join("README.md")).unwrap();
+        assert!(readme.contains("before pushing, replace both paths"), "{readme}");
         let test = fs::read_to_string(project.join("tests/sandbox.rs")).unwrap();
         assert!(test.contains("use my_counter::{"), "{test}");
         let cargo_config = fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
@@ -528,10 +346,35 @@ mod tests {
         assert!(toolchain.contains("wasm32-unknown-unknown"));
         assert!(!toolchain_channel().is_empty() && toolchain_channel() != "stable");
         let ci = fs::read_to_string(project.join(".github/workflows/test.yml")).unwrap();
-        assert!(
-            ci.contains("TIDEPOOL_GAS_CHECK: \"1\"")
-                && ci.contains(&format!("TIDEPOOL_PATH: {}    # as in Cargo.toml", tidepool.display()))
-        );
+        assert!(ci.contains("TIDEPOOL_GAS_CHECK: \"1\"") && !ci.contains("git clone"), "{ci}");
+    }
+
+    #[test]
+    fn a_checkout_with_a_remote_gives_git_dependencies_pinned_to_its_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkout = dir.path().join("tidepool");
+        fs::create_dir_all(&checkout).unwrap();
+        let run = |args: &[&str]| git(&checkout, args).unwrap();
+        run(&["init", "-q"]);
+        fs::write(checkout.join("README.md"), "x").unwrap();
+        run(&["add", "README.md"]);
+        run(&["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one"]);
+        assert_eq!(Source::of_checkout(&checkout).unwrap(), Source::Path(checkout.clone()), "no remote yet");
+        run(&["remote", "add", "upstream", "https://example.com/other.git"]);
+        run(&["remote", "add", "origin", "https://example.com/tidepool.git"]);
+        let head = run(&["rev-parse", "HEAD"]);
+        let source = Source::of_checkout(&checkout).unwrap();
+        assert_eq!(source, Source::Git { url: "https://example.com/tidepool.git".into(), rev: head.clone() });
+
+        let project = dir.path().join("counter");
+        scaffold("counter", &project, &built_from(), &source).unwrap();
+        let manifest = fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        let pinned = format!("{{ git = \"https://example.com/tidepool.git\", rev = \"{head}\" }}");
+        assert!(manifest.contains(&format!("tidepool-sdk = {pinned}")), "{manifest}");
+        assert!(manifest.contains(&format!("tidepool-sandbox = {pinned}")), "{manifest}");
+        assert!(!manifest.contains("path ="), "{manifest}");
+        let readme = fs::read_to_string(project.join("README.md")).unwrap();
+        assert!(readme.contains("https://example.com/tidepool.git") && !readme.contains("before pushing"), "{readme}");
     }
 
     /// The target dir of this test build (`CARGO_TARGET_DIR`, or the ancestor of this test
@@ -575,49 +418,131 @@ mod tests {
             || key.starts_with("TIDEPOOL_")
     }
 
-    /// The whole promise: `tidepool new` then `cargo test` passes, with the contract built to
-    /// wasm and run in the Sandbox — and then the gas check passes against the snapshot the
-    /// first run recorded.
+    /// The steps of the generated workflow after the checkout, as `(command, environment)`:
+    /// the `run:` of each step and the `env:` entries beneath it. The workflow is small and
+    /// regular (ours), so this reads it line by line rather than with a YAML parser.
+    fn workflow_commands(workflow: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut steps: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        let mut in_env = false;
+        for line in workflow.lines() {
+            let trimmed = line.trim_start().trim_start_matches("- ");
+            if line.trim_start().starts_with("- ") {
+                in_env = false;
+            }
+            if let Some(command) = trimmed.strip_prefix("run: ") {
+                steps.push((command.to_owned(), Vec::new()));
+                in_env = false;
+            } else if trimmed == "env:" && line.starts_with("        ") {
+                in_env = true;
+            } else if in_env && let Some((key, value)) = trimmed.split_once(": ") {
+                if let Some((_, env)) = steps.last_mut() {
+                    env.push((key.to_owned(), value.trim_matches('"').to_owned()));
+                }
+            }
+        }
+        steps
+    }
+
+    /// The working tree of this checkout (committed or not, ignored files left out) as a commit
+    /// in the bare repository `bare`, made with a temporary index so the checkout's own index and
+    /// branches are untouched. Returns the commit's hash.
+    fn snapshot_into(checkout: &Path, bare: &Path) -> String {
+        let index = bare.with_extension("index");
+        let git_env = |cmd: &mut Command| {
+            cmd.env("GIT_INDEX_FILE", &index)
+                .env("GIT_AUTHOR_NAME", "tidepool test")
+                .env("GIT_AUTHOR_EMAIL", "test@localhost")
+                .env("GIT_COMMITTER_NAME", "tidepool test")
+                .env("GIT_COMMITTER_EMAIL", "test@localhost");
+        };
+        let run = |args: &[&str]| {
+            let mut cmd = Command::new("git");
+            cmd.arg("-C").arg(checkout).args(args);
+            git_env(&mut cmd);
+            let output = cmd.output().expect("git runs");
+            assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        };
+        let _ = fs::remove_file(&index);
+        run(&["add", "-A", "."]);
+        let tree = run(&["write-tree"]);
+        let commit = run(&["commit-tree", &tree, "-m", "the working tree, for the scaffold test"]);
+        if !bare.join("HEAD").is_file() {
+            let output = Command::new("git").args(["init", "-q", "--bare"]).arg(bare).output().unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        }
+        run(&["push", "-q", "--force", bare.to_str().unwrap(), &format!("{commit}:refs/heads/main")]);
+        let _ = fs::remove_file(&index);
+        commit
+    }
+
+    /// The whole promise, as a contract author meets it: `tidepool new` against a Tidepool
+    /// repository (a local bare repository holding this working tree), `cargo test` (which
+    /// records the gas snapshot the author commits), then the generated CI workflow's commands
+    /// in order — fmt, clippy, and the tests with the gas check — all passing.
     ///
-    /// Cost: the scaffold is its own workspace with its own profiles, so it compiles
-    /// tidepool-node and wasmtime once in `<target>/scaffold-test` (about 15 minutes on two cores
-    /// the first time); later runs reuse that directory and take well under a minute.
+    /// Cost: the scaffold is its own workspace with its own profiles, so it compiles the Sandbox
+    /// and wasmtime once in `<target>/scaffold-test/target` (its own check build too, for clippy);
+    /// later runs reuse that directory and take well under a minute.
     #[test]
-    fn a_scaffolded_crate_passes_cargo_test() {
+    fn a_scaffolded_crate_passes_its_own_ci_workflow() {
+        let work = target_dir().join("scaffold-test");
+        fs::create_dir_all(&work).unwrap();
+        let bare = work.join("tidepool.git");
+        let commit = snapshot_into(&built_from(), &bare);
+        let source = Source::Git { url: format!("file://{}", bare.display()), rev: commit.clone() };
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("counter");
-        scaffold("counter", &project, &built_from()).unwrap();
-        let target = target_dir().join("scaffold-test");
-        let cargo_test = |check_gas: bool| {
+        scaffold("counter", &project, &built_from(), &source).unwrap();
+
+        let run = |command: &str, env: &[(String, String)]| {
             // `cargo` from the PATH (the rustup proxy), so the scaffold's rust-toolchain.toml
             // applies; the environment of this test's own build is not passed on.
-            let mut cmd = Command::new("cargo");
-            cmd.current_dir(&project).arg("test");
+            let mut cmd = Command::new("sh");
+            cmd.current_dir(&project).args(["-c", command]);
             for (key, _) in std::env::vars_os() {
                 if key.to_str().is_some_and(outer_build_setting) {
                     cmd.env_remove(key);
                 }
             }
-            // After the removals, which include an outer CARGO_TARGET_DIR: set before them, it
-            // was removed whenever the outer build had one (as CI does), and every CI run built
-            // wasmtime afresh in the temporary project's own target dir.
-            cmd.env("CARGO_TARGET_DIR", &target);
-            if check_gas {
-                cmd.env("TIDEPOOL_GAS_CHECK", "1");
-            }
-            let output = cmd.output().expect("cargo runs");
+            // After the removals, which include an outer CARGO_TARGET_DIR: the scaffold's build
+            // lives in one persistent directory, so only the first run compiles wasmtime.
+            cmd.env("CARGO_TARGET_DIR", work.join("target"));
+            cmd.envs(env.iter().map(|(k, v)| (k, v)));
+            let output = cmd.output().expect("sh runs");
             let text =
                 format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-            assert!(output.status.success(), "cargo test in the scaffold failed:\n{text}");
+            assert!(output.status.success(), "`{command}` in the scaffold failed:\n{text}");
             text
         };
-        let first = cargo_test(false);
+        let first = run("cargo test", &[]);
         assert!(first.contains("test result: ok. 5 passed"), "{first}");
         let snapshot = fs::read_to_string(project.join(".gas-snapshot")).unwrap();
         assert!(
             snapshot.starts_with("counter increment ") && snapshot.contains("\ncounter instantiate "),
             "{snapshot}"
         );
-        cargo_test(true);
+
+        let workflow = fs::read_to_string(project.join(".github/workflows/test.yml")).unwrap();
+        let steps = workflow_commands(&workflow);
+        let commands: Vec<&str> = steps.iter().map(|(command, _)| command.as_str()).collect();
+        assert_eq!(
+            commands,
+            ["rustup show", "cargo fmt --check", "cargo clippy --all-targets -- -D warnings", "cargo test"],
+            "{workflow}"
+        );
+        assert_eq!(steps[3].1, [("TIDEPOOL_GAS_CHECK".to_owned(), "1".to_owned())]);
+        for (command, env) in &steps {
+            run(command, env);
+        }
+        // Cargo keeps a checkout of every pinned commit; this one was only for the test.
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+        for checkouts in fs::read_dir(cargo_home.join("git/checkouts")).into_iter().flatten().flatten() {
+            if checkouts.file_name().to_string_lossy().starts_with("tidepool-") {
+                let _ = fs::remove_dir_all(checkouts.path().join(&commit[..7]));
+            }
+        }
     }
 }
