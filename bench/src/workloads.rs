@@ -1,4 +1,4 @@
-//! The six workloads of issue 7, plus the HTTP forms of the transfer workload.
+//! The six workloads of BENCHMARKS.md ("Whole sandbox"), plus the HTTP forms of the transfer workload.
 //!
 //! Transactions are built and signed (on every core) before the clock starts; what is timed is
 //! `Node::submit_batch` — parallel signature recovery, execution, and the block's commit to
