@@ -1,0 +1,34 @@
+//! The crate's one error type.
+
+use std::path::{Path, PathBuf};
+
+/// What can go wrong starting or running a validator.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsensusError {
+    /// A file (key, WAL directory) could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A key file is malformed, or a key could not be made.
+    #[error("validator key: {0}")]
+    Key(String),
+    /// The configuration is unusable (an address that does not parse, an empty validator set).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The engine failed to start or stopped.
+    #[error("consensus engine: {0}")]
+    Engine(String),
+    /// The application failed in a way that is not a verdict on a block (its storage broke).
+    #[error("application: {0}")]
+    Application(String),
+}
+
+impl ConsensusError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
+}

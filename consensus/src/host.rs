@@ -1,0 +1,493 @@
+//! The loop that answers the engine: one [`AppMsg`] at a time, each turned into calls on the
+//! [`Application`] (on a blocking thread) and a reply.
+//!
+//! Start reading at [`Host::handle`]; the crate's top-level docs tell the life of a height in
+//! prose.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{CommitCertificate, LinearTimeouts, Round, Validity};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
+use malachitebft_app_channel::{AppMsg, NetworkMsg};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, error, info, warn};
+
+use crate::app::{Application, Header, Verdict};
+use crate::certificate::Certificate;
+use crate::context::{Address, BlockHash, Height, ProposalPart, TidepoolContext, ValidatorSet};
+use crate::error::ConsensusError;
+use crate::proposals::{KnownBlock, Proposals, StreamedBlock, Streams};
+use crate::signing::{ValidatorKey, proposal_stream_bytes};
+
+/// Block bytes per proposal part: small enough for any pub-sub message limit, large enough
+/// that a big block is a few hundred parts, not thousands.
+const CHUNK_BYTES: usize = 64 << 10;
+
+/// Most heights served to one sync request: the engine does not bound the range it forwards.
+const MAX_SYNC_BATCH: u64 = 64;
+
+/// What the loop needs besides the application.
+pub(crate) struct HostSettings {
+    pub(crate) key: ValidatorKey,
+    pub(crate) validators: ValidatorSet,
+    pub(crate) timeouts: LinearTimeouts,
+    pub(crate) max_clock_drift: Duration,
+    pub(crate) max_block_bytes: usize,
+}
+
+/// The application's side of the engine.
+pub(crate) struct Host<A: Application> {
+    app: Arc<A>,
+    settings: HostSettings,
+    me: Address,
+    /// The last committed block, published for whoever watches the node's height.
+    tip: watch::Sender<Header>,
+    height: Height,
+    round: Round,
+    streams: Streams,
+    proposals: Proposals,
+    /// The height whose decided block is committed, between `Decided` and `Finalized`.
+    committed: Option<Height>,
+    network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
+    streams_published: u64,
+}
+
+/// Unix seconds now.
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Whether a block that re-executed to `header` may follow `tip` at `height`. `latest` bounds
+/// the block time from above (the local clock plus the allowed drift) for a live proposal; a
+/// decided block from sync has no upper bound (a slow local clock must not stall catching up).
+fn check_header(header: &Header, tip: &Header, height: Height, latest: Option<u64>) -> Result<(), String> {
+    if header.height != height.0 {
+        return Err(format!("header height {} at height {height}", header.height));
+    }
+    if header.parent_hash != tip.hash {
+        return Err(format!("parent {} is not the last committed block {}", header.parent_hash, tip.hash));
+    }
+    if header.time < tip.time {
+        return Err(format!("block time {} before its parent's {}", header.time, tip.time));
+    }
+    if let Some(latest) = latest.filter(|latest| header.time > *latest) {
+        return Err(format!("block time {} later than local time allows ({latest})", header.time));
+    }
+    Ok(())
+}
+
+impl<A: Application> Host<A> {
+    pub(crate) fn new(
+        app: Arc<A>,
+        settings: HostSettings,
+        tip: watch::Sender<Header>,
+        network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
+    ) -> Self {
+        let height = Height(tip.borrow().height + 1);
+        Self {
+            app,
+            me: settings.key.address(),
+            streams: Streams::new(settings.max_block_bytes),
+            settings,
+            tip,
+            height,
+            round: Round::Nil,
+            proposals: Proposals::default(),
+            committed: None,
+            network,
+            streams_published: 0,
+        }
+    }
+
+    /// Answers the engine until it stops.
+    pub(crate) async fn run(
+        mut self,
+        mut from_engine: mpsc::Receiver<AppMsg<TidepoolContext>>,
+    ) -> Result<(), ConsensusError> {
+        while let Some(message) = from_engine.recv().await {
+            self.handle(message).await?;
+        }
+        debug!("the engine closed its channel");
+        Ok(())
+    }
+
+    /// Runs `call` on the application on a blocking thread: execution never stalls the
+    /// networking and timers that share the async runtime.
+    async fn blocking<T, F>(&self, call: F) -> Result<T, ConsensusError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&A) -> Result<T, A::Error> + Send + 'static,
+    {
+        let app = Arc::clone(&self.app);
+        tokio::task::spawn_blocking(move || call(&app))
+            .await
+            .map_err(|e| ConsensusError::Application(format!("application call panicked: {e}")))?
+            .map_err(|e| ConsensusError::Application(e.to_string()))
+    }
+
+    fn params(&self) -> HeightParams<TidepoolContext> {
+        HeightParams::new(self.settings.validators.clone(), self.settings.timeouts, None)
+    }
+
+    fn last_committed(&self) -> Header {
+        self.tip.borrow().clone()
+    }
+
+    async fn handle(&mut self, message: AppMsg<TidepoolContext>) -> Result<(), ConsensusError> {
+        match message {
+            AppMsg::ConsensusReady { reply } => {
+                // Start after what the application has committed, whatever the WAL says.
+                let tip = self.blocking(|app| app.last_committed()).await?;
+                self.height = Height(tip.height + 1);
+                info!(height = %self.height, "consensus ready");
+                self.tip.send_replace(tip);
+                let _ = reply.send((self.height, self.params()));
+            }
+
+            AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
+                debug!(%height, %round, %proposer, ?role, "round started");
+                let new_height = height != self.height || self.round.is_nil();
+                self.height = height;
+                self.round = round;
+                if new_height {
+                    for early in self.proposals.take_early(height) {
+                        self.receive(early).await;
+                    }
+                }
+                // After a restart, the blocks this node already saw for the round.
+                let seen =
+                    self.proposals.in_round(height, round).map(|block| proposed_value(height, round, block)).collect();
+                let _ = reply_value.send(seen);
+            }
+
+            AppMsg::GetValue { height, round, timeout: _, reply } => {
+                // Propose the same block again if asked twice for one round (after a restart).
+                let block = match self.proposals.own(height, round, self.me).cloned() {
+                    Some(block) => block,
+                    None => match self.build(height, round).await {
+                        Ok(block) => block,
+                        Err(e) => {
+                            // No reply: the round's propose timeout runs out, the others prevote nil.
+                            error!(%height, %round, "building a block failed: {e}");
+                            return Ok(());
+                        }
+                    },
+                };
+                let _ = reply.send(LocallyProposedValue::new(height, round, block.hash));
+                self.publish(height, round, Round::Nil, &block).await;
+            }
+
+            AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
+                let publisher = published_by.unwrap_or(from);
+                let value = match self.streams.insert(publisher, part) {
+                    Some(block) if block.height == self.height => self.receive(block).await,
+                    Some(block) if block.height > self.height => {
+                        self.proposals.hold_early(block);
+                        None
+                    }
+                    _ => None,
+                };
+                let _ = reply.send(value);
+            }
+
+            AppMsg::RestreamProposal { height, round, valid_round, address: _, value_id } => {
+                match self.proposals.find(height, value_id).cloned() {
+                    Some(block) => self.publish(height, round, valid_round, &block).await,
+                    None => warn!(%height, %round, %value_id, "asked to restream a block never seen"),
+                }
+            }
+
+            AppMsg::Decided { certificate, extensions: _, reply } => {
+                self.committed = None;
+                match self.commit(&certificate).await {
+                    Ok(()) => {
+                        self.committed = Some(certificate.height);
+                        let _ = reply.send(());
+                    }
+                    // No acknowledgement: `Finalized` restarts the height, and sync brings the
+                    // block from a peer that has it.
+                    Err(e) => error!(height = %certificate.height, "commit failed: {e}"),
+                }
+            }
+
+            AppMsg::Finalized { certificate, reply, .. } => {
+                let height = certificate.height;
+                let next = if self.committed == Some(height) {
+                    self.proposals.forget_through(height);
+                    Next::Start(Height(height.0 + 1), self.params())
+                } else {
+                    warn!(%height, "restarting a height whose block was not committed");
+                    Next::Restart(height, self.params())
+                };
+                self.committed = None;
+                let _ = reply.send(next);
+            }
+
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let first = self.blocking(|app| app.first_retained_height()).await?;
+                let _ = reply.send(Height(first));
+            }
+
+            AppMsg::GetDecidedValues { range, reply } => {
+                let first = range.start().0.max(1);
+                let last = range.end().0.min(self.last_committed().height).min(first + MAX_SYNC_BATCH - 1);
+                let values = self
+                    .blocking(move |app| {
+                        let mut values = Vec::new();
+                        for height in first..=last {
+                            let Some(decided) = app.decided_block(height)? else { break };
+                            values.push(RawDecidedValue::new(decided.bytes.into(), decided.certificate.to_engine()));
+                        }
+                        Ok(values)
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        error!("serving decided blocks failed: {e}");
+                        Vec::new()
+                    });
+                let _ = reply.send(values);
+            }
+
+            AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+                let outcome = self.process_synced(height, round, proposer, value_bytes).await;
+                let _ = reply.send(outcome);
+            }
+
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+
+            AppMsg::VerifyVoteExtensions { extensions, reply, .. } => {
+                // Tidepool asks for no extensions; any that arrive carry nothing to check.
+                let _ = reply.send(extensions.into_iter().map(|(address, ())| (address, Ok(()))).collect());
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds and remembers this node's block for `height` and `round`.
+    async fn build(&mut self, height: Height, round: Round) -> Result<KnownBlock, ConsensusError> {
+        // The proposer's clock, never before the parent: block times only move forward.
+        let time = now().max(self.last_committed().time);
+        let built = self.blocking(move |app| app.build_block(height.0, time)).await?;
+        let bytes = Bytes::from(built.bytes);
+        info!(%height, %round, hash = %built.header.hash, bytes = bytes.len(), "proposing");
+        let block = KnownBlock {
+            round,
+            proposer: self.me,
+            hash: built.header.hash,
+            signature: Some(self.settings.key.sign(&proposal_stream_bytes(height, self.me, &bytes))),
+            bytes,
+            validity: Validity::Valid,
+            header: Some(built.header),
+        };
+        self.proposals.remember(height, block.clone());
+        Ok(block)
+    }
+
+    /// Streams `block` as the proposal of `round` (re-proposed from `pol_round`, if defined).
+    async fn publish(&mut self, height: Height, round: Round, pol_round: Round, block: &KnownBlock) {
+        let Some(signature) = block.signature else {
+            warn!(%height, hash = %block.hash, "a block from sync cannot be re-proposed");
+            return;
+        };
+        self.streams_published += 1;
+        let mut id = Vec::with_capacity(24);
+        id.extend_from_slice(&height.0.to_be_bytes());
+        id.extend_from_slice(&round.as_i64().to_be_bytes());
+        id.extend_from_slice(&self.streams_published.to_be_bytes());
+        let id = StreamId::new(id.into());
+
+        let init = ProposalPart::Init { height, round, pol_round, proposer: block.proposer };
+        let chunks = block.bytes.chunks(CHUNK_BYTES).map(|c| ProposalPart::Chunk(block.bytes.slice_ref(c)));
+        let parts = std::iter::once(init).chain(chunks).chain(std::iter::once(ProposalPart::Fin { signature }));
+        let mut sequence = 0;
+        for part in parts {
+            let message = StreamMessage::new(id.clone(), sequence, StreamContent::Data(part));
+            if self.network.send(NetworkMsg::PublishProposalPart(message)).await.is_err() {
+                return; // The engine is stopping.
+            }
+            sequence += 1;
+        }
+        let end = StreamMessage::new(id, sequence, StreamContent::Fin);
+        let _ = self.network.send(NetworkMsg::PublishProposalPart(end)).await;
+    }
+
+    /// Checks a streamed block for the current height (signature, then execution and header)
+    /// and remembers the verdict; `None` when it is not worth the engine's attention.
+    async fn receive(&mut self, block: StreamedBlock) -> Option<ProposedValue<TidepoolContext>> {
+        let height = block.height;
+        let Some(proposer) = self.settings.validators.validators().iter().find(|v| v.address == block.proposer) else {
+            warn!(%height, proposer = %block.proposer, "proposal stream from a non-validator");
+            return None;
+        };
+        let signed = proposal_stream_bytes(height, block.proposer, &block.bytes);
+        if proposer.public_key.verify(&signed, &block.signature).is_err() {
+            warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
+            return None;
+        }
+        // A re-proposal of a block already judged is not executed again.
+        let known = self.proposals.known_bytes(height, &block.bytes).cloned();
+        let (hash, validity, header) = match known {
+            Some(known) => (known.hash, known.validity, known.header),
+            None => {
+                let verdict = match self.verify(height, block.bytes.clone()).await {
+                    Ok(verdict) => verdict,
+                    Err(e) => {
+                        error!(%height, "verifying a block failed: {e}");
+                        return None;
+                    }
+                };
+                let latest = now().saturating_add(self.settings.max_clock_drift.as_secs());
+                self.judge(height, verdict, Some(latest))?
+            }
+        };
+        let known = KnownBlock {
+            round: block.round,
+            proposer: block.proposer,
+            hash,
+            bytes: block.bytes,
+            signature: Some(block.signature),
+            validity,
+            header,
+        };
+        self.proposals.remember(height, known);
+        Some(ProposedValue {
+            height,
+            round: block.round,
+            valid_round: block.pol_round,
+            proposer: block.proposer,
+            value: hash,
+            validity,
+        })
+    }
+
+    /// Executes `bytes` as the block for `height`.
+    async fn verify(&self, height: Height, bytes: Bytes) -> Result<Verdict, ConsensusError> {
+        self.blocking(move |app| app.verify_block(height.0, &bytes)).await
+    }
+
+    /// What a verdict means for the engine: the block's id, whether it may get a vote, and its
+    /// header when it may; `None` for a block without an id. `latest` bounds the block time
+    /// from above for a live proposal (see [`check_header`]).
+    fn judge(
+        &self,
+        height: Height,
+        verdict: Verdict,
+        latest: Option<u64>,
+    ) -> Option<(BlockHash, Validity, Option<Header>)> {
+        match verdict {
+            Verdict::Valid(header) => match check_header(&header, &self.last_committed(), height, latest) {
+                Ok(()) => Some((header.hash, Validity::Valid, Some(header))),
+                Err(reason) => {
+                    warn!(%height, hash = %header.hash, "invalid block: {reason}");
+                    Some((header.hash, Validity::Invalid, None))
+                }
+            },
+            Verdict::Invalid { claimed, reason } => {
+                warn!(%height, claimed = ?claimed, "invalid block: {reason}");
+                claimed.map(|hash| (hash, Validity::Invalid, None))
+            }
+        }
+    }
+
+    /// A decided block from a peer (sync) for the current height: executed and checked like a
+    /// live proposal, without the clock bound (a slow local clock must not stall catching up).
+    async fn process_synced(
+        &mut self,
+        height: Height,
+        round: Round,
+        proposer: Address,
+        bytes: Bytes,
+    ) -> SyncedValueOutcome<TidepoolContext> {
+        if height != self.height {
+            return SyncedValueOutcome::LocalTransientError;
+        }
+        let verdict = match self.verify(height, bytes.clone()).await {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                error!(%height, "verifying a synced block failed: {e}");
+                return SyncedValueOutcome::LocalTransientError;
+            }
+        };
+        let Some((hash, validity, header)) = self.judge(height, verdict, None) else {
+            return SyncedValueOutcome::PeerFault;
+        };
+        info!(%height, %hash, valid = validity.is_valid(), "synced block");
+        self.proposals.remember(height, KnownBlock { round, proposer, hash, bytes, signature: None, validity, header });
+        SyncedValueOutcome::Verdict(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer,
+            value: hash,
+            validity,
+        })
+    }
+
+    /// Commits the decided block and moves the tip.
+    async fn commit(&mut self, certificate: &CommitCertificate<TidepoolContext>) -> Result<(), ConsensusError> {
+        let height = certificate.height;
+        let hash = certificate.value_id;
+        let block = self
+            .proposals
+            .find(height, hash)
+            .filter(|block| block.validity.is_valid())
+            .ok_or_else(|| ConsensusError::Application(format!("decided block {hash} at {height} is not here")))?;
+        let bytes = block.bytes.clone();
+        let certificate = Certificate::from_engine(certificate);
+        let header = self.blocking(move |app| app.commit(height.0, &bytes, &certificate)).await?;
+        if header.hash != hash {
+            return Err(ConsensusError::Application(format!(
+                "committed {} where {hash} was decided at {height}",
+                header.hash
+            )));
+        }
+        info!(%height, %hash, "committed");
+        self.tip.send_replace(header);
+        Ok(())
+    }
+}
+
+fn proposed_value(height: Height, round: Round, block: &KnownBlock) -> ProposedValue<TidepoolContext> {
+    ProposedValue {
+        height,
+        round,
+        valid_round: Round::Nil,
+        proposer: block.proposer,
+        value: block.hash,
+        validity: block.validity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(height: u64, time: u64, parent: u8, hash: u8) -> Header {
+        Header { height, hash: BlockHash([hash; 32]), parent_hash: BlockHash([parent; 32]), time, state_root: [0; 32] }
+    }
+
+    #[test]
+    fn a_block_time_must_lie_between_its_parent_and_local_time() {
+        let tip = header(4, 100, 3, 4);
+        assert!(check_header(&header(5, 100, 4, 5), &tip, Height(5), Some(110)).is_ok());
+        assert!(check_header(&header(5, 110, 4, 5), &tip, Height(5), Some(110)).is_ok());
+        assert!(check_header(&header(5, 99, 4, 5), &tip, Height(5), Some(110)).is_err());
+        assert!(check_header(&header(5, 111, 4, 5), &tip, Height(5), Some(110)).is_err());
+        // A decided block from sync has no upper bound.
+        assert!(check_header(&header(5, 10_000, 4, 5), &tip, Height(5), None).is_ok());
+    }
+
+    #[test]
+    fn a_block_must_extend_the_last_committed_one() {
+        let tip = header(4, 100, 3, 4);
+        assert!(check_header(&header(5, 100, 9, 5), &tip, Height(5), None).is_err());
+        assert!(check_header(&header(6, 100, 4, 5), &tip, Height(5), None).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! Tidepool's validators: the [Malachite](https://github.com/circlefin/malachite) BFT engine
+//! (Tendermint) driving an [`Application`] through heights, one decided block at a time.
+//!
+//! # How consensus plugs in
+//!
+//! The application — Tidepool's node, or a test's toy state machine — implements
+//! [`Application`]; [`Consensus::start`] runs the engine for one validator over it. The
+//! application promises that execution is deterministic (the same committed state and block
+//! give the same [`Header`] on every node, whatever the wall clock says), that building and
+//! verifying never change committed state, and that [`Application::commit`] applies exactly the
+//! decided block on top of the last committed one. Consensus promises to call `commit` only with
+//! a block that more than 2/3 of the voting power precommitted, in height order, with the
+//! certificate that proves it. Block bytes are opaque to consensus; what it reads is the
+//! [`Header`] (id, parent, time, state root) the application makes of them.
+//!
+//! ## The life of a height
+//!
+//! 1. **Start.** The engine asks where to start; the loop answers the height after
+//!    [`Application::last_committed`], so a restarted validator carries on where its
+//!    application stopped (its write-ahead log replays the votes it already cast there).
+//! 2. **Propose.** In each round the engine names a proposer (round robin, [`ValidatorSet::proposer`]).
+//!    When that is us, the loop calls [`Application::build_block`] with the block time
+//!    `max(local clock, parent time)`, answers the block's hash as the value to propose (the
+//!    engine signs and gossips a `Proposal` for it), and streams the block's bytes as proposal
+//!    parts: `Init`, 64 KiB chunks, and a `Fin` signed by the proposer.
+//! 3. **Verify before voting.** Every other validator reassembles the stream, checks the
+//!    proposer's signature, and calls [`Application::verify_block`]: the block is executed on
+//!    the last committed state and its header must match — a lying state root is
+//!    [`Verdict::Invalid`]. The loop adds its own checks: the header extends the last committed
+//!    block, and `parent.time ≤ time ≤ local clock + max_clock_drift`. The engine prevotes for
+//!    the block only if it is valid; otherwise it prevotes nil and the next round has another
+//!    proposer.
+//! 4. **Decide and commit.** When more than 2/3 precommit the block, the engine hands the loop
+//!    the commit certificate; the loop calls [`Application::commit`] with the block and a
+//!    [`Certificate`] to store beside it, then tells the engine to start the next height. If
+//!    the commit fails (or the block is not here), the height is restarted and sync fetches it.
+//! 5. **Catch up.** Validators tell each other their height. One that is behind (it was down,
+//!    or starts from an empty data directory) asks peers for decided blocks; they answer from
+//!    [`Application::decided_block`], the engine checks each certificate, and the loop executes
+//!    the block with `verify_block` before the engine decides it and the loop commits it as in 4.
+//!
+//! Every application call runs on a blocking thread (`tokio::task::spawn_blocking`), one at a
+//! time: execution never stalls the engine's networking and timers.
+//!
+//! Start reading at [`Application`] (`src/app.rs`), then `src/host.rs` (the loop behind
+//! [`Consensus`]), `src/context.rs` (the engine's types, [`TidepoolContext`]) and `src/codec.rs`
+//! (the wire format, [`WireCodec`]).
+
+mod app;
+mod certificate;
+mod codec;
+mod config;
+mod context;
+mod error;
+mod host;
+mod proposals;
+mod signing;
+
+use std::sync::Arc;
+
+use malachitebft_app_channel::app::types::codec::Codec;
+use malachitebft_app_channel::{
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer,
+    SyncContext, WalContext,
+};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use app::{Application, BuiltBlock, DecidedBlock, Header, Verdict};
+pub use certificate::{Certificate, CertificateError, CommitSignature};
+pub use codec::{CodecError, WireCodec};
+pub use config::{Config, Timeouts};
+pub use context::{Address, BlockHash, Height, Proposal, ProposalPart, TidepoolContext, Validator, ValidatorSet, Vote};
+pub use error::ConsensusError;
+pub use malachitebft_signing_ed25519::PublicKey;
+pub use signing::ValidatorKey;
+
+use host::{Host, HostSettings};
+use signing::{KeySigner, KeyVerifier};
+
+/// One running validator: the engine (networking, votes, write-ahead log, sync) and the loop
+/// that drives the application. Dropping it stops both; [`Consensus::shutdown`] also waits.
+pub struct Consensus {
+    engine: EngineHandle,
+    host: JoinHandle<Result<(), ConsensusError>>,
+    tip: watch::Receiver<Header>,
+    address: Address,
+}
+
+impl Consensus {
+    /// Starts a validator with `key` among `validators`, over `app`, as `config` says: it
+    /// listens, dials its peers, and takes part in consensus from the height after the
+    /// application's last committed block.
+    ///
+    /// # Errors
+    /// [`ConsensusError::Io`] when the WAL directory cannot be made,
+    /// [`ConsensusError::Config`] for an empty validator set, [`ConsensusError::Engine`] when
+    /// the engine does not start (its listen address is taken), and
+    /// [`ConsensusError::Application`] when the application cannot say what it last committed.
+    pub async fn start<A: Application>(
+        config: Config,
+        key: ValidatorKey,
+        validators: ValidatorSet,
+        app: Arc<A>,
+    ) -> Result<Self, ConsensusError> {
+        if validators.validators().is_empty() {
+            return Err(ConsensusError::Config("the validator set is empty".into()));
+        }
+        std::fs::create_dir_all(&config.wal_dir).map_err(|e| ConsensusError::io(&config.wal_dir, e))?;
+        let address = key.address();
+
+        let tip = {
+            let app = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || app.last_committed())
+                .await
+                .map_err(|e| ConsensusError::Application(e.to_string()))?
+                .map_err(|e| ConsensusError::Application(e.to_string()))?
+        };
+
+        // The libp2p identity is the validator key; the proof tells peers which validator
+        // stands behind a connection.
+        let keypair = key.libp2p_keypair();
+        let signer = KeySigner(key.clone());
+        let proof = signer
+            .sign_validator_proof(key.public_key().as_bytes().to_vec(), keypair.public().to_peer_id().to_bytes())
+            .await
+            .map_err(|e| ConsensusError::Key(e.to_string()))?;
+        let proof = WireCodec.encode(&proof).map_err(|e| ConsensusError::Key(e.to_string()))?;
+        let identity = NetworkIdentity::new_validator(config.moniker.clone(), keypair, address.to_string(), proof);
+
+        let (channels, engine) = EngineBuilder::new(TidepoolContext, config.to_engine())
+            .with_default_wal(WalContext::new(config.wal_dir.join("consensus.wal"), WireCodec))
+            .with_default_network(NetworkContext::new(identity, WireCodec))
+            .with_default_consensus(ConsensusContext::new_validator(address, Box::new(KeyVerifier), Box::new(signer)))
+            .with_default_sync(SyncContext::new(WireCodec))
+            .with_default_request(RequestContext::new(16))
+            .build()
+            .await
+            .map_err(|e| ConsensusError::Engine(e.to_string()))?;
+
+        let (tip_sender, tip) = watch::channel(tip);
+        let settings = HostSettings {
+            key,
+            validators,
+            timeouts: config.timeouts.to_engine(),
+            max_clock_drift: config.max_clock_drift,
+            max_block_bytes: config.max_block_bytes,
+        };
+        let host = Host::new(app, settings, tip_sender, channels.network);
+        let host = tokio::spawn(host.run(channels.consensus));
+        Ok(Self { engine, host, tip, address })
+    }
+
+    /// This validator's address.
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// The last committed block's header, updated after every commit: `changed().await` on it
+    /// to follow the chain.
+    pub fn tip(&self) -> watch::Receiver<Header> {
+        self.tip.clone()
+    }
+
+    /// Stops the engine and the loop and waits for both; the listen address and the WAL are
+    /// free when it returns. A commit in progress completes first (the application is never
+    /// left with half a block).
+    pub async fn shutdown(mut self) {
+        let _ = self.engine.actor.kill_and_wait(None).await;
+        self.engine.handle.abort();
+        let _ = (&mut self.engine.handle).await;
+        self.host.abort();
+        let _ = (&mut self.host).await;
+    }
+}
+
+impl Drop for Consensus {
+    fn drop(&mut self) {
+        self.engine.actor.kill();
+        self.engine.handle.abort();
+        self.host.abort();
+    }
+}

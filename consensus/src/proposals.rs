@@ -1,0 +1,261 @@
+//! Proposed blocks on their way in and kept until their height is decided.
+//!
+//! [`Streams`] reassembles proposal streams (`Init`, chunks, `Fin`) that may arrive out of
+//! order and interleaved; [`Proposals`] keeps every block built or received for the current and
+//! the next heights, with what verification said about it, so the decided one can be committed
+//! and a re-proposal can be streamed again.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::{Bytes, BytesMut};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::PeerId;
+use malachitebft_app_channel::app::types::core::{Round, Validity};
+use malachitebft_signing_ed25519::Signature;
+
+use crate::app::Header;
+use crate::context::{Address, BlockHash, Height, ProposalPart};
+
+/// The most streams reassembled at once; past it the oldest is dropped. Honest validators have
+/// at most a few open (one proposal per round, a re-proposal), so this only bounds a flood.
+const MAX_OPEN_STREAMS: usize = 64;
+
+/// A proposal stream, complete: who proposed which block for which height and round.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamedBlock {
+    pub(crate) height: Height,
+    pub(crate) round: Round,
+    pub(crate) pol_round: Round,
+    pub(crate) proposer: Address,
+    pub(crate) bytes: Bytes,
+    pub(crate) signature: Signature,
+}
+
+#[derive(Default)]
+struct OpenStream {
+    parts: BTreeMap<u64, ProposalPart>,
+    /// The sequence number of the stream's end marker, once seen.
+    end: Option<u64>,
+    bytes: usize,
+    /// When it was opened, in insertions, for dropping the oldest.
+    opened: u64,
+}
+
+/// Proposal streams being reassembled, keyed by publisher and stream id.
+pub(crate) struct Streams {
+    open: HashMap<(PeerId, StreamId), OpenStream>,
+    max_block_bytes: usize,
+    insertions: u64,
+}
+
+impl Streams {
+    pub(crate) fn new(max_block_bytes: usize) -> Self {
+        Self { open: HashMap::new(), max_block_bytes, insertions: 0 }
+    }
+
+    /// Adds one message; returns the block once its stream is complete and well formed.
+    pub(crate) fn insert(&mut self, publisher: PeerId, message: StreamMessage<ProposalPart>) -> Option<StreamedBlock> {
+        self.insertions += 1;
+        let key = (publisher, message.stream_id.clone());
+        if !self.open.contains_key(&key) && self.open.len() >= MAX_OPEN_STREAMS {
+            let oldest = self.open.iter().min_by_key(|(_, s)| s.opened).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.open.remove(&oldest);
+            }
+        }
+        let insertions = self.insertions;
+        let stream =
+            self.open.entry(key.clone()).or_insert_with(|| OpenStream { opened: insertions, ..Default::default() });
+        match message.content {
+            StreamContent::Fin => stream.end = Some(message.sequence),
+            StreamContent::Data(part) => {
+                if let ProposalPart::Chunk(chunk) = &part {
+                    stream.bytes += chunk.len();
+                }
+                stream.parts.insert(message.sequence, part);
+            }
+        }
+        if stream.bytes > self.max_block_bytes {
+            tracing::warn!(%publisher, "proposal stream larger than a block may be, dropped");
+            self.open.remove(&key);
+            return None;
+        }
+        let end = stream.end?;
+        if stream.parts.len() as u64 != end || stream.parts.keys().next_back() != end.checked_sub(1).as_ref() {
+            return None;
+        }
+        let stream = self.open.remove(&key)?;
+        assemble(stream.parts.into_values())
+    }
+}
+
+/// `Init`, chunks, `Fin`, in that order, or nothing.
+fn assemble(parts: impl Iterator<Item = ProposalPart>) -> Option<StreamedBlock> {
+    let mut parts = parts.peekable();
+    let Some(ProposalPart::Init { height, round, pol_round, proposer }) = parts.next() else {
+        return None;
+    };
+    let mut bytes = BytesMut::new();
+    while let Some(ProposalPart::Chunk(chunk)) = parts.peek() {
+        bytes.extend_from_slice(chunk);
+        parts.next();
+    }
+    let Some(ProposalPart::Fin { signature }) = parts.next() else {
+        return None;
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(StreamedBlock { height, round, pol_round, proposer, bytes: bytes.freeze(), signature })
+}
+
+/// A block proposed for a height, and what this node knows about it.
+#[derive(Clone, Debug)]
+pub(crate) struct KnownBlock {
+    /// The round it was first proposed in (what its stream signature covers).
+    pub(crate) round: Round,
+    pub(crate) proposer: Address,
+    pub(crate) hash: BlockHash,
+    pub(crate) bytes: Bytes,
+    /// The proposer's signature over its stream, to stream it again as it was; `None` for a
+    /// block that came from sync (it is decided: nobody proposes it again).
+    pub(crate) signature: Option<Signature>,
+    pub(crate) validity: Validity,
+    /// The header verification (or building) produced; `None` for an invalid block.
+    pub(crate) header: Option<Header>,
+}
+
+/// Blocks seen for heights not yet committed, and complete streams for heights not yet started.
+#[derive(Default)]
+pub(crate) struct Proposals {
+    known: BTreeMap<Height, Vec<KnownBlock>>,
+    /// Streams for a later height than the current one, verified when it starts. Bounded: a
+    /// validator is at most a height or two ahead of us in normal operation.
+    early: BTreeMap<Height, Vec<StreamedBlock>>,
+}
+
+/// How many later heights keep early streams, and how many streams each.
+const EARLY_HEIGHTS: usize = 4;
+const EARLY_PER_HEIGHT: usize = 16;
+
+impl Proposals {
+    /// Remembers a block; a block already known at this height keeps its first record.
+    pub(crate) fn remember(&mut self, height: Height, block: KnownBlock) {
+        let blocks = self.known.entry(height).or_default();
+        if !blocks.iter().any(|b| b.hash == block.hash && b.round == block.round) {
+            blocks.push(block);
+        }
+    }
+
+    /// The block with `hash` at `height`, if seen.
+    pub(crate) fn find(&self, height: Height, hash: BlockHash) -> Option<&KnownBlock> {
+        self.known.get(&height)?.iter().find(|b| b.hash == hash)
+    }
+
+    /// The block at `height` with exactly these bytes, if seen.
+    pub(crate) fn known_bytes(&self, height: Height, bytes: &[u8]) -> Option<&KnownBlock> {
+        self.known.get(&height)?.iter().find(|b| b.bytes == bytes)
+    }
+
+    /// The block this node proposed itself at `height` and `round`, if it did.
+    pub(crate) fn own(&self, height: Height, round: Round, me: Address) -> Option<&KnownBlock> {
+        self.known.get(&height)?.iter().find(|b| b.round == round && b.proposer == me)
+    }
+
+    /// The blocks first proposed at `height` and `round`.
+    pub(crate) fn in_round(&self, height: Height, round: Round) -> impl Iterator<Item = &KnownBlock> {
+        self.known.get(&height).into_iter().flatten().filter(move |b| b.round == round)
+    }
+
+    /// Keeps a complete stream for a height not started yet.
+    pub(crate) fn hold_early(&mut self, block: StreamedBlock) {
+        if !self.early.contains_key(&block.height) && self.early.len() >= EARLY_HEIGHTS {
+            return;
+        }
+        let held = self.early.entry(block.height).or_default();
+        if held.len() < EARLY_PER_HEIGHT {
+            held.push(block);
+        }
+    }
+
+    /// The streams held for `height`, removed.
+    pub(crate) fn take_early(&mut self, height: Height) -> Vec<StreamedBlock> {
+        self.early.remove(&height).unwrap_or_default()
+    }
+
+    /// Forgets everything at or below `height` (it is committed).
+    pub(crate) fn forget_through(&mut self, height: Height) {
+        self.known = self.known.split_off(&Height(height.0 + 1));
+        self.early = self.early.split_off(&Height(height.0 + 1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::ValidatorKey;
+
+    fn peer() -> PeerId {
+        let id = ValidatorKey::from_seed([9; 32]).libp2p_keypair().public().to_peer_id();
+        PeerId::from_bytes(&id.to_bytes()).unwrap()
+    }
+
+    fn messages(block: &[u8]) -> Vec<StreamMessage<ProposalPart>> {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let id = StreamId::new(Bytes::from_static(b"s"));
+        let mut parts = vec![ProposalPart::Init {
+            height: Height(2),
+            round: Round::new(0),
+            pol_round: Round::Nil,
+            proposer: key.address(),
+        }];
+        parts.extend(block.chunks(3).map(|c| ProposalPart::Chunk(Bytes::copy_from_slice(c))));
+        parts.push(ProposalPart::Fin { signature: key.sign(b"x") });
+        let mut messages: Vec<_> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| StreamMessage::new(id.clone(), i as u64, StreamContent::Data(p)))
+            .collect();
+        messages.push(StreamMessage::new(id, messages.len() as u64, StreamContent::Fin));
+        messages
+    }
+
+    #[test]
+    fn a_stream_reassembles_in_any_order() {
+        let block = b"a block of some bytes";
+        let mut shuffled = messages(block);
+        shuffled.reverse();
+        shuffled.swap(1, 3);
+        let mut streams = Streams::new(1024);
+        let peer = peer();
+        let last = shuffled.pop().unwrap();
+        for message in shuffled {
+            assert!(streams.insert(peer, message).is_none());
+        }
+        let assembled = streams.insert(peer, last).expect("complete");
+        assert_eq!(&assembled.bytes[..], block);
+        assert_eq!(assembled.height, Height(2));
+    }
+
+    #[test]
+    fn an_oversized_stream_is_dropped() {
+        let mut streams = Streams::new(8);
+        let peer = peer();
+        let complete = messages(b"more than eight bytes").into_iter().filter_map(|m| streams.insert(peer, m)).count();
+        assert_eq!(complete, 0);
+    }
+
+    #[test]
+    fn a_stream_missing_its_fin_part_is_not_a_block() {
+        let mut parts = messages(b"abc");
+        let end = parts.pop().unwrap();
+        parts.pop(); // the Fin part
+        let end = StreamMessage::new(end.stream_id, end.sequence - 1, StreamContent::Fin);
+        let mut streams = Streams::new(1024);
+        let peer = peer();
+        for message in parts {
+            assert!(streams.insert(peer, message).is_none());
+        }
+        assert!(streams.insert(peer, end).is_none());
+    }
+}
