@@ -72,6 +72,7 @@ pub use codec::{CodecError, WireCodec};
 pub use config::{Config, Timeouts};
 pub use context::{Address, BlockHash, Height, Proposal, ProposalPart, TidepoolContext, Validator, ValidatorSet, Vote};
 pub use error::ConsensusError;
+pub use malachitebft_app_channel::app::types::core::Round;
 pub use malachitebft_signing_ed25519::PublicKey;
 pub use signing::ValidatorKey;
 

@@ -1,0 +1,31 @@
+//! Four honest validators agree, height after height.
+
+use std::time::Duration;
+
+use crate::bounded;
+use crate::cluster::Cluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_reach_height_ten_with_identical_headers() {
+    bounded(async {
+        let cluster = Cluster::start(4).await;
+        cluster.wait_for(&[0, 1, 2, 3], 10, Duration::from_secs(90)).await;
+
+        let chain = cluster.assert_agreement();
+        for i in 0..4 {
+            // Hashes, parents, times and state roots: the same ten headers everywhere.
+            assert_eq!(cluster.app(i).headers()[..=10], chain[..=10], "validator {i}");
+        }
+        for (height, header) in chain.iter().enumerate().skip(1) {
+            assert_eq!(header.parent_hash, chain[height - 1].hash);
+            assert!(header.time >= chain[height - 1].time);
+        }
+        // Every block is stored with a certificate that proves its decision.
+        for decided in cluster.app(0).decided() {
+            decided.certificate.verify(cluster.validators()).unwrap();
+            assert_eq!(decided.certificate.block_hash, chain[decided.certificate.height as usize].hash);
+        }
+        cluster.shutdown().await;
+    })
+    .await;
+}
