@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,8 @@ pub(crate) struct Toy {
     /// their parent is still the tip.
     prepared: Mutex<HashMap<BlockHash, Executed>>,
     lie: AtomicBool,
+    /// Proposed blocks whose state root re-execution contradicted.
+    wrong_roots: AtomicU64,
 }
 
 fn genesis() -> Header {
@@ -153,6 +155,12 @@ impl Toy {
     /// From now on, this validator's proposals claim a made-up state root (or stop doing so).
     pub(crate) fn lie(&self, lie: bool) {
         self.lie.store(lie, Ordering::SeqCst);
+    }
+
+    /// How many proposed blocks this validator found with a state root that re-execution
+    /// contradicts.
+    pub(crate) fn wrong_roots_seen(&self) -> u64 {
+        self.wrong_roots.load(Ordering::SeqCst)
     }
 
     /// Every committed header, genesis first.
@@ -262,6 +270,7 @@ impl Application for Toy {
         }
         let executed = Self::execute(&chain, &block);
         if executed.root != header.state_root {
+            self.wrong_roots.fetch_add(1, Ordering::SeqCst);
             return invalid("the state root does not match re-execution");
         }
         self.prepared.lock().insert(header.hash, executed);
