@@ -21,12 +21,8 @@ use crate::app::{Application, Header, Verdict};
 use crate::certificate::Certificate;
 use crate::context::{Address, BlockHash, Height, ProposalPart, TidepoolContext, ValidatorSet};
 use crate::error::ConsensusError;
-use crate::proposals::{KnownBlock, Proposals, StreamedBlock, Streams};
+use crate::proposals::{CHUNK_BYTES, KnownBlock, Proposals, StreamedBlock, Streams};
 use crate::signing::{ValidatorKey, proposal_stream_bytes};
-
-/// Block bytes per proposal part: small enough for any pub-sub message limit, large enough
-/// that a big block is a few hundred parts, not thousands.
-const CHUNK_BYTES: usize = 64 << 10;
 
 /// Most heights served to one sync request: the engine does not bound the range it forwards.
 const MAX_SYNC_BATCH: u64 = 64;
@@ -234,8 +230,10 @@ impl<A: Application> Host<A> {
             }
 
             AppMsg::GetDecidedValues { range, reply } => {
+                // The range comes from a peer, unchecked: clamp it to what is here, and bound it.
                 let first = range.start().0.max(1);
-                let last = range.end().0.min(self.last_committed().height).min(first + MAX_SYNC_BATCH - 1);
+                let last =
+                    range.end().0.min(self.last_committed().height).min(first.saturating_add(MAX_SYNC_BATCH - 1));
                 let values = self
                     .blocking(move |app| {
                         let mut values = Vec::new();

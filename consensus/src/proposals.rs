@@ -16,6 +16,10 @@ use malachitebft_signing_ed25519::Signature;
 use crate::app::Header;
 use crate::context::{Address, BlockHash, Height, ProposalPart};
 
+/// Block bytes per proposal part: small enough for any pub-sub message limit, large enough
+/// that a big block is a few hundred parts, not thousands.
+pub(crate) const CHUNK_BYTES: usize = 64 << 10;
+
 /// The most streams reassembled at once; past it the oldest is dropped. Honest validators have
 /// at most a few open (one proposal per round, a re-proposal), so this only bounds a flood.
 const MAX_OPEN_STREAMS: usize = 64;
@@ -75,7 +79,9 @@ impl Streams {
                 stream.parts.insert(message.sequence, part);
             }
         }
-        if stream.bytes > self.max_block_bytes {
+        // An honest stream is `Init`, full chunks but the last, `Fin`: anything longer is junk.
+        let max_parts = self.max_block_bytes / CHUNK_BYTES + 3;
+        if stream.bytes > self.max_block_bytes || stream.parts.len() > max_parts {
             tracing::warn!(%publisher, "proposal stream larger than a block may be, dropped");
             self.open.remove(&key);
             return None;
@@ -226,7 +232,7 @@ mod tests {
         let mut shuffled = messages(block);
         shuffled.reverse();
         shuffled.swap(1, 3);
-        let mut streams = Streams::new(1024);
+        let mut streams = Streams::new(1 << 20);
         let peer = peer();
         let last = shuffled.pop().unwrap();
         for message in shuffled {
@@ -251,7 +257,7 @@ mod tests {
         let end = parts.pop().unwrap();
         parts.pop(); // the Fin part
         let end = StreamMessage::new(end.stream_id, end.sequence - 1, StreamContent::Fin);
-        let mut streams = Streams::new(1024);
+        let mut streams = Streams::new(1 << 20);
         let peer = peer();
         for message in parts {
             assert!(streams.insert(peer, message).is_none());
