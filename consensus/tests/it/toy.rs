@@ -137,7 +137,12 @@ impl Toy {
         }
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let chain = Chain { headers: vec![genesis()], decided: Vec::new(), map: BTreeMap::new(), file };
-        let toy = Self { chain: Mutex::new(chain), prepared: Mutex::new(HashMap::new()), lie: AtomicBool::new(false) };
+        let toy = Self {
+            chain: Mutex::new(chain),
+            prepared: Mutex::new(HashMap::new()),
+            lie: AtomicBool::new(false),
+            wrong_roots: AtomicU64::new(0),
+        };
         let mut rest = existing.as_slice();
         while !rest.is_empty() {
             let (record, tail): (Record, _) =
