@@ -1,9 +1,7 @@
 //! Queries. They run the same [`Session`] as executes, so answers include interest accrued up
 //! to the current block, but never commit.
 
-use alloc::vec::Vec;
-
-use tidepool_sdk::{Address, Binary, Context, Order, Uint128, to_json_binary};
+use tidepool_sdk::prelude::*;
 
 use crate::error::PoolResult;
 use crate::market::{assets_for_shares, current_debt, supply_apr};
@@ -31,9 +29,9 @@ pub fn query(ctx: &Context, msg: QueryMsg) -> PoolResult<Binary> {
             let utilization = market.state.utilization()?;
             let borrow_apr = market.borrow_apr()?;
             to_json_binary(&RatesResponse {
-                utilization: Uint128(utilization),
-                borrow_apr: Uint128(borrow_apr),
-                supply_apr: Uint128(supply_apr(borrow_apr, utilization, market.config.rf)?),
+                utilization,
+                borrow_apr,
+                supply_apr: supply_apr(borrow_apr, utilization, market.config.rf)?,
             })?
         }
         QueryMsg::Position { user } => {
@@ -43,10 +41,10 @@ pub fn query(ctx: &Context, msg: QueryMsg) -> PoolResult<Binary> {
                 markets.push(balance(&mut s, user, asset)?);
             }
             to_json_binary(&PositionResponse {
-                collateral_value: Uint128(health.collateral_value),
-                borrow_capacity: Uint128(health.borrow_capacity),
-                debt_value: Uint128(health.debt_value),
-                health_factor: Uint128(health.health_factor()?),
+                collateral_value: health.collateral_value,
+                borrow_capacity: health.borrow_capacity,
+                debt_value: health.debt_value,
+                health_factor: health.health_factor()?,
                 markets,
             })?
         }
@@ -63,8 +61,8 @@ fn market(s: &mut Session, asset: Address) -> PoolResult<MarketResponse> {
         config: m.config,
         paused: m.paused,
         state: m.state,
-        exchange_rate: Uint128(m.state.exchange_rate()?),
-        utilization: Uint128(m.state.utilization()?),
+        exchange_rate: m.state.exchange_rate()?,
+        utilization: m.state.utilization()?,
     })
 }
 
@@ -74,12 +72,8 @@ fn balance(s: &mut Session, user: Address, asset: Address) -> PoolResult<Balance
     Ok(BalanceResponse {
         asset,
         shares: position.shares,
-        supplied: Uint128(assets_for_shares(position.shares.u128(), m.state.exchange_rate()?)?),
+        supplied: assets_for_shares(position.shares, m.state.exchange_rate()?)?,
         collateral: position.collateral,
-        debt: Uint128(current_debt(
-            position.principal.u128(),
-            m.state.borrow_index.u128(),
-            position.index_at_borrow.u128(),
-        )?),
+        debt: current_debt(position.principal, m.state.borrow_index, position.index_at_borrow)?,
     })
 }

@@ -54,8 +54,13 @@ fn borrow_accrue_repay() {
     let debt = amount(&m.balance(ALICE, m.usdc)["debt"]);
     assert_eq!(
         debt,
-        lending_pool::market::current_debt(10_000_000_000, after.borrow_index.u128(), 1_000_000_000_000_000_000)
-            .unwrap()
+        lending_pool::market::current_debt(
+            Uint128(10_000_000_000),
+            after.borrow_index,
+            Uint128(1_000_000_000_000_000_000)
+        )
+        .unwrap()
+        .u128()
     );
     m.exec(ALICE, json!({"repay": {"asset": m.usdc, "amount": "all"}})).unwrap();
     assert_eq!(m.balance(ALICE, m.usdc)["debt"], json!("0"));
@@ -75,7 +80,7 @@ fn rates_follow_the_curve() {
     m.supply(ALICE, m.weth, 100 * E18).unwrap();
     // Borrow 90 % of the USDC market: U = u_opt, APR = slope1 = 4 %.
     let s = state(&m.market_state(m.usdc));
-    let target = s.supplier_assets().unwrap() * 9 / 10;
+    let target = s.supplier_assets().unwrap().u128() * 9 / 10;
     m.borrow(ALICE, m.usdc, target).unwrap();
     let r = m.query(json!({"rates": {"asset": m.usdc}}));
     assert_eq!(r["utilization"], json!("900000000000000000"));
@@ -228,8 +233,8 @@ fn v6_flash_loan() {
     assert_eq!(m.token_balance(dai, bad), E18);
 
     loan(good).unwrap();
-    let split = flash_premium(800_000_000_000_000_000, 9, 3000).unwrap();
-    assert_eq!((split.premium, split.to_reserves), (720_000_000_000_000, 216_000_000_000_000));
+    let split = flash_premium(Uint128(800_000_000_000_000_000), 9, 3000).unwrap();
+    assert_eq!((split.premium.u128(), split.to_reserves.u128()), (720_000_000_000_000, 216_000_000_000_000));
     let after = m.market_state(dai);
     assert_eq!(after["exchange_rate"], json!("1000504000000000000"));
     let s = state(&after);

@@ -67,7 +67,7 @@ fn check(
             let b = m.balance(*h, *asset);
             let s = amount(&b["shares"]);
             sum_shares += s;
-            sum_assets += lending_pool::market::assets_for_shares(s, ex).unwrap();
+            sum_assets += lending_pool::market::assets_for_shares(Uint128(s), Uint128(ex)).unwrap().u128();
             let d = amount(&b["debt"]);
             sum_debt += d;
             borrowers += u128::from(d > 0);

@@ -439,11 +439,11 @@ pub unsafe fn emit_event(type_ptr: *const u8, type_len: i32, data_ptr: *const u8
 }
 
 fn no_crypto() -> ! {
-    panic!("crypto is not available in the native test double; use the Sandbox")
+    panic!("only keccak256 of the crypto host functions is in the native test double; use the Sandbox")
 }
 
-pub unsafe fn keccak256(_ptr: *const u8, _len: i32, _out: *mut u8) {
-    no_crypto()
+pub unsafe fn keccak256(ptr: *const u8, len: i32, out: *mut u8) {
+    unsafe { write(out, &super::keccak::keccak256(slice(ptr, len))) }
 }
 
 pub unsafe fn sha256(_ptr: *const u8, _len: i32, _out: *mut u8) {

@@ -9,6 +9,7 @@
 //! `Sandbox`, which runs the real `.wasm` through the real VM.
 
 pub(crate) mod host;
+mod keccak;
 
 use alloc::string::String;
 use alloc::vec::Vec;
