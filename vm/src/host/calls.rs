@@ -14,10 +14,11 @@
 
 use std::sync::Arc;
 
-use tidepool_abi::{MODULE, call as code, host as h};
+use tidepool_abi::{call as code, host as h};
 use tidepool_ledger::{Address, ContractInstance, Hash};
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, capped_len, charge, engine_fault, memory, move_funds, require_writable};
 use crate::cache::CompiledModule;
 use crate::frame::{self, EntryPoint, FrameRequest};
@@ -30,10 +31,10 @@ use crate::vm::Runtime;
 /// margin is wide because running short is a crash, not a trap.
 const HOST_STACK_RESERVE: usize = 96 * 1024;
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::CALL, call)?;
-    linker.func_wrap(MODULE, h::QUERY, query)?;
-    linker.func_wrap(MODULE, h::INSTANTIATE, instantiate)?;
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::CALL, call)?;
+    linker.define(h::QUERY, query)?;
+    linker.define(h::INSTANTIATE, instantiate)?;
     Ok(())
 }
 
