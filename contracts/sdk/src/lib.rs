@@ -15,6 +15,9 @@
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
+// So that `#[msg]` (which names `::tidepool_sdk`) works in the SDK's own tests.
+#[cfg(test)]
+extern crate self as tidepool_sdk;
 
 mod address;
 #[cfg(all(target_arch = "wasm32", feature = "allocator"))]

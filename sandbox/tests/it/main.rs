@@ -4,7 +4,8 @@
 //! - [`sandbox_build`]: `build_contract` builds and caches a contract crate;
 //! - [`sandbox_gas`]: gas snapshots;
 //! - [`sandbox_market`]: the sample lending market at genesis (`Sandbox::with_market`);
-//! - [`contracts`]: the sample contracts' behaviour — test vectors, attacks, invariants.
+//! - [`contracts`]: the sample contracts' behaviour — ordinary flows, test vectors, attacks,
+//!   invariants, the token and the oracle (their one home).
 
 mod contracts;
 mod sandbox;

@@ -64,7 +64,7 @@ impl State {
             logs: Vec::new(),
             origin: Address::ZERO,
             height: 1,
-            time: 1_700_000_000,
+            time: super::GENESIS_TIME,
             chain_id: 1337,
             next_contract: 0,
             frames: Vec::new(),
@@ -167,13 +167,14 @@ pub(crate) fn run_frame(
                 s.events.truncate(snapshot.2);
                 Err(match payload.downcast::<Abort>() {
                     Ok(abort) => (status::REVERTED, abort.0),
+                    // On wasm the SDK's panic handler aborts with "panic: <message>".
                     Err(payload) => {
                         let msg = payload
                             .downcast_ref::<String>()
                             .cloned()
                             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_default();
-                        (status::TRAPPED, msg)
+                        (status::REVERTED, alloc::format!("panic: {msg}"))
                     }
                 })
             }
@@ -464,5 +465,8 @@ pub unsafe fn address_from_pubkey(_pubkey: *const u8, _pubkey_len: i32, _out: *m
 
 pub unsafe fn debug_log(ptr: *const u8, len: i32) {
     let line = String::from_utf8_lossy(unsafe { slice(ptr, len) }).into_owned();
-    with_state(|s| s.logs.push(line))
+    with_state(|s| {
+        let contract = s.frame().contract;
+        s.logs.push(alloc::format!("{contract}: {line}"));
+    })
 }

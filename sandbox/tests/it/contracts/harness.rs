@@ -150,7 +150,7 @@ pub(super) fn amount(v: &Value) -> u128 {
     v.as_str().unwrap_or_else(|| panic!("not an amount: {v}")).parse().unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
-/// A JSON address (contracts write lowercase hex; the host EIP-55) as an [`Address`].
+/// A JSON address (EIP-55, as contracts and the node write it) as an [`Address`].
 pub(super) fn address(v: &Value) -> Address {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not an address: {v}: {e}"))
 }
@@ -251,6 +251,16 @@ impl Market {
         }
         m.list(weth, weth_config(), 1_000_000).unwrap();
         m.list(usdc, usdc_config(), 1000).unwrap();
+        m
+    }
+
+    /// Alice: 10 WETH of collateral ($20 000) and 16 000 USDC of debt (exactly at capacity),
+    /// borrowed from Bob's 100 000 USDC.
+    pub(super) fn borrowed_to_the_limit() -> Market {
+        let m = Market::new();
+        m.supply(BOB, m.usdc, 100_000_000_000).unwrap();
+        m.supply(ALICE, m.weth, 10 * E18).unwrap();
+        m.borrow(ALICE, m.usdc, 16_000_000_000).unwrap();
         m
     }
 
