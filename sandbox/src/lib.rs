@@ -19,7 +19,8 @@
 //! - assertions: [`TxResultExt::expect_success`] / [`TxResultExt::expect_error`],
 //!   [`Executed::assert_event`], [`Sandbox::assert_balance`]; failures print the readable
 //!   [`trace`];
-//! - [`GasSnapshot`]: gas per named scenario in a file, checked in CI.
+//! - [`GasSnapshot`]: gas per named scenario in a file (lines, or a markdown report such as
+//!   `contracts/GAS.md`), checked in CI.
 //!
 //! # Examples
 //!
@@ -84,7 +85,7 @@ pub use build::{BuildError, ContractBuild, build_contract};
 pub use contract::{Code, Contract};
 pub use error::{ErrorKind, SandboxError};
 pub use executed::Executed;
-pub use gas_snapshot::{GasMode, GasSnapshot, GasSnapshotError};
+pub use gas_snapshot::{GasChange, GasFigure, GasMode, GasSnapshot, GasSnapshotError};
 pub use tidepool_ledger::{Address, Hash};
 pub use tidepool_vm::CallFrame;
 
@@ -103,8 +104,8 @@ pub const DEPLOYER: &str = "deployer";
 /// Everything a test needs in one `use tidepool_sandbox::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Account, Address, Code, Contract, ErrorKind, Executed, GasSnapshot, HasAddress, Sandbox, SandboxError,
-        TxResultExt, build_contract,
+        Account, Address, Code, Contract, ErrorKind, Executed, GasFigure, GasSnapshot, HasAddress, Sandbox,
+        SandboxError, TxResultExt, build_contract,
     };
     pub use tidepool_node::config::ONE_TOKEN;
 }
