@@ -122,7 +122,7 @@ impl MockChain {
     }
 
     /// Registers a contract's handlers (its crate's `ENTRY_POINTS`) at a fresh address and runs
-    /// its `instantiate` with `msg` as `sender`. `label` names it (see [`Contract::label`]).
+    /// its `instantiate` with `msg` as `sender`. `label` names it in the handle's `{:?}`.
     ///
     /// # Errors
     /// A [`MockError`] of kind [`ErrorKind::Reverted`] with the instantiate handler's message
