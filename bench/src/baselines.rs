@@ -62,7 +62,7 @@ pub fn signature_recovery(count: usize) -> Recovery {
 ///
 /// # Errors
 /// The server or a connection failed.
-pub async fn empty_handler(connections: &[usize], duration: Duration) -> anyhow::Result<Vec<Load>> {
+pub async fn empty_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
     let server = Server::router(Router::new().route("/", get(|| async {}))).await?;
     let calls = Arc::new(vec![Call::get("/")]);
     let mut out = Vec::new();
@@ -104,7 +104,7 @@ const ROCKS_VALUE: usize = 200;
 ///
 /// # Errors
 /// RocksDB failed.
-pub fn rocks_batches(dir: &Path, batches: usize) -> anyhow::Result<RocksBatches> {
+pub fn rocks_batches(dir: &Path, batches: usize) -> crate::Result<RocksBatches> {
     let store = RocksStore::open(dir)?;
     let value = vec![0x5a; ROCKS_VALUE];
     let mut times = Vec::with_capacity(batches);

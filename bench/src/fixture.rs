@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use crate::BenchError;
 use k256::ecdsa::SigningKey;
 use rayon::prelude::*;
 use serde_json::json;
@@ -33,10 +33,10 @@ impl TempDir {
     ///
     /// # Errors
     /// The directory cannot be created.
-    pub fn new(parent: &Path, name: &str) -> anyhow::Result<TempDir> {
+    pub fn new(parent: &Path, name: &str) -> crate::Result<TempDir> {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let path = parent.join(format!("tidepool-bench-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        std::fs::create_dir_all(&path).map_err(|source| BenchError::Scratch { path: path.clone(), source })?;
         Ok(TempDir(path))
     }
 
@@ -96,7 +96,7 @@ pub struct Fixture {
 ///
 /// # Errors
 /// The node cannot be opened.
-pub fn open_node(dir: &Path) -> anyhow::Result<Node> {
+pub fn open_node(dir: &Path) -> crate::Result<Node> {
     let mut config = NodeConfig::dev();
     config.store = StoreConfig::RocksDb(dir.to_path_buf());
     config.mining = Mining::Auto;
@@ -105,7 +105,7 @@ pub fn open_node(dir: &Path) -> anyhow::Result<Node> {
     let genesis_time =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     config.clock = Clock::Manual { genesis_time };
-    Node::open(config).with_context(|| format!("opening a node in {}", dir.display()))
+    Ok(Node::open(config)?)
 }
 
 impl Fixture {
@@ -113,10 +113,11 @@ impl Fixture {
     ///
     /// # Errors
     /// The node cannot be opened, or a funding transaction fails.
-    pub fn open(dir: &Path, senders: usize, progress: &Progress) -> anyhow::Result<Fixture> {
+    pub fn open(dir: &Path, senders: usize, progress: &Progress) -> crate::Result<Fixture> {
         let node = open_node(dir)?;
-        let market = node.market().context("the dev market is not deployed")?;
-        let dev: DevAccount = node.dev_accounts().into_iter().next().context("no dev account")?;
+        let market = node.market().ok_or_else(|| BenchError::workload("the dev market is not deployed"))?;
+        let dev: DevAccount =
+            node.dev_accounts().into_iter().next().ok_or_else(|| BenchError::workload("no dev account"))?;
         let owner = Sender { key: dev.key, address: dev.address, nonce: node.account(&dev.address)?.nonce };
         let senders: Vec<Sender> = (0..senders).collect::<Vec<_>>().into_par_iter().map(Sender::new).collect();
         let mut fixture = Fixture { node, dir: dir.to_path_buf(), senders, owner, market };
@@ -173,10 +174,15 @@ impl Fixture {
     ///
     /// # Errors
     /// A sender whose nonce differs.
-    pub fn check_nonces(&self) -> anyhow::Result<()> {
+    pub fn check_nonces(&self) -> crate::Result<()> {
         for sender in &self.senders {
             let on_chain = self.node.account(&sender.address)?.nonce;
-            ensure!(on_chain == sender.nonce, "{} has nonce {on_chain}, expected {}", sender.address, sender.nonce);
+            if on_chain != sender.nonce {
+                return Err(BenchError::workload(format!(
+                    "{} has nonce {on_chain}, expected {}",
+                    sender.address, sender.nonce
+                )));
+            }
         }
         Ok(())
     }
@@ -192,7 +198,7 @@ pub fn sign_all(txs: Vec<(Transaction, &SigningKey)>) -> Vec<SignedTransaction> 
 ///
 /// # Errors
 /// A rejected or failed transaction.
-pub fn submit_checked(node: &Node, signed: &[SignedTransaction], batch: usize) -> anyhow::Result<Duration> {
+pub fn submit_checked(node: &Node, signed: &[SignedTransaction], batch: usize) -> crate::Result<Duration> {
     let mut spent = Duration::ZERO;
     for chunk in signed.chunks(batch.max(1)) {
         let start = Instant::now();
@@ -202,10 +208,18 @@ pub fn submit_checked(node: &Node, signed: &[SignedTransaction], batch: usize) -
             match result {
                 Ok(Submitted::Mined(receipt)) if receipt.is_success() => {}
                 Ok(Submitted::Mined(receipt)) => {
-                    bail!("transaction {} failed: {:?}", receipt.tx_hash, receipt.error)
+                    return Err(BenchError::workload(format!(
+                        "transaction {} failed: {:?}",
+                        receipt.tx_hash, receipt.error
+                    )));
                 }
-                Ok(Submitted::Pending { .. }) => bail!("the bench node automines"),
-                Err(e) => bail!("transaction from {} nonce {} rejected: {e}", tx.tx.from, tx.tx.nonce),
+                Ok(Submitted::Pending { .. }) => return Err(BenchError::workload("the bench node automines")),
+                Err(e) => {
+                    return Err(BenchError::workload(format!(
+                        "transaction from {} nonce {} rejected: {e}",
+                        tx.tx.from, tx.tx.nonce
+                    )));
+                }
             }
         }
     }

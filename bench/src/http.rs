@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use crate::BenchError;
 use axum::Router;
 use axum::body::Bytes;
 use hdrhistogram::Histogram;
@@ -39,7 +39,7 @@ impl Server {
     ///
     /// # Errors
     /// The port cannot be bound.
-    pub async fn node(node: Node) -> anyhow::Result<Server> {
+    pub async fn node(node: Node) -> crate::Result<Server> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -53,7 +53,7 @@ impl Server {
     ///
     /// # Errors
     /// The port cannot be bound.
-    pub async fn router(router: Router) -> anyhow::Result<Server> {
+    pub async fn router(router: Router) -> crate::Result<Server> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -72,9 +72,11 @@ impl Server {
     ///
     /// # Errors
     /// The server failed, or did not stop in time.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> crate::Result<()> {
         let _ = self.stop.send(());
-        tokio::time::timeout(STOP_TIMEOUT, self.task).await.context("the server did not stop")???;
+        tokio::time::timeout(STOP_TIMEOUT, self.task)
+            .await
+            .map_err(|_| BenchError::workload("the server did not stop in time"))???;
         Ok(())
     }
 }
@@ -133,7 +135,7 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+async fn connect(addr: SocketAddr) -> crate::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -144,7 +146,7 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
 }
 
 /// Sends one request and reads the whole answer; `Ok(false)` for a non-2xx status.
-async fn send(sender: &mut SendRequest<Full<Bytes>>, call: &Call) -> anyhow::Result<bool> {
+async fn send(sender: &mut SendRequest<Full<Bytes>>, call: &Call) -> crate::Result<bool> {
     sender.ready().await?;
     let response = sender.send_request(call.request()).await?;
     let ok = response.status().is_success();
@@ -167,7 +169,7 @@ pub async fn closed_loop(
     connections: usize,
     duration: Duration,
     calls: Arc<Vec<Call>>,
-) -> anyhow::Result<Load> {
+) -> crate::Result<Load> {
     let per_connection_cap = MAX_REQUESTS / connections.max(1) as u64;
     let start_line = Arc::new(Barrier::new(connections + 1));
     let mut tasks = Vec::with_capacity(connections);
@@ -208,7 +210,7 @@ pub async fn closed_loop(
 ///
 /// # Errors
 /// A connection could not be made.
-pub async fn fixed(addr: SocketAddr, lists: Vec<Vec<Call>>) -> anyhow::Result<Load> {
+pub async fn fixed(addr: SocketAddr, lists: Vec<Vec<Call>>) -> crate::Result<Load> {
     let connections = lists.len();
     let start_line = Arc::new(Barrier::new(connections + 1));
     let mut tasks = Vec::with_capacity(connections);
@@ -241,7 +243,7 @@ async fn collect(
     connections: usize,
     start_line: Arc<Barrier>,
     tasks: Vec<JoinHandle<ConnectionResult>>,
-) -> anyhow::Result<Load> {
+) -> crate::Result<Load> {
     start_line.wait().await;
     let start = Instant::now();
     let mut all = histogram();
@@ -253,7 +255,7 @@ async fn collect(
     }
     let seconds = start.elapsed().as_secs_f64();
     if all.is_empty() && errors > 0 {
-        bail!("every request failed ({errors})");
+        return Err(BenchError::workload(format!("every request failed ({errors})")));
     }
     Ok(Load {
         connections,

@@ -17,6 +17,8 @@
 //! Start at [`run`]; [`workloads`] holds the six workloads, [`fixture`] the node they share,
 //! [`baselines`] the floors, [`http`] the load generator, [`report`] the summary.
 
+mod error;
+
 pub mod baselines;
 pub mod fixture;
 pub mod http;
@@ -27,7 +29,7 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+pub use error::{BenchError, Result};
 
 use self::fixture::{Fixture, TempDir};
 use self::report::Report;
@@ -163,10 +165,10 @@ impl Progress {
 /// # Errors
 /// Any failure to set up or of a transaction that should have succeeded: a benchmark that
 /// measured failures would measure the wrong thing, so it stops instead.
-pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Report> {
+pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
     let started = Instant::now();
     let scratch = options.scratch.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    std::fs::create_dir_all(&scratch).map_err(|source| BenchError::Scratch { path: scratch.clone(), source })?;
     // Clients and server share one runtime with a worker per core, as `tidepool node` runs.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut report = Report::new(options);

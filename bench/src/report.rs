@@ -86,7 +86,7 @@ impl Check {
 /// One line of the summary table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
-    /// The workload's number in issue 7.
+    /// The workload's number in BENCHMARKS.md's table.
     pub id: String,
     /// What was measured.
     pub name: String,

@@ -1,4 +1,4 @@
-//! The six workloads of issue 7, plus the HTTP forms of the transfer workload.
+//! The six workloads of BENCHMARKS.md ("Whole sandbox"), plus the HTTP forms of the transfer workload.
 //!
 //! Transactions are built and signed (on every core) before the clock starts; what is timed is
 //! `Node::submit_batch` — parallel signature recovery, execution, and the block's commit to
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use crate::BenchError;
 use serde::Serialize;
 use serde_json::json;
 use tidepool_ledger::{Address, Hash, Ledger, keccak256};
@@ -87,7 +87,7 @@ fn throughput_runs(
     what: &str,
     progress: &Progress,
     mut action: impl FnMut(usize, usize, &mut Picker) -> Action,
-) -> anyhow::Result<Throughput> {
+) -> crate::Result<Throughput> {
     let rounds = count.div_ceil(fixture.senders.len());
     let chain_id = fixture.chain_id();
     let mut picker = Picker::new(7);
@@ -117,7 +117,7 @@ fn throughput_runs(
                     })
                 })
                 .collect();
-            clients.into_iter().map(|c| c.join().expect("a client thread panicked")).sum::<anyhow::Result<Duration>>()
+            clients.into_iter().map(|c| c.join().expect("a client thread panicked")).sum::<crate::Result<Duration>>()
         })?;
         let wall = start.elapsed();
         let cpu = CpuTime { thread: writer, ..CpuTime::now().since(&start_cpu) };
@@ -140,7 +140,7 @@ fn throughput_runs(
 ///
 /// # Errors
 /// A transaction failed.
-pub fn native_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+pub fn native_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> crate::Result<Throughput> {
     progress.step(format_args!("workload 1: native transfers ({} accounts in the state)", fixture.senders.len()));
     let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
     throughput_runs(fixture, options, options.transfers, "native transfers", progress, |_, _, picker| {
@@ -152,7 +152,7 @@ pub fn native_transfers(fixture: &mut Fixture, options: &Options, progress: &Pro
 ///
 /// # Errors
 /// A transaction failed.
-pub fn token_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+pub fn token_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> crate::Result<Throughput> {
     progress.step("workload 2: token-contract transfers");
     let usdc = fixture.token("USDC");
     let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
@@ -167,7 +167,7 @@ pub fn token_transfers(fixture: &mut Fixture, options: &Options, progress: &Prog
 ///
 /// # Errors
 /// A transaction failed.
-pub fn lending_operations(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Throughput> {
+pub fn lending_operations(fixture: &mut Fixture, options: &Options, progress: &Progress) -> crate::Result<Throughput> {
     progress.step("workload 3: lending-pool operations (supply, borrow, repay)");
     let (pool, usdc, weth) = (fixture.market.pool, fixture.token("USDC"), fixture.token("WETH"));
     // 0.001 WETH ($3 at the genesis price, $2.40 of borrowing power) per supply; 1 USDC per borrow.
@@ -190,7 +190,7 @@ pub async fn native_transfers_http(
     fixture: &mut Fixture,
     options: &Options,
     progress: &Progress,
-) -> anyhow::Result<Throughput> {
+) -> crate::Result<Throughput> {
     let connections = options.submitters.max(1);
     progress.step(format_args!("workload 1 over HTTP: POST /v1/txs/batch, {connections} connections"));
     let server = Server::node(fixture.node.clone()).await?;
@@ -223,7 +223,9 @@ pub async fn native_transfers_http(
         let load = http::fixed(server.addr, lists).await?;
         // The submitting thread only waits here; the writer runs on the server's threads.
         let cpu = CpuTime { thread: Duration::ZERO, ..CpuTime::now().since(&cpu) };
-        ensure!(load.errors == 0, "{} batch requests failed", load.errors);
+        if load.errors != 0 {
+            return Err(BenchError::workload(format!("{} batch requests failed", load.errors)));
+        }
         fixture.check_nonces()?;
         progress.step(format_args!(
             "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx",
@@ -247,7 +249,7 @@ pub async fn single_submissions_http(
     fixture: &mut Fixture,
     options: &Options,
     progress: &Progress,
-) -> anyhow::Result<Load> {
+) -> crate::Result<Load> {
     const CONNECTIONS: usize = 8;
     progress.step(format_args!("single transfers: POST /v1/txs, one block each, {CONNECTIONS} connections"));
     let server = Server::node(fixture.node.clone()).await?;
@@ -272,7 +274,9 @@ pub async fn single_submissions_http(
         .collect();
     let load = http::fixed(server.addr, lists).await?;
     server.stop().await?;
-    ensure!(load.errors == 0, "{} submissions failed", load.errors);
+    if load.errors != 0 {
+        return Err(BenchError::workload(format!("{} submissions failed", load.errors)));
+    }
     fixture.check_nonces()?;
     progress.step(format_args!("  {:.0} tx/s, p50 {} µs, p99 {} µs", load.per_s, load.p50_us, load.p99_us));
     Ok(load)
@@ -291,7 +295,7 @@ pub struct Queries {
 ///
 /// # Errors
 /// The server failed or answered an error.
-pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) -> anyhow::Result<Queries> {
+pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) -> crate::Result<Queries> {
     progress.step("workload 4: read-only HTTP queries");
     let server = Server::node(fixture.node.clone()).await?;
     let usdc = fixture.token("USDC");
@@ -313,7 +317,9 @@ pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) 
     {
         for &connections in &options.connections {
             let load = http::closed_loop(server.addr, connections, options.query_duration, calls.clone()).await?;
-            ensure!(load.errors == 0, "{name}: {} requests failed", load.errors);
+            if load.errors != 0 {
+                return Err(BenchError::workload(format!("{name}: {} requests failed", load.errors)));
+            }
             progress.step(format_args!(
                 "  {name} × {connections} connections: {:.0} req/s, p50 {} µs, p99 {} µs",
                 load.per_s, load.p50_us, load.p99_us
@@ -353,7 +359,7 @@ fn grown_address(i: usize) -> Address {
 ///
 /// # Errors
 /// Growing the state or a transaction failed.
-pub fn transfers_at_scale(fixture: &mut Fixture, options: &Options, progress: &Progress) -> anyhow::Result<AtScale> {
+pub fn transfers_at_scale(fixture: &mut Fixture, options: &Options, progress: &Progress) -> crate::Result<AtScale> {
     let extra = options.accounts.saturating_sub(fixture.senders.len());
     progress.step(format_args!(
         "workload 5: growing the state to {} accounts (dev set_balances, {GROWTH_BLOCK} per block)",
@@ -415,27 +421,29 @@ fn variant(wasm: &[u8], index: usize) -> Vec<u8> {
 }
 
 /// Mines one batch and returns the receipts, failing on any rejection or failure.
-fn mine(node: &Node, signed: &[SignedTransaction]) -> anyhow::Result<Vec<tidepool_node::Receipt>> {
+fn mine(node: &Node, signed: &[SignedTransaction]) -> crate::Result<Vec<tidepool_node::Receipt>> {
     let mut receipts = Vec::with_capacity(signed.len());
     for result in node.submit_batch(signed) {
         match result? {
             Submitted::Mined(receipt) if receipt.is_success() => receipts.push(*receipt),
-            Submitted::Mined(receipt) => bail!("deployment failed: {:?}", receipt.error),
-            Submitted::Pending { .. } => bail!("the bench node automines"),
+            Submitted::Mined(receipt) => {
+                return Err(BenchError::workload(format!("deployment failed: {:?}", receipt.error)));
+            }
+            Submitted::Pending { .. } => return Err(BenchError::workload("the bench node automines")),
         }
     }
     Ok(receipts)
 }
 
 /// Deploys `contracts` tokens from `codes` distinct codes; returns their addresses.
-fn deploy(node: &Node, contracts: usize, codes: usize) -> anyhow::Result<Vec<Address>> {
-    let dev = node.dev_accounts().into_iter().next().context("no dev account")?;
+fn deploy(node: &Node, contracts: usize, codes: usize) -> crate::Result<Vec<Address>> {
+    let dev = node.dev_accounts().into_iter().next().ok_or_else(|| BenchError::workload("no dev account"))?;
     let mut owner = Sender { key: dev.key, address: dev.address, nonce: node.account(&dev.address)?.nonce };
     let chain_id = node.config().chain_id;
     // The dev market's token code, as genesis uploaded it.
-    let usdc = node.market().context("no dev market")?.tokens[0].address;
-    let code_hash = node.contract(&usdc)?.context("no USDC contract")?.code_hash;
-    let token = node.ledger().overlay().code(&code_hash)?.context("no token code")?.wasm;
+    let usdc = node.market().ok_or_else(|| BenchError::workload("no dev market"))?.tokens[0].address;
+    let code_hash = node.contract(&usdc)?.ok_or_else(|| BenchError::workload("no USDC contract"))?.code_hash;
+    let token = node.ledger().overlay().code(&code_hash)?.ok_or_else(|| BenchError::workload("no token code"))?.wasm;
     let deploy_gas = tidepool_node::apply::MAX_TX_GAS;
     let uploads: Vec<Transaction> = (0..codes)
         .map(|i| Transaction {
@@ -444,8 +452,10 @@ fn deploy(node: &Node, contracts: usize, codes: usize) -> anyhow::Result<Vec<Add
         })
         .collect();
     let receipts = mine(node, &sign_all(uploads.into_iter().map(|tx| (tx, &owner.key)).collect()))?;
-    let hashes: Vec<Hash> =
-        receipts.iter().map(|r| r.code_hash.context("an upload receipt has a code hash")).collect::<Result<_, _>>()?;
+    let hashes: Vec<Hash> = receipts
+        .iter()
+        .map(|r| r.code_hash.ok_or_else(|| BenchError::workload("an upload receipt has a code hash")))
+        .collect::<Result<_, _>>()?;
     let instantiations: Vec<Transaction> = (0..contracts)
         .map(|i| {
             let msg = json!({
@@ -463,7 +473,10 @@ fn deploy(node: &Node, contracts: usize, codes: usize) -> anyhow::Result<Vec<Add
         })
         .collect();
     let receipts = mine(node, &sign_all(instantiations.into_iter().map(|tx| (tx, &owner.key)).collect()))?;
-    receipts.iter().map(|r| r.contract_address.context("an instantiate receipt has an address")).collect()
+    receipts
+        .iter()
+        .map(|r| r.contract_address.ok_or_else(|| BenchError::workload("an instantiate receipt has an address")))
+        .collect()
 }
 
 /// Workload 6: deploys the contracts in a fresh node in `dir`, stops it, then `runs` times:
@@ -472,7 +485,7 @@ fn deploy(node: &Node, contracts: usize, codes: usize) -> anyhow::Result<Vec<Add
 ///
 /// # Errors
 /// Deployment, the restart or a query failed.
-pub async fn restart(dir: &Path, options: &Options, progress: &Progress) -> anyhow::Result<Restart> {
+pub async fn restart(dir: &Path, options: &Options, progress: &Progress) -> crate::Result<Restart> {
     progress.step(format_args!(
         "workload 6: deploying {} contracts from {} codes, then restarting",
         options.contracts, options.codes
@@ -498,10 +511,14 @@ pub async fn restart(dir: &Path, options: &Options, progress: &Progress) -> anyh
         let server = Server::node(node.clone()).await?;
         let first = http::fixed(server.addr, vec![vec![query(&contracts[0])]]).await?;
         let first_ms = ms(start.elapsed());
-        ensure!(first.errors == 0, "the first query after the restart failed");
+        if first.errors != 0 {
+            return Err(BenchError::workload("the first query after the restart failed"));
+        }
         let rest = http::fixed(server.addr, vec![contracts[1..].iter().map(query).collect()]).await?;
         let all_ms = ms(start.elapsed());
-        ensure!(rest.errors == 0, "{} queries after the restart failed", rest.errors);
+        if rest.errors != 0 {
+            return Err(BenchError::workload(format!("{} queries after the restart failed", rest.errors)));
+        }
         server.stop().await?;
         let stats = node.vm().cache_stats();
         out.compiles += stats.compiles;

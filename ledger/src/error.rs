@@ -39,6 +39,14 @@ pub enum LedgerError {
         /// The oldest height that can still be reverted to.
         oldest: u64,
     },
+    /// A read at a height whose state history was pruned.
+    #[error("state at height {height} is no longer kept: history is kept from height {oldest}")]
+    Pruned {
+        /// The requested height.
+        height: u64,
+        /// The lowest height state can still be read at.
+        oldest: u64,
+    },
     /// A block's changes write a table that is not state ([`crate::Table::is_state`]): the
     /// history and metadata tables are the ledger's own.
     #[error("a block's changes may only write state tables, not {table}")]

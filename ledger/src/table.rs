@@ -34,11 +34,15 @@ pub enum Table {
     EventIndex,
     /// height (8) → the undo record that reverts that block.
     Undo,
+    /// State history: for every state key a block changed, its value before that block, under
+    /// `table id ‖ escaped key ‖ 0x00 0x00 ‖ height (8, BE)` (see the `history` module of
+    /// [`crate::ledger`]). Reads at past heights go through it.
+    History,
 }
 
 impl Table {
     /// Every table, in a fixed order.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::Meta,
         Table::Accounts,
         Table::Code,
@@ -50,6 +54,7 @@ impl Table {
         Table::Events,
         Table::EventIndex,
         Table::Undo,
+        Table::History,
     ];
 
     /// The table's position in [`Table::ALL`]. Part of the on-disk format (undo records) and of
@@ -82,6 +87,7 @@ impl Table {
             Table::Events => "events",
             Table::EventIndex => "event_index",
             Table::Undo => "undo",
+            Table::History => "history",
         }
     }
 

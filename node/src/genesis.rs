@@ -133,7 +133,7 @@ impl Deployer<'_> {
 
         for (i, token) in market.tokens.iter().enumerate() {
             let unit = 10u128.pow(u32::from(token.decimals));
-            let seed = unit; // one whole token, locked in the pool forever (LENDING.md: ≥ 1000 units)
+            let seed = unit; // one whole token, locked in the pool forever (docs/lending.md, "Parameters": ≥ 1000 units)
             self.execute(
                 owner,
                 token.address,
@@ -189,7 +189,7 @@ impl Deployer<'_> {
     }
 }
 
-/// LENDING.md's default market parameters (from Aave v3's initial listings).
+/// The default market parameters of docs/lending.md ("Parameters"; from Aave v3's initial listings).
 fn market_config(stable: bool) -> Value {
     const WAD: u128 = 1_000_000_000_000_000_000;
     let (u_opt, slope1, slope2) =

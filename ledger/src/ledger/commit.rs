@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::events::{event_key, index_keys};
 use super::meta::LATEST_KEY;
 use super::write_set::{self, Write};
-use super::{Ledger, NewBlock, StateView, state_root};
+use super::{Ledger, NewBlock, StateView, history, prune, state_root};
 use crate::error::LedgerError;
 use crate::record::{BlockHeader, EventRecord, encode};
 use crate::store::{Store, WriteBatch};
@@ -92,6 +92,15 @@ impl Ledger {
             state_root: state_root::next(&parent_root, &effective),
             tx_hashes: block.txs.iter().map(|tx| tx.hash).collect(),
         };
+        // Each changed state key's value before this block, for reads at earlier heights. Not in
+        // the undo record: a revert finds these keys from the block's state writes.
+        for (table, key, previous) in &out.undo {
+            out.batch.put(
+                Table::History,
+                history::entry_key(*table, key, height),
+                history::encode_before(previous.as_deref()),
+            );
+        }
         out.batch.ops.extend(effective);
         out.insert_new(Table::Blocks, height_key(height).to_vec(), encode(&header));
 
@@ -115,6 +124,9 @@ impl Ledger {
         out.write(Table::Meta, LATEST_KEY.to_vec(), Some(height.to_be_bytes().to_vec()), previous_latest);
         let undo = write_set::encode(&out.undo);
         out.batch.put(Table::Undo, height_key(height).to_vec(), undo);
+        if let Some(target) = self.history_blocks.and_then(|retained| height.checked_sub(retained)) {
+            prune::through(store, target, &mut out.batch)?;
+        }
         store.write(out.batch)?;
         // The block is durable; readers move to it together with a snapshot of exactly it.
         *self.latest.write() = Some(StateView::new(Arc::new(header.clone()), self.store.clone().snapshot()));

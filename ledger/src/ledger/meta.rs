@@ -1,5 +1,5 @@
-//! The ledger's metadata in [`Table::Meta`]: the schema version, checked on every open, and the
-//! latest committed height.
+//! The ledger's metadata in [`Table::Meta`]: the schema version, checked on every open, the
+//! latest committed height, and how far history was pruned.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use crate::table::Table;
 
 /// The version of the on-disk layout this build reads and writes. Bump it with every change
 /// to tables, key encodings or record encodings.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `schema_version` → [`SCHEMA_VERSION`] as 4 bytes big-endian.
 const SCHEMA_KEY: &[u8] = b"schema_version";
@@ -17,15 +17,27 @@ const SCHEMA_KEY: &[u8] = b"schema_version";
 /// `latest_height` → the latest committed height as 8 bytes big-endian (absent before genesis).
 pub(super) const LATEST_KEY: &[u8] = b"latest_height";
 
+/// `pruned_through` → the highest height whose state history and undo record were pruned, as 8
+/// bytes big-endian (absent: nothing pruned). State is readable at that height and above.
+pub(super) const PRUNED_KEY: &[u8] = b"pruned_through";
+
+/// The highest pruned height, or `None` if nothing was pruned.
+pub(super) fn pruned_through(store: &dyn ReadStore) -> Result<Option<u64>, LedgerError> {
+    read_height(store, PRUNED_KEY, "pruned height")
+}
+
 /// The latest committed height, or `None` before genesis.
 pub(super) fn latest_height(store: &dyn ReadStore) -> Result<Option<u64>, LedgerError> {
-    let Some(bytes) = store.get(Table::Meta, LATEST_KEY)? else {
+    read_height(store, LATEST_KEY, "latest height")
+}
+
+fn read_height(store: &dyn ReadStore, key: &[u8], what: &str) -> Result<Option<u64>, LedgerError> {
+    let Some(bytes) = store.get(Table::Meta, key)? else {
         return Ok(None);
     };
-    let bytes: [u8; 8] = bytes.try_into().map_err(|_| LedgerError::Decode {
-        table: Table::Meta.name(),
-        reason: "latest height is not 8 bytes".into(),
-    })?;
+    let bytes: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| LedgerError::Decode { table: Table::Meta.name(), reason: format!("{what} is not 8 bytes") })?;
     Ok(Some(u64::from_be_bytes(bytes)))
 }
 

@@ -22,7 +22,9 @@
 
 mod commit;
 mod events;
+mod history;
 mod meta;
+mod prune;
 mod revert;
 mod state_root;
 mod view;
@@ -84,6 +86,9 @@ pub struct Ledger {
     /// block, 32 KiB for 1,000), and a snapshot of the store taken right after it was written.
     /// Replaced after each commit and revert, under `writer`.
     latest: Arc<RwLock<Option<StateView>>>,
+    /// Heights of state history kept below the latest (`None`: all of it); see
+    /// [`Ledger::set_history_blocks`].
+    history_blocks: Option<u64>,
 }
 
 impl Ledger {
@@ -124,7 +129,7 @@ impl Ledger {
 
     fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
         meta::check_or_init(&*store, location)?;
-        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), latest: Arc::default() };
+        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), latest: Arc::default(), history_blocks: None };
         ledger.publish()?;
         Ok(ledger)
     }
@@ -135,6 +140,26 @@ impl Ledger {
         let view = StateView::latest_of(self.store.clone().snapshot())?;
         *self.latest.write() = view;
         Ok(())
+    }
+
+    /// Keeps state history (reads at past heights, reverts) for the latest block and the
+    /// `blocks` before it, and prunes the rest as blocks are committed — with it the undo
+    /// records, transactions, receipts and events of those heights (headers stay). `None`, the
+    /// default, keeps everything. At least 1: the latest block's own history stays.
+    ///
+    /// # Panics
+    /// If `blocks` is `Some(0)`.
+    pub fn set_history_blocks(&mut self, blocks: Option<u64>) {
+        assert_ne!(blocks, Some(0), "keep at least one block of history");
+        self.history_blocks = blocks;
+    }
+
+    /// The lowest height state can be read at (0 until pruning starts).
+    ///
+    /// # Errors
+    /// Only store errors.
+    pub fn oldest_readable(&self) -> Result<u64, LedgerError> {
+        Ok(meta::pruned_through(&*self.store)?.unwrap_or(0))
     }
 
     /// The underlying store.
@@ -152,6 +177,16 @@ impl Ledger {
     /// before genesis). Cheap: it shares the view published by the last commit.
     pub fn view(&self) -> Option<StateView> {
         self.latest.read().clone()
+    }
+
+    /// The committed state at the end of block `height`, read at one height whatever commits
+    /// meanwhile.
+    ///
+    /// # Errors
+    /// [`LedgerError::UnknownHeight`] above the latest height (or before genesis);
+    /// [`LedgerError::Pruned`] below the retained history.
+    pub fn view_at(&self, height: u64) -> Result<StateView, LedgerError> {
+        self.view().ok_or(LedgerError::UnknownHeight(height))?.at(height)
     }
 
     /// The latest block header, or `None` before genesis.

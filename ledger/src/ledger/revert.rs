@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::Ledger;
 use super::write_set;
+use super::{Ledger, history};
 use crate::error::LedgerError;
 use crate::store::WriteBatch;
 use crate::table::{Table, height_key};
@@ -35,6 +35,9 @@ impl Ledger {
             let undo =
                 store.get(Table::Undo, &key)?.ok_or(LedgerError::RevertTooFar { target: height, oldest: reverted })?;
             for (table, key, previous) in write_set::decode(Table::Undo, &undo)? {
+                if table.is_state() {
+                    batch.delete(Table::History, history::entry_key(table, &key, reverted));
+                }
                 restore.insert((table, key), previous);
             }
             batch.delete(Table::Undo, key.to_vec());

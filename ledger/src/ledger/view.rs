@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::events;
-use super::meta::latest_height;
+use super::history::HistoricalStore;
+use super::meta::{latest_height, pruned_through};
 use crate::error::LedgerError;
 use crate::overlay::Overlay;
 use crate::record::{BlockHeader, EventFilter, EventRecord, decode};
@@ -56,6 +57,28 @@ impl StateView {
         let Some(height) = latest_height(&*store)? else { return Ok(None) };
         let header = read_block(&*store, height)?.ok_or(LedgerError::UnknownHeight(height))?;
         Ok(Some(StateView { header: Arc::new(header), store }))
+    }
+
+    /// The same state at the end of an earlier block `height` (or this one): state tables read
+    /// through the history this snapshot holds.
+    ///
+    /// # Errors
+    /// [`LedgerError::UnknownHeight`] above this view's height; [`LedgerError::Pruned`] below
+    /// the retained history.
+    pub fn at(&self, height: u64) -> Result<StateView, LedgerError> {
+        match height.cmp(&self.height()) {
+            std::cmp::Ordering::Equal => return Ok(self.clone()),
+            std::cmp::Ordering::Greater => return Err(LedgerError::UnknownHeight(height)),
+            std::cmp::Ordering::Less => {}
+        }
+        if let Some(oldest) = pruned_through(&*self.store)?
+            && height < oldest
+        {
+            return Err(LedgerError::Pruned { height, oldest });
+        }
+        let header = read_block(&*self.store, height)?.ok_or(LedgerError::UnknownHeight(height))?;
+        let store = Arc::new(HistoricalStore { latest: self.store.clone(), height });
+        Ok(StateView { header: Arc::new(header), store })
     }
 
     /// The height this view reads.

@@ -8,6 +8,7 @@ mod blocks;
 mod crash;
 mod determinism;
 mod events;
+mod history;
 mod model;
 #[cfg(feature = "rocksdb")]
 mod open;

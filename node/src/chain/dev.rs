@@ -100,7 +100,7 @@ impl Node {
     ///
     /// # Errors
     /// [`Rejection::DevModeOnly`]; [`Rejection::BlockTimeOutOfRange`] if the new time would be
-    /// past [`MAX_BLOCK_TIME`] (nothing changes); a ledger failure.
+    /// past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME) (nothing changes); a ledger failure.
     pub fn warp(&self, seconds: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();

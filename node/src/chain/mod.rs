@@ -1,9 +1,9 @@
 //! The node: transactions in, blocks out.
 //!
 //! One writer at a time (a mutex around the chain state) applies transactions to a block
-//! overlay and commits blocks; reads go through a [`View`] of one committed height and never
-//! wait for it. Signature checks happen before the lock (in parallel for batches), so the serial
-//! part is execution and the commit. Start with [`Node::open`], [`Node::submit`] and
+//! overlay and commits blocks; reads go through a [`View`](crate::View) of one committed height
+//! and never wait for it. Signature checks happen before the lock (in parallel for batches), so
+//! the serial part is execution and the commit. Start with [`Node::open`], [`Node::submit`] and
 //! [`Node::query`].
 //!
 //! Layout: this file (the node, its state, opening it, block times); `submit` (transactions into

@@ -27,7 +27,7 @@ impl Node {
     /// Runs a contract's `query` entry point on the latest committed state.
     ///
     /// # Errors
-    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
+    /// [`Rejection::UnknownContract`](crate::error::Rejection::UnknownContract); a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         self.view()?.query(contract, msg)
     }

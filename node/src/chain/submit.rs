@@ -117,7 +117,7 @@ impl Node {
     /// Executes `tx` as if `tx.from` had signed it (dev mode only).
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`], or a rejection.
+    /// [`Rejection::DevModeOnly`](crate::error::Rejection::DevModeOnly), or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
