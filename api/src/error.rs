@@ -22,6 +22,7 @@ pub struct ApiError {
 
 /// The body of every error response.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -29,6 +30,7 @@ pub struct ErrorBody {
 
 /// The error itself.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code, e.g. `bad_nonce`.
     pub code: String,

@@ -22,7 +22,13 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-/// Parses a path or query segment (an address, a hash) with a message that names it.
+/// Parses an address from a path, query or body field: `0x` and 40 hex digits in any case, as
+/// the document's `Address` schema says (no EIP-55 check; see `tidepool_ledger::Address`).
+pub fn address(what: &str, raw: &str) -> Result<tidepool_ledger::Address, ApiError> {
+    tidepool_ledger::Address::from_hex(raw).map_err(|e| ApiError::bad_request(format!("invalid {what} {raw:?}: {e}")))
+}
+
+/// Parses a path or query segment (a hash, a height) with a message that names it.
 pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,

@@ -130,6 +130,9 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
     if tx.gas_limit < TX_BASE_GAS || tx.gas_limit > MAX_TX_GAS {
         return Err(Rejection::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS }.into());
     }
+    if let Action::Instantiate { label, .. } = &tx.action {
+        check_label(label).map_err(Rejection::InvalidTransaction)?;
+    }
     let sender = overlay.account(&tx.from)?;
     if tx.nonce != sender.nonce {
         return Err(Rejection::BadNonce { expected: sender.nonce, got: tx.nonce }.into());
@@ -155,17 +158,9 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
             // the upload itself does not compile again.
             vm.prepare_code(wasm)?.map_err(|e| Rejection::InvalidCode(e.to_string()))?;
         }
-        Action::Instantiate { code_hash, label, .. } => {
+        Action::Instantiate { code_hash, .. } => {
             if overlay.code_meta(code_hash)?.is_none() {
                 return Err(Rejection::UnknownCode(*code_hash).into());
-            }
-            if label.len() > tidepool_abi::limits::MAX_LABEL_LEN as usize {
-                return Err(Rejection::InvalidTransaction(format!(
-                    "label is {} bytes; the limit is {}",
-                    label.len(),
-                    tidepool_abi::limits::MAX_LABEL_LEN
-                ))
-                .into());
             }
         }
         Action::Execute { contract, .. } => {
@@ -183,4 +178,21 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
         }
     }
     Ok(sender)
+}
+
+/// Whether `label` may name a new contract: printable ASCII (U+0020 to U+007E), at most
+/// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes. ASCII only, so that a limit in bytes (the VM's)
+/// and one in characters (the OpenAPI schema's `maxLength`) are the same limit.
+///
+/// # Errors
+/// What is wrong with it, for [`Rejection::InvalidTransaction`].
+pub fn check_label(label: &str) -> Result<(), String> {
+    let limit = tidepool_abi::limits::MAX_LABEL_LEN as usize;
+    if let Some(c) = label.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!("label holds {c:?}: a label is printable ASCII (space to ~)"));
+    }
+    if label.len() > limit {
+        return Err(format!("label is {} bytes; the limit is {limit}", label.len()));
+    }
+    Ok(())
 }

@@ -14,7 +14,10 @@
 //! - **Numbers**: integers only, in decimal, with a `-` sign when negative, no leading zeros,
 //!   no fraction, no exponent. A number with a fraction or exponent (`1.5`, `1.0`, `1e3`) is
 //!   refused with [`Rejection::UnsupportedNumber`]: float formatting differs between languages,
-//!   so a signature over one could not be reproduced everywhere.
+//!   so a signature over one could not be reproduced everywhere. A transaction decoded from JSON
+//!   has its whole numbers (`1.0`, `1e3`) read as integers first ([`crate::whole_number`]), as
+//!   an RFC 8785 library writes them, so only numbers with a fraction (or past 64 bits) reach
+//!   this refusal.
 //! - **Literals**: `true`, `false`, `null`.
 //!
 //! This is RFC 8785 (JSON Canonicalization Scheme, "JCS") restricted to integer numbers: for

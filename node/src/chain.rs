@@ -36,7 +36,7 @@ pub struct StoredTx {
     /// The transaction.
     pub tx: Transaction,
     /// The 65-byte signature; `None` for an impersonated (dev) transaction.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Signature>, required = true))]
     pub signature: Option<RecoverableSignature>,
 }
 
@@ -109,14 +109,16 @@ pub struct Node {
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(untagged)]
+// `deny_unknown_fields` makes `Pending` exactly `{tx_hash}`, so a receipt (which has a `tx_hash`
+// too) never also reads as one, and the schema's `oneOf` matches exactly one branch.
+#[serde(untagged, deny_unknown_fields)]
 pub enum Submitted {
     /// Mined at once.
     Mined(Box<Receipt>),
     /// Waiting in the pending block.
     Pending {
         /// The transaction hash.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         tx_hash: Hash,
     },
 }

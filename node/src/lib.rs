@@ -20,11 +20,14 @@ pub mod config;
 pub mod error;
 pub mod genesis;
 pub mod keys;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod receipt;
 pub mod sandbox;
 pub mod signature;
 pub mod tx;
 pub mod view;
+pub mod whole_number;
 
 pub use chain::{Node, StoredTx, Submitted};
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, Mining, NodeConfig, ONE_TOKEN, StoreConfig};

@@ -39,7 +39,7 @@ pub mod decimal {
     }
 
     /// Parses a canonical decimal amount.
-    pub(crate) fn parse(s: &str) -> Result<u128, String> {
+    pub fn parse(s: &str) -> Result<u128, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("amount {s:?} is not a decimal string of digits, e.g. \"1000000\""));
         }

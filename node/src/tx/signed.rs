@@ -21,7 +21,7 @@ pub struct SignedTransaction {
     /// The transaction.
     pub tx: Transaction,
     /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Signature))]
     pub signature: RecoverableSignature,
 }
 
