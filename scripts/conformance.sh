@@ -58,6 +58,8 @@ if ! curl -sf "$URL/health" >/dev/null 2>&1; then
   exit 1
 fi
 
+# A generous request timeout: mining 10,000 blocks (`/dev/mine`'s most) takes seconds, and more
+# on a machine busy with builds, while the other worker's requests wait for the chain.
 # `--checks all` less the two authorization checks, which need credentials the API does not have:
 # it has no security schemes, and a transaction is authorised by the signature inside its body
 # (a wrong one is a 401 that positive_data_acceptance allows), not by a header.
@@ -68,6 +70,7 @@ status=0
   --seed "$SEED" \
   --max-time "$MAX_TIME" \
   --workers 2 \
+  --request-timeout 60 \
   --no-color \
   --report ndjson --report-dir "$REPORT_DIR" \
   || status=$?

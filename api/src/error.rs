@@ -60,6 +60,11 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the node's log")
     }
 
+    /// The same error about the batch entry at `index` (its message says which).
+    pub fn in_batch(self, index: usize) -> ApiError {
+        ApiError { message: format!("transaction {index} of the batch: {}", self.message), ..self }
+    }
+
     /// The body's detail (for batch answers, which carry one error per entry).
     pub fn detail(&self) -> ErrorDetail {
         ErrorDetail { code: self.code.to_string(), message: self.message.clone() }

@@ -16,6 +16,16 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A request body that must be a JSON object: `Json<Object<T>>`. serde also reads a struct from
+/// an array (fields by position), which the document does not allow.
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tidepool_node::tx::object::deserialize(deserializer).map(Object)
+    }
+}
+
 /// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
 /// rejection is plain text).
 #[derive(FromRequestParts)]

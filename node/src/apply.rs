@@ -127,12 +127,7 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
     if tx.chain_id != block.chain_id {
         return Err(Rejection::WrongChainId { expected: block.chain_id, got: tx.chain_id }.into());
     }
-    if tx.gas_limit < TX_BASE_GAS || tx.gas_limit > MAX_TX_GAS {
-        return Err(Rejection::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS }.into());
-    }
-    if let Action::Instantiate { label, .. } = &tx.action {
-        check_label(label).map_err(Rejection::InvalidTransaction)?;
-    }
+    tx.check_form()?;
     let sender = overlay.account(&tx.from)?;
     if tx.nonce != sender.nonce {
         return Err(Rejection::BadNonce { expected: sender.nonce, got: tx.nonce }.into());
@@ -178,21 +173,4 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
         }
     }
     Ok(sender)
-}
-
-/// Whether `label` may name a new contract: printable ASCII (U+0020 to U+007E), at most
-/// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes. ASCII only, so that a limit in bytes (the VM's)
-/// and one in characters (the OpenAPI schema's `maxLength`) are the same limit.
-///
-/// # Errors
-/// What is wrong with it, for [`Rejection::InvalidTransaction`].
-pub fn check_label(label: &str) -> Result<(), String> {
-    let limit = tidepool_abi::limits::MAX_LABEL_LEN as usize;
-    if let Some(c) = label.chars().find(|c| !(' '..='~').contains(c)) {
-        return Err(format!("label holds {c:?}: a label is printable ASCII (space to ~)"));
-    }
-    if label.len() > limit {
-        return Err(format!("label is {} bytes; the limit is {limit}", label.len()));
-    }
-    Ok(())
 }

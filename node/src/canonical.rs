@@ -54,6 +54,23 @@ pub fn to_vec(value: &Value) -> Result<Vec<u8>, NodeError> {
     Ok(out)
 }
 
+/// Whether every number in `value` can be written: an integer in the `i64`/`u64` range. The check
+/// [`to_vec`] makes, without writing anything.
+///
+/// # Errors
+///
+/// [`Rejection::UnsupportedNumber`] for the first number that cannot.
+pub fn check_numbers(value: &Value) -> Result<(), Rejection> {
+    match value {
+        Value::Number(number) if number.as_u64().is_none() && number.as_i64().is_none() => {
+            Err(Rejection::UnsupportedNumber(number.to_string()))
+        }
+        Value::Array(items) => items.iter().try_for_each(check_numbers),
+        Value::Object(members) => members.values().try_for_each(check_numbers),
+        _ => Ok(()),
+    }
+}
+
 fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), NodeError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),

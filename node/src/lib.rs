@@ -11,6 +11,10 @@
 //! against a block overlay through the VM, [`receipt`] records what happened, [`genesis`] builds
 //! block 0 (dev accounts and the sample lending market), [`config`] says how the node runs.
 //! [`sandbox`] wraps a [`Node`] for contract authors' tests: [`Sandbox`].
+//!
+//! For the HTTP API: [`whole_number`] reads `5.0` as the integer it is, and `openapi` (feature
+//! `openapi`) holds the OpenAPI schemas of the JSON forms defined here (addresses, amounts,
+//! signatures, messages).
 
 mod admission;
 pub mod apply;

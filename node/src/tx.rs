@@ -17,7 +17,9 @@
 //!   + 40 hex digits (any case in, EIP-55 checksum out); code hashes are `0x` + 64 hex digits.
 //! - `msg` is any JSON the contract accepts, except that numbers must be integers (see
 //!   [`crate::canonical`]; `1.0` is read as `1`), and must be present; `admin` is an address, `null` or absent.
-//! - `label` is printable ASCII, at most 128 bytes ([`crate::apply::check_label`]).
+//! - `label` is printable ASCII, at most 128 bytes ([`check_label`]).
+//! - [`Transaction::check_form`] holds the rules that need no state (gas limit range, label,
+//!   message numbers); every way into the node checks them first.
 //!
 //! # What is signed, and the transaction hash
 //!
@@ -45,12 +47,13 @@ use tidepool_ledger::{Address, Hash, keccak256};
 
 use crate::error::{NodeError, Rejection};
 use crate::{canonical, whole_number};
-pub use fields::{decimal, hex_bytes};
+pub use fields::{decimal, hex_bytes, object};
 pub use signed::{CheckedTransaction, SignedTransaction};
 
 /// A transaction: who sends it, on which chain, in which order, with how much gas, to do what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(crate::openapi::examples::transaction)))]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The chain this transaction is for; a node refuses other chains' transactions, so a
@@ -69,6 +72,7 @@ pub struct Transaction {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::gas_limit))]
     pub gas_limit: u64,
     /// What the transaction does.
+    #[serde(deserialize_with = "object::deserialize")]
     pub action: Action,
 }
 
@@ -108,7 +112,7 @@ pub enum Action {
         #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Amount))]
         funds: u128,
         /// A human-readable label: printable ASCII, at most
-        /// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes ([`crate::apply::check_label`]).
+        /// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes ([`check_label`]).
         #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Label))]
         label: String,
         /// Who may migrate the contract; `None` (null or absent) makes it immutable.
@@ -143,6 +147,23 @@ pub enum Action {
         #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::JsonValue))]
         msg: Value,
     },
+}
+
+/// Whether `label` may name a new contract: printable ASCII (U+0020 to U+007E), at most
+/// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes. ASCII only, so that a limit in bytes (the VM's)
+/// and one in characters (the OpenAPI schema's `maxLength`) are the same limit.
+///
+/// # Errors
+/// What is wrong with it, for [`Rejection::InvalidTransaction`].
+pub fn check_label(label: &str) -> Result<(), String> {
+    let limit = tidepool_abi::limits::MAX_LABEL_LEN as usize;
+    if let Some(c) = label.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!("label holds {c:?}: a label is printable ASCII (space to ~)"));
+    }
+    if label.len() > limit {
+        return Err(format!("label is {} bytes; the limit is {limit}", label.len()));
+    }
+    Ok(())
 }
 
 /// Reads a `msg`, its whole numbers as integers ([`whole_number::normalize`]). Named rather than
@@ -199,6 +220,32 @@ impl Transaction {
     /// As [`Transaction::canonical_bytes`].
     pub fn hash(&self) -> Result<Hash, NodeError> {
         Ok(keccak256(&self.canonical_bytes()?))
+    }
+
+    /// The checks that need no state and no signature: the gas limit's range
+    /// ([`crate::apply::TX_BASE_GAS`]`..=`[`crate::apply::MAX_TX_GAS`]), the label
+    /// ([`check_label`]) and the message's numbers (integers in the 64-bit range, see
+    /// [`crate::canonical`]). They are what the API's schema says about a transaction beyond its
+    /// JSON shape, so they come first, before the signature and the state are looked at.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::GasLimitOutOfRange`], [`Rejection::InvalidTransaction`] (the label), or
+    /// [`Rejection::UnsupportedNumber`].
+    pub fn check_form(&self) -> Result<(), Rejection> {
+        use crate::apply::{MAX_TX_GAS, TX_BASE_GAS};
+        if !(TX_BASE_GAS..=MAX_TX_GAS).contains(&self.gas_limit) {
+            return Err(Rejection::GasLimitOutOfRange { got: self.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS });
+        }
+        let message = match &self.action {
+            Action::Instantiate { label, msg, .. } => {
+                check_label(label).map_err(Rejection::InvalidTransaction)?;
+                msg
+            }
+            Action::Execute { msg, .. } | Action::Migrate { msg, .. } => msg,
+            Action::Transfer { .. } | Action::UploadCode { .. } => return Ok(()),
+        };
+        canonical::check_numbers(message)
     }
 
     /// Signs the transaction with `key` (EIP-191 `personal_sign` over the canonical JSON,

@@ -10,6 +10,7 @@
 
 pub mod bounds;
 pub mod closed;
+pub mod examples;
 pub mod statuses;
 
 use axum::body::Bytes;

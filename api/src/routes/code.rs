@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, Object, parse};
 use crate::openapi::statuses::{BodyRefused, Conflict, Internal, Invalid, NotFound, Unauthorized, Unprocessable};
 
 /// `POST /v1/code`'s body: a signed transaction whose action is `upload_code`.
@@ -22,6 +22,7 @@ use crate::openapi::statuses::{BodyRefused, Conflict, Internal, Invalid, NotFoun
 #[serde(deny_unknown_fields)]
 pub struct SignedUpload {
     /// The transaction.
+    #[serde(deserialize_with = "tidepool_node::tx::object::deserialize")]
     pub tx: UploadTransaction,
     /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
     #[schema(value_type = tidepool_node::openapi::Signature)]
@@ -46,6 +47,7 @@ pub struct UploadTransaction {
     #[schema(schema_with = tidepool_node::openapi::gas_limit)]
     pub gas_limit: u64,
     /// The upload.
+    #[serde(deserialize_with = "tidepool_node::tx::object::deserialize")]
     pub action: UploadAction,
 }
 
@@ -77,7 +79,7 @@ impl From<SignedUpload> for SignedTransaction {
               BodyRefused, Unauthorized, Conflict, Unprocessable, Internal))]
 pub async fn upload(
     State(state): State<AppState>,
-    Json(upload): Json<SignedUpload>,
+    Json(Object(upload)): Json<Object<SignedUpload>>,
 ) -> Result<Json<Submitted>, ApiError> {
     let signed = SignedTransaction::from(upload);
     Ok(Json(blocking(move || Ok(state.node.submit(&signed)?)).await?))
@@ -105,7 +107,7 @@ pub struct CodeInfo {
 }
 
 /// `GET /v1/code/{hash}`.
-#[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "keccak256 of the module.")),
+#[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "keccak256 of the module.", example = crate::openapi::examples::token_code)),
     responses((status = 200, body = CodeInfo, description = "The stored code, at the height it was read."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
     let hash: Hash = parse("code hash", &hash)?;

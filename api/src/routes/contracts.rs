@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, address as parse_address};
+use crate::openapi::examples;
 use crate::openapi::statuses::{BodyRefused, Internal, Invalid, NotFound, Unprocessable};
 
 /// A contract instance, as the API shows it.
@@ -39,7 +40,7 @@ pub struct ContractInfo {
 }
 
 /// `GET /v1/contracts/{address}`.
-#[utoipa::path(get, path = "/v1/contracts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.")),
+#[utoipa::path(get, path = "/v1/contracts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool)),
     responses((status = 200, body = ContractInfo, description = "The contract, at the height it was read."), Invalid, NotFound, Internal))]
 pub async fn instance(
     State(state): State<AppState>,
@@ -79,8 +80,8 @@ pub struct QueryAnswer {
 /// `POST /v1/contracts/{address}/query`: a read-only call with a JSON message. The message
 /// follows the rule of transaction messages (integers only, in the 64-bit range), so a query
 /// reads the message a transaction would send.
-#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.")),
-    request_body(content = tidepool_node::openapi::JsonValue, description = "The contract's query message."),
+#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool)),
+    request_body(content = tidepool_node::openapi::JsonValue, description = "The contract's query message.", example = examples::market_query),
     responses((status = 200, body = QueryAnswer, description = "The contract's answer, at the height it read."),
               BodyRefused, NotFound, Unprocessable, Internal))]
 pub async fn query(
@@ -157,7 +158,7 @@ pub struct StatePage {
 }
 
 /// `GET /v1/contracts/{address}/state?prefix=&limit=`: raw storage entries.
-#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract."), StateParams),
+#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), StateParams),
     responses((status = 200, body = StatePage, description = "Entries in key order, at one height."), Invalid, NotFound, Internal))]
 pub async fn state(
     State(state): State<AppState>,

@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, address as parse_address};
+use crate::extract::{Json, Object, address as parse_address};
 use crate::openapi::statuses::{BodyRefused, Conflict, Internal, NotFound, Unaffordable, Unprocessable};
 
 /// Most blocks one `/dev/mine` mines.
@@ -39,7 +39,10 @@ fn parse_amount(raw: &str) -> Result<u128, ApiError> {
 /// `POST /dev/faucet {address, amount}`: adds native tokens.
 #[utoipa::path(post, path = "/dev/faucet", request_body = AddressAmount,
     responses((status = 200, body = Block, description = "The block that added them."), BodyRefused, Conflict, Internal))]
-pub async fn faucet(State(state): State<AppState>, Json(req): Json<AddressAmount>) -> Result<Json<Block>, ApiError> {
+pub async fn faucet(
+    State(state): State<AppState>,
+    Json(Object(req)): Json<Object<AddressAmount>>,
+) -> Result<Json<Block>, ApiError> {
     let address = parse_address("address", &req.address)?;
     let amount = parse_amount(&req.amount)?;
     Ok(Json(blocking(move || Ok(state.node.faucet(&address, amount)?)).await?.into()))
@@ -50,7 +53,7 @@ pub async fn faucet(State(state): State<AppState>, Json(req): Json<AddressAmount
     responses((status = 200, body = Block, description = "The block that set it."), BodyRefused, Conflict, Internal))]
 pub async fn set_balance(
     State(state): State<AppState>,
-    Json(req): Json<AddressAmount>,
+    Json(Object(req)): Json<Object<AddressAmount>>,
 ) -> Result<Json<Block>, ApiError> {
     let address = parse_address("address", &req.address)?;
     let amount = parse_amount(&req.amount)?;
@@ -80,7 +83,10 @@ fn parse_hex(what: &str, raw: &str) -> Result<Vec<u8>, ApiError> {
 /// `POST /dev/set_storage {contract, key, value}`.
 #[utoipa::path(post, path = "/dev/set_storage", request_body = SetStorage,
     responses((status = 200, body = Block, description = "The block that wrote it."), BodyRefused, NotFound, Conflict, Internal))]
-pub async fn set_storage(State(state): State<AppState>, Json(req): Json<SetStorage>) -> Result<Json<Block>, ApiError> {
+pub async fn set_storage(
+    State(state): State<AppState>,
+    Json(Object(req)): Json<Object<SetStorage>>,
+) -> Result<Json<Block>, ApiError> {
     let contract = parse_address("contract", &req.contract)?;
     let key = parse_hex("key", &req.key)?;
     let value = req.value.as_deref().map(|v| parse_hex("value", v)).transpose()?;
@@ -113,7 +119,10 @@ fn warp_seconds() -> Schema {
 /// `POST /dev/warp {seconds}`: moves the clock forward and mines a block at the new time.
 #[utoipa::path(post, path = "/dev/warp", request_body = Warp,
     responses((status = 200, body = Block, description = "The block mined at the new time."), BodyRefused, Conflict, Internal))]
-pub async fn warp(State(state): State<AppState>, Json(req): Json<Warp>) -> Result<Json<Block>, ApiError> {
+pub async fn warp(
+    State(state): State<AppState>,
+    Json(Object(req)): Json<Object<Warp>>,
+) -> Result<Json<Block>, ApiError> {
     if req.seconds > MAX_BLOCK_TIME {
         return Err(ApiError::bad_request(format!(
             "seconds {} is out of range: at most {MAX_BLOCK_TIME}",
@@ -146,7 +155,10 @@ fn mine_blocks() -> Schema {
 /// `POST /dev/mine {blocks}`: mines blocks (the first takes any pending transactions).
 #[utoipa::path(post, path = "/dev/mine", request_body = Mine,
     responses((status = 200, body = Block, description = "The last block mined."), BodyRefused, Conflict, Internal))]
-pub async fn mine(State(state): State<AppState>, Json(req): Json<Mine>) -> Result<Json<Block>, ApiError> {
+pub async fn mine(
+    State(state): State<AppState>,
+    Json(Object(req)): Json<Object<Mine>>,
+) -> Result<Json<Block>, ApiError> {
     let blocks = req.blocks.unwrap_or(1);
     if !(1..=MAX_MINE_BLOCKS).contains(&blocks) {
         return Err(ApiError::bad_request(format!(
@@ -175,7 +187,10 @@ pub async fn snapshot(State(state): State<AppState>) -> Result<Json<SnapshotId>,
 /// `POST /dev/revert {id}`: returns to a snapshot (it and later ones are used up).
 #[utoipa::path(post, path = "/dev/revert", request_body = SnapshotId,
     responses((status = 200, body = Block, description = "The block now latest."), BodyRefused, NotFound, Internal))]
-pub async fn revert(State(state): State<AppState>, Json(req): Json<SnapshotId>) -> Result<Json<Block>, ApiError> {
+pub async fn revert(
+    State(state): State<AppState>,
+    Json(Object(req)): Json<Object<SnapshotId>>,
+) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.revert(req.id)?)).await?.into()))
 }
 
@@ -185,7 +200,7 @@ pub async fn revert(State(state): State<AppState>, Json(req): Json<SnapshotId>) 
               BodyRefused, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn impersonate(
     State(state): State<AppState>,
-    Json(tx): Json<Transaction>,
+    Json(Object(tx)): Json<Object<Transaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?)).await?))
 }

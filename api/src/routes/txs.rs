@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, Object, parse};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Internal, Invalid, NotFound, Unaffordable, Unauthorized, Unprocessable,
 };
@@ -27,10 +27,15 @@ pub struct TxWithReceipt {
     pub receipt: Receipt,
 }
 
-/// `POST /v1/txs/batch`'s body: 1 to [`MAX_BATCH`] signed transactions.
-#[derive(Deserialize)]
-#[serde(transparent)]
+/// `POST /v1/txs/batch`'s body: 1 to [`MAX_BATCH`] signed transactions, each a JSON object.
 pub struct TransactionBatch(pub Vec<SignedTransaction>);
+
+impl<'de> Deserialize<'de> for TransactionBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = Vec::<Object<SignedTransaction>>::deserialize(deserializer)?;
+        Ok(TransactionBatch(entries.into_iter().map(|Object(signed)| signed).collect()))
+    }
+}
 
 impl PartialSchema for TransactionBatch {
     fn schema() -> RefOr<Schema> {
@@ -39,6 +44,7 @@ impl PartialSchema for TransactionBatch {
             .min_items(Some(1))
             .max_items(Some(MAX_BATCH))
             .description(Some("1 to 10,000 signed transactions, executed in order."))
+            .examples([serde_json::Value::Array(vec![tidepool_node::openapi::examples::signed_transaction()])])
             .into()
     }
 }
@@ -69,7 +75,7 @@ pub enum BatchEntry {
               BodyRefused, Unauthorized, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn submit(
     State(state): State<AppState>,
-    Json(signed): Json<SignedTransaction>,
+    Json(Object(signed)): Json<Object<SignedTransaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
     let metrics = state.metrics.clone();
     let result = blocking(move || Ok(state.node.submit(&signed))).await?;
@@ -78,7 +84,8 @@ pub async fn submit(
 }
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in
-/// order → one entry per transaction.
+/// order → one entry per transaction. An entry that does not match the document (a gas limit out
+/// of range, a float in a message, …) makes the whole batch a 400.
 #[utoipa::path(post, path = "/v1/txs/batch", request_body = TransactionBatch,
     responses((status = 200, body = Vec<BatchEntry>, description = "One entry per transaction, in order: its receipt (or `{tx_hash}`), or `{error}`."),
               BodyRefused, Internal))]
@@ -91,6 +98,11 @@ pub async fn submit_batch(
             "a batch holds 1 to {MAX_BATCH} transactions, got {}",
             signed.len()
         )));
+    }
+    // A batch with an entry the document refuses is refused whole, before anything runs: only
+    // what the signature and the state say is answered entry by entry.
+    for (index, entry) in signed.iter().enumerate() {
+        entry.check_form().map_err(|rejection| ApiError::from(rejection).in_batch(index))?;
     }
     let metrics = state.metrics.clone();
     let results = blocking(move || Ok(state.node.submit_batch(&signed))).await?;
@@ -111,7 +123,7 @@ pub async fn submit_batch(
 }
 
 /// `GET /v1/txs/{hash}`: a committed transaction and its receipt.
-#[utoipa::path(get, path = "/v1/txs/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.")),
+#[utoipa::path(get, path = "/v1/txs/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = TxWithReceipt, description = "The transaction and its receipt."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
@@ -124,6 +136,9 @@ pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Res
 #[utoipa::path(post, path = "/v1/simulate", request_body = Transaction,
     responses((status = 200, body = Receipt, description = "The receipt it would get."),
               BodyRefused, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
-pub async fn simulate(State(state): State<AppState>, Json(tx): Json<Transaction>) -> Result<Json<Receipt>, ApiError> {
+pub async fn simulate(
+    State(state): State<AppState>,
+    Json(Object(tx)): Json<Object<Transaction>>,
+) -> Result<Json<Receipt>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.simulate(&tx)?)).await?))
 }

@@ -162,6 +162,28 @@ async fn bodies_refuse_unknown_fields_and_out_of_range_values() {
         object.as_object_mut().unwrap().insert("unknown".into(), json!(1));
         assert_error(&call(&app, Method::POST, &uri, Some(body)).await, 400, "malformed_json");
     }
+    // Objects are objects: serde would read a struct from an array, its fields by position.
+    let (_, signed) = sample_request("/v1/txs", "post");
+    let signed = signed.unwrap();
+    let tx = signed["tx"].clone();
+    // The fields in declaration order, as serde would read them from an array.
+    let positional =
+        |object: &Value, fields: &[&str]| Value::Array(fields.iter().map(|f| object[*f].clone()).collect());
+    let tx_fields = ["chain_id", "nonce", "from", "gas_limit", "action"];
+    let positional_tx = positional(&tx, &tx_fields);
+    for (uri, body) in [
+        ("/dev/mine", json!([])),
+        ("/dev/warp", json!([5])),
+        ("/dev/revert", json!([0])),
+        ("/v1/simulate", positional_tx.clone()),
+        ("/v1/txs", json!({ "tx": positional_tx, "signature": signed["signature"] })),
+        ("/v1/txs/batch", json!([positional(&signed, &["tx", "signature"])])),
+    ] {
+        assert_error(&call(&app, Method::POST, uri, Some(body)).await, 400, "malformed_json");
+    }
+    let mut positional_action = tx.clone();
+    positional_action["action"] = positional(&tx["action"], &["type", "to", "amount"]);
+    assert_error(&call(&app, Method::POST, "/v1/simulate", Some(positional_action)).await, 400, "malformed_json");
     let (_, action) = sample_request("/v1/simulate", "post");
     let mut action = action.unwrap();
     action["action"]["memo"] = json!("hi");
@@ -175,6 +197,15 @@ async fn bodies_refuse_unknown_fields_and_out_of_range_values() {
         call(&app, Method::POST, "/dev/warp", Some(json!({ "seconds": tidepool_node::MAX_BLOCK_TIME + 1 }))).await;
     assert_error(&answer, 400, "bad_request");
     assert_error(&call(&app, Method::POST, "/v1/txs/batch", Some(json!([]))).await, 400, "bad_request");
+    // One entry the document refuses refuses the batch, before any entry runs.
+    let (_, good) = sample_request("/v1/txs", "post");
+    let mut bad = good.clone().unwrap();
+    bad["tx"]["gas_limit"] = json!(20_999);
+    let answer = call(&app, Method::POST, "/v1/txs/batch", Some(json!([good, bad]))).await;
+    assert_error(&answer, 400, "gas_limit_out_of_range");
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("transaction 1 of the batch"));
+    let sender = call(&app, Method::GET, &format!("/v1/accounts/{account}"), None).await;
+    assert_eq!(sender.body["nonce"], 0, "the good entry did not run");
     for query in ["limit=0", "limit=1001", "limit=-1", "limit=1.5", "unknown=1"] {
         assert_error(&call(&app, Method::GET, &format!("/v1/events?{query}"), None).await, 400, "bad_request");
         let uri = format!("/v1/contracts/{account}/state?{query}");
