@@ -1,6 +1,7 @@
 # Tidepool: two commands.
 #   make run   build everything and start a dev node (lending market deployed, dev accounts printed)
-#   make test  everything CI checks: formatting, clippy with -D warnings, docs, the whole test suite
+#   make test  everything CI checks: formatting, clippy with -D warnings, docs, the whole test suite,
+#              and a dev node against its own OpenAPI document (conformance)
 #
 # Every cargo command here uses the one `dev` profile and, through the workspace hack
 # (workspace-hack/src/lib.rs), the same features of every third-party crate, so RocksDB's C++ and
@@ -13,12 +14,12 @@ HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
 DATA_DIR ?= .tidepool/dev
 LISTEN ?= 127.0.0.1:8545
 
-.PHONY: run test prerequisites fmt lint doc unit one-build bench bench-node fuzz gas gas-check
+.PHONY: run test prerequisites fmt lint doc unit conformance one-build bench bench-node fuzz gas gas-check
 
 run: prerequisites
 	$(CARGO) run --bin tidepool -- node --dev --market --data-dir $(DATA_DIR) --listen $(LISTEN)
 
-test: prerequisites fmt lint doc unit one-build
+test: prerequisites fmt lint doc unit conformance one-build
 
 prerequisites:
 	@./scripts/install-prerequisites.sh
@@ -38,6 +39,11 @@ unit:
 	$(CARGO) test $(CARGO_ALL)
 	$(CARGO) test --workspace --doc
 	cd contracts && $(CARGO) test --workspace --target $(HOST_TARGET)
+
+# A dev node (the binary `make run` runs) against its own /openapi.json: Schemathesis with a fixed
+# seed, for about a minute (docs/api.md, "How the document is checked"). SEED=n tries another.
+conformance: prerequisites
+	./scripts/conformance.sh $(SEED)
 
 # After the test build, `make run`'s, `make bench`'s and the README's builds must compile no
 # third-party crate again (scripts/check-one-build.sh).

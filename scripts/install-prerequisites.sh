@@ -33,3 +33,21 @@ if ! ./scripts/find-libclang.sh >/dev/null; then
     exit 1
   fi
 fi
+
+# Schemathesis, which `make test` runs against a dev node's OpenAPI document
+# (scripts/conformance.sh), in a virtual environment inside the cargo target directory, so that
+# `cargo clean` removes it with everything else built here. Pinned: a new release may generate
+# other requests and find other things; move the pin on purpose, with a conformance run.
+SCHEMATHESIS_VERSION=4.32.5
+VENV="${CARGO_TARGET_DIR:-target}/conformance-venv"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "error: python3 is missing; install it (with its venv module) for the conformance check" >&2
+    exit 1
+  fi
+  echo "installing schemathesis $SCHEMATHESIS_VERSION into $VENV ..."
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi

@@ -22,6 +22,7 @@ pub struct ApiError {
 
 /// The body of every error response.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -29,6 +30,7 @@ pub struct ErrorBody {
 
 /// The error itself.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code, e.g. `bad_nonce`.
     pub code: String,
@@ -56,6 +58,11 @@ impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the node's log")
+    }
+
+    /// The same error about the batch entry at `index` (its message says which).
+    pub fn in_batch(self, index: usize) -> ApiError {
+        ApiError { message: format!("transaction {index} of the batch: {}", self.message), ..self }
     }
 
     /// The body's detail (for batch answers, which carry one error per entry).

@@ -16,13 +16,29 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A request body that must be a JSON object: `Json<Object<T>>`. serde also reads a struct from
+/// an array (fields by position), which the document does not allow.
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tidepool_node::tx::object::deserialize(deserializer).map(Object)
+    }
+}
+
 /// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
 /// rejection is plain text).
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-/// Parses a path or query segment (an address, a hash) with a message that names it.
+/// Parses an address from a path, query or body field: `0x` and 40 hex digits in any case, as
+/// the document's `Address` schema says (no EIP-55 check; see `tidepool_ledger::Address`).
+pub fn address(what: &str, raw: &str) -> Result<tidepool_ledger::Address, ApiError> {
+    tidepool_ledger::Address::from_hex(raw).map_err(|e| ApiError::bad_request(format!("invalid {what} {raw:?}: {e}")))
+}
+
+/// Parses a path or query segment (a hash, a height) with a message that names it.
 pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,

@@ -127,9 +127,7 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
     if tx.chain_id != block.chain_id {
         return Err(Rejection::WrongChainId { expected: block.chain_id, got: tx.chain_id }.into());
     }
-    if tx.gas_limit < TX_BASE_GAS || tx.gas_limit > MAX_TX_GAS {
-        return Err(Rejection::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS }.into());
-    }
+    tx.check_form()?;
     let sender = overlay.account(&tx.from)?;
     if tx.nonce != sender.nonce {
         return Err(Rejection::BadNonce { expected: sender.nonce, got: tx.nonce }.into());
@@ -155,17 +153,9 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
             // the upload itself does not compile again.
             vm.prepare_code(wasm)?.map_err(|e| Rejection::InvalidCode(e.to_string()))?;
         }
-        Action::Instantiate { code_hash, label, .. } => {
+        Action::Instantiate { code_hash, .. } => {
             if overlay.code_meta(code_hash)?.is_none() {
                 return Err(Rejection::UnknownCode(*code_hash).into());
-            }
-            if label.len() > tidepool_abi::limits::MAX_LABEL_LEN as usize {
-                return Err(Rejection::InvalidTransaction(format!(
-                    "label is {} bytes; the limit is {}",
-                    label.len(),
-                    tidepool_abi::limits::MAX_LABEL_LEN
-                ))
-                .into());
             }
         }
         Action::Execute { contract, .. } => {

@@ -12,6 +12,10 @@
 //! block 0 (dev accounts and, given its code, the sample lending market), [`config`] says how the
 //! node runs, and [`view`] reads the committed state at one height. The in-process Sandbox for
 //! contract tests is its own crate, `tidepool-sandbox`, built on [`Node`].
+//!
+//! For the HTTP API: [`whole_number`] reads `5.0` as the integer it is, and `openapi` (feature
+//! `openapi`) holds the OpenAPI schemas of the JSON forms defined here (addresses, amounts,
+//! signatures, messages).
 
 mod admission;
 pub mod apply;
@@ -21,10 +25,13 @@ pub mod config;
 pub mod error;
 pub mod genesis;
 pub mod keys;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod receipt;
 pub mod signature;
 pub mod tx;
 pub mod view;
+pub mod whole_number;
 
 pub use chain::{Node, StoredTx, Submitted};
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};

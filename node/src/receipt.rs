@@ -23,13 +23,13 @@ pub enum ReceiptStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiptEvent {
     /// The emitting contract.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub contract: Address,
     /// The event type.
     #[serde(rename = "type")]
     pub ty: String,
-    /// The event data (JSON).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The event data: JSON if it parses, else `0x` hex; null when empty.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AnyJson))]
     pub data: serde_json::Value,
 }
 
@@ -45,38 +45,39 @@ impl ReceiptEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// The transaction's hash.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
     pub tx_hash: Hash,
     /// The block it is in.
     pub height: u64,
     /// Its index in the block.
     pub index: u32,
     /// The sender.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub from: Address,
     /// How it ended.
     pub status: ReceiptStatus,
     /// Gas used.
     pub gas_used: u64,
     /// The contract's return data: JSON if it parses, else `0x` hex; null when empty.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AnyJson))]
     pub result: serde_json::Value,
     /// Events emitted (none when it failed).
     pub events: Vec<ReceiptEvent>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub error: Option<String>,
     /// The address of the contract an `instantiate` created.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub contract_address: Option<Address>,
     /// The hash of the code an `upload_code` stored.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
     pub code_hash: Option<Hash>,
     /// The call tree (contract, entry point, gas, error per frame), for traces.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::CallFrame))]
     pub trace: Option<CallFrame>,
     /// Debug lines the contracts logged.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]

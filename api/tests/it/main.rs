@@ -1,3 +1,4 @@
 //! Integration tests of the API crate, one binary (see STYLE.md).
 
 mod consistency;
+mod routes;

@@ -22,7 +22,7 @@ pub struct StoredTx {
     /// The transaction.
     pub tx: Transaction,
     /// The 65-byte signature; `None` for an impersonated (dev) transaction.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Signature>, required = true))]
     pub signature: Option<RecoverableSignature>,
 }
 
@@ -63,14 +63,16 @@ pub(super) struct PendingBlock {
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(untagged)]
+// `deny_unknown_fields` makes `Pending` exactly `{tx_hash}`, so a receipt (which has a `tx_hash`
+// too) never also reads as one, and the schema's `oneOf` matches exactly one branch.
+#[serde(untagged, deny_unknown_fields)]
 pub enum Submitted {
     /// Mined at once.
     Mined(Box<Receipt>),
     /// Waiting in the pending block.
     Pending {
         /// The transaction hash.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         tx_hash: Hash,
     },
 }
@@ -268,6 +270,7 @@ impl Node {
     /// # Errors
     /// The same rejections as a submission.
     pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
+        tx.check_form()?;
         let chain = self.inner.chain.lock();
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.view()?.state().overlay();

@@ -16,12 +16,14 @@ use crate::tx::Transaction;
 /// `{"tx": {...}, "signature": "0x" + 130 hex digits}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(crate::openapi::examples::signed_transaction)))]
 #[serde(deny_unknown_fields)]
 pub struct SignedTransaction {
     /// The transaction.
+    #[serde(deserialize_with = "crate::tx::object::deserialize")]
     pub tx: Transaction,
     /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Signature))]
     pub signature: RecoverableSignature,
 }
 
@@ -36,15 +38,27 @@ impl SignedTransaction {
         serde_json::from_slice(json).map_err(|e| NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())))
     }
 
-    /// Checks the signature: it must be a valid low-s `personal_sign` signature over the
-    /// transaction's canonical JSON, made by the key of `tx.from`.
+    /// The checks that need no state and no key: [`Transaction::check_form`], and a recovery
+    /// byte `v` the node accepts.
     ///
     /// # Errors
     ///
-    /// [`Rejection::UnsupportedNumber`] (a float in `msg`), [`Rejection::BadRecoveryId`],
-    /// [`Rejection::BadSignature`], [`Rejection::MalleableSignature`], or
-    /// [`Rejection::WrongSigner`].
+    /// As [`Transaction::check_form`]; [`Rejection::BadRecoveryId`].
+    pub fn check_form(&self) -> Result<(), Rejection> {
+        self.tx.check_form()?;
+        self.signature.recovery_id().map(|_| ())
+    }
+
+    /// Checks the form ([`SignedTransaction::check_form`]), then the signature: it must be a
+    /// valid low-s `personal_sign` signature over the transaction's canonical JSON, made by the
+    /// key of `tx.from`.
+    ///
+    /// # Errors
+    ///
+    /// As [`SignedTransaction::check_form`]; [`Rejection::BadSignature`],
+    /// [`Rejection::MalleableSignature`], or [`Rejection::WrongSigner`].
     pub fn check(&self) -> Result<CheckedTransaction, NodeError> {
+        self.check_form()?;
         let canonical = self.tx.canonical_bytes()?;
         let recovered = recover_signer(&canonical, &self.signature)?;
         if recovered != self.tx.from {
@@ -80,8 +94,9 @@ impl CheckedTransaction {
     ///
     /// # Errors
     ///
-    /// As [`Transaction::hash`].
+    /// As [`Transaction::check_form`] and [`Transaction::hash`].
     pub fn impersonated(tx: Transaction) -> Result<Self, NodeError> {
+        tx.check_form()?;
         let hash = tx.hash()?;
         Ok(CheckedTransaction { tx, hash, signature: None })
     }
