@@ -226,7 +226,9 @@ impl Transaction {
     /// ([`crate::apply::TX_BASE_GAS`]`..=`[`crate::apply::MAX_TX_GAS`]), the label
     /// ([`check_label`]) and the message's numbers (integers in the 64-bit range, see
     /// [`crate::canonical`]). They are what the API's schema says about a transaction beyond its
-    /// JSON shape, so they come first, before the signature and the state are looked at.
+    /// JSON shape, so the node checks them first ([`crate::Node::submit`], `submit_batch`,
+    /// `simulate`, `impersonate`), before the signature and the state; [`crate::apply`] checks
+    /// them again for callers that come another way.
     ///
     /// # Errors
     ///

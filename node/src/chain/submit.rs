@@ -78,11 +78,14 @@ pub enum Submitted {
 }
 
 impl Node {
-    /// Verifies and executes a signed transaction.
+    /// Verifies and executes a signed transaction: its form
+    /// ([`SignedTransaction::check_form`]), its signature, then the state.
     ///
     /// # Errors
-    /// A bad signature or any rejection of [`crate::apply`]: nothing changed.
+    /// A malformed transaction, a bad signature or any rejection of [`crate::apply`]: nothing
+    /// changed.
     pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
+        signed.check_form()?;
         let tx = Prepared::new(signed.check()?);
         self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result per transaction")
     }
@@ -95,7 +98,10 @@ impl Node {
     /// transactions while this thread executes the ones already checked, so the serial part
     /// (execution and the commit) hides behind the parallel part instead of adding to it.
     pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
-        let check = |s: &SignedTransaction| s.check().map(Prepared::new);
+        let check = |s: &SignedTransaction| {
+            s.check_form()?;
+            s.check().map(Prepared::new)
+        };
         // The pipeline blocks this thread on the pool's results: inside the pool (or with a
         // single worker) that could wait for itself, so there everything is checked first.
         let pool_is_free = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
@@ -122,6 +128,7 @@ impl Node {
     /// [`Rejection::DevModeOnly`](crate::error::Rejection::DevModeOnly), or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
+        tx.check_form()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
         self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result")
     }

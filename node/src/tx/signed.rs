@@ -49,16 +49,16 @@ impl SignedTransaction {
         self.signature.recovery_id().map(|_| ())
     }
 
-    /// Checks the form ([`SignedTransaction::check_form`]), then the signature: it must be a
-    /// valid low-s `personal_sign` signature over the transaction's canonical JSON, made by the
-    /// key of `tx.from`.
+    /// Checks the signature: it must be a valid low-s `personal_sign` signature over the
+    /// transaction's canonical JSON, made by the key of `tx.from`. (The node checks the form,
+    /// [`SignedTransaction::check_form`], before this.)
     ///
     /// # Errors
     ///
-    /// As [`SignedTransaction::check_form`]; [`Rejection::BadSignature`],
-    /// [`Rejection::MalleableSignature`], or [`Rejection::WrongSigner`].
+    /// [`Rejection::UnsupportedNumber`] (a float in `msg`), [`Rejection::BadRecoveryId`],
+    /// [`Rejection::BadSignature`], [`Rejection::MalleableSignature`], or
+    /// [`Rejection::WrongSigner`].
     pub fn check(&self) -> Result<CheckedTransaction, NodeError> {
-        self.check_form()?;
         let canonical = self.tx.canonical_bytes()?;
         let recovered = recover_signer(&canonical, &self.signature)?;
         if recovered != self.tx.from {
@@ -94,9 +94,8 @@ impl CheckedTransaction {
     ///
     /// # Errors
     ///
-    /// As [`Transaction::check_form`] and [`Transaction::hash`].
+    /// As [`Transaction::hash`].
     pub fn impersonated(tx: Transaction) -> Result<Self, NodeError> {
-        tx.check_form()?;
         let hash = tx.hash()?;
         Ok(CheckedTransaction { tx, hash, signature: None })
     }
