@@ -16,7 +16,6 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::metrics::Metrics;
 use crate::routes::{AppState, router};
 
 /// Request ids: a process-unique counter, echoed in `x-request-id` and in every log line.
@@ -32,8 +31,12 @@ impl MakeRequestId for CountingRequestId {
 
 /// The full application: routes plus middleware.
 pub fn app(node: Node) -> Router {
-    let metrics = Arc::new(Metrics::default());
-    let state = AppState { node, metrics: metrics.clone() };
+    app_with(AppState::new(node))
+}
+
+/// The full application over `state` (whose feed [`serve`] closes when it shuts down).
+pub fn app_with(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     router(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let metrics = metrics.clone();
@@ -62,7 +65,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let miner = spawn_interval_miner(&node);
-    axum::serve(listener, app(node.clone()).into_make_service_with_connect_info::<SocketAddr>())
+    let state = AppState::new(node.clone());
+    // A graceful shutdown waits for every response to end, and a stream does not by itself.
+    let streams = state.feed.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.close();
+    };
+    axum::serve(listener, app_with(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;

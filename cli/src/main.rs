@@ -2,8 +2,8 @@
 //!
 //! Run `tidepool --help` for the commands and `tidepool <command> --help` for examples. One
 //! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
-//! [`client`] signs and sends transactions and reads from a node, [`new`] scaffolds a contract
-//! crate, [`mod@bench`] and [`gas_report`] measure.
+//! [`client`] signs and sends transactions and reads from a node, [`watch`] follows its live
+//! stream, [`new`] scaffolds a contract crate, [`mod@bench`] and [`gas_report`] measure.
 
 mod bench;
 mod client;
@@ -12,6 +12,7 @@ mod keys;
 mod keystore;
 mod new;
 mod node;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -61,6 +62,11 @@ enum Command {
     ///
     /// Example: tidepool tx 0xHASH
     Tx(client::TxArgs),
+    /// Follow blocks, transactions and events as they are committed (history first with
+    /// --from-height), one line each; reconnects by itself, missing nothing.
+    ///
+    /// Example: tidepool watch --events --contract 0xa8e700B524cC73301c5e813b4e6Aef9BAcD877b4
+    Watch(watch::WatchArgs),
     /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
     ///
     /// Example: tidepool bench --quick
@@ -82,6 +88,7 @@ impl Cli {
             Command::Query(args) => client::query(args, self.json),
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
+            Command::Watch(args) => watch::run(args, self.json),
             Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),

@@ -63,6 +63,12 @@ status!(
      overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`)."
 );
 status!(
+    /// 410: what the request needs was pruned.
+    Gone,
+    410,
+    "What the request needs is no longer kept: the node prunes history below its retained window (`pruned`)."
+);
+status!(
     /// 413: the body is over the limit.
     TooLarge,
     413,

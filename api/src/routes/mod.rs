@@ -10,6 +10,7 @@ pub mod code;
 pub mod contracts;
 pub mod dev;
 pub mod service;
+pub mod stream;
 pub mod txs;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::openapi::{ApiDoc, Document};
+use crate::stream::Feed;
 
 /// Largest request body: a transaction carrying the largest wasm module (hex doubles it) fits.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -36,6 +38,16 @@ pub struct AppState {
     pub node: Node,
     /// Request and transaction counters.
     pub metrics: Arc<Metrics>,
+    /// The block feed behind `/v1/stream`.
+    pub feed: Feed,
+}
+
+impl AppState {
+    /// The state of a router over `node`: fresh counters, a feed that starts with the first
+    /// stream.
+    pub fn new(node: Node) -> AppState {
+        AppState { feed: Feed::new(node.clone()), node, metrics: Arc::default() }
+    }
 }
 
 /// Runs `work` (contract execution, ledger I/O) on the blocking pool, off the async executor.
@@ -63,6 +75,7 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(blocks::latest))
         .routes(routes!(blocks::by_height))
         .routes(routes!(blocks::events))
+        .routes(routes!(stream::stream))
         .routes(routes!(service::health))
         .routes(routes!(service::metrics))
         .routes(routes!(service::openapi));

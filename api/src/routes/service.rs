@@ -39,7 +39,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let height = state.node.latest_block().map(|h| h.height).unwrap_or(0);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height))
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height, state.feed.subscribers()))
 }
 
 /// `GET /openapi.json`: this node's document (built once, when the router was).

@@ -189,6 +189,8 @@ impl Ledger {
     /// Makes `header` the latest: readers move to it together with a snapshot of exactly it
     /// (after the store holds it durably).
     fn publish_header(&self, header: &BlockHeader) {
-        *self.latest.write() = Some(StateView::new(Arc::new(header.clone()), self.store.clone().snapshot()));
+        let view = StateView::new(Arc::new(header.clone()), self.store.clone().snapshot());
+        *self.latest.write() = Some(view.clone());
+        self.announce(&view);
     }
 }
