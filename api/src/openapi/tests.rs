@@ -55,7 +55,7 @@ fn reachable<'a>(doc: &'a Value, schema: &'a Value, seen: &mut Vec<String>, out:
     }
 }
 
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 18] = [
     ("POST", "/v1/txs"),
     ("POST", "/v1/txs/batch"),
     ("GET", "/v1/txs/{hash}"),
@@ -70,6 +70,7 @@ const ROUTES: [(&str, &str); 17] = [
     ("GET", "/v1/blocks/latest"),
     ("GET", "/v1/blocks/{height}"),
     ("GET", "/v1/events"),
+    ("GET", "/v1/stream"),
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),

@@ -57,7 +57,7 @@ pub struct StreamHeaders {
     /// Resume right after the message with this id (an EventSource sends the last id it saw
     /// when it reconnects). Wins over `from_height`.
     #[serde(rename = "Last-Event-ID")]
-    #[param(pattern = "^[0-9]+(:[0-9]+){0,2}$", example = "12:0:1")]
+    #[param(pattern = "^[0-9]+(:[0-9]+){0,2}$", example = "12:0:1", nullable = false)]
     pub last_event_id: Option<String>,
 }
 

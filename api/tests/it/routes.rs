@@ -14,7 +14,7 @@ use tower::ServiceExt;
 fn app(dev: bool) -> Router {
     let config = if dev { NodeConfig::dev() } else { NodeConfig { dev: false, ..NodeConfig::dev() } };
     let node = Node::open(config).unwrap();
-    router(AppState { node, metrics: Default::default() })
+    router(AppState::new(node))
 }
 
 /// An answer: status, `Allow` header, body as JSON (`Null` when it is not JSON).
@@ -67,6 +67,8 @@ fn sample_request(path: &str, method: &str) -> (String, Option<Value>) {
     };
     let signed = serde_json::to_value(tx.clone().sign(&dev_accounts(1)[0].key).unwrap()).unwrap();
     let body = match (method, path) {
+        // A stream that ends: the genesis block, then `close`.
+        ("get", "/v1/stream") => return (format!("{uri}?from_height=0&until_height=0"), None),
         ("get", _) | (_, "/dev/snapshot") => None,
         (_, "/v1/txs") => Some(signed),
         (_, "/v1/txs/batch") => Some(json!([signed])),
