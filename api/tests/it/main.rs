@@ -2,3 +2,4 @@
 
 mod consistency;
 mod routes;
+mod stream;
