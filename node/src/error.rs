@@ -118,6 +118,45 @@ pub enum Rejection {
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
+    /// A transaction that waits in the pending block (manual or interval mining): it has no
+    /// receipt until its block is mined.
+    #[error(
+        "transaction {0} is pending: it waits in the block being built and has no receipt yet \
+         (manual mining: POST /dev/mine mines it; interval mining: the next block does)"
+    )]
+    PendingTransaction(tidepool_ledger::Hash),
+    /// A next block time before the latest block's: block times never go backwards.
+    #[error("block time {requested} is before the latest block's time {latest}: block times never go backwards")]
+    BlockTimeBeforeLatest {
+        /// The time asked for.
+        requested: u64,
+        /// The latest block's time.
+        latest: u64,
+    },
+    /// A reset on a node that no longer has the history back to its genesis.
+    #[error(
+        "a reset needs the history back to the genesis at height {genesis}, but it was pruned \
+         through height {oldest}; start a node on an empty data directory instead"
+    )]
+    HistoryPruned {
+        /// The chain's first block.
+        genesis: u64,
+        /// The lowest height whose state is still kept.
+        oldest: u64,
+    },
+    /// A price refresh on a chain without the dev market.
+    #[error("refresh_prices needs the dev market (a node started with --dev --market), and this chain has none")]
+    NoDevMarket,
+    /// The oracle refused the refreshed prices (its owner or code was changed); nothing changed.
+    #[error("refreshing the oracle's prices failed, so nothing changed: {0}")]
+    PriceRefreshFailed(String),
+    /// A state file whose form the format does not allow (a number or a length out of range).
+    #[error("malformed state file: {0}")]
+    MalformedStateFile(String),
+    /// A well-formed state file that cannot be loaded (invalid code, a contract of code it
+    /// lacks, an entry twice, a state root that does not match).
+    #[error("the state file cannot be loaded: {0}")]
+    InvalidStateFile(String),
     /// A block time past [`crate::MAX_BLOCK_TIME`] (a dev warp or clock that would move it there).
     #[error("block time {requested} is out of range: block times stay at most {max} (9999-12-31T23:59:59Z)")]
     BlockTimeOutOfRange {
@@ -231,6 +270,13 @@ impl Rejection {
             Rejection::DevModeOnly => "dev_mode_only",
             Rejection::UnknownSnapshot(_) => "unknown_snapshot",
             Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
+            Rejection::PendingTransaction(_) => "pending_transaction",
+            Rejection::BlockTimeBeforeLatest { .. } => "block_time_before_latest",
+            Rejection::HistoryPruned { .. } => "history_pruned",
+            Rejection::NoDevMarket => "no_dev_market",
+            Rejection::PriceRefreshFailed(_) => "price_refresh_failed",
+            Rejection::MalformedStateFile(_) => "malformed_state_file",
+            Rejection::InvalidStateFile(_) => "invalid_state_file",
         }
     }
 
@@ -244,19 +290,27 @@ impl Rejection {
             | Rejection::GasLimitOutOfRange { .. }
             | Rejection::InvalidTransaction(_)
             | Rejection::InvalidKey(_)
-            | Rejection::InvalidMnemonic(_) => RejectionKind::Malformed,
+            | Rejection::InvalidMnemonic(_)
+            | Rejection::MalformedStateFile(_) => RejectionKind::Malformed,
             Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
                 RejectionKind::Unauthorized
             }
             Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
             Rejection::DevModeOnly => RejectionKind::Forbidden,
-            Rejection::UnknownCode(_) | Rejection::UnknownContract(_) | Rejection::UnknownSnapshot(_) => {
-                RejectionKind::NotFound
+            Rejection::UnknownCode(_)
+            | Rejection::UnknownContract(_)
+            | Rejection::UnknownSnapshot(_)
+            | Rejection::PendingTransaction(_)
+            | Rejection::NoDevMarket => RejectionKind::NotFound,
+            Rejection::BadNonce { .. }
+            | Rejection::BalanceOverflow
+            | Rejection::BlockTimeOutOfRange { .. }
+            | Rejection::BlockTimeBeforeLatest { .. }
+            | Rejection::HistoryPruned { .. }
+            | Rejection::PriceRefreshFailed(_) => RejectionKind::Conflict,
+            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) | Rejection::InvalidStateFile(_) => {
+                RejectionKind::Unprocessable
             }
-            Rejection::BadNonce { .. } | Rejection::BalanceOverflow | Rejection::BlockTimeOutOfRange { .. } => {
-                RejectionKind::Conflict
-            }
-            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) => RejectionKind::Unprocessable,
         }
     }
 }

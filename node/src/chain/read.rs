@@ -56,12 +56,20 @@ impl Node {
         self.inner.ledger.latest()?.ok_or(NodeError::Host(HostError::NoGenesis))
     }
 
-    /// A committed transaction and its receipt.
+    /// A committed transaction and its receipt (`None`: no such transaction).
     ///
     /// # Errors
-    /// Only if the ledger fails or holds undecodable bytes.
+    /// [`Rejection::PendingTransaction`](crate::error::Rejection::PendingTransaction) for one
+    /// that waits in the pending block (manual or interval mining), which has no receipt yet;
+    /// the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
-        self.view()?.transaction(hash)
+        let found = self.view()?.transaction(hash)?;
+        // Committed first, pending after: a transaction mined in between may read as pending
+        // this once; the next read finds it committed.
+        if found.is_none() && self.inner.pending_hashes.read().contains(hash) {
+            return Err(crate::error::Rejection::PendingTransaction(*hash).into());
+        }
+        Ok(found)
     }
 
     /// Events matching `filter`, oldest first.
