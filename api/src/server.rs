@@ -13,6 +13,8 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tidepool_node::{Mining, Node};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::time::MissedTickBehavior;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -52,7 +54,9 @@ pub fn app(node: Node) -> Router {
 }
 
 /// Serves `node` on `listener` until `shutdown` resolves; then stops accepting, lets requests in
-/// flight finish, and commits the pending block (interval mode) so nothing accepted is lost.
+/// flight finish, and commits the pending block (manual and interval mining) so nothing accepted
+/// is lost. An interval miner runs all along, mining whenever the node's mode is interval
+/// mining, whether it started so or was switched to it (`POST /dev/mining`).
 ///
 /// # Errors
 /// I/O errors of the listener; a ledger failure while committing the last block.
@@ -66,9 +70,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;
-    if let Some(miner) = miner {
-        miner.abort();
-    }
+    miner.abort();
     let flush_node = node.clone();
     let flushed = tokio::task::spawn_blocking(move || flush_node.flush()).await.map_err(ServeError::Flush)?;
     if let Some(header) = flushed.map_err(ServeError::LastBlock)? {
@@ -91,23 +93,45 @@ pub enum ServeError {
     LastBlock(#[source] tidepool_node::NodeError),
 }
 
-/// In interval mode, mines the pending block every interval.
-fn spawn_interval_miner(node: &Node) -> Option<tokio::task::JoinHandle<()>> {
-    let Mining::Interval(every) = node.config().mining else { return None };
+/// The shortest interval the miner keeps, whatever the node says.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Mines a block every interval while the node's mode is interval mining; otherwise waits for
+/// the mode to change ([`Node::watch_mining`]). A switch restarts the interval.
+fn spawn_interval_miner(node: &Node) -> tokio::task::JoinHandle<()> {
     let node = node.clone();
-    Some(tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticker.tick().await;
+    let switched = Arc::new(Notify::new());
+    // `notify_one` keeps a permit when nobody waits, so a switch between reading the mode and
+    // waiting is not missed.
+    let watch = node.watch_mining({
+        let switched = switched.clone();
+        move || switched.notify_one()
+    });
+    tokio::spawn(async move {
+        let _watch = watch;
         loop {
+            let Mining::Interval(every) = node.mining() else {
+                switched.notified().await;
+                continue;
+            };
+            let mut ticker = tokio::time::interval(every.max(MIN_INTERVAL));
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker.tick().await;
-            let node = node.clone();
-            match tokio::task::spawn_blocking(move || node.mine_block()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "mining the pending block failed"),
-                Err(e) => tracing::error!(error = %e, "mining task panicked"),
+            loop {
+                tokio::select! {
+                    _ = switched.notified() => break,
+                    _ = ticker.tick() => {
+                        let node = node.clone();
+                        match tokio::task::spawn_blocking(move || node.mine_interval_block()).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => tracing::error!(error = %e, "mining the pending block failed"),
+                            Err(e) => tracing::error!(error = %e, "mining task panicked"),
+                        }
+                    }
+                }
             }
         }
-    }))
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod code;
 pub mod contracts;
 pub mod dev;
+pub mod dev_state;
 pub mod service;
 pub mod txs;
 
@@ -69,15 +70,24 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
     if !dev {
         return routes;
     }
+    // A state file is far larger than a transaction: its route has its own body limit.
+    let (schemas, paths, load_state) = routes!(dev_state::load_state);
+    let load_state = load_state.layer(DefaultBodyLimit::max(dev_state::MAX_STATE_BYTES));
     routes
         .routes(routes!(dev::faucet))
         .routes(routes!(dev::set_balance))
         .routes(routes!(dev::set_storage))
+        .routes(routes!(dev::set_code))
         .routes(routes!(dev::warp))
+        .routes(routes!(dev::set_next_block_time))
         .routes(routes!(dev::mine))
+        .routes(routes!(dev::mining, dev::set_mining))
         .routes(routes!(dev::snapshot))
         .routes(routes!(dev::revert))
         .routes(routes!(dev::impersonate))
+        .routes(routes!(dev_state::reset))
+        .routes(routes!(dev_state::dump_state))
+        .routes((schemas, paths, load_state))
 }
 
 /// The whole router over `state`'s node, with its document at `/openapi.json`.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tidepool_ledger::Hash;
+use tidepool_ledger::{BlockHeader, Hash};
 
 use super::Node;
 use crate::config::Mining;
@@ -84,6 +84,17 @@ impl Node {
             wake();
         }
         self.mining_status()
+    }
+
+    /// What an interval miner does at each tick: mines the pending block (or an empty block) if
+    /// the mode is still interval mining, under the writer's lock, so that no interval block
+    /// follows a switch away from it. `None`: another mode, nothing mined.
+    ///
+    /// # Errors
+    /// As [`Node::mine_block`].
+    pub fn mine_interval_block(&self) -> Result<Option<BlockHeader>, NodeError> {
+        let mut chain = self.inner.chain.lock();
+        if matches!(chain.mining, Mining::Interval(_)) { self.mine_locked(&mut chain).map(Some) } else { Ok(None) }
     }
 
     /// Calls `wake` after every switch of the mining mode until the returned watch is dropped.
