@@ -39,6 +39,10 @@ pub(crate) struct Signer {
     /// gas, and uploading a 140 KB contract alone costs about 72 million).
     #[arg(long, default_value_t = tidepool_node::apply::MAX_TX_GAS)]
     gas_limit: u64,
+    /// The transaction's nonce (default: the sender's next, as of the latest block; with
+    /// transactions of the sender still pending — manual or interval mining — count them in).
+    #[arg(long)]
+    nonce: Option<u64>,
     #[command(flatten)]
     keys: KeysDir,
 }
@@ -104,7 +108,10 @@ impl Client {
         let key = signer.key()?;
         let from = address_of(&key);
         let chain_id = self.get("/health")?["chain_id"].as_u64().context("health: no chain_id")?;
-        let nonce = self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?;
+        let nonce = match signer.nonce {
+            Some(nonce) => nonce,
+            None => self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?,
+        };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
         let signed = tx.sign(&key)?;
         self.post("/v1/txs", &serde_json::to_value(&signed)?)
@@ -118,7 +125,7 @@ pub(crate) fn print_receipt(receipt: &Value, json: bool) {
         return;
     }
     if let Some(hash) = receipt.get("tx_hash").filter(|_| receipt.get("status").is_none()) {
-        println!("submitted {hash} (pending: the node mines at intervals)");
+        println!("submitted {hash} (pending: it is in the next block the node mines; `tidepool tx` shows it then)");
         return;
     }
     println!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));

@@ -2,11 +2,12 @@
 //!
 //! Run `tidepool --help` for the commands and `tidepool <command> --help` for examples. One
 //! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
-//! [`client`] signs and sends transactions and reads from a node, [`new`] scaffolds a contract
-//! crate, [`mod@bench`] and [`gas_report`] measure.
+//! [`client`] signs and sends transactions and reads from a node, [`dev`] drives a dev node's
+//! controls, [`new`] scaffolds a contract crate, [`mod@bench`] and [`gas_report`] measure.
 
 mod bench;
 mod client;
+mod dev;
 mod gas_report;
 mod keys;
 mod keystore;
@@ -61,6 +62,10 @@ enum Command {
     ///
     /// Example: tidepool tx 0xHASH
     Tx(client::TxArgs),
+    /// Dev controls of a `--dev` node: mining mode, mining, time, reset, code, state files.
+    ///
+    /// Example: tidepool dev warp 2592000 --refresh-prices
+    Dev(dev::DevArgs),
     /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
     ///
     /// Example: tidepool bench --quick
@@ -82,6 +87,7 @@ impl Cli {
             Command::Query(args) => client::query(args, self.json),
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
+            Command::Dev(args) => dev::run(args, self.json),
             Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),

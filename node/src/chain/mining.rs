@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tidepool_ledger::{BlockHeader, Hash};
+use tidepool_ledger::{Account, Address, BlockHeader, Hash};
 
 use super::Node;
 use crate::config::Mining;
@@ -84,6 +84,20 @@ impl Node {
             wake();
         }
         self.mining_status()
+    }
+
+    /// An account as the pending block leaves it (as the latest block does when nothing is
+    /// pending): its nonce is the one the sender's next transaction must carry, counting those
+    /// still waiting to be mined.
+    ///
+    /// # Errors
+    /// Only if the ledger fails.
+    pub fn pending_account(&self, address: &Address) -> Result<Account, NodeError> {
+        let chain = self.inner.chain.lock();
+        match &chain.pending {
+            Some(pending) => pending.account(address),
+            None => self.account(address),
+        }
     }
 
     /// What an interval miner does at each tick: mines the pending block (or an empty block) if

@@ -67,6 +67,13 @@ pub(super) struct PendingBlock {
     pub(super) checked: Vec<CheckedTransaction>,
 }
 
+impl PendingBlock {
+    /// An account as this block leaves it so far.
+    pub(super) fn account(&self, address: &tidepool_ledger::Address) -> Result<tidepool_ledger::Account, NodeError> {
+        Ok(self.overlay.account(address)?)
+    }
+}
+
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in manual and interval
 /// mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
