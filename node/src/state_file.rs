@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tidepool_abi::limits::{MAX_KEY_LEN, MAX_VALUE_LEN};
 use tidepool_ledger::table::STORAGE_PREFIX_LEN;
 use tidepool_ledger::{
     Account, Address, ContractInstance, Direction, Hash, KeyRange, MemoryStore, NewBlock, Overlay, Table, genesis_root,
@@ -151,18 +150,20 @@ pub struct ContractEntry {
     pub storage: Vec<StorageEntry>,
 }
 
-/// One storage entry of a contract.
+/// One storage entry of a contract. Any length: a contract writes keys and values within the
+/// ABI's limits, but `/dev/set_storage` may write longer ones, and a state file holds whatever the
+/// state holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StorageEntry {
-    /// The key, at most [`MAX_KEY_LEN`] bytes (what a contract can write).
+    /// The key, without the contract's address.
     #[serde(with = "hex_bytes")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = storage_key_schema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::HexBytes))]
     pub key: Vec<u8>,
-    /// The value, at most [`MAX_VALUE_LEN`] bytes (what a contract can write).
+    /// The value.
     #[serde(with = "hex_bytes")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = storage_value_schema))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::HexBytes))]
     pub value: Vec<u8>,
 }
 
@@ -224,26 +225,6 @@ fn version_schema() -> utoipa::openapi::schema::Schema {
         .enum_values(Some([VERSION]))
         .description(Some("The format's version: 1."))
         .into()
-}
-
-#[cfg(feature = "openapi")]
-fn bounded_hex(bytes: u32, description: &str) -> utoipa::openapi::schema::Schema {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some("^0x([0-9a-fA-F]{2})*$"))
-        .max_length(Some(2 + 2 * bytes as usize))
-        .description(Some(description))
-        .into()
-}
-
-#[cfg(feature = "openapi")]
-fn storage_key_schema() -> utoipa::openapi::schema::Schema {
-    bounded_hex(MAX_KEY_LEN, "A storage key: `0x` and hex, at most 1,024 bytes.")
-}
-
-#[cfg(feature = "openapi")]
-fn storage_value_schema() -> utoipa::openapi::schema::Schema {
-    bounded_hex(MAX_VALUE_LEN, "A storage value: `0x` and hex, at most 131,072 bytes.")
 }
 
 /// A list of structs, each read only from a JSON object (see [`object`]).
@@ -341,7 +322,7 @@ impl StateFile {
     }
 
     /// The checks that need neither state nor code: the ranges the format gives heights, times,
-    /// nonces, labels and storage entries. The API's schema says the same.
+    /// nonces and labels. The API's schema says the same.
     ///
     /// # Errors
     /// [`Rejection::MalformedStateFile`], saying which entry.
@@ -359,17 +340,6 @@ impl StateFile {
         for contract in &self.contracts {
             if let Err(e) = check_label(&contract.label) {
                 return malformed(format!("contract {}: {e}", contract.address));
-            }
-            for entry in &contract.storage {
-                if entry.key.len() > MAX_KEY_LEN as usize || entry.value.len() > MAX_VALUE_LEN as usize {
-                    return malformed(format!(
-                        "contract {}: a storage entry of a {}-byte key and a {}-byte value; keys hold at most \
-                         {MAX_KEY_LEN} bytes and values {MAX_VALUE_LEN}",
-                        contract.address,
-                        entry.key.len(),
-                        entry.value.len()
-                    ));
-                }
             }
         }
         Ok(())
@@ -511,20 +481,17 @@ mod tests {
         late.time = MAX_BLOCK_TIME + 1;
         let mut busy = file.clone();
         busy.accounts[0].nonce = MAX_SAFE_INTEGER + 1;
-        let mut long_key = file.clone();
-        long_key.contracts.push(ContractEntry {
+        let mut bad_label = file.clone();
+        bad_label.contracts.push(ContractEntry {
             address: Address([1; 20]),
             code_hash: Hash::ZERO,
             admin: None,
             creator: Address([2; 20]),
-            label: "x".into(),
+            label: "tab\there".into(),
             created_at: 0,
-            storage: vec![StorageEntry { key: vec![0; MAX_KEY_LEN as usize + 1], value: vec![] }],
+            storage: vec![],
         });
-        let mut bad_label = long_key.clone();
-        bad_label.contracts[0].storage.clear();
-        bad_label.contracts[0].label = "tab\there".into();
-        for file in [high, late, busy, long_key, bad_label] {
+        for file in [high, late, busy, bad_label] {
             assert!(matches!(file.check_form(), Err(Rejection::MalformedStateFile(_))), "{file:?}");
         }
     }

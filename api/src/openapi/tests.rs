@@ -199,9 +199,6 @@ fn integers_are_bounded_by_what_the_server_accepts() {
     assert_eq!(property("StateFile", "height")["maximum"], safe);
     assert_eq!(property("StateFile", "time")["maximum"], tidepool_node::MAX_BLOCK_TIME);
     assert_eq!(property("AccountEntry", "nonce")["maximum"], safe);
-    // `0x` and two digits per byte of the ABI's largest key (1,024 bytes) and value (128 KiB).
-    assert_eq!(property("StorageEntry", "key")["maxLength"], 2 + 2 * 1024);
-    assert_eq!(property("StorageEntry", "value")["maxLength"], 2 + 2 * 128 * 1024);
     assert_eq!(property("Mine", "blocks")["minimum"], 1);
     assert_eq!(property("Mine", "blocks")["maximum"], crate::routes::dev::MAX_MINE_BLOCKS);
     assert_eq!(schemas["TransactionBatch"]["maxItems"], crate::routes::txs::MAX_BATCH);

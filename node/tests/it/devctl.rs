@@ -304,12 +304,15 @@ fn a_state_file_round_trips_with_its_root() {
     assert_eq!(running.reset().unwrap(), first, "a reset returns to the loaded state");
 }
 
+/// A state file that must be refused, and how to recognise the refusal.
+type LoadCase = (&'static str, StateFile, fn(&Rejection) -> bool);
+
 #[test]
 fn a_state_file_the_node_cannot_load_changes_nothing() {
     let node = market_node();
     let file = node.dump_state().unwrap();
     let before = fingerprint(&node, &key(0).address);
-    let mut cases: Vec<(&str, StateFile, fn(&Rejection) -> bool)> = Vec::new();
+    let mut cases: Vec<LoadCase> = Vec::new();
     let mut other_chain = file.clone();
     other_chain.chain_id = 1;
     cases.push(("another chain", other_chain, |r| matches!(r, Rejection::WrongChainId { .. })));
