@@ -34,6 +34,11 @@ pub(crate) struct NodeArgs {
     /// Chain id (default: 31337 in dev mode, 1337 otherwise).
     #[arg(long)]
     chain_id: Option<u64>,
+    /// Keep this many blocks of history below the latest (state at past heights, replays,
+    /// reverts, old transactions and events) and prune the rest as blocks commit (default: keep
+    /// everything).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    history_blocks: Option<u64>,
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
@@ -58,6 +63,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         )
     });
     config.chain_id = args.chain_id.unwrap_or(if args.dev { tidepool_node::DEV_CHAIN_ID } else { 1337 });
+    config.history_blocks = args.history_blocks;
     config.mining = match args.block_time_ms {
         Some(ms) => Mining::Interval(Duration::from_millis(ms.max(1))),
         None => Mining::Auto,

@@ -84,6 +84,11 @@ pub struct NodeConfig {
     pub vm: VmConfig,
     /// Where compiled modules are cached on disk (defaults to `<data dir>/modules` for RocksDB).
     pub module_cache_dir: Option<PathBuf>,
+    /// How many blocks of history below the latest to keep — state readable at past heights
+    /// (`?height=`), replays, reverts, and old transactions, receipts and events; older history
+    /// is pruned as blocks commit, so the disk stops growing with the chain. `None` (the
+    /// default) keeps everything. At least 1.
+    pub history_blocks: Option<u64>,
 }
 
 /// The latest block time, Unix seconds: 9999-12-31T23:59:59Z. Contracts read block time as a
@@ -113,6 +118,7 @@ impl NodeConfig {
             market: None,
             vm: VmConfig::default(),
             module_cache_dir: None,
+            history_blocks: None,
         }
     }
 }

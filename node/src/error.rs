@@ -118,6 +118,28 @@ pub enum Rejection {
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
+    /// A node configuration that cannot work.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// No committed transaction has this hash.
+    #[error("no transaction {0}")]
+    UnknownTransaction(tidepool_ledger::Hash),
+    /// A read at a height above the latest block.
+    #[error("no block at height {height}: the latest is {latest}")]
+    UnknownHeight {
+        /// The height asked for.
+        height: u64,
+        /// The latest height.
+        latest: u64,
+    },
+    /// A read at a height below the history this node keeps (`--history-blocks`).
+    #[error("state at height {height} is no longer kept: this node keeps history from height {oldest}")]
+    HeightPruned {
+        /// The height asked for.
+        height: u64,
+        /// The lowest height state can be read at.
+        oldest: u64,
+    },
     /// A block time past [`crate::MAX_BLOCK_TIME`] (a dev warp or clock that would move it there).
     #[error("block time {requested} is out of range: block times stay at most {max} (9999-12-31T23:59:59Z)")]
     BlockTimeOutOfRange {
@@ -139,8 +161,10 @@ pub enum RejectionKind {
     Unaffordable,
     /// The request needs a mode the node is not in (dev controls).
     Forbidden,
-    /// The request names something that does not exist (a contract, code, snapshot).
+    /// The request names something that does not exist (a contract, code, snapshot, height).
     NotFound,
+    /// The request names something this node no longer keeps (state below its history window).
+    Gone,
     /// Well formed, but the current state refuses it (a nonce that is not next, a balance or a
     /// clock that would overflow).
     Conflict,
@@ -230,6 +254,10 @@ impl Rejection {
             Rejection::InvalidTransaction(_) => "invalid_transaction",
             Rejection::DevModeOnly => "dev_mode_only",
             Rejection::UnknownSnapshot(_) => "unknown_snapshot",
+            Rejection::UnknownHeight { .. } => "unknown_height",
+            Rejection::UnknownTransaction(_) => "unknown_transaction",
+            Rejection::InvalidConfig(_) => "invalid_config",
+            Rejection::HeightPruned { .. } => "height_pruned",
             Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
         }
     }
@@ -244,15 +272,19 @@ impl Rejection {
             | Rejection::GasLimitOutOfRange { .. }
             | Rejection::InvalidTransaction(_)
             | Rejection::InvalidKey(_)
-            | Rejection::InvalidMnemonic(_) => RejectionKind::Malformed,
+            | Rejection::InvalidMnemonic(_)
+            | Rejection::InvalidConfig(_) => RejectionKind::Malformed,
             Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
                 RejectionKind::Unauthorized
             }
             Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
             Rejection::DevModeOnly => RejectionKind::Forbidden,
-            Rejection::UnknownCode(_) | Rejection::UnknownContract(_) | Rejection::UnknownSnapshot(_) => {
-                RejectionKind::NotFound
-            }
+            Rejection::UnknownCode(_)
+            | Rejection::UnknownContract(_)
+            | Rejection::UnknownSnapshot(_)
+            | Rejection::UnknownTransaction(_)
+            | Rejection::UnknownHeight { .. } => RejectionKind::NotFound,
+            Rejection::HeightPruned { .. } => RejectionKind::Gone,
             Rejection::BadNonce { .. } | Rejection::BalanceOverflow | Rejection::BlockTimeOutOfRange { .. } => {
                 RejectionKind::Conflict
             }

@@ -59,6 +59,8 @@ const ROUTES: [(&str, &str); 17] = [
     ("POST", "/v1/txs"),
     ("POST", "/v1/txs/batch"),
     ("GET", "/v1/txs/{hash}"),
+    ("GET", "/v1/txs/{hash}/trace"),
+    ("POST", "/v1/txs/{hash}/replay"),
     ("POST", "/v1/simulate"),
     ("POST", "/v1/code"),
     ("GET", "/v1/code/{hash}"),

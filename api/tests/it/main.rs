@@ -1,4 +1,6 @@
 //! Integration tests of the API crate, one binary (see STYLE.md).
 
 mod consistency;
+mod history;
 mod routes;
+mod support;

@@ -7,10 +7,12 @@
 //! [`Node::query`].
 //!
 //! Layout: this file (the node, its state, opening it, block times); `submit` (transactions into
-//! blocks); `read` (reads at the latest height); `dev` (dev controls).
+//! blocks); `read` (reads at the latest or a past height); `replay` (re-executing a committed
+//! transaction); `dev` (dev controls).
 
 mod dev;
 mod read;
+mod replay;
 mod submit;
 
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use crate::config::{Clock, MAX_BLOCK_TIME, NodeConfig, StoreConfig};
 use crate::error::{NodeError, Rejection};
 
 pub use read::QUERY_GAS_LIMIT;
+pub use replay::Replay;
 pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
 
 use dev::Snapshot;
@@ -62,7 +65,7 @@ impl Node {
     /// The data directory is locked, corrupt, or the genesis could not be built.
     pub fn open(config: NodeConfig) -> Result<Node, NodeError> {
         let mut vm_config = config.vm.clone();
-        let ledger = match &config.store {
+        let mut ledger = match &config.store {
             StoreConfig::Memory => Ledger::memory(),
             #[cfg(feature = "rocksdb")]
             StoreConfig::RocksDb(path) => {
@@ -75,6 +78,10 @@ impl Node {
         if let Some(dir) = &config.module_cache_dir {
             vm_config.cache_dir = Some(dir.clone());
         }
+        if config.history_blocks == Some(0) {
+            return Err(Rejection::InvalidConfig("history_blocks must be at least 1".into()).into());
+        }
+        ledger.set_history_blocks(config.history_blocks);
         let vm = Vm::new(vm_config)?;
         // Each call may hold one instance slot per frame; the writer (outside admission) keeps
         // room for one call of its own.
