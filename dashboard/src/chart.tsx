@@ -67,7 +67,7 @@ export function LineChart({ series, marker, reference, xLabel, yLabel, height = 
       )}
       <g class="legend">
         {series.map((s, i) => (
-          <text key={s.label} x={PAD.left + 8 + i * 140} y={PAD.top + 28} fill={s.color}>{s.label}</text>
+          <text key={s.label} x={W - PAD.right - 8 - i * 110} y={PAD.top + 12} text-anchor="end" fill={s.color}>{s.label}</text>
         ))}
       </g>
     </svg>

@@ -33,7 +33,7 @@ function App() {
   return (
     <div onClick={(e) => onLinkClick(e as unknown as MouseEvent)}>
       <header>
-        <a href="/markets" class="brand">🌊 Tidepool</a>
+        <a href="/markets" class="brand"><img src="/favicon.svg" alt="" width="20" height="20" /> Tidepool</a>
         <nav>
           {nav.map(([id, label]) => (
             <a key={id} href={`/${id}`} class={section === id ? 'active' : ''} data-testid={`nav-${id}`}>{label}</a>

@@ -90,27 +90,30 @@ function AccountList() {
 /** Health factors at past heights: per address, sampled as blocks arrive (kept while the page is open). */
 const samples = new Map<string, Map<number, number>>();
 let historyByHeight: boolean | undefined;
+let heightSupport: Promise<boolean> | undefined;
+
+/** Whether this node reads queries at past heights (`?height=N`): its document says so. */
+function readsAtHeight(): Promise<boolean> {
+  heightSupport ??= client
+    .request<{ paths: Record<string, { post?: { parameters?: { name: string }[] } }> }>('GET', '/openapi.json')
+    .then((doc) => !!doc.paths['/v1/contracts/{address}/query']?.post?.parameters?.some((p) => p.name === 'height'), () => false);
+  return heightSupport;
+}
 
 /** The health factor at each of the last `count` heights, read with `?height=N` when the node has it. */
 async function history(address: string, latest: number, count = 30): Promise<[number, number][]> {
   const seen = samples.get(address) ?? new Map<number, number>();
   samples.set(address, seen);
-  if (historyByHeight !== false) {
+  historyByHeight = await readsAtHeight();
+  if (historyByHeight) {
     const heights = [];
     for (let h = Math.max(0, latest - count + 1); h <= latest; h++) if (!seen.has(h)) heights.push(h);
-    try {
-      await Promise.all(
-        heights.map(async (h) => {
-          const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
-          seen.set(h, healthNumber(answer.result.health_factor));
-        }),
-      );
-      historyByHeight = true;
-    } catch (e) {
-      // A node without reads at past heights (400 for the parameter): sample from now on.
-      if (historyByHeight === undefined) historyByHeight = false;
-      if (historyByHeight) throw e;
-    }
+    await Promise.all(
+      heights.map(async (h) => {
+        const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
+        seen.set(h, healthNumber(answer.result.health_factor));
+      }),
+    );
   }
   return [...seen.entries()].sort(([a], [b]) => a - b).slice(-count);
 }
