@@ -3,3 +3,4 @@
 mod consistency;
 mod openapi_file;
 mod routes;
+mod web;
