@@ -37,7 +37,7 @@ pub(crate) struct NodeArgs {
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
-    /// Let web pages from this origin (scheme://host[:port], e.g. http://localhost:5173) call the
+    /// Let web pages from this origin (scheme://host or scheme://host:port, e.g. http://localhost:5173) call the
     /// API from a browser (CORS). Repeatable. Without it a dev node allows any origin and another
     /// node none; with it, only the origins given (on any node). `*` allows any.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
