@@ -55,7 +55,7 @@ fn reachable<'a>(doc: &'a Value, schema: &'a Value, seen: &mut Vec<String>, out:
     }
 }
 
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 19] = [
     ("POST", "/v1/txs"),
     ("POST", "/v1/txs/batch"),
     ("GET", "/v1/txs/{hash}"),

@@ -124,7 +124,7 @@ pub async fn submit_batch(
 }
 
 /// `GET /v1/txs/{hash}`: a committed transaction and its receipt.
-#[utoipa::path(get, path = "/v1/txs/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+#[utoipa::path(get, path = "/v1/txs/{hash}", operation_id = "get_transaction", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = TxWithReceipt, description = "The transaction and its receipt."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;

@@ -2,5 +2,7 @@
 
 mod consistency;
 mod history;
+mod openapi_file;
 mod routes;
 mod support;
+mod web;
