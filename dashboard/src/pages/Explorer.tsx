@@ -2,7 +2,7 @@
 // tree, state diff), a contract (code hash, admin, raw state with a prefix filter), an account;
 // search by hash, height or address.
 import { useState } from 'preact/hooks';
-import { TidepoolApiError, type Block, type CallFrame, type EventView } from 'tidepool-client';
+import { TidepoolApiError, type Block, type EventView, type StateDiff, type TraceFrame } from 'tidepool-client';
 import { client, describeError } from '../api';
 import { short, time, units } from '../format';
 import { useLatestBlock, useLive } from '../live';
@@ -125,24 +125,61 @@ function BlockPage({ height }: { height: number }) {
   );
 }
 
-function Trace({ frame }: { frame: CallFrame }) {
+function Trace({ frame }: { frame: TraceFrame }) {
   return (
     <li>
       <span class={frame.error ? 'danger' : ''}>
         <a href={`/explorer/contracts/${frame.contract}`} class="mono">{short(frame.contract)}</a> · {frame.entry_point} · gas {frame.gas_used.toLocaleString('en-US')} / {frame.gas_limit.toLocaleString('en-US')}
+        {frame.funds !== '0' && ` · +${frame.funds} native`}
         {frame.error && ` · ${frame.error}`}
       </span>
+      {frame.msg !== null && <pre class="small">{JSON.stringify(frame.msg)}</pre>}
+      {frame.events.map((e, i) => <div key={`e${i}`} class="small mono">emit {e.type} {JSON.stringify(e.data)}</div>)}
+      {frame.logs.map((l, i) => <div key={`l${i}`} class="small mono muted">log {l}</div>)}
       {frame.children.length > 0 && <ul>{frame.children.map((c, i) => <Trace key={i} frame={c} />)}</ul>}
+      {!frame.error && frame.return_data !== null && <div class="small mono">← {JSON.stringify(frame.return_data)}</div>}
     </li>
   );
 }
 
-interface StateChange {
-  contract?: string;
-  key?: string;
-  key_text?: string | null;
-  before?: unknown;
-  after?: unknown;
+function Diff({ diff }: { diff: StateDiff }) {
+  const value = (json: unknown, hex: string | null) => (json !== undefined && json !== null ? JSON.stringify(json) : hex ?? '(absent)');
+  return (
+    <div data-testid="state-diff">
+      {diff.storage.length > 0 && (
+        <table>
+          <thead><tr><th>Contract</th><th>Key</th><th>Before</th><th>After</th></tr></thead>
+          <tbody>
+            {diff.storage.map((d, i) => (
+              <tr key={i}>
+                <td class="mono"><a href={`/explorer/contracts/${d.contract}`}>{short(d.contract)}</a></td>
+                <td class="mono small">{d.decoded_key ?? d.key}</td>
+                <td class="mono small">{value(d.before_json, d.before)}</td>
+                <td class="mono small">{value(d.after_json, d.after)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {diff.accounts.length > 0 && (
+        <table>
+          <thead><tr><th>Account</th><th>Balance</th><th>Nonce</th></tr></thead>
+          <tbody>
+            {diff.accounts.map((a, i) => (
+              <tr key={i}>
+                <td class="mono"><a href={`/explorer/accounts/${a.address}`}>{short(a.address)}</a></td>
+                <td class="mono small">{a.balance_before} → {a.balance_after}</td>
+                <td class="mono small">{a.nonce_before} → {a.nonce_after}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {diff.contracts.map((c, i) => <p key={`c${i}`} class="small mono">contract {c.address}: code {c.code_before ?? '(new)'} → {c.code_after ?? '(removed)'}</p>)}
+      {diff.code.map((h) => <p key={h} class="small mono">code uploaded {h}</p>)}
+      {diff.truncated && <p class="muted">Truncated: the receipt keeps the first changes only.</p>}
+    </div>
+  );
 }
 
 function TxPage({ hash }: { hash: string }) {
@@ -150,7 +187,7 @@ function TxPage({ hash }: { hash: string }) {
   if (error) return <p class="error">{error}</p>;
   if (!data) return <p class="muted">Loading…</p>;
   const { tx, receipt } = data;
-  const diff = (receipt as { state_diff?: StateChange[] }).state_diff;
+  const diff = receipt.state_diff;
   return (
     <div data-testid="tx">
       <h2>Transaction <span class="mono small">{hash}</span></h2>
@@ -171,14 +208,7 @@ function TxPage({ hash }: { hash: string }) {
       <h3>Call trace</h3>
       {receipt.trace ? <ul class="trace" data-testid="trace"><Trace frame={receipt.trace} /></ul> : <p class="muted">No contract call.</p>}
       <h3>State diff</h3>
-      {diff ? (
-        <table>
-          <thead><tr><th>Contract</th><th>Key</th><th>Before</th><th>After</th></tr></thead>
-          <tbody>{diff.map((d, i) => <tr key={i}><td class="mono">{d.contract && short(d.contract)}</td><td class="mono">{d.key_text ?? d.key}</td><td><pre>{JSON.stringify(d.before)}</pre></td><td><pre>{JSON.stringify(d.after)}</pre></td></tr>)}</tbody>
-        </table>
-      ) : (
-        <p class="muted">This node's receipts carry no state diff yet.</p>
-      )}
+      <Diff diff={diff} />
       {receipt.logs && receipt.logs.length > 0 && (<><h3>Logs</h3><pre>{receipt.logs.join('\n')}</pre></>)}
     </div>
   );
