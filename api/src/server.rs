@@ -1,5 +1,5 @@
-//! Serving the router: request ids, tracing, metrics, and a graceful shutdown that finishes the
-//! block in hand.
+//! Serving the router: request ids, tracing, metrics, CORS, the dashboard beside the API, and a
+//! graceful shutdown that finishes the block in hand.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use tokio::time::MissedTickBehavior;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::cors::Cors;
 use crate::metrics::Metrics;
 use crate::routes::{AppState, router};
 
@@ -32,25 +33,38 @@ impl MakeRequestId for CountingRequestId {
     }
 }
 
-/// The full application: routes plus middleware.
+/// The full application: routes plus middleware, with the CORS policy of a node started without
+/// `--allow-origin` (any origin on a dev node, none otherwise; [`Cors::for_node`]).
 pub fn app(node: Node) -> Router {
+    let cors = if node.config().dev { Some(Cors::AnyOrigin) } else { None };
+    app_with(node, cors)
+}
+
+/// The full application with the CORS policy `cors` (`None`: no CORS headers).
+pub fn app_with(node: Node, cors: Option<Cors>) -> Router {
     let metrics = Arc::new(Metrics::default());
     let state = AppState { node, metrics: metrics.clone() };
-    router(state)
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let metrics = metrics.clone();
-            async move {
-                let response: Response = next.run(req).await;
-                metrics.count_request(response.status().as_u16());
-                response
-            }
-        }))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
-        }))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+    let mut app = router(state).merge(crate::dashboard::routes());
+    if let Some(cors) = cors {
+        let layer = cors.layer();
+        app = app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::cors::middleware(layer.clone(), req, next)
+        }));
+    }
+    app.layer(middleware::from_fn(move |req: Request, next: Next| {
+        let metrics = metrics.clone();
+        async move {
+            let response: Response = next.run(req).await;
+            metrics.count_request(response.status().as_u16());
+            response
+        }
+    }))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
+    }))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
 }
 
 /// Serves `node` on `listener` until `shutdown` resolves; then stops accepting, lets requests in
@@ -65,8 +79,22 @@ pub async fn serve(
     node: Node,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let cors = if node.config().dev { Some(Cors::AnyOrigin) } else { None };
+    serve_with(listener, node, cors, shutdown).await
+}
+
+/// [`serve`] with the CORS policy `cors` (`tidepool node --allow-origin`; [`Cors::for_node`]).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    listener: TcpListener,
+    node: Node,
+    cors: Option<Cors>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let miner = spawn_interval_miner(&node);
-    axum::serve(listener, app(node.clone()).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app_with(node.clone(), cors).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;

@@ -10,7 +10,9 @@ use clap::Args;
 use k256::ecdsa::SigningKey;
 use serde_json::Value;
 use tidepool_ledger::{Address, Hash};
+use tidepool_node::diff::StateDiff;
 use tidepool_node::keys::{address_of, dev_accounts, parse_private_key};
+use tidepool_node::trace::TraceFrame;
 use tidepool_node::{Action, Transaction};
 
 use super::keys::KeysDir;
@@ -292,8 +294,36 @@ pub(crate) fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
 pub(crate) struct TxArgs {
     /// The transaction hash.
     hash: Hash,
+    /// Also print what it changed: storage entries, balances and nonces, contracts, code.
+    #[arg(long)]
+    diff: bool,
     #[command(flatten)]
     endpoint: Endpoint,
+}
+
+/// `tidepool trace`.
+#[derive(Args)]
+pub(crate) struct TraceArgs {
+    /// The transaction hash.
+    hash: Hash,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Prints a committed transaction's call tree, frame by frame with its gas, message, events,
+/// logs and result.
+pub(crate) fn trace(args: TraceArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let found = client.get(&format!("/v1/txs/{}/trace", args.hash))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    match serde_json::from_value::<Option<TraceFrame>>(found["trace"].clone())? {
+        Some(trace) => print!("{}", trace.render()),
+        None => println!("no call tree: the transaction called no contract"),
+    }
+    Ok(())
 }
 
 /// Shows a transaction and its receipt.
@@ -306,6 +336,10 @@ pub(crate) fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
         println!("action    {}", found["tx"]["tx"]["action"]["type"].as_str().unwrap_or("?"));
         println!("from      {}", found["tx"]["tx"]["from"].as_str().unwrap_or("?"));
         print_receipt(&found["receipt"], false);
+        if args.diff {
+            let diff: StateDiff = serde_json::from_value(found["receipt"]["state_diff"].clone())?;
+            print!("\nstate diff:\n{}", diff.render());
+        }
     }
     Ok(())
 }

@@ -58,14 +58,18 @@ enum Command {
     ///
     /// Example: tidepool new counter && cd counter && cargo test
     New(new::NewArgs),
-    /// Show a transaction and its receipt.
+    /// Show a transaction and its receipt (`--diff`: and what it changed).
     ///
-    /// Example: tidepool tx 0xHASH
+    /// Example: tidepool tx 0xHASH --diff
     Tx(client::TxArgs),
     /// Dev controls of a `--dev` node: mining mode, mining, time, reset, code, state files.
     ///
     /// Example: tidepool dev warp 2592000 --refresh-prices
     Dev(dev::DevArgs),
+    /// Show a transaction's call tree: every frame with its gas, message, events, logs, result.
+    ///
+    /// Example: tidepool trace 0xHASH
+    Trace(client::TraceArgs),
     /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
     ///
     /// Example: tidepool bench --quick
@@ -88,6 +92,7 @@ impl Cli {
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
             Command::Dev(args) => dev::run(args, self.json),
+            Command::Trace(args) => client::trace(args, self.json),
             Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),

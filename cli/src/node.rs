@@ -73,9 +73,19 @@ pub(crate) struct NodeArgs {
     /// Chain id (default: 31337 in dev mode, 1337 otherwise).
     #[arg(long)]
     chain_id: Option<u64>,
+    /// Keep this many blocks of history below the latest (state at past heights, replays,
+    /// reverts, old transactions and events) and prune the rest as blocks commit (default: keep
+    /// everything).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    history_blocks: Option<u64>,
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
+    /// Let web pages from this origin (scheme://host or scheme://host:port, e.g. http://localhost:5173) call the
+    /// API from a browser (CORS). Repeatable. Without it a dev node allows any origin and another
+    /// node none; with it, only the origins given (on any node). `*` allows any.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 /// Runs the node until a shutdown signal.
@@ -87,6 +97,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
 
+    let cors = tidepool_api::cors::Cors::for_node(args.dev, &args.allow_origins)?;
     let mut config = NodeConfig::dev();
     config.dev = args.dev;
     config.market = args.market.then(|| {
@@ -119,6 +130,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         ClockArg::System => Clock::System,
         ClockArg::Manual => Clock::Manual { genesis_time },
     };
+    config.history_blocks = args.history_blocks;
     config.store = if args.memory {
         StoreConfig::Memory
     } else {
@@ -137,7 +149,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         print_banner(&node, address);
         tracing::info!(%address, "serving the HTTP API");
-        tidepool_api::server::serve(listener, node, tidepool_api::server::shutdown_signal()).await?;
+        tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;
         anyhow::Ok(())
     })
 }
@@ -184,5 +196,10 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
             }
         }
     }
-    println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
+    println!("\nListening on http://{address}  (try: curl http://{address}/health)");
+    if tidepool_api::dashboard::is_built() {
+        println!("Dashboard at http://{address}/\n");
+    } else {
+        println!("(built without the dashboard: `make run` builds it)\n");
+    }
 }

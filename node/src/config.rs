@@ -98,6 +98,11 @@ pub struct NodeConfig {
     /// it if that chain began from this state, and refuses to open otherwise. Its chain id must
     /// be [`NodeConfig::chain_id`]; a manual clock should start at its time.
     pub genesis_state: Option<Arc<StateFile>>,
+    /// How many blocks of history below the latest to keep — state readable at past heights
+    /// (`?height=`), replays, reverts, and old transactions, receipts and events; older history
+    /// is pruned as blocks commit, so the disk stops growing with the chain. `None` (the
+    /// default) keeps everything. At least 1.
+    pub history_blocks: Option<u64>,
 }
 
 /// The latest block time, Unix seconds: 9999-12-31T23:59:59Z. Contracts read block time as a
@@ -128,6 +133,7 @@ impl NodeConfig {
             vm: VmConfig::default(),
             module_cache_dir: None,
             genesis_state: None,
+            history_blocks: None,
         }
     }
 }

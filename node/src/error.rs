@@ -157,6 +157,28 @@ pub enum Rejection {
     /// lacks, an entry twice, a state root that does not match).
     #[error("the state file cannot be loaded: {0}")]
     InvalidStateFile(String),
+    /// A node configuration that cannot work.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// No committed transaction has this hash.
+    #[error("no transaction {0}")]
+    UnknownTransaction(tidepool_ledger::Hash),
+    /// A read at a height above the latest block.
+    #[error("no block at height {height}: the latest is {latest}")]
+    UnknownHeight {
+        /// The height asked for.
+        height: u64,
+        /// The latest height.
+        latest: u64,
+    },
+    /// A read at a height below the history this node keeps (`--history-blocks`).
+    #[error("state at height {height} is no longer kept: this node keeps history from height {oldest}")]
+    HeightPruned {
+        /// The height asked for.
+        height: u64,
+        /// The lowest height state can be read at.
+        oldest: u64,
+    },
     /// A block time past [`crate::MAX_BLOCK_TIME`] (a dev warp or clock that would move it there).
     #[error("block time {requested} is out of range: block times stay at most {max} (9999-12-31T23:59:59Z)")]
     BlockTimeOutOfRange {
@@ -178,8 +200,10 @@ pub enum RejectionKind {
     Unaffordable,
     /// The request needs a mode the node is not in (dev controls).
     Forbidden,
-    /// The request names something that does not exist (a contract, code, snapshot).
+    /// The request names something that does not exist (a contract, code, snapshot, height).
     NotFound,
+    /// The request names something this node no longer keeps (state below its history window).
+    Gone,
     /// Well formed, but the current state refuses it (a nonce that is not next, a balance or a
     /// clock that would overflow).
     Conflict,
@@ -269,6 +293,10 @@ impl Rejection {
             Rejection::InvalidTransaction(_) => "invalid_transaction",
             Rejection::DevModeOnly => "dev_mode_only",
             Rejection::UnknownSnapshot(_) => "unknown_snapshot",
+            Rejection::UnknownHeight { .. } => "unknown_height",
+            Rejection::UnknownTransaction(_) => "unknown_transaction",
+            Rejection::InvalidConfig(_) => "invalid_config",
+            Rejection::HeightPruned { .. } => "height_pruned",
             Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
             Rejection::PendingTransaction(_) => "pending_transaction",
             Rejection::BlockTimeBeforeLatest { .. } => "block_time_before_latest",
@@ -291,7 +319,8 @@ impl Rejection {
             | Rejection::InvalidTransaction(_)
             | Rejection::InvalidKey(_)
             | Rejection::InvalidMnemonic(_)
-            | Rejection::MalformedStateFile(_) => RejectionKind::Malformed,
+            | Rejection::MalformedStateFile(_)
+            | Rejection::InvalidConfig(_) => RejectionKind::Malformed,
             Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
                 RejectionKind::Unauthorized
             }
@@ -301,7 +330,10 @@ impl Rejection {
             | Rejection::UnknownContract(_)
             | Rejection::UnknownSnapshot(_)
             | Rejection::PendingTransaction(_)
-            | Rejection::NoDevMarket => RejectionKind::NotFound,
+            | Rejection::NoDevMarket
+            | Rejection::UnknownTransaction(_)
+            | Rejection::UnknownHeight { .. } => RejectionKind::NotFound,
+            Rejection::HeightPruned { .. } => RejectionKind::Gone,
             Rejection::BadNonce { .. }
             | Rejection::BalanceOverflow
             | Rejection::BlockTimeOutOfRange { .. }

@@ -92,7 +92,8 @@ pub use error::{ErrorKind, SandboxError};
 pub use executed::Executed;
 pub use gas_snapshot::{GasChange, GasFigure, GasMode, GasSnapshot, GasSnapshotError};
 pub use tidepool_ledger::{Address, Hash};
-pub use tidepool_vm::CallFrame;
+pub use tidepool_node::diff::StateDiff;
+pub use tidepool_node::trace::TraceFrame;
 
 pub use tidepool_node::config::Mining;
 pub use tidepool_node::receipt::ReceiptEvent;

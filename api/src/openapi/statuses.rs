@@ -53,8 +53,15 @@ status!(
     /// 404: a named thing does not exist.
     NotFound,
     404,
-    "A contract, code, transaction, block or snapshot the request names does not exist, a transaction \
-     is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`)."
+    "A contract, code, transaction, block, height or snapshot the request names does not exist, a \
+     transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`)."
+);
+status!(
+    /// 410: the state asked for is older than this node keeps.
+    Gone,
+    410,
+    "The state at the height asked for is no longer kept: below the node's history window \
+     (`--history-blocks`; `height_pruned`)."
 );
 status!(
     /// 409: the current state refuses the request.

@@ -55,10 +55,12 @@ fn reachable<'a>(doc: &'a Value, schema: &'a Value, seen: &mut Vec<String>, out:
     }
 }
 
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 19] = [
     ("POST", "/v1/txs"),
     ("POST", "/v1/txs/batch"),
     ("GET", "/v1/txs/{hash}"),
+    ("GET", "/v1/txs/{hash}/trace"),
+    ("POST", "/v1/txs/{hash}/replay"),
     ("POST", "/v1/simulate"),
     ("POST", "/v1/code"),
     ("GET", "/v1/code/{hash}"),

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 use axum::{Extension, Router};
+use serde::Deserialize;
 use tidepool_node::Node;
+use utoipa::IntoParams;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,6 +55,8 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(txs::submit))
         .routes(routes!(txs::submit_batch))
         .routes(routes!(txs::get))
+        .routes(routes!(txs::trace))
+        .routes(routes!(txs::replay))
         .routes(routes!(txs::simulate))
         .routes(routes!(code::upload))
         .routes(routes!(code::get))
@@ -105,6 +109,17 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(Document::new(openapi, &state.node)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// `?height=N`: a read as of the end of block `N` (the latest when absent). Unknown parameters
+/// are refused, like unknown body fields.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AtHeight {
+    /// Read the state as of the end of this block (default: the latest). Above the latest: 404;
+    /// below the history the node keeps (`--history-blocks`): 410.
+    pub height: Option<u64>,
 }
 
 /// Most entries one page of `/v1/events` or `/v1/contracts/{address}/state` holds.

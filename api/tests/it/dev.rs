@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::{Action, Clock, MarketCode, Node, NodeConfig, Transaction, dev_accounts};
 
-use crate::routes::{assert_error, call};
+use crate::support::{assert_error, call};
 
 const GENESIS_TIME: u64 = 1_700_000_000;
 

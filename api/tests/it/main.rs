@@ -2,4 +2,8 @@
 
 mod consistency;
 mod dev;
+mod history;
+mod openapi_file;
 mod routes;
+mod support;
+mod web;

@@ -4,50 +4,17 @@
 //! with `Allow`; a node without `--dev` neither documents nor serves the dev controls.
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::{Action, Node, NodeConfig, Transaction, dev_accounts};
-use tower::ServiceExt;
+
+use crate::support::{assert_error, call};
 
 fn app(dev: bool) -> Router {
     let config = if dev { NodeConfig::dev() } else { NodeConfig { dev: false, ..NodeConfig::dev() } };
     let node = Node::open(config).unwrap();
     router(AppState { node, metrics: Default::default() })
-}
-
-/// An answer: status, `Allow` header, body as JSON (`Null` when it is not JSON).
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) allow: Option<String>,
-    pub(crate) body: Value,
-}
-
-pub(crate) async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let allow = response.headers().get(header::ALLOW).map(|v| v.to_str().unwrap().to_owned());
-    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Answer { status, allow, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
-}
-
-/// Asserts `answer` is an error with `status` and `code` in the `{"error":{"code","message"}}`
-/// shape.
-#[track_caller]
-pub(crate) fn assert_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body["error"]["code"], code, "{}", answer.body);
-    assert!(answer.body["error"]["message"].is_string(), "{}", answer.body);
-    assert_eq!(answer.body.as_object().unwrap().len(), 1, "{}", answer.body);
 }
 
 /// A plausible request for each documented operation: path parameters filled in, a body that
@@ -67,7 +34,7 @@ fn sample_request(path: &str, method: &str) -> (String, Option<Value>) {
     };
     let signed = serde_json::to_value(tx.clone().sign(&dev_accounts(1)[0].key).unwrap()).unwrap();
     let body = match (method, path) {
-        ("get", _) | (_, "/dev/snapshot" | "/dev/reset" | "/dev/dump_state") => None,
+        ("get", _) | (_, "/dev/snapshot" | "/dev/reset" | "/dev/dump_state" | "/v1/txs/{hash}/replay") => None,
         (_, "/v1/txs") => Some(signed),
         (_, "/v1/txs/batch") => Some(json!([signed])),
         (_, "/v1/simulate" | "/dev/impersonate") => Some(serde_json::to_value(&tx).unwrap()),

@@ -8,14 +8,16 @@
 //!
 //! Layout: this file (the node, its state, opening it); `clock` (block times); `submit`
 //! (transactions into blocks, the pending block); `mining` (the mining mode); `read` (reads at
-//! the latest height); `dev` (dev controls of state, mining on demand, snapshots); `time` (warps,
-//! the next block's time); `reload` (reset, state files).
+//! the latest or a past height); `replay` (re-executing a committed transaction); `dev` (dev
+//! controls of state, mining on demand, snapshots); `time` (warps, the next block's time);
+//! `reload` (reset, state files).
 
 mod clock;
 mod dev;
 mod mining;
 mod read;
 mod reload;
+mod replay;
 mod submit;
 mod time;
 
@@ -33,6 +35,7 @@ use crate::error::{NodeError, Rejection};
 
 pub use mining::{MiningStatus, MiningWatch};
 pub use read::QUERY_GAS_LIMIT;
+pub use replay::Replay;
 pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
 pub use time::NextBlock;
 
@@ -81,7 +84,7 @@ impl Node {
     /// The data directory is locked, corrupt, or the genesis could not be built.
     pub fn open(config: NodeConfig) -> Result<Node, NodeError> {
         let mut vm_config = config.vm.clone();
-        let ledger = match &config.store {
+        let mut ledger = match &config.store {
             StoreConfig::Memory => Ledger::memory(),
             #[cfg(feature = "rocksdb")]
             StoreConfig::RocksDb(path) => {
@@ -94,6 +97,10 @@ impl Node {
         if let Some(dir) = &config.module_cache_dir {
             vm_config.cache_dir = Some(dir.clone());
         }
+        if config.history_blocks == Some(0) {
+            return Err(Rejection::InvalidConfig("history_blocks must be at least 1".into()).into());
+        }
+        ledger.set_history_blocks(config.history_blocks);
         let vm = Vm::new(vm_config)?;
         // Each call may hold one instance slot per frame; the writer (outside admission) keeps
         // room for one call of its own.

@@ -6,8 +6,10 @@
 //! - [`keys`]: dev accounts and key files, used to sign.
 //! - [`chain`]: transactions into blocks, rejections, dev controls, determinism.
 //! - [`devctl`]: mining modes, the next block's time, reset, set_code, state files, price refresh.
+//! - [`client_vectors`]: the signing vectors the TypeScript client checks itself against.
 
 mod chain;
+mod client_vectors;
 mod devctl;
 mod keys;
 mod signing;
