@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need and a fresh machine may lack:
 #  - the pinned Rust toolchain with the wasm32-unknown-unknown target (from rust-toolchain.toml);
-#  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev).
+#  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev);
+#  - Node.js 20.19+ with npm (checked, not installed), for the TypeScript client and the dashboard;
+#  - Chromium (Debian package chromium), which the dashboard's browser tests drive.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,24 @@ if ! ./scripts/find-libclang.sh >/dev/null; then
     fi
   else
     echo "error: libclang is missing; install it with: sudo apt-get install -y libclang-dev" >&2
+    exit 1
+  fi
+fi
+
+# Node.js and npm build the dashboard the node embeds (`make web`); they come from the machine.
+if ! command -v npm >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "error: Node.js 20.19 or later with npm is missing; install it (https://nodejs.org) and run this again" >&2
+  exit 1
+fi
+
+# Chromium, for the dashboard's browser tests (playwright-core drives it; nothing is downloaded).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium (the dashboard's browser tests run it headless) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: chromium is missing; install it with: sudo apt-get install -y chromium" >&2
     exit 1
   fi
 fi

@@ -103,6 +103,7 @@ impl From<Rejection> for ApiError {
             RejectionKind::Unaffordable => (StatusCode::PAYMENT_REQUIRED, rejection.code()),
             RejectionKind::Forbidden => (StatusCode::FORBIDDEN, rejection.code()),
             RejectionKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            RejectionKind::Gone => (StatusCode::GONE, rejection.code()),
             RejectionKind::Conflict => (StatusCode::CONFLICT, rejection.code()),
             RejectionKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, rejection.code()),
         };

@@ -9,6 +9,7 @@
 use tidepool_ledger::{Account, Address, Hash, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Vm};
 
+use crate::diff::StateDiff;
 use crate::error::{NodeError, Rejection};
 use crate::receipt::{Receipt, ReceiptStatus};
 use crate::tx::{Action, Transaction};
@@ -31,12 +32,28 @@ pub struct BlockContext {
     pub time: u64,
 }
 
-/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`.
+/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`; the receipt carries
+/// the transaction's state diff.
 ///
 /// # Errors
 /// A rejection leaves `overlay` untouched; a [`HostError::Ledger`](crate::error::HostError::Ledger)
 /// or [`HostError::Vm`](crate::error::HostError::Vm) means the host is broken.
 pub fn apply_transaction(
+    vm: &Vm,
+    overlay: &mut Overlay,
+    block: &BlockContext,
+    tx: &Transaction,
+    tx_hash: Hash,
+    index: u32,
+) -> Result<Receipt, NodeError> {
+    let start = overlay.checkpoint();
+    let mut receipt = execute(vm, overlay, block, tx, tx_hash, index)?;
+    receipt.state_diff = StateDiff::from_changes(overlay.diff_since(start)?);
+    Ok(receipt)
+}
+
+/// [`apply_transaction`] but the diff.
+fn execute(
     vm: &Vm,
     overlay: &mut Overlay,
     block: &BlockContext,
@@ -61,6 +78,7 @@ pub fn apply_transaction(
         contract_address: None,
         code_hash: None,
         trace: None,
+        state_diff: StateDiff::default(),
         logs: Vec::new(),
     };
     let env = Env { chain_id: block.chain_id, height: block.height, time: block.time, origin: tx.from };

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash};
-use tidepool_vm::{CallFrame, Outcome, Status};
+use tidepool_vm::{Outcome, Status};
+
+use crate::diff::StateDiff;
+use crate::trace::TraceFrame;
 
 /// How a transaction ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,10 +78,12 @@ pub struct Receipt {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
     pub code_hash: Option<Hash>,
-    /// The call tree (contract, entry point, gas, error per frame), for traces.
+    /// The call tree: every frame with its message, funds, return data, events, logs, gas and
+    /// error (absent for a native transfer or an upload, which call no contract).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::CallFrame))]
-    pub trace: Option<CallFrame>,
+    pub trace: Option<TraceFrame>,
+    /// Everything it changed: storage entries, native balances and nonces, contracts, code.
+    pub state_diff: StateDiff,
     /// Debug lines the contracts logged.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub logs: Vec<String>,
@@ -93,7 +98,7 @@ impl Receipt {
     /// Fills the execution fields from a VM outcome (not `gas_used`: the caller adds the
     /// outcome's gas to the transaction's base cost).
     pub(crate) fn apply_outcome(&mut self, outcome: &Outcome) {
-        self.trace = Some(outcome.trace.clone());
+        self.trace = Some(TraceFrame::from(&outcome.trace));
         self.logs = outcome.logs.clone();
         match &outcome.status {
             Status::Success => {

@@ -15,7 +15,10 @@
 //! - [`Contract::execute`] → [`Executed`] (result, gas, events, call tree) or a
 //!   [`SandboxError`] (message, kind, trace); [`Contract::query`] decodes into your types;
 //! - block control ([`Sandbox::warp`], [`Sandbox::advance_blocks`]), [`Sandbox::snapshot`] /
-//!   [`Sandbox::revert`], [`Sandbox::impersonate`];
+//!   [`Sandbox::revert`], [`Sandbox::impersonate`]; the anvil-grade controls of a dev node —
+//!   manual mining ([`Sandbox::set_mining`], [`Contract::submit`], [`Sandbox::mine`]), the next
+//!   block's time, [`Sandbox::reset`], [`Sandbox::set_code`], state files
+//!   ([`Sandbox::dump_state`], [`Sandbox::from_state`]), [`Sandbox::warp_and_refresh_prices`];
 //! - assertions: [`TxResultExt::expect_success`] / [`TxResultExt::expect_error`],
 //!   [`Executed::assert_event`], [`Sandbox::assert_balance`]; failures print the readable
 //!   [`trace`];
@@ -59,6 +62,7 @@ mod account;
 mod assert;
 pub mod build;
 mod contract;
+mod dev;
 mod error;
 mod executed;
 pub mod gas_snapshot;
@@ -83,13 +87,17 @@ pub use account::{Account, HasAddress, Impersonated, Sender};
 pub use assert::TxResultExt;
 pub use build::{BuildError, ContractBuild, build_contract};
 pub use contract::{Code, Contract};
+pub use dev::PendingTx;
 pub use error::{ErrorKind, SandboxError};
 pub use executed::Executed;
 pub use gas_snapshot::{GasChange, GasFigure, GasMode, GasSnapshot, GasSnapshotError};
 pub use tidepool_ledger::{Address, Hash};
-pub use tidepool_vm::CallFrame;
+pub use tidepool_node::diff::StateDiff;
+pub use tidepool_node::trace::TraceFrame;
 
+pub use tidepool_node::config::Mining;
 pub use tidepool_node::receipt::ReceiptEvent;
+pub use tidepool_node::state_file::StateFile;
 
 /// Native balance [`Sandbox::account`] gives a new account: one million tokens.
 pub const ACCOUNT_BALANCE: u128 = 1_000_000 * ONE_TOKEN;
@@ -457,16 +465,15 @@ impl Sandbox {
         let rejected = |e| SandboxError::rejected(e, names);
         let _one_at_a_time = self.inner.send.lock();
         let node = self.node();
-        let from = sender.address();
-        let nonce = node.account(&from).map_err(rejected)?.nonce;
-        let tx = Transaction { chain_id: node.config().chain_id, nonce, from, gas_limit: self.gas_limit(), action };
+        let tx = self.transaction(sender, action).map_err(rejected)?;
         let submitted = match sender.signing_key() {
             Some(key) => tx.sign(key).and_then(|signed| node.submit(&signed)),
             None => node.impersonate(tx),
         };
         let receipt = match submitted.map_err(rejected)? {
             Submitted::Mined(receipt) => *receipt,
-            // A node configured for interval mining: mine now, so tests read receipts at once.
+            // Manual mining (or a node configured for interval mining): mine now, so tests read
+            // receipts at once; whatever else is pending shares the block.
             Submitted::Pending { tx_hash } => {
                 node.flush().map_err(rejected)?;
                 let (_, receipt) = node
@@ -481,6 +488,16 @@ impl Sandbox {
         } else {
             Err(SandboxError::failed(receipt, names))
         }
+    }
+}
+
+impl Sandbox {
+    /// `action` from `sender` at its next nonce, counting its transactions still pending.
+    pub(crate) fn transaction(&self, sender: &impl Sender, action: Action) -> Result<Transaction, NodeError> {
+        let node = self.node();
+        let from = sender.address();
+        let nonce = node.pending_account(&from)?.nonce;
+        Ok(Transaction { chain_id: node.config().chain_id, nonce, from, gas_limit: self.gas_limit(), action })
     }
 }
 

@@ -38,7 +38,8 @@ use utoipa::OpenApi;
         node::Label,
         node::JsonValue,
         node::AnyJson,
-        node::CallFrame,
+        tidepool_node::trace::TraceFrame,
+        tidepool_node::diff::StateDiff,
     ))
 )]
 pub struct ApiDoc;

@@ -53,26 +53,36 @@ status!(
     /// 404: a named thing does not exist.
     NotFound,
     404,
-    "A contract, code, transaction, block or snapshot the request names does not exist (`not_found`)."
+    "A contract, code, transaction, block, height or snapshot the request names does not exist, a \
+     transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`)."
+);
+status!(
+    /// 410: the state asked for is older than this node keeps.
+    Gone,
+    410,
+    "The state or blocks at the height asked for are no longer kept: below the node's history \
+     window (`--history-blocks`; `height_pruned`)."
 );
 status!(
     /// 409: the current state refuses the request.
     Conflict,
     409,
     "The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would \
-     overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`)."
-);
-status!(
-    /// 410: what the request needs was pruned.
-    Gone,
-    410,
-    "What the request needs is no longer kept: the node prunes history below its retained window (`pruned`)."
+     overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before \
+     the latest block's (`block_time_before_latest`), a reset without the history back to genesis \
+     (`history_pruned`), prices the oracle refuses (`price_refresh_failed`)."
 );
 status!(
     /// 413: the body is over the limit.
     TooLarge,
     413,
     "The body is larger than 8 MiB (`body_too_large`)."
+);
+status!(
+    /// 413: a state file over its limit.
+    StateTooLarge,
+    413,
+    "The body is larger than 256 MiB (`body_too_large`)."
 );
 status!(
     /// 415: the body is not JSON.
@@ -84,8 +94,9 @@ status!(
     /// 422: well formed, but its content cannot be processed.
     Unprocessable,
     422,
-    "Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), \
-     code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`)."
+    "Well formed, but its content cannot be processed: another chain's transaction or state file \
+     (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses \
+     (`query_failed`), a state file that cannot be loaded (`invalid_state_file`)."
 );
 status!(
     /// 500: the node failed.

@@ -55,10 +55,12 @@ fn reachable<'a>(doc: &'a Value, schema: &'a Value, seen: &mut Vec<String>, out:
     }
 }
 
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 20] = [
     ("POST", "/v1/txs"),
     ("POST", "/v1/txs/batch"),
     ("GET", "/v1/txs/{hash}"),
+    ("GET", "/v1/txs/{hash}/trace"),
+    ("POST", "/v1/txs/{hash}/replay"),
     ("POST", "/v1/simulate"),
     ("POST", "/v1/code"),
     ("GET", "/v1/code/{hash}"),
@@ -76,15 +78,22 @@ const ROUTES: [(&str, &str); 18] = [
     ("GET", "/openapi.json"),
 ];
 
-const DEV_ROUTES: [(&str, &str); 8] = [
+const DEV_ROUTES: [(&str, &str); 15] = [
     ("POST", "/dev/faucet"),
     ("POST", "/dev/set_balance"),
     ("POST", "/dev/set_storage"),
+    ("POST", "/dev/set_code"),
     ("POST", "/dev/warp"),
+    ("POST", "/dev/set_next_block_time"),
     ("POST", "/dev/mine"),
+    ("GET", "/dev/mining"),
+    ("POST", "/dev/mining"),
     ("POST", "/dev/snapshot"),
     ("POST", "/dev/revert"),
     ("POST", "/dev/impersonate"),
+    ("POST", "/dev/reset"),
+    ("POST", "/dev/dump_state"),
+    ("POST", "/dev/load_state"),
 ];
 
 #[test]
@@ -185,6 +194,14 @@ fn integers_are_bounded_by_what_the_server_accepts() {
     assert_eq!(property("Transaction", "gas_limit")["minimum"], tidepool_node::apply::TX_BASE_GAS);
     assert_eq!(property("Transaction", "gas_limit")["maximum"], tidepool_node::apply::MAX_TX_GAS);
     assert_eq!(property("Warp", "seconds")["maximum"], tidepool_node::MAX_BLOCK_TIME);
+    assert_eq!(property("SetNextBlockTime", "time")["maximum"], tidepool_node::MAX_BLOCK_TIME);
+    let interval = &schemas["SetMining"]["oneOf"][1]["properties"]["interval_ms"];
+    assert_eq!(interval["minimum"], crate::routes::dev::MIN_INTERVAL_MS);
+    assert_eq!(interval["maximum"], crate::routes::dev::MAX_INTERVAL_MS);
+    let safe = tidepool_node::state_file::MAX_SAFE_INTEGER;
+    assert_eq!(property("StateFile", "height")["maximum"], safe);
+    assert_eq!(property("StateFile", "time")["maximum"], tidepool_node::MAX_BLOCK_TIME);
+    assert_eq!(property("AccountEntry", "nonce")["maximum"], safe);
     assert_eq!(property("Mine", "blocks")["minimum"], 1);
     assert_eq!(property("Mine", "blocks")["maximum"], crate::routes::dev::MAX_MINE_BLOCKS);
     assert_eq!(schemas["TransactionBatch"]["maxItems"], crate::routes::txs::MAX_BATCH);

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::Address;
 use utoipa::ToSchema;
 
-use super::{AppState, blocking};
+use super::{AppState, AtHeight, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, address as parse_address};
-use crate::openapi::statuses::{Internal, Invalid};
+use crate::extract::{Json, Query, address as parse_address};
+use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
 
 /// An account.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -25,17 +25,18 @@ pub struct AccountInfo {
     pub balance: String,
 }
 
-/// `GET /v1/accounts/{address}`: nonce and native balance (zero for an unseen address).
-#[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The account.")),
-    responses((status = 200, body = AccountInfo, description = "The account, at the height it was read."), Invalid, Internal))]
+/// `GET /v1/accounts/{address}?height=`: nonce and native balance (zero for an unseen address).
+#[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The account."), AtHeight),
+    responses((status = 200, body = AccountInfo, description = "The account, at the height it was read."), Invalid, NotFound, Gone, Internal))]
 pub async fn account(
     State(state): State<AppState>,
     Path(address): Path<String>,
+    Query(at): Query<AtHeight>,
 ) -> Result<Json<AccountInfo>, ApiError> {
     let address = parse_address("address", &address)?;
     // One point read (memtable or block cache: ~2 µs; a disk block at worst) is cheaper than
     // the hand-off to the blocking pool and back, so it runs here, on the async worker.
-    let view = state.node.view()?;
+    let view = state.node.view_at(at.height)?;
     let account = view.account(&address)?;
     Ok(Json(AccountInfo { height: view.height(), address, nonce: account.nonce, balance: account.balance.to_string() }))
 }
@@ -70,13 +71,17 @@ pub struct Balances {
     pub tokens: Vec<TokenBalance>,
 }
 
-/// `GET /v1/accounts/{address}/balances`.
-#[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = tidepool_node::openapi::Address, Path, description = "The account.")),
-    responses((status = 200, body = Balances, description = "Native and token balances, at one height."), Invalid, Internal))]
-pub async fn balances(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<Balances>, ApiError> {
+/// `GET /v1/accounts/{address}/balances?height=`.
+#[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = tidepool_node::openapi::Address, Path, description = "The account."), AtHeight),
+    responses((status = 200, body = Balances, description = "Native and token balances, at one height."), Invalid, NotFound, Gone, Internal))]
+pub async fn balances(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+    Query(at): Query<AtHeight>,
+) -> Result<Json<Balances>, ApiError> {
     let address = parse_address("address", &address)?;
     let balances = blocking(move || {
-        let view = state.node.view()?;
+        let view = state.node.view_at(at.height)?;
         let native = view.account(&address)?.balance.to_string();
         let tokens = view
             .token_balances(&address)?

@@ -107,7 +107,7 @@ pub struct CodeInfo {
 }
 
 /// `GET /v1/code/{hash}`.
-#[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "keccak256 of the module.", example = crate::openapi::examples::token_code)),
+#[utoipa::path(get, path = "/v1/code/{hash}", operation_id = "get_code", params(("hash" = tidepool_node::openapi::Hash, Path, description = "keccak256 of the module.", example = crate::openapi::examples::token_code)),
     responses((status = 200, body = CodeInfo, description = "The stored code, at the height it was read."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
     let hash: Hash = parse("code hash", &hash)?;

@@ -7,11 +7,11 @@ use tidepool_node::receipt::json_or_hex;
 use tidepool_vm::Status;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, blocking, page_limit};
+use super::{AppState, AtHeight, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, address as parse_address};
 use crate::openapi::examples;
-use crate::openapi::statuses::{BodyRefused, Internal, Invalid, NotFound, Unprocessable};
+use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable};
 
 /// A contract instance, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -80,13 +80,14 @@ pub struct QueryAnswer {
 /// `POST /v1/contracts/{address}/query`: a read-only call with a JSON message. The message
 /// follows the rule of transaction messages (integers only, in the 64-bit range), so a query
 /// reads the message a transaction would send.
-#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool)),
+#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), AtHeight),
     request_body(content = tidepool_node::openapi::JsonValue, description = "The contract's query message.", example = examples::market_query),
     responses((status = 200, body = QueryAnswer, description = "The contract's answer, at the height it read."),
-              BodyRefused, NotFound, Unprocessable, Internal))]
+              BodyRefused, NotFound, Gone, Unprocessable, Internal))]
 pub async fn query(
     State(state): State<AppState>,
     Path(address): Path<String>,
+    Query(at): Query<AtHeight>,
     Json(mut msg): Json<serde_json::Value>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
     let address = parse_address("address", &address)?;
@@ -96,7 +97,7 @@ pub async fn query(
     tidepool_node::canonical::to_vec(&msg)?;
     let (height, outcome) = blocking(move || {
         let msg = serde_json::to_vec(&msg).map_err(ApiError::internal)?;
-        let view = state.node.view()?;
+        let view = state.node.view_at(at.height)?;
         Ok((view.height(), view.query(&address, &msg)?))
     })
     .await?;
@@ -120,6 +121,9 @@ pub struct StateParams {
     /// At most this many entries (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<u32>,
+    /// Read the storage as of the end of this block (default: the latest). Above the latest:
+    /// 404; below the history the node keeps: 410.
+    pub height: Option<u64>,
 }
 
 /// The key prefix a `prefix` parameter names: `0x` and hex digits are bytes, anything else is
@@ -157,9 +161,9 @@ pub struct StatePage {
     pub entries: Vec<StateEntry>,
 }
 
-/// `GET /v1/contracts/{address}/state?prefix=&limit=`: raw storage entries.
+/// `GET /v1/contracts/{address}/state?prefix=&limit=&height=`: raw storage entries.
 #[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), StateParams),
-    responses((status = 200, body = StatePage, description = "Entries in key order, at one height."), Invalid, NotFound, Internal))]
+    responses((status = 200, body = StatePage, description = "Entries in key order, at one height."), Invalid, NotFound, Gone, Internal))]
 pub async fn state(
     State(state): State<AppState>,
     Path(address): Path<String>,
@@ -169,7 +173,7 @@ pub async fn state(
     let prefix = key_prefix(params.prefix.as_deref().unwrap_or(""))?;
     let limit = page_limit(params.limit)?;
     let page = blocking(move || {
-        let view = state.node.view()?;
+        let view = state.node.view_at(params.height)?;
         let entries = view.storage(&address, &KeyRange::prefix(&prefix), limit)?;
         let entries = entries
             .into_iter()

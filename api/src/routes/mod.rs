@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod code;
 pub mod contracts;
 pub mod dev;
+pub mod dev_state;
 pub mod service;
 pub mod stream;
 pub mod txs;
@@ -18,7 +19,9 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 use axum::{Extension, Router};
+use serde::Deserialize;
 use tidepool_node::Node;
+use utoipa::IntoParams;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -64,6 +67,8 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(txs::submit))
         .routes(routes!(txs::submit_batch))
         .routes(routes!(txs::get))
+        .routes(routes!(txs::trace))
+        .routes(routes!(txs::replay))
         .routes(routes!(txs::simulate))
         .routes(routes!(code::upload))
         .routes(routes!(code::get))
@@ -82,15 +87,24 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
     if !dev {
         return routes;
     }
+    // A state file is far larger than a transaction: its route has its own body limit.
+    let (schemas, paths, load_state) = routes!(dev_state::load_state);
+    let load_state = load_state.layer(DefaultBodyLimit::max(dev_state::MAX_STATE_BYTES));
     routes
         .routes(routes!(dev::faucet))
         .routes(routes!(dev::set_balance))
         .routes(routes!(dev::set_storage))
+        .routes(routes!(dev::set_code))
         .routes(routes!(dev::warp))
+        .routes(routes!(dev::set_next_block_time))
         .routes(routes!(dev::mine))
+        .routes(routes!(dev::mining, dev::set_mining))
         .routes(routes!(dev::snapshot))
         .routes(routes!(dev::revert))
         .routes(routes!(dev::impersonate))
+        .routes(routes!(dev_state::reset))
+        .routes(routes!(dev_state::dump_state))
+        .routes((schemas, paths, load_state))
 }
 
 /// The whole router over `state`'s node, with its document at `/openapi.json`.
@@ -108,6 +122,17 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(Document::new(openapi, &state.node)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// `?height=N`: a read as of the end of block `N` (the latest when absent). Unknown parameters
+/// are refused, like unknown body fields.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AtHeight {
+    /// Read the state as of the end of this block (default: the latest). Above the latest: 404;
+    /// below the history the node keeps (`--history-blocks`): 410.
+    pub height: Option<u64>,
 }
 
 /// Most entries one page of `/v1/events` or `/v1/contracts/{address}/state` holds.

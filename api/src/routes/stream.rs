@@ -227,7 +227,7 @@ fn start(node: &Node, from_height: Option<u64>, after: Option<Position>) -> Resu
     if next < oldest {
         return Err(ApiError::new(
             StatusCode::GONE,
-            "pruned",
+            "height_pruned",
             format!(
                 "block {next} is pruned: this node keeps blocks whole (transactions, receipts, events) from height \
                  {oldest}; start there"

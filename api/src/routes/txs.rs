@@ -3,7 +3,8 @@
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
-use tidepool_node::{Receipt, SignedTransaction, StoredTx, Submitted, Transaction};
+use tidepool_node::trace::TraceFrame;
+use tidepool_node::{Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -12,7 +13,7 @@ use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, Object, parse};
 use crate::openapi::statuses::{
-    BodyRefused, Conflict, Internal, Invalid, NotFound, Unaffordable, Unauthorized, Unprocessable,
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, Unaffordable, Unauthorized, Unprocessable,
 };
 
 /// Most transactions one batch may hold.
@@ -123,13 +124,49 @@ pub async fn submit_batch(
 }
 
 /// `GET /v1/txs/{hash}`: a committed transaction and its receipt.
-#[utoipa::path(get, path = "/v1/txs/{hash}", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+#[utoipa::path(get, path = "/v1/txs/{hash}", operation_id = "get_transaction", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = TxWithReceipt, description = "The transaction and its receipt."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
     let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
     let (tx, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
     Ok(Json(TxWithReceipt { tx, receipt }))
+}
+
+/// A committed transaction's call tree.
+#[derive(Serialize, ToSchema)]
+pub struct TxTrace {
+    /// The transaction's hash.
+    #[schema(value_type = tidepool_node::openapi::Hash)]
+    pub tx_hash: Hash,
+    /// The block it is in.
+    pub height: u64,
+    /// The call tree; null for a transaction that called no contract (a native transfer, an
+    /// upload).
+    #[schema(required = true)]
+    pub trace: Option<TraceFrame>,
+}
+
+/// `GET /v1/txs/{hash}/trace`: every frame of a committed transaction's call tree, with its
+/// entry point, message, funds, return data, events, logs, gas and error.
+#[utoipa::path(get, path = "/v1/txs/{hash}/trace", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+    responses((status = 200, body = TxTrace, description = "The call tree."), Invalid, NotFound, Internal))]
+pub async fn trace(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxTrace>, ApiError> {
+    let hash: Hash = parse("transaction hash", &hash)?;
+    let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
+    let (_, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
+    Ok(Json(TxTrace { tx_hash: hash, height: receipt.height, trace: receipt.trace }))
+}
+
+/// `POST /v1/txs/{hash}/replay`: re-executes a committed transaction on the state before it
+/// (its parent block's state and the transactions before it in its block) and returns the
+/// receipt, with its trace and state diff, and where it differs from the stored one.
+#[utoipa::path(post, path = "/v1/txs/{hash}/replay", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+    responses((status = 200, body = Replay, description = "The replayed receipt and how it compares with the stored one."),
+              Invalid, NotFound, Gone, Internal))]
+pub async fn replay(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<Replay>, ApiError> {
+    let hash: Hash = parse("transaction hash", &hash)?;
+    Ok(Json(blocking(move || Ok(state.node.replay(&hash)?)).await?))
 }
 
 /// `POST /v1/simulate`: run an unsigned transaction without committing → the receipt it would get.

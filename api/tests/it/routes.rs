@@ -4,50 +4,17 @@
 //! with `Allow`; a node without `--dev` neither documents nor serves the dev controls.
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::{Action, Node, NodeConfig, Transaction, dev_accounts};
-use tower::ServiceExt;
+
+use crate::support::{assert_error, call};
 
 fn app(dev: bool) -> Router {
     let config = if dev { NodeConfig::dev() } else { NodeConfig { dev: false, ..NodeConfig::dev() } };
     let node = Node::open(config).unwrap();
     router(AppState::new(node))
-}
-
-/// An answer: status, `Allow` header, body as JSON (`Null` when it is not JSON).
-struct Answer {
-    status: StatusCode,
-    allow: Option<String>,
-    body: Value,
-}
-
-async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let allow = response.headers().get(header::ALLOW).map(|v| v.to_str().unwrap().to_owned());
-    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Answer { status, allow, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
-}
-
-/// Asserts `answer` is an error with `status` and `code` in the `{"error":{"code","message"}}`
-/// shape.
-#[track_caller]
-fn assert_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
-    assert_eq!(answer.body["error"]["code"], code, "{}", answer.body);
-    assert!(answer.body["error"]["message"].is_string(), "{}", answer.body);
-    assert_eq!(answer.body.as_object().unwrap().len(), 1, "{}", answer.body);
 }
 
 /// A plausible request for each documented operation: path parameters filled in, a body that
@@ -69,7 +36,7 @@ fn sample_request(path: &str, method: &str) -> (String, Option<Value>) {
     let body = match (method, path) {
         // A stream that ends: the genesis block, then `close`.
         ("get", "/v1/stream") => return (format!("{uri}?from_height=0&until_height=0"), None),
-        ("get", _) | (_, "/dev/snapshot") => None,
+        ("get", _) | (_, "/dev/snapshot" | "/dev/reset" | "/dev/dump_state" | "/v1/txs/{hash}/replay") => None,
         (_, "/v1/txs") => Some(signed),
         (_, "/v1/txs/batch") => Some(json!([signed])),
         (_, "/v1/simulate" | "/dev/impersonate") => Some(serde_json::to_value(&tx).unwrap()),
@@ -79,7 +46,15 @@ fn sample_request(path: &str, method: &str) -> (String, Option<Value>) {
         (_, "/v1/contracts/{address}/query") => Some(json!({ "anything": [1, 2.0] })),
         (_, "/dev/faucet" | "/dev/set_balance") => Some(json!({ "address": account, "amount": "5" })),
         (_, "/dev/set_storage") => Some(json!({ "contract": account, "key": "0x01", "value": null })),
-        (_, "/dev/warp") => Some(json!({ "seconds": 60 })),
+        (_, "/dev/warp") => Some(json!({ "seconds": 60, "refresh_prices": false })),
+        (_, "/dev/set_next_block_time") => Some(json!({ "time": 2_000_000_000u64 })),
+        (_, "/dev/set_code") => Some(json!({ "contract": account, "code_hash": format!("0x{}", "11".repeat(32)) })),
+        (_, "/dev/mining") => Some(json!({ "mode": "interval", "interval_ms": 1000 })),
+        (_, "/dev/load_state") => Some(json!({
+            "format": "tidepool-state", "version": 1, "chain_id": tidepool_node::DEV_CHAIN_ID, "height": 3,
+            "time": 1_700_000_000u64, "state_root": null,
+            "accounts": [{ "address": account, "nonce": 0, "balance": "5" }], "code": [], "contracts": [],
+        })),
         (_, "/dev/mine") => Some(json!({ "blocks": 2.0 })),
         (_, "/dev/revert") => Some(json!({ "id": 0 })),
         other => panic!("no sample request for {other:?}"),
@@ -151,9 +126,13 @@ async fn bodies_refuse_unknown_fields_and_out_of_range_values() {
         ("/dev/set_balance", "post"),
         ("/dev/set_storage", "post"),
         ("/dev/warp", "post"),
+        ("/dev/set_next_block_time", "post"),
+        ("/dev/set_code", "post"),
+        ("/dev/mining", "post"),
         ("/dev/mine", "post"),
         ("/dev/revert", "post"),
         ("/dev/impersonate", "post"),
+        ("/dev/load_state", "post"),
     ] {
         let (uri, body) = sample_request(path, method);
         let mut body = body.unwrap();
@@ -177,6 +156,8 @@ async fn bodies_refuse_unknown_fields_and_out_of_range_values() {
         ("/dev/mine", json!([])),
         ("/dev/warp", json!([5])),
         ("/dev/revert", json!([0])),
+        ("/dev/set_next_block_time", json!([2_000_000_000u64])),
+        ("/dev/mining", json!(["manual"])),
         ("/v1/simulate", positional_tx.clone()),
         ("/v1/txs", json!({ "tx": positional_tx, "signature": signed["signature"] })),
         ("/v1/txs/batch", json!([positional(&signed, &["tx", "signature"])])),

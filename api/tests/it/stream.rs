@@ -362,7 +362,9 @@ fn filters_select_events_and_transactions_by_contract_and_type() {
     }
     let last = chain.height();
     let (usdc, weth) = (chain.usdc, chain.weth);
-    let cases: [(&str, &[&str], Option<Address>, Option<&str>); 7] = [
+    /// The query, the topics it selects, and the contract and event type it filters by.
+    type Case<'a> = (&'a str, &'a [&'a str], Option<Address>, Option<&'a str>);
+    let cases: [Case<'_>; 7] = [
         ("topics=events", &["events"], None, None),
         ("topics=events&contract={usdc}", &["events"], Some(usdc), None),
         ("topics=events&type=transfer", &["events"], None, Some("transfer")),
@@ -530,9 +532,9 @@ fn bad_requests_are_4xx_and_change_nothing() {
         (&format!("from_height={}", latest + 2) as &str, None, 404, "not_found"),
         ("from_height=18446744073709551615", None, 404, "not_found"),
         ("", Some(&format!("{}:0", latest + 1) as &str), 404, "not_found"),
-        (&format!("from_height={}", oldest - 1) as &str, None, 410, "pruned"),
-        ("from_height=0", None, 410, "pruned"),
-        ("", Some("0:0:0"), 410, "pruned"),
+        (&format!("from_height={}", oldest - 1) as &str, None, 410, "height_pruned"),
+        ("from_height=0", None, 410, "height_pruned"),
+        ("", Some("0:0:0"), 410, "height_pruned"),
     ];
     for (query, last_event_id, status, code) in cases {
         let Err((got, body)) = server.stream(query, last_event_id) else {

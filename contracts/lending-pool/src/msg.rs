@@ -236,6 +236,61 @@ pub enum QueryMsg {
     },
     /// → [`PoolConfig`].
     Config {},
+    /// → [`PositionsResponse`]: the accounts with a position, in address order, a page at a time
+    /// (what a dashboard lists without scanning events).
+    Positions {
+        /// Start after this account; from the first when absent.
+        #[serde(default)]
+        start_after: Option<Address>,
+        /// At most this many accounts: default [`DEFAULT_POSITIONS_PAGE`], at most
+        /// [`MAX_POSITIONS_PAGE`] (a larger value is read as the maximum).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// Accounts in a `positions` page when the query does not say.
+pub const DEFAULT_POSITIONS_PAGE: u32 = 30;
+/// Most accounts in one `positions` page: each is valued, and a query's gas is bounded.
+pub const MAX_POSITIONS_PAGE: u32 = 100;
+
+/// A page of accounts with a position.
+#[msg]
+#[derive(Eq)]
+pub struct PositionsResponse {
+    /// The accounts, in ascending address order.
+    pub positions: Vec<AccountPosition>,
+    /// Pass as `start_after` for the next page; `null` on the last page.
+    pub next: Option<Address>,
+}
+
+/// One account's position, as `position` answers it, valued when every price it needs is fresh.
+#[msg]
+#[derive(Eq)]
+pub struct AccountPosition {
+    /// The account.
+    pub user: Address,
+    /// Per market (no prices needed).
+    pub markets: Vec<BalanceResponse>,
+    /// Totals (USD × 10^8) and the health factor; `null` when a price it needs is missing, zero
+    /// or stale (`error` says which).
+    pub valuation: Option<Valuation>,
+    /// Why `valuation` is `null`.
+    pub error: Option<String>,
+}
+
+/// An account's totals (USD × 10^8) and health factor (WAD; `u128::MAX` without debt).
+#[msg]
+#[derive(Eq)]
+pub struct Valuation {
+    /// Σ collateral value.
+    pub collateral_value: Uint128,
+    /// Σ collateral value × ltv.
+    pub borrow_capacity: Uint128,
+    /// Σ debt value.
+    pub debt_value: Uint128,
+    /// Σ(collateral × lt) / Σ debt.
+    pub health_factor: Uint128,
 }
 
 /// A market: its config, state and derived figures.

@@ -17,14 +17,15 @@
 //! every read goes through one, so an answer built from many reads comes from one height.
 //!
 //! Layout: this file (opening, the published view); `view` (reads at one height); `commit`
-//! (the block batch); `revert`; `events` (indexes and queries); `meta` (schema version, latest
-//! height).
+//! (the block batch); `revert`; `replace` (a new first block in place of everything); `events`
+//! (indexes and queries); `meta` (schema version, latest height).
 
 mod commit;
 mod events;
 mod history;
 mod meta;
 mod prune;
+mod replace;
 mod revert;
 mod state_root;
 mod view;
@@ -43,6 +44,7 @@ use crate::types::Hash;
 
 pub use events::MAX_EVENTS_PER_QUERY;
 pub use meta::SCHEMA_VERSION;
+pub use state_root::genesis_root;
 pub use view::StateView;
 
 /// A transaction as committed in a block: the ledger stores `tx` and `receipt` as opaque bytes

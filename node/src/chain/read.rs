@@ -1,12 +1,12 @@
 //! Reads at the latest committed height, each through a [`View`] (see `crate::view`).
 
-use tidepool_ledger::{Account, Address, BlockHeader, ContractInstance, EventFilter, EventRecord, Hash};
+use tidepool_ledger::{Account, Address, BlockHeader, ContractInstance, EventFilter, EventRecord, Hash, LedgerError};
 use tidepool_vm::Outcome;
 
 use super::Node;
 use super::submit::StoredTx;
 use crate::admission::Admission;
-use crate::error::{HostError, NodeError};
+use crate::error::{HostError, NodeError, Rejection};
 use crate::receipt::Receipt;
 use crate::view::View;
 
@@ -24,10 +24,29 @@ impl Node {
         Ok(View::new(self.clone(), state))
     }
 
+    /// The committed state at the end of block `height` (the latest when `None`), for reads at
+    /// a past height.
+    ///
+    /// # Errors
+    /// [`Rejection::UnknownHeight`] above the latest block; [`Rejection::HeightPruned`] below
+    /// the history this node keeps.
+    pub fn view_at(&self, height: Option<u64>) -> Result<View, NodeError> {
+        let latest = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        let Some(height) = height else { return Ok(View::new(self.clone(), latest)) };
+        let state = latest.at(height).map_err(|error| match error {
+            LedgerError::UnknownHeight(_) => {
+                NodeError::from(Rejection::UnknownHeight { height, latest: latest.height() })
+            }
+            LedgerError::Pruned { height, oldest } => Rejection::HeightPruned { height, oldest }.into(),
+            error => error.into(),
+        })?;
+        Ok(View::new(self.clone(), state))
+    }
+
     /// Runs a contract's `query` entry point on the latest committed state.
     ///
     /// # Errors
-    /// [`Rejection::UnknownContract`](crate::error::Rejection::UnknownContract); a VM failure. A contract error is a `Reverted` outcome.
+    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         self.view()?.query(contract, msg)
     }
@@ -56,12 +75,20 @@ impl Node {
         self.inner.ledger.latest()?.ok_or(NodeError::Host(HostError::NoGenesis))
     }
 
-    /// A committed transaction and its receipt.
+    /// A committed transaction and its receipt (`None`: no such transaction).
     ///
     /// # Errors
-    /// Only if the ledger fails or holds undecodable bytes.
+    /// [`Rejection::PendingTransaction`](crate::error::Rejection::PendingTransaction) for one
+    /// that waits in the pending block (manual or interval mining), which has no receipt yet;
+    /// the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
-        self.view()?.transaction(hash)
+        let found = self.view()?.transaction(hash)?;
+        // Committed first, pending after: a transaction mined in between may read as pending
+        // this once; the next read finds it committed.
+        if found.is_none() && self.inner.pending_hashes.read().contains(hash) {
+            return Err(crate::error::Rejection::PendingTransaction(*hash).into());
+        }
+        Ok(found)
     }
 
     /// Events matching `filter`, oldest first.

@@ -1,6 +1,6 @@
 //! The OpenAPI schemas of the JSON forms this crate defines (feature `openapi`), named so that
 //! every request and answer of the API refers to one definition of each: [`Address`], [`Hash`](struct@Hash),
-//! [`Amount`], [`HexBytes`], [`Signature`], [`Label`], [`JsonValue`], [`AnyJson`] and [`CallFrame`].
+//! [`Amount`], [`HexBytes`], [`Signature`], [`Label`], [`JsonValue`] and [`AnyJson`].
 //!
 //! Each schema says exactly what the decoder accepts, no more and no less: a string the pattern
 //! admits decodes, and one it refuses does not. The unit tests below hold the patterns to the
@@ -14,9 +14,7 @@
 pub mod examples;
 
 use serde_json::json;
-use utoipa::openapi::schema::{
-    AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
-};
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -234,55 +232,6 @@ impl PartialSchema for AnyJson {
 }
 
 impl ToSchema for AnyJson {}
-
-/// One frame of a receipt's call tree (`tidepool_vm::CallFrame`, described here because the VM
-/// crate has no OpenAPI types); recursive through `children`.
-pub struct CallFrame;
-
-impl PartialSchema for CallFrame {
-    fn schema() -> RefOr<Schema> {
-        let gas = || {
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::UInt64)))
-                .minimum(Some(0u64))
-        };
-        ObjectBuilder::new()
-            .description(Some("One contract frame of a call tree."))
-            .property("contract", reference("Address"))
-            .required("contract")
-            .property("caller", reference("Address"))
-            .required("caller")
-            .property(
-                "entry_point",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(tidepool_abi::entry::ALL))
-                    .description(Some("The entry point called.")),
-            )
-            .required("entry_point")
-            .property("gas_limit", gas().description(Some("Gas this frame was given.")))
-            .required("gas_limit")
-            .property("gas_used", gas().description(Some("Gas this frame used, its children included.")))
-            .required("gas_used")
-            .property(
-                "error",
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                    .description(Some("Why the frame failed; null if it succeeded.")),
-            )
-            .required("error")
-            .property(
-                "children",
-                ArrayBuilder::new().items(reference("CallFrame")).description(Some("Frames it called, in order.")),
-            )
-            .required("children")
-            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-            .into()
-    }
-}
-
-impl ToSchema for CallFrame {}
 
 #[cfg(test)]
 mod tests;

@@ -143,7 +143,12 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
     let read_only = state.frame.read_only || entry == EntryPoint::Query;
 
     let output = match admit(&runtime, state, depth, contract, entry, nested.create.as_ref())? {
-        Err(status) => frame::refused(contract, from, entry, gas_limit, status, 0),
+        Err(status) => {
+            let mut output = frame::refused(contract, from, entry, gas_limit, status, 0);
+            output.trace.msg = nested.msg;
+            output.trace.funds = nested.funds;
+            output
+        }
         Ok(module) => {
             let checkpoint = state.tx.overlay.checkpoint();
             if let Some(instance) = &nested.create {
@@ -164,7 +169,10 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
                 };
                 frame::run(&runtime, &mut state.tx, &env, request)?
             } else {
-                frame::refused(contract, from, entry, gas_limit, Status::InsufficientFunds, 0)
+                let mut output = frame::refused(contract, from, entry, gas_limit, Status::InsufficientFunds, 0);
+                output.trace.msg = nested.msg;
+                output.trace.funds = nested.funds;
+                output
             };
             if output.status.is_success() {
                 state.tx.overlay.commit(checkpoint);

@@ -50,6 +50,7 @@ fn emit_event(
         return Err(HostExit::Trap("emit_event: the data is not valid JSON".into()).into());
     }
     let event = Event { contract: state.frame.contract, ty: ty.to_owned(), data: data.to_vec() };
+    state.frame.events.push(event.clone());
     state.tx.overlay.emit(event);
     Ok(())
 }

@@ -105,6 +105,8 @@ mod tests {
             last_result: Vec::new(),
             iterators: Vec::new(),
             children: Vec::new(),
+            events: Vec::new(),
+            logs: Vec::new(),
         };
         let state = HostState {
             runtime: runtime.clone(),

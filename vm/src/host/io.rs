@@ -82,5 +82,6 @@ fn debug_log(mut caller: Caller<'_, HostState>, ptr: i32, len: i32) -> wasmtime:
     let state = caller.data_mut();
     tracing::debug!(target: "tidepool::contract", contract = %state.frame.contract, "{line}");
     state.tx.logs.push(format!("{}: {line}", state.frame.contract));
+    state.frame.logs.push(line);
     Ok(())
 }

@@ -24,7 +24,7 @@ mod storage;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use tidepool_ledger::{Address, Direction, LedgerError, Overlay};
+use tidepool_ledger::{Address, Direction, Event, LedgerError, Overlay};
 use wasmtime::{Caller, Memory, ResourceLimiter};
 
 use crate::call::Env;
@@ -90,6 +90,10 @@ pub(crate) struct FrameContext {
     pub iterators: Vec<Option<IterCursor>>,
     /// Frames this frame called, for the trace.
     pub children: Vec<CallFrame>,
+    /// Events this frame emitted itself, for the trace.
+    pub events: Vec<Event>,
+    /// Debug-log lines this frame wrote itself, for the trace.
+    pub logs: Vec<String>,
 }
 
 /// Where a storage iterator stands: the range, the order, and the last key it returned.

@@ -1,7 +1,8 @@
 //! The sample contracts of `contracts/`, their behaviour tests, all through the real node, VM
 //! and ledger (the Sandbox): ordinary use of the pool ([`flows`]), every vector of LENDING.md
-//! ([`vectors`]), every attack of its table ([`attacks`]), a seeded randomized invariant test
-//! ([`invariants`]), and the token and oracle on their own ([`token_oracle`]). This is the one
+//! ([`vectors`]), every attack of its table ([`attacks`]), the `positions` listing
+//! ([`positions`]), a seeded randomized invariant test ([`invariants`]), and the token and oracle
+//! on their own ([`token_oracle`]). This is the one
 //! home of those tests; the contracts' crates keep only unit tests of their pure logic (math,
 //! config, market formulas) beside the code.
 //!
@@ -13,5 +14,6 @@ mod flows;
 mod formulas;
 mod harness;
 mod invariants;
+mod positions;
 mod token_oracle;
 mod vectors;
