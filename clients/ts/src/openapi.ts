@@ -7,6 +7,26 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface paths {
+    "/dev/dump_state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /dev/dump_state`: the state at the latest height as a state file (pending transactions
+         *     are not in it).
+         */
+        post: operations["dump_state"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dev/faucet": {
         parameters: {
             query?: never;
@@ -41,6 +61,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dev/load_state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /dev/load_state`: a new chain from a state file of this chain, in place of this one:
+         *     one block at the file's height and time writes its state. Pending transactions are dropped,
+         *     every snapshot is used up, and `/dev/reset` returns here from now on.
+         */
+        post: operations["load_state"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dev/mine": {
         parameters: {
             query?: never;
@@ -50,8 +91,53 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /dev/mine {blocks}`: mines blocks (the first takes any pending transactions). */
+        /**
+         * `POST /dev/mine {blocks}`: mines blocks (the first takes any pending transactions; the others
+         *     are empty, at the same time).
+         */
         post: operations["mine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dev/mining": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /dev/mining`: the mining mode and the pending transactions. */
+        get: operations["mining"];
+        put?: never;
+        /**
+         * `POST /dev/mining {mode, interval_ms}`: switches the mining mode. To `auto`, whatever is
+         *     pending is mined first; to `manual` or `interval`, it stays pending.
+         */
+        post: operations["set_mining"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dev/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /dev/reset`: back to the genesis, in place — the genesis the node built, or the state it
+         *     loaded last. Pending transactions are dropped and every snapshot is used up; the mining mode
+         *     stays.
+         */
+        post: operations["reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -67,7 +153,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /dev/revert {id}`: returns to a snapshot (it and later ones are used up). */
+        /**
+         * `POST /dev/revert {id}`: returns to a snapshot, pending transactions included (it and later
+         *     ones are used up).
+         */
         post: operations["revert"];
         delete?: never;
         options?: never;
@@ -86,6 +175,46 @@ export interface paths {
         put?: never;
         /** `POST /dev/set_balance {address, amount}`: sets the native balance. */
         post: operations["set_balance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dev/set_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /dev/set_code {contract, code_hash}`: the contract runs other uploaded code from the next
+         *     call on, without `migrate` and whoever its admin is; its storage stays.
+         */
+        post: operations["set_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dev/set_next_block_time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /dev/set_next_block_time {time}`: the next block gets exactly `time`; the clock goes
+         *     on from there. Pending transactions run again at it. Nothing is mined.
+         */
+        post: operations["set_next_block_time"];
         delete?: never;
         options?: never;
         head?: never;
@@ -118,7 +247,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /dev/snapshot`: records the current state → `{id}`. */
+        /** `POST /dev/snapshot`: records the current state, clock and pending transactions → `{id}`. */
         post: operations["snapshot"];
         delete?: never;
         options?: never;
@@ -135,7 +264,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /dev/warp {seconds}`: moves the clock forward and mines a block at the new time. */
+        /**
+         * `POST /dev/warp {seconds, refresh_prices}`: moves the clock forward and mines a block at the
+         *     new time, before any pending transactions (which then run at the new time).
+         */
         post: operations["warp"];
         delete?: never;
         options?: never;
@@ -385,6 +517,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /v1/stream?topics=&contract=&type=&from_height=&until_height=`: Server-Sent Events
+         *     (docs/api.md, "Live streams").
+         */
+        get: operations["stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/txs": {
         parameters: {
             query?: never;
@@ -503,6 +655,18 @@ export interface components {
              * @description Nonce before.
              */
             nonce_before: number;
+        };
+        /** @description An account's nonce and native balance. */
+        AccountEntry: {
+            /** @description The account. */
+            address: components["schemas"]["Address"];
+            /** @description Native balance, base units. */
+            balance: components["schemas"]["Amount"];
+            /**
+             * Format: uint64
+             * @description Transactions sent (contracts: contracts created).
+             */
+            nonce: number;
         };
         /** @description An account. */
         AccountInfo: {
@@ -627,6 +791,28 @@ export interface components {
             /** @description The block's transactions. */
             tx_hashes: components["schemas"]["Hash"][];
         };
+        /**
+         * @description Why a stream ended, in its `close` message.
+         * @enum {string}
+         */
+        CloseReason: "lagged" | "reverted" | "pruned" | "until_height" | "shutdown" | "error";
+        /**
+         * @description An uploaded module. What the VM learns from the wasm (entry points, size) is not in the file:
+         *     the loading node validates the wasm again and finds it out.
+         */
+        CodeEntry: {
+            /** @description keccak256 of the wasm. */
+            hash: components["schemas"]["Hash"];
+            /**
+             * Format: uint64
+             * @description The height of the block that uploaded it.
+             */
+            uploaded_at: number;
+            /** @description Who uploaded it. */
+            uploader: components["schemas"]["Address"];
+            /** @description The module. */
+            wasm: components["schemas"]["HexBytes"];
+        };
         /** @description Uploaded code, as the API shows it. */
         CodeInfo: {
             /** @description keccak256 of the wasm. */
@@ -659,6 +845,25 @@ export interface components {
             address: components["schemas"]["Address"];
             code_after: null | components["schemas"]["Hash"];
             code_before: null | components["schemas"]["Hash"];
+        };
+        /** @description A contract instance and its storage. */
+        ContractEntry: {
+            /** @description The contract. */
+            address: components["schemas"]["Address"];
+            admin?: null | components["schemas"]["Address"];
+            /** @description The code it runs: one of the file's `code` entries. */
+            code_hash: components["schemas"]["Hash"];
+            /**
+             * Format: uint64
+             * @description The height of the block that created it.
+             */
+            created_at: number;
+            /** @description Who created it. */
+            creator: components["schemas"]["Address"];
+            /** @description Its label. */
+            label: components["schemas"]["Label"];
+            /** @description Its storage: raw keys and values, as the contract wrote them. */
+            storage: components["schemas"]["StorageEntry"][];
         };
         /** @description A contract instance, as the API shows it. */
         ContractInfo: {
@@ -782,6 +987,36 @@ export interface components {
              */
             blocks?: number | null;
         };
+        /**
+         * @description How blocks are made.
+         * @enum {string}
+         */
+        MiningMode: "auto" | "manual" | "interval";
+        /** @description The mining mode and what waits to be mined. */
+        MiningState: {
+            /**
+             * Format: uint64
+             * @description Milliseconds between blocks in interval mining; null otherwise.
+             */
+            interval_ms?: number | null;
+            /** @description How blocks are made now. */
+            mode: components["schemas"]["MiningMode"];
+            /** @description The hashes of the transactions in the pending block, in order (none in automine). */
+            pending: components["schemas"]["Hash"][];
+        };
+        /** @description The block the next one will be. */
+        NextBlock: {
+            /**
+             * Format: uint64
+             * @description Its height.
+             */
+            height: number;
+            /**
+             * Format: uint64
+             * @description Its time, Unix seconds.
+             */
+            time: number;
+        };
         /** @description The answer to a query. */
         QueryAnswer: {
             /**
@@ -863,6 +1098,40 @@ export interface components {
             receipt: components["schemas"]["Receipt"];
             stored?: null | components["schemas"]["Receipt"];
         };
+        /** @description `POST /dev/set_code {contract, code_hash}`. */
+        SetCode: {
+            /** @description The uploaded code it runs from now on. */
+            code_hash: components["schemas"]["Hash"];
+            /** @description The contract. */
+            contract: components["schemas"]["Address"];
+        };
+        /**
+         * @description `auto`: a block per submission; `manual`: transactions wait until /dev/mine; `interval`: a block every `interval_ms` milliseconds.
+         * @example {
+         *       "mode": "manual"
+         *     }
+         */
+        SetMining: {
+            interval_ms?: null;
+            /** @enum {string} */
+            mode: "auto" | "manual";
+        } | {
+            /**
+             * Format: uint64
+             * @description Milliseconds between blocks.
+             */
+            interval_ms: number;
+            /** @enum {string} */
+            mode: "interval";
+        };
+        /** @description `POST /dev/set_next_block_time {time}`. */
+        SetNextBlockTime: {
+            /**
+             * Format: uint64
+             * @description Unix seconds, at most 9999-12-31T23:59:59Z.
+             */
+            time: number;
+        };
         /** @description A raw storage write. */
         SetStorage: {
             /** @description The contract. */
@@ -939,6 +1208,45 @@ export interface components {
             /** @description The value as JSON, when it parses as JSON (else null). */
             value_json: components["schemas"]["AnyJson"];
         };
+        /**
+         * @description A chain's state at one height. Every list is in ascending order of its key (address, hash,
+         *     storage key) when the node writes it; a file read back may list entries in any order, but
+         *     each at most once.
+         */
+        StateFile: {
+            /** @description Every account with a stored balance or nonce (contracts' native balances included). */
+            accounts: components["schemas"]["AccountEntry"][];
+            /**
+             * Format: uint64
+             * @description The chain the state belongs to: a node loads only its own chain's state.
+             */
+            chain_id: number;
+            /** @description Every uploaded module. */
+            code: components["schemas"]["CodeEntry"][];
+            /** @description Every contract, with its storage. */
+            contracts: components["schemas"]["ContractEntry"][];
+            /**
+             * @description Always "tidepool-state".
+             * @enum {string}
+             */
+            format: "tidepool-state";
+            /**
+             * Format: uint64
+             * @description The height whose state this is; a loaded chain's first block has it.
+             */
+            height: number;
+            state_root?: null | components["schemas"]["Hash"];
+            /**
+             * Format: uint64
+             * @description That block's time, Unix seconds; a loaded chain's first block has it.
+             */
+            time: number;
+            /**
+             * @description The format's version: 1.
+             * @enum {integer}
+             */
+            version: 1;
+        };
         /** @description A page of raw storage, read at one height. */
         StatePage: {
             /** @description The entries, in key order. */
@@ -966,6 +1274,17 @@ export interface components {
             key: components["schemas"]["HexBytes"];
         };
         /**
+         * @description One storage entry of a contract. Any length: a contract writes keys and values within the
+         *     ABI's limits, but `/dev/set_storage` may write longer ones, and a state file holds whatever the
+         *     state holds.
+         */
+        StorageEntry: {
+            /** @description The key, without the contract's address. */
+            key: components["schemas"]["HexBytes"];
+            /** @description The value. */
+            value: components["schemas"]["HexBytes"];
+        };
+        /**
          * @description A transaction as the ledger stores it: the transaction, and its signature unless it was
          *     submitted by impersonation.
          */
@@ -974,7 +1293,49 @@ export interface components {
             /** @description The transaction. */
             tx: components["schemas"]["Transaction"];
         };
-        /** @description What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode. */
+        /** @description The last message of a stream (`event: close`): why it ended, and where to resume. */
+        StreamClose: {
+            /**
+             * Format: uint64
+             * @description The height to resume from (`from_height`): the first block this stream did not send
+             *     whole, or, after a revert, the first block that changed.
+             */
+            from_height: number;
+            /** @description What happened, for people. */
+            message: string;
+            /** @description Why the stream ended. */
+            reason: components["schemas"]["CloseReason"];
+        };
+        /** @description One Server-Sent Event of `GET /v1/stream`. */
+        StreamMessage: {
+            /** @description A `Block`, as JSON. */
+            data: string;
+            /** @enum {string} */
+            event: "block";
+            id: string;
+        } | {
+            /** @description A `TxWithReceipt`, as JSON. */
+            data: string;
+            /** @enum {string} */
+            event: "tx";
+            id: string;
+        } | {
+            /** @description A `EventView`, as JSON. */
+            data: string;
+            /** @enum {string} */
+            event: "event";
+            id: string;
+        } | {
+            /** @description A `StreamClose`, as JSON. */
+            data: string;
+            /** @enum {string} */
+            event: "close";
+            id?: string;
+        };
+        /**
+         * @description What [`Node::submit`] returns: the receipt in automine mode, the hash in manual and interval
+         *     mode.
+         */
         Submitted: components["schemas"]["Receipt"] | {
             /** @description The transaction hash. */
             tx_hash: components["schemas"]["Hash"];
@@ -1132,8 +1493,15 @@ export interface components {
              */
             nonce: number;
         };
-        /** @description `POST /dev/warp {seconds}`. */
+        /** @description `POST /dev/warp {seconds, refresh_prices}`. */
         Warp: {
+            /**
+             * @description Publish the dev market oracle's prices again in the warp's block, stamped with the new
+             *     time, so positions can still be valued (the pool refuses prices over an hour old): a
+             *     transaction of the oracle's owner, impersonated. False when absent or null; 404 on a chain
+             *     without the market.
+             */
+            refresh_prices?: boolean | null;
             /**
              * Format: uint64
              * @description Seconds to move the clock forward; the new block time must stay at most 9999-12-31T23:59:59Z.
@@ -1149,6 +1517,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    dump_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateFile"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     faucet: {
         parameters: {
             query?: never;
@@ -1180,7 +1577,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1231,7 +1628,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The receipt (or `{tx_hash}` in interval mode). */
+            /** @description The receipt (automine), or `{tx_hash}` (manual and interval mining). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1258,7 +1655,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1267,7 +1664,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1294,7 +1691,76 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    load_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StateFile"];
+            };
+        };
+        responses: {
+            /** @description The loaded chain's first block, now the latest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Block"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 256 MiB (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1345,7 +1811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1365,6 +1831,142 @@ export interface operations {
             };
             /** @description The body is not sent as `application/json` (`malformed_json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mining: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mode and the pending transactions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiningState"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_mining: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetMining"];
+            };
+        };
+        responses: {
+            /** @description The mode now, and what is pending. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MiningState"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The genesis block, now the latest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Block"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1414,7 +2016,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1483,7 +2085,154 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCode"];
+            };
+        };
+        responses: {
+            /** @description The block that set it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Block"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_next_block_time: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetNextBlockTime"];
+            };
+        };
+        responses: {
+            /** @description The next block's height and time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextBlock"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1552,7 +2301,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1561,7 +2310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1617,7 +2366,7 @@ export interface operations {
                     "application/json": components["schemas"]["SnapshotId"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1650,7 +2399,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The block mined at the new time. */
+            /** @description The block mined at the new time (with the price refresh, if asked). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1668,7 +2417,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1811,7 +2569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1820,7 +2578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state at the height asked for is no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1876,7 +2634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1885,7 +2643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state at the height asked for is no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1964,7 +2722,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2024,7 +2782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2051,7 +2809,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2104,7 +2862,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2157,7 +2915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2228,7 +2986,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2237,7 +2995,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state at the height asked for is no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2264,7 +3022,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2330,7 +3088,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2339,7 +3097,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state at the height asked for is no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2448,7 +3206,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2457,7 +3215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2484,8 +3242,98 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stream: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which messages, comma-separated: `blocks`, `txs`, `events` (default: all three).
+                 * @example blocks,txs,events
+                 */
+                topics?: string;
+                /**
+                 * @description Only events of this contract, and only transactions addressed to it (execute, migrate,
+                 *     the contract an instantiate created, a transfer to it) or that emitted one of its events.
+                 *     Blocks are not filtered.
+                 */
+                contract?: components["schemas"]["Address"];
+                /**
+                 * @description Only events of this type, and only transactions that emitted an event of this type (of
+                 *     `contract`, when given). Blocks are not filtered.
+                 */
+                type?: string;
+                /**
+                 * @description Start with block N: committed blocks from N are sent first, then new ones live. At most
+                 *     the latest height + 1; absent, the stream starts after the latest block (live only).
+                 */
+                from_height?: number;
+                /**
+                 * @description End after block N (inclusive) with a `close` message; absent, the stream does not end
+                 *     by itself. Below the start, the stream is only the `close` message.
+                 */
+                until_height?: number;
+            };
+            header?: {
+                /**
+                 * @description Resume right after the message with this id (an EventSource sends the last id it saw
+                 *     when it reconnects). Wins over `from_height`.
+                 * @example 12:0:1
+                 */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A Server-Sent Events stream, in chain order: for each block from the start, the `block` message, then each transaction (`tx`) followed by its events (`event`), as the filters select them. It ends with a `close` message (`until_height` reached, the client fell too far behind, a revert, the node shutting down), or when the client goes away. Idle, it sends an SSE comment every 15 s. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamMessage"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2553,7 +3401,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2562,7 +3410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`). */
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +3437,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,7 +3550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2755,7 +3603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2764,7 +3612,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state at the height asked for is no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2817,7 +3665,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist (`not_found`). */
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
