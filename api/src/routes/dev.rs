@@ -20,7 +20,7 @@ use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, Object, address as parse_address};
-use crate::openapi::statuses::{BodyRefused, Conflict, Internal, NotFound, Unaffordable, Unprocessable};
+use crate::openapi::statuses::{BodyRefused, Conflict, Gone, Internal, NotFound, Unaffordable, Unprocessable};
 
 /// Most blocks one `/dev/mine` mines.
 pub const MAX_MINE_BLOCKS: u32 = 10_000;
@@ -404,7 +404,7 @@ pub async fn snapshot(State(state): State<AppState>) -> Result<Json<SnapshotId>,
 /// `POST /dev/revert {id}`: returns to a snapshot, pending transactions included (it and later
 /// ones are used up).
 #[utoipa::path(post, path = "/dev/revert", request_body = SnapshotId,
-    responses((status = 200, body = Block, description = "The block now latest."), BodyRefused, NotFound, Internal))]
+    responses((status = 200, body = Block, description = "The block now latest."), BodyRefused, NotFound, Gone, Internal))]
 pub async fn revert(
     State(state): State<AppState>,
     Json(Object(req)): Json<Object<SnapshotId>>,

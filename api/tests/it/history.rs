@@ -220,3 +220,24 @@ async fn reads_are_served_inside_the_window_and_refused_outside_it() {
     assert_error(&unknown, 400, "bad_request");
     assert_eq!(node.latest_block().unwrap(), before, "refused reads changed nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_below_the_window_is_refused_and_changes_nothing() {
+    let (node, app) = market_node(Some(2));
+    let snapshot = call(&app, Method::POST, "/dev/snapshot", None).await;
+    assert_eq!(snapshot.status.as_u16(), 200, "{}", snapshot.body);
+    let who = dev_accounts(10)[7].address;
+    for amount in 1..=5u128 {
+        send(&node, 8, Action::Transfer { to: who, amount });
+    }
+    let before = node.latest_block().unwrap();
+    let revert = call(&app, Method::POST, "/dev/revert", Some(json!({"id": snapshot.body["id"]}))).await;
+    assert_error(&revert, 410, "height_pruned");
+    assert_eq!(node.latest_block().unwrap(), before, "a refused revert changed nothing");
+    // A snapshot inside the window still reverts.
+    let inside = call(&app, Method::POST, "/dev/snapshot", None).await;
+    send(&node, 8, Action::Transfer { to: who, amount: 9 });
+    let revert = call(&app, Method::POST, "/dev/revert", Some(json!({"id": inside.body["id"]}))).await;
+    assert_eq!(revert.status.as_u16(), 200, "{}", revert.body);
+    assert_eq!(revert.body["height"], before.height);
+}

@@ -2025,6 +2025,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 8 MiB (`body_too_large`). */
             413: {
                 headers: {

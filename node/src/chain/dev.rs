@@ -160,12 +160,19 @@ impl Node {
     /// and later ones are used up (as in anvil). Returns the header now latest.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; [`Rejection::HeightPruned`]
+    /// if the history back to the snapshot was pruned (nothing changes, the snapshot stays); a
+    /// ledger failure.
     pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
         let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(Rejection::UnknownSnapshot(id))?;
         let snapshot = chain.snapshots[position].1.clone();
+        // The undo records back to the snapshot may be pruned (`--history-blocks`).
+        let oldest = self.inner.ledger.oldest_readable()?;
+        if snapshot.height < oldest {
+            return Err(Rejection::HeightPruned { height: snapshot.height, oldest }.into());
+        }
         chain.snapshots.truncate(position);
         self.drop_pending(&mut chain);
         self.inner.ledger.revert_to(snapshot.height)?;
