@@ -179,6 +179,27 @@ test('the liquidation story, clicked through in the dev panel', async () => {
   await page.close();
 });
 
+test('a block made elsewhere shows at once, through the live stream', async () => {
+  const { page, errors } = await watchedPage(browser.context);
+  const streams = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/v1/stream') streams.push(request.url());
+  });
+  await visit(page, '/explorer', '[data-testid=blocks] tbody tr');
+  await page.waitForFunction(() => document.querySelector('[data-testid=height]')?.dataset.value !== undefined);
+  const shown = Number(await page.getByTestId('height').getAttribute('data-value'));
+  // Another client makes a block; the page did nothing.
+  await client.sendTransaction(privateKeySigner(DEV_ACCOUNT_KEYS[2]), { type: 'transfer', to: owner, amount: '1' });
+  const latest = (await client.latestBlock()).height;
+  assert.ok(latest > shown, `${latest} > ${shown}`);
+  await page.waitForFunction((h) => Number(document.querySelector('[data-testid=height]')?.dataset.value) >= h, latest, { timeout: 10_000 });
+  // The explorer's block list follows too.
+  await page.locator(`[data-testid=blocks] tbody tr:has-text("${latest}")`).first().waitFor({ timeout: 10_000 });
+  assert.ok(streams.some((url) => new URL(url).searchParams.get('topics') === 'blocks'), `the page follows the stream: ${streams}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('errors from the API are shown as the API words them', async () => {
   const { page } = await watchedPage(browser.context);
   await visit(page, '/panel', '[data-testid=form-borrow] option');

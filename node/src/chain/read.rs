@@ -78,7 +78,7 @@ impl Node {
     /// A committed transaction and its receipt (`None`: no such transaction).
     ///
     /// # Errors
-    /// [`Rejection::PendingTransaction`](crate::error::Rejection::PendingTransaction) for one
+    /// [`Rejection::PendingTransaction`] for one
     /// that waits in the pending block (manual or interval mining), which has no receipt yet;
     /// the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
