@@ -85,7 +85,8 @@ pub struct Options {
 
 /// The parts of a run, as `--only` names them.
 pub const PARTS: [&str; 12] = [
-    "recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "stream", "queries", "scale", "restart",
+    "recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "stream", "queries", "scale",
+    "restart",
 ];
 
 impl Options {
@@ -225,8 +226,7 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
             report.lending = workloads::lending_operations(&mut fixture, options, progress)?;
         }
         if options.includes("stream") {
-            report.stream =
-                subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, progress)?;
+            report.stream = subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, progress)?;
         }
         if options.includes("queries") {
             report.queries = runtime.block_on(workloads::queries(&fixture, options, progress))?;
