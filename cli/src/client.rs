@@ -105,6 +105,17 @@ impl Client {
         Self::answer(path, response)
     }
 
+    /// `POST path` without a body, for the controls that take none: a body the server does not
+    /// read may reach it after it answered and closed, and reset the connection under the answer.
+    pub(crate) fn post_empty(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self
+            .agent
+            .post(format!("{}{path}", self.url))
+            .send_empty()
+            .with_context(|| format!("POST {}{path}", self.url))?;
+        Self::answer(path, response)
+    }
+
     /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it.
     pub(crate) fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
         let key = signer.key()?;

@@ -122,12 +122,12 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
             client.post("/dev/warp", &json!({ "seconds": seconds, "refresh_prices": refresh_prices }))?
         }
         Control::SetNextBlockTime { time } => client.post("/dev/set_next_block_time", &json!({ "time": time }))?,
-        Control::Reset => client.post("/dev/reset", &json!({}))?,
+        Control::Reset => client.post_empty("/dev/reset")?,
         Control::SetCode { contract, code_hash } => {
             client.post("/dev/set_code", &json!({ "contract": contract, "code_hash": code_hash }))?
         }
         Control::DumpState { out } => {
-            let file = client.post("/dev/dump_state", &json!({}))?;
+            let file = client.post_empty("/dev/dump_state")?;
             let text = serde_json::to_string_pretty(&file)?;
             match out {
                 Some(path) => {

@@ -2,7 +2,7 @@
 //! subscriber.
 //!
 //! Per block, the writer (the thread committing it) only runs the ledger's publish hook
-//! ([`tidepool_ledger::Ledger::on_publish`]): it notes the new height under a small mutex and
+//! ([`Node::on_new_head`](tidepool_node::Node::on_new_head)): it notes the new height under a small mutex and
 //! wakes the feed's thread — the same few instructions whether nobody or a thousand clients
 //! listen. The feed's thread then reads the new blocks from one [`View`](tidepool_node::View),
 //! encodes each once ([`StreamBlock`]) and sends an `Arc` of it into a bounded
@@ -168,7 +168,7 @@ impl Feed {
         let signal = self.shared.signal.clone();
         let node = self.shared.node.clone();
         let hook = signal.clone();
-        node.ledger().on_publish(move |view| hook.published(view.height()));
+        node.on_new_head(move |height| hook.published(height));
         // After the hook: anything published from here on wakes the thread.
         let last = node.view().ok().map(|view| (view.height(), view.header().hash()));
         if let Some((height, _)) = last {

@@ -14,6 +14,15 @@ use crate::view::View;
 pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
 
 impl Node {
+    /// Calls `hook` with the new latest height each time one is published: after every block
+    /// (once for the blocks of one `/dev/mine`), revert, reset and load. It runs on the writer's
+    /// thread with its lock held, so it must only wake something (a feed of new blocks), never
+    /// read or wait; a hook that returns `false` is dropped. The cost to the writer is one call
+    /// per block, however many listen behind the hook.
+    pub fn on_new_head(&self, hook: impl Fn(u64) -> bool + Send + Sync + 'static) {
+        self.inner.ledger.on_publish(move |view| hook(view.height()));
+    }
+
     /// The latest committed state, for reads that must agree with each other: every read
     /// through one [`View`] sees one height, whatever is committed meanwhile.
     ///

@@ -1,4 +1,4 @@
-//! LENDING.md's attack table through the real VM: each test mounts the attack and shows the
+//! docs/lending.md's attack table through the real VM: each test mounts the attack and shows the
 //! defence holding.
 //!
 //! | attack | tests |

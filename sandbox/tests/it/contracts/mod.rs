@@ -1,5 +1,5 @@
 //! The sample contracts of `contracts/`, their behaviour tests, all through the real node, VM
-//! and ledger (the Sandbox): ordinary use of the pool ([`flows`]), every vector of LENDING.md
+//! and ledger (the Sandbox): ordinary use of the pool ([`flows`]), every vector of docs/lending.md
 //! ([`vectors`]), every attack of its table ([`attacks`]), the `positions` listing
 //! ([`positions`]), a seeded randomized invariant test ([`invariants`]), and the token and oracle
 //! on their own ([`token_oracle`]). This is the one
@@ -7,7 +7,7 @@
 //! config, market formulas) beside the code.
 //!
 //! [`harness`] deploys the contracts with signed transactions on a dev node (manual clock);
-//! [`formulas`] states LENDING.md's arithmetic again, test-side, to compute expectations.
+//! [`formulas`] states docs/lending.md's arithmetic again, test-side, to compute expectations.
 
 mod attacks;
 mod flows;
