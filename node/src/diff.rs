@@ -1,10 +1,14 @@
 //! State diffs: what one transaction changed, key by key, kept in its receipt.
 //!
 //! [`StateDiff::from_changes`] turns the overlay's raw changes ([`tidepool_ledger::Change`]: table,
-//! key, before, after) into the receipt's form: contract storage entries (raw key and values as
-//! hex, plus a decoding along the SDK's storage layout where it applies), native balance and
-//! nonce changes per account, contracts created or moved to other code, code uploaded. A diff
-//! is capped ([`MAX_DIFF_ENTRIES`], [`MAX_DIFF_BYTES`]); past the cap it says `truncated`.
+//! key, before, after) into the receipt's form: contract storage entries (raw key and values,
+//! written as hex), native balance and nonce changes per account, contracts created or moved to other code,
+//! code uploaded. A diff is capped ([`MAX_DIFF_ENTRIES`], [`MAX_DIFF_BYTES`]); past the cap it
+//! says `truncated`.
+//!
+//! What can be read from the raw entries — each key along the SDK's storage layout, each value
+//! as JSON — is not stored: [`StateDiff::decode`] adds it when a receipt leaves the node (a
+//! read, a submission's answer), off the writer, which keeps only what it must.
 //!
 //! The SDK's layout (`contracts/sdk/src/storage`): an `Item` lives at its name's bytes; a `Map`
 //! entry at `len(namespace) as u16 BE ‖ namespace ‖ key`, a composite key writing every part
@@ -48,14 +52,17 @@ pub struct StorageChange {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub contract: Address,
     /// The raw key, `0x` hex.
+    #[serde(with = "crate::tx::hex_bytes")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::HexBytes))]
-    pub key: String,
+    pub key: Vec<u8>,
     /// The value before, `0x` hex; null when the key was absent.
+    #[serde(with = "crate::tx::optional_hex_bytes")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::HexBytes>, required = true))]
-    pub before: Option<String>,
+    pub before: Option<Vec<u8>>,
     /// The value after, `0x` hex; null when the key was removed.
+    #[serde(with = "crate::tx::optional_hex_bytes")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::HexBytes>, required = true))]
-    pub after: Option<String>,
+    pub after: Option<Vec<u8>>,
     /// The key read along the SDK's storage layout (`config`, `market[0xa8e7…]`), when it reads
     /// as one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -123,7 +130,7 @@ impl StateDiff {
             }
             match table {
                 Table::Storage if key.len() >= STORAGE_PREFIX_LEN => {
-                    diff.storage.push(storage_change(&key, before, after));
+                    diff.storage.push(storage_change(key, before, after));
                 }
                 Table::Accounts => {
                     let Ok(address) = <[u8; 20]>::try_from(key.as_slice()).map(Address) else { continue };
@@ -159,6 +166,16 @@ impl StateDiff {
 }
 
 impl StateDiff {
+    /// Adds to each storage entry what its raw bytes say: the key along the SDK's layout and
+    /// the values as JSON, where they read as such. A receipt's diff is stored raw and decoded
+    /// when it leaves the node, so the writer never parses values; decoding twice changes
+    /// nothing.
+    pub fn decode(&mut self) {
+        for change in &mut self.storage {
+            change.decode();
+        }
+    }
+
     /// Whether the transaction changed nothing.
     pub fn is_empty(&self) -> bool {
         self.storage.is_empty() && self.accounts.is_empty() && self.contracts.is_empty() && self.code.is_empty()
@@ -174,10 +191,10 @@ impl StateDiff {
                 contract = Some(change.contract);
                 out.push_str(&format!("storage of {}:\n", change.contract));
             }
-            let key = change.decoded_key.clone().unwrap_or_else(|| change.key.clone());
-            let value = |json: &Option<serde_json::Value>, hex: &Option<String>| match (json, hex) {
+            let key = change.decoded_key.clone().unwrap_or_else(|| hex0x(&change.key));
+            let value = |json: &Option<serde_json::Value>, bytes: &Option<Vec<u8>>| match (json, bytes) {
                 (Some(json), _) => json.to_string(),
-                (None, Some(hex)) => hex.clone(),
+                (None, Some(bytes)) => hex0x(bytes),
                 (None, None) => "(absent)".to_owned(),
             };
             out.push_str(&format!(
@@ -218,17 +235,27 @@ impl StateDiff {
     }
 }
 
-fn storage_change(key: &[u8], before: Option<Vec<u8>>, after: Option<Vec<u8>>) -> StorageChange {
-    let (contract, raw) = key.split_at(STORAGE_PREFIX_LEN);
-    let json = |bytes: &Option<Vec<u8>>| bytes.as_deref().and_then(|b| serde_json::from_slice(b).ok());
+/// A storage entry as the writer keeps it: the bytes moved, nothing encoded or parsed.
+fn storage_change(mut key: Vec<u8>, before: Option<Vec<u8>>, after: Option<Vec<u8>>) -> StorageChange {
+    let raw = key.split_off(STORAGE_PREFIX_LEN);
     StorageChange {
-        contract: Address(contract.try_into().expect("split at the prefix length")),
-        key: hex0x(raw),
-        before_json: json(&before),
-        after_json: json(&after),
-        before: before.as_deref().map(hex0x),
-        after: after.as_deref().map(hex0x),
-        decoded_key: decode_key(raw),
+        contract: Address(key.as_slice().try_into().expect("split at the prefix length")),
+        key: raw,
+        before,
+        after,
+        decoded_key: None,
+        before_json: None,
+        after_json: None,
+    }
+}
+
+impl StorageChange {
+    /// Fills the decoded key and the JSON values from the raw ones ([`StateDiff::decode`]).
+    fn decode(&mut self) {
+        let json = |bytes: &Option<Vec<u8>>| bytes.as_deref().and_then(|value| serde_json::from_slice(value).ok());
+        self.decoded_key = decode_key(&self.key);
+        self.before_json = json(&self.before);
+        self.after_json = json(&self.after);
     }
 }
 
@@ -329,13 +356,15 @@ mod tests {
             (Table::Accounts, who.0.to_vec(), Some(account(1, 10)), Some(account(2, 7))),
             (Table::Storage, key.clone(), None, Some(b"5".to_vec())),
         ];
-        let diff = StateDiff::from_changes(changes);
+        let mut diff = StateDiff::from_changes(changes);
+        assert_eq!(diff.storage[0].decoded_key, None, "the writer keeps the raw entries only");
+        diff.decode();
         assert_eq!(
             diff.accounts,
             vec![AccountChange { address: who, balance_before: 10, balance_after: 7, nonce_before: 1, nonce_after: 2 }]
         );
         assert_eq!(diff.storage[0].decoded_key.as_deref(), Some("count"));
-        assert_eq!((diff.storage[0].before.as_deref(), diff.storage[0].after.as_deref()), (None, Some("0x35")));
+        assert_eq!((diff.storage[0].before.as_deref(), diff.storage[0].after.as_deref()), (None, Some(&b"5"[..])));
         assert_eq!(diff.storage[0].after_json, Some(serde_json::json!(5)));
         assert!(!diff.truncated);
 

@@ -47,7 +47,7 @@ use tidepool_ledger::{Address, Hash, keccak256};
 
 use crate::error::{NodeError, Rejection};
 use crate::{canonical, whole_number};
-pub use fields::{decimal, hex_bytes, object};
+pub use fields::{decimal, hex_bytes, object, optional_hex_bytes};
 pub use signed::{CheckedTransaction, SignedTransaction};
 
 /// A transaction: who sends it, on which chain, in which order, with how much gas, to do what.

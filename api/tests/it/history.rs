@@ -39,6 +39,11 @@ fn execute(contract: tidepool_ledger::Address, msg: Value) -> Action {
     Action::Execute { contract, msg, funds: 0 }
 }
 
+/// Bytes as the API writes them.
+fn hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
 /// A contract's whole storage at `height`, key → value (hex).
 async fn storage_at(app: &Router, contract: &tidepool_ledger::Address, height: u64) -> BTreeMap<String, String> {
     let page =
@@ -80,8 +85,11 @@ async fn a_state_diff_equals_the_difference_of_reads_before_and_after() {
                 }
             }
         }
-        let mut from_diff: Vec<_> =
-            diff.storage.iter().map(|c| (c.contract, c.key.clone(), c.before.clone(), c.after.clone())).collect();
+        let mut from_diff: Vec<_> = diff
+            .storage
+            .iter()
+            .map(|c| (c.contract, hex(&c.key), c.before.as_deref().map(hex), c.after.as_deref().map(hex)))
+            .collect();
         from_diff.sort();
         from_reads.sort();
         assert_eq!(from_diff, from_reads, "block {height}");

@@ -155,12 +155,21 @@ impl Node {
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
     ) -> Vec<Result<Submitted, NodeError>> {
         let mut chain = self.inner.chain.lock();
-        match chain.mining {
+        let mut results: Vec<_> = match chain.mining {
             Mining::Auto => self.mine_now(&mut chain, chunks),
             Mining::Manual | Mining::Interval(_) => {
                 chunks.flatten().map(|checked| checked.and_then(|tx| self.add_to_pending(&mut chain, tx))).collect()
             }
-        }
+        };
+        drop(chain);
+        // The receipts leave the node: their diffs are decoded here, on every core, after the
+        // writer's lock is free for the next block.
+        results.par_iter_mut().for_each(|result| {
+            if let Ok(Submitted::Mined(receipt)) = result {
+                receipt.state_diff.decode();
+            }
+        });
+        results
     }
 
     /// Automine: executes the transactions into one new block and commits it (if any was
@@ -363,6 +372,8 @@ impl Node {
         drop(chain);
         let hash = tx.hash()?;
         let _slot = self.inner.admission.enter();
-        apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)
+        let mut receipt = apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)?;
+        receipt.state_diff.decode();
+        Ok(receipt)
     }
 }

@@ -84,6 +84,26 @@ pub mod hex_bytes {
     }
 }
 
+/// `Option<Vec<u8>>` as [`hex_bytes`], or `null`. Use with `#[serde(with = "optional_hex_bytes")]`.
+pub mod optional_hex_bytes {
+    use super::*;
+
+    /// Writes `0x` + lowercase hex, or `null`.
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => hex_bytes::serialize(bytes, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads `null`, or bytes as [`hex_bytes`] reads them.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Hex(#[serde(with = "hex_bytes")] Vec<u8>);
+        Ok(<Option<Hex> as serde::Deserialize>::deserialize(deserializer)?.map(|Hex(bytes)| bytes))
+    }
+}
+
 /// A struct read only from a JSON object. serde also reads a struct from an array, its fields by
 /// position (`[1337, 0, "0x…", 21000, {…}]` for a transaction); the API's schemas say object, so
 /// request types read their struct fields with `#[serde(deserialize_with = "object::deserialize")]`.
