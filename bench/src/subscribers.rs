@@ -12,16 +12,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
-use hyper_util::rt::TokioIo;
 use serde::Serialize;
-use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 use super::fixture::{Fixture, Picker};
-use super::http::Server;
+use super::http::{Server, connect};
 use super::workloads::{Throughput, floor, timed_run, token_transfer};
 use super::{Options, Progress};
 use crate::BenchError;
@@ -99,15 +97,10 @@ impl Subscribers {
 
 /// One `GET /v1/stream` on its own connection; the body, once the status is 200.
 async fn subscribe(addr: SocketAddr) -> crate::Result<hyper::body::Incoming> {
-    let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let mut sender = connect(addr).await?;
     let request = Request::get("/v1/stream?topics=blocks,txs,events")
         .header(hyper::header::HOST, addr.to_string())
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::new()))
         .map_err(|e| BenchError::workload(format!("building the stream request: {e}")))?;
     let response = sender.send_request(request).await?;
     if !response.status().is_success() {

@@ -94,20 +94,7 @@ mod tests {
 
     /// A store for `runtime`'s linker (its data is never read: nothing runs).
     fn store(runtime: &Arc<Runtime>) -> Store<HostState> {
-        let frame = FrameContext {
-            contract: Address([0; 20]),
-            caller: Address([0; 20]),
-            funds: 0,
-            read_only: true,
-            depth: 1,
-            input: Vec::new(),
-            return_data: Vec::new(),
-            last_result: Vec::new(),
-            iterators: Vec::new(),
-            children: Vec::new(),
-            events: Vec::new(),
-            logs: Vec::new(),
-        };
+        let frame = FrameContext::new(Address([0; 20]), Address([0; 20]), 0, true, 1, Vec::new());
         let state = HostState {
             runtime: runtime.clone(),
             env: Env { chain_id: 0, height: 0, time: 0, origin: Address([0; 20]) },

@@ -96,6 +96,34 @@ pub(crate) struct FrameContext {
     pub logs: Vec<String>,
 }
 
+impl FrameContext {
+    /// A frame about to run: who calls which contract with what, nothing returned or
+    /// recorded yet.
+    pub(crate) fn new(
+        contract: Address,
+        caller: Address,
+        funds: u128,
+        read_only: bool,
+        depth: u32,
+        input: Vec<u8>,
+    ) -> FrameContext {
+        FrameContext {
+            contract,
+            caller,
+            funds,
+            read_only,
+            depth,
+            input,
+            return_data: Vec::new(),
+            last_result: Vec::new(),
+            iterators: Vec::new(),
+            children: Vec::new(),
+            events: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+}
+
 /// Where a storage iterator stands: the range, the order, and the last key it returned.
 /// Each step re-seeks the overlay past `last`, so no borrow of the overlay outlives a host call.
 pub(crate) struct IterCursor {
