@@ -4,7 +4,7 @@
 //! a 4xx with a message it can act on; a host failure is a 500 whose details go to the log, not to
 //! the client.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -118,6 +118,14 @@ impl From<JsonRejection> for ApiError {
         // axum's rejection statuses are 4xx (400, 413, 415, 422); keep them but answer 400 for
         // the semantic ones so clients see one status for "your JSON is wrong".
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+        ApiError::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> ApiError {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "bad_request" };
         ApiError::new(status, code, rejection.body_text())
     }
 }

@@ -26,6 +26,20 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
     }
 }
 
+/// A POST that takes no body. Whatever body a client sends anyway is read and dropped: left
+/// unread, it could reach the node after the answer began, and the node's socket would then reset
+/// the connection under a long answer (a state file, a replay). Too large a body is a 413.
+pub struct NoBody;
+
+impl<S: Send + Sync> FromRequest<S> for NoBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<NoBody, ApiError> {
+        axum::body::Bytes::from_request(request, state).await?;
+        Ok(NoBody)
+    }
+}
+
 /// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
 /// rejection is plain text).
 #[derive(FromRequestParts)]

@@ -105,8 +105,8 @@ impl Client {
         Self::answer(path, response)
     }
 
-    /// `POST path` without a body, for the controls that take none: a body the server does not
-    /// read may reach it after it answered and closed, and reset the connection under the answer.
+    /// `POST path` without a body, for the controls that take none (the node reads and drops a
+    /// body sent anyway).
     pub(crate) fn post_empty(&self, path: &str) -> anyhow::Result<Value> {
         let response = self
             .agent

@@ -2,8 +2,11 @@
 //! `--clock manual` nodes end with the same roots; a state file written by `tidepool dev
 //! dump-state` starts another node (`--load-state`) at the same root; `--mining manual` holds
 //! transactions until `tidepool dev mine`, and interval mining switched on by the CLI mines on its
-//! own; flags that do not go together are refused before anything starts.
+//! own; flags that do not go together are refused before anything starts; a body sent late to a
+//! control that takes none does not cut its long answer short.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -187,4 +190,38 @@ fn flags_that_do_not_go_together_are_refused() {
     let path = path.to_str().unwrap();
     assert!(refused_to_start(&["--dev", "--load-state", path, "--chain-id", "5"]).contains("chain 31337"));
     assert!(refused_to_start(&["--dev", "--load-state", path, "--market"]).contains("--market"));
+}
+
+/// A client that sends a body to a control that takes none, after the headers and late (as a
+/// client writing headers and body separately may): the node still answers whole — a state file
+/// of over a megabyte — instead of resetting the connection once the body arrives.
+#[test]
+fn a_late_body_on_a_bodiless_control_does_not_cut_the_answer() {
+    let node = TestNode::dev();
+    let address = node.url().trim_start_matches("http://").to_owned();
+    let mut socket = TcpStream::connect(&address).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /dev/dump_state HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    socket.write_all(b"{}").unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).expect("the whole answer, then the end of the connection");
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
+    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .expect("a content length")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(length > 1_000_000, "a state file with the market's code: {length} bytes");
+    assert_eq!(answer.len() - split, length, "the body arrived whole");
+    let file: Value = serde_json::from_slice(&answer[split..]).unwrap();
+    assert_eq!(file["state_root"], node.latest_block()["state_root"]);
 }

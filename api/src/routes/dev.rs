@@ -19,8 +19,10 @@ use utoipa::{PartialSchema, ToSchema};
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, Object, address as parse_address};
-use crate::openapi::statuses::{BodyRefused, Conflict, Gone, Internal, NotFound, Unaffordable, Unprocessable};
+use crate::extract::{Json, NoBody, Object, address as parse_address};
+use crate::openapi::statuses::{
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unprocessable,
+};
 
 /// Most blocks one `/dev/mine` mines.
 pub const MAX_MINE_BLOCKS: u32 = 10_000;
@@ -396,8 +398,8 @@ pub struct SnapshotId {
 
 /// `POST /dev/snapshot`: records the current state, clock and pending transactions → `{id}`.
 #[utoipa::path(post, path = "/dev/snapshot",
-    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Conflict, Internal))]
-pub async fn snapshot(State(state): State<AppState>) -> Result<Json<SnapshotId>, ApiError> {
+    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TooLarge, Conflict, Internal))]
+pub async fn snapshot(State(state): State<AppState>, _: NoBody) -> Result<Json<SnapshotId>, ApiError> {
     Ok(Json(SnapshotId { id: blocking(move || Ok(state.node.snapshot()?)).await? }))
 }
 

@@ -7,8 +7,8 @@ use tidepool_node::StateFile;
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, Object};
-use crate::openapi::statuses::{Conflict, Internal, Invalid, NotJson, StateTooLarge, Unprocessable};
+use crate::extract::{Json, NoBody, Object};
+use crate::openapi::statuses::{Conflict, Internal, Invalid, NotJson, StateTooLarge, TooLarge, Unprocessable};
 
 /// Largest `/dev/load_state` body: a state file carries every module and storage entry (hex
 /// doubles them), so far more than a transaction.
@@ -18,16 +18,16 @@ pub const MAX_STATE_BYTES: usize = 256 * 1024 * 1024;
 /// loaded last. Pending transactions are dropped and every snapshot is used up; the mining mode
 /// stays.
 #[utoipa::path(post, path = "/dev/reset",
-    responses((status = 200, body = Block, description = "The genesis block, now the latest."), Conflict, Internal))]
-pub async fn reset(State(state): State<AppState>) -> Result<Json<Block>, ApiError> {
+    responses((status = 200, body = Block, description = "The genesis block, now the latest."), Invalid, TooLarge, Conflict, Internal))]
+pub async fn reset(State(state): State<AppState>, _: NoBody) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.reset()?)).await?.into()))
 }
 
 /// `POST /dev/dump_state`: the state at the latest height as a state file (pending transactions
 /// are not in it).
 #[utoipa::path(post, path = "/dev/dump_state",
-    responses((status = 200, body = StateFile, description = "The state file."), Internal))]
-pub async fn dump_state(State(state): State<AppState>) -> Result<Json<StateFile>, ApiError> {
+    responses((status = 200, body = StateFile, description = "The state file."), Invalid, TooLarge, Internal))]
+pub async fn dump_state(State(state): State<AppState>, _: NoBody) -> Result<Json<StateFile>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.dump_state()?)).await?))
 }
 

@@ -11,9 +11,9 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, Object, parse};
+use crate::extract::{Json, NoBody, Object, parse};
 use crate::openapi::statuses::{
-    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, Unaffordable, Unauthorized, Unprocessable,
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
 };
 
 /// Most transactions one batch may hold.
@@ -163,8 +163,12 @@ pub async fn trace(State(state): State<AppState>, Path(hash): Path<String>) -> R
 /// receipt, with its trace and state diff, and where it differs from the stored one.
 #[utoipa::path(post, path = "/v1/txs/{hash}/replay", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = Replay, description = "The replayed receipt and how it compares with the stored one."),
-              Invalid, NotFound, Gone, Internal))]
-pub async fn replay(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<Replay>, ApiError> {
+              Invalid, TooLarge, NotFound, Gone, Internal))]
+pub async fn replay(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+    _: NoBody,
+) -> Result<Json<Replay>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
     Ok(Json(blocking(move || Ok(state.node.replay(&hash)?)).await?))
 }

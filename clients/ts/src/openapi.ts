@@ -1535,6 +1535,24 @@ export interface operations {
                     "application/json": components["schemas"]["StateFile"];
                 };
             };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
             500: {
                 headers: {
@@ -1965,8 +1983,26 @@ export interface operations {
                     "application/json": components["schemas"]["Block"];
                 };
             };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2375,8 +2411,26 @@ export interface operations {
                     "application/json": components["schemas"]["SnapshotId"];
                 };
             };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3623,6 +3677,15 @@ export interface operations {
             };
             /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
