@@ -11,7 +11,7 @@
 //! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client |
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
-//! | 7 workload 2 while 100 clients follow the live stream | workload 2 with no one listening, same run |
+//! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
 //!
 //! plus RocksDB raw batch writes, the floor under every commit.
 //!
@@ -226,7 +226,11 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
             report.lending = workloads::lending_operations(&mut fixture, options, progress)?;
         }
         if options.includes("stream") {
-            report.stream = subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, progress)?;
+            for topics in ["blocks,txs,events", "blocks"] {
+                let cost =
+                    subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, topics, progress)?;
+                report.streams.push(cost);
+            }
         }
         if options.includes("queries") {
             report.queries = runtime.block_on(workloads::queries(&fixture, options, progress))?;

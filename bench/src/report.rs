@@ -134,8 +134,8 @@ pub struct Report {
     pub queries: Queries,
     /// Workload 5.
     pub grown: AtScale,
-    /// Workload 7.
-    pub stream: StreamCost,
+    /// Workload 7: every topic, then blocks only.
+    pub streams: Vec<StreamCost>,
     /// Workload 6.
     pub restart: Restart,
     /// The summary table.
@@ -269,11 +269,13 @@ impl Report {
                 5_000.0,
             ));
         }
-        if !self.stream.with.runs.is_empty() {
-            let cost = &self.stream;
+        for (cost, id) in self.streams.iter().zip(["7", "7b"]) {
             rows.push(Row {
-                id: "7".into(),
-                name: format!("workload 2 while {} clients follow `GET /v1/stream` (every topic)", cost.subscribers),
+                id: id.into(),
+                name: format!(
+                    "workload 2 while {} clients follow `GET /v1/stream?topics={}`",
+                    cost.subscribers, cost.topics
+                ),
                 figure: format!(
                     "{} tx/s, writer {:.1} µs/tx ({} streams ended early)",
                     thousands(cost.with.median),

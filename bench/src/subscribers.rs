@@ -1,6 +1,8 @@
 //! What live streams cost the writer: workload 2 (token transfers, each with a receipt, a trace
-//! and an event) while 100 clients follow `GET /v1/stream` with every topic, against the same
-//! transfers with no one listening — in alternating runs, so drift hits both alike.
+//! and an event) while 100 clients follow `GET /v1/stream`, against the same transfers with no
+//! one listening — in alternating runs, so drift hits both alike. Twice: with every topic (each
+//! client reads every transaction and event), and with blocks only (little to read), which tells
+//! the cost of the streams' traffic from the cost of being listened to.
 //!
 //! The figure that matters is the writer's CPU time per transaction: streams are fed by their
 //! own thread and the server's workers, so the writer should pay nothing but waking them. The
@@ -32,6 +34,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct StreamCost {
     /// Clients following the stream during the `with` runs.
     pub subscribers: usize,
+    /// What they follow (`topics=`).
+    pub topics: String,
     /// Token transfers with nobody listening.
     pub without: Throughput,
     /// The same with every subscriber following every topic.
@@ -63,12 +67,12 @@ struct Subscribers {
 
 impl Subscribers {
     /// Opens `count` streams of every topic, live from now; returns once each has its headers.
-    async fn open(addr: SocketAddr, count: usize) -> crate::Result<Subscribers> {
+    async fn open(addr: SocketAddr, count: usize, topics: &str) -> crate::Result<Subscribers> {
         let bytes = Arc::new(AtomicU64::new(0));
         let ended = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::with_capacity(count);
         for _ in 0..count {
-            let body = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(addr))
+            let body = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(addr, topics))
                 .await
                 .map_err(|_| BenchError::workload("a stream did not open in time"))??;
             let (bytes, ended) = (bytes.clone(), ended.clone());
@@ -95,10 +99,10 @@ impl Subscribers {
     }
 }
 
-/// One `GET /v1/stream` on its own connection; the body, once the status is 200.
-async fn subscribe(addr: SocketAddr) -> crate::Result<hyper::body::Incoming> {
+/// One `GET /v1/stream?topics=…` on its own connection; the body, once the status is 200.
+async fn subscribe(addr: SocketAddr, topics: &str) -> crate::Result<hyper::body::Incoming> {
     let mut sender = connect(addr).await?;
-    let request = Request::get("/v1/stream?topics=blocks,txs,events")
+    let request = Request::get(format!("/v1/stream?topics={topics}"))
         .header(hyper::header::HOST, addr.to_string())
         .body(Full::new(Bytes::new()))
         .map_err(|e| BenchError::workload(format!("building the stream request: {e}")))?;
@@ -109,8 +113,8 @@ async fn subscribe(addr: SocketAddr) -> crate::Result<hyper::body::Incoming> {
     Ok(response.into_body())
 }
 
-/// Token transfers without and with `subscribers` following the stream, `options.runs` each,
-/// alternating.
+/// Token transfers without and with `subscribers` following the stream's `topics`,
+/// `options.runs` each, alternating.
 ///
 /// # Errors
 /// A transaction failed, or a stream could not be opened.
@@ -119,9 +123,10 @@ pub fn stream_cost(
     options: &Options,
     runtime: &Runtime,
     subscribers: usize,
+    topics: &str,
     progress: &Progress,
 ) -> crate::Result<StreamCost> {
-    progress.step(format_args!("live streams: token transfers with and without {subscribers} subscribers"));
+    progress.step(format_args!("live streams: token transfers with and without {subscribers} subscribers to {topics}"));
     let server = runtime.block_on(Server::node(fixture.node.clone()))?;
     let mut action = token_transfer(fixture);
     let mut picker = Picker::new(13);
@@ -131,7 +136,7 @@ pub fn stream_cost(
     for run in 0..options.runs {
         let label = format!("no subscribers, run {}/{}", run + 1, options.runs);
         without.push(timed_run(fixture, options, options.token_transfers, &label, progress, &mut picker, &mut action)?);
-        let listening = runtime.block_on(Subscribers::open(server.addr, subscribers))?;
+        let listening = runtime.block_on(Subscribers::open(server.addr, subscribers, topics))?;
         let label = format!("{subscribers} subscribers, run {}/{}", run + 1, options.runs);
         let measured = timed_run(fixture, options, options.token_transfers, &label, progress, &mut picker, &mut action);
         // Let the streams take the last blocks before they are dropped.
@@ -144,6 +149,7 @@ pub fn stream_cost(
     runtime.block_on(server.stop())?;
     let cost = StreamCost {
         subscribers,
+        topics: topics.to_owned(),
         without: Throughput::new(options.batch, floor, &without),
         with: Throughput::new(options.batch, floor, &with),
         bytes_read,

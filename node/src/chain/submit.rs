@@ -162,13 +162,19 @@ impl Node {
             }
         };
         drop(chain);
-        // The receipts leave the node: their diffs are decoded here, on every core, after the
-        // writer's lock is free for the next block.
-        results.par_iter_mut().for_each(|result| {
+        // The receipts leave the node: their diffs are decoded here, after the writer's lock is
+        // free for the next block (a batch's on every core; one on this thread, without a
+        // round trip through the pool).
+        let decode = |result: &mut Result<Submitted, NodeError>| {
             if let Ok(Submitted::Mined(receipt)) = result {
                 receipt.state_diff.decode();
             }
-        });
+        };
+        if results.len() > 1 {
+            results.par_iter_mut().for_each(decode);
+        } else {
+            results.iter_mut().for_each(decode);
+        }
         results
     }
 
