@@ -189,6 +189,11 @@ impl Sandbox {
     /// one difference from a server is a host resource: the VM keeps 16 instance slots ready
     /// instead of 128 (each reserves 4 GiB of address space, and a test binary may run many
     /// Sandboxes at once; one Sandbox runs one call at a time).
+    ///
+    /// Compiled contracts are kept on disk under `<target>/tidepool-modules` (the cargo target
+    /// directory of the running test binary), so a test run after one that compiled the same
+    /// code compiles nothing: a module is loaded only if its code hash, wasmtime's compilation
+    /// settings and the gas schedule all match, and recompiled otherwise.
     pub fn config() -> NodeConfig {
         NodeConfig {
             store: StoreConfig::Memory,
@@ -197,7 +202,7 @@ impl Sandbox {
             dev_accounts: 0,
             market: None,
             vm: VmConfig::for_tests(),
-            module_cache_dir: None,
+            module_cache_dir: module_cache_dir(),
             ..NodeConfig::dev()
         }
     }
@@ -512,4 +517,11 @@ pub(crate) fn to_json(msg: &impl Serialize) -> Result<serde_json::Value, Sandbox
     serde_json::to_value(msg).map_err(|e| {
         SandboxError::rejected(NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())), &Names::default())
     })
+}
+
+/// `<target>/tidepool-modules` for the cargo target directory holding the running binary (found
+/// by the `CACHEDIR.TAG` cargo writes in every target directory); `None` outside one.
+fn module_cache_dir() -> Option<std::path::PathBuf> {
+    let binary = std::env::current_exe().ok()?;
+    binary.ancestors().find(|dir| dir.join("CACHEDIR.TAG").is_file()).map(|target| target.join("tidepool-modules"))
 }
