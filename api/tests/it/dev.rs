@@ -84,6 +84,12 @@ async fn manual_mining_holds_transactions_until_dev_mine() {
     let pending = call(&app, Method::GET, &format!("/v1/txs/{hash}"), None).await;
     assert_error(&pending, 404, "not_found");
     assert!(pending.body["error"]["message"].as_str().unwrap().contains("pending"), "{}", pending.body);
+    // Its trace and a replay say the same: there is nothing committed to show yet.
+    for (method, path) in [(Method::GET, "trace"), (Method::POST, "replay")] {
+        let answer = call(&app, method, &format!("/v1/txs/{hash}/{path}"), None).await;
+        assert_error(&answer, 404, "not_found");
+        assert!(answer.body["error"]["message"].as_str().unwrap().contains("pending"), "{path}: {}", answer.body);
+    }
     assert_eq!(get(&app, "/v1/blocks/latest").await, head, "nothing is mined");
 
     let mined = post(&app, "/dev/mine", json!({})).await;

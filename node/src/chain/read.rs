@@ -94,10 +94,15 @@ impl Node {
         let found = self.view()?.transaction(hash)?;
         // Committed first, pending after: a transaction mined in between may read as pending
         // this once; the next read finds it committed.
-        if found.is_none() && self.inner.pending_hashes.read().contains(hash) {
+        if found.is_none() && self.is_pending(hash) {
             return Err(crate::error::Rejection::PendingTransaction(*hash).into());
         }
         Ok(found)
+    }
+
+    /// Whether `hash` waits in the pending block (manual or interval mining).
+    pub(super) fn is_pending(&self, hash: &Hash) -> bool {
+        self.inner.pending_hashes.read().contains(hash)
     }
 
     /// Events matching `filter`, oldest first.

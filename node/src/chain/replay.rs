@@ -32,12 +32,21 @@ impl Node {
     /// Re-executes the committed transaction `hash` on the state before it.
     ///
     /// # Errors
-    /// [`Rejection::UnknownTransaction`] if no committed transaction has this hash;
+    /// [`Rejection::UnknownTransaction`] if no committed transaction has this hash
+    /// ([`Rejection::PendingTransaction`] if it waits in the pending block);
     /// [`Rejection::HeightPruned`] if the state before its block is no longer kept; host
     /// failures.
     pub fn replay(&self, hash: &Hash) -> Result<Replay, NodeError> {
         let latest = self.view()?;
-        let (_, stored) = latest.transaction(hash)?.ok_or(Rejection::UnknownTransaction(*hash))?;
+        let Some((_, stored)) = latest.transaction(hash)? else {
+            let pending = self.is_pending(hash);
+            return Err(if pending {
+                Rejection::PendingTransaction(*hash)
+            } else {
+                Rejection::UnknownTransaction(*hash)
+            }
+            .into());
+        };
         let header = latest.block(stored.height)?.ok_or(HostError::CorruptRecord(format!(
             "transaction {hash} is in block {}, which is missing",
             stored.height
