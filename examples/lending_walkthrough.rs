@@ -9,7 +9,8 @@
 //!
 //! Every step is a signed transaction (EIP-191 `personal_sign` over the transaction's canonical
 //! JSON, made locally with the dev account's or a fresh key) posted to `/v1/txs`, or a query
-//! posted to `/v1/contracts/{address}/query`; the year passes through `POST /dev/warp`. The story
+//! posted to `/v1/contracts/{address}/query`; the year passes through `POST /dev/warp`, which
+//! publishes the oracle's prices again at the new time (`"refresh_prices": true`). The story
 //! itself lives in `tidepool_examples::lending_walkthrough` (`examples/src/lib.rs`), so the
 //! end-to-end tests run the same code.
 

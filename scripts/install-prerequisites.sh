@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need and a fresh machine may lack:
 #  - the pinned Rust toolchain with the wasm32-unknown-unknown target (from rust-toolchain.toml);
-#  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev).
+#  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev);
+#  - Node.js 20.19+ with npm (checked, not installed), for the TypeScript client and the dashboard;
+#  - Chromium (Debian package chromium), which the dashboard's browser tests drive.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +34,40 @@ if ! ./scripts/find-libclang.sh >/dev/null; then
     echo "error: libclang is missing; install it with: sudo apt-get install -y libclang-dev" >&2
     exit 1
   fi
+fi
+
+# Node.js and npm build the dashboard the node embeds (`make web`); they come from the machine.
+if ! command -v npm >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "error: Node.js 20.19 or later with npm is missing; install it (https://nodejs.org) and run this again" >&2
+  exit 1
+fi
+
+# Chromium, for the dashboard's browser tests (playwright-core drives it; nothing is downloaded).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium (the dashboard's browser tests run it headless) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: chromium is missing; install it with: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+# Schemathesis, which `make test` runs against a dev node's OpenAPI document
+# (scripts/conformance.sh), in a virtual environment inside the cargo target directory, so that
+# `cargo clean` removes it with everything else built here. Pinned: a new release may generate
+# other requests and find other things; move the pin on purpose, with a conformance run.
+SCHEMATHESIS_VERSION=4.32.5
+VENV="${CARGO_TARGET_DIR:-target}/conformance-venv"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "error: python3 is missing; install it (with its venv module) for the conformance check" >&2
+    exit 1
+  fi
+  echo "installing schemathesis $SCHEMATHESIS_VERSION into $VENV ..."
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi

@@ -3,8 +3,31 @@
 //! This crate is the whole agreement between a contract (built with the SDK in `contracts/sdk`)
 //! and the host (`tidepool-vm`): the import module and function names, their signatures, the
 //! status codes they return, the entry points a contract exports, and the limits the host
-//! enforces. It holds constants only — no host code and no guest code — so both sides can depend
-//! on it without pulling anything in. It is `no_std`.
+//! enforces. It holds constants and the table of host functions only — no host code and no
+//! guest code — so both sides can depend on it without pulling anything in. It is `no_std` and
+//! has no dependencies. Start with [`host::FUNCTIONS`], the one list of host functions.
+//!
+//! # Adding a host function
+//!
+//! 1. Add a row to the `host_functions!` list in `abi/src/host.rs`: what it does, its constant,
+//!    its wasm type, and what it charges in items of the VM's gas schedule. A new function is
+//!    compatible with deployed code; changing or removing one is not (that is a new
+//!    [`ABI_VERSION`]).
+//! 2. If it needs a new cost, add the field to `GasSchedule` in `vm/src/gas.rs` (and bump its
+//!    `version`). The VM's `gas::tests` fails until every schedule item the row names exists,
+//!    and its `abi_table` tests that a call with zero sizes costs exactly the row's per-call items.
+//! 3. Implement it in the group module of `vm/src/host/` that fits, following the order there
+//!    (charge, check the limit, then touch memory or state), and define it in that module's
+//!    `register` through `AbiLinker::define`. The linker refuses a name that is not in the table,
+//!    `Vm::new` fails while a row has no implementation, and `host::imports::tests` fails if the
+//!    implementation's wasmtime type differs from the row. Validation then accepts the import.
+//! 4. Test it in the `vm/tests/it/host_*.rs` module of its group: one success test and one
+//!    hostile-input test (bad pointer, oversized length). The fixtures of `support.rs` import
+//!    it from the table, and `failure_modes::every_host_function_charges_before_working` starves
+//!    it of gas; update the count of host functions the tests assert (33 today).
+//! 5. In the SDK: the `extern` in `contracts/sdk/src/sys.rs` (`artifacts/tests/host_abi.rs`
+//!    checks it against the table), the native double in `contracts/sdk/src/testing/host.rs`,
+//!    and a safe wrapper; list it in `contracts/sdk/README.md`.
 //!
 //! # Calling convention
 //!
@@ -60,102 +83,7 @@ pub mod entry {
     pub const ALL: [&str; 4] = [INSTANTIATE, EXECUTE, QUERY, MIGRATE];
 }
 
-/// Names of the host functions, with their wasm signatures.
-///
-/// `ptr`/`len`/`cap` are `i32`; `i64` results are noted. Fixed-size outputs: an address is 20
-/// bytes, a hash 32 bytes, an amount 16 bytes (`u128`, little-endian).
-pub mod host {
-    /// `() -> i32`: length of the call's input message.
-    pub const INPUT_LEN: &str = "input_len";
-    /// `(ptr)`: copies the whole input message to `ptr`.
-    pub const INPUT_READ: &str = "input_read";
-    /// `(ptr, len)`: sets the call's return data (replacing any earlier value).
-    pub const SET_RETURN: &str = "set_return";
-    /// `(ptr, len)`: ends the call as reverted with a UTF-8 message. Never returns.
-    pub const ABORT: &str = "abort";
-
-    /// `(key_ptr, key_len, val_ptr, val_cap) -> i64`: [`super::status::NOT_FOUND`] if absent,
-    /// else the value's full length; the value is copied only if it fits in `val_cap`.
-    pub const STORAGE_READ: &str = "storage_read";
-    /// `(key_ptr, key_len, val_ptr, val_len)`: writes a value.
-    pub const STORAGE_WRITE: &str = "storage_write";
-    /// `(key_ptr, key_len)`: removes a key (no error if absent).
-    pub const STORAGE_REMOVE: &str = "storage_remove";
-    /// `(key_ptr, key_len) -> i32`: 1 if the key exists, else 0.
-    pub const STORAGE_HAS: &str = "storage_has";
-    /// `(start_ptr, start_len, end_ptr, end_len, order) -> i32`: opens an iterator over this
-    /// contract's keys in `[start, end)`; a length of [`super::UNBOUNDED`] means no bound on
-    /// that side. `order` is [`super::order::ASCENDING`] or [`super::order::DESCENDING`].
-    /// Returns a handle (≥ 0).
-    pub const STORAGE_ITER_OPEN: &str = "storage_iter_open";
-    /// `(handle, key_ptr, key_cap, val_ptr, val_cap) -> i64`: the next entry.
-    /// [`super::status::NOT_FOUND`] when exhausted; otherwise `(key_len << 32) | val_len`, and
-    /// both are copied if they fit. If either does not fit, nothing is copied and the iterator
-    /// does not advance, so the guest can retry with larger buffers.
-    pub const STORAGE_ITER_NEXT: &str = "storage_iter_next";
-    /// `(handle)`: releases an iterator (optional; all are released when the call ends).
-    pub const STORAGE_ITER_CLOSE: &str = "storage_iter_close";
-
-    /// `(out_ptr)`: this contract's address (20 bytes).
-    pub const SELF_ADDRESS: &str = "self_address";
-    /// `(out_ptr)`: the immediate caller (20 bytes): an account or a contract.
-    pub const CALLER: &str = "caller";
-    /// `(out_ptr)`: the transaction signer (20 bytes).
-    pub const ORIGIN: &str = "origin";
-    /// `() -> i64`: the block height.
-    pub const BLOCK_HEIGHT: &str = "block_height";
-    /// `() -> i64`: the block time, Unix seconds.
-    pub const BLOCK_TIME: &str = "block_time";
-    /// `() -> i64`: the chain id.
-    pub const CHAIN_ID: &str = "chain_id";
-    /// `(out_ptr)`: native funds attached to this call (16 bytes).
-    pub const ATTACHED_FUNDS: &str = "attached_funds";
-    /// `() -> i64`: gas left in this frame.
-    pub const GAS_LEFT: &str = "gas_left";
-
-    /// `(addr_ptr, out_ptr)`: native balance of an address (16 bytes).
-    pub const BALANCE: &str = "balance";
-    /// `(to_ptr, amount_ptr) -> i32`: sends native funds from this contract.
-    /// [`super::status::OK`] or [`super::status::INSUFFICIENT_FUNDS`].
-    pub const TRANSFER: &str = "transfer";
-
-    /// `(addr_ptr, msg_ptr, msg_len, funds_ptr, gas_limit: i64) -> i32`: calls `execute` on
-    /// another contract. Returns a [`super::call`] status. On success the callee's return
-    /// data, on failure its error message, becomes the last result. `gas_limit` 0 means "all
-    /// gas left". A failed callee's writes and events are reverted; the caller continues.
-    pub const CALL: &str = "call";
-    /// `(addr_ptr, msg_ptr, msg_len) -> i32`: calls `query` on another contract, read-only.
-    /// Status and last result as for [`CALL`].
-    pub const QUERY: &str = "query";
-    /// `(code_hash_ptr, msg_ptr, msg_len, funds_ptr, label_ptr, label_len, out_addr_ptr) -> i32`:
-    /// creates a contract from uploaded code, admin = this contract. Writes the new address to
-    /// `out_addr_ptr` on success. Status and last result as for [`CALL`].
-    pub const INSTANTIATE: &str = "instantiate";
-    /// `() -> i32`: length of the last result.
-    pub const RESULT_LEN: &str = "result_len";
-    /// `(ptr)`: copies the last result.
-    pub const RESULT_READ: &str = "result_read";
-
-    /// `(type_ptr, type_len, data_ptr, data_len)`: emits an event. `data` must be JSON.
-    pub const EMIT_EVENT: &str = "emit_event";
-
-    /// `(ptr, len, out_ptr)`: keccak256 (32 bytes).
-    pub const KECCAK256: &str = "keccak256";
-    /// `(ptr, len, out_ptr)`: sha256 (32 bytes).
-    pub const SHA256: &str = "sha256";
-    /// `(hash_ptr, sig_ptr, pubkey_ptr, pubkey_len) -> i32`: 1 if the 64-byte `r‖s` signature
-    /// over the 32-byte hash is valid for the SEC1 public key (33 or 65 bytes), else 0.
-    pub const SECP256K1_VERIFY: &str = "secp256k1_verify";
-    /// `(hash_ptr, sig_ptr, recovery_id, out_ptr) -> i32`: recovers the uncompressed 65-byte
-    /// public key; [`super::status::OK`] or [`super::status::INVALID_INPUT`].
-    pub const SECP256K1_RECOVER: &str = "secp256k1_recover";
-    /// `(pubkey_ptr, pubkey_len, out_ptr) -> i32`: the Ethereum-style address of a SEC1 public
-    /// key; [`super::status::OK`] or [`super::status::INVALID_INPUT`].
-    pub const ADDRESS_FROM_PUBKEY: &str = "address_from_pubkey";
-
-    /// `(ptr, len)`: a debug line, shown in traces and test output. Costs gas; no state effect.
-    pub const DEBUG_LOG: &str = "debug_log";
-}
+pub mod host;
 
 /// Length value meaning "no bound" for iterator range ends.
 pub const UNBOUNDED: u32 = u32::MAX;

@@ -4,7 +4,7 @@
 //! a 4xx with a message it can act on; a host failure is a 500 whose details go to the log, not to
 //! the client.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -22,6 +22,7 @@ pub struct ApiError {
 
 /// The body of every error response.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -29,6 +30,7 @@ pub struct ErrorBody {
 
 /// The error itself.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code, e.g. `bad_nonce`.
     pub code: String,
@@ -56,6 +58,11 @@ impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the node's log")
+    }
+
+    /// The same error about the batch entry at `index` (its message says which).
+    pub fn in_batch(self, index: usize) -> ApiError {
+        ApiError { message: format!("transaction {index} of the batch: {}", self.message), ..self }
     }
 
     /// The body's detail (for batch answers, which carry one error per entry).
@@ -96,6 +103,7 @@ impl From<Rejection> for ApiError {
             RejectionKind::Unaffordable => (StatusCode::PAYMENT_REQUIRED, rejection.code()),
             RejectionKind::Forbidden => (StatusCode::FORBIDDEN, rejection.code()),
             RejectionKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            RejectionKind::Gone => (StatusCode::GONE, rejection.code()),
             RejectionKind::Conflict => (StatusCode::CONFLICT, rejection.code()),
             RejectionKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, rejection.code()),
         };
@@ -110,6 +118,14 @@ impl From<JsonRejection> for ApiError {
         // axum's rejection statuses are 4xx (400, 413, 415, 422); keep them but answer 400 for
         // the semantic ones so clients see one status for "your JSON is wrong".
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+        ApiError::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> ApiError {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "bad_request" };
         ApiError::new(status, code, rejection.body_text())
     }
 }

@@ -16,13 +16,43 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A request body that must be a JSON object: `Json<Object<T>>`. serde also reads a struct from
+/// an array (fields by position), which the document does not allow.
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        tidepool_node::tx::object::deserialize(deserializer).map(Object)
+    }
+}
+
+/// A POST that takes no body. Whatever body a client sends anyway is read and dropped: left
+/// unread, it could reach the node after the answer began, and the node's socket would then reset
+/// the connection under a long answer (a state file, a replay). Too large a body is a 413.
+pub struct NoBody;
+
+impl<S: Send + Sync> FromRequest<S> for NoBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<NoBody, ApiError> {
+        axum::body::Bytes::from_request(request, state).await?;
+        Ok(NoBody)
+    }
+}
+
 /// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
 /// rejection is plain text).
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-/// Parses a path or query segment (an address, a hash) with a message that names it.
+/// Parses an address from a path, query or body field: `0x` and 40 hex digits in any case, as
+/// the document's `Address` schema says (no EIP-55 check; see `tidepool_ledger::Address`).
+pub fn address(what: &str, raw: &str) -> Result<tidepool_ledger::Address, ApiError> {
+    tidepool_ledger::Address::from_hex(raw).map_err(|e| ApiError::bad_request(format!("invalid {what} {raw:?}: {e}")))
+}
+
+/// Parses a path or query segment (a hash, a height) with a message that names it.
 pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,

@@ -30,8 +30,8 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus exposition.
-    pub fn render(&self, height: u64) -> String {
+    /// The Prometheus exposition, with the latest height and the number of open streams.
+    pub fn render(&self, height: u64, streams: usize) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
@@ -60,6 +60,11 @@ impl Metrics {
         let _ = writeln!(
             out,
             "# HELP tidepool_block_height Latest block height.\n# TYPE tidepool_block_height gauge\ntidepool_block_height {height}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tidepool_stream_subscribers Open /v1/stream responses.\n# TYPE tidepool_stream_subscribers gauge\n\
+             tidepool_stream_subscribers {streams}"
         );
         out
     }

@@ -1,5 +1,5 @@
-//! Serving the router: request ids, tracing, metrics, and a graceful shutdown that finishes the
-//! block in hand.
+//! Serving the router: request ids, tracing, metrics, CORS, the dashboard beside the API, and a
+//! graceful shutdown that finishes the block in hand.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,10 +13,12 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tidepool_node::{Mining, Node};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::time::MissedTickBehavior;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::metrics::Metrics;
+use crate::cors::Cors;
 use crate::routes::{AppState, router};
 
 /// Request ids: a process-unique counter, echoed in `x-request-id` and in every log line.
@@ -30,29 +32,48 @@ impl MakeRequestId for CountingRequestId {
     }
 }
 
-/// The full application: routes plus middleware.
+/// The full application: routes plus middleware, with the CORS policy of a node started without
+/// `--allow-origin` (any origin on a dev node, none otherwise; [`Cors::for_node`]).
 pub fn app(node: Node) -> Router {
-    let metrics = Arc::new(Metrics::default());
-    let state = AppState { node, metrics: metrics.clone() };
-    router(state)
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let metrics = metrics.clone();
-            async move {
-                let response: Response = next.run(req).await;
-                metrics.count_request(response.status().as_u16());
-                response
-            }
-        }))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
-        }))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+    let cors = if node.config().dev { Some(Cors::AnyOrigin) } else { None };
+    app_with(node, cors)
+}
+
+/// The full application with the CORS policy `cors` (`None`: no CORS headers).
+pub fn app_with(node: Node, cors: Option<Cors>) -> Router {
+    app_over(AppState::new(node), cors)
+}
+
+/// The full application over `state` (whose feed [`serve`] closes when it shuts down).
+fn app_over(state: AppState, cors: Option<Cors>) -> Router {
+    let metrics = state.metrics.clone();
+    let mut app = router(state).merge(crate::dashboard::routes());
+    if let Some(cors) = cors {
+        let layer = cors.layer();
+        app = app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            crate::cors::middleware(layer.clone(), req, next)
+        }));
+    }
+    app.layer(middleware::from_fn(move |req: Request, next: Next| {
+        let metrics = metrics.clone();
+        async move {
+            let response: Response = next.run(req).await;
+            metrics.count_request(response.status().as_u16());
+            response
+        }
+    }))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
+    }))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
 }
 
 /// Serves `node` on `listener` until `shutdown` resolves; then stops accepting, lets requests in
-/// flight finish, and commits the pending block (interval mode) so nothing accepted is lost.
+/// flight finish, and commits the pending block (manual and interval mining) so nothing accepted
+/// is lost. An interval miner runs all along, mining whenever the node's mode is interval
+/// mining, whether it started so or was switched to it (`POST /dev/mining`).
 ///
 /// # Errors
 /// I/O errors of the listener; a ledger failure while committing the last block.
@@ -61,14 +82,33 @@ pub async fn serve(
     node: Node,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let cors = if node.config().dev { Some(Cors::AnyOrigin) } else { None };
+    serve_with(listener, node, cors, shutdown).await
+}
+
+/// [`serve`] with the CORS policy `cors` (`tidepool node --allow-origin`; [`Cors::for_node`]).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    listener: TcpListener,
+    node: Node,
+    cors: Option<Cors>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let miner = spawn_interval_miner(&node);
-    axum::serve(listener, app(node.clone()).into_make_service_with_connect_info::<SocketAddr>())
+    let state = AppState::new(node.clone());
+    // A graceful shutdown waits for every response to end, and a stream does not by itself.
+    let streams = state.feed.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.close();
+    };
+    axum::serve(listener, app_over(state, cors).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;
-    if let Some(miner) = miner {
-        miner.abort();
-    }
+    miner.abort();
     let flush_node = node.clone();
     let flushed = tokio::task::spawn_blocking(move || flush_node.flush()).await.map_err(ServeError::Flush)?;
     if let Some(header) = flushed.map_err(ServeError::LastBlock)? {
@@ -91,23 +131,45 @@ pub enum ServeError {
     LastBlock(#[source] tidepool_node::NodeError),
 }
 
-/// In interval mode, mines the pending block every interval.
-fn spawn_interval_miner(node: &Node) -> Option<tokio::task::JoinHandle<()>> {
-    let Mining::Interval(every) = node.config().mining else { return None };
+/// The shortest interval the miner keeps, whatever the node says.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Mines a block every interval while the node's mode is interval mining; otherwise waits for
+/// the mode to change ([`Node::watch_mining`]). A switch restarts the interval.
+fn spawn_interval_miner(node: &Node) -> tokio::task::JoinHandle<()> {
     let node = node.clone();
-    Some(tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticker.tick().await;
+    let switched = Arc::new(Notify::new());
+    // `notify_one` keeps a permit when nobody waits, so a switch between reading the mode and
+    // waiting is not missed.
+    let watch = node.watch_mining({
+        let switched = switched.clone();
+        move || switched.notify_one()
+    });
+    tokio::spawn(async move {
+        let _watch = watch;
         loop {
+            let Mining::Interval(every) = node.mining() else {
+                switched.notified().await;
+                continue;
+            };
+            let mut ticker = tokio::time::interval(every.max(MIN_INTERVAL));
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker.tick().await;
-            let node = node.clone();
-            match tokio::task::spawn_blocking(move || node.mine_block()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "mining the pending block failed"),
-                Err(e) => tracing::error!(error = %e, "mining task panicked"),
+            loop {
+                tokio::select! {
+                    _ = switched.notified() => break,
+                    _ = ticker.tick() => {
+                        let node = node.clone();
+                        match tokio::task::spawn_blocking(move || node.mine_interval_block()).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => tracing::error!(error = %e, "mining the pending block failed"),
+                            Err(e) => tracing::error!(error = %e, "mining task panicked"),
+                        }
+                    }
+                }
             }
         }
-    }))
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -135,7 +135,8 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
 
-async fn connect(addr: SocketAddr) -> crate::Result<SendRequest<Full<Bytes>>> {
+/// One HTTP/1.1 connection to `addr`, without Nagle's delay.
+pub(crate) async fn connect(addr: SocketAddr) -> crate::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -159,6 +160,32 @@ struct ConnectionResult {
     errors: u64,
 }
 
+impl ConnectionResult {
+    fn new() -> ConnectionResult {
+        ConnectionResult { histogram: histogram(), errors: 0 }
+    }
+
+    /// Sends `call` and records its latency (or an error); `false` once the connection is
+    /// broken, and the client stops.
+    async fn time(&mut self, sender: &mut SendRequest<Full<Bytes>>, call: &Call) -> bool {
+        let t = Instant::now();
+        match send(sender, call).await {
+            Ok(true) => {
+                let _ = self.histogram.record(t.elapsed().as_micros() as u64);
+                true
+            }
+            Ok(false) => {
+                self.errors += 1;
+                true
+            }
+            Err(_) => {
+                self.errors += 1;
+                false
+            }
+        }
+    }
+}
+
 /// Each of `connections` clients sends requests back to back for `duration`, cycling through
 /// `calls` from its own starting point.
 ///
@@ -178,7 +205,7 @@ pub async fn closed_loop(
         let calls = calls.clone();
         let start_line = start_line.clone();
         tasks.push(tokio::spawn(async move {
-            let mut out = ConnectionResult { histogram: histogram(), errors: 0 };
+            let mut out = ConnectionResult::new();
             start_line.wait().await;
             let deadline = Instant::now() + duration;
             let mut i = c * calls.len() / connections.max(1);
@@ -187,16 +214,8 @@ pub async fn closed_loop(
                 let call = &calls[i % calls.len()];
                 i += 1;
                 sent += 1;
-                let t = Instant::now();
-                match send(&mut sender, call).await {
-                    Ok(true) => {
-                        let _ = out.histogram.record(t.elapsed().as_micros() as u64);
-                    }
-                    Ok(false) => out.errors += 1,
-                    Err(_) => {
-                        out.errors += 1;
-                        break;
-                    }
+                if !out.time(&mut sender, call).await {
+                    break;
                 }
             }
             out
@@ -218,19 +237,11 @@ pub async fn fixed(addr: SocketAddr, lists: Vec<Vec<Call>>) -> crate::Result<Loa
         let mut sender = connect(addr).await?;
         let start_line = start_line.clone();
         tasks.push(tokio::spawn(async move {
-            let mut out = ConnectionResult { histogram: histogram(), errors: 0 };
+            let mut out = ConnectionResult::new();
             start_line.wait().await;
             for call in &list {
-                let t = Instant::now();
-                match send(&mut sender, call).await {
-                    Ok(true) => {
-                        let _ = out.histogram.record(t.elapsed().as_micros() as u64);
-                    }
-                    Ok(false) => out.errors += 1,
-                    Err(_) => {
-                        out.errors += 1;
-                        break;
-                    }
+                if !out.time(&mut sender, call).await {
+                    break;
                 }
             }
             out

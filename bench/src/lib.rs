@@ -11,10 +11,11 @@
 //! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client |
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
+//! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
 //!
 //! plus RocksDB raw batch writes, the floor under every commit.
 //!
-//! Start at [`run`]; [`workloads`] holds the six workloads, [`fixture`] the node they share,
+//! Start at [`run`]; [`workloads`] holds the first six workloads, [`subscribers`] the seventh, [`fixture`] the node they share,
 //! [`baselines`] the floors, [`http`] the load generator, [`report`] the summary.
 
 mod error;
@@ -23,6 +24,7 @@ pub mod baselines;
 pub mod fixture;
 pub mod http;
 pub mod report;
+pub mod subscribers;
 pub mod workloads;
 
 use std::fmt::Display;
@@ -65,6 +67,8 @@ pub struct Options {
     pub query_duration: Duration,
     /// Connection counts for the query workload.
     pub connections: Vec<usize>,
+    /// Clients following the live stream in workload 7.
+    pub subscribers: usize,
     /// Contracts deployed before the restart (workload 6).
     pub contracts: usize,
     /// Distinct codes among them (each compiled once at upload; the restart must compile none).
@@ -80,8 +84,10 @@ pub struct Options {
 }
 
 /// The parts of a run, as `--only` names them.
-pub const PARTS: [&str; 11] =
-    ["recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "queries", "scale", "restart"];
+pub const PARTS: [&str; 12] = [
+    "recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "stream", "queries", "scale",
+    "restart",
+];
 
 impl Options {
     fn includes(&self, part: &str) -> bool {
@@ -105,6 +111,7 @@ impl Options {
             accounts: 1_000_000,
             query_duration: Duration::from_secs(4),
             connections: vec![1, 8, 64],
+            subscribers: 100,
             contracts: 100,
             codes: 10,
             recoveries: 20_000,
@@ -130,6 +137,7 @@ impl Options {
             accounts: 20_000,
             query_duration: Duration::from_millis(300),
             connections: vec![1, 8, 64],
+            subscribers: 100,
             contracts: 100,
             codes: 2,
             recoveries: 2_000,
@@ -196,7 +204,7 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
             runtime.block_on(baselines::empty_handler(&options.connections, options.query_duration))?;
     }
 
-    let node_parts = ["native", "http", "single", "token", "lending", "queries", "scale"];
+    let node_parts = ["native", "http", "single", "token", "lending", "stream", "queries", "scale"];
     if node_parts.iter().any(|p| options.includes(p)) {
         let node_dir = TempDir::new(&scratch, "node")?;
         progress.step(format_args!("opening a dev node in {}", node_dir.path().display()));
@@ -216,6 +224,13 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
         }
         if options.includes("lending") {
             report.lending = workloads::lending_operations(&mut fixture, options, progress)?;
+        }
+        if options.includes("stream") {
+            for topics in ["blocks,txs,events", "blocks"] {
+                let cost =
+                    subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, topics, progress)?;
+                report.streams.push(cost);
+            }
         }
         if options.includes("queries") {
             report.queries = runtime.block_on(workloads::queries(&fixture, options, progress))?;

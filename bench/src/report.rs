@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Options;
 use super::baselines::{Recovery, RocksBatches};
 use super::http::Load;
+use super::subscribers::StreamCost;
 use super::workloads::{AtScale, Queries, Restart, Throughput};
 
 /// The machine the figures were taken on.
@@ -133,6 +134,8 @@ pub struct Report {
     pub queries: Queries,
     /// Workload 5.
     pub grown: AtScale,
+    /// Workload 7: every topic, then blocks only.
+    pub streams: Vec<StreamCost>,
     /// Workload 6.
     pub restart: Restart,
     /// The summary table.
@@ -265,6 +268,32 @@ impl Report {
                 &self.lending,
                 5_000.0,
             ));
+        }
+        for (cost, id) in self.streams.iter().zip(["7", "7b"]) {
+            rows.push(Row {
+                id: id.into(),
+                name: format!(
+                    "workload 2 while {} clients follow `GET /v1/stream?topics={}`",
+                    cost.subscribers, cost.topics
+                ),
+                figure: format!(
+                    "{} tx/s, writer {:.1} µs/tx ({} streams ended early)",
+                    thousands(cost.with.median),
+                    cost.with.writer_us_per_tx,
+                    cost.ended_early
+                ),
+                baseline: format!(
+                    "no subscribers: {} tx/s, writer {:.1} µs/tx",
+                    thousands(cost.without.median),
+                    cost.without.writer_us_per_tx
+                ),
+                ratio: cost.throughput_ratio(),
+                checks: cost
+                    .writer_ratio()
+                    .map(|r| Check::at_most("writer ≤ 1.05× without", r, 1.05))
+                    .into_iter()
+                    .collect(),
+            });
         }
         for (name, loads) in [
             ("`GET /v1/accounts/{a}` (balance)", &self.queries.balance),

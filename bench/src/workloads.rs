@@ -44,14 +44,14 @@ pub struct Throughput {
 }
 
 /// One run's measurements.
-struct Run {
+pub(crate) struct Run {
     txs: usize,
     wall: Duration,
     cpu: CpuTime,
 }
 
 impl Throughput {
-    fn new(batch: usize, floor_per_s: f64, runs: &[Run]) -> Throughput {
+    pub(crate) fn new(batch: usize, floor_per_s: f64, runs: &[Run]) -> Throughput {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let per_run = |f: &dyn Fn(&Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
         Throughput {
@@ -74,7 +74,7 @@ pub fn median(values: &mut [f64]) -> f64 {
 }
 
 /// The k256 floor, sampled just before a workload (contention on a shared machine drifts).
-fn floor(options: &Options) -> f64 {
+pub(crate) fn floor(options: &Options) -> f64 {
     baselines::signature_recovery(options.recoveries / 4).all_cores_per_s
 }
 
@@ -88,52 +88,64 @@ fn throughput_runs(
     progress: &Progress,
     mut action: impl FnMut(usize, usize, &mut Picker) -> Action,
 ) -> crate::Result<Throughput> {
-    let rounds = count.div_ceil(fixture.senders.len());
-    let chain_id = fixture.chain_id();
     let mut picker = Picker::new(7);
     let floor = floor(options);
     let mut runs = Vec::new();
     for run in 0..options.runs {
-        // Each submitter (a client thread) sends the transactions of its own share of the
-        // senders, in order, in batches.
-        let mut groups: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); options.submitters.max(1)];
-        let submitters = groups.len();
-        for round in 0..rounds {
-            for (i, sender) in fixture.senders.iter_mut().enumerate() {
-                groups[i % submitters].push((i, sender.next(chain_id, action(round, i, &mut picker))));
-            }
-        }
-        let groups: Vec<Vec<SignedTransaction>> = groups.into_iter().map(|g| fixture.sign(g)).collect();
-        let count: usize = groups.iter().map(Vec::len).sum();
-        let node = &fixture.node;
-        let (start, start_cpu) = (Instant::now(), CpuTime::now());
-        let writer = std::thread::scope(|scope| {
-            let clients: Vec<_> = groups
-                .iter()
-                .map(|group| {
-                    scope.spawn(move || {
-                        let cpu = CpuTime::now();
-                        submit_checked(node, group, options.batch).map(|_| CpuTime::now().since(&cpu).thread)
-                    })
-                })
-                .collect();
-            clients.into_iter().map(|c| c.join().expect("a client thread panicked")).sum::<crate::Result<Duration>>()
-        })?;
-        let wall = start.elapsed();
-        let cpu = CpuTime { thread: writer, ..CpuTime::now().since(&start_cpu) };
-        fixture.check_nonces()?;
-        progress.step(format_args!(
-            "  {what}, run {}/{}: {count} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx, writer {:.0} µs/tx",
-            run + 1,
-            options.runs,
-            wall.as_secs_f64(),
-            count as f64 / wall.as_secs_f64(),
-            cpu.process.as_secs_f64() * 1e6 / count as f64,
-            cpu.thread.as_secs_f64() * 1e6 / count as f64,
-        ));
-        runs.push(Run { txs: count, wall, cpu });
+        let label = format!("{what}, run {}/{}", run + 1, options.runs);
+        runs.push(timed_run(fixture, options, count, &label, progress, &mut picker, &mut action)?);
     }
     Ok(Throughput::new(options.batch, floor, &runs))
+}
+
+/// One timed run of [`throughput_runs`].
+pub(crate) fn timed_run(
+    fixture: &mut Fixture,
+    options: &Options,
+    count: usize,
+    label: &str,
+    progress: &Progress,
+    picker: &mut Picker,
+    action: &mut impl FnMut(usize, usize, &mut Picker) -> Action,
+) -> crate::Result<Run> {
+    let rounds = count.div_ceil(fixture.senders.len());
+    let chain_id = fixture.chain_id();
+    // Each submitter (a client thread) sends the transactions of its own share of the
+    // senders, in order, in batches.
+    let mut groups: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); options.submitters.max(1)];
+    let submitters = groups.len();
+    for round in 0..rounds {
+        for (i, sender) in fixture.senders.iter_mut().enumerate() {
+            groups[i % submitters].push((i, sender.next(chain_id, action(round, i, picker))));
+        }
+    }
+    let groups: Vec<Vec<SignedTransaction>> = groups.into_iter().map(|g| fixture.sign(g)).collect();
+    let count: usize = groups.iter().map(Vec::len).sum();
+    let node = &fixture.node;
+    let (start, start_cpu) = (Instant::now(), CpuTime::now());
+    let writer = std::thread::scope(|scope| {
+        let clients: Vec<_> = groups
+            .iter()
+            .map(|group| {
+                scope.spawn(move || {
+                    let cpu = CpuTime::now();
+                    submit_checked(node, group, options.batch).map(|_| CpuTime::now().since(&cpu).thread)
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().expect("a client thread panicked")).sum::<crate::Result<Duration>>()
+    })?;
+    let wall = start.elapsed();
+    let cpu = CpuTime { thread: writer, ..CpuTime::now().since(&start_cpu) };
+    fixture.check_nonces()?;
+    progress.step(format_args!(
+        "  {label}: {count} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx, writer {:.0} µs/tx",
+        wall.as_secs_f64(),
+        count as f64 / wall.as_secs_f64(),
+        cpu.process.as_secs_f64() * 1e6 / count as f64,
+        cpu.thread.as_secs_f64() * 1e6 / count as f64,
+    ));
+    Ok(Run { txs: count, wall, cpu })
 }
 
 /// Workload 1: signed native transfers between the bench accounts, committed.
@@ -154,12 +166,18 @@ pub fn native_transfers(fixture: &mut Fixture, options: &Options, progress: &Pro
 /// A transaction failed.
 pub fn token_transfers(fixture: &mut Fixture, options: &Options, progress: &Progress) -> crate::Result<Throughput> {
     progress.step("workload 2: token-contract transfers");
+    let action = token_transfer(fixture);
+    throughput_runs(fixture, options, options.token_transfers, "token transfers", progress, action)
+}
+
+/// Workload 2's transaction: 1 USDC base unit to a random bench account.
+pub(crate) fn token_transfer(fixture: &Fixture) -> impl FnMut(usize, usize, &mut Picker) -> Action + use<> {
     let usdc = fixture.token("USDC");
     let recipients: Vec<Address> = fixture.senders.iter().map(|s| s.address).collect();
-    throughput_runs(fixture, options, options.token_transfers, "token transfers", progress, |_, _, picker| {
+    move |_, _, picker| {
         let to = recipients[picker.below(recipients.len())];
         Action::Execute { contract: usdc, msg: json!({"transfer": {"to": to, "amount": "1"}}), funds: 0 }
-    })
+    }
 }
 
 /// Workload 3: lending-pool operations, in rounds: every sender supplies WETH (collateral),

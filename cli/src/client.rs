@@ -10,7 +10,9 @@ use clap::Args;
 use k256::ecdsa::SigningKey;
 use serde_json::Value;
 use tidepool_ledger::{Address, Hash};
+use tidepool_node::diff::StateDiff;
 use tidepool_node::keys::{address_of, dev_accounts, parse_private_key};
+use tidepool_node::trace::TraceFrame;
 use tidepool_node::{Action, Transaction};
 
 use super::keys::KeysDir;
@@ -39,6 +41,10 @@ pub(crate) struct Signer {
     /// gas, and uploading a 140 KB contract alone costs about 72 million).
     #[arg(long, default_value_t = tidepool_node::apply::MAX_TX_GAS)]
     gas_limit: u64,
+    /// The transaction's nonce (default: the sender's next, as of the latest block; with
+    /// transactions of the sender still pending — manual or interval mining — count them in).
+    #[arg(long)]
+    nonce: Option<u64>,
     #[command(flatten)]
     keys: KeysDir,
 }
@@ -99,12 +105,26 @@ impl Client {
         Self::answer(path, response)
     }
 
+    /// `POST path` without a body, for the controls that take none (the node reads and drops a
+    /// body sent anyway).
+    pub(crate) fn post_empty(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self
+            .agent
+            .post(format!("{}{path}", self.url))
+            .send_empty()
+            .with_context(|| format!("POST {}{path}", self.url))?;
+        Self::answer(path, response)
+    }
+
     /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it.
     pub(crate) fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
         let key = signer.key()?;
         let from = address_of(&key);
         let chain_id = self.get("/health")?["chain_id"].as_u64().context("health: no chain_id")?;
-        let nonce = self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?;
+        let nonce = match signer.nonce {
+            Some(nonce) => nonce,
+            None => self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?,
+        };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
         let signed = tx.sign(&key)?;
         self.post("/v1/txs", &serde_json::to_value(&signed)?)
@@ -118,7 +138,7 @@ pub(crate) fn print_receipt(receipt: &Value, json: bool) {
         return;
     }
     if let Some(hash) = receipt.get("tx_hash").filter(|_| receipt.get("status").is_none()) {
-        println!("submitted {hash} (pending: the node mines at intervals)");
+        println!("submitted {hash} (pending: it is in the next block the node mines; `tidepool tx` shows it then)");
         return;
     }
     println!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));
@@ -285,8 +305,36 @@ pub(crate) fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
 pub(crate) struct TxArgs {
     /// The transaction hash.
     hash: Hash,
+    /// Also print what it changed: storage entries, balances and nonces, contracts, code.
+    #[arg(long)]
+    diff: bool,
     #[command(flatten)]
     endpoint: Endpoint,
+}
+
+/// `tidepool trace`.
+#[derive(Args)]
+pub(crate) struct TraceArgs {
+    /// The transaction hash.
+    hash: Hash,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// Prints a committed transaction's call tree, frame by frame with its gas, message, events,
+/// logs and result.
+pub(crate) fn trace(args: TraceArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let found = client.get(&format!("/v1/txs/{}/trace", args.hash))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    match serde_json::from_value::<Option<TraceFrame>>(found["trace"].clone())? {
+        Some(trace) => print!("{}", trace.render()),
+        None => println!("no call tree: the transaction called no contract"),
+    }
+    Ok(())
 }
 
 /// Shows a transaction and its receipt.
@@ -299,6 +347,10 @@ pub(crate) fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
         println!("action    {}", found["tx"]["tx"]["action"]["type"].as_str().unwrap_or("?"));
         println!("from      {}", found["tx"]["tx"]["from"].as_str().unwrap_or("?"));
         print_receipt(&found["receipt"], false);
+        if args.diff {
+            let diff: StateDiff = serde_json::from_value(found["receipt"]["state_diff"].clone())?;
+            print!("\nstate diff:\n{}", diff.render());
+        }
     }
     Ok(())
 }

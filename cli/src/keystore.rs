@@ -263,7 +263,7 @@ mod tests {
             chain_id: 1,
             nonce: 0,
             from: loaded.address,
-            gas_limit: 1,
+            gas_limit: tidepool_node::apply::TX_BASE_GAS,
             action: Action::UploadCode { wasm: vec![0, 1, 2] },
         };
         assert_eq!(tx.sign(&loaded.key).unwrap().check().unwrap().sender(), imported.address);

@@ -2,16 +2,19 @@
 //!
 //! Run `tidepool --help` for the commands and `tidepool <command> --help` for examples. One
 //! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
-//! [`client`] signs and sends transactions and reads from a node, [`new`] scaffolds a contract
-//! crate, [`mod@bench`] and [`gas_report`] measure.
+//! [`client`] signs and sends transactions and reads from a node, [`watch`] follows its live
+//! stream, [`dev`] drives a dev node's controls, [`new`] scaffolds a contract crate,
+//! [`mod@bench`] and [`gas_report`] measure.
 
 mod bench;
 mod client;
+mod dev;
 mod gas_report;
 mod keys;
 mod keystore;
 mod new;
 mod node;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -57,10 +60,23 @@ enum Command {
     ///
     /// Example: tidepool new counter && cd counter && cargo test
     New(new::NewArgs),
-    /// Show a transaction and its receipt.
+    /// Show a transaction and its receipt (`--diff`: and what it changed).
     ///
-    /// Example: tidepool tx 0xHASH
+    /// Example: tidepool tx 0xHASH --diff
     Tx(client::TxArgs),
+    /// Follow blocks, transactions and events as they are committed (history first with
+    /// --from-height), one line each; reconnects by itself, missing nothing.
+    ///
+    /// Example: tidepool watch --events --contract 0xa8e700B524cC73301c5e813b4e6Aef9BAcD877b4
+    Watch(watch::WatchArgs),
+    /// Dev controls of a `--dev` node: mining mode, mining, time, reset, code, state files.
+    ///
+    /// Example: tidepool dev warp 2592000 --refresh-prices
+    Dev(dev::DevArgs),
+    /// Show a transaction's call tree: every frame with its gas, message, events, logs, result.
+    ///
+    /// Example: tidepool trace 0xHASH
+    Trace(client::TraceArgs),
     /// Measure the whole sandbox (in-process node on RocksDB, and over HTTP) against its targets.
     ///
     /// Example: tidepool bench --quick
@@ -82,6 +98,9 @@ impl Cli {
             Command::Query(args) => client::query(args, self.json),
             Command::Balance(args) => client::balance(args, self.json),
             Command::Tx(args) => client::tx(args, self.json),
+            Command::Watch(args) => watch::run(args, self.json),
+            Command::Dev(args) => dev::run(args, self.json),
+            Command::Trace(args) => client::trace(args, self.json),
             Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),

@@ -434,10 +434,11 @@ mod tests {
                 in_env = false;
             } else if trimmed == "env:" && line.starts_with("        ") {
                 in_env = true;
-            } else if in_env && let Some((key, value)) = trimmed.split_once(": ") {
-                if let Some((_, env)) = steps.last_mut() {
-                    env.push((key.to_owned(), value.trim_matches('"').to_owned()));
-                }
+            } else if in_env
+                && let Some((key, value)) = trimmed.split_once(": ")
+                && let Some((_, env)) = steps.last_mut()
+            {
+                env.push((key.to_owned(), value.trim_matches('"').to_owned()));
             }
         }
         steps

@@ -1,13 +1,35 @@
-//! `tidepool node`: opens the ledger, builds genesis if needed, prints the dev accounts and the
-//! market, and serves the HTTP API until SIGINT/SIGTERM.
+//! `tidepool node`: opens the ledger, builds genesis (or loads a state file) if needed, prints
+//! the dev accounts and the market, and serves the HTTP API until SIGINT/SIGTERM.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use clap::Args;
-use tidepool_node::{Mining, Node, NodeConfig, StoreConfig};
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use tidepool_node::{Clock, Mining, Node, NodeConfig, StateFile, StoreConfig};
 use tracing_subscriber::EnvFilter;
+
+/// Where block times come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClockArg {
+    /// The wall clock (plus dev warps).
+    System,
+    /// Genesis at --genesis-time; time moves only by dev controls, so the same transactions give
+    /// the same blocks and state roots on every run.
+    Manual,
+}
+
+/// How blocks are made at start (`tidepool dev mining` switches at runtime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MiningArg {
+    /// A block per transaction.
+    Auto,
+    /// Transactions wait until `tidepool dev mine` (needs --dev).
+    Manual,
+    /// A block every --block-time-ms.
+    Interval,
+}
 
 /// Options of `tidepool node`.
 #[derive(Args)]
@@ -28,15 +50,42 @@ pub(crate) struct NodeArgs {
     /// for the dev accounts. Needs --dev; a chain that already has its genesis keeps it.
     #[arg(long, requires = "dev")]
     market: bool,
+    /// How blocks are made: auto (a block per transaction), manual (transactions wait until
+    /// `tidepool dev mine`; needs --dev) or interval (a block every --block-time-ms). Default:
+    /// interval with --block-time-ms, auto otherwise.
+    #[arg(long, value_enum)]
+    mining: Option<MiningArg>,
     /// Mine a block every this many milliseconds instead of one per transaction.
     #[arg(long)]
     block_time_ms: Option<u64>,
+    /// Where block times come from: the wall clock, or a manual clock that moves only by dev
+    /// controls (needs --dev), for runs that give the same state roots every time.
+    #[arg(long, value_enum, default_value = "system", requires = "dev")]
+    clock: ClockArg,
+    /// The genesis block's time, Unix seconds, with --clock manual (default 1700000000).
+    #[arg(long)]
+    genesis_time: Option<u64>,
+    /// Start from a state file (`tidepool dev dump-state`; docs/state-file.md) instead of a new
+    /// genesis: the chain's first block holds its state, at its height and time, with its chain
+    /// id. A data directory that already holds a chain keeps it if it began from this file.
+    #[arg(long, requires = "dev", conflicts_with_all = ["market", "genesis_time"])]
+    load_state: Option<PathBuf>,
     /// Chain id (default: 31337 in dev mode, 1337 otherwise).
     #[arg(long)]
     chain_id: Option<u64>,
+    /// Keep this many blocks of history below the latest (state at past heights, replays,
+    /// reverts, old transactions and events) and prune the rest as blocks commit (default: keep
+    /// everything).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    history_blocks: Option<u64>,
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
+    /// Let web pages from this origin (scheme://host or scheme://host:port, e.g. http://localhost:5173) call the
+    /// API from a browser (CORS). Repeatable. Without it a dev node allows any origin and another
+    /// node none; with it, only the origins given (on any node). `*` allows any.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 /// Runs the node until a shutdown signal.
@@ -48,6 +97,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
 
+    let cors = tidepool_api::cors::Cors::for_node(args.dev, &args.allow_origins)?;
     let mut config = NodeConfig::dev();
     config.dev = args.dev;
     config.market = args.market.then(|| {
@@ -58,10 +108,29 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         )
     });
     config.chain_id = args.chain_id.unwrap_or(if args.dev { tidepool_node::DEV_CHAIN_ID } else { 1337 });
-    config.mining = match args.block_time_ms {
-        Some(ms) => Mining::Interval(Duration::from_millis(ms.max(1))),
-        None => Mining::Auto,
+    config.mining = mining(&args)?;
+    let mut genesis_time = args.genesis_time.unwrap_or(tidepool_sandbox::GENESIS_TIME);
+    if args.genesis_time.is_some() && args.clock != ClockArg::Manual {
+        bail!("--genesis-time goes with --clock manual (the wall clock starts at the wall clock's time)");
+    }
+    if let Some(path) = &args.load_state {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let file: StateFile =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a Tidepool state file", path.display()))?;
+        match args.chain_id {
+            Some(chain_id) if chain_id != file.chain_id => {
+                bail!("--chain-id {chain_id}, but {} holds chain {}'s state", path.display(), file.chain_id)
+            }
+            _ => config.chain_id = file.chain_id,
+        }
+        genesis_time = file.time;
+        config.genesis_state = Some(Arc::new(file));
+    }
+    config.clock = match args.clock {
+        ClockArg::System => Clock::System,
+        ClockArg::Manual => Clock::Manual { genesis_time },
     };
+    config.history_blocks = args.history_blocks;
     config.store = if args.memory {
         StoreConfig::Memory
     } else {
@@ -80,14 +149,39 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         print_banner(&node, address);
         tracing::info!(%address, "serving the HTTP API");
-        tidepool_api::server::serve(listener, node, tidepool_api::server::shutdown_signal()).await?;
+        tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// The mining mode the flags ask for.
+fn mining(args: &NodeArgs) -> anyhow::Result<Mining> {
+    let interval = args.block_time_ms.map(|ms| Mining::Interval(Duration::from_millis(ms.max(1))));
+    match (args.mining, interval) {
+        (None | Some(MiningArg::Interval), Some(interval)) => Ok(interval),
+        (Some(MiningArg::Interval), None) => bail!("--mining interval needs --block-time-ms"),
+        (Some(_), Some(_)) => bail!("--block-time-ms goes with --mining interval only"),
+        (Some(MiningArg::Manual), None) if !args.dev => {
+            bail!("--mining manual needs --dev: only the dev controls mine on demand")
+        }
+        (Some(MiningArg::Manual), None) => Ok(Mining::Manual),
+        (None | Some(MiningArg::Auto), None) => Ok(Mining::Auto),
+    }
 }
 
 fn print_banner(node: &Node, address: std::net::SocketAddr) {
     let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
     println!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
+    let mining = match node.mining() {
+        Mining::Auto => "a block per transaction".to_string(),
+        Mining::Manual => "manual (POST /dev/mine)".to_string(),
+        Mining::Interval(every) => format!("a block every {} ms", every.as_millis()),
+    };
+    let clock = match node.config().clock {
+        Clock::System => "the wall clock".to_string(),
+        Clock::Manual { genesis_time } => format!("manual, genesis at {genesis_time}"),
+    };
+    println!("Mining: {mining} · clock: {clock}");
     if node.config().dev {
         println!("\nDev accounts (each funded at genesis; keys are public — never use them for real value):");
         for (i, account) in node.dev_accounts().iter().enumerate() {
@@ -102,5 +196,10 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
             }
         }
     }
-    println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
+    println!("\nListening on http://{address}  (try: curl http://{address}/health)");
+    if tidepool_api::dashboard::is_built() {
+        println!("Dashboard at http://{address}/\n");
+    } else {
+        println!("(built without the dashboard: `make run` builds it)\n");
+    }
 }

@@ -143,7 +143,7 @@ pub struct Summary {
     pub after_price_drop: Position,
     /// Alice after Bob's liquidation.
     pub after_liquidation: Position,
-    /// What the pool said when asked for Alice's position with year-old prices.
+    /// What the pool said when asked for Alice's position with day-old prices.
     pub stale_price_error: String,
     /// USDC Bob paid, base units.
     pub bob_repaid_usdc: u128,
@@ -224,24 +224,31 @@ pub fn lending_walkthrough(url: &str, out: &mut dyn Write) -> anyhow::Result<Sum
     )?;
 
     // Interest accrues on the pool's clock, the block time; queries answer as of the latest
-    // block. The warp mines a block a year ahead, so the debt has grown by a year's interest.
+    // block. The warp mines a block a year ahead, so the debt has grown by a year's interest. The
+    // pool values positions only with prices at most an hour old: with `refresh_prices`, the same
+    // block publishes the oracle's prices again, unchanged, at the new time.
     step(out, "A year passes")?;
-    let block = node.post("/dev/warp", &json!({"seconds": 365 * 24 * 3600}))?;
-    writeln!(out, "POST /dev/warp moves the clock a year ahead and mines block {}.", block["height"])?;
-    let stale_price_error = match position(&node, &market, &alice_address) {
-        Ok(p) => bail!("the pool valued a position with year-old prices: {p:?}"),
-        Err(e) => format!("{e:#}"),
-    };
-    writeln!(out, "The pool refuses to value positions with year-old prices:\n    {stale_price_error}")?;
-    set_prices(&node, &owner, &market, 3_000)?;
-    writeln!(out, "The oracle's owner publishes the same prices again, and interest shows:")?;
+    let block = node.post("/dev/warp", &json!({"seconds": 365 * 24 * 3600, "refresh_prices": true}))?;
+    writeln!(
+        out,
+        "POST /dev/warp moves the clock a year ahead and mines block {}; with \"refresh_prices\": true the \
+         oracle's prices are published again in it, at the new time, and interest shows:",
+        block["height"]
+    )?;
     let after_a_year = position(&node, &market, &alice_address)?;
     print_position(out, "Alice", &after_a_year)?;
 
     // $26,500 × 0.825 / ~$22,545 ≈ 0.97: liquidatable. Above 0.95, a liquidator may repay at most
     // half the debt at once (the close factor); below it, all of it.
     step(out, "WETH falls to $2,650")?;
+    node.post("/dev/warp", &json!({"seconds": 24 * 3600}))?;
+    let stale_price_error = match position(&node, &market, &alice_address) {
+        Ok(p) => bail!("the pool valued a position with day-old prices: {p:?}"),
+        Err(e) => format!("{e:#}"),
+    };
+    writeln!(out, "A day passes without a refresh, and the pool refuses to value positions:\n    {stale_price_error}")?;
     set_prices(&node, &owner, &market, 2_650)?;
+    writeln!(out, "The oracle's owner publishes new prices, WETH at $2,650:")?;
     let after_price_drop = position(&node, &market, &alice_address)?;
     print_position(out, "Alice", &after_price_drop)?;
     if after_price_drop.health_factor < WAD {

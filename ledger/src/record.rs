@@ -9,7 +9,7 @@ use crate::table::Table;
 use crate::types::{Address, Hash};
 
 /// The stored bytes of a record.
-pub(crate) fn encode<T: Serialize>(record: &T) -> Vec<u8> {
+pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
     // postcard fails only on types it cannot represent (unsized sequences, `u128` in maps);
     // the records of this module are plain structs of supported types.
     postcard::to_stdvec(record).expect("ledger records are postcard-encodable")
@@ -19,7 +19,7 @@ pub(crate) fn encode<T: Serialize>(record: &T) -> Vec<u8> {
 ///
 /// # Errors
 /// [`LedgerError::Decode`] if the bytes are not a `T` (with nothing left over).
-pub(crate) fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, LedgerError> {
+pub fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, LedgerError> {
     match postcard::take_from_bytes(bytes) {
         Ok((record, [])) => Ok(record),
         Ok((_, rest)) => {

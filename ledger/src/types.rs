@@ -14,8 +14,11 @@ pub fn keccak256(data: &[u8]) -> Hash {
 
 /// A 20-byte account or contract address.
 ///
-/// Displayed as `0x` + EIP-55 mixed-case checksum hex; parsed from `0x` hex in any case (a
-/// mixed-case string must carry a correct checksum, as wallets require).
+/// Displayed as `0x` + EIP-55 mixed-case checksum hex. Parsed from `0x` hex in two ways:
+/// [`FromStr`] is for people (the CLI) and refuses a mixed-case string whose checksum is wrong,
+/// as wallets do; [`Address::from_hex`] and JSON decoding are for machines and take any case, as
+/// Ethereum nodes' JSON-RPC does, so the API's schema (`^0x[0-9a-fA-F]{40}$`) says exactly what is
+/// accepted.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Address(pub [u8; 20]);
 
@@ -39,7 +42,7 @@ pub enum ParseHexError {
 
 fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], ParseHexError> {
     let malformed = ParseHexError::Malformed { expected: N * 2 };
-    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or(malformed.clone())?;
+    let digits = s.strip_prefix("0x").ok_or(malformed.clone())?;
     let mut out = [0u8; N];
     hex::decode_to_slice(digits, &mut out).map_err(|_| malformed)?;
     Ok(out)
@@ -95,10 +98,21 @@ impl Address {
     }
 }
 
+impl Address {
+    /// Parses `0x` and 40 hex digits in any case, without checking an EIP-55 checksum (see the
+    /// type's documentation; [`FromStr`] checks it).
+    ///
+    /// # Errors
+    /// [`ParseHexError::Malformed`] without `0x`, with another length or a non-hex digit.
+    pub fn from_hex(s: &str) -> Result<Address, ParseHexError> {
+        parse_hex::<20>(s).map(Address)
+    }
+}
+
 impl FromStr for Address {
     type Err = ParseHexError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let address = Address(parse_hex::<20>(s)?);
+        let address = Address::from_hex(s)?;
         let digits = &s[2..];
         let mixed = digits.chars().any(|c| c.is_ascii_lowercase()) && digits.chars().any(|c| c.is_ascii_uppercase());
         if mixed && address.checksum_str(&mut [0; 42])[2..] != *digits {
@@ -145,7 +159,7 @@ impl fmt::Debug for Hash {
 }
 
 macro_rules! serde_as_string {
-    ($ty:ty) => {
+    ($ty:ty, $parse:path) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 if serializer.is_human_readable() {
@@ -159,7 +173,7 @@ macro_rules! serde_as_string {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 if deserializer.is_human_readable() {
                     let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                    s.parse().map_err(serde::de::Error::custom)
+                    $parse(&s).map_err(serde::de::Error::custom)
                 } else {
                     let bytes = <Vec<u8>>::deserialize(deserializer)?;
                     let array = bytes.try_into().map_err(|_| serde::de::Error::custom("wrong length"))?;
@@ -169,8 +183,8 @@ macro_rules! serde_as_string {
         }
     };
 }
-serde_as_string!(Address);
-serde_as_string!(Hash);
+serde_as_string!(Address, Address::from_hex);
+serde_as_string!(Hash, Hash::from_str);
 
 #[cfg(test)]
 mod tests {
@@ -197,5 +211,15 @@ mod tests {
         assert!("5aaeb6053f3e94c9b9a09f33669435e7ef1beaed".parse::<Address>().is_err());
         assert!("0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea".parse::<Address>().is_err());
         assert!("0xzzaeb6053f3e94c9b9a09f33669435e7ef1beaed".parse::<Address>().is_err());
+        assert!("0X5aaeb6053f3e94c9b9a09f33669435e7ef1beaed".parse::<Address>().is_err(), "0x is lowercase");
+    }
+
+    #[test]
+    fn machines_may_send_any_case() {
+        let wrong_checksum = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
+        let address = Address::from_hex(wrong_checksum).unwrap();
+        assert_eq!(address, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed".parse().unwrap());
+        assert_eq!(serde_json::from_str::<Address>(&format!("\"{wrong_checksum}\"")).unwrap(), address);
+        assert!(Address::from_hex("0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea").is_err());
     }
 }

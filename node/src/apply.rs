@@ -9,6 +9,7 @@
 use tidepool_ledger::{Account, Address, Hash, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Vm};
 
+use crate::diff::StateDiff;
 use crate::error::{NodeError, Rejection};
 use crate::receipt::{Receipt, ReceiptStatus};
 use crate::tx::{Action, Transaction};
@@ -31,12 +32,28 @@ pub struct BlockContext {
     pub time: u64,
 }
 
-/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`.
+/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`; the receipt carries
+/// the transaction's state diff.
 ///
 /// # Errors
 /// A rejection leaves `overlay` untouched; a [`HostError::Ledger`](crate::error::HostError::Ledger)
 /// or [`HostError::Vm`](crate::error::HostError::Vm) means the host is broken.
 pub fn apply_transaction(
+    vm: &Vm,
+    overlay: &mut Overlay,
+    block: &BlockContext,
+    tx: &Transaction,
+    tx_hash: Hash,
+    index: u32,
+) -> Result<Receipt, NodeError> {
+    let start = overlay.checkpoint();
+    let mut receipt = execute(vm, overlay, block, tx, tx_hash, index)?;
+    receipt.state_diff = StateDiff::from_changes(overlay.diff_since(start)?);
+    Ok(receipt)
+}
+
+/// [`apply_transaction`] but the diff.
+fn execute(
     vm: &Vm,
     overlay: &mut Overlay,
     block: &BlockContext,
@@ -61,6 +78,7 @@ pub fn apply_transaction(
         contract_address: None,
         code_hash: None,
         trace: None,
+        state_diff: StateDiff::default(),
         logs: Vec::new(),
     };
     let env = Env { chain_id: block.chain_id, height: block.height, time: block.time, origin: tx.from };
@@ -127,9 +145,7 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
     if tx.chain_id != block.chain_id {
         return Err(Rejection::WrongChainId { expected: block.chain_id, got: tx.chain_id }.into());
     }
-    if tx.gas_limit < TX_BASE_GAS || tx.gas_limit > MAX_TX_GAS {
-        return Err(Rejection::GasLimitOutOfRange { got: tx.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS }.into());
-    }
+    tx.check_form()?;
     let sender = overlay.account(&tx.from)?;
     if tx.nonce != sender.nonce {
         return Err(Rejection::BadNonce { expected: sender.nonce, got: tx.nonce }.into());
@@ -155,17 +171,9 @@ fn check(vm: &Vm, overlay: &Overlay, block: &BlockContext, tx: &Transaction) -> 
             // the upload itself does not compile again.
             vm.prepare_code(wasm)?.map_err(|e| Rejection::InvalidCode(e.to_string()))?;
         }
-        Action::Instantiate { code_hash, label, .. } => {
+        Action::Instantiate { code_hash, .. } => {
             if overlay.code_meta(code_hash)?.is_none() {
                 return Err(Rejection::UnknownCode(*code_hash).into());
-            }
-            if label.len() > tidepool_abi::limits::MAX_LABEL_LEN as usize {
-                return Err(Rejection::InvalidTransaction(format!(
-                    "label is {} bytes; the limit is {}",
-                    label.len(),
-                    tidepool_abi::limits::MAX_LABEL_LEN
-                ))
-                .into());
             }
         }
         Action::Execute { contract, .. } => {

@@ -14,7 +14,10 @@
 //! - **Numbers**: integers only, in decimal, with a `-` sign when negative, no leading zeros,
 //!   no fraction, no exponent. A number with a fraction or exponent (`1.5`, `1.0`, `1e3`) is
 //!   refused with [`Rejection::UnsupportedNumber`]: float formatting differs between languages,
-//!   so a signature over one could not be reproduced everywhere.
+//!   so a signature over one could not be reproduced everywhere. A transaction decoded from JSON
+//!   has its whole numbers (`1.0`, `1e3`) read as integers first ([`crate::whole_number`]), as
+//!   an RFC 8785 library writes them, so only numbers with a fraction (or past 64 bits) reach
+//!   this refusal.
 //! - **Literals**: `true`, `false`, `null`.
 //!
 //! This is RFC 8785 (JSON Canonicalization Scheme, "JCS") restricted to integer numbers: for
@@ -49,6 +52,23 @@ pub fn to_vec(value: &Value) -> Result<Vec<u8>, NodeError> {
     let mut out = Vec::with_capacity(256);
     write_value(&mut out, value)?;
     Ok(out)
+}
+
+/// Whether every number in `value` can be written: an integer in the `i64`/`u64` range. The check
+/// [`to_vec`] makes, without writing anything.
+///
+/// # Errors
+///
+/// [`Rejection::UnsupportedNumber`] for the first number that cannot.
+pub fn check_numbers(value: &Value) -> Result<(), Rejection> {
+    match value {
+        Value::Number(number) if number.as_u64().is_none() && number.as_i64().is_none() => {
+            Err(Rejection::UnsupportedNumber(number.to_string()))
+        }
+        Value::Array(items) => items.iter().try_for_each(check_numbers),
+        Value::Object(members) => members.values().try_for_each(check_numbers),
+        _ => Ok(()),
+    }
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), NodeError> {

@@ -1,10 +1,13 @@
-//! How a node is set up: chain id, store, mining mode, dev mode, genesis.
+//! How a node is set up: chain id, store, mining mode, clock, dev mode, genesis (built, or loaded
+//! from a state file).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tidepool_vm::VmConfig;
+
+use crate::state_file::StateFile;
 
 /// The wasm of the sample lending market's three contracts, as genesis deploys them. Shared, so
 /// cloning a configuration copies no code.
@@ -41,9 +44,13 @@ pub enum Mining {
     /// Every transaction (or batch) is mined into its own block at once; its receipt comes back
     /// with the submission.
     Auto,
-    /// Transactions collect in a pending block mined every interval; submission returns the
-    /// transaction hash and the receipt is read later.
+    /// Transactions collect in a pending block mined every interval (by whoever serves the node:
+    /// `tidepool_api::server::serve`); submission returns the transaction hash and the receipt
+    /// is read later.
     Interval(Duration),
+    /// Transactions collect in a pending block until a dev control mines it
+    /// ([`Node::mine`](crate::Node::mine)); submission returns the transaction hash.
+    Manual,
 }
 
 /// Where block times come from.
@@ -51,8 +58,9 @@ pub enum Mining {
 pub enum Clock {
     /// The wall clock (plus dev warps).
     System,
-    /// Genesis at `genesis_time`; time moves only by dev warps. Same transactions, same warps →
-    /// the same blocks and state roots on every run (tests, the Sandbox, gas snapshots).
+    /// Genesis at `genesis_time`; time moves only by dev controls (warps, the next block's time).
+    /// Same transactions, same controls → the same blocks and state roots on every run (tests,
+    /// the Sandbox, gas snapshots, `tidepool node --clock manual`).
     Manual {
         /// Genesis block time, Unix seconds.
         genesis_time: u64,
@@ -84,6 +92,17 @@ pub struct NodeConfig {
     pub vm: VmConfig,
     /// Where compiled modules are cached on disk (defaults to `<data dir>/modules` for RocksDB).
     pub module_cache_dir: Option<PathBuf>,
+    /// Start from this state instead of building genesis (dev accounts and market are then
+    /// whatever the state holds): the chain's first block is the state file's
+    /// ([`crate::state_file`]), at its height and time. A store that already holds a chain keeps
+    /// it if that chain began from this state, and refuses to open otherwise. Its chain id must
+    /// be [`NodeConfig::chain_id`]; a manual clock should start at its time.
+    pub genesis_state: Option<Arc<StateFile>>,
+    /// How many blocks of history below the latest to keep — state readable at past heights
+    /// (`?height=`), replays, reverts, and old transactions, receipts and events; older history
+    /// is pruned as blocks commit, so the disk stops growing with the chain. `None` (the
+    /// default) keeps everything. At least 1.
+    pub history_blocks: Option<u64>,
 }
 
 /// The latest block time, Unix seconds: 9999-12-31T23:59:59Z. Contracts read block time as a
@@ -113,6 +132,8 @@ impl NodeConfig {
             market: None,
             vm: VmConfig::default(),
             module_cache_dir: None,
+            genesis_state: None,
+            history_blocks: None,
         }
     }
 }

@@ -118,6 +118,67 @@ pub enum Rejection {
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
+    /// A transaction that waits in the pending block (manual or interval mining): it has no
+    /// receipt until its block is mined.
+    #[error(
+        "transaction {0} is pending: it waits in the block being built and has no receipt yet \
+         (manual mining: POST /dev/mine mines it; interval mining: the next block does)"
+    )]
+    PendingTransaction(tidepool_ledger::Hash),
+    /// A next block time before the latest block's: block times never go backwards.
+    #[error("block time {requested} is before the latest block's time {latest}: block times never go backwards")]
+    BlockTimeBeforeLatest {
+        /// The time asked for.
+        requested: u64,
+        /// The latest block's time.
+        latest: u64,
+    },
+    /// A reset on a node that no longer has the history back to its genesis.
+    #[error(
+        "a reset needs the history back to the genesis at height {genesis}, but it was pruned \
+         through height {oldest}; start a node on an empty data directory instead"
+    )]
+    HistoryPruned {
+        /// The chain's first block.
+        genesis: u64,
+        /// The lowest height whose state is still kept.
+        oldest: u64,
+    },
+    /// A price refresh on a chain without the dev market.
+    #[error("refresh_prices needs the dev market (a node started with --dev --market), and this chain has none")]
+    NoDevMarket,
+    /// The oracle refused the refreshed prices (its owner or code was changed); nothing changed.
+    #[error("refreshing the oracle's prices failed, so nothing changed: {0}")]
+    PriceRefreshFailed(String),
+    /// A state file whose form the format does not allow (a number or a length out of range).
+    #[error("malformed state file: {0}")]
+    MalformedStateFile(String),
+    /// A well-formed state file that cannot be loaded (invalid code, a contract of code it
+    /// lacks, an entry twice, a state root that does not match).
+    #[error("the state file cannot be loaded: {0}")]
+    InvalidStateFile(String),
+    /// A node configuration that cannot work.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// No committed transaction has this hash.
+    #[error("no transaction {0}")]
+    UnknownTransaction(tidepool_ledger::Hash),
+    /// A read at a height above the latest block.
+    #[error("no block at height {height}: the latest is {latest}")]
+    UnknownHeight {
+        /// The height asked for.
+        height: u64,
+        /// The latest height.
+        latest: u64,
+    },
+    /// A read at a height below the history this node keeps (`--history-blocks`).
+    #[error("state at height {height} is no longer kept: this node keeps history from height {oldest}")]
+    HeightPruned {
+        /// The height asked for.
+        height: u64,
+        /// The lowest height state can be read at.
+        oldest: u64,
+    },
     /// A block time past [`crate::MAX_BLOCK_TIME`] (a dev warp or clock that would move it there).
     #[error("block time {requested} is out of range: block times stay at most {max} (9999-12-31T23:59:59Z)")]
     BlockTimeOutOfRange {
@@ -139,8 +200,10 @@ pub enum RejectionKind {
     Unaffordable,
     /// The request needs a mode the node is not in (dev controls).
     Forbidden,
-    /// The request names something that does not exist (a contract, code, snapshot).
+    /// The request names something that does not exist (a contract, code, snapshot, height).
     NotFound,
+    /// The request names something this node no longer keeps (state below its history window).
+    Gone,
     /// Well formed, but the current state refuses it (a nonce that is not next, a balance or a
     /// clock that would overflow).
     Conflict,
@@ -230,7 +293,18 @@ impl Rejection {
             Rejection::InvalidTransaction(_) => "invalid_transaction",
             Rejection::DevModeOnly => "dev_mode_only",
             Rejection::UnknownSnapshot(_) => "unknown_snapshot",
+            Rejection::UnknownHeight { .. } => "unknown_height",
+            Rejection::UnknownTransaction(_) => "unknown_transaction",
+            Rejection::InvalidConfig(_) => "invalid_config",
+            Rejection::HeightPruned { .. } => "height_pruned",
             Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
+            Rejection::PendingTransaction(_) => "pending_transaction",
+            Rejection::BlockTimeBeforeLatest { .. } => "block_time_before_latest",
+            Rejection::HistoryPruned { .. } => "history_pruned",
+            Rejection::NoDevMarket => "no_dev_market",
+            Rejection::PriceRefreshFailed(_) => "price_refresh_failed",
+            Rejection::MalformedStateFile(_) => "malformed_state_file",
+            Rejection::InvalidStateFile(_) => "invalid_state_file",
         }
     }
 
@@ -244,19 +318,31 @@ impl Rejection {
             | Rejection::GasLimitOutOfRange { .. }
             | Rejection::InvalidTransaction(_)
             | Rejection::InvalidKey(_)
-            | Rejection::InvalidMnemonic(_) => RejectionKind::Malformed,
+            | Rejection::InvalidMnemonic(_)
+            | Rejection::MalformedStateFile(_)
+            | Rejection::InvalidConfig(_) => RejectionKind::Malformed,
             Rejection::BadSignature | Rejection::MalleableSignature | Rejection::WrongSigner { .. } => {
                 RejectionKind::Unauthorized
             }
             Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
             Rejection::DevModeOnly => RejectionKind::Forbidden,
-            Rejection::UnknownCode(_) | Rejection::UnknownContract(_) | Rejection::UnknownSnapshot(_) => {
-                RejectionKind::NotFound
+            Rejection::UnknownCode(_)
+            | Rejection::UnknownContract(_)
+            | Rejection::UnknownSnapshot(_)
+            | Rejection::PendingTransaction(_)
+            | Rejection::NoDevMarket
+            | Rejection::UnknownTransaction(_)
+            | Rejection::UnknownHeight { .. } => RejectionKind::NotFound,
+            Rejection::HeightPruned { .. } => RejectionKind::Gone,
+            Rejection::BadNonce { .. }
+            | Rejection::BalanceOverflow
+            | Rejection::BlockTimeOutOfRange { .. }
+            | Rejection::BlockTimeBeforeLatest { .. }
+            | Rejection::HistoryPruned { .. }
+            | Rejection::PriceRefreshFailed(_) => RejectionKind::Conflict,
+            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) | Rejection::InvalidStateFile(_) => {
+                RejectionKind::Unprocessable
             }
-            Rejection::BadNonce { .. } | Rejection::BalanceOverflow | Rejection::BlockTimeOutOfRange { .. } => {
-                RejectionKind::Conflict
-            }
-            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) => RejectionKind::Unprocessable,
         }
     }
 }

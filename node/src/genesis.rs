@@ -1,4 +1,5 @@
-//! Genesis: block 0. Funds the dev accounts and, in dev mode with [`MarketCode`] configured,
+//! Genesis: block 0 (or the first block of a loaded state file, [`crate::state_file`]). Funds the
+//! dev accounts and, in dev mode with [`MarketCode`] configured,
 //! deploys the sample lending market
 //! (three tokens, the oracle with prices, the pool with every market listed, seeded and supplied)
 //! through the same VM calls a transaction makes, so it is exactly what users could have done.
@@ -80,9 +81,15 @@ pub fn market_info() -> MarketInfo {
     MarketInfo { oracle: Address::contract(&deployer, 3), pool: Address::contract(&deployer, 4), tokens }
 }
 
-/// Builds and commits block 0.
+/// Builds and commits the first block: block 0, or the configured state file's block
+/// ([`NodeConfig::genesis_state`](crate::NodeConfig::genesis_state)).
 pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
     let config = node.config();
+    if let Some(file) = &config.genesis_state {
+        let block = file.genesis_block(node.vm(), config.chain_id)?;
+        node.ledger().replace_chain(file.height, block)?;
+        return Ok(());
+    }
     let accounts = if config.dev { dev_accounts(config.dev_accounts) } else { Vec::new() };
     let mut overlay = node.ledger().overlay();
     for account in &accounts {

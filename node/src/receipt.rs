@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash};
-use tidepool_vm::{CallFrame, Outcome, Status};
+use tidepool_vm::{Outcome, Status};
+
+use crate::diff::StateDiff;
+use crate::trace::TraceFrame;
 
 /// How a transaction ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,13 +26,13 @@ pub enum ReceiptStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiptEvent {
     /// The emitting contract.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub contract: Address,
     /// The event type.
     #[serde(rename = "type")]
     pub ty: String,
-    /// The event data (JSON).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The event data: JSON if it parses, else `0x` hex; null when empty.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AnyJson))]
     pub data: serde_json::Value,
 }
 
@@ -45,39 +48,42 @@ impl ReceiptEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// The transaction's hash.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
     pub tx_hash: Hash,
     /// The block it is in.
     pub height: u64,
     /// Its index in the block.
     pub index: u32,
     /// The sender.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub from: Address,
     /// How it ended.
     pub status: ReceiptStatus,
     /// Gas used.
     pub gas_used: u64,
     /// The contract's return data: JSON if it parses, else `0x` hex; null when empty.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::AnyJson))]
     pub result: serde_json::Value,
     /// Events emitted (none when it failed).
     pub events: Vec<ReceiptEvent>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub error: Option<String>,
     /// The address of the contract an `instantiate` created.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub contract_address: Option<Address>,
     /// The hash of the code an `upload_code` stored.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
     pub code_hash: Option<Hash>,
-    /// The call tree (contract, entry point, gas, error per frame), for traces.
+    /// The call tree: every frame with its message, funds, return data, events, logs, gas and
+    /// error (absent for a native transfer or an upload, which call no contract).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
-    pub trace: Option<CallFrame>,
+    pub trace: Option<TraceFrame>,
+    /// Everything it changed: storage entries, native balances and nonces, contracts, code.
+    pub state_diff: StateDiff,
     /// Debug lines the contracts logged.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub logs: Vec<String>,
@@ -92,7 +98,7 @@ impl Receipt {
     /// Fills the execution fields from a VM outcome (not `gas_used`: the caller adds the
     /// outcome's gas to the transaction's base cost).
     pub(crate) fn apply_outcome(&mut self, outcome: &Outcome) {
-        self.trace = Some(outcome.trace.clone());
+        self.trace = Some(TraceFrame::from(&outcome.trace));
         self.logs = outcome.logs.clone();
         match &outcome.status {
             Status::Success => {

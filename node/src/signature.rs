@@ -63,14 +63,23 @@ impl RecoverableSignature {
         self.0[64]
     }
 
+    /// The recovery id `v` stands for: 27 or 0 (even y), 28 or 1 (odd y).
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::BadRecoveryId`] for any other `v`.
+    pub(crate) fn recovery_id(&self) -> Result<RecoveryId, Rejection> {
+        match self.v() {
+            0 | 27 => Ok(RecoveryId::new(false, false)),
+            1 | 28 => Ok(RecoveryId::new(true, false)),
+            v => Err(Rejection::BadRecoveryId(v)),
+        }
+    }
+
     /// The k256 signature and recovery id, after checking `v`, the ranges of `r` and `s`, and
     /// low-s.
     fn to_k256(self) -> Result<(Signature, RecoveryId), NodeError> {
-        let recovery_id = match self.v() {
-            0 | 27 => RecoveryId::new(false, false),
-            1 | 28 => RecoveryId::new(true, false),
-            v => return Err(Rejection::BadRecoveryId(v).into()),
-        };
+        let recovery_id = self.recovery_id()?;
         let signature = Signature::from_slice(&self.0[..64]).map_err(|_| Rejection::BadSignature)?;
         if signature.normalize_s() != signature {
             return Err(Rejection::MalleableSignature.into());

@@ -11,11 +11,15 @@
 //!
 //! - `action.type` is one of `transfer`, `upload_code`, `instantiate`, `execute`, `migrate`;
 //!   the other members of `action` are the variant's fields. Unknown fields are refused.
-//! - `chain_id`, `nonce`, `gas_limit` are JSON integers; amounts (`amount`, `funds`) are `u128`
+//! - `chain_id`, `nonce`, `gas_limit` are JSON integers (a whole number may be written `5.0`,
+//!   see [`crate::whole_number`]); amounts (`amount`, `funds`) are `u128`
 //!   as decimal strings (`"5000"`, no leading zeros); `wasm` is `0x` + hex; addresses are `0x`
 //!   + 40 hex digits (any case in, EIP-55 checksum out); code hashes are `0x` + 64 hex digits.
 //! - `msg` is any JSON the contract accepts, except that numbers must be integers (see
-//!   [`crate::canonical`]); `admin` is an address or `null`.
+//!   [`crate::canonical`]; `1.0` is read as `1`), and must be present; `admin` is an address, `null` or absent.
+//! - `label` is printable ASCII, at most 128 bytes ([`check_label`]).
+//! - [`Transaction::check_form`] holds the rules that need no state (gas limit range, label,
+//!   message numbers); every way into the node checks them first.
 //!
 //! # What is signed, and the transaction hash
 //!
@@ -41,27 +45,34 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tidepool_ledger::{Address, Hash, keccak256};
 
-use crate::canonical;
 use crate::error::{NodeError, Rejection};
-pub use fields::{decimal, hex_bytes};
+use crate::{canonical, whole_number};
+pub use fields::{decimal, hex_bytes, object, optional_hex_bytes};
 pub use signed::{CheckedTransaction, SignedTransaction};
 
 /// A transaction: who sends it, on which chain, in which order, with how much gas, to do what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(crate::openapi::examples::transaction)))]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The chain this transaction is for; a node refuses other chains' transactions, so a
     /// signature cannot be replayed elsewhere.
+    #[serde(deserialize_with = "whole_number::deserialize")]
     pub chain_id: u64,
     /// The sender's transaction count before this one: each nonce is used exactly once, in order.
+    #[serde(deserialize_with = "whole_number::deserialize")]
     pub nonce: u64,
     /// The sender, who must have signed the transaction.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
     pub from: Address,
-    /// The most gas the transaction may use.
+    /// The most gas the transaction may use: at least the base cost of any transaction, at most
+    /// the node's maximum ([`crate::apply::TX_BASE_GAS`], [`crate::apply::MAX_TX_GAS`]).
+    #[serde(deserialize_with = "whole_number::deserialize")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::gas_limit))]
     pub gas_limit: u64,
     /// What the transaction does.
+    #[serde(deserialize_with = "object::deserialize")]
     pub action: Action,
 }
 
@@ -73,64 +84,95 @@ pub enum Action {
     /// Moves native tokens from the sender to `to`.
     Transfer {
         /// The recipient.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
         to: Address,
         /// How much, in the native token's smallest unit.
         #[serde(with = "decimal")]
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Amount))]
         amount: u128,
     },
     /// Stores a WASM module; contracts are later instantiated from its code hash.
     UploadCode {
         /// The module's bytes (`0x` + hex in JSON).
         #[serde(with = "hex_bytes")]
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::HexBytes))]
         wasm: Vec<u8>,
     },
     /// Creates a contract from uploaded code and runs its `instantiate` entry point.
     Instantiate {
         /// keccak256 of the uploaded module.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         code_hash: Hash,
         /// The instantiate message.
-        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        #[serde(deserialize_with = "required_message")]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::JsonValue))]
         msg: Value,
         /// Native tokens sent to the new contract.
         #[serde(with = "decimal")]
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Amount))]
         funds: u128,
-        /// A human-readable label.
+        /// A human-readable label: printable ASCII, at most
+        /// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes ([`check_label`]).
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Label))]
         label: String,
-        /// Who may migrate the contract; `None` makes it immutable.
-        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        /// Who may migrate the contract; `None` (null or absent) makes it immutable.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Address>))]
         admin: Option<Address>,
     },
     /// Runs a contract's `execute` entry point.
     Execute {
         /// The contract.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
         contract: Address,
         /// The execute message.
-        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        #[serde(deserialize_with = "required_message")]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::JsonValue))]
         msg: Value,
         /// Native tokens sent to the contract with the call.
         #[serde(with = "decimal")]
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Amount))]
         funds: u128,
     },
     /// Moves a contract to new code and runs the new code's `migrate` entry point; only the
     /// contract's admin may.
     Migrate {
         /// The contract.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Address))]
         contract: Address,
         /// keccak256 of the uploaded module to switch to.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         new_code_hash: Hash,
         /// The migrate message.
-        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        #[serde(deserialize_with = "required_message")]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::JsonValue))]
         msg: Value,
     },
+}
+
+/// Whether `label` may name a new contract: printable ASCII (U+0020 to U+007E), at most
+/// [`tidepool_abi::limits::MAX_LABEL_LEN`] bytes. ASCII only, so that a limit in bytes (the VM's)
+/// and one in characters (the OpenAPI schema's `maxLength`) are the same limit.
+///
+/// # Errors
+/// What is wrong with it, for [`Rejection::InvalidTransaction`].
+pub fn check_label(label: &str) -> Result<(), String> {
+    let limit = tidepool_abi::limits::MAX_LABEL_LEN as usize;
+    if let Some(c) = label.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!("label holds {c:?}: a label is printable ASCII (space to ~)"));
+    }
+    if label.len() > limit {
+        return Err(format!("label is {} bytes; the limit is {limit}", label.len()));
+    }
+    Ok(())
+}
+
+/// Reads a `msg`, its whole numbers as integers ([`whole_number::normalize`]). Named rather than
+/// left to serde's default also because that reads an absent `Value` field as `null`: a message
+/// must be given (`null` itself is a message).
+fn required_message<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+    let mut message = Value::deserialize(deserializer)?;
+    whole_number::normalize(&mut message);
+    Ok(message)
 }
 
 impl Transaction {
@@ -178,6 +220,34 @@ impl Transaction {
     /// As [`Transaction::canonical_bytes`].
     pub fn hash(&self) -> Result<Hash, NodeError> {
         Ok(keccak256(&self.canonical_bytes()?))
+    }
+
+    /// The checks that need no state and no signature: the gas limit's range
+    /// ([`crate::apply::TX_BASE_GAS`]`..=`[`crate::apply::MAX_TX_GAS`]), the label
+    /// ([`check_label`]) and the message's numbers (integers in the 64-bit range, see
+    /// [`crate::canonical`]). They are what the API's schema says about a transaction beyond its
+    /// JSON shape, so the node checks them first ([`crate::Node::submit`], `submit_batch`,
+    /// `simulate`, `impersonate`), before the signature and the state; [`crate::apply`] checks
+    /// them again for callers that come another way.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::GasLimitOutOfRange`], [`Rejection::InvalidTransaction`] (the label), or
+    /// [`Rejection::UnsupportedNumber`].
+    pub fn check_form(&self) -> Result<(), Rejection> {
+        use crate::apply::{MAX_TX_GAS, TX_BASE_GAS};
+        if !(TX_BASE_GAS..=MAX_TX_GAS).contains(&self.gas_limit) {
+            return Err(Rejection::GasLimitOutOfRange { got: self.gas_limit, min: TX_BASE_GAS, max: MAX_TX_GAS });
+        }
+        let message = match &self.action {
+            Action::Instantiate { label, msg, .. } => {
+                check_label(label).map_err(Rejection::InvalidTransaction)?;
+                msg
+            }
+            Action::Execute { msg, .. } | Action::Migrate { msg, .. } => msg,
+            Action::Transfer { .. } | Action::UploadCode { .. } => return Ok(()),
+        };
+        canonical::check_numbers(message)
     }
 
     /// Signs the transaction with `key` (EIP-191 `personal_sign` over the canonical JSON,
@@ -280,6 +350,13 @@ mod tests {
                 "{pointer} = {replacement}: {err}"
             );
         }
+        let execute = json!({ "chain_id": 1, "nonce": 0, "from": "0x0101010101010101010101010101010101010101",
+                              "gas_limit": 21000, "action": { "type": "execute", "contract": "0x0202020202020202020202020202020202020202",
+                                                              "funds": "0", "msg": null } });
+        assert!(Transaction::from_json(execute.to_string().as_bytes()).is_ok(), "a null message");
+        let mut no_message = execute;
+        no_message["action"].as_object_mut().unwrap().remove("msg");
+        assert!(Transaction::from_json(no_message.to_string().as_bytes()).is_err(), "no message");
         let mut extra = good.clone();
         extra["action"]["memo"] = json!("hi");
         assert!(Transaction::from_json(extra.to_string().as_bytes()).is_err(), "unknown action field");

@@ -157,8 +157,9 @@ impl View {
         };
         let tx =
             serde_json::from_slice(&tx).map_err(|e| HostError::CorruptRecord(format!("transaction {hash}: {e}")))?;
-        let receipt =
+        let mut receipt: Receipt =
             serde_json::from_slice(&receipt).map_err(|e| HostError::CorruptRecord(format!("receipt {hash}: {e}")))?;
+        receipt.state_diff.decode();
         Ok(Some((tx, receipt)))
     }
 

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use tidepool_vm::{CallFrame, Outcome};
+use tidepool_node::trace::TraceFrame;
+use tidepool_vm::Outcome;
 
 use super::trace::{Names, Report};
 use tidepool_node::error::NodeError;
@@ -110,11 +111,12 @@ impl SandboxError {
         self.0.node_error.as_ref()
     }
 
-    /// The call tree, if a contract ran.
-    pub fn trace(&self) -> Option<&CallFrame> {
+    /// The call tree, if a contract ran: every frame with its message, funds, return data,
+    /// events, logs, gas and error.
+    pub fn trace(&self) -> Option<TraceFrame> {
         match (&self.0.receipt, &self.0.query_outcome) {
-            (Some(receipt), _) => receipt.trace.as_ref(),
-            (None, Some(outcome)) => Some(&outcome.trace),
+            (Some(receipt), _) => receipt.trace.clone(),
+            (None, Some(outcome)) => Some(TraceFrame::from(&outcome.trace)),
             (None, None) => None,
         }
     }
@@ -181,7 +183,8 @@ impl fmt::Debug for SandboxError {
                 None => self.0.message.clone(),
             },
         };
-        let report = Report { headline, trace: self.trace(), events: &[], logs: self.logs(), names: &self.0.names };
+        let trace = self.trace();
+        let report = Report { headline, trace: trace.as_ref(), events: &[], logs: self.logs(), names: &self.0.names };
         write!(f, "{report}")
     }
 }

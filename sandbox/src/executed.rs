@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use tidepool_ledger::{Address, Hash};
-use tidepool_vm::CallFrame;
+use tidepool_node::diff::StateDiff;
+use tidepool_node::trace::TraceFrame;
 
 use super::HasAddress;
 use super::assert::json_matches;
@@ -28,6 +29,13 @@ impl Executed {
     /// The receipt, as the node stored it.
     pub fn receipt(&self) -> &Receipt {
         &self.receipt
+    }
+
+    /// Everything the transaction changed: storage entries (with keys decoded along the SDK's
+    /// layout and values as JSON where they apply), native balances and nonces, contracts,
+    /// code. [`StateDiff::render`] prints it.
+    pub fn state_diff(&self) -> &StateDiff {
+        &self.receipt.state_diff
     }
 
     /// Gas used, the transaction's base cost included: the figure a wallet pays for.
@@ -122,7 +130,7 @@ impl Executed {
     }
 
     /// The call tree (empty for a native transfer, which runs no contract).
-    pub fn trace(&self) -> Option<&CallFrame> {
+    pub fn trace(&self) -> Option<&TraceFrame> {
         self.receipt.trace.as_ref()
     }
 

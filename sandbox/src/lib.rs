@@ -15,11 +15,15 @@
 //! - [`Contract::execute`] → [`Executed`] (result, gas, events, call tree) or a
 //!   [`SandboxError`] (message, kind, trace); [`Contract::query`] decodes into your types;
 //! - block control ([`Sandbox::warp`], [`Sandbox::advance_blocks`]), [`Sandbox::snapshot`] /
-//!   [`Sandbox::revert`], [`Sandbox::impersonate`];
+//!   [`Sandbox::revert`], [`Sandbox::impersonate`]; the anvil-grade controls of a dev node —
+//!   manual mining ([`Sandbox::set_mining`], [`Contract::submit`], [`Sandbox::mine`]), the next
+//!   block's time, [`Sandbox::reset`], [`Sandbox::set_code`], state files
+//!   ([`Sandbox::dump_state`], [`Sandbox::from_state`]), [`Sandbox::warp_and_refresh_prices`];
 //! - assertions: [`TxResultExt::expect_success`] / [`TxResultExt::expect_error`],
 //!   [`Executed::assert_event`], [`Sandbox::assert_balance`]; failures print the readable
 //!   [`trace`];
-//! - [`GasSnapshot`]: gas per named scenario in a file, checked in CI.
+//! - [`GasSnapshot`]: gas per named scenario in a file (lines, or a markdown report such as
+//!   `contracts/GAS.md`), checked in CI.
 //!
 //! # Examples
 //!
@@ -58,6 +62,7 @@ mod account;
 mod assert;
 pub mod build;
 mod contract;
+mod dev;
 mod error;
 mod executed;
 pub mod gas_snapshot;
@@ -82,13 +87,17 @@ pub use account::{Account, HasAddress, Impersonated, Sender};
 pub use assert::TxResultExt;
 pub use build::{BuildError, ContractBuild, build_contract};
 pub use contract::{Code, Contract};
+pub use dev::PendingTx;
 pub use error::{ErrorKind, SandboxError};
 pub use executed::Executed;
-pub use gas_snapshot::{GasMode, GasSnapshot, GasSnapshotError};
+pub use gas_snapshot::{GasChange, GasFigure, GasMode, GasSnapshot, GasSnapshotError};
 pub use tidepool_ledger::{Address, Hash};
-pub use tidepool_vm::CallFrame;
+pub use tidepool_node::diff::StateDiff;
+pub use tidepool_node::trace::TraceFrame;
 
+pub use tidepool_node::config::Mining;
 pub use tidepool_node::receipt::ReceiptEvent;
+pub use tidepool_node::state_file::StateFile;
 
 /// Native balance [`Sandbox::account`] gives a new account: one million tokens.
 pub const ACCOUNT_BALANCE: u128 = 1_000_000 * ONE_TOKEN;
@@ -103,8 +112,8 @@ pub const DEPLOYER: &str = "deployer";
 /// Everything a test needs in one `use tidepool_sandbox::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Account, Address, Code, Contract, ErrorKind, Executed, GasSnapshot, HasAddress, Sandbox, SandboxError,
-        TxResultExt, build_contract,
+        Account, Address, Code, Contract, ErrorKind, Executed, GasFigure, GasSnapshot, HasAddress, Sandbox,
+        SandboxError, TxResultExt, build_contract,
     };
     pub use tidepool_node::config::ONE_TOKEN;
 }
@@ -180,6 +189,11 @@ impl Sandbox {
     /// one difference from a server is a host resource: the VM keeps 16 instance slots ready
     /// instead of 128 (each reserves 4 GiB of address space, and a test binary may run many
     /// Sandboxes at once; one Sandbox runs one call at a time).
+    ///
+    /// Compiled contracts are kept on disk under `<target>/tidepool-modules` (the cargo target
+    /// directory of the running test binary), so a test run after one that compiled the same
+    /// code compiles nothing: a module is loaded only if its code hash, wasmtime's compilation
+    /// settings and the gas schedule all match, and recompiled otherwise.
     pub fn config() -> NodeConfig {
         NodeConfig {
             store: StoreConfig::Memory,
@@ -188,7 +202,7 @@ impl Sandbox {
             dev_accounts: 0,
             market: None,
             vm: VmConfig::for_tests(),
-            module_cache_dir: None,
+            module_cache_dir: module_cache_dir(),
             ..NodeConfig::dev()
         }
     }
@@ -456,16 +470,15 @@ impl Sandbox {
         let rejected = |e| SandboxError::rejected(e, names);
         let _one_at_a_time = self.inner.send.lock();
         let node = self.node();
-        let from = sender.address();
-        let nonce = node.account(&from).map_err(rejected)?.nonce;
-        let tx = Transaction { chain_id: node.config().chain_id, nonce, from, gas_limit: self.gas_limit(), action };
+        let tx = self.transaction(sender, action).map_err(rejected)?;
         let submitted = match sender.signing_key() {
             Some(key) => tx.sign(key).and_then(|signed| node.submit(&signed)),
             None => node.impersonate(tx),
         };
         let receipt = match submitted.map_err(rejected)? {
             Submitted::Mined(receipt) => *receipt,
-            // A node configured for interval mining: mine now, so tests read receipts at once.
+            // Manual mining (or a node configured for interval mining): mine now, so tests read
+            // receipts at once; whatever else is pending shares the block.
             Submitted::Pending { tx_hash } => {
                 node.flush().map_err(rejected)?;
                 let (_, receipt) = node
@@ -483,6 +496,16 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// `action` from `sender` at its next nonce, counting its transactions still pending.
+    pub(crate) fn transaction(&self, sender: &impl Sender, action: Action) -> Result<Transaction, NodeError> {
+        let node = self.node();
+        let from = sender.address();
+        let nonce = node.pending_account(&from)?.nonce;
+        Ok(Transaction { chain_id: node.config().chain_id, nonce, from, gas_limit: self.gas_limit(), action })
+    }
+}
+
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Sandbox(height {})", self.block_height())
@@ -494,4 +517,11 @@ pub(crate) fn to_json(msg: &impl Serialize) -> Result<serde_json::Value, Sandbox
     serde_json::to_value(msg).map_err(|e| {
         SandboxError::rejected(NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())), &Names::default())
     })
+}
+
+/// `<target>/tidepool-modules` for the cargo target directory holding the running binary (found
+/// by the `CACHEDIR.TAG` cargo writes in every target directory); `None` outside one.
+fn module_cache_dir() -> Option<std::path::PathBuf> {
+    let binary = std::env::current_exe().ok()?;
+    binary.ancestors().find(|dir| dir.join("CACHEDIR.TAG").is_file()).map(|target| target.join("tidepool-modules"))
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use tidepool_ledger::Address;
-use tidepool_vm::CallFrame;
+use tidepool_node::trace::TraceFrame;
 
 use tidepool_node::receipt::ReceiptEvent;
 
@@ -61,7 +61,7 @@ pub(crate) struct Report<'a> {
     /// The first line: what happened.
     pub headline: String,
     /// The call tree, if the VM ran.
-    pub trace: Option<&'a CallFrame>,
+    pub trace: Option<&'a TraceFrame>,
     /// Events kept (none when the call failed).
     pub events: &'a [ReceiptEvent],
     /// Debug logs, as `0x…: line`.
@@ -106,7 +106,7 @@ fn rename_log(line: &str, names: &Names) -> String {
 
 fn write_frame(
     f: &mut fmt::Formatter<'_>,
-    frame: &CallFrame,
+    frame: &TraceFrame,
     names: &Names,
     prefix: &str,
     last: bool,
@@ -141,11 +141,16 @@ fn write_frame(
 mod tests {
     use super::*;
 
-    fn frame(contract: Address, entry: &str, error: Option<&str>, children: Vec<CallFrame>) -> CallFrame {
-        CallFrame {
+    fn frame(contract: Address, entry: &str, error: Option<&str>, children: Vec<TraceFrame>) -> TraceFrame {
+        TraceFrame {
             contract,
             caller: Address::ZERO,
             entry_point: entry.to_owned(),
+            msg: serde_json::Value::Null,
+            funds: 0,
+            return_data: serde_json::Value::Null,
+            events: Vec::new(),
+            logs: Vec::new(),
             gas_limit: 1000,
             gas_used: 10,
             error: error.map(str::to_owned),

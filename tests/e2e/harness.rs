@@ -69,6 +69,8 @@ struct Process {
 pub(crate) struct TestNode {
     process: Option<Process>,
     options: NodeOptions,
+    /// More arguments of `tidepool node`, after the options'.
+    args: Vec<String>,
     agent: ureq::Agent,
     // Declared last: dropped after the process is gone.
     data_dir: TempDir,
@@ -126,13 +128,20 @@ impl TestNode {
 
     /// Starts a node on a fresh data directory.
     pub(crate) fn start(options: NodeOptions) -> TestNode {
+        TestNode::start_with(options, &[])
+    }
+
+    /// Starts a node on a fresh data directory with more arguments of `tidepool node` (a dev
+    /// node given `--load-state` gets no `--market`: the state file holds what it holds).
+    pub(crate) fn start_with(options: NodeOptions, args: &[&str]) -> TestNode {
         let data_dir = tempfile::Builder::new().prefix("tidepool-e2e-").tempdir().expect("a temporary directory");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let mut node = TestNode { process: None, options, agent, data_dir };
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        let mut node = TestNode { process: None, options, args, agent, data_dir };
         node.spawn();
         node
     }
@@ -156,8 +165,12 @@ impl TestNode {
         let mut command = Command::new(binary());
         command.arg("node").arg("--data-dir").arg(self.data_dir.path()).args(["--listen", "127.0.0.1:0"]);
         if self.options.dev {
-            command.args(["--dev", "--market"]);
+            command.arg("--dev");
+            if !self.args.iter().any(|a| a == "--load-state") {
+                command.arg("--market");
+            }
         }
+        command.args(&self.args);
         if let Some(ms) = self.options.block_time_ms {
             command.args(["--block-time-ms", &ms.to_string()]);
         }

@@ -119,6 +119,11 @@ fn bad_transactions_are_refused_without_a_trace() {
     let migrate = Action::Migrate { contract: token, new_code_hash: no_code, msg: json!({}) };
     let migrate_to_nothing = node.sign(&sender, migrate);
     refused(&node, who, || node.submit(&migrate_to_nothing), 404, "not_found", "no code");
+    for label in ["é", "tab\there", &"x".repeat(129)] {
+        let labelled = Action::Instantiate { code_hash, msg: json!({}), funds: 0, label: label.into(), admin: None };
+        let labelled = node.sign(&sender, labelled);
+        refused(&node, who, || node.submit(&labelled), 400, "invalid_transaction", "label");
+    }
     let not_wasm = node.sign(&sender, Action::UploadCode { wasm: b"definitely not wasm".to_vec() });
     refused(&node, who, || node.submit(&not_wasm), 422, "invalid_code", "");
     let empty_module = node.sign(&sender, Action::UploadCode { wasm: b"\0asm\x01\0\0\0".to_vec() });
@@ -177,7 +182,8 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     // Routes and methods.
     refused(&node, who, || node.get("/v1/nope"), 404, "not_found", "no such route");
     refused(&node, who, || node.post("/v2/txs", &signed), 404, "not_found", "");
-    refused(&node, who, || node.get("/"), 404, "not_found", "");
+    // `/` is the dashboard (api/src/dashboard.rs); any other unknown path is the API's 404.
+    refused(&node, who, || node.get("/nothing-here"), 404, "not_found", "");
     refused(&node, who, || node.delete("/v1/txs"), 405, "method_not_allowed", "");
     refused(&node, who, || node.get("/v1/txs"), 405, "method_not_allowed", "");
 
@@ -194,6 +200,20 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     refused(&node, who, || node.get("/v1/events?contract=0x12"), 400, "bad_request", "contract");
     refused(&node, who, || node.get("/v1/events?from=yesterday"), 400, "bad_request", "");
     refused(&node, who, || node.get(&format!("/v1/contracts/{pool}/state?prefix=0xzz")), 400, "bad_request", "hex");
+    // Page sizes are 1 to 1000 (they used to be clamped silently); unknown parameters are refused.
+    for limit in [0, 1001] {
+        refused(&node, who, || node.get(&format!("/v1/events?limit={limit}")), 400, "bad_request", "limit");
+        refused(
+            &node,
+            who,
+            || node.get(&format!("/v1/contracts/{pool}/state?limit={limit}")),
+            400,
+            "bad_request",
+            "limit",
+        );
+    }
+    refused(&node, who, || node.get("/v1/events?height=3"), 400, "bad_request", "height");
+    refused(&node, who, || node.post("/v1/txs/batch", &json!([])), 400, "bad_request", "batch");
 
     // Things that do not exist.
     let nowhere = Address([0x42; 20]);
@@ -209,9 +229,17 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
         &node,
         who,
         || node.post(&format!("/v1/contracts/{pool}/query"), &json!({"no_such_query": {}})),
-        400,
+        422,
         "query_failed",
         "",
+    );
+    refused(
+        &node,
+        who,
+        || node.post(&format!("/v1/contracts/{pool}/query"), &json!({"market": {"ratio": 0.5}})),
+        400,
+        "unsupported_number",
+        "0.5",
     );
     refused(
         &node,
@@ -242,15 +270,27 @@ fn bad_requests_get_a_4xx_in_the_error_shape() {
     );
     refused(&node, who, || node.post("/dev/warp", &json!({"seconds": -5})), 400, "malformed_json", "");
     refused(&node, who, || node.post("/dev/mine", &json!({"blocks": 10_001})), 400, "bad_request", "");
+    refused(&node, who, || node.post("/dev/mine", &json!({"blocks": 0})), 400, "bad_request", "");
+    refused(&node, who, || node.post("/dev/mine", &json!({"blocks": 1, "extra": 1})), 400, "malformed_json", "extra");
+    refused(
+        &node,
+        who,
+        || node.post("/dev/faucet", &json!({"address": who, "amount": "1", "memo": "hi"})),
+        400,
+        "malformed_json",
+        "memo",
+    );
     // A warp past the last block time (9999-12-31) is refused before anything is mined, and
     // mining and warping still work afterwards (this used to move block time past i64 and make
     // every later block a 500).
     let node = &node;
     let warp = |seconds: u64| move || node.post("/dev/warp", &json!({ "seconds": seconds }));
-    refused(node, who, warp(i64::MAX as u64), 409, "block_time_out_of_range", "9999-12-31");
-    refused(node, who, warp(u64::MAX), 409, "block_time_out_of_range", "9999-12-31");
-    // Up to an hour before the end (the wall clock moves while this runs), then past it.
+    // More seconds than any block time can have is outside the document's range for `seconds`.
+    refused(node, who, warp(i64::MAX as u64), 400, "bad_request", "out of range");
+    refused(node, who, warp(u64::MAX), 400, "bad_request", "out of range");
     let max = tidepool_node::MAX_BLOCK_TIME;
+    refused(node, who, warp(max), 409, "block_time_out_of_range", "9999-12-31");
+    // Up to an hour before the end (the wall clock moves while this runs), then past it.
     let now = node.latest_block()["time"].as_u64().unwrap();
     let late = node.post("/dev/warp", &json!({ "seconds": max - now - 3600 })).ok()["time"].as_u64().unwrap();
     assert!((max - 3600..=max).contains(&late), "{late}");

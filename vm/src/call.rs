@@ -85,7 +85,9 @@ impl CallKind {
 pub(crate) fn execute(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, call: Call) -> Result<Outcome, VmError> {
     let entry = call.kind.entry_point();
     let refuse = |status: Status, gas_used: u64| {
-        let frame = frame::refused(call.contract, call.sender, entry, call.gas_limit, status, gas_used);
+        let mut frame = frame::refused(call.contract, call.sender, entry, call.gas_limit, status, gas_used);
+        frame.trace.msg = call.msg.clone();
+        frame.trace.funds = call.funds;
         Ok(outcome(frame, Vec::new(), Vec::new()))
     };
     let max_message = runtime.limits.max_message_len as usize;

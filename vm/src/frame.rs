@@ -80,7 +80,10 @@ pub(crate) struct FrameOutput {
 impl FrameOutput {
     /// A frame that ended before running any code.
     pub(crate) fn refused(request: &FrameRequest, status: Status, gas_used: u64) -> FrameOutput {
-        refused(request.contract, request.caller, request.entry, request.gas_limit, status, gas_used)
+        let mut output = refused(request.contract, request.caller, request.entry, request.gas_limit, status, gas_used);
+        output.trace.msg = request.input.clone();
+        output.trace.funds = request.funds;
+        output
     }
 }
 
@@ -117,18 +120,14 @@ pub(crate) fn run(
         runtime: runtime.clone(),
         env: *env,
         tx: std::mem::take(tx),
-        frame: FrameContext {
-            contract: request.contract,
-            caller: request.caller,
-            funds: request.funds,
-            read_only: request.read_only,
-            depth: request.depth,
-            input: request.input,
-            return_data: Vec::new(),
-            last_result: Vec::new(),
-            iterators: Vec::new(),
-            children: Vec::new(),
-        },
+        frame: FrameContext::new(
+            request.contract,
+            request.caller,
+            request.funds,
+            request.read_only,
+            request.depth,
+            request.input,
+        ),
         memory: None,
         limiter: GrowthLimiter {
             max_memory_bytes: runtime.limits.max_memory_bytes(),
@@ -156,9 +155,15 @@ pub(crate) fn run(
         _ => request.gas_limit - fuel_left.min(fuel),
     };
     let mut trace = CallFrame::new(request.contract, request.caller, request.entry.name(), request.gas_limit);
-    trace.children = state.frame.children;
+    let frame = state.frame;
+    let return_data = if status.is_success() { frame.return_data } else { Vec::new() };
+    trace.msg = frame.input;
+    trace.funds = request.funds;
+    trace.return_data = return_data.clone();
+    trace.events = frame.events;
+    trace.logs = frame.logs;
+    trace.children = frame.children;
     trace.finish(&status, gas_used);
-    let return_data = if status.is_success() { state.frame.return_data } else { Vec::new() };
     Ok(FrameOutput { status, gas_used, return_data, trace })
 }
 

@@ -156,6 +156,27 @@ mod tests {
         assert_ne!(published.fingerprint(), next_version.fingerprint());
     }
 
+    /// The host-function table of the ABI says what each function charges by naming fields of
+    /// this schedule: every name must be a field, and every field that prices a host function
+    /// must be named by some row.
+    #[test]
+    fn the_abi_table_names_the_schedule_items_host_functions_charge() {
+        let schedule = serde_json::to_value(GasSchedule::default()).unwrap();
+        let fields: Vec<&str> = schedule.as_object().unwrap().keys().map(String::as_str).collect();
+        let named: Vec<&str> = tidepool_abi::host::FUNCTIONS.iter().flat_map(|f| f.gas_items()).collect();
+        for function in tidepool_abi::host::FUNCTIONS {
+            for item in function.gas_items() {
+                assert!(fields.contains(&item), "{}: `{item}` is not a field of GasSchedule", function.name);
+            }
+        }
+        // Not prices of host functions: the version, WASM's own `memory.grow`, every frame
+        // (whoever starts it), and uploads.
+        let elsewhere = ["version", "memory_grow_per_page", "frame_base", "upload_base", "upload_per_byte"];
+        for field in fields.iter().filter(|field| !elsewhere.contains(field)) {
+            assert!(named.contains(field), "no host function of tidepool_abi::host::FUNCTIONS names `{field}`");
+        }
+    }
+
     #[test]
     fn upload_cost_is_linear_and_saturates() {
         let gas = GasSchedule::default();

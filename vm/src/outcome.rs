@@ -120,8 +120,8 @@ pub struct Outcome {
     pub logs: Vec<String>,
 }
 
-/// One contract frame of a call tree.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One contract frame of a call tree: what it was asked, what it did, what it cost.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CallFrame {
     /// The contract called.
     pub contract: Address,
@@ -129,6 +129,17 @@ pub struct CallFrame {
     pub caller: Address,
     /// `instantiate`, `execute`, `query` or `migrate`.
     pub entry_point: String,
+    /// The message it was called with (JSON for the SDK's contracts).
+    pub msg: Vec<u8>,
+    /// Native funds attached to the call.
+    pub funds: u128,
+    /// What it returned (empty if it failed or returned nothing).
+    pub return_data: Vec<u8>,
+    /// The events it emitted itself (not its children's), in order. A failed frame's events are
+    /// listed too, although they were reverted with it.
+    pub events: Vec<Event>,
+    /// The debug-log lines it wrote itself.
+    pub logs: Vec<String>,
     /// Gas this frame was given.
     pub gas_limit: u64,
     /// Gas this frame used, its children included.
@@ -142,15 +153,7 @@ pub struct CallFrame {
 impl CallFrame {
     /// A frame that has not run yet.
     pub(crate) fn new(contract: Address, caller: Address, entry_point: &str, gas_limit: u64) -> CallFrame {
-        CallFrame {
-            contract,
-            caller,
-            entry_point: entry_point.to_owned(),
-            gas_limit,
-            gas_used: 0,
-            error: None,
-            children: Vec::new(),
-        }
+        CallFrame { contract, caller, entry_point: entry_point.to_owned(), gas_limit, ..CallFrame::default() }
     }
 
     /// Records how the frame ended.

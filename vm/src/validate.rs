@@ -1,16 +1,16 @@
 //! Static validation of uploaded code, before anything is compiled or stored.
 //!
 //! In order: the size cap; well-formedness and the allowed features
-//! ([`crate::engine::WASM_FEATURES`], the same set the engine compiles); only known host imports
-//! with their exact signatures; the structural caps of [`Limits`]; the required exports
+//! ([`crate::engine::WASM_FEATURES`], the same set the engine compiles); only host functions of
+//! [`abi::host::FUNCTIONS`], each with exactly the table's type (the types the linker defines, so
+//! whatever passes links); the structural caps of [`Limits`]; the required exports
 //! (`memory`, the ABI marker, `instantiate`) and the `() -> ()` type of every entry point.
 //! Every rejection names what was wrong.
 
-use tidepool_abi as abi;
+use tidepool_abi::{self as abi, host::HostFunction};
 use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValType, Validator};
 
 use crate::engine::WASM_FEATURES;
-use crate::host::imports::{self, HostFunction, WasmType};
 use crate::limits::Limits;
 
 /// Why uploaded code was refused.
@@ -48,7 +48,7 @@ pub enum ValidationError {
         /// Import name.
         name: String,
     },
-    /// A host function imported with the wrong type.
+    /// A host function imported with a type other than its type in [`abi::host::FUNCTIONS`].
     #[error("host function {name} imported as {found}, but its type is {expected}")]
     ImportSignature {
         /// The host function.
@@ -224,7 +224,7 @@ fn check_import(module: &str, name: &str, ty: TypeRef, types: &[FuncType]) -> Re
     if module != abi::MODULE {
         return Err(unknown());
     }
-    let host = imports::find(name).ok_or_else(unknown)?;
+    let host = abi::host::find(name).ok_or_else(unknown)?;
     let type_index = match ty {
         TypeRef::Func(index) => index,
         _ => return Err(ValidationError::ImportNotFunction { module: module.to_owned(), name: name.to_owned() }),
@@ -233,19 +233,20 @@ fn check_import(module: &str, name: &str, ty: TypeRef, types: &[FuncType]) -> Re
     if !signature_matches(host, declared) {
         return Err(ValidationError::ImportSignature {
             name: name.to_owned(),
-            expected: host.signature(),
+            expected: host.signature().to_string(),
             found: format!("{declared}"),
         });
     }
     Ok(type_index)
 }
 
+/// Whether `declared` is exactly the table's type of `host`.
 fn signature_matches(host: &HostFunction, declared: &FuncType) -> bool {
-    let same = |ours: &[WasmType], theirs: &[ValType]| {
+    let same = |ours: &[abi::host::ValType], theirs: &[ValType]| {
         ours.len() == theirs.len()
             && ours.iter().zip(theirs).all(|(a, b)| match a {
-                WasmType::I32 => *b == ValType::I32,
-                WasmType::I64 => *b == ValType::I64,
+                abi::host::ValType::I32 => *b == ValType::I32,
+                abi::host::ValType::I64 => *b == ValType::I64,
             })
     };
     same(host.params, declared.params()) && same(host.results, declared.results())

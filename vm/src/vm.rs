@@ -234,7 +234,7 @@ impl Vm {
     }
 
     #[cfg(test)]
-    pub(crate) fn runtime(&self) -> &Runtime {
+    pub(crate) fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
     }
 }

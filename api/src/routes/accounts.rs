@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::Address;
 use utoipa::ToSchema;
 
-use super::{AppState, blocking};
+use super::{AppState, AtHeight, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, Query, address as parse_address};
+use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
 
 /// An account.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -15,24 +16,27 @@ pub struct AccountInfo {
     /// The height this answer was read at (the state after that block).
     pub height: u64,
     /// The address (EIP-55).
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub address: Address,
     /// The nonce the next transaction must carry.
     pub nonce: u64,
     /// Native balance, base units (decimal string).
+    #[schema(value_type = tidepool_node::openapi::Amount)]
     pub balance: String,
 }
 
-/// `GET /v1/accounts/{address}`: nonce and native balance (zero for an unseen address).
-#[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = String, Path)), responses((status = 200, body = AccountInfo), (status = 400, body = crate::error::ErrorBody)))]
+/// `GET /v1/accounts/{address}?height=`: nonce and native balance (zero for an unseen address).
+#[utoipa::path(get, path = "/v1/accounts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The account."), AtHeight),
+    responses((status = 200, body = AccountInfo, description = "The account, at the height it was read."), Invalid, NotFound, Gone, Internal))]
 pub async fn account(
     State(state): State<AppState>,
     Path(address): Path<String>,
+    Query(at): Query<AtHeight>,
 ) -> Result<Json<AccountInfo>, ApiError> {
-    let address: Address = parse("address", &address)?;
+    let address = parse_address("address", &address)?;
     // One point read (memtable or block cache: ~2 µs; a disk block at worst) is cheaper than
     // the hand-off to the blocking pool and back, so it runs here, on the async worker.
-    let view = state.node.view()?;
+    let view = state.node.view_at(at.height)?;
     let account = view.account(&address)?;
     Ok(Json(AccountInfo { height: view.height(), address, nonce: account.nonce, balance: account.balance.to_string() }))
 }
@@ -41,13 +45,14 @@ pub async fn account(
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct TokenBalance {
     /// The token contract.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub token: Address,
     /// Its symbol.
     pub symbol: String,
     /// Its decimals.
     pub decimals: u8,
     /// The balance, base units (decimal string).
+    #[schema(value_type = tidepool_node::openapi::Amount)]
     pub balance: String,
 }
 
@@ -57,20 +62,26 @@ pub struct Balances {
     /// The height this answer was read at (the state after that block).
     pub height: u64,
     /// The address.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub address: Address,
     /// Native balance, base units.
+    #[schema(value_type = tidepool_node::openapi::Amount)]
     pub native: String,
     /// Balances of the tokens the node indexes: the dev market's (empty on a node without it).
     pub tokens: Vec<TokenBalance>,
 }
 
-/// `GET /v1/accounts/{address}/balances`.
-#[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = String, Path)), responses((status = 200, body = Balances)))]
-pub async fn balances(State(state): State<AppState>, Path(address): Path<String>) -> Result<Json<Balances>, ApiError> {
-    let address: Address = parse("address", &address)?;
+/// `GET /v1/accounts/{address}/balances?height=`.
+#[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = tidepool_node::openapi::Address, Path, description = "The account."), AtHeight),
+    responses((status = 200, body = Balances, description = "Native and token balances, at one height."), Invalid, NotFound, Gone, Internal))]
+pub async fn balances(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+    Query(at): Query<AtHeight>,
+) -> Result<Json<Balances>, ApiError> {
+    let address = parse_address("address", &address)?;
     let balances = blocking(move || {
-        let view = state.node.view()?;
+        let view = state.node.view_at(at.height)?;
         let native = view.account(&address)?.balance.to_string();
         let tokens = view
             .token_balances(&address)?

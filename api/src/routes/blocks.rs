@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, EventFilter, Hash};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, blocking};
+use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
-use crate::extract::{Json, Query, parse};
+use crate::extract::{Json, Query, address as parse_address, parse};
+use crate::openapi::statuses::{Internal, Invalid, NotFound};
 
 /// A block header, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -15,18 +16,19 @@ pub struct Block {
     /// Height (genesis is 0).
     pub height: u64,
     /// The header's hash.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Hash)]
     pub hash: Hash,
     /// The parent's hash.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Hash)]
     pub parent_hash: Hash,
-    /// Block time, Unix seconds.
+    /// Block time, Unix seconds, at most 253402300799 (9999-12-31T23:59:59Z).
+    #[schema(maximum = 253402300799u64)]
     pub time: u64,
     /// The state root after this block.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Hash)]
     pub state_root: Hash,
     /// The block's transactions.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<tidepool_node::openapi::Hash>)]
     pub tx_hashes: Vec<Hash>,
 }
 
@@ -44,23 +46,27 @@ impl From<BlockHeader> for Block {
 }
 
 /// `GET /v1/blocks/latest`.
-#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block)))]
+#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block, description = "The latest block."), Internal))]
 pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.latest_block()?)).await?.into()))
 }
 
 /// `GET /v1/blocks/{height}`.
-#[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path)), responses((status = 200, body = Block), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path, description = "The block's height (genesis is 0).")),
+    responses((status = 200, body = Block, description = "The block."), Invalid, NotFound, Internal))]
 pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
     let height: u64 = parse("height", &height)?;
     let header = blocking(move || Ok(state.node.view()?.block(height)?)).await?;
     Ok(Json(header.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?.into()))
 }
 
-/// Which events to list.
+/// Which events to list. Unknown parameters are refused, like unknown body fields.
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventParams {
     /// Only events of this contract.
+    #[param(value_type = Option<tidepool_node::openapi::Address>)]
     pub contract: Option<String>,
     /// Only events of this type.
     #[serde(rename = "type")]
@@ -70,7 +76,8 @@ pub struct EventParams {
     /// Up to this height (inclusive).
     pub to: Option<u64>,
     /// At most this many (default 100, at most 1000).
-    pub limit: Option<usize>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<u32>,
 }
 
 /// An event with where it happened.
@@ -79,20 +86,20 @@ pub struct EventView {
     /// Block height.
     pub height: u64,
     /// Transaction hash.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Hash)]
     pub tx_hash: Hash,
     /// Index of the transaction in the block.
     pub tx_index: u32,
     /// Index of the event in the transaction.
     pub event_index: u32,
     /// The emitting contract.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub contract: Address,
     /// Event type.
     #[serde(rename = "type")]
     pub ty: String,
-    /// Event data.
-    #[schema(value_type = Object)]
+    /// Event data: JSON if it parses, else `0x` hex; null when empty.
+    #[schema(value_type = tidepool_node::openapi::AnyJson)]
     pub data: serde_json::Value,
 }
 
@@ -106,18 +113,18 @@ pub struct EventPage {
 }
 
 /// `GET /v1/events?contract=&type=&from=&to=&limit=`.
-#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage)))]
+#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage, description = "Events, oldest first, at one height."), Invalid, Internal))]
 pub async fn events(
     State(state): State<AppState>,
     Query(params): Query<EventParams>,
 ) -> Result<Json<EventPage>, ApiError> {
-    let contract = params.contract.as_deref().map(|c| parse::<Address>("contract", c)).transpose()?;
+    let contract = params.contract.as_deref().map(|c| parse_address("contract", c)).transpose()?;
     let filter = EventFilter {
         contract,
         ty: params.ty,
         from_height: params.from,
         to_height: params.to,
-        limit: params.limit.unwrap_or(100).min(1000),
+        limit: page_limit(params.limit)?,
     };
     let (height, records) = blocking(move || {
         let view = state.node.view()?;

@@ -1,69 +1,17 @@
-//! Code and contracts: upload, code metadata, instance info, read-only queries, raw storage.
+//! Contracts: instance info, read-only queries, raw storage.
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, KeyRange};
-use tidepool_node::{SignedTransaction, Submitted, receipt::json_or_hex};
+use tidepool_node::receipt::json_or_hex;
 use tidepool_vm::Status;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, blocking};
+use super::{AppState, AtHeight, blocking, page_limit};
 use crate::error::ApiError;
-use crate::extract::{Json, Query, parse};
-
-/// `POST /v1/code`: the convenience form of submitting a signed `upload_code` transaction.
-#[utoipa::path(post, path = "/v1/code", request_body = SignedTransaction, responses((status = 200, body = Submitted, description = "receipt with code_hash")))]
-pub async fn upload(
-    State(state): State<AppState>,
-    Json(signed): Json<SignedTransaction>,
-) -> Result<Json<Submitted>, ApiError> {
-    if !matches!(signed.tx.action, tidepool_node::Action::UploadCode { .. }) {
-        return Err(ApiError::bad_request("POST /v1/code takes an upload_code transaction; use /v1/txs for others"));
-    }
-    Ok(Json(blocking(move || Ok(state.node.submit(&signed)?)).await?))
-}
-
-/// Uploaded code, as the API shows it.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CodeInfo {
-    /// The height this answer was read at.
-    pub height: u64,
-    /// keccak256 of the wasm.
-    #[schema(value_type = String)]
-    pub code_hash: Hash,
-    /// Who uploaded it.
-    #[schema(value_type = String)]
-    pub uploader: Address,
-    /// Height it was stored at.
-    pub uploaded_at: u64,
-    /// Size in bytes.
-    pub size: u32,
-    /// Exported entry points.
-    pub entry_points: Vec<String>,
-    /// Whether it accepts re-entrant calls.
-    pub reentrant: bool,
-}
-
-/// `GET /v1/code/{hash}`.
-#[utoipa::path(get, path = "/v1/code/{hash}", params(("hash" = String, Path)), responses((status = 200, body = CodeInfo), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn code(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
-    let hash: Hash = parse("code hash", &hash)?;
-    let (height, meta) = blocking(move || {
-        let view = state.node.view()?;
-        Ok((view.height(), view.code_meta(&hash)?))
-    })
-    .await?;
-    let meta = meta.ok_or_else(|| ApiError::not_found(format!("no code {hash}")))?;
-    Ok(Json(CodeInfo {
-        height,
-        code_hash: hash,
-        uploader: meta.uploader,
-        uploaded_at: meta.uploaded_at,
-        size: meta.size,
-        entry_points: meta.entry_points,
-        reentrant: meta.reentrant,
-    }))
-}
+use crate::extract::{Json, Query, address as parse_address};
+use crate::openapi::examples;
+use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable};
 
 /// A contract instance, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -71,32 +19,34 @@ pub struct ContractInfo {
     /// The height this answer was read at.
     pub height: u64,
     /// The contract's address.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub address: Address,
     /// The code it runs.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Hash)]
     pub code_hash: Hash,
-    /// Who may migrate it.
-    #[schema(value_type = Option<String>)]
+    /// Who may migrate it; null if nobody may.
+    #[schema(value_type = Option<tidepool_node::openapi::Address>, required = true)]
     pub admin: Option<Address>,
     /// Who created it.
-    #[schema(value_type = String)]
+    #[schema(value_type = tidepool_node::openapi::Address)]
     pub creator: Address,
-    /// Its label.
+    /// Its label (a contract that instantiates another may give any UTF-8, up to 128 bytes).
     pub label: String,
     /// Height it was created at.
     pub created_at: u64,
     /// Its native balance (decimal string).
+    #[schema(value_type = tidepool_node::openapi::Amount)]
     pub balance: String,
 }
 
 /// `GET /v1/contracts/{address}`.
-#[utoipa::path(get, path = "/v1/contracts/{address}", params(("address" = String, Path)), responses((status = 200, body = ContractInfo), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/contracts/{address}", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool)),
+    responses((status = 200, body = ContractInfo, description = "The contract, at the height it was read."), Invalid, NotFound, Internal))]
 pub async fn instance(
     State(state): State<AppState>,
     Path(address): Path<String>,
 ) -> Result<Json<ContractInfo>, ApiError> {
-    let address: Address = parse("address", &address)?;
+    let address = parse_address("address", &address)?;
     let (height, instance, account) = blocking(move || {
         let view = state.node.view()?;
         Ok((view.height(), view.contract(&address)?, view.account(&address)?))
@@ -120,25 +70,34 @@ pub async fn instance(
 pub struct QueryAnswer {
     /// The height the query read (the state after that block).
     pub height: u64,
-    /// The contract's answer (JSON if it returned JSON).
-    #[schema(value_type = Object)]
+    /// The contract's answer: JSON if it parses, else `0x` hex; null when empty.
+    #[schema(value_type = tidepool_node::openapi::AnyJson)]
     pub result: serde_json::Value,
     /// Gas the query used.
     pub gas_used: u64,
 }
 
-/// `POST /v1/contracts/{address}/query`: a read-only call with any JSON message.
-#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = String, Path)), request_body(content = Object, description = "the contract's query message"),
-    responses((status = 200, body = QueryAnswer), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+/// `POST /v1/contracts/{address}/query`: a read-only call with a JSON message. The message
+/// follows the rule of transaction messages (integers only, in the 64-bit range), so a query
+/// reads the message a transaction would send.
+#[utoipa::path(post, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), AtHeight),
+    request_body(content = tidepool_node::openapi::JsonValue, description = "The contract's query message.", example = examples::market_query),
+    responses((status = 200, body = QueryAnswer, description = "The contract's answer, at the height it read."),
+              BodyRefused, NotFound, Gone, Unprocessable, Internal))]
 pub async fn query(
     State(state): State<AppState>,
     Path(address): Path<String>,
-    Json(msg): Json<serde_json::Value>,
+    Query(at): Query<AtHeight>,
+    Json(mut msg): Json<serde_json::Value>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
-    let address: Address = parse("address", &address)?;
+    let address = parse_address("address", &address)?;
+    // As a transaction's message: whole numbers are integers however written, and what the
+    // document's JsonValue refuses (a fraction, a number past 64 bits) is `unsupported_number`.
+    tidepool_node::whole_number::normalize(&mut msg);
+    tidepool_node::canonical::to_vec(&msg)?;
     let (height, outcome) = blocking(move || {
         let msg = serde_json::to_vec(&msg).map_err(ApiError::internal)?;
-        let view = state.node.view()?;
+        let view = state.node.view_at(at.height)?;
         Ok((view.height(), view.query(&address, &msg)?))
     })
     .await?;
@@ -146,30 +105,50 @@ pub async fn query(
         Status::Success => {
             Ok(Json(QueryAnswer { height, result: json_or_hex(&outcome.return_data), gas_used: outcome.gas_used }))
         }
-        status => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "query_failed", status.to_string())),
+        status => Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "query_failed", status.to_string())),
     }
 }
 
-/// Which raw storage entries to list.
+/// Which raw storage entries to list. Unknown parameters are refused, like unknown body fields.
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StateParams {
-    /// Only keys starting with these bytes (`0x` hex, or plain UTF-8 text).
+    /// Only keys starting with these bytes: `0x` and hex digits (two per byte), or else the
+    /// text itself as UTF-8 (any text that does not start with `0x`).
+    #[param(pattern = "^(0x([0-9a-fA-F]{2})*|[^0][\\s\\S]*|0|0[^x][\\s\\S]*)?$")]
     pub prefix: Option<String>,
     /// At most this many entries (default 100, at most 1000).
-    pub limit: Option<usize>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<u32>,
+    /// Read the storage as of the end of this block (default: the latest). Above the latest:
+    /// 404; below the history the node keeps: 410.
+    pub height: Option<u64>,
+}
+
+/// The key prefix a `prefix` parameter names: `0x` and hex digits are bytes, anything else is
+/// its own UTF-8.
+fn key_prefix(prefix: &str) -> Result<Vec<u8>, ApiError> {
+    match prefix.strip_prefix("0x") {
+        Some(digits) => hex::decode(digits).map_err(|e| ApiError::bad_request(format!("invalid hex prefix: {e}"))),
+        None => Ok(prefix.as_bytes().to_vec()),
+    }
 }
 
 /// One raw storage entry.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct StateEntry {
     /// The key, `0x` hex.
+    #[schema(value_type = tidepool_node::openapi::HexBytes)]
     pub key: String,
-    /// The key as text, when it is UTF-8.
+    /// The key as text, when it is UTF-8 (else null).
+    #[schema(required = true)]
     pub key_text: Option<String>,
     /// The value, `0x` hex.
+    #[schema(value_type = tidepool_node::openapi::HexBytes)]
     pub value: String,
-    /// The value as JSON, when it is JSON.
-    #[schema(value_type = Option<Object>)]
+    /// The value as JSON, when it parses as JSON (else null).
+    #[schema(value_type = tidepool_node::openapi::AnyJson)]
     pub value_json: Option<serde_json::Value>,
 }
 
@@ -182,24 +161,19 @@ pub struct StatePage {
     pub entries: Vec<StateEntry>,
 }
 
-/// `GET /v1/contracts/{address}/state?prefix=&limit=`: raw storage entries.
-#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = String, Path), StateParams), responses((status = 200, body = StatePage)))]
+/// `GET /v1/contracts/{address}/state?prefix=&limit=&height=`: raw storage entries.
+#[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), StateParams),
+    responses((status = 200, body = StatePage, description = "Entries in key order, at one height."), Invalid, NotFound, Gone, Internal))]
 pub async fn state(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<StateParams>,
 ) -> Result<Json<StatePage>, ApiError> {
-    let address: Address = parse("address", &address)?;
-    let prefix = match params.prefix.as_deref() {
-        None => Vec::new(),
-        Some(p) => match p.strip_prefix("0x") {
-            Some(h) => hex::decode(h).map_err(|e| ApiError::bad_request(format!("invalid hex prefix: {e}")))?,
-            None => p.as_bytes().to_vec(),
-        },
-    };
-    let limit = params.limit.unwrap_or(100).min(1000);
+    let address = parse_address("address", &address)?;
+    let prefix = key_prefix(params.prefix.as_deref().unwrap_or(""))?;
+    let limit = page_limit(params.limit)?;
     let page = blocking(move || {
-        let view = state.node.view()?;
+        let view = state.node.view_at(params.height)?;
         let entries = view.storage(&address, &KeyRange::prefix(&prefix), limit)?;
         let entries = entries
             .into_iter()
@@ -214,4 +188,32 @@ pub async fn state(
     })
     .await?;
     Ok(Json(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use regex::Regex;
+
+    use super::key_prefix;
+
+    #[test]
+    fn the_prefix_pattern_admits_exactly_the_prefixes_the_handler_reads() {
+        let doc = crate::openapi::document(false);
+        let parameters = doc["paths"]["/v1/contracts/{address}/state"]["get"]["parameters"].as_array().unwrap();
+        let prefix = parameters.iter().find(|p| p["name"] == "prefix").unwrap();
+        let pattern = Regex::new(prefix["schema"]["pattern"].as_str().unwrap()).unwrap();
+        // Every string of up to four characters over an alphabet that has each character the
+        // pattern distinguishes, and a few longer ones.
+        let alphabet = ['0', 'x', 'X', 'a', 'F', 'g', ' ', '\n', 'é'];
+        let mut cases = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> =
+                cases.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            cases.extend(longer);
+        }
+        cases.extend(["0x00ff", "0xABCDEF", "0x00f", "0x00\n", "balance:0x", "0x0x"].map(str::to_owned));
+        for case in &cases {
+            assert_eq!(pattern.is_match(case), key_prefix(case).is_ok(), "{case:?}");
+        }
+    }
 }

@@ -1,22 +1,35 @@
 //! The HTTP routes: `/v1/*` for everyone, `/dev/*` in dev mode only, plus `/health`, `/metrics`
 //! and `/openapi.json`. Each module holds one resource's handlers and request/response types.
+//!
+//! [`routes()`] is the one list of routes: [`router`] serves it and [`crate::openapi`] documents
+//! it, so what is served and what is documented cannot differ.
 
 pub mod accounts;
 pub mod blocks;
+pub mod code;
 pub mod contracts;
 pub mod dev;
+pub mod dev_state;
 pub mod service;
+pub mod stream;
 pub mod txs;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::any;
+use axum::{Extension, Router};
+use serde::Deserialize;
 use tidepool_node::Node;
+use utoipa::IntoParams;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::openapi::{ApiDoc, Document};
+use crate::stream::Feed;
 
 /// Largest request body: a transaction carrying the largest wasm module (hex doubles it) fits.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -28,6 +41,16 @@ pub struct AppState {
     pub node: Node,
     /// Request and transaction counters.
     pub metrics: Arc<Metrics>,
+    /// The block feed behind `/v1/stream`.
+    pub feed: Feed,
+}
+
+impl AppState {
+    /// The state of a router over `node`: fresh counters, a feed that starts with the first
+    /// stream.
+    pub fn new(node: Node) -> AppState {
+        AppState { feed: Feed::new(node.clone()), node, metrics: Arc::default() }
+    }
 }
 
 /// Runs `work` (contract execution, ledger I/O) on the blocking pool, off the async executor.
@@ -37,44 +60,93 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
 }
 
-/// The whole router.
+/// Every route a node serves, each listed once with its documentation; `dev` adds the `/dev/*`
+/// controls.
+pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(txs::submit))
+        .routes(routes!(txs::submit_batch))
+        .routes(routes!(txs::get))
+        .routes(routes!(txs::trace))
+        .routes(routes!(txs::replay))
+        .routes(routes!(txs::simulate))
+        .routes(routes!(code::upload))
+        .routes(routes!(code::get))
+        .routes(routes!(contracts::instance))
+        .routes(routes!(contracts::query))
+        .routes(routes!(contracts::state))
+        .routes(routes!(accounts::account))
+        .routes(routes!(accounts::balances))
+        .routes(routes!(blocks::latest))
+        .routes(routes!(blocks::by_height))
+        .routes(routes!(blocks::events))
+        .routes(routes!(stream::stream))
+        .routes(routes!(service::health))
+        .routes(routes!(service::metrics))
+        .routes(routes!(service::openapi));
+    if !dev {
+        return routes;
+    }
+    // A state file is far larger than a transaction: its route has its own body limit.
+    let (schemas, paths, load_state) = routes!(dev_state::load_state);
+    let load_state = load_state.layer(DefaultBodyLimit::max(dev_state::MAX_STATE_BYTES));
+    routes
+        .routes(routes!(dev::faucet))
+        .routes(routes!(dev::set_balance))
+        .routes(routes!(dev::set_storage))
+        .routes(routes!(dev::set_code))
+        .routes(routes!(dev::warp))
+        .routes(routes!(dev::set_next_block_time))
+        .routes(routes!(dev::mine))
+        .routes(routes!(dev::mining, dev::set_mining))
+        .routes(routes!(dev::snapshot))
+        .routes(routes!(dev::revert))
+        .routes(routes!(dev::impersonate))
+        .routes(routes!(dev_state::reset))
+        .routes(routes!(dev_state::dump_state))
+        .routes((schemas, paths, load_state))
+}
+
+/// The whole router over `state`'s node, with its document at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/v1/txs", post(txs::submit))
-        .route("/v1/txs/batch", post(txs::submit_batch))
-        .route("/v1/txs/{hash}", get(txs::get))
-        .route("/v1/simulate", post(txs::simulate))
-        .route("/v1/code", post(contracts::upload))
-        .route("/v1/code/{hash}", get(contracts::code))
-        .route("/v1/contracts/{address}", get(contracts::instance))
-        .route("/v1/contracts/{address}/query", post(contracts::query))
-        .route("/v1/contracts/{address}/state", get(contracts::state))
-        .route("/v1/accounts/{address}", get(accounts::account))
-        .route("/v1/accounts/{address}/balances", get(accounts::balances))
-        .route("/v1/blocks/latest", get(blocks::latest))
-        .route("/v1/blocks/{height}", get(blocks::by_height))
-        .route("/v1/events", get(blocks::events))
-        .route("/health", get(service::health))
-        .route("/metrics", get(service::metrics))
-        .route("/openapi.json", get(service::openapi));
-    if state.node.config().dev {
-        router = router
-            .route("/dev/faucet", post(dev::faucet))
-            .route("/dev/set_balance", post(dev::set_balance))
-            .route("/dev/set_storage", post(dev::set_storage))
-            .route("/dev/warp", post(dev::warp))
-            .route("/dev/mine", post(dev::mine))
-            .route("/dev/snapshot", post(dev::snapshot))
-            .route("/dev/revert", post(dev::revert))
-            .route("/dev/impersonate", post(dev::impersonate));
-    } else {
-        // Say why rather than "no such route": the caller is probably pointing a dev script at
-        // a node started without --dev.
+    let dev = state.node.config().dev;
+    let (mut router, openapi) = routes(dev).split_for_parts();
+    if !dev {
+        // Not a documented route (a node without --dev has no dev controls): it only says why,
+        // rather than "no such route", to a dev script pointed at the wrong node.
         router = router.route("/dev/{*control}", any(dev::disabled));
     }
     router
         .fallback(service::not_found)
         .method_not_allowed_fallback(service::method_not_allowed)
+        .layer(Extension(Document::new(openapi, &state.node)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// `?height=N`: a read as of the end of block `N` (the latest when absent). Unknown parameters
+/// are refused, like unknown body fields.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AtHeight {
+    /// Read the state as of the end of this block (default: the latest). Above the latest: 404;
+    /// below the history the node keeps (`--history-blocks`): 410.
+    pub height: Option<u64>,
+}
+
+/// Most entries one page of `/v1/events` or `/v1/contracts/{address}/state` holds.
+pub const MAX_PAGE: u32 = 1000;
+
+/// Entries in a page when the request does not say.
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// A page's `limit` parameter: [`DEFAULT_PAGE`] when absent, else `1..=`[`MAX_PAGE`].
+fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        limit @ 1..=MAX_PAGE => Ok(limit as usize),
+        limit => {
+            Err(ApiError::bad_request(format!("limit {limit} is out of range: it must be between 1 and {MAX_PAGE}")))
+        }
+    }
 }

@@ -1,19 +1,23 @@
 //! Service routes: health, metrics, the OpenAPI document, and the answers for unknown routes.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::Document;
+use crate::openapi::statuses::Internal;
 
 /// Health.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok` when the node answers.
+    #[schema(value_type = String, pattern = "^ok$")]
     pub status: &'static str,
     /// The latest block height.
     pub height: u64,
@@ -24,7 +28,7 @@ pub struct Health {
 }
 
 /// `GET /health`.
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers."), Internal))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let config = state.node.config().clone();
     let height = blocking(move || Ok(state.node.latest_block()?.height)).await?;
@@ -35,12 +39,14 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let height = state.node.latest_block().map(|h| h.height).unwrap_or(0);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height))
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height, state.feed.subscribers()))
 }
 
-/// `GET /openapi.json`.
-pub async fn openapi() -> impl IntoResponse {
-    axum::Json(crate::openapi::ApiDoc::openapi())
+/// `GET /openapi.json`: this node's document (built once, when the router was).
+#[utoipa::path(get, path = "/openapi.json",
+    responses((status = 200, body = tidepool_node::openapi::AnyJson, description = "This document: the routes this node serves.")))]
+pub async fn openapi(Extension(document): Extension<Document>) -> Document {
+    document
 }
 
 /// Any unknown route.

@@ -3,12 +3,21 @@
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
-use tidepool_node::{Receipt, SignedTransaction, StoredTx, Submitted, Transaction};
-use utoipa::ToSchema;
+use tidepool_node::trace::TraceFrame;
+use tidepool_node::{Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
+use utoipa::openapi::schema::{ArrayBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, parse};
+use crate::extract::{Json, NoBody, Object, parse};
+use crate::openapi::statuses::{
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
+};
+
+/// Most transactions one batch may hold.
+pub const MAX_BATCH: usize = 10_000;
 
 /// A transaction with its receipt.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -19,25 +28,55 @@ pub struct TxWithReceipt {
     pub receipt: Receipt,
 }
 
+/// `POST /v1/txs/batch`'s body: 1 to [`MAX_BATCH`] signed transactions, each a JSON object.
+pub struct TransactionBatch(pub Vec<SignedTransaction>);
+
+impl<'de> Deserialize<'de> for TransactionBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = Vec::<Object<SignedTransaction>>::deserialize(deserializer)?;
+        Ok(TransactionBatch(entries.into_iter().map(|Object(signed)| signed).collect()))
+    }
+}
+
+impl PartialSchema for TransactionBatch {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(Ref::from_schema_name("SignedTransaction"))
+            .min_items(Some(1))
+            .max_items(Some(MAX_BATCH))
+            .description(Some("1 to 10,000 signed transactions, executed in order."))
+            .examples([serde_json::Value::Array(vec![tidepool_node::openapi::examples::signed_transaction()])])
+            .into()
+    }
+}
+
+impl ToSchema for TransactionBatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((SignedTransaction::name().into(), SignedTransaction::schema()));
+        SignedTransaction::schemas(schemas);
+    }
+}
+
 /// One entry of a batch answer: the receipt (or pending hash), or why it was rejected.
-#[derive(Serialize)]
-#[serde(untagged)]
+#[derive(Serialize, ToSchema)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum BatchEntry {
     /// Accepted.
     Ok(Submitted),
     /// Rejected; nothing changed for this transaction.
     Err {
-        /// Why.
+        /// Why: what the single submission would have answered, without its status.
         error: crate::error::ErrorDetail,
     },
 }
 
 /// `POST /v1/txs`: submit a signed transaction → its receipt (automine) or hash (interval).
 #[utoipa::path(post, path = "/v1/txs", request_body = SignedTransaction,
-    responses((status = 200, body = Submitted, description = "the receipt, or {tx_hash} in interval mode"), (status = "4XX", body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Submitted, description = "The receipt, or `{tx_hash}` in interval mode."),
+              BodyRefused, Unauthorized, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn submit(
     State(state): State<AppState>,
-    Json(signed): Json<SignedTransaction>,
+    Json(Object(signed)): Json<Object<SignedTransaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
     let metrics = state.metrics.clone();
     let result = blocking(move || Ok(state.node.submit(&signed))).await?;
@@ -46,14 +85,25 @@ pub async fn submit(
 }
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in
-/// order → one entry per transaction.
-#[utoipa::path(post, path = "/v1/txs/batch", request_body = Vec<SignedTransaction>, responses((status = 200, description = "one entry per transaction: its receipt, or {error}")))]
+/// order → one entry per transaction. An entry that does not match the document (a gas limit out
+/// of range, a float in a message, …) makes the whole batch a 400.
+#[utoipa::path(post, path = "/v1/txs/batch", request_body = TransactionBatch,
+    responses((status = 200, body = Vec<BatchEntry>, description = "One entry per transaction, in order: its receipt (or `{tx_hash}`), or `{error}`."),
+              BodyRefused, Internal))]
 pub async fn submit_batch(
     State(state): State<AppState>,
-    Json(signed): Json<Vec<SignedTransaction>>,
+    Json(TransactionBatch(signed)): Json<TransactionBatch>,
 ) -> Result<Json<Vec<BatchEntry>>, ApiError> {
-    if signed.len() > 10_000 {
-        return Err(ApiError::bad_request(format!("a batch holds at most 10000 transactions, got {}", signed.len())));
+    if !(1..=MAX_BATCH).contains(&signed.len()) {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds 1 to {MAX_BATCH} transactions, got {}",
+            signed.len()
+        )));
+    }
+    // A batch with an entry the document refuses is refused whole, before anything runs: only
+    // what the signature and the state say is answered entry by entry.
+    for (index, entry) in signed.iter().enumerate() {
+        entry.check_form().map_err(|rejection| ApiError::from(rejection).in_batch(index))?;
     }
     let metrics = state.metrics.clone();
     let results = blocking(move || Ok(state.node.submit_batch(&signed))).await?;
@@ -74,7 +124,8 @@ pub async fn submit_batch(
 }
 
 /// `GET /v1/txs/{hash}`: a committed transaction and its receipt.
-#[utoipa::path(get, path = "/v1/txs/{hash}", params(("hash" = String, Path)), responses((status = 200, body = TxWithReceipt), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/txs/{hash}", operation_id = "get_transaction", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+    responses((status = 200, body = TxWithReceipt, description = "The transaction and its receipt."), Invalid, NotFound, Internal))]
 pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
     let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
@@ -82,8 +133,53 @@ pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Res
     Ok(Json(TxWithReceipt { tx, receipt }))
 }
 
+/// A committed transaction's call tree.
+#[derive(Serialize, ToSchema)]
+pub struct TxTrace {
+    /// The transaction's hash.
+    #[schema(value_type = tidepool_node::openapi::Hash)]
+    pub tx_hash: Hash,
+    /// The block it is in.
+    pub height: u64,
+    /// The call tree; null for a transaction that called no contract (a native transfer, an
+    /// upload).
+    #[schema(required = true)]
+    pub trace: Option<TraceFrame>,
+}
+
+/// `GET /v1/txs/{hash}/trace`: every frame of a committed transaction's call tree, with its
+/// entry point, message, funds, return data, events, logs, gas and error.
+#[utoipa::path(get, path = "/v1/txs/{hash}/trace", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+    responses((status = 200, body = TxTrace, description = "The call tree."), Invalid, NotFound, Internal))]
+pub async fn trace(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxTrace>, ApiError> {
+    let hash: Hash = parse("transaction hash", &hash)?;
+    let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
+    let (_, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
+    Ok(Json(TxTrace { tx_hash: hash, height: receipt.height, trace: receipt.trace }))
+}
+
+/// `POST /v1/txs/{hash}/replay`: re-executes a committed transaction on the state before it
+/// (its parent block's state and the transactions before it in its block) and returns the
+/// receipt, with its trace and state diff, and where it differs from the stored one.
+#[utoipa::path(post, path = "/v1/txs/{hash}/replay", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
+    responses((status = 200, body = Replay, description = "The replayed receipt and how it compares with the stored one."),
+              Invalid, TooLarge, NotFound, Gone, Internal))]
+pub async fn replay(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+    _: NoBody,
+) -> Result<Json<Replay>, ApiError> {
+    let hash: Hash = parse("transaction hash", &hash)?;
+    Ok(Json(blocking(move || Ok(state.node.replay(&hash)?)).await?))
+}
+
 /// `POST /v1/simulate`: run an unsigned transaction without committing → the receipt it would get.
-#[utoipa::path(post, path = "/v1/simulate", request_body = Transaction, responses((status = 200, body = Receipt, description = "the receipt it would get")))]
-pub async fn simulate(State(state): State<AppState>, Json(tx): Json<Transaction>) -> Result<Json<Receipt>, ApiError> {
+#[utoipa::path(post, path = "/v1/simulate", request_body = Transaction,
+    responses((status = 200, body = Receipt, description = "The receipt it would get."),
+              BodyRefused, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
+pub async fn simulate(
+    State(state): State<AppState>,
+    Json(Object(tx)): Json<Object<Transaction>>,
+) -> Result<Json<Receipt>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.simulate(&tx)?)).await?))
 }

@@ -15,7 +15,7 @@ const READERS: usize = 2;
 const DEADLINE: Duration = Duration::from_secs(300);
 
 /// Serves `node` on a free loopback port until the returned sender is dropped or fires.
-fn serve(node: Node) -> (String, tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>) {
+pub(crate) fn serve(node: Node) -> (String, tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

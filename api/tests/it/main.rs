@@ -1,3 +1,10 @@
 //! Integration tests of the API crate, one binary (see STYLE.md).
 
 mod consistency;
+mod dev;
+mod history;
+mod openapi_file;
+mod routes;
+mod stream;
+mod support;
+mod web;

@@ -1,10 +1,9 @@
 //! The pool's and the markets' configuration, and the validation rules of LENDING.md. Pure.
 
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::error::PoolError;
-use crate::math::{BPS, U256, WAD};
+use crate::math::{BPS, WAD};
 
 /// Largest token `decimals` a market accepts: keeps every price × amount × 10^decimals
 /// intermediate inside 256 bits.
@@ -12,11 +11,14 @@ pub const MAX_DECIMALS: u8 = 24;
 /// The curve rule's message.
 const STEEPEN: &str = "the curve must steepen at the kink: slope1/u_opt < slope2/(1 − u_opt)";
 /// Smallest seed deposit of a new market (LENDING.md: ≥ 1000 units).
-pub const MIN_SEED: u128 = 1000;
+pub const MIN_SEED: Uint128 = Uint128::new(1000);
+/// The largest APR a curve may reach, 1000e18 (100 000 %): far from overflow in accrual
+/// (`f·TB`, `f·index`).
+const MAX_APR: Uint128 = Uint128::new(1000 * WAD.u128());
 
 /// The kinked interest-rate curve, every field in WAD (`"70000000000000000"` = 7 %).
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[msg]
+#[derive(Copy, Eq)]
 pub struct InterestModel {
     /// APR at zero utilization.
     pub base: Uint128,
@@ -29,8 +31,8 @@ pub struct InterestModel {
 }
 
 /// A market's risk parameters (basis points), caps (base units; `null` = none) and curve.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[msg]
+#[derive(Copy, Eq)]
 pub struct MarketConfig {
     /// Loan-to-value: how much of the collateral's value can be borrowed.
     pub ltv: u32,
@@ -61,16 +63,16 @@ impl MarketConfig {
     /// # Errors
     /// [`PoolError::InvalidConfig`] naming the broken rule.
     pub fn validate(&self) -> Result<(), PoolError> {
-        let (ltv, lt, lb) = (u128::from(self.ltv), u128::from(self.lt), u128::from(self.lb));
+        let (ltv, lt, lb) = (Uint128::from(self.ltv), Uint128::from(self.lt), Uint128::from(self.lb));
         let m = &self.interest;
         let rules: [(bool, &'static str); 7] = [
             (ltv <= lt, "ltv must not exceed lt"),
             (lt < BPS, "lt must be below 10000"),
             (lb > BPS, "lb must be above 10000"),
             (lt * lb / BPS <= BPS, "lt·lb/10000 must not exceed 10000"),
-            (u128::from(self.liq_fee) <= BPS, "liq_fee must not exceed 10000"),
-            (u128::from(self.rf) < BPS, "rf must be below 10000"),
-            (m.u_opt.u128() > 0 && m.u_opt.u128() <= WAD, "u_opt must be in (0, 1e18]"),
+            (Uint128::from(self.liq_fee) <= BPS, "liq_fee must not exceed 10000"),
+            (Uint128::from(self.rf) < BPS, "rf must be below 10000"),
+            (!m.u_opt.is_zero() && m.u_opt <= WAD, "u_opt must be in (0, 1e18]"),
         ];
         for (ok, rule) in rules {
             if !ok {
@@ -83,12 +85,10 @@ impl MarketConfig {
         // What the rule is for is that the curve steepens at the kink, so that is what is
         // checked, per unit of utilization: slope1/u_opt < slope2/(1 − u_opt). Every curve
         // LENDING.md lists passes; a flat or flattening curve is still refused.
-        let (u_opt, below_kink) = (m.u_opt.u128(), WAD - m.u_opt.u128());
-        if U256::mul(m.slope1.u128(), below_kink) >= U256::mul(m.slope2.u128(), u_opt) {
+        if Uint256::mul(m.slope1, WAD - m.u_opt) >= Uint256::mul(m.slope2, m.u_opt) {
             return Err(PoolError::InvalidConfig(STEEPEN));
         }
-        // The largest APR must stay far from overflow in accrual (f·TB, f·index).
-        if m.base.u128().saturating_add(m.slope1.u128()).saturating_add(m.slope2.u128()) > 1000 * WAD {
+        if m.base.saturating_add(m.slope1).saturating_add(m.slope2) > MAX_APR {
             return Err(PoolError::InvalidConfig("base + slope1 + slope2 must not exceed 1000e18 (100000 % APR)"));
         }
         Ok(())
@@ -96,7 +96,8 @@ impl MarketConfig {
 }
 
 /// The pool's configuration.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct PoolConfig {
     /// Lists markets, changes configs, pauses, withdraws reserves.
     pub owner: Address,
@@ -128,12 +129,12 @@ impl PoolConfig {
     pub fn validate(&self) -> Result<(), PoolError> {
         let rules: [(bool, &'static str); 6] = [
             (
-                self.close_factor_bps > 0 && u128::from(self.close_factor_bps) <= BPS,
+                self.close_factor_bps > 0 && Uint128::from(self.close_factor_bps) <= BPS,
                 "close_factor_bps must be in (0, 10000]",
             ),
-            (self.full_close_hf.u128() <= WAD, "full_close_hf must not exceed 1e18"),
-            (u128::from(self.flash_premium_bps) <= BPS, "flash_premium_bps must not exceed 10000"),
-            (u128::from(self.flash_protocol_share_bps) <= BPS, "flash_protocol_share_bps must not exceed 10000"),
+            (self.full_close_hf <= WAD, "full_close_hf must not exceed 1e18"),
+            (Uint128::from(self.flash_premium_bps) <= BPS, "flash_premium_bps must not exceed 10000"),
+            (Uint128::from(self.flash_protocol_share_bps) <= BPS, "flash_protocol_share_bps must not exceed 10000"),
             (self.max_price_age > 0, "max_price_age must be positive"),
             (self.max_positions > 0 && self.max_positions <= 64, "max_positions must be in [1, 64]"),
         ];
@@ -163,7 +164,7 @@ pub(crate) mod tests {
             interest: InterestModel {
                 base: Uint128(0),
                 slope1: Uint128(70_000_000_000_000_000),
-                slope2: Uint128(3 * WAD),
+                slope2: Uint128(3) * WAD,
                 u_opt: Uint128(450_000_000_000_000_000),
             },
         }
@@ -186,7 +187,7 @@ pub(crate) mod tests {
     #[test]
     fn the_vector_curves_are_valid_and_a_flattening_one_is_not() {
         let mut c = weth_like();
-        let pct = |p: u128| Uint128(p * WAD / 100);
+        let pct = |p: u128| Uint128(p) * WAD / Uint128(100);
         // V4 (Compound JumpRate): slope1 > slope2, yet 0.18/0.9 < 0.10/0.1.
         c.interest = InterestModel { base: pct(10), slope1: pct(18), slope2: pct(10), u_opt: pct(90) };
         c.validate().unwrap();
@@ -210,7 +211,7 @@ pub(crate) mod tests {
             (|c| c.lb = 12500, "lt·lb/10000 must not exceed 10000"),
             (|c| c.rf = 10000, "rf must be below 10000"),
             (|c| c.interest.u_opt = Uint128(0), "u_opt must be in (0, 1e18]"),
-            (|c| c.interest.u_opt = Uint128(WAD + 1), "u_opt must be in (0, 1e18]"),
+            (|c| c.interest.u_opt = WAD + Uint128::ONE, "u_opt must be in (0, 1e18]"),
             (|c| c.interest.slope2 = c.interest.slope1, STEEPEN),
         ];
         for (mutate, rule) in cases {

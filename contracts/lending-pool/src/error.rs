@@ -1,11 +1,8 @@
 //! The pool's errors. Each becomes the abort message a user sees in the receipt.
 
-use alloc::string::String;
 use core::fmt;
 
-use tidepool_sdk::{Address, ContractError};
-
-use crate::math::MathError;
+use tidepool_sdk::prelude::*;
 
 /// Everything that can make a pool call fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +30,7 @@ pub enum PoolError {
     /// The market holds less cash than asked for.
     InsufficientCash {
         /// Cash available.
-        available: u128,
+        available: Uint128,
     },
     /// The user holds fewer shares or tokens than asked for.
     InsufficientBalance,
@@ -50,9 +47,9 @@ pub enum PoolError {
     /// The token delivered a different amount than was transferred (fee-on-transfer).
     UnsupportedToken {
         /// Amount asked for.
-        expected: u128,
+        expected: Uint128,
         /// Amount that arrived.
-        received: u128,
+        received: Uint128,
     },
     /// Liquidation refused.
     NotLiquidatable(&'static str),
@@ -98,8 +95,8 @@ impl From<ContractError> for PoolError {
     }
 }
 
-impl From<MathError> for PoolError {
-    fn from(_: MathError) -> Self {
+impl From<OverflowError> for PoolError {
+    fn from(_: OverflowError) -> Self {
         Self::Math
     }
 }

@@ -3,7 +3,7 @@
 //! the pool has written its own state.
 
 use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Uint128, calls};
+use tidepool_sdk::prelude::*;
 
 use crate::error::{PoolError, PoolResult};
 
@@ -50,9 +50,9 @@ pub struct OraclePrice {
 ///
 /// # Errors
 /// The token's failure.
-pub fn send(asset: &Address, to: &Address, amount: u128) -> PoolResult<()> {
-    if amount > 0 {
-        calls::call(asset, &TokenExecute::Transfer { to: *to, amount: Uint128(amount) }, 0)?;
+pub fn send(asset: &Address, to: &Address, amount: Uint128) -> PoolResult<()> {
+    if !amount.is_zero() {
+        calls::call(asset, &TokenExecute::Transfer { to: *to, amount }, 0)?;
     }
     Ok(())
 }
@@ -63,12 +63,12 @@ pub fn send(asset: &Address, to: &Address, amount: u128) -> PoolResult<()> {
 ///
 /// # Errors
 /// The token's failure, or [`PoolError::UnsupportedToken`].
-pub fn pull(asset: &Address, owner: &Address, pool: &Address, amount: u128) -> PoolResult<()> {
-    if amount == 0 {
+pub fn pull(asset: &Address, owner: &Address, pool: &Address, amount: Uint128) -> PoolResult<()> {
+    if amount.is_zero() {
         return Ok(());
     }
     let before = balance(asset, pool)?;
-    calls::call(asset, &TokenExecute::TransferFrom { owner: *owner, to: *pool, amount: Uint128(amount) }, 0)?;
+    calls::call(asset, &TokenExecute::TransferFrom { owner: *owner, to: *pool, amount }, 0)?;
     let received = balance(asset, pool)?.saturating_sub(before);
     if received != amount {
         return Err(PoolError::UnsupportedToken { expected: amount, received });
@@ -80,9 +80,9 @@ pub fn pull(asset: &Address, owner: &Address, pool: &Address, amount: u128) -> P
 ///
 /// # Errors
 /// The token's failure.
-pub fn balance(asset: &Address, who: &Address) -> PoolResult<u128> {
+pub fn balance(asset: &Address, who: &Address) -> PoolResult<Uint128> {
     let answer: BalanceAnswer = calls::query(asset, &TokenQuery::Balance { address: *who })?;
-    Ok(answer.balance.u128())
+    Ok(answer.balance)
 }
 
 /// The token's decimals.

@@ -1,10 +1,11 @@
 //! The sample lending pool of LENDING.md: every market in one contract (Aave v3 / Mars / Blend
 //! layout) with Compound-style share accounting over an internal cash counter.
 //!
-//! Read in this order: [`math`] (256-bit `a·b/c` with explicit rounding), [`market`] (exchange
-//! rate, utilization, rate curve, accrual), [`health`], [`liquidation`], [`config`]
-//! (validation) — all pure and unit-tested natively against LENDING.md's vectors — then
-//! [`msg`] (the JSON interface), [`session`] (accrue-first working set), `execute` and `query`.
+//! Read in this order: [`math`] (the constants; `a·b/c` rounded as asked, on the SDK's
+//! `Uint128`), [`market`] (exchange rate, utilization, rate curve, accrual), [`health`],
+//! [`liquidation`], [`config`] (validation) — all pure and unit-tested natively against
+//! LENDING.md's vectors — then [`msg`] (the JSON interface), [`session`] (accrue-first working
+//! set), `execute` and `query`.
 //!
 //! # Choices where LENDING.md is silent
 //!

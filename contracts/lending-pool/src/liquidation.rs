@@ -1,28 +1,30 @@
 //! How much a liquidation repays and seizes (LENDING.md "Liquidation", Aave v3 rules). Pure.
 
-use crate::math::{BPS, MathError, Rounding, mul_div_ceil, mul_div_floor, mul3_div2, pow10, sub};
+use tidepool_sdk::{OverflowError, Uint128};
+
+use crate::math::{BPS, Rounding, mul3_div2, pow10};
 
 /// The inputs of one liquidation, already accrued and priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiquidationInput {
     /// The borrower's health factor (WAD); must be below WAD.
-    pub health_factor: u128,
+    pub health_factor: Uint128,
     /// At or below this HF the whole debt may be repaid.
-    pub full_close_hf: u128,
+    pub full_close_hf: Uint128,
     /// Share of the debt repayable above `full_close_hf`, bps.
     pub close_factor_bps: u32,
     /// The borrower's debt in the debt asset (tokens).
-    pub debt: u128,
+    pub debt: Uint128,
     /// What the liquidator offers to repay.
-    pub debt_to_cover: u128,
+    pub debt_to_cover: Uint128,
     /// The borrower's collateral in the collateral asset (tokens).
-    pub collateral: u128,
+    pub collateral: Uint128,
     /// Debt asset price (USD × 10^8 per whole token) and decimals.
-    pub debt_price: u128,
+    pub debt_price: Uint128,
     /// Debt asset decimals.
     pub debt_decimals: u8,
     /// Collateral asset price and decimals.
-    pub collateral_price: u128,
+    pub collateral_price: Uint128,
     /// Collateral asset decimals.
     pub collateral_decimals: u8,
     /// The collateral market's liquidation bonus, bps (> 10000).
@@ -35,16 +37,16 @@ pub struct LiquidationInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiquidationAmounts {
     /// Debt tokens the liquidator pays (and the borrower's debt falls by).
-    pub repay: u128,
+    pub repay: Uint128,
     /// Collateral tokens the borrower loses (C).
-    pub seized: u128,
+    pub seized: Uint128,
     /// The protocol's part of `seized` (to the treasury).
-    pub fee: u128,
+    pub fee: Uint128,
 }
 
 impl LiquidationAmounts {
     /// Collateral tokens the liquidator receives: `C − fee`.
-    pub fn to_liquidator(&self) -> u128 {
+    pub fn to_liquidator(&self) -> Uint128 {
         self.seized - self.fee
     }
 }
@@ -62,22 +64,22 @@ impl LiquidationAmounts {
 ///
 /// # Errors
 /// Overflow or a zero price.
-pub fn liquidation_amounts(i: &LiquidationInput) -> Result<LiquidationAmounts, MathError> {
-    let cf = if i.health_factor <= i.full_close_hf { BPS } else { u128::from(i.close_factor_bps) };
-    let x = i.debt_to_cover.min(mul_div_floor(i.debt, cf, BPS)?);
+pub fn liquidation_amounts(i: &LiquidationInput) -> Result<LiquidationAmounts, OverflowError> {
+    let cf = if i.health_factor <= i.full_close_hf { BPS } else { Uint128::from(i.close_factor_bps) };
+    let x = i.debt_to_cover.min(i.debt.checked_mul_div_floor(cf, BPS)?);
     let (dec_c, dec_d) = (pow10(i.collateral_decimals)?, pow10(i.debt_decimals)?);
-    let lb = u128::from(i.lb);
+    let lb = Uint128::from(i.lb);
     let base = mul3_div2(i.debt_price, x, dec_c, i.collateral_price, dec_d, Rounding::Floor)?;
-    let max_c = mul_div_floor(base, lb, BPS)?;
+    let max_c = base.checked_mul_div_floor(lb, BPS)?;
     let (seized, repay) = if max_c > i.collateral {
         let c = i.collateral;
         let debt_worth = mul3_div2(i.collateral_price, c, dec_d, i.debt_price, dec_c, Rounding::Floor)?;
-        (c, mul_div_ceil(debt_worth, BPS, lb)?)
+        (c, debt_worth.checked_mul_div_ceil(BPS, lb)?)
     } else {
         (max_c, x)
     };
-    let bonus = sub(seized, mul_div_floor(seized, BPS, lb)?)?;
-    let fee = mul_div_ceil(bonus, u128::from(i.liq_fee), BPS)?;
+    let bonus = seized.checked_sub(seized.checked_mul_div_floor(BPS, lb)?)?;
+    let fee = bonus.checked_mul_div_ceil(i.liq_fee, BPS)?;
     Ok(LiquidationAmounts { repay, seized, fee })
 }
 
@@ -86,21 +88,21 @@ mod tests {
     use super::*;
     use crate::math::WAD;
 
-    const E18: u128 = WAD;
+    const E18: u128 = WAD.u128();
     const USD: u128 = 100_000_000;
 
     /// A WETH-collateral, USDC-debt borrower.
     fn input(hf: u128, debt: u128, debt_to_cover: u128, collateral: u128) -> LiquidationInput {
         LiquidationInput {
-            health_factor: hf,
-            full_close_hf: 950_000_000_000_000_000,
+            health_factor: Uint128(hf),
+            full_close_hf: Uint128(950_000_000_000_000_000),
             close_factor_bps: 5000,
-            debt,
-            debt_to_cover,
-            collateral,
-            debt_price: USD,
+            debt: Uint128(debt),
+            debt_to_cover: Uint128(debt_to_cover),
+            collateral: Uint128(collateral),
+            debt_price: Uint128(USD),
             debt_decimals: 6,
-            collateral_price: 2000 * USD,
+            collateral_price: Uint128(2000 * USD),
             collateral_decimals: 18,
             lb: 10500,
             liq_fee: 1000,
@@ -139,6 +141,6 @@ mod tests {
         assert_eq!(a.seized, E18);
         assert_eq!(a.repay, 1_904_761_905);
         // The liquidator's bonus never beats lb: repay·lb/BPS ≥ value seized (up to a unit).
-        assert!(a.repay * 10500 / 10000 >= 1_999_999_999);
+        assert!(a.repay * Uint128(10_500) / BPS >= 1_999_999_999);
     }
 }

@@ -3,13 +3,14 @@
 //! Pure: no host calls, so every vector is unit-tested natively.
 
 use serde::{Deserialize, Serialize};
-use tidepool_sdk::Uint128;
+use tidepool_sdk::prelude::*;
 
 use crate::config::{InterestModel, MarketConfig};
-use crate::math::{BPS, MathError, SECONDS_PER_YEAR, WAD, add, mul_div_ceil, mul_div_floor, sub};
+use crate::math::{BPS, SECONDS_PER_YEAR, WAD};
 
 /// A market's balances and indexes. Every amount is in the asset's base units.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[msg]
+#[derive(Copy, Eq)]
 pub struct MarketState {
     /// Tokens the pool holds for this market (internal: donations do not count).
     pub cash: Uint128,
@@ -31,13 +32,13 @@ impl MarketState {
     /// A fresh market at `now`.
     pub fn new(now: u64) -> Self {
         MarketState {
-            cash: Uint128(0),
-            total_borrows: Uint128(0),
-            total_reserves: Uint128(0),
-            total_shares: Uint128(0),
-            borrow_index: Uint128(WAD),
+            cash: Uint128::ZERO,
+            total_borrows: Uint128::ZERO,
+            total_reserves: Uint128::ZERO,
+            total_shares: Uint128::ZERO,
+            borrow_index: WAD,
             last_accrual: now,
-            deficit: Uint128(0),
+            deficit: Uint128::ZERO,
         }
     }
 
@@ -45,34 +46,34 @@ impl MarketState {
     ///
     /// # Errors
     /// If reserves exceed `cash + TB` (a broken invariant).
-    pub fn supplier_assets(&self) -> Result<u128, MathError> {
-        sub(add(self.cash.u128(), self.total_borrows.u128())?, self.total_reserves.u128())
+    pub fn supplier_assets(&self) -> Result<Uint128, OverflowError> {
+        self.cash.checked_add(self.total_borrows)?.checked_sub(self.total_reserves)
     }
 
     /// `ex = total_shares == 0 ? WAD : floor((cash + TB − TR)·WAD / total_shares)`.
     ///
     /// # Errors
     /// On a broken invariant or overflow.
-    pub fn exchange_rate(&self) -> Result<u128, MathError> {
+    pub fn exchange_rate(&self) -> Result<Uint128, OverflowError> {
         if self.total_shares.is_zero() {
             return Ok(WAD);
         }
-        mul_div_floor(self.supplier_assets()?, WAD, self.total_shares.u128())
+        self.supplier_assets()?.checked_mul_div_floor(WAD, self.total_shares)
     }
 
     /// `U = TB == 0 ? 0 : min(WAD, floor(TB·WAD / (cash + TB − TR)))`.
     ///
     /// # Errors
     /// On a broken invariant or overflow.
-    pub fn utilization(&self) -> Result<u128, MathError> {
+    pub fn utilization(&self) -> Result<Uint128, OverflowError> {
         if self.total_borrows.is_zero() {
-            return Ok(0);
+            return Ok(Uint128::ZERO);
         }
         let assets = self.supplier_assets()?;
-        if assets == 0 {
+        if assets.is_zero() {
             return Ok(WAD);
         }
-        Ok(mul_div_floor(self.total_borrows.u128(), WAD, assets)?.min(WAD))
+        Ok(self.total_borrows.checked_mul_div_floor(WAD, assets)?.min(WAD))
     }
 
     /// Accrues interest up to `now` (LENDING.md "accrue"): the APR comes from the state before
@@ -81,20 +82,18 @@ impl MarketState {
     ///
     /// # Errors
     /// Overflow.
-    pub fn accrue(&mut self, config: &MarketConfig, now: u64) -> Result<(), MathError> {
+    pub fn accrue(&mut self, config: &MarketConfig, now: u64) -> Result<(), OverflowError> {
         if now <= self.last_accrual {
             return Ok(());
         }
-        let dt = u128::from(now - self.last_accrual);
+        let dt = Uint128::from(now - self.last_accrual);
         let apr = borrow_apr(&config.interest, self.utilization()?)?;
-        let r_sec = apr / SECONDS_PER_YEAR;
-        let f = r_sec.checked_mul(dt).ok_or(MathError)?;
-        let interest = mul_div_floor(f, self.total_borrows.u128(), WAD)?;
-        let reserves = mul_div_floor(interest, u128::from(config.rf), BPS)?;
-        self.total_borrows = Uint128(add(self.total_borrows.u128(), interest)?);
-        self.total_reserves = Uint128(add(self.total_reserves.u128(), reserves)?);
-        let index = self.borrow_index.u128();
-        self.borrow_index = Uint128(add(index, mul_div_floor(f, index, WAD)?)?);
+        let f = (apr / SECONDS_PER_YEAR).checked_mul(dt)?;
+        let interest = f.checked_mul_div_floor(self.total_borrows, WAD)?;
+        let reserves = interest.checked_mul_div_floor(config.rf, BPS)?;
+        self.total_borrows = self.total_borrows.checked_add(interest)?;
+        self.total_reserves = self.total_reserves.checked_add(reserves)?;
+        self.borrow_index = self.borrow_index.checked_add(f.checked_mul_div_floor(self.borrow_index, WAD)?)?;
         self.last_accrual = now;
         Ok(())
     }
@@ -118,7 +117,7 @@ impl Market {
     ///
     /// # Errors
     /// Overflow.
-    pub fn borrow_apr(&self) -> Result<u128, MathError> {
+    pub fn borrow_apr(&self) -> Result<Uint128, OverflowError> {
         borrow_apr(&self.config.interest, self.state.utilization()?)
     }
 }
@@ -128,12 +127,11 @@ impl Market {
 ///
 /// # Errors
 /// Overflow (a config that validation would reject).
-pub fn borrow_apr(m: &InterestModel, u: u128) -> Result<u128, MathError> {
-    let (base, slope1, slope2, u_opt) = (m.base.u128(), m.slope1.u128(), m.slope2.u128(), m.u_opt.u128());
-    if u <= u_opt {
-        add(base, mul_div_floor(slope1, u, u_opt)?)
+pub fn borrow_apr(m: &InterestModel, u: Uint128) -> Result<Uint128, OverflowError> {
+    if u <= m.u_opt {
+        m.base.checked_add(m.slope1.checked_mul_div_floor(u, m.u_opt)?)
     } else {
-        add(add(base, slope1)?, mul_div_floor(slope2, u - u_opt, WAD - u_opt)?)
+        m.base.checked_add(m.slope1)?.checked_add(m.slope2.checked_mul_div_floor(u - m.u_opt, WAD - m.u_opt)?)
     }
 }
 
@@ -141,61 +139,61 @@ pub fn borrow_apr(m: &InterestModel, u: u128) -> Result<u128, MathError> {
 ///
 /// # Errors
 /// Overflow.
-pub fn supply_apr(apr: u128, u: u128, rf: u32) -> Result<u128, MathError> {
-    mul_div_floor(mul_div_floor(apr, u, WAD)?, BPS - u128::from(rf).min(BPS), BPS)
+pub fn supply_apr(apr: Uint128, u: Uint128, rf: u32) -> Result<Uint128, OverflowError> {
+    apr.checked_mul_div_floor(u, WAD)?.checked_mul_div_floor(BPS - Uint128::from(rf).min(BPS), BPS)
 }
 
 /// Shares minted for a deposit: `floor(amount·WAD/ex)`.
 ///
 /// # Errors
 /// Overflow or a zero rate.
-pub fn shares_for_deposit(amount: u128, ex: u128) -> Result<u128, MathError> {
-    mul_div_floor(amount, WAD, ex)
+pub fn shares_for_deposit(amount: Uint128, ex: Uint128) -> Result<Uint128, OverflowError> {
+    amount.checked_mul_div_floor(WAD, ex)
 }
 
 /// Shares burned to withdraw an exact amount: `ceil(amount·WAD/ex)`.
 ///
 /// # Errors
 /// Overflow or a zero rate.
-pub fn shares_for_withdrawal(amount: u128, ex: u128) -> Result<u128, MathError> {
-    mul_div_ceil(amount, WAD, ex)
+pub fn shares_for_withdrawal(amount: Uint128, ex: Uint128) -> Result<Uint128, OverflowError> {
+    amount.checked_mul_div_ceil(WAD, ex)
 }
 
 /// Tokens that shares are worth: `floor(shares·ex/WAD)`.
 ///
 /// # Errors
 /// Overflow.
-pub fn assets_for_shares(shares: u128, ex: u128) -> Result<u128, MathError> {
-    mul_div_floor(shares, ex, WAD)
+pub fn assets_for_shares(shares: Uint128, ex: Uint128) -> Result<Uint128, OverflowError> {
+    shares.checked_mul_div_floor(ex, WAD)
 }
 
 /// A debt now: `ceil(principal·index/index_at_borrow)`.
 ///
 /// # Errors
 /// Overflow or a zero `index_at_borrow`.
-pub fn current_debt(principal: u128, index: u128, index_at_borrow: u128) -> Result<u128, MathError> {
-    if principal == 0 {
-        return Ok(0);
+pub fn current_debt(principal: Uint128, index: Uint128, index_at_borrow: Uint128) -> Result<Uint128, OverflowError> {
+    if principal.is_zero() {
+        return Ok(Uint128::ZERO);
     }
-    mul_div_ceil(principal, index, index_at_borrow)
+    principal.checked_mul_div_ceil(index, index_at_borrow)
 }
 
 /// A flash loan's premium and how it splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlashPremium {
     /// `ceil(amount·premium_bps/BPS)`.
-    pub premium: u128,
+    pub premium: Uint128,
     /// `floor(premium·share_bps/BPS)`, added to reserves.
-    pub to_reserves: u128,
+    pub to_reserves: Uint128,
 }
 
 /// The premium on a flash loan of `amount`.
 ///
 /// # Errors
 /// Overflow.
-pub fn flash_premium(amount: u128, premium_bps: u32, share_bps: u32) -> Result<FlashPremium, MathError> {
-    let premium = mul_div_ceil(amount, u128::from(premium_bps), BPS)?;
-    let to_reserves = mul_div_floor(premium, u128::from(share_bps), BPS)?;
+pub fn flash_premium(amount: Uint128, premium_bps: u32, share_bps: u32) -> Result<FlashPremium, OverflowError> {
+    let premium = amount.checked_mul_div_ceil(premium_bps, BPS)?;
+    let to_reserves = premium.checked_mul_div_floor(share_bps, BPS)?;
     Ok(FlashPremium { premium, to_reserves })
 }
 
@@ -204,7 +202,7 @@ mod tests {
     use super::*;
     use crate::config::tests::weth_like;
 
-    const E18: u128 = WAD;
+    const E18: u128 = WAD.u128();
 
     fn state(cash: u128, tb: u128, tr: u128, shares: u128) -> MarketState {
         MarketState {
@@ -216,9 +214,9 @@ mod tests {
         }
     }
 
-    fn pct(p: u128, decimals: u32) -> u128 {
+    fn pct(p: u128, decimals: u32) -> Uint128 {
         // p / 10^decimals percent, in WAD.
-        p * E18 / 100 / 10u128.pow(decimals)
+        Uint128(p * E18 / 100 / 10u128.pow(decimals))
     }
 
     #[test]
@@ -234,17 +232,17 @@ mod tests {
         let mut config = weth_like();
         config.rf = 1000;
         config.interest = InterestModel {
-            base: Uint128(1_000_000_000_000 * SECONDS_PER_YEAR),
+            base: Uint128(1_000_000_000_000) * SECONDS_PER_YEAR,
             slope1: Uint128(0),
             slope2: Uint128(1),
-            u_opt: Uint128(WAD),
+            u_opt: WAD,
         };
         let mut s = state(10_000 * E18, 10_000 * E18, 100 * E18, 10_000 * E18);
         s.last_accrual = 100;
         s.accrue(&config, 101).unwrap();
-        assert_eq!(s.total_borrows.u128(), 10_000_010_000_000_000_000_000); // 10000.01e18
-        assert_eq!(s.total_reserves.u128(), 100_001_000_000_000_000_000); // 100.001e18
-        assert_eq!(s.borrow_index.u128(), 1_000_001_000_000_000_000); // 1.000001e18
+        assert_eq!(s.total_borrows, 10_000_010_000_000_000_000_000); // 10000.01e18
+        assert_eq!(s.total_reserves, 100_001_000_000_000_000_000); // 100.001e18
+        assert_eq!(s.borrow_index, 1_000_001_000_000_000_000); // 1.000001e18
         assert_eq!(s.last_accrual, 101);
         // Accruing again in the same block changes nothing (invariant 5).
         let before = s;
@@ -254,18 +252,14 @@ mod tests {
 
     #[test]
     fn v3_debt_from_index() {
-        assert_eq!(current_debt(5 * E18, 3 * E18, E18).unwrap(), 15 * E18);
-        assert_eq!(current_debt(0, 3 * E18, E18).unwrap(), 0);
+        let e18 = |n: u128| Uint128(n * E18);
+        assert_eq!(current_debt(e18(5), e18(3), e18(1)).unwrap(), 15 * E18);
+        assert_eq!(current_debt(Uint128::ZERO, e18(3), e18(1)).unwrap(), 0);
     }
 
     #[test]
     fn v4_kinked_curve() {
-        let m = InterestModel {
-            base: Uint128(pct(10, 0)),
-            slope1: Uint128(pct(18, 0)),
-            slope2: Uint128(pct(10, 0)),
-            u_opt: Uint128(pct(90, 0)),
-        };
+        let m = InterestModel { base: pct(10, 0), slope1: pct(18, 0), slope2: pct(10, 0), u_opt: pct(90, 0) };
         for (u, apr) in [
             (0, pct(10, 0)),
             (10, pct(12, 0)),
@@ -280,13 +274,10 @@ mod tests {
 
     #[test]
     fn v5_aave_strategy() {
-        let m = InterestModel {
-            base: Uint128(0),
-            slope1: Uint128(pct(4, 0)),
-            slope2: Uint128(pct(75, 0)),
-            u_opt: Uint128(pct(80, 0)),
-        };
-        for (u, borrow, supply) in [(0, 0, 0), (80, pct(4, 0), pct(288, 2)), (100, pct(79, 0), pct(711, 1))] {
+        let m = InterestModel { base: Uint128(0), slope1: pct(4, 0), slope2: pct(75, 0), u_opt: pct(80, 0) };
+        for (u, borrow, supply) in
+            [(0, pct(0, 0), pct(0, 0)), (80, pct(4, 0), pct(288, 2)), (100, pct(79, 0), pct(711, 1))]
+        {
             let apr = borrow_apr(&m, pct(u, 0)).unwrap();
             assert_eq!(apr, borrow, "borrow APR at U = {u} %");
             assert_eq!(supply_apr(apr, pct(u, 0), 1000).unwrap(), supply, "supply APR at U = {u} %");
@@ -295,34 +286,34 @@ mod tests {
 
     #[test]
     fn v6_flash_premium() {
-        let split = flash_premium(800_000_000_000_000_000, 9, 3000).unwrap();
+        let split = flash_premium(Uint128(800_000_000_000_000_000), 9, 3000).unwrap();
         assert_eq!(split.premium, 720_000_000_000_000);
         assert_eq!(split.to_reserves, 216_000_000_000_000);
         assert_eq!(split.premium - split.to_reserves, 504_000_000_000_000);
         let mut s = state(E18, 0, 0, E18);
-        s.cash = Uint128(s.cash.u128() + split.premium);
-        s.total_reserves = Uint128(split.to_reserves);
+        s.cash += split.premium;
+        s.total_reserves = split.to_reserves;
         assert_eq!(s.exchange_rate().unwrap(), 1_000_504_000_000_000_000);
     }
 
     #[test]
     fn v7_shares_round_in_the_pools_favour() {
         // Index 3 at scale 1e6 is an exchange rate of 3e12 at scale 1e18.
-        let ex = 3 * E18 / 1_000_000;
-        let amount = 100_000_000_000;
+        let ex = Uint128(3 * E18 / 1_000_000);
+        let amount = Uint128(100_000_000_000);
         let minted = shares_for_deposit(amount, ex).unwrap();
         let burned = shares_for_withdrawal(amount, ex).unwrap();
         assert_eq!(minted, 33_333_333_333_333_333);
         assert_eq!(burned, 33_333_333_333_333_334);
         assert_eq!(assets_for_shares(minted, ex).unwrap(), 99_999_999_999);
-        assert_eq!(mul_div_ceil(burned, ex, WAD).unwrap(), 100_000_000_001);
+        assert_eq!(burned.checked_mul_div_ceil(ex, WAD).unwrap(), 100_000_000_001);
     }
 
     #[test]
     fn utilization_bounds() {
         assert_eq!(state(100, 0, 0, 100).utilization().unwrap(), 0);
         assert_eq!(state(0, 100, 0, 100).utilization().unwrap(), WAD);
-        assert_eq!(state(50, 50, 0, 100).utilization().unwrap(), WAD / 2);
+        assert_eq!(state(50, 50, 0, 100).utilization().unwrap(), WAD / Uint128(2));
         // Reserves larger than cash: U is capped at 100 %.
         assert_eq!(state(0, 100, 100, 100).utilization().unwrap(), WAD);
     }
@@ -331,6 +322,6 @@ mod tests {
     fn accrual_with_no_borrows_moves_only_the_clock() {
         let mut s = state(1000, 0, 0, 1000);
         s.accrue(&weth_like(), 1_000_000).unwrap();
-        assert_eq!((s.total_borrows.u128(), s.borrow_index.u128(), s.last_accrual), (0, WAD, 1_000_000));
+        assert_eq!((s.total_borrows, s.borrow_index, s.last_accrual), (Uint128::ZERO, WAD, 1_000_000));
     }
 }

@@ -1,12 +1,11 @@
 //! The pool's messages and answers (JSON, `snake_case`; amounts and WAD values are decimal
 //! strings, bps plain numbers).
 
-use alloc::vec::Vec;
 use core::fmt;
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tidepool_sdk::{Address, Binary, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::config::{MarketConfig, PoolConfig};
 use crate::market::MarketState;
@@ -14,8 +13,7 @@ use crate::market::MarketState;
 /// `{"oracle", "treasury", "owner"?, "close_factor_bps"?, "full_close_hf"?, "flash_premium_bps"?,
 /// "flash_protocol_share_bps"?, "max_price_age"?, "max_positions"?}`. The owner defaults to the
 /// instantiating account; the rest to LENDING.md's values (5000, 0.95e18, 9, 3000, 3600, 16).
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+#[msg]
 pub struct InstantiateMsg {
     /// The price oracle.
     pub oracle: Address,
@@ -48,7 +46,7 @@ pub struct InstantiateMsg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AmountOrAll {
     /// This many base units.
-    Exact(u128),
+    Exact(Uint128),
     /// Everything (the whole balance or debt).
     All,
 }
@@ -56,7 +54,7 @@ pub enum AmountOrAll {
 impl Serialize for AmountOrAll {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Exact(v) => Uint128(*v).serialize(s),
+            Self::Exact(v) => v.serialize(s),
             Self::All => s.serialize_str("all"),
         }
     }
@@ -80,7 +78,7 @@ impl<'de> Deserialize<'de> for AmountOrAll {
                 v.parse().map(AmountOrAll::Exact).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AmountOrAll, E> {
-                Ok(AmountOrAll::Exact(v.into()))
+                Ok(AmountOrAll::Exact(Uint128::from(v)))
             }
         }
         d.deserialize_any(AmountVisitor)
@@ -88,8 +86,7 @@ impl<'de> Deserialize<'de> for AmountOrAll {
 }
 
 /// Execute messages, e.g. `{"supply": {"asset": "0x…", "amount": "1000"}}`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum ExecuteMsg {
     /// Owner: creates a market, pulling a seed deposit (≥ 1000 units) from the owner whose
     /// shares stay locked in the pool forever. The owner must have approved the pool.
@@ -211,8 +208,7 @@ pub enum ExecuteMsg {
 
 /// Queries, e.g. `{"position": {"user": "0x…"}}`. Answers reflect interest accrued up to the
 /// current block, as the next transaction would see it.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum QueryMsg {
     /// → [`MarketResponse`].
     Market {
@@ -240,10 +236,66 @@ pub enum QueryMsg {
     },
     /// → [`PoolConfig`].
     Config {},
+    /// → [`PositionsResponse`]: the accounts with a position, in address order, a page at a time
+    /// (what a dashboard lists without scanning events).
+    Positions {
+        /// Start after this account; from the first when absent.
+        #[serde(default)]
+        start_after: Option<Address>,
+        /// At most this many accounts: default [`DEFAULT_POSITIONS_PAGE`], at most
+        /// [`MAX_POSITIONS_PAGE`] (a larger value is read as the maximum).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// Accounts in a `positions` page when the query does not say.
+pub const DEFAULT_POSITIONS_PAGE: u32 = 30;
+/// Most accounts in one `positions` page: each is valued, and a query's gas is bounded.
+pub const MAX_POSITIONS_PAGE: u32 = 100;
+
+/// A page of accounts with a position.
+#[msg]
+#[derive(Eq)]
+pub struct PositionsResponse {
+    /// The accounts, in ascending address order.
+    pub positions: Vec<AccountPosition>,
+    /// Pass as `start_after` for the next page; `null` on the last page.
+    pub next: Option<Address>,
+}
+
+/// One account's position, as `position` answers it, valued when every price it needs is fresh.
+#[msg]
+#[derive(Eq)]
+pub struct AccountPosition {
+    /// The account.
+    pub user: Address,
+    /// Per market (no prices needed).
+    pub markets: Vec<BalanceResponse>,
+    /// Totals (USD × 10^8) and the health factor; `null` when a price it needs is missing, zero
+    /// or stale (`error` says which).
+    pub valuation: Option<Valuation>,
+    /// Why `valuation` is `null`.
+    pub error: Option<String>,
+}
+
+/// An account's totals (USD × 10^8) and health factor (WAD; `u128::MAX` without debt).
+#[msg]
+#[derive(Eq)]
+pub struct Valuation {
+    /// Σ collateral value.
+    pub collateral_value: Uint128,
+    /// Σ collateral value × ltv.
+    pub borrow_capacity: Uint128,
+    /// Σ debt value.
+    pub debt_value: Uint128,
+    /// Σ(collateral × lt) / Σ debt.
+    pub health_factor: Uint128,
 }
 
 /// A market: its config, state and derived figures.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct MarketResponse {
     /// The token.
     pub asset: Address,
@@ -262,7 +314,8 @@ pub struct MarketResponse {
 }
 
 /// `{"utilization", "borrow_apr", "supply_apr"}`, all WAD.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct RatesResponse {
     /// TB / (cash + TB − TR).
     pub utilization: Uint128,
@@ -273,7 +326,8 @@ pub struct RatesResponse {
 }
 
 /// An account's totals (USD × 10^8) and health factor (WAD; `u128::MAX` without debt).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct PositionResponse {
     /// Σ collateral value.
     pub collateral_value: Uint128,
@@ -288,7 +342,8 @@ pub struct PositionResponse {
 }
 
 /// One account in one market.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct BalanceResponse {
     /// The market.
     pub asset: Address,
@@ -304,8 +359,7 @@ pub struct BalanceResponse {
 
 /// The message a flash-loan receiver gets:
 /// `{"execute_operation": {"asset", "amount", "premium", "initiator", "data"}}`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
+#[msg]
 pub enum ReceiverMsg {
     /// Use the funds, then approve the pool for `amount + premium`.
     ExecuteOperation {

@@ -3,11 +3,10 @@
 //! cached, events collected, and [`Session::commit`] writes back only what changed, before
 //! the handler moves any token.
 
-use alloc::collections::{BTreeMap, btree_map};
-use alloc::vec::Vec;
+use alloc::collections::btree_map;
 
 use serde::Serialize;
-use tidepool_sdk::{Address, Context, Order, Response, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::config::PoolConfig;
 use crate::error::{PoolError, PoolResult};
@@ -36,7 +35,7 @@ pub struct Session {
     pub config: PoolConfig,
     markets: BTreeMap<Address, (Market, Market)>,
     positions: BTreeMap<(Address, Address), (Position, Position)>,
-    prices: BTreeMap<Address, u128>,
+    prices: BTreeMap<Address, Uint128>,
     /// Events so far, emitted when the handler returns.
     pub response: Response,
 }
@@ -59,13 +58,8 @@ impl Session {
     }
 
     /// Adds an event.
-    ///
-    /// # Errors
-    /// If the data cannot be serialized.
-    pub fn event(&mut self, ty: &str, data: &impl Serialize) -> PoolResult<()> {
-        let response = core::mem::take(&mut self.response);
-        self.response = response.event(ty, data)?;
-        Ok(())
+    pub fn event(&mut self, ty: &str, data: &impl Serialize) {
+        self.response.events.push(Event::new(ty, data));
     }
 
     /// The market for `asset`, loaded and accrued to now on first use.
@@ -79,17 +73,16 @@ impl Session {
             let before = market.state;
             market.state.accrue(&market.config, self.now)?;
             if market.state.borrow_index != before.borrow_index {
-                let interest = market.state.total_borrows.u128() - before.total_borrows.u128();
                 self.event(
                     "accrue",
                     &AccrueEvent {
                         asset: *asset,
-                        interest: Uint128(interest),
-                        reserves: Uint128(market.state.total_reserves.u128() - before.total_reserves.u128()),
+                        interest: market.state.total_borrows - before.total_borrows,
+                        reserves: market.state.total_reserves - before.total_reserves,
                         borrow_index: market.state.borrow_index,
                         total_borrows: market.state.total_borrows,
                     },
-                )?;
+                );
             }
             self.markets.insert(*asset, (stored, market));
         }
@@ -164,7 +157,7 @@ impl Session {
     ///
     /// # Errors
     /// [`PoolError::ZeroPrice`], [`PoolError::StalePrice`], or the oracle's failure.
-    pub fn price(&mut self, asset: &Address) -> PoolResult<u128> {
+    pub fn price(&mut self, asset: &Address) -> PoolResult<Uint128> {
         if let Some(p) = self.prices.get(asset) {
             return Ok(*p);
         }
@@ -175,24 +168,23 @@ impl Session {
         if self.now.saturating_sub(p.updated_at) > self.config.max_price_age {
             return Err(PoolError::StalePrice(*asset));
         }
-        self.prices.insert(*asset, p.price.u128());
-        Ok(p.price.u128())
+        self.prices.insert(*asset, p.price);
+        Ok(p.price)
     }
 
     /// `user`'s collateral (tokens, 0 when collateral is off) and debt (tokens) in `asset`.
     ///
     /// # Errors
     /// Unknown market, corrupt state or overflow.
-    pub fn amounts(&mut self, user: &Address, asset: &Address) -> PoolResult<(u128, u128)> {
+    pub fn amounts(&mut self, user: &Address, asset: &Address) -> PoolResult<(Uint128, Uint128)> {
         let position = *self.position(user, asset)?;
         let market = self.market(asset)?;
         let collateral = if position.collateral {
-            assets_for_shares(position.shares.u128(), market.state.exchange_rate()?)?
+            assets_for_shares(position.shares, market.state.exchange_rate()?)?
         } else {
-            0
+            Uint128::ZERO
         };
-        let debt =
-            current_debt(position.principal.u128(), market.state.borrow_index.u128(), position.index_at_borrow.u128())?;
+        let debt = current_debt(position.principal, market.state.borrow_index, position.index_at_borrow)?;
         Ok((collateral, debt))
     }
 
@@ -208,12 +200,12 @@ impl Session {
             let (collateral, debt) = self.amounts(user, &asset)?;
             rows.push((asset, collateral, debt));
         }
-        if !priced && rows.iter().all(|(_, _, debt)| *debt == 0) {
+        if !priced && rows.iter().all(|(_, _, debt)| debt.is_zero()) {
             return Ok(Health::default());
         }
         let mut values = Vec::with_capacity(rows.len());
         for (asset, collateral, debt) in rows {
-            if collateral == 0 && debt == 0 {
+            if collateral.is_zero() && debt.is_zero() {
                 continue;
             }
             let price = self.price(&asset)?;

@@ -1,7 +1,7 @@
 //! The pool's storage layout.
 
 use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Item, Map, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::config::PoolConfig;
 use crate::market::Market;

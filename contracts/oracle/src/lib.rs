@@ -3,16 +3,12 @@
 //! refuses zero and stale prices, so this contract only records what it is told.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-extern crate alloc;
-
-use alloc::vec::Vec;
-
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Binary, Context, ContractError, Item, Map, Response, Uint128, ensure, to_json_binary};
+use serde::Serialize;
+use tidepool_sdk::prelude::*;
 
 /// `{"owner": "0x…"}`; the owner defaults to the instantiating account.
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
-#[serde(deny_unknown_fields)]
+#[msg]
+#[derive(Default)]
 pub struct InstantiateMsg {
     /// Who may set prices.
     #[serde(default)]
@@ -20,8 +16,8 @@ pub struct InstantiateMsg {
 }
 
 /// One price: `{"asset": "0x…", "price": "200000000000"}` (USD × 10^8 per whole token).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[msg]
+#[derive(Eq)]
 pub struct PriceInput {
     /// The asset (a token contract address).
     pub asset: Address,
@@ -30,8 +26,7 @@ pub struct PriceInput {
 }
 
 /// Execute messages.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum ExecuteMsg {
     /// `{"set_price": {"asset", "price"}}` (owner only).
     SetPrice {
@@ -53,8 +48,7 @@ pub enum ExecuteMsg {
 }
 
 /// Queries.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum QueryMsg {
     /// `{"price": {"asset"}}` → [`PriceResponse`]; an error if no price was ever set.
     Price {
@@ -66,7 +60,8 @@ pub enum QueryMsg {
 }
 
 /// `{"price": "…", "updated_at": 1700000000}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct PriceResponse {
     /// USD per whole token × 10^8.
     pub price: Uint128,
@@ -75,7 +70,8 @@ pub struct PriceResponse {
 }
 
 /// `{"owner": "0x…"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct ConfigResponse {
     /// Who may set prices.
     pub owner: Address,
@@ -108,16 +104,16 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
     let now = ctx.block_time();
     let mut response = Response::new();
     let prices = match msg {
-        ExecuteMsg::SetPrice { asset, price } => alloc::vec![PriceInput { asset, price }],
+        ExecuteMsg::SetPrice { asset, price } => vec![PriceInput { asset, price }],
         ExecuteMsg::SetPrices { prices } => prices,
         ExecuteMsg::TransferOwnership { owner: new } => {
             OWNER.save(&new)?;
-            return response.event("ownership_transferred", &OwnerEvent { previous: owner, owner: new });
+            return Ok(response.event("ownership_transferred", &OwnerEvent { previous: owner, owner: new }));
         }
     };
     for PriceInput { asset, price } in prices {
         PRICES.save(&asset, &PriceResponse { price, updated_at: now })?;
-        response = response.event("price", &PriceEvent { asset, price, updated_at: now })?;
+        response = response.event("price", &PriceEvent { asset, price, updated_at: now });
     }
     Ok(response)
 }
@@ -125,8 +121,7 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
 fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
     match msg {
         QueryMsg::Price { asset } => {
-            let price =
-                PRICES.may_load(&asset)?.ok_or_else(|| ContractError::msg(alloc::format!("no price for {asset}")))?;
+            let price = PRICES.may_load(&asset)?.ok_or_else(|| ContractError::msg(format!("no price for {asset}")))?;
             to_json_binary(&price)
         }
         QueryMsg::Config {} => to_json_binary(&ConfigResponse { owner: OWNER.load()? }),

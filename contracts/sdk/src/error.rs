@@ -59,9 +59,28 @@ impl fmt::Display for ContractError {
     }
 }
 
+impl From<OverflowError> for ContractError {
+    fn from(_: OverflowError) -> Self {
+        Self::Overflow
+    }
+}
+
 impl From<CallError> for ContractError {
     fn from(err: CallError) -> Self {
         Self::Call(err)
+    }
+}
+
+/// An arithmetic result that does not fit (past the type's maximum, below zero) or a division by
+/// zero: the error of [`Uint128`](crate::Uint128)'s and [`Uint256`](crate::Uint256)'s `checked_*`
+/// methods. `?` turns it into [`ContractError::Overflow`]; contracts with their own error type
+/// add a `From<OverflowError>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverflowError;
+
+impl fmt::Display for OverflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("arithmetic overflow")
     }
 }
 

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::{ContractError, entry, sys};
+use crate::{entry, sys};
 
 /// An event: a type name (at most 64 bytes) and JSON data (at most 8 KiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,13 +17,18 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event whose data is `data` serialized as JSON.
+    /// An event whose data is `data` serialized as JSON now.
     ///
-    /// # Errors
-    /// If `data` cannot be serialized (e.g. a map with non-string keys).
-    pub fn new(ty: &str, data: &impl Serialize) -> Result<Self, ContractError> {
-        let data = serde_json::to_vec(data).map_err(|e| ContractError::serde("event data", e))?;
-        Ok(Event { ty: ty.into(), data })
+    /// Serializing a message-like type (structs, enums, strings, numbers, [`Uint128`],
+    /// [`Address`]) into JSON cannot fail; what can (a map with non-string keys, a hand-written
+    /// `Serialize` that errs) is a bug in the contract, not a condition a handler could recover
+    /// from, so it aborts the call with a message naming the event instead of being an error to
+    /// thread through every handler.
+    ///
+    /// [`Uint128`]: crate::Uint128
+    /// [`Address`]: crate::Address
+    pub fn new(ty: &str, data: &impl Serialize) -> Self {
+        Event { ty: ty.into(), data: to_json_or_abort(data, Some(ty)) }
     }
 
     /// Emits the event now (rather than when the handler returns).
@@ -58,21 +63,20 @@ impl Response {
         self
     }
 
-    /// Adds an event built from a type and serializable data.
+    /// Adds an event built from a type and serializable data (serialized now; see
+    /// [`Event::new`] for why this cannot fail).
     ///
-    /// # Errors
-    /// As [`Event::new`].
-    pub fn event(self, ty: &str, data: &impl Serialize) -> Result<Self, ContractError> {
-        Ok(self.add_event(Event::new(ty, data)?))
+    /// ```ignore
+    /// Ok(Response::new().event("transfer", &TransferEvent { from, to, amount }))
+    /// ```
+    pub fn event(self, ty: &str, data: &impl Serialize) -> Self {
+        self.add_event(Event::new(ty, data))
     }
 
-    /// Sets the return data to `value` as JSON.
-    ///
-    /// # Errors
-    /// If `value` cannot be serialized.
-    pub fn set_data(mut self, value: &impl Serialize) -> Result<Self, ContractError> {
-        self.data = Some(serde_json::to_vec(value).map_err(|e| ContractError::serde("return data", e))?);
-        Ok(self)
+    /// Sets the return data to `value` as JSON (serialized now, as [`Event::new`] does).
+    pub fn set_data(mut self, value: &impl Serialize) -> Self {
+        self.data = Some(to_json_or_abort(value, None));
+        self
     }
 
     pub(crate) fn finish(self) {
@@ -82,5 +86,17 @@ impl Response {
         if let Some(data) = &self.data {
             entry::set_return(data);
         }
+    }
+}
+
+/// `value` as JSON: the data of the event `event`, or the return data. A value that does not
+/// serialize is a contract bug, so the call aborts saying which.
+fn to_json_or_abort(value: &impl Serialize, event: Option<&str>) -> Vec<u8> {
+    match serde_json::to_vec(value) {
+        Ok(json) => json,
+        Err(e) => entry::abort(&match event {
+            Some(ty) => alloc::format!("cannot serialize the data of event `{ty}`: {e}"),
+            None => alloc::format!("cannot serialize the return data: {e}"),
+        }),
     }
 }

@@ -1,6 +1,11 @@
 //! The raw host imports of ABI v1 (`tidepool-abi`), one `extern "C"` declaration per host
 //! function. Everything else in the SDK goes through the safe wrappers in the other modules.
 //!
+//! The list is `tidepool_abi::host::FUNCTIONS`, written out by hand so that each pointer says
+//! what it points to; `artifacts/tests/host_abi.rs` checks that it declares exactly the table's
+//! functions with the table's wasm types (pointers are `i32`), and that every sample contract
+//! imports them with those types.
+//!
 //! On targets other than wasm32 the same functions are provided by the native test double in
 //! [`crate::testing`], so contract crates compile and unit-test natively.
 

@@ -9,12 +9,10 @@
 
 #![no_std]
 
-extern crate alloc;
-
 pub mod msg;
 mod state;
 
-use tidepool_sdk::{Address, Binary, Context, ContractError, Response, Uint128, ensure, to_json_binary};
+use tidepool_sdk::prelude::*;
 
 pub use msg::{
     AllowanceResponse, BalanceResponse, ExecuteMsg, InitialBalance, InstantiateMsg, QueryMsg, TokenInfoResponse,
@@ -28,7 +26,7 @@ pub trait Hooks {
     ///
     /// # Errors
     /// A failure reading the variant's configuration.
-    fn delivered(&self, amount: u128) -> Result<u128, ContractError> {
+    fn delivered(&self, amount: Uint128) -> Result<Uint128, ContractError> {
         Ok(amount)
     }
 
@@ -36,7 +34,7 @@ pub trait Hooks {
     ///
     /// # Errors
     /// Aborts the transfer.
-    fn after_transfer(&self, from: &Address, to: &Address, amount: u128) -> Result<(), ContractError> {
+    fn after_transfer(&self, from: &Address, to: &Address, amount: Uint128) -> Result<(), ContractError> {
         let _ = (from, to, amount);
         Ok(())
     }
@@ -56,19 +54,19 @@ pub fn instantiate(_ctx: &Context, msg: InstantiateMsg) -> Result<Response, Cont
     ensure!(!msg.name.is_empty() && msg.name.len() <= 64, "name must be 1 to 64 bytes");
     ensure!(!msg.symbol.is_empty() && msg.symbol.len() <= 16, "symbol must be 1 to 16 bytes");
     ensure!(msg.decimals <= 38, "decimals must be at most 38");
-    let mut total: u128 = 0;
+    let mut total_supply = Uint128::ZERO;
     let mut response = Response::new();
     for InitialBalance { address, amount } in &msg.initial_balances {
         ensure!(!BALANCES.has(address), "duplicate address in initial_balances");
         BALANCES.save(address, amount)?;
-        total = total.checked_add(amount.u128()).ok_or(ContractError::Overflow)?;
-        response = response.event("mint", &msg::MintEvent { to: *address, amount: *amount })?;
+        total_supply = total_supply.checked_add(*amount)?;
+        response = response.event("mint", &msg::MintEvent { to: *address, amount: *amount });
     }
     TOKEN_INFO.save(&TokenInfo {
         name: msg.name,
         symbol: msg.symbol,
         decimals: msg.decimals,
-        total_supply: Uint128(total),
+        total_supply,
         minter: msg.minter,
     })?;
     Ok(response)
@@ -81,27 +79,26 @@ pub fn instantiate(_ctx: &Context, msg: InstantiateMsg) -> Result<Response, Cont
 pub fn execute(ctx: &Context, msg: ExecuteMsg, hooks: &impl Hooks) -> Result<Response, ContractError> {
     let sender = ctx.caller();
     match msg {
-        ExecuteMsg::Transfer { to, amount } => transfer(&sender, &to, amount.u128(), hooks),
+        ExecuteMsg::Transfer { to, amount } => transfer(&sender, &to, amount, hooks),
         ExecuteMsg::TransferFrom { owner, to, amount } => {
-            spend_allowance(&owner, &sender, amount.u128())?;
-            transfer(&owner, &to, amount.u128(), hooks)
+            spend_allowance(&owner, &sender, amount)?;
+            transfer(&owner, &to, amount, hooks)
         }
         ExecuteMsg::Approve { spender, amount } => {
             ALLOWANCES.save(&(sender, spender), &amount)?;
-            Response::new().event("approve", &msg::ApproveEvent { owner: sender, spender, amount })
+            Ok(Response::new().event("approve", &msg::ApproveEvent { owner: sender, spender, amount }))
         }
         ExecuteMsg::Mint { to, amount } => {
             let mut info = TOKEN_INFO.load()?;
             ensure!(info.minter == Some(sender), "unauthorized: only the minter can mint");
-            info.total_supply =
-                Uint128(info.total_supply.u128().checked_add(amount.u128()).ok_or(ContractError::Overflow)?);
+            info.total_supply = info.total_supply.checked_add(amount)?;
             TOKEN_INFO.save(&info)?;
-            credit(&to, amount.u128())?;
-            Response::new().event("mint", &msg::MintEvent { to, amount })
+            credit(&to, amount)?;
+            Ok(Response::new().event("mint", &msg::MintEvent { to, amount }))
         }
         ExecuteMsg::Burn { amount } => {
-            burn(&sender, amount.u128())?;
-            Response::new().event("burn", &msg::BurnEvent { from: sender, amount })
+            burn(&sender, amount)?;
+            Ok(Response::new().event("burn", &msg::BurnEvent { from: sender, amount }))
         }
     }
 }
@@ -143,51 +140,45 @@ pub fn balance_of(address: &Address) -> Result<Uint128, ContractError> {
 ///
 /// # Errors
 /// Insufficient balance, or a hook's error.
-pub fn transfer(from: &Address, to: &Address, amount: u128, hooks: &impl Hooks) -> Result<Response, ContractError> {
-    let have = balance_of(from)?.u128();
-    ensure!(have >= amount, ContractError::msg(alloc::format!("insufficient balance: have {have}, need {amount}")));
-    BALANCES.save(from, &Uint128(have - amount))?;
+pub fn transfer(from: &Address, to: &Address, amount: Uint128, hooks: &impl Hooks) -> Result<Response, ContractError> {
+    let have = balance_of(from)?;
+    ensure!(have >= amount, ContractError::msg(format!("insufficient balance: have {have}, need {amount}")));
+    BALANCES.save(from, &(have - amount))?;
     let delivered = hooks.delivered(amount)?.min(amount);
     credit(to, delivered)?;
-    let mut response = Response::new().event(
-        "transfer",
-        &msg::TransferEvent { from: *from, to: *to, amount: Uint128(amount), delivered: Uint128(delivered) },
-    )?;
+    let mut response =
+        Response::new().event("transfer", &msg::TransferEvent { from: *from, to: *to, amount, delivered });
     if delivered < amount {
         let mut info = TOKEN_INFO.load()?;
-        info.total_supply = Uint128(info.total_supply.u128() - (amount - delivered));
+        info.total_supply -= amount - delivered;
         TOKEN_INFO.save(&info)?;
-        response = response.event("burn", &msg::BurnEvent { from: *from, amount: Uint128(amount - delivered) })?;
+        response = response.event("burn", &msg::BurnEvent { from: *from, amount: amount - delivered });
     }
     hooks.after_transfer(from, to, amount)?;
     Ok(response)
 }
 
-fn credit(to: &Address, amount: u128) -> Result<(), ContractError> {
-    let have = balance_of(to)?.u128();
-    BALANCES.save(to, &Uint128(have.checked_add(amount).ok_or(ContractError::Overflow)?))
+fn credit(to: &Address, amount: Uint128) -> Result<(), ContractError> {
+    BALANCES.save(to, &balance_of(to)?.checked_add(amount)?)
 }
 
-fn burn(from: &Address, amount: u128) -> Result<(), ContractError> {
-    let have = balance_of(from)?.u128();
-    ensure!(have >= amount, ContractError::msg(alloc::format!("insufficient balance: have {have}, need {amount}")));
-    BALANCES.save(from, &Uint128(have - amount))?;
+fn burn(from: &Address, amount: Uint128) -> Result<(), ContractError> {
+    let have = balance_of(from)?;
+    ensure!(have >= amount, ContractError::msg(format!("insufficient balance: have {have}, need {amount}")));
+    BALANCES.save(from, &(have - amount))?;
     let mut info = TOKEN_INFO.load()?;
-    info.total_supply = Uint128(info.total_supply.u128() - amount);
+    info.total_supply -= amount;
     TOKEN_INFO.save(&info)
 }
 
 /// Spends `amount` of the allowance `owner` gave `spender`. An allowance of `u128::MAX` is
 /// unlimited and never decreases (as in OpenZeppelin's ERC-20).
-fn spend_allowance(owner: &Address, spender: &Address, amount: u128) -> Result<(), ContractError> {
+fn spend_allowance(owner: &Address, spender: &Address, amount: Uint128) -> Result<(), ContractError> {
     let key = (*owner, *spender);
-    let allowed = ALLOWANCES.may_load(&key)?.unwrap_or_default().u128();
-    if allowed == u128::MAX {
+    let allowed = ALLOWANCES.may_load(&key)?.unwrap_or_default();
+    if allowed == Uint128::MAX {
         return Ok(());
     }
-    ensure!(
-        allowed >= amount,
-        ContractError::msg(alloc::format!("insufficient allowance: have {allowed}, need {amount}"))
-    );
-    ALLOWANCES.save(&key, &Uint128(allowed - amount))
+    ensure!(allowed >= amount, ContractError::msg(format!("insufficient allowance: have {allowed}, need {amount}")));
+    ALLOWANCES.save(&key, &(allowed - amount))
 }

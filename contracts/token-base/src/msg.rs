@@ -1,15 +1,11 @@
 //! The token's messages, answers and events (JSON, `snake_case`; amounts are decimal strings).
 
-use alloc::string::String;
-use alloc::vec::Vec;
-
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Uint128};
+use serde::Serialize;
+use tidepool_sdk::prelude::*;
 
 /// `{"name", "symbol", "decimals", "initial_balances": [{"address", "amount"}], "minter"}`;
 /// `minter` may be `null` (no minting, fixed supply).
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+#[msg]
 pub struct InstantiateMsg {
     /// Display name.
     pub name: String,
@@ -26,8 +22,7 @@ pub struct InstantiateMsg {
 }
 
 /// One initial holder.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+#[msg]
 pub struct InitialBalance {
     /// Holder.
     pub address: Address,
@@ -36,8 +31,7 @@ pub struct InitialBalance {
 }
 
 /// Execute messages, e.g. `{"transfer": {"to": "0x…", "amount": "100"}}`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum ExecuteMsg {
     /// Moves the caller's tokens.
     Transfer {
@@ -77,8 +71,7 @@ pub enum ExecuteMsg {
 }
 
 /// Queries, e.g. `{"balance": {"address": "0x…"}}`, `{"token_info": {}}`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[msg]
 pub enum QueryMsg {
     /// → [`BalanceResponse`].
     Balance {
@@ -97,21 +90,24 @@ pub enum QueryMsg {
 }
 
 /// `{"balance": "…"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct BalanceResponse {
     /// Balance in base units.
     pub balance: Uint128,
 }
 
 /// `{"allowance": "…"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct AllowanceResponse {
     /// Remaining allowance.
     pub allowance: Uint128,
 }
 
 /// `{"name", "symbol", "decimals", "total_supply", "minter"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct TokenInfoResponse {
     /// Display name.
     pub name: String,

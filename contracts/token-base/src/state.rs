@@ -1,9 +1,7 @@
 //! The token's storage layout.
 
-use alloc::string::String;
-
 use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Item, Map, Uint128};
+use tidepool_sdk::prelude::*;
 
 /// Name, symbol, decimals, supply and minter.
 #[derive(Serialize, Deserialize)]

@@ -110,6 +110,17 @@ pub(super) fn query(store: &dyn ReadStore, latest: u64, filter: &EventFilter) ->
     Ok(records)
 }
 
+/// Every event of block `height` in `store`, in order (transaction, then event), however many.
+pub(super) fn of_block(store: &dyn ReadStore, height: u64) -> Result<Vec<EventRecord>, LedgerError> {
+    let start = height.to_be_bytes().to_vec();
+    let end = prefix_successor(&start).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+    let range = KeyRange { start: std::ops::Bound::Included(start), end };
+    store
+        .iter(Table::Events, &range, Direction::Forward)?
+        .map(|entry| entry.and_then(|(_, bytes)| decode(Table::Events, &bytes)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

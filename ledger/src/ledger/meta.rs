@@ -12,7 +12,7 @@ use crate::table::Table;
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// `schema_version` → [`SCHEMA_VERSION`] as 4 bytes big-endian.
-const SCHEMA_KEY: &[u8] = b"schema_version";
+pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// `latest_height` → the latest committed height as 8 bytes big-endian (absent before genesis).
 pub(super) const LATEST_KEY: &[u8] = b"latest_height";

@@ -17,14 +17,15 @@
 //! every read goes through one, so an answer built from many reads comes from one height.
 //!
 //! Layout: this file (opening, the published view); `view` (reads at one height); `commit`
-//! (the block batch); `revert`; `events` (indexes and queries); `meta` (schema version, latest
-//! height).
+//! (the block batch); `revert`; `replace` (a new first block in place of everything); `events`
+//! (indexes and queries); `meta` (schema version, latest height).
 
 mod commit;
 mod events;
 mod history;
 mod meta;
 mod prune;
+mod replace;
 mod revert;
 mod state_root;
 mod view;
@@ -43,6 +44,7 @@ use crate::types::Hash;
 
 pub use events::MAX_EVENTS_PER_QUERY;
 pub use meta::SCHEMA_VERSION;
+pub use state_root::genesis_root;
 pub use view::StateView;
 
 /// A transaction as committed in a block: the ledger stores `tx` and `receipt` as opaque bytes
@@ -89,7 +91,12 @@ pub struct Ledger {
     /// Heights of state history kept below the latest (`None`: all of it); see
     /// [`Ledger::set_history_blocks`].
     history_blocks: Option<u64>,
+    /// Called with every view published; see [`Ledger::on_publish`].
+    hooks: Arc<Mutex<Vec<PublishHook>>>,
 }
+
+/// A function told of every view the ledger publishes; see [`Ledger::on_publish`].
+type PublishHook = Box<dyn Fn(&StateView) -> bool + Send + Sync>;
 
 impl Ledger {
     /// A ledger over the memory store.
@@ -129,7 +136,13 @@ impl Ledger {
 
     fn checked(store: Arc<dyn Store>, location: &Path) -> Result<Ledger, LedgerError> {
         meta::check_or_init(&*store, location)?;
-        let ledger = Ledger { store, writer: Arc::new(Mutex::new(())), latest: Arc::default(), history_blocks: None };
+        let ledger = Ledger {
+            store,
+            writer: Arc::new(Mutex::new(())),
+            latest: Arc::default(),
+            history_blocks: None,
+            hooks: Arc::default(),
+        };
         ledger.publish()?;
         Ok(ledger)
     }
@@ -138,8 +151,27 @@ impl Ledger {
     /// before the ledger is shared), right after the store changed.
     fn publish(&self) -> Result<(), LedgerError> {
         let view = StateView::latest_of(self.store.clone().snapshot())?;
-        *self.latest.write() = view;
+        *self.latest.write() = view.clone();
+        if let Some(view) = view {
+            self.announce(&view);
+        }
         Ok(())
+    }
+
+    /// Calls `hook` with every view the ledger publishes from now on: after each commit (one
+    /// call for the blocks of one [`Ledger::commit_empty_blocks`]) and each revert, with the new
+    /// latest view. It runs on the committing thread with the writer's lock held, so it must be
+    /// short — wake a task, not do its work. A hook that returns `false` is dropped.
+    ///
+    /// This is how a feed of new blocks learns of them without polling, at a constant cost per
+    /// block to the writer whoever listens.
+    pub fn on_publish(&self, hook: impl Fn(&StateView) -> bool + Send + Sync + 'static) {
+        self.hooks.lock().push(Box::new(hook));
+    }
+
+    /// Tells the hooks of `view`, just published; drops those that are done.
+    fn announce(&self, view: &StateView) {
+        self.hooks.lock().retain(|hook| hook(view));
     }
 
     /// Keeps state history (reads at past heights, reverts) for the latest block and the

@@ -27,6 +27,23 @@ pub(crate) fn next(parent: &Hash, writes: &[Write]) -> Hash {
     Hash(chain.finalize().into())
 }
 
+/// The state root of a first block (a genesis: parent root zero) that writes exactly `state`:
+/// `keccak256(0³² ‖ keccak256(W))`, with `W` every entry as a put. `state` must be sorted by
+/// table id then key, one entry per key, every table a state table — as iterating the state
+/// tables of a store in [`Table::ALL`](crate::Table::ALL) order yields them. A state file's root
+/// is this, so that loading it ([`Ledger::replace_chain`](crate::Ledger::replace_chain)) gives a
+/// block with the same root.
+pub fn genesis_root<K: AsRef<[u8]>, V: AsRef<[u8]>>(state: impl IntoIterator<Item = (crate::Table, K, V)>) -> Hash {
+    let mut write_set = Keccak256::new();
+    for (table, key, value) in state {
+        encode_write(&mut write_set, table, key.as_ref(), Some(value.as_ref()));
+    }
+    let mut chain = Keccak256::new();
+    chain.update(Hash::ZERO.0);
+    chain.update(write_set.finalize());
+    Hash(chain.finalize().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +67,13 @@ mod tests {
         let mut chained = parent.0.to_vec();
         chained.extend_from_slice(&keccak256(&preimage).0);
         assert_eq!(next(&parent, &writes), keccak256(&chained));
+    }
+
+    #[test]
+    fn the_genesis_root_is_the_root_of_a_first_block_writing_the_state() {
+        let state = vec![(Table::Accounts, vec![1; 20], vec![5]), (Table::Storage, vec![2; 21], vec![])];
+        let writes: Vec<Write> = state.iter().map(|(t, k, v)| (*t, k.clone(), Some(v.clone()))).collect();
+        assert_eq!(genesis_root(state), next(&Hash::ZERO, &writes));
     }
 
     #[test]

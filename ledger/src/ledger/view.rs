@@ -141,6 +141,30 @@ impl StateView {
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
         events::query(&*self.store, self.header.height, filter)
     }
+
+    /// Every event of block `height`, in the order the block emitted them (by transaction, then
+    /// by event), however many there are: unlike [`StateView::events`], not capped, because a
+    /// block bounds its own events. Empty above this view's height and for a pruned block.
+    ///
+    /// # Errors
+    /// Only store errors and undecodable records.
+    pub fn block_events(&self, height: u64) -> Result<Vec<EventRecord>, LedgerError> {
+        if height > self.header.height {
+            return Ok(Vec::new());
+        }
+        events::of_block(&*self.store, height)
+    }
+
+    /// The lowest height whose block is kept whole — its transactions, receipts and events —
+    /// as of this view: 0 until pruning starts ([`crate::Ledger::set_history_blocks`]), then the
+    /// height above the last pruned one (below it only headers stay; state is still readable at
+    /// the last pruned height itself, see [`crate::Ledger::oldest_readable`]).
+    ///
+    /// # Errors
+    /// Only store errors.
+    pub fn oldest_complete_block(&self) -> Result<u64, LedgerError> {
+        Ok(pruned_through(&*self.store)?.map_or(0, |pruned| pruned.saturating_add(1)))
+    }
 }
 
 fn read_block(store: &dyn ReadStore, height: u64) -> Result<Option<BlockHeader>, LedgerError> {

@@ -14,7 +14,8 @@
 mod merge;
 mod typed;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock};
 
 use crate::error::LedgerError;
@@ -56,9 +57,19 @@ pub struct Overlay {
     base: Arc<dyn ReadStore>,
     /// One map per table, indexed by [`Table::id`].
     writes: [BTreeMap<Vec<u8>, Written>; Table::ALL.len()],
+    /// What the base store answered, per table: the base does not change under an overlay (a
+    /// snapshot, or the live store while the writer holds the chain), so a key read twice is
+    /// fetched once, and a key's value before a transaction wrote it is at hand for its diff.
+    base_reads: RefCell<[BaseReads; Table::ALL.len()]>,
     journal: Vec<JournalEntry>,
     events: Vec<Event>,
 }
+
+/// One table's answers from the base store: key → value (`None`: absent).
+type BaseReads = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// One key a stretch of execution changed: `(table, key, before, after)` (`None`: absent).
+pub type Change = (Table, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// The store under every [`Overlay::default`]: empty, shared, never written.
 static EMPTY_STORE: LazyLock<Arc<dyn ReadStore>> = LazyLock::new(|| Arc::new(MemoryStore::default()));
@@ -75,7 +86,13 @@ impl Default for Overlay {
 impl Overlay {
     /// An empty overlay over `base`.
     pub fn new(base: Arc<dyn ReadStore>) -> Overlay {
-        Overlay { base, writes: Default::default(), journal: Vec::new(), events: Vec::new() }
+        Overlay {
+            base,
+            writes: Default::default(),
+            base_reads: RefCell::default(),
+            journal: Vec::new(),
+            events: Vec::new(),
+        }
     }
 
     // --- raw access ------------------------------------------------------------------------
@@ -84,8 +101,18 @@ impl Overlay {
     pub fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
         match self.writes[table.index()].get(key) {
             Some(written) => Ok(written.clone()),
-            None => self.base.get(table, key),
+            None => self.base_get(table, key),
         }
+    }
+
+    /// The base store's value at `key`, fetched once per overlay.
+    fn base_get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        if let Some(value) = self.base_reads.borrow()[table.index()].get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.base.get(table, key)?;
+        self.base_reads.borrow_mut()[table.index()].insert(key.to_vec(), value.clone());
+        Ok(value)
     }
 
     /// Writes a value (journaled).
@@ -182,6 +209,33 @@ impl Overlay {
             .collect()
     }
 
+    /// Every key written since `checkpoint` whose value changed, with its value at the
+    /// checkpoint and now, sorted by table then key: a transaction's state diff.
+    ///
+    /// # Errors
+    /// Only base-store errors (reading the value before a key's first write, if it was never
+    /// read).
+    pub fn diff_since(&self, checkpoint: Checkpoint) -> Result<Vec<Change>, LedgerError> {
+        let since = checkpoint.journal_len.min(self.journal.len());
+        // The first entry of each key after the checkpoint holds what the overlay had before it.
+        let mut first: BTreeMap<(Table, &[u8]), &Option<Written>> = BTreeMap::new();
+        for entry in &self.journal[since..] {
+            first.entry((entry.table, entry.key.as_slice())).or_insert(&entry.previous);
+        }
+        let mut out = Vec::with_capacity(first.len());
+        for ((table, key), previous) in first {
+            let before = match previous {
+                Some(written) => written.clone(),
+                None => self.base_get(table, key)?,
+            };
+            let after = self.writes[table.index()].get(key).cloned().flatten();
+            if before != after {
+                out.push((table, key.to_vec(), before, after));
+            }
+        }
+        Ok(out)
+    }
+
     // --- events ----------------------------------------------------------------------------
 
     /// Records an event (journaled with the writes: reverting a checkpoint drops it).
@@ -262,6 +316,28 @@ mod tests {
         assert_eq!(overlay.changes_since(outer), vec![(Table::Storage, b"k".to_vec(), Some(b"v".to_vec()))]);
         overlay.revert_to(outer);
         assert_eq!(overlay.get(Table::Storage, b"k").unwrap(), None);
+    }
+
+    #[test]
+    fn diff_since_gives_each_changed_key_with_its_value_at_the_checkpoint() {
+        let mut overlay = overlay_over(&[(b"x", b"0"), (b"y", b"1"), (b"z", b"2")]);
+        overlay.put(Table::Storage, b"x", b"before the checkpoint");
+        let checkpoint = overlay.checkpoint();
+        overlay.put(Table::Storage, b"x", b"a");
+        overlay.put(Table::Storage, b"x", b"b");
+        overlay.delete(Table::Storage, b"y");
+        overlay.put(Table::Storage, b"w", b"new");
+        overlay.put(Table::Storage, b"z", b"other");
+        overlay.put(Table::Storage, b"z", b"2");
+        assert_eq!(
+            overlay.diff_since(checkpoint).unwrap(),
+            vec![
+                (Table::Storage, b"w".to_vec(), None, Some(b"new".to_vec())),
+                (Table::Storage, b"x".to_vec(), Some(b"before the checkpoint".to_vec()), Some(b"b".to_vec())),
+                (Table::Storage, b"y".to_vec(), Some(b"1".to_vec()), None),
+            ],
+            "z went back to its value: not a change"
+        );
     }
 
     #[test]

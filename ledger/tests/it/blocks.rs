@@ -3,7 +3,7 @@
 
 use tidepool_ledger::{Account, Address, BlockTx, Changes, Hash, LedgerError, NewBlock, Table};
 
-use crate::backend::{Backend, on_both_backends};
+use crate::backend::{Backend, dump, on_both_backends};
 use crate::sample;
 
 on_both_backends!(
@@ -12,7 +12,30 @@ on_both_backends!(
     history_tables_cannot_be_written_as_changes,
     unchanged_values_do_not_move_the_root,
     committed_state_is_visible_to_new_overlays,
+    empty_blocks_in_one_write_are_the_blocks_one_by_one,
 );
+
+fn empty_blocks_in_one_write_are_the_blocks_one_by_one(backend: Backend) {
+    let (one_by_one, together) = (backend.fresh(), backend.fresh());
+    for fresh in [&one_by_one, &together] {
+        fresh.ledger.commit_block(sample::block(0)).unwrap();
+    }
+    let times = [10, 10, 11];
+    let mut last = None;
+    for time in times {
+        last = Some(one_by_one.ledger.commit_block(NewBlock { time, ..NewBlock::default() }).unwrap());
+    }
+    assert_eq!(together.ledger.commit_empty_blocks(&times).unwrap(), last);
+    assert_eq!(together.ledger.commit_empty_blocks(&[]).unwrap(), None);
+    assert_eq!(dump(&**together.ledger.store()), dump(&**one_by_one.ledger.store()));
+    assert_eq!(together.ledger.latest().unwrap(), last);
+    // Each has its own undo record: reverting into the middle works as for single blocks.
+    for fresh in [&one_by_one, &together] {
+        fresh.ledger.revert_to(1).unwrap();
+    }
+    assert_eq!(dump(&**together.ledger.store()), dump(&**one_by_one.ledger.store()));
+    assert_eq!(together.ledger.latest().unwrap().map(|header| header.height), Some(1));
+}
 
 fn heights_count_from_zero_and_headers_chain(backend: Backend) {
     let fresh = backend.fresh();

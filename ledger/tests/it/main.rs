@@ -13,5 +13,6 @@ mod model;
 #[cfg(feature = "rocksdb")]
 mod open;
 mod prefix;
+mod replace;
 mod revert;
 mod sample;

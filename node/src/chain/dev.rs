@@ -1,17 +1,21 @@
-//! Dev controls (dev mode only): balances, storage, time warps, mining on demand, snapshots and
-//! reverts, impersonation. Each change is an ordinary block: durable, in the state root, undone
-//! by a revert.
+//! Dev controls (dev mode only) of state — balances, storage, code — and of blocks: mining on
+//! demand, snapshots and reverts. Each change is an ordinary block: durable, in the state root,
+//! undone by a revert. With manual or interval mining, a control's block goes before the pending
+//! transactions, which stay pending and run again on top of it.
 
-use tidepool_ledger::{Address, BlockHeader, NewBlock, Overlay};
+use tidepool_ledger::{Address, BlockHeader, Hash, NewBlock, Overlay};
 
-use super::{Node, block_time};
+use super::Node;
+use super::clock::BlockClock;
 use crate::error::{NodeError, Rejection};
+use crate::tx::CheckedTransaction;
 
-/// A dev snapshot: the height to return to and the clock offset at the time.
-#[derive(Clone, Copy, Debug)]
+/// A dev snapshot: the height to return to, the clock, and the transactions then pending.
+#[derive(Clone, Debug)]
 pub(super) struct Snapshot {
     height: u64,
-    time_offset: u64,
+    clock: BlockClock,
+    pending: Vec<CheckedTransaction>,
 }
 
 impl Node {
@@ -20,21 +24,16 @@ impl Node {
     }
 
     /// Commits a block that only applies `change` to the state (dev controls use this, so their
-    /// effects are ordinary blocks: durable, in the state root, undone by revert).
+    /// effects are ordinary blocks: durable, in the state root, undone by revert), before any
+    /// pending transactions. If `change` fails, nothing changes.
     fn dev_block(&self, change: impl FnOnce(&mut Overlay) -> Result<(), NodeError>) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
-        if chain.pending.is_some() {
-            self.mine_locked(&mut chain)?;
-        }
-        let context = self.next_block_context(&chain)?;
-        let mut overlay = self.inner.ledger.overlay();
-        change(&mut overlay)?;
-        Ok(self.inner.ledger.commit_block(NewBlock {
-            time: context.time,
-            changes: overlay.into_changes(),
-            txs: vec![],
-        })?)
+        self.commit_before_pending(&mut chain, |context| {
+            let mut overlay = self.inner.ledger.overlay();
+            change(&mut overlay)?;
+            Ok(NewBlock { time: context.time, changes: overlay.into_changes(), txs: vec![] })
+        })
     }
 
     /// Sets an address's native balance (dev mode).
@@ -96,71 +95,89 @@ impl Node {
         })
     }
 
-    /// Moves the clock forward by `seconds` and mines a block at the new time (dev mode).
+    /// Makes `contract` run the uploaded code `code_hash` from the next call on, without running
+    /// any entry point (dev mode): no `migrate`, whoever the admin is. Storage stays as it is.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; [`Rejection::BlockTimeOutOfRange`] if the new time would be
-    /// past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME) (nothing changes); a ledger failure.
-    pub fn warp(&self, seconds: u64) -> Result<BlockHeader, NodeError> {
-        self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
-        // Refused before anything is mined: a warp past the last representable block time
-        // changes nothing.
-        let offset = chain.time_offset.saturating_add(seconds);
-        block_time(self.clock_base().saturating_add(offset))?;
-        if chain.pending.is_some() {
-            self.mine_locked(&mut chain)?;
-        }
-        chain.time_offset = offset;
-        self.mine_locked(&mut chain)
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownContract`]; [`Rejection::UnknownCode`]
+    /// (the code must be uploaded first); a ledger failure.
+    pub fn set_code(&self, contract: &Address, code_hash: &Hash) -> Result<BlockHeader, NodeError> {
+        self.dev_block(|overlay| {
+            let mut instance = overlay.instance(contract)?.ok_or(Rejection::UnknownContract(*contract))?;
+            if overlay.code_meta(code_hash)?.is_none() {
+                return Err(Rejection::UnknownCode(*code_hash).into());
+            }
+            instance.code_hash = *code_hash;
+            overlay.set_instance(contract, &instance);
+            Ok(())
+        })
     }
 
-    /// Mines `count` blocks (dev mode); the first includes any pending transactions.
+    /// Mines `count` blocks (dev mode; at least one); the first includes any pending
+    /// transactions, the others are empty and share one block time.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::BlockTimeOutOfRange`] once the clock is past
+    /// [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME); a ledger failure.
     pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
-        let mut header = self.latest_block()?;
-        for _ in 0..count.max(1) {
-            header = self.mine_locked(&mut chain)?;
+        let mut count = count.max(1);
+        if chain.pending.is_some() {
+            let header = self.mine_locked(&mut chain)?;
+            count -= 1;
+            if count == 0 {
+                return Ok(header);
+            }
         }
+        // The rest are empty blocks at the next block time: one write for all of them, not one
+        // per block (10,000 single commits take seconds).
+        let time = self.next_block_time(&chain)?;
+        let times = vec![time; count as usize];
+        let header = self.inner.ledger.commit_empty_blocks(&times)?.expect("at least one block");
+        self.clock_after_block(&mut chain, time);
         Ok(header)
     }
 
-    /// Records the current state; [`Node::revert`] returns to it (dev mode).
+    /// Records the current state, clock and pending transactions; [`Node::revert`] returns to
+    /// them (dev mode). Nothing is mined.
     ///
     /// # Errors
     /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn snapshot(&self) -> Result<u64, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
-        if chain.pending.is_some() {
-            self.mine_locked(&mut chain)?;
-        }
         let height = self.latest_block()?.height;
         let id = chain.next_snapshot_id;
         chain.next_snapshot_id += 1;
-        let time_offset = chain.time_offset;
-        chain.snapshots.push((id, Snapshot { height, time_offset }));
+        let pending = chain.pending.as_ref().map(|p| p.checked.clone()).unwrap_or_default();
+        let clock = chain.clock;
+        chain.snapshots.push((id, Snapshot { height, clock, pending }));
         Ok(id)
     }
 
-    /// Returns state, history and clock to snapshot `id`; that snapshot and later ones are used
-    /// up (as in anvil). Returns the header now latest.
+    /// Returns state, history, clock and pending transactions to snapshot `id`; that snapshot
+    /// and later ones are used up (as in anvil). Returns the header now latest.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; [`Rejection::HeightPruned`]
+    /// if the history back to the snapshot was pruned (nothing changes, the snapshot stays); a
+    /// ledger failure.
     pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.inner.chain.lock();
         let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(Rejection::UnknownSnapshot(id))?;
-        let snapshot = chain.snapshots[position].1;
+        let snapshot = chain.snapshots[position].1.clone();
+        // The undo records back to the snapshot may be pruned (`--history-blocks`).
+        let oldest = self.inner.ledger.oldest_readable()?;
+        if snapshot.height < oldest {
+            return Err(Rejection::HeightPruned { height: snapshot.height, oldest }.into());
+        }
         chain.snapshots.truncate(position);
-        chain.pending = None;
+        self.drop_pending(&mut chain);
         self.inner.ledger.revert_to(snapshot.height)?;
-        chain.time_offset = snapshot.time_offset;
+        chain.clock = snapshot.clock;
+        self.reopen_pending(&mut chain, snapshot.pending);
         self.latest_block()
     }
 }

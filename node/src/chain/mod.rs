@@ -6,35 +6,51 @@
 //! the serial part is execution and the commit. Start with [`Node::open`], [`Node::submit`] and
 //! [`Node::query`].
 //!
-//! Layout: this file (the node, its state, opening it, block times); `submit` (transactions into
-//! blocks); `read` (reads at the latest height); `dev` (dev controls).
+//! Layout: this file (the node, its state, opening it); `clock` (block times); `submit`
+//! (transactions into blocks, the pending block); `mining` (the mining mode); `read` (reads at
+//! the latest or a past height); `replay` (re-executing a committed transaction); `dev` (dev
+//! controls of state, mining on demand, snapshots); `time` (warps, the next block's time);
+//! `reload` (reset, state files).
 
+mod clock;
 mod dev;
+mod mining;
 mod read;
+mod reload;
+mod replay;
 mod submit;
+mod time;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use parking_lot::Mutex;
-use tidepool_ledger::Ledger;
+use parking_lot::{Mutex, RwLock};
+use tidepool_ledger::{Hash, Ledger};
 use tidepool_vm::Vm;
 
 use crate::admission::Admission;
-use crate::config::{Clock, MAX_BLOCK_TIME, NodeConfig, StoreConfig};
+use crate::config::{MAX_BLOCK_TIME, Mining, NodeConfig, StoreConfig};
 use crate::error::{NodeError, Rejection};
 
+pub use mining::{MiningStatus, MiningWatch};
 pub use read::QUERY_GAS_LIMIT;
+pub use replay::Replay;
 pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
+pub use time::NextBlock;
 
+use clock::BlockClock;
 use dev::Snapshot;
+use mining::Watchers;
 use submit::PendingBlock;
 
 /// The writer's state.
-#[derive(Default)]
 struct ChainState {
-    /// Seconds added to the wall clock by dev time warps.
-    time_offset: u64,
+    /// Where the next block's time comes from.
+    clock: BlockClock,
+    /// How blocks are made now (starts as the configuration's).
+    mining: Mining,
+    /// The block being filled (manual and interval mining).
     pending: Option<PendingBlock>,
     snapshots: Vec<(u64, Snapshot)>,
     next_snapshot_id: u64,
@@ -47,6 +63,12 @@ struct Inner {
     admission: Admission,
     config: NodeConfig,
     chain: Mutex<ChainState>,
+    /// The hashes of the pending block's transactions, in order: readers look here without
+    /// waiting for the writer's lock.
+    pending_hashes: RwLock<Vec<Hash>>,
+    /// Called after each change of the mining mode (an interval miner waits on it).
+    mining_watchers: Mutex<Watchers>,
+    next_watcher: AtomicU64,
 }
 
 /// A Tidepool node. Cheap to clone; all clones share one chain.
@@ -62,7 +84,7 @@ impl Node {
     /// The data directory is locked, corrupt, or the genesis could not be built.
     pub fn open(config: NodeConfig) -> Result<Node, NodeError> {
         let mut vm_config = config.vm.clone();
-        let ledger = match &config.store {
+        let mut ledger = match &config.store {
             StoreConfig::Memory => Ledger::memory(),
             #[cfg(feature = "rocksdb")]
             StoreConfig::RocksDb(path) => {
@@ -75,20 +97,45 @@ impl Node {
         if let Some(dir) = &config.module_cache_dir {
             vm_config.cache_dir = Some(dir.clone());
         }
+        if config.history_blocks == Some(0) {
+            return Err(Rejection::InvalidConfig("history_blocks must be at least 1".into()).into());
+        }
+        ledger.set_history_blocks(config.history_blocks);
         let vm = Vm::new(vm_config)?;
         // Each call may hold one instance slot per frame; the writer (outside admission) keeps
         // room for one call of its own.
         let limits = vm.limits();
         let calls = limits.instance_pool_size as usize / limits.max_call_depth.max(1) as usize;
         let admission = Admission::new(calls.saturating_sub(1));
-        let inner = Inner { ledger, vm, admission, config, chain: Mutex::new(ChainState::default()) };
+        let chain = ChainState {
+            clock: BlockClock::default(),
+            mining: config.mining,
+            pending: None,
+            snapshots: Vec::new(),
+            next_snapshot_id: 0,
+        };
+        let inner = Inner {
+            ledger,
+            vm,
+            admission,
+            config,
+            chain: Mutex::new(chain),
+            pending_hashes: RwLock::default(),
+            mining_watchers: Mutex::default(),
+            next_watcher: AtomicU64::new(0),
+        };
         let node = Node { inner: Arc::new(inner) };
         if node.inner.ledger.latest()?.is_none() {
             block_time(node.clock_base())?;
             crate::genesis::build(&node)?;
         } else {
+            if let Some(file) = &node.inner.config.genesis_state {
+                node.check_loaded_from(file)?;
+            }
             node.warm_module_cache()?;
         }
+        let genesis = node.genesis_block()?;
+        node.inner.chain.lock().clock = node.clock_at_genesis(&genesis);
         Ok(node)
     }
 
@@ -105,14 +152,6 @@ impl Node {
     /// The VM.
     pub fn vm(&self) -> &Vm {
         &self.inner.vm
-    }
-
-    /// The clock before dev warps: the wall clock, or the manual clock's genesis time.
-    pub(crate) fn clock_base(&self) -> u64 {
-        match self.inner.config.clock {
-            Clock::System => unix_now(),
-            Clock::Manual { genesis_time } => genesis_time,
-        }
     }
 
     /// Compiles every stored module into the VM's cache (from the disk cache when present), so

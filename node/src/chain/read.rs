@@ -1,12 +1,12 @@
 //! Reads at the latest committed height, each through a [`View`] (see `crate::view`).
 
-use tidepool_ledger::{Account, Address, BlockHeader, ContractInstance, EventFilter, EventRecord, Hash};
+use tidepool_ledger::{Account, Address, BlockHeader, ContractInstance, EventFilter, EventRecord, Hash, LedgerError};
 use tidepool_vm::Outcome;
 
 use super::Node;
 use super::submit::StoredTx;
 use crate::admission::Admission;
-use crate::error::{HostError, NodeError};
+use crate::error::{HostError, NodeError, Rejection};
 use crate::receipt::Receipt;
 use crate::view::View;
 
@@ -14,6 +14,15 @@ use crate::view::View;
 pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
 
 impl Node {
+    /// Calls `hook` with the new latest height each time one is published: after every block
+    /// (once for the blocks of one `/dev/mine`), revert, reset and load. It runs on the writer's
+    /// thread with its lock held, so it must only wake something (a feed of new blocks), never
+    /// read or wait; a hook that returns `false` is dropped. The cost to the writer is one call
+    /// per block, however many listen behind the hook.
+    pub fn on_new_head(&self, hook: impl Fn(u64) -> bool + Send + Sync + 'static) {
+        self.inner.ledger.on_publish(move |view| hook(view.height()));
+    }
+
     /// The latest committed state, for reads that must agree with each other: every read
     /// through one [`View`] sees one height, whatever is committed meanwhile.
     ///
@@ -24,10 +33,29 @@ impl Node {
         Ok(View::new(self.clone(), state))
     }
 
+    /// The committed state at the end of block `height` (the latest when `None`), for reads at
+    /// a past height.
+    ///
+    /// # Errors
+    /// [`Rejection::UnknownHeight`] above the latest block; [`Rejection::HeightPruned`] below
+    /// the history this node keeps.
+    pub fn view_at(&self, height: Option<u64>) -> Result<View, NodeError> {
+        let latest = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        let Some(height) = height else { return Ok(View::new(self.clone(), latest)) };
+        let state = latest.at(height).map_err(|error| match error {
+            LedgerError::UnknownHeight(_) => {
+                NodeError::from(Rejection::UnknownHeight { height, latest: latest.height() })
+            }
+            LedgerError::Pruned { height, oldest } => Rejection::HeightPruned { height, oldest }.into(),
+            error => error.into(),
+        })?;
+        Ok(View::new(self.clone(), state))
+    }
+
     /// Runs a contract's `query` entry point on the latest committed state.
     ///
     /// # Errors
-    /// [`Rejection::UnknownContract`](crate::error::Rejection::UnknownContract); a VM failure. A contract error is a `Reverted` outcome.
+    /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         self.view()?.query(contract, msg)
     }
@@ -56,12 +84,25 @@ impl Node {
         self.inner.ledger.latest()?.ok_or(NodeError::Host(HostError::NoGenesis))
     }
 
-    /// A committed transaction and its receipt.
+    /// A committed transaction and its receipt (`None`: no such transaction).
     ///
     /// # Errors
-    /// Only if the ledger fails or holds undecodable bytes.
+    /// [`Rejection::PendingTransaction`] for one
+    /// that waits in the pending block (manual or interval mining), which has no receipt yet;
+    /// the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
-        self.view()?.transaction(hash)
+        let found = self.view()?.transaction(hash)?;
+        // Committed first, pending after: a transaction mined in between may read as pending
+        // this once; the next read finds it committed.
+        if found.is_none() && self.is_pending(hash) {
+            return Err(crate::error::Rejection::PendingTransaction(*hash).into());
+        }
+        Ok(found)
+    }
+
+    /// Whether `hash` waits in the pending block (manual or interval mining).
+    pub(super) fn is_pending(&self, hash: &Hash) -> bool {
+        self.inner.pending_hashes.read().contains(hash)
     }
 
     /// Events matching `filter`, oldest first.

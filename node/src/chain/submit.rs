@@ -1,12 +1,17 @@
 //! Transactions into blocks: one at a time, in batches (signatures checked in parallel, in a
 //! pipeline with execution), impersonated (dev), or simulated; automine commits a block per
-//! submission, interval mining collects a pending block.
+//! submission, manual and interval mining collect a pending block.
+//!
+//! The pending block runs its transactions as they arrive (so a submission is refused at once if
+//! its nonce or funds are wrong) and keeps them: when another block has to go first (a dev
+//! control's) or its time changes (`set_next_block_time`), it is *reopened* — its transactions
+//! run again, in order, on top of the new state, at the new time.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{BlockHeader, BlockTx, Hash, NewBlock, Overlay};
 
-use super::{ChainState, Node, block_time};
+use super::{ChainState, Node};
 use crate::apply::{BlockContext, apply_transaction};
 use crate::config::Mining;
 use crate::error::{HostError, NodeError};
@@ -22,7 +27,7 @@ pub struct StoredTx {
     /// The transaction.
     pub tx: Transaction,
     /// The 65-byte signature; `None` for an impersonated (dev) transaction.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Signature>, required = true))]
     pub signature: Option<RecoverableSignature>,
 }
 
@@ -33,7 +38,7 @@ pub const PIPELINE_CHUNK: usize = 64;
 
 /// A checked transaction with its stored form already encoded: the encoding needs no state,
 /// so it is done beside the signature check, in parallel and off the writer's lock.
-struct Prepared {
+pub(super) struct Prepared {
     tx: CheckedTransaction,
     stored: Vec<u8>,
 }
@@ -46,54 +51,72 @@ struct StoredTxRef<'a> {
 }
 
 impl Prepared {
-    fn new(tx: CheckedTransaction) -> Prepared {
+    pub(super) fn new(tx: CheckedTransaction) -> Prepared {
         let stored = StoredTxRef { tx: tx.tx(), signature: tx.signature() };
         let stored = serde_json::to_vec(&stored).expect("transactions serialise");
         Prepared { tx, stored }
     }
 }
 
-/// A block being filled in interval mode.
+/// A block being filled (manual and interval mining).
 pub(super) struct PendingBlock {
     overlay: Overlay,
-    context: BlockContext,
+    pub(super) context: BlockContext,
     txs: Vec<BlockTx>,
+    /// The transactions as they were checked, in order, to run again if the block is reopened.
+    pub(super) checked: Vec<CheckedTransaction>,
 }
 
-/// What [`Node::submit`] returns: the receipt in automine mode, the hash in interval mode.
+impl PendingBlock {
+    /// An account as this block leaves it so far.
+    pub(super) fn account(&self, address: &tidepool_ledger::Address) -> Result<tidepool_ledger::Account, NodeError> {
+        Ok(self.overlay.account(address)?)
+    }
+}
+
+/// What [`Node::submit`] returns: the receipt in automine mode, the hash in manual and interval
+/// mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(untagged)]
+// `deny_unknown_fields` makes `Pending` exactly `{tx_hash}`, so a receipt (which has a `tx_hash`
+// too) never also reads as one, and the schema's `oneOf` matches exactly one branch.
+#[serde(untagged, deny_unknown_fields)]
 pub enum Submitted {
-    /// Mined at once.
+    /// Mined at once (automine).
     Mined(Box<Receipt>),
-    /// Waiting in the pending block.
+    /// Waiting in the pending block (manual and interval mining).
     Pending {
         /// The transaction hash.
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         tx_hash: Hash,
     },
 }
 
 impl Node {
-    /// Verifies and executes a signed transaction.
+    /// Verifies and executes a signed transaction: its form
+    /// ([`SignedTransaction::check_form`]), its signature, then the state.
     ///
     /// # Errors
-    /// A bad signature or any rejection of [`crate::apply`]: nothing changed.
+    /// A malformed transaction, a bad signature or any rejection of [`crate::apply`]: nothing
+    /// changed.
     pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
+        signed.check_form()?;
         let tx = Prepared::new(signed.check()?);
         self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result per transaction")
     }
 
     /// Verifies signatures in parallel, then executes the transactions in order, in one block
-    /// (automine) or into the pending block (interval mode). One result per transaction; a
+    /// (automine) or into the pending block (manual and interval mining). One result per transaction; a
     /// rejected transaction does not stop the others.
     ///
     /// The two overlap: the pool checks the signatures of the next [`PIPELINE_CHUNK`]
     /// transactions while this thread executes the ones already checked, so the serial part
     /// (execution and the commit) hides behind the parallel part instead of adding to it.
     pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
-        let check = |s: &SignedTransaction| s.check().map(Prepared::new);
+        let check = |s: &SignedTransaction| {
+            s.check_form()?;
+            s.check().map(Prepared::new)
+        };
         // The pipeline blocks this thread on the pool's results: inside the pool (or with a
         // single worker) that could wait for itself, so there everything is checked first.
         let pool_is_free = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
@@ -120,6 +143,7 @@ impl Node {
     /// [`Rejection::DevModeOnly`](crate::error::Rejection::DevModeOnly), or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
+        tx.check_form()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
         self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result")
     }
@@ -131,12 +155,27 @@ impl Node {
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
     ) -> Vec<Result<Submitted, NodeError>> {
         let mut chain = self.inner.chain.lock();
-        match self.inner.config.mining {
+        let mut results: Vec<_> = match chain.mining {
             Mining::Auto => self.mine_now(&mut chain, chunks),
-            Mining::Interval(_) => {
+            Mining::Manual | Mining::Interval(_) => {
                 chunks.flatten().map(|checked| checked.and_then(|tx| self.add_to_pending(&mut chain, tx))).collect()
             }
+        };
+        drop(chain);
+        // The receipts leave the node: their diffs are decoded here, after the writer's lock is
+        // free for the next block (a batch's on every core; one on this thread, without a
+        // round trip through the pool).
+        let decode = |result: &mut Result<Submitted, NodeError>| {
+            if let Ok(Submitted::Mined(receipt)) = result {
+                receipt.state_diff.decode();
+            }
+        };
+        if results.len() > 1 {
+            results.par_iter_mut().for_each(decode);
+        } else {
+            results.iter_mut().for_each(decode);
         }
+        results
     }
 
     /// Automine: executes the transactions into one new block and commits it (if any was
@@ -182,7 +221,7 @@ impl Node {
                 block_tx.receipt = serde_json::to_vec(receipt).expect("receipts serialise");
             });
             let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs: block_txs };
-            if let Err(e) = self.inner.ledger.commit_block(block) {
+            if let Err(e) = self.commit(chain, block) {
                 tracing::error!(error = %e, "block commit failed; its transactions were not committed");
                 failure = Some(e.to_string());
             }
@@ -198,24 +237,83 @@ impl Node {
             .collect()
     }
 
-    /// Interval mode: executes `tx` into the pending block.
+    /// Manual and interval mining: executes `tx` into the pending block (opened at the next
+    /// block's height and time if there is none).
     fn add_to_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Submitted, NodeError> {
         if chain.pending.is_none() {
             let context = self.next_block_context(chain)?;
-            chain.pending = Some(PendingBlock { overlay: self.inner.ledger.overlay(), context, txs: Vec::new() });
+            let overlay = self.inner.ledger.overlay();
+            chain.pending = Some(PendingBlock { overlay, context, txs: Vec::new(), checked: Vec::new() });
         }
         let pending = chain.pending.as_mut().expect("just created");
         let index = pending.txs.len() as u32;
-        let tx_hash = tx.tx.hash();
+        let checked = tx.tx.clone();
         let (receipt, mut block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), tx, index)?;
         block_tx.receipt = serde_json::to_vec(&receipt).expect("receipts serialise");
         pending.txs.push(block_tx);
+        pending.checked.push(checked);
+        let tx_hash = receipt.tx_hash;
+        self.inner.pending_hashes.write().push(tx_hash);
         Ok(Submitted::Pending { tx_hash })
+    }
+
+    /// Runs `transactions` (a pending block's, set aside) again, in order, into a new pending
+    /// block at the next block's height and time. One that the new state refuses (a nonce or
+    /// funds that another block changed) is dropped, and logged.
+    pub(super) fn reopen_pending(&self, chain: &mut ChainState, transactions: Vec<CheckedTransaction>) {
+        debug_assert!(chain.pending.is_none(), "the old pending block was set aside");
+        self.inner.pending_hashes.write().clear();
+        for tx in transactions {
+            let hash = tx.hash();
+            if let Err(error) = self.add_to_pending(chain, Prepared::new(tx)) {
+                tracing::warn!(%hash, %error, "a pending transaction was dropped: the state it runs on now refuses it");
+            }
+        }
+    }
+
+    /// Commits the block `make` builds (given the next block's context) before the pending
+    /// transactions, which then run again on top of it ([`Node::reopen_pending`]). If `make` or
+    /// the commit fails, nothing changes: the pending block stays as it was.
+    pub(super) fn commit_before_pending(
+        &self,
+        chain: &mut ChainState,
+        make: impl FnOnce(&BlockContext) -> Result<NewBlock, NodeError>,
+    ) -> Result<BlockHeader, NodeError> {
+        let pending = chain.pending.take();
+        let committed = self
+            .next_block_context(chain)
+            .and_then(|context| make(&context))
+            .and_then(|block| self.commit(chain, block));
+        match committed {
+            Ok(header) => {
+                if let Some(pending) = pending {
+                    self.reopen_pending(chain, pending.checked);
+                }
+                Ok(header)
+            }
+            Err(error) => {
+                chain.pending = pending;
+                Err(error)
+            }
+        }
+    }
+
+    /// Commits `block` as the next block and moves the clock past it.
+    pub(super) fn commit(&self, chain: &mut ChainState, block: NewBlock) -> Result<BlockHeader, NodeError> {
+        let header = self.inner.ledger.commit_block(block)?;
+        self.clock_after_block(chain, header.time);
+        Ok(header)
+    }
+
+    /// Forgets the pending block (a revert, a reset, a load).
+    pub(super) fn drop_pending(&self, chain: &mut ChainState) -> Option<PendingBlock> {
+        self.inner.pending_hashes.write().clear();
+        chain.pending.take()
     }
 
     /// Runs one transaction in `overlay` and packs it for the block (the receipt's bytes are
     /// left for the caller to encode).
-    fn execute_into(
+    pub(super) fn execute_into(
         &self,
         overlay: &mut Overlay,
         context: &BlockContext,
@@ -228,11 +326,13 @@ impl Node {
         Ok((receipt, BlockTx { hash: tx.hash(), tx: stored, receipt: Vec::new(), events }))
     }
 
-    /// Mines the pending block (interval mode), or an empty block when nothing is pending.
-    /// Returns the new header.
+    /// Mines the pending block (manual and interval mining), or an empty block when nothing is
+    /// pending. Returns the new header.
     ///
     /// # Errors
-    /// Only if the ledger fails.
+    /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) for an
+    /// empty block once the clock is past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME); a ledger
+    /// failure.
     pub fn mine_block(&self) -> Result<BlockHeader, NodeError> {
         let mut chain = self.inner.chain.lock();
         self.mine_locked(&mut chain)
@@ -241,12 +341,15 @@ impl Node {
     pub(super) fn mine_locked(&self, chain: &mut ChainState) -> Result<BlockHeader, NodeError> {
         let block = match chain.pending.take() {
             Some(p) => NewBlock { time: p.context.time, changes: p.overlay.into_changes(), txs: p.txs },
-            None => NewBlock { time: self.next_block_context(chain)?.time, ..NewBlock::default() },
+            None => NewBlock { time: self.next_block_time(chain)?, ..NewBlock::default() },
         };
-        Ok(self.inner.ledger.commit_block(block)?)
+        let committed = self.commit(chain, block);
+        self.inner.pending_hashes.write().clear();
+        committed
     }
 
-    /// Commits the pending block if there is one (interval mode; graceful shutdown calls this).
+    /// Commits the pending block if there is one (manual and interval mining; graceful shutdown
+    /// calls this, so nothing accepted is lost).
     ///
     /// # Errors
     /// Only if the ledger fails.
@@ -255,10 +358,10 @@ impl Node {
         if chain.pending.is_some() { self.mine_locked(&mut chain).map(Some) } else { Ok(None) }
     }
 
+    /// The height and time the next block gets (see `clock`).
     pub(super) fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
         let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
-        // Block time never goes backwards, even if the wall clock does or a restart forgot a warp.
-        let time = block_time(self.clock_base().saturating_add(chain.time_offset).max(latest.time))?;
+        let time = self.next_block_time(chain)?;
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
     }
 
@@ -268,12 +371,15 @@ impl Node {
     /// # Errors
     /// The same rejections as a submission.
     pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
+        tx.check_form()?;
         let chain = self.inner.chain.lock();
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.view()?.state().overlay();
         drop(chain);
         let hash = tx.hash()?;
         let _slot = self.inner.admission.enter();
-        apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)
+        let mut receipt = apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)?;
+        receipt.state_diff.decode();
+        Ok(receipt)
     }
 }

@@ -1,5 +1,6 @@
 //! JSON forms for the transaction fields JSON has no type for: `u128` amounts as decimal strings
-//! (JavaScript numbers stop being exact at 2^53) and byte strings as `0x` + lowercase hex.
+//! (JavaScript numbers stop being exact at 2^53) and byte strings as `0x` + lowercase hex; and
+//! [`object`], for struct fields that must be JSON objects.
 //!
 //! Decoding is strict: an amount is ASCII digits without sign, spaces or leading zeros, so every
 //! amount has exactly one spelling and a client that signs what it sends signs the canonical form.
@@ -39,7 +40,7 @@ pub mod decimal {
     }
 
     /// Parses a canonical decimal amount.
-    pub(crate) fn parse(s: &str) -> Result<u128, String> {
+    pub fn parse(s: &str) -> Result<u128, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("amount {s:?} is not a decimal string of digits, e.g. \"1000000\""));
         }
@@ -83,9 +84,84 @@ pub mod hex_bytes {
     }
 }
 
+/// `Option<Vec<u8>>` as [`hex_bytes`], or `null`. Use with `#[serde(with = "optional_hex_bytes")]`.
+pub mod optional_hex_bytes {
+    use super::*;
+
+    /// Writes `0x` + lowercase hex, or `null`.
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => hex_bytes::serialize(bytes, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads `null`, or bytes as [`hex_bytes`] reads them.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Hex(#[serde(with = "hex_bytes")] Vec<u8>);
+        Ok(<Option<Hex> as serde::Deserialize>::deserialize(deserializer)?.map(|Hex(bytes)| bytes))
+    }
+}
+
+/// A struct read only from a JSON object. serde also reads a struct from an array, its fields by
+/// position (`[1337, 0, "0x…", 21000, {…}]` for a transaction); the API's schemas say object, so
+/// request types read their struct fields with `#[serde(deserialize_with = "object::deserialize")]`.
+pub mod object {
+    use std::marker::PhantomData;
+
+    use serde::Deserialize;
+    use serde::de::MapAccess;
+    use serde::de::value::MapAccessDeserializer;
+
+    use super::*;
+
+    /// Reads a `T` from a JSON object; anything else is an error.
+    ///
+    /// # Errors
+    /// Not an object, or `T`'s own errors.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
+    }
+
+    struct ObjectVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::decimal::parse;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Point {
+        x: u8,
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Holder {
+        #[serde(deserialize_with = "super::object::deserialize")]
+        point: Point,
+    }
+
+    #[test]
+    fn object_fields_are_objects_not_arrays() {
+        assert_eq!(serde_json::from_str::<Holder>(r#"{"point":{"x":1}}"#).unwrap().point, Point { x: 1 });
+        assert!(serde_json::from_str::<Point>("[1]").is_ok(), "serde alone reads a struct from an array");
+        for bad in [r#"{"point":[1]}"#, r#"{"point":null}"#, r#"{"point":"x"}"#, r#"{}"#] {
+            assert!(serde_json::from_str::<Holder>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn amounts_have_one_spelling() {

@@ -16,12 +16,14 @@ use crate::tx::Transaction;
 /// `{"tx": {...}, "signature": "0x" + 130 hex digits}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(examples(crate::openapi::examples::signed_transaction)))]
 #[serde(deny_unknown_fields)]
 pub struct SignedTransaction {
     /// The transaction.
+    #[serde(deserialize_with = "crate::tx::object::deserialize")]
     pub tx: Transaction,
     /// EIP-191 `personal_sign` signature (`r‖s‖v`) over `tx`'s canonical JSON, by `tx.from`.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Signature))]
     pub signature: RecoverableSignature,
 }
 
@@ -36,8 +38,20 @@ impl SignedTransaction {
         serde_json::from_slice(json).map_err(|e| NodeError::Rejected(Rejection::MalformedTransaction(e.to_string())))
     }
 
+    /// The checks that need no state and no key: [`Transaction::check_form`], and a recovery
+    /// byte `v` the node accepts.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transaction::check_form`]; [`Rejection::BadRecoveryId`].
+    pub fn check_form(&self) -> Result<(), Rejection> {
+        self.tx.check_form()?;
+        self.signature.recovery_id().map(|_| ())
+    }
+
     /// Checks the signature: it must be a valid low-s `personal_sign` signature over the
-    /// transaction's canonical JSON, made by the key of `tx.from`.
+    /// transaction's canonical JSON, made by the key of `tx.from`. (The node checks the form,
+    /// [`SignedTransaction::check_form`], before this.)
     ///
     /// # Errors
     ///

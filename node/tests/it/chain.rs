@@ -210,7 +210,10 @@ fn interval_mode_collects_transactions_into_one_block() {
     }
     // Nonces advance in the pending block: a second transaction from the same sender is accepted.
     assert_eq!(node.latest_block().unwrap().height, height, "nothing is committed before mining");
-    assert!(node.transaction(&hashes[0]).unwrap().is_none());
+    assert!(
+        matches!(node.transaction(&hashes[0]), Err(NodeError::Rejected(Rejection::PendingTransaction(_)))),
+        "a pending transaction has no receipt yet"
+    );
     let header = node.flush().unwrap().expect("a pending block");
     assert_eq!(header.height, height + 1);
     assert_eq!(header.tx_hashes, hashes);

@@ -4,8 +4,13 @@
 //! - [`web3_vector`]: a signature published by web3.js verifies, and our signer reproduces it.
 //! - [`signing`]: signing Tidepool transactions with that key, and every way of tampering.
 //! - [`keys`]: dev accounts and key files, used to sign.
+//! - [`chain`]: transactions into blocks, rejections, dev controls, determinism.
+//! - [`devctl`]: mining modes, the next block's time, reset, set_code, state files, price refresh.
+//! - [`client_vectors`]: the signing vectors the TypeScript client checks itself against.
 
 mod chain;
+mod client_vectors;
+mod devctl;
 mod keys;
 mod signing;
 mod web3_vector;

@@ -140,11 +140,23 @@ fn token_transfers_move_balances_and_emit_events() {
     assert_eq!(sent.gas_used(), tidepool_node::apply::TX_BASE_GAS + sent.trace().unwrap().gas_used);
     assert_eq!(balance(&token, &alice), 997_500);
     assert_eq!(balance(&token, &bob), 2_500);
+    // What it changed: both balances, keys read along the SDK's layout, values as JSON.
+    let changed = |who: &Account| {
+        let suffix = format!("[{}]", who.address());
+        sent.state_diff()
+            .storage
+            .iter()
+            .find(|c| c.decoded_key.as_deref().is_some_and(|k| k.ends_with(&suffix)))
+            .cloned()
+    };
+    let (from, to) = (changed(&alice).expect("alice's balance changed"), changed(&bob).expect("bob's balance changed"));
+    assert_eq!((from.before_json, from.after_json), (Some(json!("1000000")), Some(json!("997500"))));
+    assert_eq!((to.before, to.after_json), (None, Some(json!("2500"))));
 
     // Typed answers.
     let info: TokenInfo = token.query(&TokenQuery::TokenInfo {}).unwrap();
     assert_eq!((info.symbol.as_str(), info.decimals, info.total_supply.as_str()), ("COIN", 6, "1000000"));
-    assert!(info.minter.unwrap().eq_ignore_ascii_case(&addr(&alice)));
+    assert_eq!(info.minter.unwrap(), addr(&alice), "the contract spells it as the node does (EIP-55)");
     let (raw, query_gas): (Value, u64) = token.query_with_gas(&json!({"balance": {"address": bob.address()}})).unwrap();
     assert_eq!(raw, json!({"balance": "2500"}));
     assert!(query_gas > 0);

@@ -118,14 +118,8 @@ fn supply_borrow_accrue_and_liquidate_with_warps() {
     // Fresh prices: a year of interest has accrued on the debt.
     m.set_weth_price(3_000);
     let after = m.position(&borrower).unwrap();
-    let debt: u128 = after
-        .markets
-        .iter()
-        .find(|p| p.asset.eq_ignore_ascii_case(&m.usdc.address().to_string()))
-        .unwrap()
-        .debt
-        .parse()
-        .unwrap();
+    let debt: u128 =
+        after.markets.iter().find(|p| p.asset == m.usdc.address().to_string()).unwrap().debt.parse().unwrap();
     assert!(debt > 20_000 * USDC, "debt after a year: {debt}");
     assert!(after.debt_value.parse::<u128>().unwrap() > before.debt_value.parse::<u128>().unwrap());
 

@@ -14,10 +14,11 @@
 
 use std::sync::Arc;
 
-use tidepool_abi::{MODULE, call as code, host as h};
+use tidepool_abi::{call as code, host as h};
 use tidepool_ledger::{Address, ContractInstance, Hash};
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, capped_len, charge, engine_fault, memory, move_funds, require_writable};
 use crate::cache::CompiledModule;
 use crate::frame::{self, EntryPoint, FrameRequest};
@@ -30,10 +31,10 @@ use crate::vm::Runtime;
 /// margin is wide because running short is a crash, not a trap.
 const HOST_STACK_RESERVE: usize = 96 * 1024;
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::CALL, call)?;
-    linker.func_wrap(MODULE, h::QUERY, query)?;
-    linker.func_wrap(MODULE, h::INSTANTIATE, instantiate)?;
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::CALL, call)?;
+    linker.define(h::QUERY, query)?;
+    linker.define(h::INSTANTIATE, instantiate)?;
     Ok(())
 }
 
@@ -142,7 +143,12 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
     let read_only = state.frame.read_only || entry == EntryPoint::Query;
 
     let output = match admit(&runtime, state, depth, contract, entry, nested.create.as_ref())? {
-        Err(status) => frame::refused(contract, from, entry, gas_limit, status, 0),
+        Err(status) => {
+            let mut output = frame::refused(contract, from, entry, gas_limit, status, 0);
+            output.trace.msg = nested.msg;
+            output.trace.funds = nested.funds;
+            output
+        }
         Ok(module) => {
             let checkpoint = state.tx.overlay.checkpoint();
             if let Some(instance) = &nested.create {
@@ -163,7 +169,10 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
                 };
                 frame::run(&runtime, &mut state.tx, &env, request)?
             } else {
-                frame::refused(contract, from, entry, gas_limit, Status::InsufficientFunds, 0)
+                let mut output = frame::refused(contract, from, entry, gas_limit, Status::InsufficientFunds, 0);
+                output.trace.msg = nested.msg;
+                output.trace.funds = nested.funds;
+                output
             };
             if output.status.is_success() {
                 state.tx.overlay.commit(checkpoint);

@@ -1,35 +1,36 @@
 //! Who and when: this contract, the caller, the origin, block height and time, chain id,
 //! attached funds, gas left; and the native token: balance and transfer.
 
-use tidepool_abi::{MODULE, host as h, status};
+use tidepool_abi::{host as h, status};
 use tidepool_ledger::{Address, Overlay};
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, charge, memory, require_writable};
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::SELF_ADDRESS, |c: Caller<'_, HostState>, out: i32| {
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::SELF_ADDRESS, |c: Caller<'_, HostState>, out: i32| {
         let address = c.data().frame.contract;
         write_fixed(c, out, &address.0, h::SELF_ADDRESS)
     })?;
-    linker.func_wrap(MODULE, h::CALLER, |c: Caller<'_, HostState>, out: i32| {
+    linker.define(h::CALLER, |c: Caller<'_, HostState>, out: i32| {
         let address = c.data().frame.caller;
         write_fixed(c, out, &address.0, h::CALLER)
     })?;
-    linker.func_wrap(MODULE, h::ORIGIN, |c: Caller<'_, HostState>, out: i32| {
+    linker.define(h::ORIGIN, |c: Caller<'_, HostState>, out: i32| {
         let address = c.data().env.origin;
         write_fixed(c, out, &address.0, h::ORIGIN)
     })?;
-    linker.func_wrap(MODULE, h::ATTACHED_FUNDS, |c: Caller<'_, HostState>, out: i32| {
+    linker.define(h::ATTACHED_FUNDS, |c: Caller<'_, HostState>, out: i32| {
         let funds = c.data().frame.funds;
         write_fixed(c, out, &funds.to_le_bytes(), h::ATTACHED_FUNDS)
     })?;
-    linker.func_wrap(MODULE, h::BLOCK_HEIGHT, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.height))?;
-    linker.func_wrap(MODULE, h::BLOCK_TIME, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.time))?;
-    linker.func_wrap(MODULE, h::CHAIN_ID, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.chain_id))?;
-    linker.func_wrap(MODULE, h::GAS_LEFT, gas_left)?;
-    linker.func_wrap(MODULE, h::BALANCE, balance)?;
-    linker.func_wrap(MODULE, h::TRANSFER, transfer)?;
+    linker.define(h::BLOCK_HEIGHT, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.height))?;
+    linker.define(h::BLOCK_TIME, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.time))?;
+    linker.define(h::CHAIN_ID, |c: Caller<'_, HostState>| read_u64(c, |s| s.env.chain_id))?;
+    linker.define(h::GAS_LEFT, gas_left)?;
+    linker.define(h::BALANCE, balance)?;
+    linker.define(h::TRANSFER, transfer)?;
     Ok(())
 }
 

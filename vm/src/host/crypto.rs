@@ -14,22 +14,23 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 use sha3::Keccak256;
-use tidepool_abi::{MODULE, host as h, status};
+use tidepool_abi::{host as h, status};
 use tidepool_ledger::Address;
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostState, charge, memory};
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::KECCAK256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::KECCAK256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
         hash(c, ptr, len, out, h::KECCAK256, |data| Keccak256::digest(data).into())
     })?;
-    linker.func_wrap(MODULE, h::SHA256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
+    linker.define(h::SHA256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
         hash(c, ptr, len, out, h::SHA256, |data| Sha256::digest(data).into())
     })?;
-    linker.func_wrap(MODULE, h::SECP256K1_VERIFY, secp256k1_verify)?;
-    linker.func_wrap(MODULE, h::SECP256K1_RECOVER, secp256k1_recover)?;
-    linker.func_wrap(MODULE, h::ADDRESS_FROM_PUBKEY, address_from_pubkey)?;
+    linker.define(h::SECP256K1_VERIFY, secp256k1_verify)?;
+    linker.define(h::SECP256K1_RECOVER, secp256k1_recover)?;
+    linker.define(h::ADDRESS_FROM_PUBKEY, address_from_pubkey)?;
     Ok(())
 }
 

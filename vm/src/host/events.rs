@@ -6,14 +6,15 @@
 //! ([`crate::Limits::max_events`]), counting only events still standing (a reverted frame's
 //! events no longer count).
 
-use tidepool_abi::{MODULE, host as h};
+use tidepool_abi::host as h;
 use tidepool_ledger::Event;
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, capped_len, charge, memory, require_writable};
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::EMIT_EVENT, emit_event)?;
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::EMIT_EVENT, emit_event)?;
     Ok(())
 }
 
@@ -49,6 +50,7 @@ fn emit_event(
         return Err(HostExit::Trap("emit_event: the data is not valid JSON".into()).into());
     }
     let event = Event { contract: state.frame.contract, ty: ty.to_owned(), data: data.to_vec() };
+    state.frame.events.push(event.clone());
     state.tx.overlay.emit(event);
     Ok(())
 }

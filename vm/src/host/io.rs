@@ -5,19 +5,20 @@
 //! checked before anything is copied or allocated. `abort` and `debug_log` read at most
 //! [`crate::Limits::max_log_len`] bytes and pay only for those: longer messages are truncated.
 
-use tidepool_abi::{MODULE, host as h};
-use wasmtime::{Caller, Linker};
+use tidepool_abi::host as h;
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, capped_len, charge, memory};
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::INPUT_LEN, input_len)?;
-    linker.func_wrap(MODULE, h::INPUT_READ, input_read)?;
-    linker.func_wrap(MODULE, h::SET_RETURN, set_return)?;
-    linker.func_wrap(MODULE, h::ABORT, abort)?;
-    linker.func_wrap(MODULE, h::RESULT_LEN, result_len)?;
-    linker.func_wrap(MODULE, h::RESULT_READ, result_read)?;
-    linker.func_wrap(MODULE, h::DEBUG_LOG, debug_log)?;
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::INPUT_LEN, input_len)?;
+    linker.define(h::INPUT_READ, input_read)?;
+    linker.define(h::SET_RETURN, set_return)?;
+    linker.define(h::ABORT, abort)?;
+    linker.define(h::RESULT_LEN, result_len)?;
+    linker.define(h::RESULT_READ, result_read)?;
+    linker.define(h::DEBUG_LOG, debug_log)?;
     Ok(())
 }
 
@@ -81,5 +82,6 @@ fn debug_log(mut caller: Caller<'_, HostState>, ptr: i32, len: i32) -> wasmtime:
     let state = caller.data_mut();
     tracing::debug!(target: "tidepool::contract", contract = %state.frame.contract, "{line}");
     state.tx.logs.push(format!("{}: {line}", state.frame.contract));
+    state.frame.logs.push(line);
     Ok(())
 }

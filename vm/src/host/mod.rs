@@ -9,14 +9,14 @@
 //!
 //! Groups: [`io`] (input, return, abort, results, debug log), [`storage`], [`context`] (who,
 //! when, funds, gas, native balance and transfer), [`calls`] (call, query, instantiate),
-//! [`events`], [`crypto`].
-
-pub(crate) mod imports;
+//! [`events`], [`crypto`]. Which functions exist, with which types, is not decided here but in
+//! [`tidepool_abi::host::FUNCTIONS`]: [`imports`] builds the linker from that table.
 
 mod calls;
 mod context;
 mod crypto;
 mod events;
+mod imports;
 mod io;
 mod memory;
 mod storage;
@@ -24,8 +24,8 @@ mod storage;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use tidepool_ledger::{Address, Direction, LedgerError, Overlay};
-use wasmtime::{Caller, Engine, Linker, Memory, ResourceLimiter};
+use tidepool_ledger::{Address, Direction, Event, LedgerError, Overlay};
+use wasmtime::{Caller, Memory, ResourceLimiter};
 
 use crate::call::Env;
 use crate::error::VmError;
@@ -35,6 +35,7 @@ use crate::vm::Runtime;
 
 pub(crate) use calls::stack_position;
 pub(crate) use context::move_funds;
+pub(crate) use imports::linker;
 
 /// The data of one frame's `Store`.
 pub(crate) struct HostState {
@@ -89,6 +90,38 @@ pub(crate) struct FrameContext {
     pub iterators: Vec<Option<IterCursor>>,
     /// Frames this frame called, for the trace.
     pub children: Vec<CallFrame>,
+    /// Events this frame emitted itself, for the trace.
+    pub events: Vec<Event>,
+    /// Debug-log lines this frame wrote itself, for the trace.
+    pub logs: Vec<String>,
+}
+
+impl FrameContext {
+    /// A frame about to run: who calls which contract with what, nothing returned or
+    /// recorded yet.
+    pub(crate) fn new(
+        contract: Address,
+        caller: Address,
+        funds: u128,
+        read_only: bool,
+        depth: u32,
+        input: Vec<u8>,
+    ) -> FrameContext {
+        FrameContext {
+            contract,
+            caller,
+            funds,
+            read_only,
+            depth,
+            input,
+            return_data: Vec::new(),
+            last_result: Vec::new(),
+            iterators: Vec::new(),
+            children: Vec::new(),
+            events: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
 }
 
 /// Where a storage iterator stands: the range, the order, and the last key it returned.
@@ -181,19 +214,6 @@ impl ResourceLimiter for GrowthLimiter {
     }
 }
 
-/// The linker with every host function of [`imports::HOST_FUNCTIONS`].
-pub(crate) fn linker(engine: &Engine) -> Result<Linker<HostState>, VmError> {
-    let mut linker = Linker::new(engine);
-    let engine_error = |e: wasmtime::Error| VmError::Engine(format!("defining host functions: {e:#}"));
-    io::register(&mut linker).map_err(engine_error)?;
-    storage::register(&mut linker).map_err(engine_error)?;
-    context::register(&mut linker).map_err(engine_error)?;
-    calls::register(&mut linker).map_err(engine_error)?;
-    events::register(&mut linker).map_err(engine_error)?;
-    crypto::register(&mut linker).map_err(engine_error)?;
-    Ok(linker)
-}
-
 /// Charges gas before a host function does its work: `cost` is computed from the schedule.
 /// Running out sets the fuel to zero and ends the frame.
 pub(crate) fn charge(
@@ -232,41 +252,4 @@ pub(crate) fn capped_len(len: i32, max: u32, what: &str) -> Result<usize, HostEx
 /// A wasmtime failure inside a host function: the host is broken.
 pub(crate) fn engine_fault(error: wasmtime::Error) -> HostExit {
     HostExit::Fatal(VmError::Engine(format!("{error:#}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::imports::{HOST_FUNCTIONS, WasmType};
-    use crate::{Vm, VmConfig};
-
-    fn wat_type(types: &[WasmType]) -> String {
-        types.iter().map(|t| if *t == WasmType::I32 { " i32" } else { " i64" }).collect()
-    }
-
-    /// A module importing every host function of the table with the table's type links, so
-    /// the linker defines each one with exactly that type.
-    #[test]
-    fn linker_defines_every_function_of_the_table_with_its_type() {
-        let vm = Vm::new(VmConfig::for_tests()).unwrap();
-        let runtime = vm.runtime();
-        let imports: String = HOST_FUNCTIONS
-            .iter()
-            .map(|f| {
-                format!(
-                    "(import \"tidepool\" \"{}\" (func (param{}) (result{})))\n",
-                    f.name,
-                    wat_type(f.params),
-                    wat_type(f.results)
-                )
-            })
-            .collect();
-        let wasm = wat::parse_str(format!("(module {imports})")).unwrap();
-        let module = wasmtime::Module::new(&runtime.engine, wasm).unwrap();
-        runtime.linker.instantiate_pre(&module).unwrap();
-        assert_eq!(HOST_FUNCTIONS.len(), 33, "every host function of tidepool_abi::host");
-
-        let wrong = r#"(module (import "tidepool" "input_len" (func (result i64))))"#;
-        let module = wasmtime::Module::new(&runtime.engine, wat::parse_str(wrong).unwrap()).unwrap();
-        assert!(runtime.linker.instantiate_pre(&module).is_err());
-    }
 }

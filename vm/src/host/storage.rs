@@ -12,20 +12,21 @@
 
 use std::ops::Bound;
 
-use tidepool_abi::{MODULE, UNBOUNDED, host as h, order, status};
+use tidepool_abi::{UNBOUNDED, host as h, order, status};
 use tidepool_ledger::{Direction, KeyRange};
-use wasmtime::{Caller, Linker};
+use wasmtime::Caller;
 
+use super::imports::AbiLinker;
 use super::{HostExit, HostState, IterCursor, capped_len, charge, memory, require_writable};
 
-pub(super) fn register(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, h::STORAGE_READ, storage_read)?;
-    linker.func_wrap(MODULE, h::STORAGE_WRITE, storage_write)?;
-    linker.func_wrap(MODULE, h::STORAGE_REMOVE, storage_remove)?;
-    linker.func_wrap(MODULE, h::STORAGE_HAS, storage_has)?;
-    linker.func_wrap(MODULE, h::STORAGE_ITER_OPEN, storage_iter_open)?;
-    linker.func_wrap(MODULE, h::STORAGE_ITER_NEXT, storage_iter_next)?;
-    linker.func_wrap(MODULE, h::STORAGE_ITER_CLOSE, storage_iter_close)?;
+pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
+    linker.define(h::STORAGE_READ, storage_read)?;
+    linker.define(h::STORAGE_WRITE, storage_write)?;
+    linker.define(h::STORAGE_REMOVE, storage_remove)?;
+    linker.define(h::STORAGE_HAS, storage_has)?;
+    linker.define(h::STORAGE_ITER_OPEN, storage_iter_open)?;
+    linker.define(h::STORAGE_ITER_NEXT, storage_iter_next)?;
+    linker.define(h::STORAGE_ITER_CLOSE, storage_iter_close)?;
     Ok(())
 }
 

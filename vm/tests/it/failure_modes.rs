@@ -1,6 +1,7 @@
 //! How contracts fail: out of gas (in WASM and in every host function), memory and stack
 //! limits, and the determinism of floats and gas.
 
+use tidepool_abi::host::FUNCTIONS;
 use tidepool_vm::{Limits, Status, Vm, VmConfig};
 
 use crate::support::*;
@@ -22,58 +23,10 @@ fn an_infinite_loop_runs_out_of_gas_and_reverts() {
     assert_eq!(outcome.trace.error.as_deref(), Some("out of gas"));
 }
 
-/// Calls one host function with all-zero arguments.
-fn call_with_zeros(name: &str, params: usize, results: usize) -> String {
-    let args = "(i32.const 0) ".repeat(params);
-    let drops = "drop ".repeat(results);
-    format!(r#"(func (export "execute") (call ${name} {args}) {drops})"#)
-}
-
 #[test]
 fn every_host_function_charges_before_working() {
     let frame_base = Vm::new(VmConfig::for_tests()).unwrap().gas_schedule().frame_base;
-    // (name, i32 parameters, results); `call` takes an i64 last, handled below.
-    let functions: &[(&str, usize, usize)] = &[
-        ("input_len", 0, 1),
-        ("input_read", 1, 0),
-        ("set_return", 2, 0),
-        ("abort", 2, 0),
-        ("storage_read", 4, 1),
-        ("storage_write", 4, 0),
-        ("storage_remove", 2, 0),
-        ("storage_has", 2, 1),
-        ("storage_iter_open", 5, 1),
-        ("storage_iter_next", 5, 1),
-        ("storage_iter_close", 1, 0),
-        ("self_address", 1, 0),
-        ("caller", 1, 0),
-        ("origin", 1, 0),
-        ("block_height", 0, 1),
-        ("block_time", 0, 1),
-        ("chain_id", 0, 1),
-        ("attached_funds", 1, 0),
-        ("gas_left", 0, 1),
-        ("balance", 2, 0),
-        ("transfer", 2, 1),
-        ("query", 3, 1),
-        ("instantiate", 7, 1),
-        ("result_len", 0, 1),
-        ("result_read", 1, 0),
-        ("emit_event", 4, 0),
-        ("keccak256", 3, 0),
-        ("sha256", 3, 0),
-        ("secp256k1_verify", 4, 1),
-        ("secp256k1_recover", 4, 1),
-        ("address_from_pubkey", 3, 1),
-        ("debug_log", 2, 0),
-    ];
-    let mut bodies: Vec<(&str, String)> =
-        functions.iter().map(|(name, params, results)| (*name, call_with_zeros(name, *params, *results))).collect();
-    bodies.push((
-        "call",
-        r#"(func (export "execute") (drop (call $call (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0))))"#
-            .to_owned(),
-    ));
+    let bodies: Vec<(&str, String)> = FUNCTIONS.iter().map(|f| (f.name, call_with_zeros(f))).collect();
     assert_eq!(bodies.len(), 33, "every host function");
 
     let mut chain = Chain::new();

@@ -308,3 +308,33 @@ fn instantiate_is_refused_in_a_query_and_checks_its_arguments() {
     assert_trap(&chain.execute(stray, b""), "instantiate: out");
     assert_eq!(chain.overlay.account(&stray).unwrap().nonce, 0, "checked before the nonce moves");
 }
+
+#[test]
+fn every_frame_records_its_message_funds_return_data_events_and_logs() {
+    let mut chain = Chain::new();
+    let (a, b) = (chain.deploy(RELAY), chain.deploy(RELAY));
+    // A calls B with "r" (return "answer"), then B emits from a second call with "e".
+    let outcome = chain.execute(a, &relay(b'c', &b, 0, 0, b"r"));
+    ok(&outcome);
+    let root = &outcome.trace;
+    assert_eq!(root.msg, relay(b'c', &b, 0, 0, b"r"), "the top frame's message");
+    assert_eq!(root.return_data, outcome.return_data);
+    let callee = child(&outcome);
+    assert_eq!(callee.msg, b"r");
+    assert_eq!(callee.return_data, b"answer");
+    assert!(callee.events.is_empty() && root.events.is_empty());
+
+    let emitted = chain.execute(a, &relay(b'c', &b, 0, 0, b"e"));
+    ok(&emitted);
+    let callee = child(&emitted);
+    assert_eq!(callee.events.len(), 1, "the callee's own event");
+    assert_eq!((callee.events[0].contract, callee.events[0].ty.as_str()), (b, "relay"));
+    assert!(emitted.trace.events.is_empty(), "the caller emitted nothing itself");
+
+    // A failed callee's frame still shows what it did before failing.
+    let failed = chain.execute(a, &relay(b'c', &b, 0, 0, b"x"));
+    let callee = child(&failed);
+    assert!(callee.error.is_some());
+    assert_eq!(callee.events.len(), 1, "reverted, but shown in the trace");
+    assert!(callee.return_data.is_empty());
+}

@@ -1,5 +1,6 @@
 //! Test support: a memory ledger with a VM in front ([`Chain`]), and [`contract`], which wraps
-//! a WAT body into a module that imports every host function under its own name (`$storage_read`,
+//! a WAT body into a module that imports every host function of the ABI table
+//! ([`tidepool_abi::host::FUNCTIONS`], with the table's types) under its own name (`$storage_read`,
 //! `$call`, ...) and has a 1-page memory, the ABI marker and an empty `instantiate` (unless
 //! the body defines one). Helper functions available to bodies:
 //!
@@ -10,47 +11,32 @@
 
 use std::sync::Arc;
 
+use tidepool_abi::MODULE;
+use tidepool_abi::host::{FUNCTIONS, HostFunction};
 use tidepool_ledger::{Account, Address, Hash, MemoryStore, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Outcome, Status, Vm, VmConfig};
 
 /// Gas for ordinary test calls.
 pub(crate) const GAS: u64 = 10_000_000;
 
-const IMPORTS: &str = r#"
-  (import "tidepool" "input_len" (func $input_len (result i32)))
-  (import "tidepool" "input_read" (func $input_read (param i32)))
-  (import "tidepool" "set_return" (func $set_return (param i32 i32)))
-  (import "tidepool" "abort" (func $abort (param i32 i32)))
-  (import "tidepool" "storage_read" (func $storage_read (param i32 i32 i32 i32) (result i64)))
-  (import "tidepool" "storage_write" (func $storage_write (param i32 i32 i32 i32)))
-  (import "tidepool" "storage_remove" (func $storage_remove (param i32 i32)))
-  (import "tidepool" "storage_has" (func $storage_has (param i32 i32) (result i32)))
-  (import "tidepool" "storage_iter_open" (func $storage_iter_open (param i32 i32 i32 i32 i32) (result i32)))
-  (import "tidepool" "storage_iter_next" (func $storage_iter_next (param i32 i32 i32 i32 i32) (result i64)))
-  (import "tidepool" "storage_iter_close" (func $storage_iter_close (param i32)))
-  (import "tidepool" "self_address" (func $self_address (param i32)))
-  (import "tidepool" "caller" (func $caller (param i32)))
-  (import "tidepool" "origin" (func $origin (param i32)))
-  (import "tidepool" "block_height" (func $block_height (result i64)))
-  (import "tidepool" "block_time" (func $block_time (result i64)))
-  (import "tidepool" "chain_id" (func $chain_id (result i64)))
-  (import "tidepool" "attached_funds" (func $attached_funds (param i32)))
-  (import "tidepool" "gas_left" (func $gas_left (result i64)))
-  (import "tidepool" "balance" (func $balance (param i32 i32)))
-  (import "tidepool" "transfer" (func $transfer (param i32 i32) (result i32)))
-  (import "tidepool" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
-  (import "tidepool" "query" (func $query (param i32 i32 i32) (result i32)))
-  (import "tidepool" "instantiate" (func $instantiate (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
-  (import "tidepool" "result_len" (func $result_len (result i32)))
-  (import "tidepool" "result_read" (func $result_read (param i32)))
-  (import "tidepool" "emit_event" (func $emit_event (param i32 i32 i32 i32)))
-  (import "tidepool" "keccak256" (func $keccak256 (param i32 i32 i32)))
-  (import "tidepool" "sha256" (func $sha256 (param i32 i32 i32)))
-  (import "tidepool" "secp256k1_verify" (func $secp256k1_verify (param i32 i32 i32 i32) (result i32)))
-  (import "tidepool" "secp256k1_recover" (func $secp256k1_recover (param i32 i32 i32 i32) (result i32)))
-  (import "tidepool" "address_from_pubkey" (func $address_from_pubkey (param i32 i32 i32) (result i32)))
-  (import "tidepool" "debug_log" (func $debug_log (param i32 i32)))
-"#;
+/// An import of every host function of [`FUNCTIONS`], with the table's type, named `$` + its name.
+fn imports() -> String {
+    FUNCTIONS
+        .iter()
+        .map(|function| {
+            let name = function.name;
+            let ty = function.signature().to_string().replacen("(func", &format!("(func ${name}"), 1);
+            format!("  (import \"{MODULE}\" \"{name}\" {ty})\n")
+        })
+        .collect()
+}
+
+/// An `execute` that calls one host function with all-zero arguments and drops its result.
+pub(crate) fn call_with_zeros(function: &HostFunction) -> String {
+    let args: String = function.params.iter().map(|ty| format!("({ty}.const 0) ")).collect();
+    let drops = "drop ".repeat(function.results.len());
+    format!(r#"(func (export "execute") (call ${} {args}) {drops})"#, function.name)
+}
 
 const HELPERS: &str = r#"
   (func $read_input (result i32)
@@ -70,7 +56,8 @@ const HELPERS: &str = r#"
 pub(crate) fn contract(body: &str) -> Vec<u8> {
     let memory = if body.contains("(memory (export") { "" } else { r#"(memory (export "memory") 1)"# };
     let instantiate = if body.contains(r#"(export "instantiate")"#) { "" } else { r#"(func (export "instantiate"))"# };
-    let wat = format!("(module {IMPORTS} {memory} (func (export \"tidepool_abi_v1\")) {instantiate} {HELPERS} {body})");
+    let imports = imports();
+    let wat = format!("(module {imports} {memory} (func (export \"tidepool_abi_v1\")) {instantiate} {HELPERS} {body})");
     wat::parse_str(&wat).unwrap_or_else(|e| panic!("fixture does not parse: {e}\n{wat}"))
 }
 

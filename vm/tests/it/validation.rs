@@ -1,5 +1,7 @@
 //! Upload validation: what is refused, with which error, and what Rust's default output needs.
 
+use tidepool_abi::MODULE;
+use tidepool_abi::host::{FUNCTIONS, HostFunction, ValType};
 use tidepool_vm::{Limits, ValidationError, Vm, VmConfig};
 
 use crate::support::contract;
@@ -54,6 +56,43 @@ fn host_functions_must_be_imported_with_their_exact_type() {
     assert!(matches!(err, Err(ValidationError::UnknownImport { .. } | ValidationError::ImportNotFunction { .. })));
     let err = check(&module(r#"(import "tidepool" "input_len" (global i32))"#)).unwrap_err();
     assert!(matches!(err, ValidationError::ImportNotFunction { .. }), "{err:?}");
+}
+
+/// Validation reads the ABI table: each of its functions is accepted with the table's type and
+/// refused with any other — a parameter more, a result more or fewer, `i32` and `i64` swapped.
+#[test]
+fn every_host_function_is_accepted_with_the_tables_type_and_no_other() {
+    let vm = vm();
+    let import = |function: &HostFunction| {
+        let wat = module(&format!(r#"(import "{MODULE}" "{}" {})"#, function.name, function.signature()));
+        vm.prepare_code(&wat::parse_str(wat).unwrap()).unwrap()
+    };
+    let swap = |ty: &ValType| if *ty == ValType::I32 { ValType::I64 } else { ValType::I32 };
+    let leak = |types: Vec<ValType>| -> &'static [ValType] { types.leak() };
+    for function in FUNCTIONS {
+        import(function).unwrap_or_else(|e| panic!("{}: {e}", function.name));
+        let mut wrong = vec![
+            HostFunction { params: leak([function.params, &[ValType::I32]].concat()), ..*function },
+            HostFunction {
+                results: leak(if function.results.is_empty() { vec![ValType::I32] } else { vec![] }),
+                ..*function
+            },
+        ];
+        if let Some((first, rest)) = function.params.split_first() {
+            wrong.push(HostFunction { params: leak([&[swap(first)], rest].concat()), ..*function });
+        }
+        if let Some(result) = function.results.first() {
+            wrong.push(HostFunction { results: leak(vec![swap(result)]), ..*function });
+        }
+        for declared in wrong {
+            let expected = ValidationError::ImportSignature {
+                name: function.name.to_owned(),
+                expected: function.signature().to_string(),
+                found: declared.signature().to_string(),
+            };
+            assert_eq!(import(&declared), Err(expected));
+        }
+    }
 }
 
 #[test]

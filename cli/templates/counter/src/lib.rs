@@ -5,21 +5,17 @@
 //! the tests (and any Rust client) use the same types the contract does.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{
-    Address, Binary, Context, ContractError, Item, Response, ensure, to_json_binary,
-};
+use tidepool_sdk::prelude::*;
 
 /// `{"start": 5}`: the first count.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[msg]
 pub struct InstantiateMsg {
     /// The count to start from.
     pub start: u64,
 }
 
 /// What the contract does.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
+#[msg]
 pub enum ExecuteMsg {
     /// Adds `by` to the count (anyone).
     Increment {
@@ -31,8 +27,7 @@ pub enum ExecuteMsg {
 }
 
 /// What it answers.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
+#[msg]
 pub enum QueryMsg {
     /// → [`CountResponse`].
     Count {},
@@ -41,14 +36,16 @@ pub enum QueryMsg {
 }
 
 /// `{"count": 7}`; also the data of the `count` event.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct CountResponse {
     /// The count.
     pub count: u64,
 }
 
 /// `{"owner": "0x…"}`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[msg]
+#[derive(Eq)]
 pub struct OwnerResponse {
     /// Who may reset.
     pub owner: Address,
@@ -75,7 +72,7 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
         }
     };
     COUNT.save(&count)?;
-    Response::new().event("count", &CountResponse { count })
+    Ok(Response::new().event("count", &CountResponse { count }))
 }
 
 fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {

@@ -1,12 +1,11 @@
 //! A user's own actions: supply, withdraw, collateral on/off, borrow, repay.
 
 use serde::Serialize;
-use tidepool_sdk::{Address, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::error::{PoolError, PoolResult};
 use crate::external;
 use crate::market::{assets_for_shares, current_debt, shares_for_deposit, shares_for_withdrawal};
-use crate::math::{add, sub};
 use crate::msg::AmountOrAll;
 use crate::session::Session;
 
@@ -55,40 +54,37 @@ struct RepayEvent {
 
 /// `supply`: shares = floor(amount·WAD/ex) > 0; supply cap; cash += amount; pull the tokens;
 /// the first supply of an asset with ltv > 0 turns it on as collateral.
-pub fn supply(s: &mut Session, caller: Address, asset: Address, amount: u128, beneficiary: Address) -> PoolResult<()> {
-    if amount == 0 {
+pub fn supply(
+    s: &mut Session,
+    caller: Address,
+    asset: Address,
+    amount: Uint128,
+    beneficiary: Address,
+) -> PoolResult<()> {
+    if amount.is_zero() {
         return Err(PoolError::ZeroAmount);
     }
     s.require_active(&asset)?;
     s.ensure_slot(&beneficiary, &asset)?;
     let market = s.market(&asset)?;
     let shares = shares_for_deposit(amount, market.state.exchange_rate()?)?;
-    if shares == 0 {
+    if shares.is_zero() {
         return Err(PoolError::ZeroShares);
     }
     if let Some(cap) = market.config.supply_cap
-        && add(market.state.supplier_assets()?, amount)? > cap.u128()
+        && market.state.supplier_assets()?.checked_add(amount)? > cap
     {
         return Err(PoolError::CapExceeded("supply"));
     }
-    market.state.cash = Uint128(add(market.state.cash.u128(), amount)?);
-    market.state.total_shares = Uint128(add(market.state.total_shares.u128(), shares)?);
+    market.state.cash = market.state.cash.checked_add(amount)?;
+    market.state.total_shares = market.state.total_shares.checked_add(shares)?;
     let auto_collateral = market.config.ltv > 0;
     let position = s.position(&beneficiary, &asset)?;
     if position.shares.is_zero() && auto_collateral {
         position.collateral = true;
     }
-    position.shares = Uint128(add(position.shares.u128(), shares)?);
-    s.event(
-        "supply",
-        &SupplyEvent {
-            asset,
-            from: caller,
-            on_behalf_of: beneficiary,
-            amount: Uint128(amount),
-            shares: Uint128(shares),
-        },
-    )?;
+    position.shares = position.shares.checked_add(shares)?;
+    s.event("supply", &SupplyEvent { asset, from: caller, on_behalf_of: beneficiary, amount, shares });
     s.commit()?;
     external::pull(&asset, &caller, &s.pool, amount)
 }
@@ -100,27 +96,27 @@ pub fn withdraw(s: &mut Session, caller: Address, asset: Address, amount: Amount
     let market = s.market(&asset)?;
     let ex = market.state.exchange_rate()?;
     let (amount, shares) = match amount {
-        AmountOrAll::All => (assets_for_shares(position.shares.u128(), ex)?, position.shares.u128()),
+        AmountOrAll::All => (assets_for_shares(position.shares, ex)?, position.shares),
         AmountOrAll::Exact(a) => (a, shares_for_withdrawal(a, ex)?),
     };
-    if amount == 0 {
+    if amount.is_zero() {
         return Err(PoolError::ZeroAmount);
     }
-    if shares > position.shares.u128() {
+    if shares > position.shares {
         return Err(PoolError::InsufficientBalance);
     }
-    let cash = market.state.cash.u128();
+    let cash = market.state.cash;
     if amount > cash {
         return Err(PoolError::InsufficientCash { available: cash });
     }
-    market.state.cash = Uint128(cash - amount);
-    market.state.total_shares = Uint128(sub(market.state.total_shares.u128(), shares)?);
+    market.state.cash = cash - amount;
+    market.state.total_shares = market.state.total_shares.checked_sub(shares)?;
     let position = s.position(&caller, &asset)?;
-    position.shares = Uint128(position.shares.u128() - shares);
+    position.shares -= shares;
     if position.collateral {
         s.require_healthy(&caller)?;
     }
-    s.event("withdraw", &WithdrawEvent { asset, user: caller, to, amount: Uint128(amount), shares: Uint128(shares) })?;
+    s.event("withdraw", &WithdrawEvent { asset, user: caller, to, amount, shares });
     s.commit()?;
     external::send(&asset, &to, amount)
 }
@@ -137,38 +133,38 @@ pub fn set_collateral(s: &mut Session, caller: Address, asset: Address, enabled:
     if was && !enabled {
         s.require_healthy(&caller)?;
     }
-    s.event("collateral", &CollateralEvent { asset, user: caller, enabled })?;
+    s.event("collateral", &CollateralEvent { asset, user: caller, enabled });
     s.commit()
 }
 
 /// `borrow`: amount ≤ cash; borrow cap; TB += amount; cash −= amount; health check.
-pub fn borrow(s: &mut Session, caller: Address, asset: Address, amount: u128, to: Address) -> PoolResult<()> {
-    if amount == 0 {
+pub fn borrow(s: &mut Session, caller: Address, asset: Address, amount: Uint128, to: Address) -> PoolResult<()> {
+    if amount.is_zero() {
         return Err(PoolError::ZeroAmount);
     }
     s.require_active(&asset)?;
     s.ensure_slot(&caller, &asset)?;
     let position = *s.position(&caller, &asset)?;
     let market = s.market(&asset)?;
-    let cash = market.state.cash.u128();
+    let cash = market.state.cash;
     if amount > cash {
         return Err(PoolError::InsufficientCash { available: cash });
     }
-    let total_borrows = add(market.state.total_borrows.u128(), amount)?;
+    let total_borrows = market.state.total_borrows.checked_add(amount)?;
     if let Some(cap) = market.config.borrow_cap
-        && total_borrows > cap.u128()
+        && total_borrows > cap
     {
         return Err(PoolError::CapExceeded("borrow"));
     }
-    market.state.total_borrows = Uint128(total_borrows);
-    market.state.cash = Uint128(cash - amount);
-    let index = market.state.borrow_index.u128();
-    let debt = add(current_debt(position.principal.u128(), index, position.index_at_borrow.u128())?, amount)?;
+    market.state.total_borrows = total_borrows;
+    market.state.cash = cash - amount;
+    let index = market.state.borrow_index;
+    let debt = current_debt(position.principal, index, position.index_at_borrow)?.checked_add(amount)?;
     let position = s.position(&caller, &asset)?;
-    position.principal = Uint128(debt);
-    position.index_at_borrow = Uint128(index);
+    position.principal = debt;
+    position.index_at_borrow = index;
     s.require_healthy(&caller)?;
-    s.event("borrow", &BorrowEvent { asset, user: caller, to, amount: Uint128(amount), debt: Uint128(debt) })?;
+    s.event("borrow", &BorrowEvent { asset, user: caller, to, amount, debt });
     s.commit()?;
     external::send(&asset, &to, amount)
 }
@@ -183,24 +179,21 @@ pub fn repay(
 ) -> PoolResult<()> {
     let position = *s.position(&borrower, &asset)?;
     let market = s.market(&asset)?;
-    let index = market.state.borrow_index.u128();
-    let debt = current_debt(position.principal.u128(), index, position.index_at_borrow.u128())?;
+    let index = market.state.borrow_index;
+    let debt = current_debt(position.principal, index, position.index_at_borrow)?;
     let paid = match amount {
         AmountOrAll::All => debt,
         AmountOrAll::Exact(a) => a.min(debt),
     };
-    if paid == 0 {
+    if paid.is_zero() {
         return Err(PoolError::Msg("nothing to repay: no debt in this market".into()));
     }
-    market.state.total_borrows = Uint128(market.state.total_borrows.u128().saturating_sub(paid));
-    market.state.cash = Uint128(add(market.state.cash.u128(), paid)?);
+    market.state.total_borrows = market.state.total_borrows.saturating_sub(paid);
+    market.state.cash = market.state.cash.checked_add(paid)?;
     let position = s.position(&borrower, &asset)?;
-    position.principal = Uint128(debt - paid);
-    position.index_at_borrow = Uint128(if debt == paid { 0 } else { index });
-    s.event(
-        "repay",
-        &RepayEvent { asset, from: caller, on_behalf_of: borrower, amount: Uint128(paid), debt: Uint128(debt - paid) },
-    )?;
+    position.principal = debt - paid;
+    position.index_at_borrow = if debt == paid { Uint128::ZERO } else { index };
+    s.event("repay", &RepayEvent { asset, from: caller, on_behalf_of: borrower, amount: paid, debt: debt - paid });
     s.commit()?;
     external::pull(&asset, &caller, &s.pool, paid)
 }

@@ -2,13 +2,12 @@
 //! instantiation.
 
 use serde::Serialize;
-use tidepool_sdk::{Address, Context, Response, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::config::{MAX_DECIMALS, MIN_SEED, MarketConfig, PoolConfig};
 use crate::error::{PoolError, PoolResult};
 use crate::external;
 use crate::market::{Market, MarketState};
-use crate::math::{WAD, sub};
 use crate::msg::InstantiateMsg;
 use crate::session::Session;
 use crate::state::CONFIG;
@@ -40,6 +39,9 @@ struct ReservesEvent {
     amount: Uint128,
 }
 
+/// LENDING.md's full-close threshold: at or below HF 0.95 a liquidation may repay the whole debt.
+const DEFAULT_FULL_CLOSE_HF: Uint128 = Uint128::new(950_000_000_000_000_000);
+
 /// `instantiate`: stores the validated pool config.
 ///
 /// # Errors
@@ -50,7 +52,7 @@ pub fn instantiate(ctx: &Context, msg: InstantiateMsg) -> PoolResult<Response> {
         oracle: msg.oracle,
         treasury: msg.treasury,
         close_factor_bps: msg.close_factor_bps.unwrap_or(5000),
-        full_close_hf: msg.full_close_hf.unwrap_or(Uint128(WAD / 100 * 95)),
+        full_close_hf: msg.full_close_hf.unwrap_or(DEFAULT_FULL_CLOSE_HF),
         flash_premium_bps: msg.flash_premium_bps.unwrap_or(9),
         flash_protocol_share_bps: msg.flash_protocol_share_bps.unwrap_or(3000),
         max_price_age: msg.max_price_age.unwrap_or(3600),
@@ -59,7 +61,7 @@ pub fn instantiate(ctx: &Context, msg: InstantiateMsg) -> PoolResult<Response> {
     };
     config.validate()?;
     CONFIG.save(&config)?;
-    Ok(Response::new().event("pool_created", &config)?)
+    Ok(Response::new().event("pool_created", &config))
 }
 
 fn require_owner(s: &Session, caller: Address) -> PoolResult<()> {
@@ -72,7 +74,7 @@ pub fn list_market(
     caller: Address,
     asset: Address,
     config: MarketConfig,
-    seed: u128,
+    seed: Uint128,
 ) -> PoolResult<()> {
     require_owner(s, caller)?;
     config.validate()?;
@@ -88,12 +90,12 @@ pub fn list_market(
     }
     let mut state = MarketState::new(s.now);
     // ex starts at WAD, so the seed mints exactly `seed` shares, held by the pool forever.
-    state.cash = Uint128(seed);
-    state.total_shares = Uint128(seed);
+    state.cash = seed;
+    state.total_shares = seed;
     s.insert_market(asset, Market { decimals, config, paused: false, state });
     let pool = s.pool;
-    s.position(&pool, &asset)?.shares = Uint128(seed);
-    s.event("market_listed", &MarketListedEvent { asset, decimals, config, seed: Uint128(seed) })?;
+    s.position(&pool, &asset)?.shares = seed;
+    s.event("market_listed", &MarketListedEvent { asset, decimals, config, seed });
     s.commit()?;
     external::pull(&asset, &caller, &pool, seed)
 }
@@ -103,7 +105,7 @@ pub fn update_market(s: &mut Session, caller: Address, asset: Address, config: M
     require_owner(s, caller)?;
     config.validate()?;
     s.market(&asset)?.config = config;
-    s.event("market_updated", &MarketUpdatedEvent { asset, config })?;
+    s.event("market_updated", &MarketUpdatedEvent { asset, config });
     s.commit()
 }
 
@@ -117,7 +119,7 @@ pub fn set_paused(s: &mut Session, caller: Address, asset: Option<Address>, paus
             CONFIG.save(&s.config)?;
         }
     }
-    s.event("paused", &PausedEvent { asset, paused })?;
+    s.event("paused", &PausedEvent { asset, paused });
     s.commit()
 }
 
@@ -126,25 +128,22 @@ pub fn withdraw_reserves(
     s: &mut Session,
     caller: Address,
     asset: Address,
-    amount: u128,
+    amount: Uint128,
     to: Option<Address>,
 ) -> PoolResult<()> {
     require_owner(s, caller)?;
-    if amount == 0 {
+    if amount.is_zero() {
         return Err(PoolError::ZeroAmount);
     }
     let to = to.unwrap_or(s.config.treasury);
     let market = s.market(&asset)?;
-    let (reserves, cash) = (market.state.total_reserves.u128(), market.state.cash.u128());
+    let (reserves, cash) = (market.state.total_reserves, market.state.cash);
     if amount > reserves.min(cash) {
-        return Err(PoolError::Msg(alloc::format!(
-            "amount exceeds withdrawable reserves: {} available",
-            reserves.min(cash)
-        )));
+        return Err(PoolError::Msg(format!("amount exceeds withdrawable reserves: {} available", reserves.min(cash))));
     }
-    market.state.total_reserves = Uint128(sub(reserves, amount)?);
-    market.state.cash = Uint128(cash - amount);
-    s.event("reserves_withdrawn", &ReservesEvent { asset, to, amount: Uint128(amount) })?;
+    market.state.total_reserves = reserves.checked_sub(amount)?;
+    market.state.cash = cash - amount;
+    s.event("reserves_withdrawn", &ReservesEvent { asset, to, amount });
     s.commit()?;
     external::send(&asset, &to, amount)
 }

@@ -2,12 +2,11 @@
 //! for the whole callback, and any failure reverts the loan entirely.
 
 use serde::Serialize;
-use tidepool_sdk::{Address, Binary, Uint128, calls};
+use tidepool_sdk::prelude::*;
 
 use crate::error::{PoolError, PoolResult};
 use crate::external;
 use crate::market::flash_premium;
-use crate::math::add;
 use crate::msg::ReceiverMsg;
 use crate::session::Session;
 
@@ -26,49 +25,43 @@ pub fn flash_loan(
     s: &mut Session,
     caller: Address,
     asset: Address,
-    amount: u128,
+    amount: Uint128,
     receiver: Address,
     data: Binary,
 ) -> PoolResult<()> {
-    if amount == 0 {
+    if amount.is_zero() {
         return Err(PoolError::ZeroAmount);
     }
     s.require_active(&asset)?;
     let split = flash_premium(amount, s.config.flash_premium_bps, s.config.flash_protocol_share_bps)?;
     let market = s.market(&asset)?;
-    let cash = market.state.cash.u128();
+    let cash = market.state.cash;
     if amount > cash {
         return Err(PoolError::InsufficientCash { available: cash });
     }
     // While the loan is out, `cash` is what the pool really holds.
-    market.state.cash = Uint128(cash - amount);
+    market.state.cash = cash - amount;
     s.commit()?;
 
     external::send(&asset, &receiver, amount)?;
-    let msg = ReceiverMsg::ExecuteOperation {
-        asset,
-        amount: Uint128(amount),
-        premium: Uint128(split.premium),
-        initiator: caller,
-        data,
-    };
+    let msg = ReceiverMsg::ExecuteOperation { asset, amount, premium: split.premium, initiator: caller, data };
     calls::call(&receiver, &msg, 0)?;
-    let owed = add(amount, split.premium)?;
+    let owed = amount.checked_add(split.premium)?;
     external::pull(&asset, &receiver, &s.pool, owed)?;
 
     let market = s.market(&asset)?;
-    market.state.cash = Uint128(add(market.state.cash.u128(), owed)?);
-    market.state.total_reserves = Uint128(add(market.state.total_reserves.u128(), split.to_reserves)?);
+    market.state.cash = market.state.cash.checked_add(owed)?;
+    market.state.total_reserves = market.state.total_reserves.checked_add(split.to_reserves)?;
     s.event(
         "flash_loan",
         &FlashLoanEvent {
             asset,
             receiver,
             initiator: caller,
-            amount: Uint128(amount),
-            premium: Uint128(split.premium),
-            to_reserves: Uint128(split.to_reserves),
+            amount,
+            premium: split.premium,
+            to_reserves: split.to_reserves,
         },
-    )?;
+    );
     s.commit()
 }

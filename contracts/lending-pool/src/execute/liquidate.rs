@@ -1,16 +1,14 @@
 //! `liquidate`: Aave v3 rules (close factor, full close below `full_close_hf`, collateral cap)
 //! and the bad-debt write-off when a borrower is left with debt and no collateral.
 
-use alloc::vec::Vec;
-
 use serde::Serialize;
-use tidepool_sdk::{Address, Uint128};
+use tidepool_sdk::prelude::*;
 
 use crate::error::{PoolError, PoolResult};
 use crate::external;
 use crate::liquidation::{LiquidationInput, liquidation_amounts};
 use crate::market::{shares_for_deposit, shares_for_withdrawal};
-use crate::math::{WAD, add, sub};
+use crate::math::WAD;
 use crate::msg::AmountOrAll;
 use crate::session::Session;
 
@@ -38,8 +36,8 @@ struct BadDebtEvent {
 }
 
 /// Moves `shares` of `asset` to `to`'s position, turning collateral on for a first supply.
-fn credit_shares(s: &mut Session, to: &Address, asset: &Address, shares: u128) -> PoolResult<()> {
-    if shares == 0 {
+fn credit_shares(s: &mut Session, to: &Address, asset: &Address, shares: Uint128) -> PoolResult<()> {
+    if shares.is_zero() {
         return Ok(());
     }
     let auto_collateral = s.market(asset)?.config.ltv > 0;
@@ -47,7 +45,7 @@ fn credit_shares(s: &mut Session, to: &Address, asset: &Address, shares: u128) -
     if position.shares.is_zero() && auto_collateral {
         position.collateral = true;
     }
-    position.shares = Uint128(add(position.shares.u128(), shares)?);
+    position.shares = position.shares.checked_add(shares)?;
     Ok(())
 }
 
@@ -72,20 +70,20 @@ pub fn liquidate(
         return Err(PoolError::NotLiquidatable("the health factor is not below 1"));
     }
     let (_, debt) = s.amounts(&borrower, &debt_asset)?;
-    if debt == 0 {
+    if debt.is_zero() {
         return Err(PoolError::NotLiquidatable("no debt in this asset"));
     }
     let (collateral, _) = s.amounts(&borrower, &collateral_asset)?;
-    if collateral == 0 {
+    if collateral.is_zero() {
         return Err(PoolError::NotLiquidatable("no collateral in this asset"));
     }
     let input = LiquidationInput {
         health_factor,
-        full_close_hf: s.config.full_close_hf.u128(),
+        full_close_hf: s.config.full_close_hf,
         close_factor_bps: s.config.close_factor_bps,
         debt,
         debt_to_cover: match debt_to_cover {
-            AmountOrAll::All => u128::MAX,
+            AmountOrAll::All => Uint128::MAX,
             AmountOrAll::Exact(v) => v,
         },
         collateral,
@@ -97,28 +95,28 @@ pub fn liquidate(
         liq_fee: s.market(&collateral_asset)?.config.liq_fee,
     };
     let amounts = liquidation_amounts(&input)?;
-    if amounts.repay == 0 || amounts.seized == 0 {
+    if amounts.repay.is_zero() || amounts.seized.is_zero() {
         return Err(PoolError::NotLiquidatable("the amount is too small to seize anything"));
     }
 
     // Debt side: the borrower's debt falls by what the liquidator pays.
     let market = s.market(&debt_asset)?;
-    let index = market.state.borrow_index.u128();
-    market.state.total_borrows = Uint128(market.state.total_borrows.u128().saturating_sub(amounts.repay));
-    market.state.cash = Uint128(add(market.state.cash.u128(), amounts.repay)?);
+    let index = market.state.borrow_index;
+    market.state.total_borrows = market.state.total_borrows.saturating_sub(amounts.repay);
+    market.state.cash = market.state.cash.checked_add(amounts.repay)?;
     let position = s.position(&borrower, &debt_asset)?;
-    position.principal = Uint128(sub(debt, amounts.repay)?);
-    position.index_at_borrow = Uint128(index);
+    position.principal = debt.checked_sub(amounts.repay)?;
+    position.index_at_borrow = index;
 
     // Collateral side: the borrower loses shares worth C (all of them when C is everything).
     let ex = s.market(&collateral_asset)?.state.exchange_rate()?;
-    let borrower_shares = s.position(&borrower, &collateral_asset)?.shares.u128();
+    let borrower_shares = s.position(&borrower, &collateral_asset)?.shares;
     let seized_shares = if amounts.seized == collateral {
         borrower_shares
     } else {
         shares_for_withdrawal(amounts.seized, ex)?.min(borrower_shares)
     };
-    s.position(&borrower, &collateral_asset)?.shares = Uint128(borrower_shares - seized_shares);
+    s.position(&borrower, &collateral_asset)?.shares = borrower_shares - seized_shares;
     let to_liquidator = amounts.to_liquidator();
     let treasury_shares = if receive_shares {
         s.ensure_slot(&caller, &collateral_asset)?;
@@ -129,12 +127,12 @@ pub fn liquidate(
         // Shares worth at least C − fee are burned for the tokens paid out.
         let burned = shares_for_withdrawal(to_liquidator, ex)?.min(seized_shares);
         let market = s.market(&collateral_asset)?;
-        let cash = market.state.cash.u128();
+        let cash = market.state.cash;
         if to_liquidator > cash {
             return Err(PoolError::InsufficientCash { available: cash });
         }
-        market.state.cash = Uint128(cash - to_liquidator);
-        market.state.total_shares = Uint128(sub(market.state.total_shares.u128(), burned)?);
+        market.state.cash = cash - to_liquidator;
+        market.state.total_shares = market.state.total_shares.checked_sub(burned)?;
         seized_shares - burned
     };
     let treasury = s.config.treasury;
@@ -146,14 +144,14 @@ pub fn liquidate(
             borrower,
             debt_asset,
             collateral_asset,
-            repaid: Uint128(amounts.repay),
-            seized: Uint128(amounts.seized),
-            seized_shares: Uint128(seized_shares),
-            protocol_fee: Uint128(amounts.fee),
-            health_factor: Uint128(health_factor),
+            repaid: amounts.repay,
+            seized: amounts.seized,
+            seized_shares,
+            protocol_fee: amounts.fee,
+            health_factor,
             receive_shares,
         },
-    )?;
+    );
     write_off_bad_debt(s, &borrower)?;
     s.commit()?;
     external::pull(&debt_asset, &caller, &s.pool, amounts.repay)?;
@@ -171,33 +169,27 @@ fn write_off_bad_debt(s: &mut Session, borrower: &Address) -> PoolResult<()> {
     let mut debts = Vec::new();
     for asset in &assets {
         let (collateral, debt) = s.amounts(borrower, asset)?;
-        if collateral > 0 {
+        if !collateral.is_zero() {
             return Ok(());
         }
-        if debt > 0 {
+        if !debt.is_zero() {
             debts.push((*asset, debt));
         }
     }
     for (asset, debt) in debts {
         let market = s.market(&asset)?;
-        let absorbed = debt.min(market.state.total_reserves.u128());
+        let absorbed = debt.min(market.state.total_reserves);
         let deficit = debt - absorbed;
-        market.state.total_reserves = Uint128(market.state.total_reserves.u128() - absorbed);
-        market.state.total_borrows = Uint128(market.state.total_borrows.u128().saturating_sub(debt));
-        market.state.deficit = Uint128(add(market.state.deficit.u128(), deficit)?);
+        market.state.total_reserves -= absorbed;
+        market.state.total_borrows = market.state.total_borrows.saturating_sub(debt);
+        market.state.deficit = market.state.deficit.checked_add(deficit)?;
         let position = s.position(borrower, &asset)?;
-        position.principal = Uint128(0);
-        position.index_at_borrow = Uint128(0);
+        position.principal = Uint128::ZERO;
+        position.index_at_borrow = Uint128::ZERO;
         s.event(
             "bad_debt",
-            &BadDebtEvent {
-                borrower: *borrower,
-                asset,
-                debt: Uint128(debt),
-                absorbed_by_reserves: Uint128(absorbed),
-                deficit: Uint128(deficit),
-            },
-        )?;
+            &BadDebtEvent { borrower: *borrower, asset, debt, absorbed_by_reserves: absorbed, deficit },
+        );
     }
     Ok(())
 }

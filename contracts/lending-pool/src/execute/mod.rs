@@ -30,24 +30,22 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg) -> PoolResult<Response> {
     let mut s = Session::new(ctx)?;
     let caller = ctx.caller();
     match msg {
-        ExecuteMsg::ListMarket { asset, config, seed } => {
-            admin::list_market(&mut s, caller, asset, config, seed.u128())
-        }
+        ExecuteMsg::ListMarket { asset, config, seed } => admin::list_market(&mut s, caller, asset, config, seed),
         ExecuteMsg::UpdateMarket { asset, config } => admin::update_market(&mut s, caller, asset, config),
         ExecuteMsg::SetPaused { asset, paused } => admin::set_paused(&mut s, caller, asset, paused),
         ExecuteMsg::WithdrawReserves { asset, amount, to } => {
-            admin::withdraw_reserves(&mut s, caller, asset, amount.u128(), to)
+            admin::withdraw_reserves(&mut s, caller, asset, amount, to)
         }
         ExecuteMsg::Accrue { asset } => admin::accrue(&mut s, asset),
         ExecuteMsg::Supply { asset, amount, on_behalf_of } => {
-            account::supply(&mut s, caller, asset, amount.u128(), on_behalf_of.unwrap_or(caller))
+            account::supply(&mut s, caller, asset, amount, on_behalf_of.unwrap_or(caller))
         }
         ExecuteMsg::Withdraw { asset, amount, to } => {
             account::withdraw(&mut s, caller, asset, amount, to.unwrap_or(caller))
         }
         ExecuteMsg::SetCollateral { asset, enabled } => account::set_collateral(&mut s, caller, asset, enabled),
         ExecuteMsg::Borrow { asset, amount, to } => {
-            account::borrow(&mut s, caller, asset, amount.u128(), to.unwrap_or(caller))
+            account::borrow(&mut s, caller, asset, amount, to.unwrap_or(caller))
         }
         ExecuteMsg::Repay { asset, amount, on_behalf_of } => {
             account::repay(&mut s, caller, asset, amount, on_behalf_of.unwrap_or(caller))
@@ -56,7 +54,7 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg) -> PoolResult<Response> {
             liquidate::liquidate(&mut s, caller, borrower, debt_asset, collateral_asset, debt_to_cover, receive_shares)
         }
         ExecuteMsg::FlashLoan { asset, amount, receiver, data } => {
-            flash_loan::flash_loan(&mut s, caller, asset, amount.u128(), receiver, data)
+            flash_loan::flash_loan(&mut s, caller, asset, amount, receiver, data)
         }
     }?;
     LOCK.remove();

@@ -218,7 +218,7 @@ mod tests {
 
     fn in_contract<R>(f: impl FnOnce() -> R) -> R {
         let chain = MockChain::new();
-        chain.run_as(Address([1; 20]), Address([2; 20]), f)
+        chain.run_as(&Address([1; 20]), &Address([2; 20]), f)
     }
 
     fn collect(it: impl Iterator<Item = Result<(u32, u64), ContractError>>) -> Vec<u32> {

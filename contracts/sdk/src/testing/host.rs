@@ -64,7 +64,7 @@ impl State {
             logs: Vec::new(),
             origin: Address::ZERO,
             height: 1,
-            time: 1_700_000_000,
+            time: super::GENESIS_TIME,
             chain_id: 1337,
             next_contract: 0,
             frames: Vec::new(),
@@ -167,13 +167,14 @@ pub(crate) fn run_frame(
                 s.events.truncate(snapshot.2);
                 Err(match payload.downcast::<Abort>() {
                     Ok(abort) => (status::REVERTED, abort.0),
+                    // On wasm the SDK's panic handler aborts with "panic: <message>".
                     Err(payload) => {
                         let msg = payload
                             .downcast_ref::<String>()
                             .cloned()
                             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_default();
-                        (status::TRAPPED, msg)
+                        (status::REVERTED, alloc::format!("panic: {msg}"))
                     }
                 })
             }
@@ -439,11 +440,11 @@ pub unsafe fn emit_event(type_ptr: *const u8, type_len: i32, data_ptr: *const u8
 }
 
 fn no_crypto() -> ! {
-    panic!("crypto is not available in the native test double; use the Sandbox")
+    panic!("only keccak256 of the crypto host functions is in the native test double; use the Sandbox")
 }
 
-pub unsafe fn keccak256(_ptr: *const u8, _len: i32, _out: *mut u8) {
-    no_crypto()
+pub unsafe fn keccak256(ptr: *const u8, len: i32, out: *mut u8) {
+    unsafe { write(out, &super::keccak::keccak256(slice(ptr, len))) }
 }
 
 pub unsafe fn sha256(_ptr: *const u8, _len: i32, _out: *mut u8) {
@@ -464,5 +465,8 @@ pub unsafe fn address_from_pubkey(_pubkey: *const u8, _pubkey_len: i32, _out: *m
 
 pub unsafe fn debug_log(ptr: *const u8, len: i32) {
     let line = String::from_utf8_lossy(unsafe { slice(ptr, len) }).into_owned();
-    with_state(|s| s.logs.push(line))
+    with_state(|s| {
+        let contract = s.frame().contract;
+        s.logs.push(alloc::format!("{contract}: {line}"));
+    })
 }

@@ -5,12 +5,8 @@
 //! is on the call stack) fails the transfer with the hook's error.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-extern crate alloc;
-
-use alloc::string::String;
-
 use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, CallStatus, Context, ContractError, Item, Response, calls};
+use tidepool_sdk::prelude::*;
 use token_base::Hooks;
 
 /// `{"set_hook": {"msg": "{\"borrow\": …}"}}` (or `null` to turn it off), or any token message.
@@ -32,7 +28,7 @@ const HOOK: Item<String> = Item::new("hook");
 struct CallbackHooks;
 
 impl Hooks for CallbackHooks {
-    fn after_transfer(&self, _from: &Address, to: &Address, _amount: u128) -> Result<(), ContractError> {
+    fn after_transfer(&self, _from: &Address, to: &Address, _amount: Uint128) -> Result<(), ContractError> {
         let Some(msg) = HOOK.may_load()? else { return Ok(()) };
         match calls::call_raw(to, msg.as_bytes(), 0, 0) {
             Ok(_) => Ok(()),

@@ -3,13 +3,11 @@
 //! it (it checks what arrived).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Context, ContractError, Item, Response, ensure};
+use tidepool_sdk::prelude::*;
 use token_base::Hooks;
 
 /// `{"token": {…the token's instantiate message…}, "fee_bps": 100}`.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+#[msg]
 pub struct InstantiateMsg {
     /// The plain token's instantiate message.
     pub token: token_base::InstantiateMsg,
@@ -22,10 +20,10 @@ const FEE_BPS: Item<u32> = Item::new("fee_bps");
 struct FeeHooks;
 
 impl Hooks for FeeHooks {
-    fn delivered(&self, amount: u128) -> Result<u128, ContractError> {
-        let fee_bps = u128::from(FEE_BPS.load()?);
+    fn delivered(&self, amount: Uint128) -> Result<Uint128, ContractError> {
+        let fee_bps = Uint128::from(FEE_BPS.load()?);
         // amount·fee_bps cannot overflow for amounts below 2^114; wider ones pay the whole fee.
-        let fee = amount.checked_mul(fee_bps).map_or(amount, |v| v / 10_000);
+        let fee = amount.checked_mul(fee_bps).map_or(amount, |v| v / Uint128::new(10_000));
         Ok(amount - fee.min(amount))
     }
 }

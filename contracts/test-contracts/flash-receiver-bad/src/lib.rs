@@ -3,16 +3,16 @@
 //! whole loan reverts.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Binary, Context, ContractError, Response, Uint128, calls};
+use serde::Serialize;
+use tidepool_sdk::prelude::*;
 
 /// `{}`.
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[msg]
+#[derive(Default)]
 pub struct InstantiateMsg {}
 
 /// The pool's callback.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
+#[msg]
 pub enum ExecuteMsg {
     /// `{"execute_operation": {"asset", "amount", "premium", "initiator", "data"}}`.
     ExecuteOperation {

@@ -6,20 +6,16 @@
 //! recorded in a `reentry_attempt` event `{"ok", "error"}` and the loan goes on either way.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-extern crate alloc;
-
-use alloc::string::{String, ToString};
-
-use serde::{Deserialize, Serialize};
-use tidepool_sdk::{Address, Binary, Context, ContractError, Response, Uint128, calls};
+use serde::Serialize;
+use tidepool_sdk::prelude::*;
 
 /// `{}`.
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[msg]
+#[derive(Default)]
 pub struct InstantiateMsg {}
 
 /// The pool's callback.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "snake_case")]
+#[msg]
 pub enum ExecuteMsg {
     /// `{"execute_operation": {"asset", "amount", "premium", "initiator", "data"}}`.
     ExecuteOperation {
@@ -59,10 +55,10 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
     if !data.0.is_empty() {
         let attempt = calls::call_raw(&pool, &data.0, 0, 0);
         let error = attempt.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
-        response = response.event("reentry_attempt", &AttemptEvent { ok: attempt.is_ok(), error })?;
+        response = response.event("reentry_attempt", &AttemptEvent { ok: attempt.is_ok(), error });
     }
-    let owed = amount.u128().checked_add(premium.u128()).ok_or(ContractError::Overflow)?;
-    calls::call(&asset, &TokenMsg::Approve { spender: pool, amount: Uint128(owed) }, 0)?;
+    let owed = amount.checked_add(premium)?;
+    calls::call(&asset, &TokenMsg::Approve { spender: pool, amount: owed }, 0)?;
     Ok(response)
 }
 

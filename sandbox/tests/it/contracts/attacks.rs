@@ -1,4 +1,4 @@
-//! LENDING.md's attack table through the real VM: each test mounts the attack and shows the
+//! docs/lending.md's attack table through the real VM: each test mounts the attack and shows the
 //! defence holding.
 //!
 //! | attack | tests |
@@ -252,9 +252,14 @@ fn zero_stale_and_missing_prices_are_refused() {
     let liquidate = json!({"liquidate": {"borrower": m.addr(ALICE), "debt_asset": m.usdc, "collateral_asset": m.weth, "debt_to_cover": "all"}});
     let err = m.exec(BOB, liquidate.clone()).unwrap_err();
     assert!(err.contains("stale price"), "{err}");
-    // A zero price is refused too.
+    // A zero price is refused too: of the debt asset in a liquidation, of the collateral in a
+    // borrow.
     m.set_price(m.usdc, 0);
     let err = m.exec(BOB, liquidate).unwrap_err();
+    assert!(err.contains("zero price"), "{err}");
+    m.set_price(m.usdc, USD);
+    m.set_price(m.weth, 0);
+    let err = m.borrow(ALICE, m.usdc, 1).unwrap_err();
     assert!(err.contains("zero price"), "{err}");
     // A market whose asset has no price at all: borrowing against it fails.
     let dai = m.token("DAI", 18, &[(OWNER, 100 * E18), (CAROL, 100 * E18)]);
@@ -297,15 +302,6 @@ fn no_path_skips_the_health_check() {
     assert!(m.exec(ALICE, own).unwrap_err().contains("the liquidator is the borrower"));
 }
 
-/// Alice: 10 WETH of collateral ($20 000) and 16 000 USDC of debt (exactly at capacity).
-fn borrowed_to_the_limit() -> Market {
-    let m = Market::new();
-    m.supply(BOB, m.usdc, 100_000_000_000).unwrap();
-    m.supply(ALICE, m.weth, 10 * E18).unwrap();
-    m.borrow(ALICE, m.usdc, 16_000_000_000).unwrap();
-    m
-}
-
 fn liquidate(m: &Market, liquidator: usize, cover: Value) -> Result<tidepool_node::Receipt, String> {
     m.exec(
         liquidator,
@@ -335,7 +331,7 @@ fn expected_liquidation(m: &Market, price: u128, cover: u128) -> (u128, formulas
 /// liquidated at all.
 #[test]
 fn close_factor_above_095() {
-    let m = borrowed_to_the_limit();
+    let m = Market::borrowed_to_the_limit();
     assert_eq!(
         amount(&m.position(m.addr(ALICE))["health_factor"]),
         floor(20_000 * USD * 8250 / 10_000, WAD, 16_000 * USD)
@@ -344,7 +340,10 @@ fn close_factor_above_095() {
     m.set_price(m.weth, 1900 * USD);
     let (hf, expected) = expected_liquidation(&m, 1900 * USD, u128::MAX);
     assert!(hf > 950_000_000_000_000_000 && hf < WAD, "{hf}");
+    assert_eq!(hf, 979_687_500_000_000_000, "19 000 · 0.825 / 16 000");
     assert_eq!(expected.repaid, 8_000_000_000, "half of 16 000 USDC");
+    // C = floor(floor(8000 USDC / $1900) · 1.05) WETH.
+    assert_eq!(expected.seized, 4_421_052_631_578_947_368);
     let (bob_usdc, bob_weth) = (m.token_balance(m.usdc, m.addr(BOB)), m.token_balance(m.weth, m.addr(BOB)));
     let receipt = liquidate(&m, BOB, json!("all")).unwrap();
     let e = event(&receipt, "liquidate");
@@ -367,15 +366,18 @@ fn close_factor_above_095() {
 /// repayment), and the debt left without collateral is written off.
 #[test]
 fn full_close_below_095_then_bad_debt_is_written_off() {
-    let m = borrowed_to_the_limit();
+    let m = Market::borrowed_to_the_limit();
     m.set_price(m.weth, 1500 * USD);
     let (hf, expected) = expected_liquidation(&m, 1500 * USD, u128::MAX);
     assert!(hf <= 950_000_000_000_000_000);
     assert_eq!(expected.seized, 10 * E18, "the collateral caps the liquidation");
+    // need = ceil(15 000 USDC · 10 000 / 10 500).
+    assert_eq!(expected.repaid, 14_285_714_286);
     let before = State::of(&m.market(m.usdc));
     let receipt = liquidate(&m, BOB, json!("all")).unwrap();
     assert_eq!(amount(&event(&receipt, "liquidate")["repaid"]), expected.repaid);
     let left = 16_000_000_000 - expected.repaid;
+    assert_eq!(left, 1_714_285_714);
     let bad = event(&receipt, "bad_debt");
     assert_eq!((amount(&bad["debt"]), amount(&bad["absorbed_by_reserves"]), amount(&bad["deficit"])), (left, 0, left));
     assert_eq!(m.balance(m.addr(ALICE), m.usdc)["debt"], json!("0"));
@@ -391,7 +393,7 @@ fn full_close_below_095_then_bad_debt_is_written_off() {
 /// Bad debt is taken from reserves first; suppliers bear only what reserves cannot cover.
 #[test]
 fn reserves_absorb_bad_debt_first() {
-    let m = borrowed_to_the_limit();
+    let m = Market::borrowed_to_the_limit();
     m.chain.warp(30 * 24 * 3600);
     m.refresh_prices(2000 * USD);
     m.accrue(m.usdc).unwrap();

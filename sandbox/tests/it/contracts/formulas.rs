@@ -1,4 +1,4 @@
-//! LENDING.md's formulas, written out again on the test side (exact integer arithmetic with a
+//! docs/lending.md's formulas, written out again on the test side (exact integer arithmetic with a
 //! 256-bit intermediate), so the pool's answers are checked against an independent statement of
 //! the spec rather than against the pool's own code.
 
@@ -85,7 +85,7 @@ impl State {
         }
     }
 
-    /// LENDING.md's `accrue` to `now` (the APR from the state before accrual).
+    /// docs/lending.md's `accrue` to `now` (the APR from the state before accrual).
     pub(super) fn accrued(&self, curve: &Curve, rf: u128, now: u64) -> State {
         if now <= self.last_accrual {
             return *self;
@@ -182,7 +182,7 @@ pub(super) struct LiquidationInput {
     pub liq_fee: u128,
 }
 
-/// LENDING.md's liquidation (Aave v3 rules), with the default close factor (5000) and
+/// docs/lending.md's liquidation (Aave v3 rules), with the default close factor (5000) and
 /// full-close threshold (0.95e18).
 pub(super) fn liquidation(i: &LiquidationInput) -> Liquidation {
     let cf = if i.hf <= 950_000_000_000_000_000 { BPS } else { 5000 };

@@ -1,7 +1,7 @@
 //! A thin layer over the [`Sandbox`] (a real node in-process: signed transactions, the VM's gas
 //! meter, the ledger's overlay, a manual clock): named accounts, the sample contracts uploaded,
 //! JSON execute/query helpers that return plain receipts and error strings, and [`Market`]: the
-//! lending market of LENDING.md deployed the way a user would deploy it (two tokens, the oracle,
+//! lending market of docs/lending.md deployed the way a user would deploy it (two tokens, the oracle,
 //! the pool, both markets listed with the default parameters).
 
 use std::collections::HashMap;
@@ -150,7 +150,7 @@ pub(super) fn amount(v: &Value) -> u128 {
     v.as_str().unwrap_or_else(|| panic!("not an amount: {v}")).parse().unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
-/// A JSON address (contracts write lowercase hex; the host EIP-55) as an [`Address`].
+/// A JSON address (EIP-55, as contracts and the node write it) as an [`Address`].
 pub(super) fn address(v: &Value) -> Address {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not an address: {v}: {e}"))
 }
@@ -174,7 +174,7 @@ pub(super) fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The WETH-like defaults of LENDING.md.
+/// The WETH-like defaults of docs/lending.md.
 pub(super) fn weth_config() -> Value {
     json!({
         "ltv": 8000, "lt": 8250, "lb": 10500, "liq_fee": 1000, "rf": 1000,
@@ -182,7 +182,7 @@ pub(super) fn weth_config() -> Value {
     })
 }
 
-/// The USDC-like defaults of LENDING.md.
+/// The USDC-like defaults of docs/lending.md.
 pub(super) fn usdc_config() -> Value {
     json!({
         "ltv": 8000, "lt": 8500, "lb": 10500, "liq_fee": 1000, "rf": 1000,
@@ -206,7 +206,7 @@ pub(super) fn token_msg(chain: &Chain, symbol: &str, decimals: u8, holders: &[(A
 }
 
 /// The deployed market: WETH-like (18 decimals, $2000) and USDC-like (6 decimals, $1) tokens,
-/// the oracle and the pool, both markets listed with LENDING.md's default parameters; every
+/// the oracle and the pool, both markets listed with docs/lending.md's default parameters; every
 /// user approved the pool for both tokens.
 pub(super) struct Market {
     pub chain: Chain,
@@ -251,6 +251,16 @@ impl Market {
         }
         m.list(weth, weth_config(), 1_000_000).unwrap();
         m.list(usdc, usdc_config(), 1000).unwrap();
+        m
+    }
+
+    /// Alice: 10 WETH of collateral ($20 000) and 16 000 USDC of debt (exactly at capacity),
+    /// borrowed from Bob's 100 000 USDC.
+    pub(super) fn borrowed_to_the_limit() -> Market {
+        let m = Market::new();
+        m.supply(BOB, m.usdc, 100_000_000_000).unwrap();
+        m.supply(ALICE, m.weth, 10 * E18).unwrap();
+        m.borrow(ALICE, m.usdc, 16_000_000_000).unwrap();
         m
     }
 

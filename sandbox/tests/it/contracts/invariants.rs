@@ -1,4 +1,4 @@
-//! LENDING.md's twelve invariants over seeded random sequences, through the real VM.
+//! docs/lending.md's twelve invariants over seeded random sequences, through the real VM.
 //!
 //! Each sequence runs on a fresh market (WETH-like and USDC-like, both with supply and borrow
 //! caps) with three users who supply, withdraw, borrow (some up to 99 % of their capacity),
@@ -21,7 +21,7 @@ use super::harness::*;
 const SEEDS: u64 = 12;
 const STEPS: usize = 80;
 const USERS: [usize; 3] = [ALICE, BOB, CAROL];
-/// LENDING.md's full-close threshold (the pool's default).
+/// docs/lending.md's full-close threshold (the pool's default).
 const FULL_CLOSE_HF: u128 = 950_000_000_000_000_000;
 
 /// xorshift64: tiny, seedable, the same on every machine.
@@ -141,7 +141,7 @@ struct Seen {
 
 /// The rounding drift between Σdebt and TB that the sequence so far allows (invariant 3).
 ///
-/// LENDING.md bounds `|Σ debt − TB|` by the number of borrowers, but its own rounding rules add
+/// docs/lending.md bounds `|Σ debt − TB|` by the number of borrowers, but its own rounding rules add
 /// to that: every re-basing of a debt (borrow, repay, liquidation) keeps the ceil'd unit of the
 /// debt read at that moment, and every accrual floors the index increment (losing up to
 /// `debt/index ≤ TB/WAD` units summed over the debts) and the interest (< 1 unit). So the bound

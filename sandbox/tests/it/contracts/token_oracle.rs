@@ -101,6 +101,25 @@ fn malformed_messages_are_refused() {
     assert_eq!(balance(&chain, t, ALICE), 100);
 }
 
+/// Contracts spell addresses as the node does (EIP-55 mixed case), in events and in answers, so
+/// a receipt reads the same whoever wrote each part of it.
+#[test]
+fn addresses_read_as_the_node_writes_them() {
+    let chain = Chain::new();
+    let t = token(&chain, &[(ALICE, 100)]);
+    let (alice, bob, owner) = (chain.addr(ALICE), chain.addr(BOB), chain.addr(OWNER));
+    let spelt = |a: Address| json!(a.to_string());
+    assert!(alice.to_string().chars().any(|c| c.is_ascii_uppercase()), "{alice}: a mixed-case spelling to compare");
+    let receipt =
+        chain.execute(ALICE, t, json!({"transfer": {"to": bob.to_string().to_lowercase(), "amount": "1"}})).unwrap();
+    let e = event(&receipt, "transfer");
+    assert_eq!((&e["from"], &e["to"]), (&spelt(alice), &spelt(bob)));
+    assert_eq!(e["from"], json!(receipt.from.to_string()), "the node's own field");
+    assert_eq!(chain.query(t, &json!({"token_info": {}})).unwrap()["minter"], spelt(owner));
+    let oracle = chain.instantiate(OWNER, "oracle", json!({})).unwrap();
+    assert_eq!(chain.query(oracle, &json!({"config": {}})).unwrap()["owner"], spelt(owner));
+}
+
 #[test]
 fn only_the_owner_sets_prices_stamped_with_block_time() {
     let chain = Chain::new();

@@ -1,4 +1,4 @@
-//! LENDING.md's vectors V1–V8 through the real VM, to the unit.
+//! docs/lending.md's vectors V1–V8 through the real VM, to the unit.
 //!
 //! The pure vectors (V1–V5, V7) need a market in a given state. Where ordinary transactions can
 //! reach that state they do (V4, V5: supply and borrow to the exact utilization); where they

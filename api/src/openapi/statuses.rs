@@ -1,0 +1,119 @@
+//! The error statuses an operation documents, one type per status, each with the meaning
+//! docs/api.md ("Statuses and errors") gives it and the [`ErrorBody`](crate::error::ErrorBody)
+//! schema. A handler's `#[utoipa::path(responses(...))]` lists exactly the ones it can answer.
+//!
+//! The split follows [`tidepool_node::error::RejectionKind`] (one status per kind, see
+//! [`crate::error`]), plus what axum answers before a handler runs: 413 and 415 for a body, and
+//! 400 for anything that does not match the document.
+
+use std::collections::BTreeMap;
+
+use utoipa::IntoResponses;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+
+fn error(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let response = ResponseBuilder::new().description(description).content("application/json", content).build();
+    BTreeMap::from([(status.to_string(), RefOr::T(response))])
+}
+
+macro_rules! status {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                error($status, $description)
+            }
+        }
+    };
+}
+
+status!(
+    /// 400: the request does not match the document.
+    Invalid,
+    400,
+    "The request does not match this document: syntax, type, pattern, range, an unknown or a missing field."
+);
+status!(
+    /// 401: the signature does not prove `from`.
+    Unauthorized,
+    401,
+    "The signature does not prove that the transaction's `from` sent it (`bad_signature`)."
+);
+status!(
+    /// 402: the sender cannot pay.
+    Unaffordable,
+    402,
+    "The sender cannot pay what the transaction sends (`insufficient_funds`)."
+);
+status!(
+    /// 404: a named thing does not exist.
+    NotFound,
+    404,
+    "A contract, code, transaction, block, height or snapshot the request names does not exist, a \
+     transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`)."
+);
+status!(
+    /// 410: the state asked for is older than this node keeps.
+    Gone,
+    410,
+    "The state or blocks at the height asked for are no longer kept: below the node's history \
+     window (`--history-blocks`; `height_pruned`)."
+);
+status!(
+    /// 409: the current state refuses the request.
+    Conflict,
+    409,
+    "The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would \
+     overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before \
+     the latest block's (`block_time_before_latest`), a reset without the history back to genesis \
+     (`history_pruned`), prices the oracle refuses (`price_refresh_failed`)."
+);
+status!(
+    /// 413: the body is over the limit.
+    TooLarge,
+    413,
+    "The body is larger than 8 MiB (`body_too_large`)."
+);
+status!(
+    /// 413: a state file over its limit.
+    StateTooLarge,
+    413,
+    "The body is larger than 256 MiB (`body_too_large`)."
+);
+status!(
+    /// 415: the body is not JSON.
+    NotJson,
+    415,
+    "The body is not sent as `application/json` (`malformed_json`)."
+);
+status!(
+    /// 422: well formed, but its content cannot be processed.
+    Unprocessable,
+    422,
+    "Well formed, but its content cannot be processed: another chain's transaction or state file \
+     (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses \
+     (`query_failed`), a state file that cannot be loaded (`invalid_state_file`)."
+);
+status!(
+    /// 500: the node failed.
+    Internal,
+    500,
+    "The node itself failed (`internal`); the details are in its log, not in the answer."
+);
+
+/// 400, 413 and 415: what any operation with a JSON body may answer before it reads the body's
+/// meaning.
+pub struct BodyRefused;
+
+impl IntoResponses for BodyRefused {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = Invalid::responses();
+        responses.append(&mut TooLarge::responses());
+        responses.append(&mut NotJson::responses());
+        responses
+    }
+}

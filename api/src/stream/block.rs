@@ -1,0 +1,259 @@
+//! One block as the stream sends it: every message of the block (the block, each transaction,
+//! each event) already written as Server-Sent Events frames into one buffer, with what a
+//! subscriber filters on beside each frame. A block is encoded once — by the feed for every
+//! live subscriber, or by one subscriber replaying history — and each subscriber sends slices of
+//! the same buffer (no copy per subscriber).
+
+use std::fmt;
+use std::io::Write as _;
+use std::ops::Range;
+
+use axum::body::Bytes;
+use serde::Serialize;
+use tidepool_ledger::{Address, Hash};
+use tidepool_node::{Action, NodeError, View};
+
+use crate::routes::blocks::{Block, EventView};
+use crate::routes::txs::TxWithReceipt;
+
+/// Where a message sits in the stream, in the order messages are sent: a block, then each of
+/// its transactions followed by that transaction's events. Written as the SSE `id`: `h` for
+/// block `h`, `h:i` for its transaction `i`, `h:i:j` for that transaction's event `j`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    height: u64,
+    /// 0 for the block itself, `i + 1` for transaction `i`.
+    tx: u64,
+    /// 0 for the transaction itself, `j + 1` for its event `j`.
+    event: u64,
+}
+
+impl Position {
+    /// Block `height`.
+    pub fn block(height: u64) -> Position {
+        Position { height, tx: 0, event: 0 }
+    }
+
+    /// Transaction `tx` of block `height`.
+    pub fn tx(height: u64, tx: u32) -> Position {
+        Position { height, tx: u64::from(tx) + 1, event: 0 }
+    }
+
+    /// Event `event` of transaction `tx` of block `height`.
+    pub fn event(height: u64, tx: u32, event: u32) -> Position {
+        Position { height, tx: u64::from(tx) + 1, event: u64::from(event) + 1 }
+    }
+
+    /// The block this position is in.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Reads an id (`h`, `h:i` or `h:i:j`, decimal). An index too large for any block stands
+    /// for "after everything of its kind", so such an id is still a place in the stream.
+    pub fn parse(id: &str) -> Option<Position> {
+        fn number(digits: &str) -> Option<u64> {
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(digits.parse().unwrap_or(u64::MAX))
+        }
+        let mut parts = id.split(':');
+        let height = number(parts.next()?)?;
+        let mut index = || match parts.next() {
+            None => Some(0),
+            Some(digits) => number(digits).map(|i| i.saturating_add(1)),
+        };
+        let (tx, event) = (index()?, index()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Position { height, tx, event })
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.height)?;
+        if self.tx > 0 {
+            write!(f, ":{}", self.tx - 1)?;
+        }
+        if self.event > 0 {
+            write!(f, ":{}", self.event - 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a frame carries, with what the filters look at.
+#[derive(Debug)]
+pub enum Message {
+    /// The block (`event: block`).
+    Block,
+    /// A transaction with its receipt (`event: tx`).
+    Tx {
+        /// The contract it is addressed to: an execute's or migrate's contract, the contract an
+        /// instantiate created, a transfer's recipient.
+        to: Option<Address>,
+        /// Its events: the frames at these indexes, right after it (when events were read).
+        events: Range<usize>,
+    },
+    /// An event (`event: event`).
+    Event {
+        /// The emitting contract.
+        contract: Address,
+        /// The event's type.
+        ty: String,
+    },
+}
+
+/// One SSE message of a block.
+#[derive(Debug)]
+pub struct Frame {
+    /// Where it sits in the stream.
+    pub position: Position,
+    /// What it is.
+    pub message: Message,
+    /// Its bytes in [`StreamBlock::bytes`].
+    pub range: Range<usize>,
+}
+
+/// Which parts of a block to read: a subscriber reads only what it may send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// The transactions with their receipts.
+    pub txs: bool,
+    /// The events.
+    pub events: bool,
+}
+
+impl Parts {
+    /// Everything (what the feed reads, for whichever subscribers listen).
+    pub const ALL: Parts = Parts { txs: true, events: true };
+}
+
+/// A block's messages, encoded.
+#[derive(Debug)]
+pub struct StreamBlock {
+    /// Its height.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash,
+    /// Its parent's hash: a subscriber sends a block only right after its parent.
+    pub parent_hash: Hash,
+    /// Every frame, in stream order.
+    pub frames: Vec<Frame>,
+    /// The frames' bytes, back to back in stream order.
+    pub bytes: Bytes,
+}
+
+impl StreamBlock {
+    /// Reads block `height` from `view` and encodes `parts` of it (the block's own message
+    /// always). `None` if the view has no such block, or if its transactions are missing (pruned).
+    ///
+    /// # Errors
+    /// A ledger failure or a record that does not decode.
+    pub fn read(view: &View, height: u64, parts: Parts) -> Result<Option<StreamBlock>, NodeError> {
+        let Some(header) = view.block(height)? else { return Ok(None) };
+        let mut encoder = Encoder::default();
+        let (hash, parent_hash) = (header.hash(), header.parent_hash);
+        let tx_hashes = header.tx_hashes.clone();
+        encoder.push(Position::block(height), "block", &Block::from(header), Message::Block);
+        let mut events = if parts.events {
+            view.state().block_events(height)?.into_iter().peekable()
+        } else {
+            Vec::new().into_iter().peekable()
+        };
+        for (index, tx_hash) in tx_hashes.iter().enumerate() {
+            let index = u32::try_from(index).expect("a block holds fewer than 2^32 transactions");
+            if parts.txs {
+                let Some((tx, receipt)) = view.transaction(tx_hash)? else { return Ok(None) };
+                let to = addressed_to(&tx.tx.action, receipt.contract_address);
+                let message = Message::Tx { to, events: 0..0 };
+                encoder.push(Position::tx(height, index), "tx", &TxWithReceipt { tx, receipt }, message);
+            }
+            let tx_frame = encoder.frames.len().checked_sub(1).filter(|_| parts.txs);
+            while let Some(record) = events.next_if(|record| record.tx_index == index) {
+                let view = EventView {
+                    height,
+                    tx_hash: record.tx_hash,
+                    tx_index: record.tx_index,
+                    event_index: record.event_index,
+                    contract: record.event.contract,
+                    ty: record.event.ty.clone(),
+                    data: tidepool_node::receipt::json_or_hex(&record.event.data),
+                };
+                let message = Message::Event { contract: record.event.contract, ty: record.event.ty };
+                encoder.push(Position::event(height, index, record.event_index), "event", &view, message);
+            }
+            if let Some(tx_frame) = tx_frame {
+                let end = encoder.frames.len();
+                if let Message::Tx { events, .. } = &mut encoder.frames[tx_frame].message {
+                    *events = tx_frame + 1..end;
+                }
+            }
+        }
+        Ok(Some(StreamBlock { height, hash, parent_hash, frames: encoder.frames, bytes: Bytes::from(encoder.bytes) }))
+    }
+}
+
+/// The contract a transaction is addressed to (see [`Message::Tx`]).
+fn addressed_to(action: &Action, created: Option<Address>) -> Option<Address> {
+    match action {
+        Action::Execute { contract, .. } | Action::Migrate { contract, .. } => Some(*contract),
+        Action::Transfer { to, .. } => Some(*to),
+        Action::Instantiate { .. } => created,
+        Action::UploadCode { .. } => None,
+    }
+}
+
+/// Writes frames back to back.
+#[derive(Default)]
+struct Encoder {
+    bytes: Vec<u8>,
+    frames: Vec<Frame>,
+}
+
+impl Encoder {
+    /// Appends `event: {name}`, `id: {position}` and `data: {JSON of data}`. serde_json writes
+    /// JSON on one line (a newline inside a string is escaped), as an SSE data line must be.
+    fn push(&mut self, position: Position, name: &str, data: &impl Serialize, message: Message) {
+        let start = self.bytes.len();
+        let _ = write!(self.bytes, "event: {name}\nid: {position}\ndata: ");
+        serde_json::to_writer(&mut self.bytes, data).expect("API answers serialise");
+        self.bytes.extend_from_slice(b"\n\n");
+        self.frames.push(Frame { position, message, range: start..self.bytes.len() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Position;
+
+    #[test]
+    fn ids_round_trip_and_sort_in_stream_order() {
+        let order = [
+            Position::block(7),
+            Position::tx(7, 0),
+            Position::event(7, 0, 0),
+            Position::event(7, 0, 1),
+            Position::tx(7, 1),
+            Position::block(8),
+        ];
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]));
+        for position in order {
+            assert_eq!(Position::parse(&position.to_string()), Some(position));
+        }
+        assert_eq!(Position::event(7, 1, 2).to_string(), "7:1:2");
+    }
+
+    #[test]
+    fn ids_that_are_not_positions_are_refused_and_huge_indexes_saturate() {
+        for id in ["", ":", "1:", ":1", "1::2", "a", "1:2:3:4", "-1", "1 ", "+1", "0x1"] {
+            assert_eq!(Position::parse(id), None, "{id:?}");
+        }
+        let huge = Position::parse("99999999999999999999999:5").unwrap();
+        assert_eq!(huge.height(), u64::MAX);
+        assert!(Position::parse("3:99999999999999999999").unwrap() > Position::event(3, u32::MAX, u32::MAX));
+    }
+}

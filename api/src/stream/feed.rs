@@ -1,0 +1,241 @@
+//! The feed: one thread that reads each new block once and broadcasts it to every live
+//! subscriber.
+//!
+//! Per block, the writer (the thread committing it) only runs the ledger's publish hook
+//! ([`Node::on_new_head`](tidepool_node::Node::on_new_head)): it notes the new height under a small mutex and
+//! wakes the feed's thread — the same few instructions whether nobody or a thousand clients
+//! listen. The feed's thread then reads the new blocks from one [`View`](tidepool_node::View),
+//! encodes each once ([`StreamBlock`]) and sends an `Arc` of it into a bounded
+//! [`tokio::sync::broadcast`] channel; each subscriber filters its copy of the `Arc` in its own
+//! task. Nobody listening, the thread reads nothing.
+//!
+//! Reverts (`/dev/revert`) publish a lower height; the hook notes the lowest such height and the
+//! feed sends [`Item::Reverted`] before any block of the new chain, so a subscriber that sent
+//! blocks above it can tell its client where to resume.
+//!
+//! The thread starts with the first subscription and ends when the [`Feed`] is dropped or
+//! closed ([`Feed::close`], on the server's graceful shutdown).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Condvar, Mutex};
+use tidepool_ledger::Hash;
+use tidepool_node::Node;
+use tokio::sync::broadcast;
+
+use super::block::{Parts, StreamBlock};
+
+/// Blocks the broadcast channel holds: how far (in blocks) a live subscriber may fall behind
+/// the feed before its stream closes with `lagged`. Only blocks some subscriber has not taken
+/// yet are held, so a node whose clients keep up holds about none.
+pub const BUFFER_BLOCKS: usize = 256;
+
+/// What the feed broadcasts, in order.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// The next block of the chain.
+    Block(Arc<StreamBlock>),
+    /// The chain went back to this height: every block above it that was sent is gone.
+    Reverted(u64),
+    /// The feed could not read the next block (the details are in the node's log); it tries
+    /// again with the next one published.
+    Failed,
+    /// The feed stopped (the server is shutting down).
+    Closed,
+}
+
+/// The node's block feed for one router. Cheap to clone; the thread stops when the last clone
+/// is dropped.
+#[derive(Clone)]
+pub struct Feed {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    node: Node,
+    started: OnceLock<broadcast::Sender<Item>>,
+    signal: Arc<Signal>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.signal.stop();
+    }
+}
+
+/// What the publish hook tells the feed's thread.
+#[derive(Default)]
+struct Signal {
+    state: Mutex<Published>,
+    wake: Condvar,
+    stopped: AtomicBool,
+}
+
+#[derive(Default)]
+struct Published {
+    /// The latest height published.
+    head: Option<u64>,
+    /// Something was published since the thread last looked.
+    pending: bool,
+    /// The lowest height a revert published since the thread last looked.
+    reverted_to: Option<u64>,
+}
+
+impl Signal {
+    /// The hook: a view of `height` was published. `false` once the feed has stopped (the
+    /// ledger then drops the hook).
+    fn published(&self, height: u64) -> bool {
+        if self.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut state = self.state.lock();
+        if state.head.is_some_and(|head| height <= head) {
+            state.reverted_to = Some(state.reverted_to.map_or(height, |lowest| lowest.min(height)));
+        }
+        state.head = Some(height);
+        state.pending = true;
+        drop(state);
+        self.wake.notify_one();
+        true
+    }
+
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        let _state = self.state.lock();
+        self.wake.notify_one();
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Waits for the next publication; `None` once stopped, else the revert to report.
+    fn wait(&self) -> Option<Option<u64>> {
+        let mut state = self.state.lock();
+        while !state.pending && !self.is_stopped() {
+            self.wake.wait(&mut state);
+        }
+        if self.is_stopped() {
+            return None;
+        }
+        state.pending = false;
+        Some(state.reverted_to.take())
+    }
+}
+
+impl Feed {
+    /// A feed of `node`'s blocks; nothing runs until the first [`Feed::subscribe`].
+    pub fn new(node: Node) -> Feed {
+        Feed { shared: Arc::new(Shared { node, started: OnceLock::new(), signal: Arc::default() }) }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.shared.node
+    }
+
+    /// A receiver of every item the feed sends from now on (starting the feed if needed).
+    ///
+    /// Every block committed after this call reaches the receiver, unless it lags by more than
+    /// [`BUFFER_BLOCKS`]; a block committed before it may too (a subscriber skips what it sent).
+    pub fn subscribe(&self) -> broadcast::Receiver<Item> {
+        self.shared.started.get_or_init(|| self.start()).subscribe()
+    }
+
+    /// Live subscribers.
+    pub fn subscribers(&self) -> usize {
+        self.shared.started.get().map_or(0, broadcast::Sender::receiver_count)
+    }
+
+    /// Stops the feed: every live subscriber receives [`Item::Closed`], and replaying ones see
+    /// [`Feed::is_closed`]. The server calls it when it starts shutting down, because a graceful
+    /// shutdown waits for every response, and a stream would never end by itself.
+    pub fn close(&self) {
+        self.shared.signal.stop();
+    }
+
+    /// Whether [`Feed::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.signal.is_stopped()
+    }
+
+    /// Registers the hook, notes the latest block, and starts the thread. Runs once, before the
+    /// first receiver exists: the thread broadcasts every block above the one noted here, and a
+    /// subscriber reads anything up to its own first view (taken after it subscribed) itself.
+    fn start(&self) -> broadcast::Sender<Item> {
+        let (sender, _) = broadcast::channel(BUFFER_BLOCKS);
+        let signal = self.shared.signal.clone();
+        let node = self.shared.node.clone();
+        let hook = signal.clone();
+        node.on_new_head(move |height| hook.published(height));
+        // After the hook: anything published from here on wakes the thread.
+        let last = node.view().ok().map(|view| (view.height(), view.header().hash()));
+        if let Some((height, _)) = last {
+            let mut state = signal.state.lock();
+            state.head = Some(state.head.map_or(height, |head| head.max(height)));
+        }
+        let thread_sender = sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tidepool-feed".into())
+            .spawn(move || run(&node, &signal, &thread_sender, last));
+        if let Err(error) = spawned {
+            // Subscribers then only replay; they wait for blocks that never come, so say why.
+            tracing::error!(%error, "could not start the block feed's thread");
+        }
+        sender
+    }
+}
+
+/// The feed's thread: after each publication, the new blocks above `last` (the last block
+/// broadcast, `None` before genesis), in order.
+fn run(node: &Node, signal: &Signal, sender: &broadcast::Sender<Item>, mut last: Option<(u64, Hash)>) {
+    while let Some(reverted_to) = signal.wait() {
+        let Ok(view) = node.view() else { continue };
+        if let Some(height) = reverted_to {
+            let _ = sender.send(Item::Reverted(height));
+            if last.is_some_and(|(last, _)| last > height) {
+                last = view.block(height).ok().flatten().map(|header| (height, header.hash()));
+            }
+        }
+        // A publish that did not extend the chain as the hook saw it (it cannot happen while
+        // every publication goes through the hook): say the whole chain changed.
+        let on_chain = match last {
+            Some((height, hash)) => view.block(height).ok().flatten().is_some_and(|header| header.hash() == hash),
+            None => true,
+        };
+        if !on_chain {
+            tracing::warn!("the chain changed without a revert being published; streams restart from genesis");
+            let _ = sender.send(Item::Reverted(0));
+            last = view.block(0).ok().flatten().map(|header| (0, header.hash()));
+        }
+        let first = last.map_or(0, |(height, _)| height + 1);
+        if sender.receiver_count() == 0 {
+            // Nobody to send to: a subscriber arriving later reads these blocks itself.
+            last = Some((view.height(), view.header().hash()));
+            continue;
+        }
+        for height in first..=view.height() {
+            if signal.is_stopped() {
+                break;
+            }
+            match StreamBlock::read(&view, height, Parts::ALL) {
+                Ok(Some(block)) => {
+                    last = Some((height, block.hash));
+                    let _ = sender.send(Item::Block(Arc::new(block)));
+                }
+                Ok(None) => {
+                    tracing::error!(height, "the block feed found block {height} incomplete");
+                    let _ = sender.send(Item::Failed);
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(height, %error, "the block feed could not read block {height}");
+                    let _ = sender.send(Item::Failed);
+                    break;
+                }
+            }
+        }
+    }
+    let _ = sender.send(Item::Closed);
+}

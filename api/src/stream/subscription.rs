@@ -1,0 +1,373 @@
+//! One client's stream: replay from the ledger, then live from the feed, filtered, as the bytes
+//! of a `text/event-stream` body.
+//!
+//! A subscription keeps one invariant: it sends block `next` only if its parent is the block
+//! it sent last (`parent`), so what a client receives is always one chain, each message once.
+//! It first reads committed blocks itself, a batch per [`View`](tidepool_node::View) on the
+//! blocking pool (*replay*), until it has sent everything up to the latest height; then it
+//! takes blocks from the feed (*live*), skipping those it already sent. It subscribed to the
+//! feed before its first read, so no block falls between the two.
+//!
+//! It ends with one `close` message saying why and from which height to resume — the client
+//! fell too far behind (`lagged`), the chain was reverted below what it sent (`reverted`),
+//! history it needs was pruned (`pruned`), it reached `until_height`, the node is shutting
+//! down (`shutdown`) or failed to read a block (`error`) — or when the client goes away (the
+//! body is dropped, and with it everything the subscription holds).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{Address, Hash};
+use tidepool_node::{Node, NodeError};
+use tokio::sync::broadcast::{self, error::RecvError};
+use utoipa::ToSchema;
+
+use super::block::{Frame, Message, Parts, Position, StreamBlock};
+use super::feed::{BUFFER_BLOCKS, Feed, Item};
+
+/// Idle time after which the stream sends an SSE comment, so that proxies keep the connection
+/// and a client that went away is noticed (writing to it fails) within this time.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Most blocks one replay step reads from one view before sending them.
+const REPLAY_BLOCKS: usize = 64;
+
+/// A replay step stops reading once it holds this many bytes, so a client reading history is
+/// not made to wait for (nor the node to hold) much more than this at once.
+const REPLAY_BYTES: usize = 1 << 20;
+
+/// Which messages a client wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    /// Send `block` messages.
+    pub blocks: bool,
+    /// Send `tx` messages.
+    pub txs: bool,
+    /// Send `event` messages.
+    pub events: bool,
+    /// Only events of this contract; only transactions addressed to it or with an event of it.
+    pub contract: Option<Address>,
+    /// Only events of this type; only transactions with an event of it.
+    pub ty: Option<String>,
+}
+
+impl Filter {
+    /// What to read of a block to decide and send what this filter wants.
+    fn parts(&self) -> Parts {
+        let filtered = self.contract.is_some() || self.ty.is_some();
+        Parts { txs: self.txs, events: self.events || (self.txs && filtered) }
+    }
+
+    fn everything(&self) -> bool {
+        self.blocks && self.txs && self.events && self.contract.is_none() && self.ty.is_none()
+    }
+
+    fn event_matches(&self, contract: &Address, ty: &str) -> bool {
+        self.contract.is_none_or(|wanted| wanted == *contract) && self.ty.as_deref().is_none_or(|wanted| wanted == ty)
+    }
+
+    /// A transaction matches when one of its events does, or, with `contract` but no `type`,
+    /// when it is addressed to the contract (so a failed call, which leaves no event, shows).
+    fn tx_matches(&self, to: Option<Address>, events: &[Frame]) -> bool {
+        if self.contract.is_none() && self.ty.is_none() {
+            return true;
+        }
+        if self.ty.is_none() && self.contract.is_some() && to == self.contract {
+            return true;
+        }
+        events.iter().any(|frame| match &frame.message {
+            Message::Event { contract, ty } => self.event_matches(contract, ty),
+            _ => false,
+        })
+    }
+
+    /// Appends to `out` the bytes of the messages of `block` this filter wants, after `after`
+    /// when given: consecutive wanted frames as one slice of the block's buffer.
+    fn select(&self, block: &StreamBlock, after: Option<Position>, out: &mut VecDeque<Bytes>) {
+        if self.everything() && after.is_none() {
+            out.push_back(block.bytes.clone());
+            return;
+        }
+        let mut run: Option<std::ops::Range<usize>> = None;
+        for frame in &block.frames {
+            let wanted = after.is_none_or(|after| frame.position > after)
+                && match &frame.message {
+                    Message::Block => self.blocks,
+                    Message::Tx { to, events } => self.txs && self.tx_matches(*to, &block.frames[events.clone()]),
+                    Message::Event { contract, ty } => self.events && self.event_matches(contract, ty),
+                };
+            match (&mut run, wanted) {
+                (Some(run), true) if run.end == frame.range.start => run.end = frame.range.end,
+                (_, true) => {
+                    if let Some(done) = run.replace(frame.range.clone()) {
+                        out.push_back(block.bytes.slice(done));
+                    }
+                }
+                (_, false) => {
+                    if let Some(done) = run.take() {
+                        out.push_back(block.bytes.slice(done));
+                    }
+                }
+            }
+        }
+        if let Some(done) = run {
+            out.push_back(block.bytes.slice(done));
+        }
+    }
+}
+
+/// Why a stream ended, in its `close` message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The client fell more than the node's buffer behind.
+    Lagged,
+    /// The chain was reverted (dev `revert`): the blocks this stream sent from `from_height` on
+    /// are no longer part of it.
+    Reverted,
+    /// The blocks from where the stream stood up to `from_height` were pruned.
+    Pruned,
+    /// The stream sent everything up to its `until_height`.
+    UntilHeight,
+    /// The node is shutting down.
+    Shutdown,
+    /// The node could not read a block (the details are in its log).
+    Error,
+}
+
+/// The last message of a stream (`event: close`): why it ended, and where to resume.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct StreamClose {
+    /// Why the stream ended.
+    pub reason: CloseReason,
+    /// The height to resume from (`from_height`): the first block this stream did not send
+    /// whole, or, after a revert, the first block that changed.
+    pub from_height: u64,
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// Where a subscription starts, as the route worked it out from one view.
+#[derive(Clone, Copy, Debug)]
+pub struct Start {
+    /// The first block to send (in part, with `after`).
+    pub next: u64,
+    /// The hash of block `next - 1` (zero for genesis).
+    pub parent: Hash,
+    /// Within block `next`, send only the messages after this one (`Last-Event-ID`).
+    pub after: Option<Position>,
+}
+
+/// One client's stream (see the module documentation).
+pub struct Subscription {
+    feed: Feed,
+    receiver: broadcast::Receiver<Item>,
+    filter: Filter,
+    next: u64,
+    parent: Hash,
+    after: Option<Position>,
+    until: Option<u64>,
+    live: bool,
+    done: bool,
+    out: VecDeque<Bytes>,
+    quiet_since: Instant,
+}
+
+/// What one replay step read.
+enum History {
+    /// The next blocks (none: the stream has caught up with the latest height).
+    Blocks(Vec<StreamBlock>),
+    /// The next block was pruned; the lowest height kept whole.
+    Pruned(u64),
+}
+
+impl Subscription {
+    /// A subscription that starts at `start` and ends after `until` (inclusive) if given.
+    /// `receiver` must have been taken from `feed` before the view `start` was read from.
+    pub fn new(
+        feed: Feed,
+        receiver: broadcast::Receiver<Item>,
+        filter: Filter,
+        start: Start,
+        until: Option<u64>,
+    ) -> Subscription {
+        Subscription {
+            feed,
+            receiver,
+            filter,
+            next: start.next,
+            parent: start.parent,
+            after: start.after,
+            until,
+            live: false,
+            done: false,
+            out: VecDeque::new(),
+            quiet_since: Instant::now(),
+        }
+    }
+
+    /// The response body: the stream's bytes as they come.
+    pub fn into_body(self) -> Body {
+        Body::from_stream(futures_util::stream::unfold(self, |mut subscription| async move {
+            let chunk = subscription.next_chunk().await?;
+            Some((Ok::<_, Infallible>(chunk), subscription))
+        }))
+    }
+
+    /// The next bytes to send; `None` after the `close` message.
+    pub async fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(chunk) = self.out.pop_front() {
+                self.quiet_since = Instant::now();
+                return Some(chunk);
+            }
+            if self.done {
+                return None;
+            }
+            if self.feed.is_closed() {
+                self.close(CloseReason::Shutdown, self.next);
+            } else if self.until.is_some_and(|until| self.next > until) {
+                self.close(CloseReason::UntilHeight, self.next);
+            } else if self.live {
+                self.live_step().await;
+            } else {
+                self.replay_step().await;
+            }
+        }
+    }
+
+    /// Whether `block` is the next block of the chain this stream has sent.
+    fn follows(&self, block: &StreamBlock) -> bool {
+        block.height == self.next && block.parent_hash == self.parent
+    }
+
+    fn send(&mut self, block: &StreamBlock) {
+        self.filter.select(block, self.after.take(), &mut self.out);
+        self.next = block.height + 1;
+        self.parent = block.hash;
+        if self.until == Some(block.height) {
+            self.close(CloseReason::UntilHeight, self.next);
+        }
+    }
+
+    /// Reads and sends the next committed blocks; switches to live once caught up.
+    async fn replay_step(&mut self) {
+        let (node, next, until, parts) = (self.feed.node().clone(), self.next, self.until, self.filter.parts());
+        let read = tokio::task::spawn_blocking(move || history(&node, next, until, parts)).await;
+        match read {
+            Ok(Ok(History::Blocks(blocks))) if blocks.is_empty() => self.live = true,
+            Ok(Ok(History::Blocks(blocks))) => {
+                for block in &blocks {
+                    if !self.follows(block) {
+                        // The chain changed between two reads: the feed's revert notice, which
+                        // the receiver holds or will, decides what to tell the client.
+                        self.live = true;
+                        return;
+                    }
+                    self.send(block);
+                    if self.done {
+                        return;
+                    }
+                }
+                self.keep_alive_if_quiet();
+            }
+            Ok(Ok(History::Pruned(oldest))) => self.close(CloseReason::Pruned, oldest),
+            Ok(Err(error)) => {
+                tracing::error!(height = next, %error, "a stream could not read block {next}");
+                self.close(CloseReason::Error, next);
+            }
+            Err(error) => {
+                tracing::error!(height = next, %error, "a stream's read of block {next} did not finish");
+                self.close(CloseReason::Error, next);
+            }
+        }
+    }
+
+    /// Waits for the feed's next item (or sends a keep-alive comment when idle).
+    async fn live_step(&mut self) {
+        let idle = KEEP_ALIVE.saturating_sub(self.quiet_since.elapsed());
+        let Ok(item) = tokio::time::timeout(idle, self.receiver.recv()).await else {
+            self.out.push_back(Bytes::from_static(b": keep-alive\n\n"));
+            return;
+        };
+        match item {
+            Ok(Item::Block(block)) => {
+                // Anything else is a block this stream already sent, or one of a chain it has
+                // not sent (a revert notice follows if it matters).
+                if self.follows(&block) {
+                    self.send(&block);
+                }
+            }
+            Ok(Item::Reverted(height)) if self.next > height + 1 => self.close(CloseReason::Reverted, height + 1),
+            Ok(Item::Reverted(_)) => {}
+            Ok(Item::Failed) => self.close(CloseReason::Error, self.next),
+            Ok(Item::Closed) | Err(RecvError::Closed) => self.close(CloseReason::Shutdown, self.next),
+            Err(RecvError::Lagged(_)) => self.close(CloseReason::Lagged, self.next),
+        }
+    }
+
+    fn keep_alive_if_quiet(&mut self) {
+        if self.out.is_empty() && self.quiet_since.elapsed() >= KEEP_ALIVE {
+            self.out.push_back(Bytes::from_static(b": keep-alive\n\n"));
+        }
+    }
+
+    /// Ends the stream with a `close` message.
+    fn close(&mut self, reason: CloseReason, from_height: u64) {
+        let message = match reason {
+            CloseReason::Lagged => format!(
+                "this client fell more than {BUFFER_BLOCKS} blocks behind the node; resume from height {from_height}"
+            ),
+            CloseReason::Reverted => format!(
+                "the chain was reverted to height {}: the blocks this stream sent from height {from_height} on are \
+                 gone; resume from height {from_height}",
+                from_height.saturating_sub(1)
+            ),
+            CloseReason::Pruned => format!(
+                "the node no longer keeps the blocks this stream needed (history is pruned): the oldest kept whole \
+                 is {from_height}"
+            ),
+            CloseReason::UntilHeight => format!("sent everything up to until_height; the next height is {from_height}"),
+            CloseReason::Shutdown => {
+                format!("the node is shutting down; resume from height {from_height} when it is back")
+            }
+            CloseReason::Error => {
+                format!("the node could not read block {from_height} (see its log); resume from height {from_height}")
+            }
+        };
+        let close = StreamClose { reason, from_height, message };
+        let mut frame = b"event: close\ndata: ".to_vec();
+        serde_json::to_writer(&mut frame, &close).expect("a close message serialises");
+        frame.extend_from_slice(b"\n\n");
+        self.out.push_back(Bytes::from(frame));
+        self.done = true;
+    }
+}
+
+/// Reads the blocks from `next` on (up to `until`) that one replay step sends, from one view.
+fn history(node: &Node, next: u64, until: Option<u64>, parts: Parts) -> Result<History, NodeError> {
+    let view = node.view()?;
+    let oldest = view.state().oldest_complete_block()?;
+    if next < oldest {
+        return Ok(History::Pruned(oldest));
+    }
+    let last = until.map_or(view.height(), |until| until.min(view.height()));
+    let mut blocks = Vec::new();
+    let mut bytes = 0;
+    for height in next..=last {
+        if blocks.len() == REPLAY_BLOCKS || bytes >= REPLAY_BYTES {
+            break;
+        }
+        match StreamBlock::read(&view, height, parts)? {
+            Some(block) => {
+                bytes += block.bytes.len();
+                blocks.push(block);
+            }
+            None => return Ok(History::Pruned(view.state().oldest_complete_block()?)),
+        }
+    }
+    Ok(History::Blocks(blocks))
+}

@@ -1,0 +1,556 @@
+//! `GET /v1/stream` over real HTTP on loopback: what a stream sends equals what the read routes
+//! answer, block by block; a stream resumed after a dropped connection misses nothing and
+//! repeats nothing; filters; a client that stops reading is cut off with the height to resume
+//! from while the writer goes on; reverts, shutdown and bad input.
+//!
+//! Each test serves its own node on `127.0.0.1:0` and stops it on the way out; every read has a
+//! timeout, so a broken stream fails a test instead of hanging it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tidepool_ledger::{Address, Ledger, NewBlock};
+use tidepool_node::{Action, DevAccount, MarketCode, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+
+/// No read waits longer than this.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A node served on a free loopback port; stopped (gracefully) on drop.
+struct Server {
+    url: String,
+    agent: ureq::Agent,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(node: &Node) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let node = node.clone();
+        let thread = std::thread::spawn(move || {
+            runtime
+                .block_on(tidepool_api::server::serve(listener, node, async {
+                    let _ = stopped.await;
+                }))
+                .unwrap();
+        });
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_per_read(Some(READ_TIMEOUT))
+            .build()
+            .into();
+        Server { url, agent, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// `GET path` → (status, JSON body).
+    fn get(&self, path: &str) -> (u16, Value) {
+        let mut response = self.agent.get(format!("{}{path}", self.url)).call().unwrap();
+        (response.status().as_u16(), response.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    #[track_caller]
+    fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Opens `GET /v1/stream?{query}` (with `Last-Event-ID` if given).
+    fn stream(&self, query: &str, last_event_id: Option<&str>) -> Result<Stream, (u16, Value)> {
+        let mut request = self.agent.get(format!("{}/v1/stream?{query}", self.url));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.call().unwrap();
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err((status, response.into_body().read_json().unwrap_or(Value::Null)));
+        }
+        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+        assert_eq!(content_type, "text/event-stream");
+        Ok(Stream { reader: BufReader::new(Box::new(response.into_body().into_reader())) })
+    }
+
+    #[track_caller]
+    fn open(&self, query: &str) -> Stream {
+        self.stream(query, None).unwrap_or_else(|(status, body)| panic!("stream {query}: {status} {body}"))
+    }
+
+    /// Open streams, from `/metrics`.
+    fn subscribers(&self) -> u64 {
+        let mut response = self.agent.get(format!("{}/metrics", self.url)).call().unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        let line = text.lines().find(|l| l.starts_with("tidepool_stream_subscribers ")).expect("the gauge");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    /// Waits until no stream is open (a dropped client is noticed within the keep-alive).
+    fn wait_for_no_subscribers(&self) {
+        let deadline = Instant::now() + READ_TIMEOUT;
+        while self.subscribers() != 0 {
+            assert!(Instant::now() < deadline, "a stream outlived its client");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One Server-Sent Event.
+#[derive(Clone, Debug, PartialEq)]
+struct Message {
+    event: String,
+    id: Option<String>,
+    data: Value,
+}
+
+impl Message {
+    /// (height, tx, event) from the id, for ordering.
+    fn position(&self) -> (u64, i64, i64) {
+        let id = self.id.as_deref().expect("a message with an id");
+        let mut parts = id.split(':').map(|p| p.parse::<i64>().unwrap());
+        let height = parts.next().unwrap() as u64;
+        (height, parts.next().unwrap_or(-1), parts.next().unwrap_or(-1))
+    }
+}
+
+struct Stream {
+    reader: BufReader<Box<dyn Read + Send>>,
+}
+
+impl Stream {
+    /// The next message (comments skipped); `None` at the end of the body.
+    fn next(&mut self) -> Option<Message> {
+        let (mut event, mut id, mut data) = (None, None, Vec::new());
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).expect("reading the stream") == 0 {
+                return None;
+            }
+            let line = line.trim_end_matches('\n');
+            if line.is_empty() {
+                if data.is_empty() {
+                    continue;
+                }
+                let data = serde_json::from_str(&data.join("\n")).expect("data is JSON");
+                return Some(Message { event: event.unwrap_or_else(|| "message".into()), id, data });
+            }
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = line.split_once(": ").unwrap_or((line, ""));
+            match field {
+                "event" => event = Some(value.to_owned()),
+                "id" => id = Some(value.to_owned()),
+                "data" => data.push(value.to_owned()),
+                other => panic!("unknown field {other}"),
+            }
+        }
+    }
+
+    /// Every message up to the end of the stream (which must end with `close`).
+    fn rest(&mut self) -> (Vec<Message>, Message) {
+        let mut messages = Vec::new();
+        while let Some(message) = self.next() {
+            if message.event == "close" {
+                assert!(self.next().is_none(), "nothing after close");
+                return (messages, message);
+            }
+            messages.push(message);
+        }
+        panic!("the stream ended without a close message after {messages:?}");
+    }
+}
+
+/// A dev node with the lending market, and signed traffic for it.
+struct Chain {
+    node: Node,
+    accounts: Vec<DevAccount>,
+    nonces: Vec<u64>,
+    usdc: Address,
+    weth: Address,
+}
+
+impl Chain {
+    fn new(store: StoreConfig) -> Chain {
+        let market =
+            MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+        let node = Node::open(NodeConfig { store, market: Some(market), ..NodeConfig::dev() }).unwrap();
+        let tokens = node.market().unwrap().tokens;
+        let accounts = dev_accounts(10);
+        let nonces = accounts.iter().map(|a| node.account(&a.address).unwrap().nonce).collect();
+        Chain { node, accounts, nonces, usdc: tokens[0].address, weth: tokens[1].address }
+    }
+
+    fn sign(&mut self, from: usize, action: Action) -> tidepool_node::SignedTransaction {
+        let account = &self.accounts[from];
+        let tx = Transaction {
+            chain_id: self.node.config().chain_id,
+            nonce: self.nonces[from],
+            from: account.address,
+            gas_limit: 10_000_000,
+            action,
+        };
+        self.nonces[from] += 1;
+        tx.sign(&account.key).unwrap()
+    }
+
+    fn token_transfer(&mut self, from: usize, token: Address, amount: &str) -> tidepool_node::SignedTransaction {
+        let to = self.accounts[(from + 1) % self.accounts.len()].address;
+        self.sign(
+            from,
+            Action::Execute { contract: token, msg: json!({"transfer": {"to": to, "amount": amount}}), funds: 0 },
+        )
+    }
+
+    /// One block of several kinds of transaction: USDC and WETH transfers (with events), a
+    /// native transfer (none), a USDC transfer that fails (none, and a reverted receipt).
+    fn mixed_block(&mut self, round: usize) {
+        let (usdc, weth) = (self.usdc, self.weth);
+        let to = self.accounts[9].address;
+        let txs = vec![
+            self.token_transfer(round % 3, usdc, "1"),
+            self.sign(3, Action::Transfer { to, amount: 7 }),
+            self.token_transfer(4 + round % 2, weth, "2"),
+            self.token_transfer(6, usdc, "1000000000000000000000000000"),
+            self.token_transfer(7, usdc, "3"),
+        ];
+        for result in self.node.submit_batch(&txs) {
+            result.expect("the transaction is mined");
+        }
+    }
+
+    fn height(&self) -> u64 {
+        self.node.latest_block().unwrap().height
+    }
+}
+
+/// What the read routes say happened in blocks `from..=to`, in stream order and shape: each
+/// block (`GET /v1/blocks/{h}`), then each transaction (`GET /v1/txs/{hash}`) followed by its
+/// events (from `GET /v1/events`, filtered like the stream).
+fn expected(
+    server: &Server,
+    from: u64,
+    to: u64,
+    topics: &[&str],
+    contract: Option<Address>,
+    ty: Option<&str>,
+) -> Vec<Message> {
+    let mut query = format!("/v1/events?from={from}&to={to}&limit=1000");
+    if let Some(contract) = contract {
+        query.push_str(&format!("&contract={contract}"));
+    }
+    if let Some(ty) = ty {
+        query.push_str(&format!("&type={ty}"));
+    }
+    let events = server.ok(&query)["events"].as_array().unwrap().clone();
+    assert!(events.len() < 1000, "one page holds them all");
+    let mut out = Vec::new();
+    for height in from..=to {
+        let block = server.ok(&format!("/v1/blocks/{height}"));
+        if topics.contains(&"blocks") {
+            out.push(Message { event: "block".into(), id: Some(height.to_string()), data: block.clone() });
+        }
+        for (index, hash) in block["tx_hashes"].as_array().unwrap().iter().enumerate() {
+            let tx = server.ok(&format!("/v1/txs/{}", hash.as_str().unwrap()));
+            let tx_events: Vec<&Value> =
+                events.iter().filter(|e| e["height"] == height && e["tx_index"] == index).collect();
+            let addressed = [
+                &tx["tx"]["tx"]["action"]["contract"],
+                &tx["tx"]["tx"]["action"]["to"],
+                &tx["receipt"]["contract_address"],
+            ]
+            .into_iter()
+            .any(|a| contract.is_some_and(|c| a.as_str() == Some(&c.to_string())));
+            let wanted = (contract.is_none() && ty.is_none()) || !tx_events.is_empty() || (ty.is_none() && addressed);
+            if topics.contains(&"txs") && wanted {
+                out.push(Message { event: "tx".into(), id: Some(format!("{height}:{index}")), data: tx });
+            }
+            if topics.contains(&"events") {
+                for event in tx_events {
+                    let id = format!("{height}:{index}:{}", event["event_index"]);
+                    out.push(Message { event: "event".into(), id: Some(id), data: event.clone() });
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_resumed_stream_misses_nothing_and_repeats_nothing() {
+    let mut chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    for round in 0..3 {
+        chain.mixed_block(round);
+    }
+
+    // A writer goes on committing while the client reads, drops the connection twice and
+    // resumes: once with Last-Event-ID in the middle of a block, once with from_height.
+    let rounds = 40;
+    let final_height = chain.height() + rounds as u64;
+    let writer = std::thread::spawn(move || {
+        for round in 0..rounds {
+            chain.mixed_block(round);
+        }
+        chain
+    });
+    let query = |from: &str| format!("from_height={from}&until_height={final_height}");
+    let mut got = Vec::new();
+    let mut stream = server.open(&query("0"));
+    // Into block 2 (the first block with transactions is 1): past its first event.
+    while got.last().is_none_or(|m: &Message| m.id.as_deref() != Some("2:0:0")) {
+        got.push(stream.next().unwrap());
+    }
+    drop(stream);
+    let mut stream = server.stream(&query("0"), Some("2:0:0")).unwrap();
+    // Then stop right after a block message, and resume from that block: drop what was read
+    // of it, as a client resuming by height does.
+    let mut read = 0;
+    loop {
+        let message = stream.next().unwrap();
+        read += 1;
+        let is_block = message.event == "block";
+        got.push(message);
+        if is_block && read > 30 {
+            break;
+        }
+    }
+    drop(stream);
+    let partial = got.pop().unwrap();
+    let (rest, close) = server.open(&query(&partial.data["height"].to_string())).rest();
+    got.extend(rest);
+    let chain = writer.join().unwrap();
+    assert_eq!(chain.height(), final_height);
+
+    assert_eq!(close.data["reason"], "until_height", "{close:?}");
+    assert_eq!(close.data["from_height"], final_height + 1);
+    assert!(close.id.is_none());
+    let positions: Vec<_> = got.iter().map(Message::position).collect();
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "in order, each once");
+    let want = expected(&server, 0, final_height, &["blocks", "txs", "events"], None, None);
+    assert_eq!(got.len(), want.len());
+    for (got, want) in got.iter().zip(&want) {
+        assert_eq!(got, want);
+    }
+    assert!(want.iter().filter(|m| m.event == "event").count() > 100, "the test streamed many events");
+    server.wait_for_no_subscribers();
+}
+
+#[test]
+fn filters_select_events_and_transactions_by_contract_and_type() {
+    let mut chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    for round in 0..6 {
+        chain.mixed_block(round);
+    }
+    let last = chain.height();
+    let (usdc, weth) = (chain.usdc, chain.weth);
+    /// The query, the topics it selects, and the contract and event type it filters by.
+    type Case<'a> = (&'a str, &'a [&'a str], Option<Address>, Option<&'a str>);
+    let cases: [Case<'_>; 7] = [
+        ("topics=events", &["events"], None, None),
+        ("topics=events&contract={usdc}", &["events"], Some(usdc), None),
+        ("topics=events&type=transfer", &["events"], None, Some("transfer")),
+        ("topics=events,txs&contract={weth}&type=transfer", &["txs", "events"], Some(weth), Some("transfer")),
+        // With a contract alone, a transaction addressed to it shows even when it failed.
+        ("topics=txs&contract={usdc}", &["txs"], Some(usdc), None),
+        ("topics=txs&type=nothing-emits-this", &["txs"], None, Some("nothing-emits-this")),
+        // Blocks are not filtered.
+        ("topics=blocks&contract={weth}", &["blocks"], Some(weth), None),
+    ];
+    for (query, topics, contract, ty) in cases {
+        let query = query.replace("{usdc}", &usdc.to_string()).replace("{weth}", &weth.to_string());
+        let (got, close) = server.open(&format!("{query}&from_height=0&until_height={last}")).rest();
+        assert_eq!(close.data["reason"], "until_height");
+        let want = expected(&server, 0, last, topics, contract, ty);
+        assert_eq!(got, want, "{query}");
+    }
+    // The failed USDC transfers are among the USDC transactions, without events.
+    let (txs, _) = server.open(&format!("topics=txs&contract={usdc}&from_height=0&until_height={last}")).rest();
+    assert!(txs.iter().any(|m| m.data["receipt"]["status"] == "reverted"));
+    assert!(txs.iter().all(|m| m.event == "tx"));
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_with_where_to_resume_and_the_writer_goes_on() {
+    let mut chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    let start = chain.height() + 1;
+    // A client that opens a stream and reads nothing, and one that reads everything.
+    let slow = server.open("topics=blocks,txs");
+    let blocks = 400;
+    let final_height = start + blocks - 1;
+    let fast = {
+        let mut stream = server.open(&format!("topics=blocks,txs&until_height={final_height}"));
+        std::thread::spawn(move || stream.rest())
+    };
+    // The writer: batches of 40 native transfers, one block each, as fast as the node goes.
+    let to = chain.accounts[9].address;
+    let mut batches = Vec::new();
+    for _ in 0..blocks {
+        batches.push((0..40).map(|i| chain.sign(i % 9, Action::Transfer { to, amount: 1 })).collect::<Vec<_>>());
+    }
+    let began = Instant::now();
+    for batch in &batches {
+        for result in chain.node.submit_batch(batch) {
+            result.unwrap();
+        }
+    }
+    eprintln!("{blocks} blocks of 40 transfers committed in {:?} with a stalled stream open", began.elapsed());
+    assert_eq!(chain.height(), final_height, "the writer never waited for the stalled client");
+
+    let (fast, close) = fast.join().unwrap();
+    assert_eq!(close.data["reason"], "until_height", "a client that keeps up is not cut off: {close:?}");
+    assert_eq!(fast.len() as u64, blocks * 41);
+
+    // The stalled client reads now: whole blocks from the start, then where to resume.
+    let (got, close) = Arc::new(Mutex::new(slow)).lock().unwrap().rest();
+    assert_eq!(close.data["reason"], "lagged", "{close:?}");
+    let resume = close.data["from_height"].as_u64().unwrap();
+    assert!((start..final_height).contains(&resume), "resume at {resume}");
+    let want = expected(&server, start, final_height, &["blocks", "txs"], None, None);
+    let sent = (resume - start) as usize * 41;
+    assert_eq!(got, want[..sent], "everything before the resume height, whole blocks");
+    // Resuming there sends the rest: nothing missed, nothing twice.
+    let (rest, _) = server.open(&format!("topics=blocks,txs&from_height={resume}&until_height={final_height}")).rest();
+    assert_eq!(rest, want[sent..]);
+    server.wait_for_no_subscribers();
+}
+
+#[test]
+fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height() {
+    let chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    let node = &chain.node;
+    node.mine(2).unwrap();
+    let snapshot_height = chain.height();
+    let snapshot = node.snapshot().unwrap();
+    let mut stream = server.open("topics=blocks");
+    node.mine(3).unwrap();
+    for height in snapshot_height + 1..=snapshot_height + 3 {
+        assert_eq!(stream.next().unwrap().data["height"], height);
+    }
+    node.revert(snapshot).unwrap();
+    let close = stream.next().unwrap();
+    assert_eq!(close.event, "close");
+    assert_eq!(close.data["reason"], "reverted");
+    assert_eq!(close.data["from_height"], snapshot_height + 1);
+    assert!(stream.next().is_none());
+
+    // Resumed there, the stream follows the new chain.
+    let mut stream = server.open(&format!("topics=blocks&from_height={}", snapshot_height + 1));
+    node.mine(1).unwrap();
+    let block = stream.next().unwrap();
+    assert_eq!(block.data, server.ok(&format!("/v1/blocks/{}", snapshot_height + 1)));
+    // A client that had not gone past the revert's height is not disturbed.
+    let mut behind = server.open(&format!("topics=blocks&from_height={}", snapshot_height + 2));
+    let snapshot = node.snapshot().unwrap();
+    node.mine(1).unwrap();
+    node.revert(snapshot).unwrap();
+    node.mine(1).unwrap();
+    let next = behind.next().unwrap();
+    assert_eq!(next.data, server.ok(&format!("/v1/blocks/{}", snapshot_height + 2)));
+}
+
+#[test]
+fn streams_end_when_the_server_shuts_down() {
+    let chain = Chain::new(StoreConfig::Memory);
+    let mut server = Server::start(&chain.node);
+    let mut stream = server.open("");
+    chain.node.mine(1).unwrap();
+    assert_eq!(stream.next().unwrap().event, "block");
+    let stopped = Arc::new(AtomicBool::new(false));
+    let stopper = {
+        let (stop, thread, stopped) = (server.stop.take().unwrap(), server.thread.take().unwrap(), stopped.clone());
+        std::thread::spawn(move || {
+            stop.send(()).unwrap();
+            thread.join().unwrap();
+            stopped.store(true, Ordering::Release);
+        })
+    };
+    let close = stream.next().unwrap();
+    assert_eq!(close.data["reason"], "shutdown", "{close:?}");
+    assert_eq!(close.data["from_height"], chain.height() + 1);
+    assert!(stream.next().is_none());
+    stopper.join().unwrap();
+    assert!(stopped.load(Ordering::Acquire), "the graceful shutdown finished");
+}
+
+/// A node whose history is pruned below some height: blocks committed by the node, then more
+/// by the ledger alone with a history limit (`--history-blocks` is not a node option yet).
+fn pruned_node(dir: &std::path::Path) -> Node {
+    let store = StoreConfig::RocksDb(dir.to_path_buf());
+    drop(Chain::new(store.clone()));
+    {
+        let mut ledger = Ledger::open(dir).unwrap();
+        ledger.set_history_blocks(Some(2));
+        for _ in 0..5 {
+            let time = ledger.latest().unwrap().unwrap().time;
+            ledger.commit_block(NewBlock { time, ..NewBlock::default() }).unwrap();
+        }
+    }
+    Node::open(NodeConfig { store, ..NodeConfig::dev() }).unwrap()
+}
+
+#[test]
+fn bad_requests_are_4xx_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = pruned_node(&dir.path().join("ledger"));
+    let server = Server::start(&node);
+    let head = server.ok("/v1/blocks/latest");
+    let latest = head["height"].as_u64().unwrap();
+    let oldest = node.view().unwrap().state().oldest_complete_block().unwrap();
+    assert!(oldest > 0, "history was pruned");
+
+    let cases = [
+        ("topics=blocks,logs", None, 400, "bad_request"),
+        ("topics=", None, 400, "bad_request"),
+        ("contract=0x1234", None, 400, "bad_request"),
+        ("from_height=-1", None, 400, "bad_request"),
+        ("from_height=1.5", None, 400, "bad_request"),
+        ("until_height=x", None, 400, "bad_request"),
+        ("unknown=1", None, 400, "bad_request"),
+        ("", Some("12:x"), 400, "bad_request"),
+        ("", Some("1:2:3:4"), 400, "bad_request"),
+        (&format!("from_height={}", latest + 2) as &str, None, 404, "not_found"),
+        ("from_height=18446744073709551615", None, 404, "not_found"),
+        ("", Some(&format!("{}:0", latest + 1) as &str), 404, "not_found"),
+        (&format!("from_height={}", oldest - 1) as &str, None, 410, "height_pruned"),
+        ("from_height=0", None, 410, "height_pruned"),
+        ("", Some("0:0:0"), 410, "height_pruned"),
+    ];
+    for (query, last_event_id, status, code) in cases {
+        let Err((got, body)) = server.stream(query, last_event_id) else {
+            panic!("{query} {last_event_id:?} was accepted");
+        };
+        assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{query} {last_event_id:?}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(server.ok("/v1/blocks/latest"), head, "nothing changed");
+    assert_eq!(server.subscribers(), 0);
+
+    // The edges are accepted: the oldest complete block, and the next block (live only).
+    let (got, _) = server.open(&format!("topics=blocks&from_height={oldest}&until_height={oldest}")).rest();
+    assert_eq!(got[0].data["height"], oldest);
+    let (got, close) = server.open(&format!("from_height={}&until_height={latest}", latest + 1)).rest();
+    assert!(got.is_empty());
+    assert_eq!(close.data["from_height"], latest + 1);
+    server.wait_for_no_subscribers();
+}

@@ -1,0 +1,184 @@
+//! `tidepool dev …`: the dev controls of a `--dev` node, over its `/dev/*` routes — mining mode,
+//! mining on demand, time (warps, the next block's time), reset, code replacement, state files.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use tidepool_ledger::{Address, Hash};
+
+use super::client::{Client, Endpoint};
+
+/// `tidepool dev`.
+#[derive(Args)]
+pub(crate) struct DevArgs {
+    #[command(subcommand)]
+    control: Control,
+    #[command(flatten)]
+    endpoint: Endpoint,
+}
+
+/// How blocks are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Mode {
+    /// A block per transaction; a submission answers its receipt.
+    Auto,
+    /// Transactions wait until `tidepool dev mine`; a submission answers its hash.
+    Manual,
+    /// A block every --interval-ms; a submission answers its hash.
+    Interval,
+}
+
+#[derive(Subcommand)]
+enum Control {
+    /// Show the mining mode and the pending transactions, or switch the mode.
+    ///
+    /// Example: tidepool dev mining manual   (then: tidepool dev mine)
+    Mining {
+        /// The mode to switch to (none: show the current one). Switching to auto mines what is
+        /// pending.
+        mode: Option<Mode>,
+        /// Milliseconds between blocks, with `interval` (10 to 86400000).
+        #[arg(long, required_if_eq("mode", "interval"))]
+        interval_ms: Option<u64>,
+    },
+    /// Mine blocks now: the first takes the pending transactions, the others are empty.
+    ///
+    /// Example: tidepool dev mine --blocks 10
+    Mine {
+        /// How many blocks (1 to 10000).
+        #[arg(long, default_value_t = 1)]
+        blocks: u32,
+    },
+    /// Move the clock forward and mine a block at the new time.
+    ///
+    /// Example: tidepool dev warp 2592000 --refresh-prices   (30 days, prices still fresh)
+    Warp {
+        /// Seconds to move forward.
+        seconds: u64,
+        /// Publish the dev market oracle's prices again at the new time (the pool refuses prices
+        /// over an hour old).
+        #[arg(long)]
+        refresh_prices: bool,
+    },
+    /// Give the next block exactly this time (Unix seconds; not before the latest block's).
+    ///
+    /// Example: tidepool dev set-next-block-time 1800000000
+    SetNextBlockTime {
+        /// Unix seconds.
+        time: u64,
+    },
+    /// Return the chain to its genesis, in place (pending transactions and snapshots are gone).
+    Reset,
+    /// Make a contract run other uploaded code, without migrate.
+    ///
+    /// Example: tidepool dev set-code 0xCONTRACT 0xCODE_HASH
+    SetCode {
+        /// The contract.
+        contract: Address,
+        /// The uploaded code to run.
+        code_hash: Hash,
+    },
+    /// Write the state at the latest height to a state file (docs/state-file.md).
+    ///
+    /// Example: tidepool dev dump-state --out market.json
+    DumpState {
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Start a new chain from a state file, in place of the node's chain.
+    ///
+    /// Example: tidepool dev load-state market.json   (or at start: tidepool node --dev --load-state market.json)
+    LoadState {
+        /// The state file.
+        file: PathBuf,
+    },
+}
+
+/// Runs a dev control against the node.
+pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&args.endpoint);
+    let answer = match args.control {
+        Control::Mining { mode: None, .. } => client.get("/dev/mining")?,
+        Control::Mining { mode: Some(mode), interval_ms } => {
+            if mode != Mode::Interval && interval_ms.is_some() {
+                bail!("--interval-ms goes with the interval mode only");
+            }
+            let mode = match mode {
+                Mode::Auto => "auto",
+                Mode::Manual => "manual",
+                Mode::Interval => "interval",
+            };
+            let mut body = json!({ "mode": mode });
+            if let Some(ms) = interval_ms {
+                body["interval_ms"] = json!(ms);
+            }
+            client.post("/dev/mining", &body)?
+        }
+        Control::Mine { blocks } => client.post("/dev/mine", &json!({ "blocks": blocks }))?,
+        Control::Warp { seconds, refresh_prices } => {
+            client.post("/dev/warp", &json!({ "seconds": seconds, "refresh_prices": refresh_prices }))?
+        }
+        Control::SetNextBlockTime { time } => client.post("/dev/set_next_block_time", &json!({ "time": time }))?,
+        Control::Reset => client.post_empty("/dev/reset")?,
+        Control::SetCode { contract, code_hash } => {
+            client.post("/dev/set_code", &json!({ "contract": contract, "code_hash": code_hash }))?
+        }
+        Control::DumpState { out } => {
+            let file = client.post_empty("/dev/dump_state")?;
+            let text = serde_json::to_string_pretty(&file)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+                    if !json {
+                        println!(
+                            "wrote the state at height {} to {} (state root {})",
+                            file["height"],
+                            path.display(),
+                            file["state_root"].as_str().unwrap_or("?")
+                        );
+                    }
+                }
+                None => println!("{text}"),
+            }
+            return Ok(());
+        }
+        Control::LoadState { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let state: Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            client.post("/dev/load_state", &state)?
+        }
+    };
+    print(&answer, json);
+    Ok(())
+}
+
+/// Prints an answer: a block, a mining status, the next block — readable, or raw JSON.
+fn print(answer: &Value, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(answer).unwrap_or_default());
+    } else if let Some(mode) = answer.get("mode") {
+        let mode = mode.as_str().unwrap_or("?");
+        match answer["interval_ms"].as_u64() {
+            Some(ms) => println!("mining    {mode}, a block every {ms} ms"),
+            None => println!("mining    {mode}"),
+        }
+        let pending = answer["pending"].as_array().map_or(&[][..], Vec::as_slice);
+        println!("pending   {} transaction(s)", pending.len());
+        for hash in pending {
+            println!("          {}", hash.as_str().unwrap_or("?"));
+        }
+    } else if answer.get("state_root").is_some() {
+        println!("block     {}", answer["height"]);
+        println!("time      {}", answer["time"]);
+        println!("root      {}", answer["state_root"].as_str().unwrap_or("?"));
+        for hash in answer["tx_hashes"].as_array().into_iter().flatten() {
+            println!("tx        {}", hash.as_str().unwrap_or("?"));
+        }
+    } else {
+        println!("next block {} at time {}", answer["height"], answer["time"]);
+    }
+}

@@ -1,0 +1,132 @@
+// Against a real dev node started here (`tidepool node --dev --market` on a free loopback port):
+// sign with this library, submit, read back; the lending helpers end to end; errors carry the
+// API's error body; CORS answers a browser's preflight.
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { generatePrivateKey } from 'viem/accounts';
+import {
+  DEV_ACCOUNT_KEYS,
+  DEV_MARKET,
+  LendingPool,
+  Oracle,
+  TidepoolApiError,
+  TidepoolClient,
+  Token,
+  TransactionFailedError,
+  privateKeySigner,
+  transactionHash,
+  type Signer,
+} from '../src/index.js';
+import { startDevNode, type DevNode } from '../src/node.js';
+
+const repo = resolve(fileURLToPath(import.meta.url), '../../../../..');
+const binary = process.env.TIDEPOOL_BIN ?? resolve(repo, process.env.CARGO_TARGET_DIR ?? 'target', 'debug', 'tidepool');
+
+let node: DevNode;
+let client: TidepoolClient;
+const owner: Signer = privateKeySigner(DEV_ACCOUNT_KEYS[0]);
+const alice: Signer = privateKeySigner(DEV_ACCOUNT_KEYS[1]);
+
+before(async () => {
+  node = await startDevNode(binary);
+  client = new TidepoolClient(node.url);
+});
+after(async () => {
+  await node?.stop();
+});
+
+test('the dev accounts and the market are the ones the node prints', () => {
+  for (const key of DEV_ACCOUNT_KEYS) {
+    const { address } = privateKeySigner(key);
+    assert.ok(node.output().includes(`${address}  key ${key}`), `${address} not in the banner`);
+  }
+  assert.ok(node.output().includes(`pool    ${DEV_MARKET.pool}`));
+  for (const [symbol, address] of Object.entries(DEV_MARKET.tokens)) assert.match(node.output(), new RegExp(`${symbol}\\s+${address}`));
+});
+
+test('a native transfer: signed here, submitted, read back', async () => {
+  const to = privateKeySigner(generatePrivateKey()).address;
+  const receipt = await client.sendTransaction(alice, { type: 'transfer', to, amount: 12345n });
+  assert.equal(receipt.status, 'success');
+  assert.equal(receipt.from, alice.address);
+  assert.equal((await client.account(to)).balance, '12345');
+  const stored = await client.transaction(receipt.tx_hash);
+  assert.equal(stored.receipt.tx_hash, receipt.tx_hash);
+  assert.equal(transactionHash(stored.tx.tx as never), receipt.tx_hash, 'the stored transaction hashes to its hash');
+  assert.ok(stored.tx.signature);
+});
+
+test('supply, borrow, a price drop and a liquidation through the market helpers', async () => {
+  const pool = new LendingPool(client);
+  const oracle = new Oracle(client, DEV_MARKET.oracle);
+  const { USDC, WETH } = DEV_MARKET.tokens;
+  const weth = await new Token(client, WETH).info();
+  assert.equal(weth.symbol, 'WETH');
+  // Fresh prices first: genesis' may be old by the time this runs.
+  const prices = (weth: bigint) => [
+    { asset: USDC, price: 100_000_000n },
+    { asset: WETH, price: weth },
+    { asset: DEV_MARKET.tokens.WBTC, price: 6_000_000_000_000n },
+  ];
+  await oracle.setPrices(owner, prices(300_000_000_000n));
+
+  const borrower = privateKeySigner(DEV_ACCOUNT_KEYS[2]);
+  await pool.supply(borrower, WETH, 10n ** 18n); // $3,000 of collateral
+  const capacity = BigInt((await pool.position(borrower.address)).borrow_capacity); // USD × 10^8
+  const usdcToBorrow = (capacity * 99n) / 100n / 100n; // 99 % of capacity, in USDC base units
+  const borrow = await pool.borrow(borrower, USDC, usdcToBorrow);
+  assert.equal(borrow.status, 'success');
+  const before = await pool.position(borrower.address);
+  assert.ok(BigInt(before.health_factor) > 10n ** 18n);
+
+  await oracle.setPrices(owner, prices(200_000_000_000n)); // WETH $3,000 → $2,000
+  const page = await pool.allPositions();
+  const entry = page.find((p) => p.user === borrower.address);
+  assert.ok(entry?.valuation, 'the borrower is listed, valued');
+  assert.ok(BigInt(entry.valuation.health_factor) < 10n ** 18n, 'and liquidatable');
+
+  const liquidator = privateKeySigner(DEV_ACCOUNT_KEYS[3]);
+  const receipt = await pool.liquidate(liquidator, { borrower: borrower.address, debtAsset: USDC, collateralAsset: WETH, debtToCover: 'all' });
+  const event = receipt.events.find((e) => e.type === 'liquidate');
+  assert.ok(event, 'a liquidate event');
+  const afterPosition = await pool.position(borrower.address);
+  assert.ok(BigInt(afterPosition.debt_value) < BigInt(before.debt_value));
+});
+
+test('errors carry the API error body', async () => {
+  await assert.rejects(client.transaction('0x' + '11'.repeat(32)), (e: unknown) => {
+    assert.ok(e instanceof TidepoolApiError);
+    assert.equal(e.status, 404);
+    assert.equal(e.code, 'not_found');
+    return true;
+  });
+  await assert.rejects(
+    client.sendTransaction(alice, { type: 'transfer', to: alice.address, amount: '1' }, { nonce: 999_999, gasLimit: 100_000 }),
+    (e: unknown) => e instanceof TidepoolApiError && e.status === 409 && e.code === 'bad_nonce',
+  );
+  // A contract's refusal is a mined, failed transaction.
+  const pool = new LendingPool(client);
+  await assert.rejects(pool.borrow(privateKeySigner(generatePrivateKey()), DEV_MARKET.tokens.USDC, 1n), (e: unknown) => {
+    assert.ok(e instanceof TransactionFailedError);
+    assert.equal(e.receipt.status, 'reverted');
+    return true;
+  });
+});
+
+test('a dev node answers CORS preflights from any origin', async () => {
+  const response = await fetch(`${node.url}/v1/txs`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('access-control-allow-origin'), '*');
+  assert.match(response.headers.get('access-control-allow-methods') ?? '', /POST/);
+});
+
+test('dev controls: warp moves the clock', async () => {
+  const before = await client.latestBlock();
+  const block = await client.dev.warp(3600);
+  assert.ok(block.time >= before.time + 3600);
+});

@@ -1,0 +1,183 @@
+// Accounts and positions: every account with a position (the pool's `positions` query, a page of
+// 100 at a time), sortable by health factor, liquidatable ones marked; a position page per account.
+import { useMemo, useState } from 'preact/hooks';
+import { WAD, type AccountPosition, type Position } from 'tidepool-client';
+import { client, marketViews, pool, poolAddress } from '../api';
+import { LineChart } from '../chart';
+import { healthFactor, healthNumber, short, units, usd } from '../format';
+import { useLatestBlock, useLive } from '../live';
+
+export function Positions({ path }: { path: string }) {
+  const address = path.split('/')[2];
+  return address ? <PositionPage address={address} /> : <AccountList />;
+}
+
+type SortKey = 'health' | 'debt' | 'collateral' | 'user';
+
+function AccountList() {
+  const { data, error, loading } = useLive(() => pool.allPositions());
+  const [sort, setSort] = useState<{ key: SortKey; up: boolean }>({ key: 'health', up: true });
+  const rows = useMemo(() => {
+    const value = (p: AccountPosition): number | string => {
+      if (sort.key === 'user') return p.user.toLowerCase();
+      if (!p.valuation) return Number.NaN;
+      if (sort.key === 'health') return healthNumber(p.valuation.health_factor);
+      return Number(BigInt(sort.key === 'debt' ? p.valuation.debt_value : p.valuation.collateral_value) / 1000n);
+    };
+    const sorted = [...(data ?? [])];
+    sorted.sort((a, b) => {
+      const [x, y] = [value(a), value(b)];
+      if (typeof x === 'number' && Number.isNaN(x)) return 1;
+      if (typeof y === 'number' && Number.isNaN(y)) return -1;
+      const order = x < y ? -1 : x > y ? 1 : 0;
+      return sort.up ? order : -order;
+    });
+    return sorted;
+  }, [data, sort]);
+  const header = (key: SortKey, label: string) => (
+    <th>
+      <button class="sort" data-testid={`sort-${key}`} onClick={() => setSort((s) => ({ key, up: s.key === key ? !s.up : true }))}>
+        {label} {sort.key === key ? (sort.up ? '▲' : '▼') : ''}
+      </button>
+    </th>
+  );
+  const liquidatable = rows.filter((p) => p.valuation && BigInt(p.valuation.health_factor) < WAD).length;
+  return (
+    <section>
+      <h1>Positions</h1>
+      {error && <p class="error">{error}</p>}
+      {loading && !data && <p class="muted">Loading…</p>}
+      {data && (
+        <p class="muted" data-testid="position-count">
+          {data.length} accounts with a position · <span class={liquidatable ? 'danger' : ''}>{liquidatable} liquidatable</span>
+        </p>
+      )}
+      <div class="table-wrap">
+        <table data-testid="positions">
+          <thead>
+            <tr>
+              {header('user', 'Account')}
+              {header('collateral', 'Collateral')}
+              {header('debt', 'Debt')}
+              {header('health', 'Health factor')}
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => {
+              const hf = p.valuation?.health_factor;
+              const bad = hf !== undefined && BigInt(hf) < WAD;
+              return (
+                <tr key={p.user} class={bad ? 'liquidatable' : ''} data-testid={`row-${p.user}`}>
+                  <td>
+                    <a href={`/positions/${p.user}`} class="mono">{short(p.user)}</a>
+                    {p.user === poolAddress && <span class="muted"> (pool seed)</span>}
+                  </td>
+                  <td>{p.valuation ? usd(p.valuation.collateral_value) : '—'}</td>
+                  <td>{p.valuation ? usd(p.valuation.debt_value) : '—'}</td>
+                  <td data-testid="hf" data-value={hf}>{hf ? healthFactor(hf) : '—'}</td>
+                  <td>{bad ? <span class="badge danger">liquidatable</span> : p.error ? <span class="muted">{p.error}</span> : 'healthy'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** Health factors at past heights: per address, sampled as blocks arrive (kept while the page is open). */
+const samples = new Map<string, Map<number, number>>();
+let historyByHeight: boolean | undefined;
+let heightSupport: Promise<boolean> | undefined;
+
+/** Whether this node reads queries at past heights (`?height=N`): its document says so. */
+function readsAtHeight(): Promise<boolean> {
+  heightSupport ??= client
+    .request<{ paths: Record<string, { post?: { parameters?: { name: string }[] } }> }>('GET', '/openapi.json')
+    .then((doc) => !!doc.paths['/v1/contracts/{address}/query']?.post?.parameters?.some((p) => p.name === 'height'), () => false);
+  return heightSupport;
+}
+
+/** The health factor at each of the last `count` heights, read with `?height=N` when the node has it. */
+async function history(address: string, latest: number, count = 30): Promise<[number, number][]> {
+  const seen = samples.get(address) ?? new Map<number, number>();
+  samples.set(address, seen);
+  historyByHeight = await readsAtHeight();
+  if (historyByHeight) {
+    const heights = [];
+    for (let h = Math.max(0, latest - count + 1); h <= latest; h++) if (!seen.has(h)) heights.push(h);
+    await Promise.all(
+      heights.map(async (h) => {
+        const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
+        seen.set(h, healthNumber(answer.result.health_factor));
+      }),
+    );
+  }
+  return [...seen.entries()].sort(([a], [b]) => a - b).slice(-count);
+}
+
+function PositionPage({ address }: { address: string }) {
+  const { block } = useLatestBlock();
+  const { data, error } = useLive(async () => {
+    const [position, markets] = await Promise.all([pool.position(address), marketViews()]);
+    return { position, markets };
+  }, [address]);
+  const { data: chart } = useLive(async () => {
+    if (!block) return [];
+    if (data?.position) samples.get(address)?.set(block.height, healthNumber(data.position.health_factor));
+    return history(address, block.height);
+  }, [address, data?.position.health_factor]);
+  const p = data?.position;
+  return (
+    <section>
+      <p><a href="/positions">← all positions</a></p>
+      <h1>Position <span class="mono small">{address}</span></h1>
+      {error && <p class="error">{error}</p>}
+      {p && data && (
+        <>
+          <dl class="figures wide">
+            <div><dt>Collateral value</dt><dd data-testid="collateral-value" data-value={p.collateral_value}>{usd(p.collateral_value)}</dd></div>
+            <div><dt>Borrow capacity</dt><dd data-testid="borrow-capacity" data-value={p.borrow_capacity}>{usd(p.borrow_capacity)}</dd></div>
+            <div><dt>Debt value</dt><dd data-testid="debt-value" data-value={p.debt_value}>{usd(p.debt_value)}</dd></div>
+            <div>
+              <dt>Health factor</dt>
+              <dd data-testid="health-factor" data-value={p.health_factor} class={BigInt(p.health_factor) < WAD ? 'danger' : ''}>
+                {healthFactor(p.health_factor)} {BigInt(p.health_factor) < WAD && <span class="badge danger">liquidatable</span>}
+              </dd>
+            </div>
+          </dl>
+          <div class="table-wrap">
+            <table data-testid="position-markets">
+              <thead><tr><th>Market</th><th>Supplied</th><th>Collateral</th><th>Debt</th></tr></thead>
+              <tbody>
+                {p.markets.map((b) => {
+                  const m = data.markets.find((x) => x.asset === b.asset);
+                  const d = m?.decimals ?? 0;
+                  return (
+                    <tr key={b.asset} data-testid={`balance-${m?.token.symbol ?? b.asset}`}>
+                      <td>{m?.token.symbol ?? short(b.asset)}</td>
+                      <td data-testid="supplied" data-value={b.supplied}>{units(b.supplied, d)}</td>
+                      <td>{b.collateral ? 'yes' : 'no'}</td>
+                      <td data-testid="debt" data-value={b.debt}>{units(b.debt, d)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <h2>Health factor, last blocks</h2>
+      <LineChart
+        testId="health-history"
+        series={[{ label: 'health factor', color: '#1864ab', points: (chart ?? []).map(([h, v]) => [h, Math.min(v, 10)]) }]}
+        reference={{ y: 1, label: 'liquidation at 1' }}
+        xLabel={(x) => `#${Math.round(x)}`}
+        yLabel={(y) => y.toFixed(2)}
+      />
+      <p class="muted small">{historyByHeight ? 'Read at each past height.' : 'Sampled as blocks arrive while this page is open (capped at 10 on the chart).'}</p>
+    </section>
+  );
+}

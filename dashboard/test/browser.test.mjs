@@ -1,0 +1,240 @@
+// The dashboard in a real browser (headless Chromium) against a real dev node with the dashboard
+// built in: every page loads without console errors (screenshots of each under
+// <target>/dashboard-screenshots for review); the liquidation story is clicked through in the dev
+// panel — supply, borrow, a price drop, the liquidation — and the figures on the pages equal the
+// REST API's; phone width has no sideways scrolling; the first load stays under 300 KB compressed.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { DEV_ACCOUNT_KEYS, DEV_MARKET, LendingPool, TidepoolClient, privateKeySigner } from 'tidepool-client';
+import { binary, ensureScreenshotDir, launchBrowser, repo, startDevNode, watchedPage } from './harness.mjs';
+
+const [owner, , borrower, liquidator] = DEV_ACCOUNT_KEYS.map((k) => privateKeySigner(k).address);
+let node;
+let browser;
+let client;
+let pool;
+let shots;
+
+before(async () => {
+  node = await startDevNode(binary);
+  assert.match(node.output(), /Dashboard at http/, 'the binary was built with the dashboard (make builds it first)');
+  browser = await launchBrowser();
+  client = new TidepoolClient(node.url);
+  pool = new LendingPool(client);
+  shots = ensureScreenshotDir();
+});
+after(async () => {
+  await browser?.close();
+  await node?.stop();
+});
+
+/** `USD × 10^8` as the pages write it. */
+const usd = (v) => {
+  const cents = BigInt(v) / 1_000_000n;
+  return `$${(cents / 100n).toLocaleString('en-US')}.${(cents % 100n).toString().padStart(2, '0')}`;
+};
+
+async function visit(page, path, ready) {
+  await page.goto(`${node.url}${path}`);
+  await page.locator(ready).first().waitFor({ state: 'attached' });
+}
+
+test('every page loads without console errors', async () => {
+  const { page, errors } = await watchedPage(browser.context);
+  // A transaction to look at: dev account 1 sends dev account 0 one unit.
+  const tx = (await client.sendTransaction(privateKeySigner(DEV_ACCOUNT_KEYS[1]), { type: 'transfer', to: owner, amount: '1' })).tx_hash;
+  const { height } = (await client.transaction(tx)).receipt;
+  const pages = [
+    ['markets', '/', '[data-testid=market-USDC] [data-testid=utilization]'],
+    ['positions', '/positions', '[data-testid=positions] tbody tr'],
+    ['position', `/positions/${DEV_MARKET.pool}`, '[data-testid=position-markets] tbody tr'],
+    ['explorer', '/explorer', '[data-testid=blocks] tbody tr'],
+    ['block', `/explorer/blocks/${height}`, '[data-testid=block]'],
+    ['transaction', `/explorer/txs/${tx}`, '[data-testid=tx-status]'],
+    ['contract', `/explorer/contracts/${DEV_MARKET.pool}`, '[data-testid=state] tbody tr'],
+    ['account', `/explorer/accounts/${owner}`, '[data-testid=account]'],
+    ['panel', '/panel', '[data-testid=form-supply] option'],
+  ];
+  for (const [name, path, ready] of pages) {
+    await visit(page, path, ready);
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+  // Each section's navigation link leads to it, in the page.
+  await page.getByTestId('nav-markets').click();
+  await page.locator('[data-testid=market-WETH]').waitFor();
+  // A raw-state prefix filter narrows the contract's storage.
+  await visit(page, `/explorer/contracts/${DEV_MARKET.pool}`, '[data-testid=state] tbody tr');
+  await page.getByTestId('prefix').fill('config');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=state] tbody tr td:first-child')].every((td) => td.textContent.includes('config')));
+  // Search by transaction hash.
+  await visit(page, '/explorer', '[data-testid=search]');
+  await page.getByTestId('search').fill(tx);
+  await page.getByTestId('search').press('Enter');
+  await page.locator('[data-testid=tx-status]').waitFor();
+  assert.equal(new URL(page.url()).pathname, `/explorer/txs/${tx}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+async function submit(page, form, label, fill) {
+  const scope = page.getByTestId(form);
+  await fill(scope);
+  await scope.getByTestId('submit').click();
+  const outcome = page.getByTestId('outcome').filter({ hasText: label });
+  await outcome.waitFor({ timeout: 60_000 });
+  const text = await outcome.textContent();
+  assert.match(text, /success|moved/, `${label}: ${text}`);
+}
+
+async function chooseAccount(page, address) {
+  const index = DEV_ACCOUNT_KEYS.findIndex((k) => privateKeySigner(k).address === address);
+  await page.getByTestId('account').selectOption(String(index));
+  await page.getByTestId('signer').filter({ hasText: address }).waitFor();
+}
+
+test('the liquidation story, clicked through in the dev panel', async () => {
+  const { page, errors } = await watchedPage(browser.context);
+  const { USDC, WETH } = DEV_MARKET.tokens;
+  await visit(page, '/panel', '[data-testid=form-supply] option');
+
+  // Account 0, the oracle's owner, publishes a fresh WETH price of $3,000.
+  await chooseAccount(page, owner);
+  await submit(page, 'form-price', 'set WETH to $3000', async (f) => {
+    await f.getByTestId('asset').selectOption({ label: 'WETH' });
+    await f.getByTestId('price').fill('3000');
+  });
+  // Account 2 supplies 1 WETH and borrows 99 % of its capacity in USDC.
+  await chooseAccount(page, borrower);
+  await submit(page, 'form-supply', 'supply 1 WETH', async (f) => {
+    await f.getByTestId('asset').selectOption({ label: 'WETH' });
+    await f.getByTestId('amount').fill('1');
+  });
+  const capacity = BigInt((await pool.position(borrower)).borrow_capacity); // USD × 10^8
+  const borrow = ((capacity * 99n) / 100n / 100n).toString(); // USDC, 6 decimals
+  const borrowTokens = `${borrow.slice(0, -6) || '0'}.${borrow.slice(-6).padStart(6, '0')}`;
+  await submit(page, 'form-borrow', `borrow ${borrowTokens} USDC`, async (f) => {
+    await f.getByTestId('asset').selectOption({ label: 'USDC' });
+    await f.getByTestId('amount').fill(borrowTokens);
+  });
+  await page.screenshot({ path: join(shots, 'panel-after-borrow.png'), fullPage: true });
+  // The price drops to $2,000: account 2 is liquidatable.
+  await chooseAccount(page, owner);
+  await submit(page, 'form-price', 'set WETH to $2000', async (f) => {
+    await f.getByTestId('asset').selectOption({ label: 'WETH' });
+    await f.getByTestId('price').fill('2000');
+  });
+  await visit(page, '/positions', `[data-testid="row-${borrower}"] .badge.danger`);
+  const listed = (await pool.allPositions()).find((p) => p.user === borrower);
+  assert.equal(await page.locator(`[data-testid="row-${borrower}"] [data-testid=hf]`).getAttribute('data-value'), listed.valuation.health_factor);
+  // Sorted by health factor, lowest first: the liquidatable account on top; a click reverses it.
+  const firstRow = () => page.locator('[data-testid=positions] tbody tr').first().getAttribute('data-testid');
+  assert.equal(await firstRow(), `row-${borrower}`);
+  await page.screenshot({ path: join(shots, 'positions-liquidatable.png'), fullPage: true });
+  await page.getByTestId('sort-health').click();
+  assert.notEqual(await firstRow(), `row-${borrower}`);
+
+  // Account 3 liquidates it: repays USDC, seizes WETH.
+  await visit(page, '/panel', '[data-testid=form-liquidate] option');
+  await chooseAccount(page, liquidator);
+  await submit(page, 'form-liquidate', 'liquidate', async (f) => {
+    await f.getByTestId('borrower').fill(borrower);
+    await f.getByTestId('debt-asset').selectOption({ label: 'USDC' });
+    await f.getByTestId('collateral-asset').selectOption({ label: 'WETH' });
+    await f.getByTestId('amount').fill('all');
+  });
+  const hash = await page.getByTestId('outcome').locator('a').getAttribute('href');
+  const { receipt } = await client.transaction(hash.split('/').pop());
+  assert.ok(receipt.events.some((e) => e.type === 'liquidate'), 'the receipt has the liquidate event');
+
+  // The position page shows what the API says, figure by figure.
+  await visit(page, `/positions/${borrower}`, '[data-testid=health-factor]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=health-history] polyline'));
+  const position = await pool.position(borrower);
+  for (const [id, field] of [['collateral-value', 'collateral_value'], ['debt-value', 'debt_value'], ['borrow-capacity', 'borrow_capacity']]) {
+    const cell = page.getByTestId(id);
+    assert.equal(await cell.getAttribute('data-value'), position[field], id);
+    assert.equal((await cell.textContent()).trim(), usd(position[field]), id);
+  }
+  assert.equal(await page.getByTestId('health-factor').getAttribute('data-value'), position.health_factor);
+  for (const balance of position.markets) {
+    const symbol = balance.asset === USDC ? 'USDC' : balance.asset === WETH ? 'WETH' : 'WBTC';
+    const row = page.getByTestId(`balance-${symbol}`);
+    assert.equal(await row.getByTestId('supplied').getAttribute('data-value'), balance.supplied, `${symbol} supplied`);
+    assert.equal(await row.getByTestId('debt').getAttribute('data-value'), balance.debt, `${symbol} debt`);
+  }
+  await page.screenshot({ path: join(shots, 'position-after-liquidation.png'), fullPage: true });
+
+  // The markets page agrees with the pool on the USDC market.
+  await visit(page, '/markets', '[data-testid=market-USDC] [data-testid=borrows]');
+  const usdc = await pool.market(USDC);
+  const card = page.getByTestId('market-USDC');
+  assert.equal(await card.getByTestId('borrows').getAttribute('data-value'), usdc.state.total_borrows);
+  assert.equal(await card.getByTestId('utilization').getAttribute('data-value'), usdc.utilization);
+  assert.equal(await card.getByTestId('cash').getAttribute('data-value'), usdc.state.cash);
+  await page.screenshot({ path: join(shots, 'markets-after-liquidation.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a block made elsewhere shows at once, through the live stream', async () => {
+  const { page, errors } = await watchedPage(browser.context);
+  const streams = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/v1/stream') streams.push(request.url());
+  });
+  await visit(page, '/explorer', '[data-testid=blocks] tbody tr');
+  await page.waitForFunction(() => document.querySelector('[data-testid=height]')?.dataset.value !== undefined);
+  const shown = Number(await page.getByTestId('height').getAttribute('data-value'));
+  // Another client makes a block; the page did nothing.
+  await client.sendTransaction(privateKeySigner(DEV_ACCOUNT_KEYS[2]), { type: 'transfer', to: owner, amount: '1' });
+  const latest = (await client.latestBlock()).height;
+  assert.ok(latest > shown, `${latest} > ${shown}`);
+  await page.waitForFunction((h) => Number(document.querySelector('[data-testid=height]')?.dataset.value) >= h, latest, { timeout: 10_000 });
+  // The explorer's block list follows too.
+  await page.locator(`[data-testid=blocks] tbody tr:has-text("${latest}")`).first().waitFor({ timeout: 10_000 });
+  assert.ok(streams.some((url) => new URL(url).searchParams.get('topics') === 'blocks'), `the page follows the stream: ${streams}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('errors from the API are shown as the API words them', async () => {
+  const { page } = await watchedPage(browser.context);
+  await visit(page, '/panel', '[data-testid=form-borrow] option');
+  await chooseAccount(page, DEV_ACCOUNT_KEYS.map((k) => privateKeySigner(k).address)[7]);
+  const scope = page.getByTestId('form-borrow');
+  await scope.getByTestId('asset').selectOption({ label: 'USDC' });
+  await scope.getByTestId('amount').fill('1000000');
+  await scope.getByTestId('submit').click();
+  const outcome = page.getByTestId('outcome').filter({ hasText: 'borrow 1000000 USDC failed' });
+  await outcome.waitFor({ timeout: 60_000 });
+  assert.match(await outcome.textContent(), /reverted: .*unhealthy|not enough cash|borrow cap/);
+  await page.close();
+});
+
+test('at phone width nothing scrolls sideways', async () => {
+  const { page, errors } = await watchedPage(browser.context);
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, path, ready] of [
+    ['markets', '/markets', '[data-testid=market-USDC]'],
+    ['positions', '/positions', '[data-testid=positions] tbody tr'],
+    ['panel', '/panel', '[data-testid=form-supply] option'],
+  ]) {
+    await visit(page, path, ready);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(ensureScreenshotDir(), `phone-${name}.png`), fullPage: true });
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the first load is at most 300 KB compressed', () => {
+  const dist = join(repo, 'dashboard', 'dist');
+  const html = readFileSync(join(dist, 'index.html'));
+  const assets = readdirSync(join(dist, 'assets')).filter((f) => /\.(js|css)$/.test(f));
+  const gzip = [html, ...assets.map((f) => readFileSync(join(dist, 'assets', f)))].reduce((sum, b) => sum + gzipSync(b, { level: 9 }).length, 0);
+  assert.ok(gzip <= 300 * 1024, `${gzip} bytes gzip`);
+});
