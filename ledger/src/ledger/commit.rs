@@ -10,7 +10,7 @@ use super::write_set::{self, Write};
 use super::{Ledger, NewBlock, StateView, history, prune, state_root};
 use crate::error::LedgerError;
 use crate::record::{BlockHeader, EventRecord, encode};
-use crate::store::{Store, WriteBatch};
+use crate::store::{ReadStore, Store, WriteBatch};
 use crate::table::{Table, height_key};
 use crate::types::Hash;
 
@@ -63,22 +63,72 @@ impl Ledger {
     /// [`LedgerError::NotStateTable`] if `block.changes` writes a table that is not state;
     /// otherwise only store errors.
     pub fn commit_block(&self, block: NewBlock) -> Result<BlockHeader, LedgerError> {
+        self.commit_block_sealed(block, None)
+    }
+
+    /// [`Ledger::commit_block`], storing `seal` beside the block in the same batch: the
+    /// evidence that the block was decided (a network's commit certificate), opaque to the
+    /// ledger and read back with [`Ledger::seal`]. A revert deletes it with its block.
+    ///
+    /// # Errors
+    /// As [`Ledger::commit_block`].
+    pub fn commit_block_sealed(&self, block: NewBlock, seal: Option<&[u8]>) -> Result<BlockHeader, LedgerError> {
         let _writer = self.writer.lock();
         let store = &*self.store;
         let parent = self.head();
-        let height = match &parent {
-            None => 0,
-            Some(parent) => {
-                parent.height.checked_add(1).ok_or_else(|| LedgerError::Backend("block height overflows".into()))?
-            }
-        };
-        let (mut batch, header) = block_batch(store, parent.as_deref(), height, block)?;
+        let height = next_height(parent.as_deref())?;
+        let (mut batch, header) = block_batch(store, parent.as_deref(), height, block, seal)?;
         if let Some(target) = self.history_blocks.and_then(|retained| height.checked_sub(retained)) {
             prune::through(store, target, &mut batch)?;
         }
         store.write(batch)?;
         self.publish_header(&header);
         Ok(header)
+    }
+
+    /// The header [`Ledger::commit_block`] would give `block` if it were committed now, without
+    /// writing anything: what a validator compares a proposed block's header with.
+    ///
+    /// # Errors
+    /// [`LedgerError::NotStateTable`] if `block.changes` writes a table that is not state;
+    /// otherwise only store errors.
+    pub fn preview_header(&self, block: &NewBlock) -> Result<BlockHeader, LedgerError> {
+        let view = self.view();
+        let parent = view.as_ref().map(|view| &**view.header());
+        let store: &dyn ReadStore = match &view {
+            Some(view) => &**view.store(),
+            None => &*self.store,
+        };
+        let mut state = BTreeMap::new();
+        for (table, key, value) in &block.changes.writes {
+            if !table.is_state() {
+                return Err(LedgerError::NotStateTable { table: table.name() });
+            }
+            state.insert((*table, key.as_slice()), value.as_deref());
+        }
+        let mut effective = Vec::with_capacity(state.len());
+        for ((table, key), value) in state {
+            if store.get(table, key)?.as_deref() != value {
+                effective.push((table, key.to_vec(), value.map(<[u8]>::to_vec)));
+            }
+        }
+        let (parent_hash, parent_root) =
+            parent.map_or((Hash::ZERO, Hash::ZERO), |parent| (parent.hash(), parent.state_root));
+        Ok(BlockHeader {
+            height: next_height(parent)?,
+            time: block.time,
+            parent_hash,
+            state_root: state_root::next(&parent_root, &effective),
+            tx_hashes: block.txs.iter().map(|tx| tx.hash).collect(),
+        })
+    }
+
+    /// The seal committed with the block at `height` ([`Ledger::commit_block_sealed`]), if any.
+    ///
+    /// # Errors
+    /// Only store errors.
+    pub fn seal(&self, height: u64) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.store.get(Table::Meta, &seal_key(height))
     }
 
     /// Commits one block per entry of `times`, each without changes or transactions, after the
@@ -138,13 +188,32 @@ impl Ledger {
     }
 }
 
-/// The batch that commits `block` at `height` on top of `parent` (`None`: a first block), and
-/// its header, reading the values it replaces from `store`. Pruning is the caller's.
+/// The height of the block after `parent` (0 for the first).
+fn next_height(parent: Option<&BlockHeader>) -> Result<u64, LedgerError> {
+    match parent {
+        None => Ok(0),
+        Some(parent) => {
+            parent.height.checked_add(1).ok_or_else(|| LedgerError::Backend("block height overflows".into()))
+        }
+    }
+}
+
+/// The [`Table::Meta`] key of the seal of the block at `height`: `seal` ‖ height (8, BE).
+fn seal_key(height: u64) -> Vec<u8> {
+    let mut key = b"seal".to_vec();
+    key.extend_from_slice(&height_key(height));
+    key
+}
+
+/// The batch that commits `block` at `height` on top of `parent` (`None`: a first block), with
+/// its `seal` if any, and its header, reading the values it replaces from `store`. Pruning is
+/// the caller's.
 pub(super) fn block_batch(
     store: &dyn Store,
     parent: Option<&BlockHeader>,
     height: u64,
     block: NewBlock,
+    seal: Option<&[u8]>,
 ) -> Result<(WriteBatch, BlockHeader), LedgerError> {
     let previous_latest = parent.map(|parent| parent.height.to_be_bytes().to_vec());
     let (parent_hash, parent_root) =
@@ -185,6 +254,9 @@ pub(super) fn block_batch(
     }
     out.batch.ops.extend(effective);
     out.insert_new(Table::Blocks, height_key(height).to_vec(), encode(&header));
+    if let Some(seal) = seal {
+        out.insert_new(Table::Meta, seal_key(height), seal.to_vec());
+    }
 
     for (tx_index, tx) in block.txs.into_iter().enumerate() {
         let tx_index =

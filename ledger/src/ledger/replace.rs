@@ -38,7 +38,7 @@ impl Ledger {
         }
         // The block as an empty store would take it: every value it writes is new, so the root
         // and the undo record are a genesis's.
-        let (block, header) = block_batch(&MemoryStore::default(), None, height, block)?;
+        let (block, header) = block_batch(&MemoryStore::default(), None, height, block, None)?;
         batch.ops.extend(block.ops);
         store.write(batch)?;
         self.publish()?;

@@ -13,7 +13,43 @@ on_both_backends!(
     unchanged_values_do_not_move_the_root,
     committed_state_is_visible_to_new_overlays,
     empty_blocks_in_one_write_are_the_blocks_one_by_one,
+    a_preview_is_the_header_the_commit_gives,
+    a_seal_is_stored_with_its_block_and_reverted_with_it,
 );
+
+fn a_preview_is_the_header_the_commit_gives(backend: Backend) {
+    let fresh = backend.fresh();
+    let before = dump(&**fresh.ledger.store());
+    let genesis = sample::block(0);
+    let previewed = fresh.ledger.preview_header(&genesis).unwrap();
+    assert_eq!(dump(&**fresh.ledger.store()), before, "a preview writes nothing");
+    assert_eq!(fresh.ledger.commit_block(genesis).unwrap(), previewed);
+    for height in 1..20 {
+        let block = sample::block(height);
+        let previewed = fresh.ledger.preview_header(&block).unwrap();
+        assert_eq!(fresh.ledger.latest_height().unwrap(), Some(height - 1));
+        assert_eq!(fresh.ledger.commit_block(block).unwrap(), previewed, "height {height}");
+    }
+    let mut history = Changes::default();
+    history.writes.push((Table::History, vec![1], Some(vec![2])));
+    let refused = fresh.ledger.preview_header(&NewBlock { time: 0, changes: history, txs: vec![] });
+    assert!(matches!(refused, Err(LedgerError::NotStateTable { .. })), "{refused:?}");
+}
+
+fn a_seal_is_stored_with_its_block_and_reverted_with_it(backend: Backend) {
+    let fresh = backend.fresh();
+    let ledger = &fresh.ledger;
+    ledger.commit_block(sample::block(0)).unwrap();
+    let unsealed = dump(&**ledger.store());
+    ledger.commit_block_sealed(sample::block(1), Some(b"certificate 1")).unwrap();
+    ledger.commit_block(sample::block(2)).unwrap();
+    assert_eq!(ledger.seal(1).unwrap(), Some(b"certificate 1".to_vec()));
+    assert_eq!(ledger.seal(2).unwrap(), None);
+    assert_eq!(ledger.seal(0).unwrap(), None);
+    ledger.revert_to(0).unwrap();
+    assert_eq!(ledger.seal(1).unwrap(), None);
+    assert_eq!(dump(&**ledger.store()), unsealed, "the revert leaves the store as it was before the sealed block");
+}
 
 fn empty_blocks_in_one_write_are_the_blocks_one_by_one(backend: Backend) {
     let (one_by_one, together) = (backend.fresh(), backend.fresh());
