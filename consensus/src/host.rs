@@ -43,6 +43,8 @@ pub(crate) struct Host<A: Application> {
     me: Address,
     /// The last committed block, published for whoever watches the node's height.
     tip: watch::Sender<Header>,
+    /// Where consensus is (height, round, syncing), for status pages and metrics.
+    progress: watch::Sender<Progress>,
     height: Height,
     round: Round,
     streams: Streams,
@@ -51,6 +53,18 @@ pub(crate) struct Host<A: Application> {
     committed: Option<Height>,
     network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
     streams_published: u64,
+}
+
+/// Where a validator's consensus is, as [`Consensus::progress`](crate::Consensus::progress) tells it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The height being decided.
+    pub height: u64,
+    /// Its current round (-1 before the first starts).
+    pub round: i64,
+    /// Whether the last blocks came from peers' sync rather than live proposals: the validator
+    /// is catching up.
+    pub syncing: bool,
 }
 
 /// Unix seconds now.
@@ -82,6 +96,7 @@ impl<A: Application> Host<A> {
         app: Arc<A>,
         settings: HostSettings,
         tip: watch::Sender<Header>,
+        progress: watch::Sender<Progress>,
         network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
     ) -> Self {
         let height = Height(tip.borrow().height + 1);
@@ -91,6 +106,7 @@ impl<A: Application> Host<A> {
             streams: Streams::new(settings.max_block_bytes),
             settings,
             tip,
+            progress,
             height,
             round: Round::Nil,
             proposals: Proposals::default(),
@@ -150,6 +166,10 @@ impl<A: Application> Host<A> {
                 let new_height = height != self.height || self.round.is_nil();
                 self.height = height;
                 self.round = round;
+                self.progress.send_modify(|progress| {
+                    progress.height = height.0;
+                    progress.round = round.as_i64();
+                });
                 if new_height {
                     for early in self.proposals.take_early(height) {
                         self.receive(early).await;
@@ -179,6 +199,7 @@ impl<A: Application> Host<A> {
             }
 
             AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
+                self.progress.send_if_modified(|progress| std::mem::replace(&mut progress.syncing, false));
                 let publisher = published_by.unwrap_or(from);
                 let value = match self.streams.insert(publisher, part) {
                     Some(block) if block.height == self.height => self.receive(block).await,
@@ -252,6 +273,7 @@ impl<A: Application> Host<A> {
             }
 
             AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+                self.progress.send_if_modified(|progress| !std::mem::replace(&mut progress.syncing, true));
                 let outcome = self.process_synced(height, round, proposer, value_bytes).await;
                 let _ = reply.send(outcome);
             }

@@ -60,7 +60,7 @@ use std::sync::Arc;
 
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer,
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkRequest, RequestContext, Signer,
     SyncContext, WalContext,
 };
 use tokio::sync::watch;
@@ -72,6 +72,7 @@ pub use codec::{CodecError, WireCodec};
 pub use config::{Config, Timeouts};
 pub use context::{Address, BlockHash, Height, Proposal, ProposalPart, TidepoolContext, Validator, ValidatorSet, Vote};
 pub use error::ConsensusError;
+pub use host::Progress;
 pub use malachitebft_app_channel::app::types::core::Round;
 pub use malachitebft_signing_ed25519::PublicKey;
 pub use signing::ValidatorKey;
@@ -85,6 +86,8 @@ pub struct Consensus {
     engine: EngineHandle,
     host: JoinHandle<Result<(), ConsensusError>>,
     tip: watch::Receiver<Header>,
+    progress: watch::Receiver<Progress>,
+    net_requests: tokio::sync::mpsc::Sender<NetworkRequest>,
     address: Address,
 }
 
@@ -140,6 +143,7 @@ impl Consensus {
             .map_err(|e| ConsensusError::Engine(e.to_string()))?;
 
         let (tip_sender, tip) = watch::channel(tip);
+        let (progress_sender, progress) = watch::channel(Progress { round: -1, ..Progress::default() });
         let settings = HostSettings {
             key,
             validators,
@@ -147,9 +151,9 @@ impl Consensus {
             max_clock_drift: config.max_clock_drift,
             max_block_bytes: config.max_block_bytes,
         };
-        let host = Host::new(app, settings, tip_sender, channels.network);
+        let host = Host::new(app, settings, tip_sender, progress_sender, channels.network);
         let host = tokio::spawn(host.run(channels.consensus));
-        Ok(Self { engine, host, tip, address })
+        Ok(Self { engine, host, tip, progress, net_requests: channels.net_requests, address })
     }
 
     /// This validator's address.
@@ -163,6 +167,17 @@ impl Consensus {
         self.tip.clone()
     }
 
+    /// Where consensus is: the height being decided, its round, whether it is catching up;
+    /// `borrow()` it for now, `changed().await` to follow it.
+    pub fn progress(&self) -> watch::Receiver<Progress> {
+        self.progress.clone()
+    }
+
+    /// A handle that asks the network how many peers this validator has.
+    pub fn peers(&self) -> PeerCount {
+        PeerCount(self.net_requests.clone())
+    }
+
     /// Stops the engine and the loop and waits for both; the listen address and the WAL are
     /// free when it returns. A commit in progress completes first (the application is never
     /// left with half a block).
@@ -172,6 +187,18 @@ impl Consensus {
         let _ = (&mut self.engine.handle).await;
         self.host.abort();
         let _ = (&mut self.host).await;
+    }
+}
+
+/// Asks a validator's network how many peers it is connected to; see [`Consensus::peers`].
+#[derive(Clone)]
+pub struct PeerCount(tokio::sync::mpsc::Sender<NetworkRequest>);
+
+impl PeerCount {
+    /// The number of connected peers, or `None` when the network does not answer (stopped).
+    pub async fn get(&self) -> Option<usize> {
+        let dump = NetworkRequest::dump_state(&self.0).await.ok()??;
+        Some(dump.peers.len())
     }
 }
 

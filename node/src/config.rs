@@ -51,6 +51,14 @@ pub enum Mining {
     /// Transactions collect in a pending block until a dev control mines it
     /// ([`Node::mine`](crate::Node::mine)); submission returns the transaction hash.
     Manual,
+    /// A network of validators decides the blocks: submissions wait in the mempool
+    /// ([`crate::mempool`]) and return the hash; consensus drives [`Node::build_block`],
+    /// [`Node::verify_block`] and [`Node::commit_decided`](crate::Node::commit_decided). Fixed for
+    /// the node's life; dev controls are refused.
+    ///
+    /// [`Node::build_block`]: crate::Node::build_block
+    /// [`Node::verify_block`]: crate::Node::verify_block
+    Network,
 }
 
 /// Where block times come from.
@@ -103,6 +111,12 @@ pub struct NodeConfig {
     /// is pruned as blocks commit, so the disk stops growing with the chain. `None` (the
     /// default) keeps everything. At least 1.
     pub history_blocks: Option<u64>,
+    /// Accounts funded at genesis besides the dev accounts, with their native balances (a
+    /// network's genesis document lists them). When a market is configured they also hold its
+    /// tokens; the first is its owner and the last supplies its initial liquidity.
+    pub genesis_accounts: Vec<(tidepool_ledger::Address, u128)>,
+    /// The mempool's bounds ([`Mining::Network`]).
+    pub mempool: crate::mempool::MempoolLimits,
 }
 
 /// The latest block time, Unix seconds: 9999-12-31T23:59:59Z. Contracts read block time as a
@@ -134,6 +148,8 @@ impl NodeConfig {
             module_cache_dir: None,
             genesis_state: None,
             history_blocks: None,
+            genesis_accounts: Vec::new(),
+            mempool: crate::mempool::MempoolLimits::default(),
         }
     }
 }

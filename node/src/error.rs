@@ -115,6 +115,30 @@ pub enum Rejection {
     /// A dev control on a node not in dev mode.
     #[error("dev controls are only available on a node started with --dev")]
     DevModeOnly,
+    /// A dev control on a validator of a network: changing state outside consensus would fork
+    /// it from the other validators.
+    #[error(
+        "dev controls are refused on a network validator: state changes only through blocks the \
+         validators agree on (start a dev node with `tidepool node --dev` to use them)"
+    )]
+    NetworkNode,
+    /// A transaction the mempool already holds.
+    #[error("transaction {0} is already in the mempool")]
+    AlreadyInMempool(tidepool_ledger::Hash),
+    /// Another pending transaction of the sender holds this nonce.
+    #[error("nonce {nonce} is already taken by another pending transaction of this sender")]
+    NonceAlreadyPending {
+        /// The nonce.
+        nonce: u64,
+    },
+    /// The mempool has no room for the transaction, even after evicting other senders'.
+    #[error("the mempool is full ({max_txs} transactions or {max_bytes} bytes): try again after the next block")]
+    MempoolFull {
+        /// Its count bound.
+        max_txs: usize,
+        /// Its byte bound.
+        max_bytes: usize,
+    },
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
@@ -236,6 +260,9 @@ pub enum HostError {
     /// A block commit failed after the transaction executed; it was not committed.
     #[error("committing the block failed: {0}")]
     CommitFailed(String),
+    /// A network block that cannot be built or committed here.
+    #[error("block: {0}")]
+    Block(String),
 }
 
 impl From<tidepool_ledger::LedgerError> for NodeError {
@@ -292,6 +319,10 @@ impl Rejection {
             Rejection::UnknownContract(_) => "unknown_contract",
             Rejection::InvalidTransaction(_) => "invalid_transaction",
             Rejection::DevModeOnly => "dev_mode_only",
+            Rejection::NetworkNode => "network_node",
+            Rejection::AlreadyInMempool(_) => "already_in_mempool",
+            Rejection::NonceAlreadyPending { .. } => "nonce_already_pending",
+            Rejection::MempoolFull { .. } => "mempool_full",
             Rejection::UnknownSnapshot(_) => "unknown_snapshot",
             Rejection::UnknownHeight { .. } => "unknown_height",
             Rejection::UnknownTransaction(_) => "unknown_transaction",
@@ -325,7 +356,7 @@ impl Rejection {
                 RejectionKind::Unauthorized
             }
             Rejection::InsufficientFunds { .. } => RejectionKind::Unaffordable,
-            Rejection::DevModeOnly => RejectionKind::Forbidden,
+            Rejection::DevModeOnly | Rejection::NetworkNode => RejectionKind::Forbidden,
             Rejection::UnknownCode(_)
             | Rejection::UnknownContract(_)
             | Rejection::UnknownSnapshot(_)
@@ -335,6 +366,9 @@ impl Rejection {
             | Rejection::UnknownHeight { .. } => RejectionKind::NotFound,
             Rejection::HeightPruned { .. } => RejectionKind::Gone,
             Rejection::BadNonce { .. }
+            | Rejection::AlreadyInMempool(_)
+            | Rejection::NonceAlreadyPending { .. }
+            | Rejection::MempoolFull { .. }
             | Rejection::BalanceOverflow
             | Rejection::BlockTimeOutOfRange { .. }
             | Rejection::BlockTimeBeforeLatest { .. }
@@ -358,6 +392,7 @@ impl HostError {
             HostError::Ledger(_) => "ledger",
             HostError::Vm(_) => "vm",
             HostError::CommitFailed(_) => "commit_failed",
+            HostError::Block(_) => "block",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Genesis: block 0 (or the first block of a loaded state file, [`crate::state_file`]). Funds the
-//! dev accounts and, in dev mode with [`MarketCode`] configured,
-//! deploys the sample lending market
+//! dev accounts (dev mode) and the configured genesis accounts (a network's genesis document)
+//! and, with [`MarketCode`] configured and at least one account, deploys the sample lending market
 //! (three tokens, the oracle with prices, the pool with every market listed, seeded and supplied)
 //! through the same VM calls a transaction makes, so it is exactly what users could have done.
 //!
@@ -9,7 +9,7 @@
 //! on every start.
 
 use serde_json::{Value, json};
-use tidepool_ledger::{Account, Address, Hash, NewBlock, Overlay, keccak256};
+use tidepool_ledger::{Address, Hash, NewBlock, Overlay, keccak256};
 use tidepool_vm::{Call, CallKind, Env};
 
 use crate::chain::Node;
@@ -90,15 +90,25 @@ pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
         node.ledger().replace_chain(file.height, block)?;
         return Ok(());
     }
-    let accounts = if config.dev { dev_accounts(config.dev_accounts) } else { Vec::new() };
+    let dev = if config.dev { dev_accounts(config.dev_accounts) } else { Vec::new() };
+    let funded: Vec<(Address, u128)> = dev
+        .iter()
+        .map(|account| (account.address, config.dev_balance))
+        .chain(config.genesis_accounts.iter().copied())
+        .collect();
     let mut overlay = node.ledger().overlay();
-    for account in &accounts {
-        overlay.set_account(&account.address, &Account { nonce: 0, balance: config.dev_balance });
+    for (address, balance) in &funded {
+        let mut account = overlay.account(address)?;
+        account.balance = account.balance.checked_add(*balance).ok_or_else(|| {
+            HostError::Genesis(format!("the genesis balances of {address} add up past 2^128 - 1"))
+        })?;
+        overlay.set_account(address, &account);
     }
     let time = node.clock_base();
-    if let (true, Some(code), false) = (config.dev, &config.market, accounts.is_empty()) {
-        let env = Env { chain_id: config.chain_id, height: 0, time, origin: accounts[0].address };
-        Deployer { node, overlay: &mut overlay, env }.deploy_market(code, &accounts)?;
+    let holders: Vec<Address> = funded.iter().map(|(address, _)| *address).collect();
+    if let (Some(code), false) = (&config.market, holders.is_empty()) {
+        let env = Env { chain_id: config.chain_id, height: 0, time, origin: holders[0] };
+        Deployer { node, overlay: &mut overlay, env }.deploy_market(code, &holders)?;
     }
     node.ledger().commit_block(NewBlock { time, changes: overlay.into_changes(), txs: Vec::new() })?;
     Ok(())
@@ -111,9 +121,11 @@ struct Deployer<'a> {
 }
 
 impl Deployer<'_> {
-    fn deploy_market(&mut self, code: &MarketCode, accounts: &[DevAccount]) -> Result<(), NodeError> {
-        let owner = accounts[0].address;
-        let supplier = accounts[accounts.len() - 1].address;
+    /// Deploys the market: `holders` (at least one) each get its tokens, the first owns it and
+    /// the last supplies its first liquidity.
+    fn deploy_market(&mut self, code: &MarketCode, holders: &[Address]) -> Result<(), NodeError> {
+        let owner = holders[0];
+        let supplier = holders[holders.len() - 1];
         let market = market_info();
         let token_code = self.upload(&code.token)?;
         let oracle_code = self.upload(&code.oracle)?;
@@ -121,9 +133,9 @@ impl Deployer<'_> {
 
         for (i, token) in market.tokens.iter().enumerate() {
             let unit = 10u128.pow(u32::from(token.decimals));
-            let balances: Vec<Value> = accounts
+            let balances: Vec<Value> = holders
                 .iter()
-                .map(|a| json!({"address": a.address, "amount": (DEV_TOKEN_HOLDINGS[i] * unit).to_string()}))
+                .map(|address| json!({"address": address, "amount": (DEV_TOKEN_HOLDINGS[i] * unit).to_string()}))
                 .collect();
             let msg = json!({
                 "name": format!("Dev {}", token.symbol), "symbol": token.symbol, "decimals": token.decimals,

@@ -27,6 +27,7 @@ pub mod diff;
 pub mod error;
 pub mod genesis;
 pub mod keys;
+pub mod mempool;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod receipt;
@@ -37,7 +38,7 @@ pub mod tx;
 pub mod view;
 pub mod whole_number;
 
-pub use chain::{MiningStatus, MiningWatch, NextBlock, Node, Replay, StoredTx, Submitted};
+pub use chain::{BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, NetworkBlock, NetworkStatus, StatusSource, MiningWatch, NextBlock, Node, Replay, StoredTx, Submitted};
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};

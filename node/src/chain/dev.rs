@@ -20,7 +20,11 @@ pub(super) struct Snapshot {
 
 impl Node {
     pub(super) fn require_dev(&self) -> Result<(), NodeError> {
-        if self.inner.config.dev { Ok(()) } else { Err(Rejection::DevModeOnly.into()) }
+        match (self.inner.config.dev, self.inner.config.mining) {
+            (_, crate::Mining::Network) => Err(Rejection::NetworkNode.into()),
+            (true, _) => Ok(()),
+            (false, _) => Err(Rejection::DevModeOnly.into()),
+        }
     }
 
     /// Commits a block that only applies `change` to the state (dev controls use this, so their

@@ -15,6 +15,7 @@
 mod clock;
 mod dev;
 mod mining;
+mod network;
 mod read;
 mod reload;
 mod replay;
@@ -34,6 +35,8 @@ use crate::config::{MAX_BLOCK_TIME, Mining, NodeConfig, StoreConfig};
 use crate::error::{NodeError, Rejection};
 
 pub use mining::{MiningStatus, MiningWatch};
+pub use network::{BlockCertificate, CertificateSignature, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, NetworkBlock, NetworkStatus, StatusSource};
+pub(crate) use submit::Prepared;
 pub use read::QUERY_GAS_LIMIT;
 pub use replay::Replay;
 pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
@@ -69,6 +72,12 @@ struct Inner {
     /// Called after each change of the mining mode (an interval miner waits on it).
     mining_watchers: Mutex<Watchers>,
     next_watcher: AtomicU64,
+    /// Transactions waiting for a block (network mode).
+    mempool: crate::mempool::Mempool,
+    /// Blocks executed for the next height (network mode).
+    prepared: Mutex<network::PreparedBlocks>,
+    /// Where the validator's consensus status comes from (network mode).
+    network_status: RwLock<Option<network::StatusSource>>,
 }
 
 /// A Tidepool node. Cheap to clone; all clones share one chain.
@@ -118,11 +127,14 @@ impl Node {
             ledger,
             vm,
             admission,
-            config,
             chain: Mutex::new(chain),
             pending_hashes: RwLock::default(),
             mining_watchers: Mutex::default(),
             next_watcher: AtomicU64::new(0),
+            mempool: crate::mempool::Mempool::new(config.mempool),
+            prepared: Mutex::default(),
+            network_status: RwLock::default(),
+            config,
         };
         let node = Node { inner: Arc::new(inner) };
         if node.inner.ledger.latest()?.is_none() {

@@ -38,7 +38,8 @@ pub const PIPELINE_CHUNK: usize = 64;
 
 /// A checked transaction with its stored form already encoded: the encoding needs no state,
 /// so it is done beside the signature check, in parallel and off the writer's lock.
-pub(super) struct Prepared {
+#[derive(Clone)]
+pub(crate) struct Prepared {
     tx: CheckedTransaction,
     stored: Vec<u8>,
 }
@@ -51,10 +52,36 @@ struct StoredTxRef<'a> {
 }
 
 impl Prepared {
-    pub(super) fn new(tx: CheckedTransaction) -> Prepared {
+    pub(crate) fn new(tx: CheckedTransaction) -> Prepared {
         let stored = StoredTxRef { tx: tx.tx(), signature: tx.signature() };
         let stored = serde_json::to_vec(&stored).expect("transactions serialise");
         Prepared { tx, stored }
+    }
+
+    pub(crate) fn hash(&self) -> Hash {
+        self.tx.hash()
+    }
+
+    pub(crate) fn sender(&self) -> tidepool_ledger::Address {
+        self.tx.sender()
+    }
+
+    pub(crate) fn nonce(&self) -> u64 {
+        self.tx.tx().nonce
+    }
+
+    pub(crate) fn chain_id(&self) -> u64 {
+        self.tx.tx().chain_id
+    }
+
+    /// The stored form: the JSON of [`StoredTx`] (for a signed transaction, the JSON of its
+    /// [`SignedTransaction`]).
+    pub(crate) fn stored_bytes(&self) -> &[u8] {
+        &self.stored
+    }
+
+    pub(crate) fn stored_len(&self) -> usize {
+        self.stored.len()
     }
 }
 
@@ -154,9 +181,16 @@ impl Node {
         &self,
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
     ) -> Vec<Result<Submitted, NodeError>> {
+        if self.inner.config.mining == Mining::Network {
+            return chunks
+                .flatten()
+                .map(|checked| checked.and_then(|tx| self.add_to_mempool(tx)).map(|tx_hash| Submitted::Pending { tx_hash }))
+                .collect();
+        }
         let mut chain = self.inner.chain.lock();
         let mut results: Vec<_> = match chain.mining {
             Mining::Auto => self.mine_now(&mut chain, chunks),
+            Mining::Network => unreachable!("a network node's mode is fixed"),
             Mining::Manual | Mining::Interval(_) => {
                 chunks.flatten().map(|checked| checked.and_then(|tx| self.add_to_pending(&mut chain, tx))).collect()
             }

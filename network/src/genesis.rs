@@ -1,0 +1,150 @@
+//! The genesis document (`genesis.json`): everything every validator must agree on before the
+//! first block — chain id, genesis time, funded accounts, the validators and whether the sample
+//! market is deployed. The same document gives the same genesis block and state root on every
+//! node, whenever it starts: nothing in it depends on the wall clock.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tidepool_consensus::{PublicKey, Validator, ValidatorSet};
+use tidepool_ledger::Address;
+use tidepool_node::tx::decimal;
+use tidepool_node::{Clock, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, StoreConfig};
+
+use crate::error::NetworkError;
+
+/// A network's genesis document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisDocument {
+    /// The chain id every transaction must carry.
+    pub chain_id: u64,
+    /// The genesis block's time, Unix seconds.
+    pub genesis_time: u64,
+    /// Accounts funded at genesis.
+    pub accounts: Vec<GenesisAccount>,
+    /// The validators and their voting power.
+    pub validators: Vec<GenesisValidator>,
+    /// Deploy the sample lending market at genesis (its tokens go to `accounts`; the first owns
+    /// it, the last supplies its first liquidity).
+    #[serde(default)]
+    pub market: bool,
+}
+
+/// An account funded at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// Its address.
+    pub address: Address,
+    /// Its native balance, base units (a decimal string).
+    #[serde(with = "decimal")]
+    pub balance: u128,
+}
+
+/// A validator of the genesis set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// A name for people (logs, the testnet's directories).
+    pub name: String,
+    /// Its ed25519 public key, 32 bytes in hex.
+    pub public_key: String,
+    /// Its voting power (more than 2/3 of the total decides).
+    pub power: u64,
+}
+
+impl GenesisDocument {
+    /// Reads and checks the document at `path`.
+    ///
+    /// # Errors
+    /// [`NetworkError::Io`], or [`NetworkError::Invalid`] for a document that does not parse or
+    /// does not pass [`GenesisDocument::check`].
+    pub fn load(path: &Path) -> Result<GenesisDocument, NetworkError> {
+        let text = std::fs::read(path).map_err(|e| NetworkError::io(path, e))?;
+        let document: GenesisDocument =
+            serde_json::from_slice(&text).map_err(|e| NetworkError::invalid(path, e.to_string()))?;
+        document.check().map_err(|reason| NetworkError::invalid(path, reason))?;
+        Ok(document)
+    }
+
+    /// Writes the document to `path` as pretty JSON.
+    ///
+    /// # Errors
+    /// [`NetworkError::Io`].
+    pub fn save(&self, path: &Path) -> Result<(), NetworkError> {
+        let json = serde_json::to_vec_pretty(self).expect("a genesis document serialises");
+        std::fs::write(path, json).map_err(|e| NetworkError::io(path, e))
+    }
+
+    /// What makes a document usable: at least one validator, each with power and a valid key,
+    /// no key twice, a total power that fits, a genesis time a block may carry, and accounts
+    /// for the market when it is asked for.
+    ///
+    /// # Errors
+    /// What is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.validators.is_empty() {
+            return Err("no validators".into());
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        let mut total = 0u64;
+        for validator in &self.validators {
+            parse_key(&validator.public_key).map_err(|e| format!("validator {}: {e}", validator.name))?;
+            if validator.power == 0 {
+                return Err(format!("validator {} has no voting power", validator.name));
+            }
+            if !keys.insert(validator.public_key.to_ascii_lowercase()) {
+                return Err(format!("validator {}'s key is listed twice", validator.name));
+            }
+            total = total.checked_add(validator.power).ok_or("the total voting power overflows")?;
+        }
+        if self.genesis_time > MAX_BLOCK_TIME {
+            return Err(format!("genesis_time {} is past the latest block time {MAX_BLOCK_TIME}", self.genesis_time));
+        }
+        if self.market && self.accounts.is_empty() {
+            return Err("the market needs at least one account to own it".into());
+        }
+        Ok(())
+    }
+
+    /// The validator set.
+    ///
+    /// # Errors
+    /// A key that does not decode (a checked document has none).
+    pub fn validator_set(&self) -> Result<ValidatorSet, String> {
+        let validators = self
+            .validators
+            .iter()
+            .map(|v| parse_key(&v.public_key).map(|key| Validator::new(key, v.power)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ValidatorSet::new(validators))
+    }
+
+    /// The configuration of a validator's node over `store`: this chain, the genesis accounts,
+    /// the market when the document asks for it (`market` is its code), blocks decided by the
+    /// network, and a clock that starts at the document's genesis time.
+    pub fn node_config(&self, store: StoreConfig, market: Option<MarketCode>) -> NodeConfig {
+        NodeConfig {
+            chain_id: self.chain_id,
+            store,
+            mining: Mining::Network,
+            clock: Clock::Manual { genesis_time: self.genesis_time },
+            dev: false,
+            dev_accounts: 0,
+            market: if self.market { market } else { None },
+            genesis_accounts: self.accounts.iter().map(|a| (a.address, a.balance)).collect(),
+            ..NodeConfig::dev()
+        }
+    }
+}
+
+/// An ed25519 public key from 64 hex digits (an optional `0x` prefix allowed).
+pub fn parse_key(hex_key: &str) -> Result<PublicKey, String> {
+    let digits = hex_key.strip_prefix("0x").unwrap_or(hex_key);
+    let bytes: [u8; 32] = hex::decode(digits)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| format!("public key {hex_key:?} is not 32 bytes of hex"))?;
+    PublicKey::from_bytes(bytes).map_err(|e| format!("public key {hex_key:?} is not an ed25519 key: {e}"))
+}

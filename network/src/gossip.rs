@@ -1,0 +1,105 @@
+//! Transaction gossip: every transaction this node's mempool admits is forwarded to the other
+//! validators' HTTP APIs (`POST /v1/txs/batch`), so whichever validator proposes next has it.
+//!
+//! A thread collects admitted transactions and sends them in batches (whatever arrived while
+//! the previous batch was on its way, at most [`MAX_GOSSIP_BATCH`]), one request per peer. A
+//! peer admits what it does not have and forwards that in turn; what it already has it refuses
+//! (`already_in_mempool`), which ends the echo after one round. Gossip is best effort: a peer
+//! that is down misses the batch, and the transaction still reaches a block through the
+//! validators that have it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tidepool_node::Node;
+
+/// The most transactions one gossip request carries (the API's batch limit is higher).
+pub const MAX_GOSSIP_BATCH: usize = 1_000;
+
+/// How long a peer may take to answer a gossip request.
+const PEER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The gossip thread; stopped when dropped.
+pub struct Gossip {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Gossip {
+    /// Forwards what `node`'s mempool admits to `peers` (base URLs of their HTTP APIs).
+    pub fn start(node: &Node, peers: Vec<String>) -> Gossip {
+        let (sender, receiver) = std::sync::mpsc::channel::<Vec<u8>>();
+        let sender = parking_lot::Mutex::new(sender);
+        node.mempool().on_admit(move |stored| {
+            let _ = sender.lock().send(stored.to_vec());
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("tidepool-gossip".into())
+                .spawn(move || forward(&receiver, &peers, &stop))
+                .expect("the gossip thread starts")
+        };
+        Gossip { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Gossip {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn forward(receiver: &Receiver<Vec<u8>>, peers: &[String], stop: &AtomicBool) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(PEER_TIMEOUT))
+        .build()
+        .into();
+    while !stop.load(Ordering::SeqCst) {
+        let first = match receiver.recv_timeout(Duration::from_millis(100)) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_GOSSIP_BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let body = join_array(&batch);
+        for peer in peers {
+            let url = format!("{}/v1/txs/batch", peer.trim_end_matches('/'));
+            let sent = agent.post(&url).header("content-type", "application/json").send(&body[..]);
+            match sent {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => tracing::debug!(%url, status = %response.status(), "a peer refused gossip"),
+                Err(error) => tracing::debug!(%url, %error, "gossip to a peer failed"),
+            }
+        }
+    }
+}
+
+/// `[a,b,…]` from JSON values already encoded.
+fn join_array(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(Vec::len).sum::<usize>() + items.len() + 1);
+    out.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    out
+}
+

@@ -1,0 +1,158 @@
+//! A running validator: its node (opened from the genesis document), consensus over it, the
+//! gossip of its mempool, and the status its HTTP API reports.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tidepool_consensus::{Config, Consensus, Header, ValidatorKey};
+use tidepool_node::{MarketCode, NetworkStatus, Node, StoreConfig};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::NodeApp;
+use crate::error::NetworkError;
+use crate::genesis::GenesisDocument;
+use crate::gossip::Gossip;
+use crate::home::{NodeHome, NodeSettings};
+
+/// Everything a validator starts from.
+pub struct ValidatorSpec {
+    /// The network's genesis document.
+    pub genesis: GenesisDocument,
+    /// This validator's key (its public key must be in the genesis validators).
+    pub key: ValidatorKey,
+    /// Addresses, peers, timeouts.
+    pub settings: NodeSettings,
+    /// The ledger's store.
+    pub store: StoreConfig,
+    /// Where the engine's write-ahead log lives.
+    pub wal_dir: std::path::PathBuf,
+    /// The sample market's code, deployed at genesis if the document asks for it.
+    pub market: Option<MarketCode>,
+}
+
+/// A running validator; see the module documentation.
+pub struct Validator {
+    node: Node,
+    consensus: Consensus,
+    _gossip: Gossip,
+    peers_probe: JoinHandle<()>,
+}
+
+impl Validator {
+    /// Starts the validator of `home`.
+    ///
+    /// # Errors
+    /// As [`Validator::start`], and the home's files.
+    pub async fn from_home(home: &NodeHome, market: Option<MarketCode>) -> Result<Validator, NetworkError> {
+        let spec = ValidatorSpec {
+            genesis: home.genesis()?,
+            key: home.key()?,
+            settings: home.settings()?,
+            store: StoreConfig::RocksDb(home.data_dir()),
+            wal_dir: home.wal_dir(),
+            market,
+        };
+        Validator::start(spec).await
+    }
+
+    /// Opens the node (building genesis from the document on an empty store; a store holding
+    /// another genesis is refused), starts consensus and gossip.
+    ///
+    /// # Errors
+    /// [`NetworkError::Invalid`] when the key is not a genesis validator or the store holds
+    /// another chain; node and consensus failures.
+    pub async fn start(spec: ValidatorSpec) -> Result<Validator, NetworkError> {
+        let ValidatorSpec { genesis, key, settings, store, wal_dir, market } = spec;
+        let validators = genesis.validator_set().map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
+        if !validators.validators().iter().any(|v| v.public_key == key.public_key()) {
+            return Err(NetworkError::invalid("validator_key.json", "this key is not a validator of the genesis document"));
+        }
+        let mut config = genesis.node_config(store, market.clone());
+        config.history_blocks = settings.history_blocks;
+        let expected = genesis.clone();
+        let node = tokio::task::spawn_blocking(move || -> Result<Node, NetworkError> {
+            let node = Node::open(config)?;
+            check_genesis(&node, &expected, market)?;
+            Ok(node)
+        })
+        .await
+        .map_err(|e| NetworkError::invalid("data", e.to_string()))??;
+
+        let mut consensus_config = Config::new(
+            settings.moniker.clone(),
+            settings.p2p_listen,
+            settings.peers.iter().map(|peer| peer.p2p).collect(),
+            wal_dir,
+        );
+        consensus_config.timeouts = settings.timeouts;
+        let address = key.address();
+        let consensus =
+            Consensus::start(consensus_config, key, validators, Arc::new(NodeApp::new(node.clone()))).await?;
+        let gossip = Gossip::start(&node, settings.peers.iter().map(|peer| peer.api.clone()).collect());
+
+        let peers = Arc::new(AtomicU64::new(0));
+        let peers_probe = {
+            let (peers, probe) = (peers.clone(), consensus.peers());
+            tokio::spawn(async move {
+                loop {
+                    if let Some(count) = probe.get().await {
+                        peers.store(count as u64, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        };
+        let progress = consensus.progress();
+        node.set_network_status(Box::new(move || {
+            let now = *progress.borrow();
+            NetworkStatus {
+                validator: address.to_string(),
+                consensus_height: now.height,
+                round: now.round,
+                peers: peers.load(Ordering::Relaxed),
+                syncing: now.syncing,
+            }
+        }));
+        Ok(Validator { node, consensus, _gossip: gossip, peers_probe })
+    }
+
+    /// The node (reads, submissions, the HTTP API's state).
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The last committed block's header; `changed().await` on it to follow the chain.
+    pub fn tip(&self) -> watch::Receiver<Header> {
+        self.consensus.tip()
+    }
+
+    /// Stops consensus and gossip and waits for them; the node stays usable for reads.
+    pub async fn shutdown(self) {
+        self.peers_probe.abort();
+        self.consensus.shutdown().await;
+    }
+}
+
+/// Refuses a store whose genesis block is not the one `genesis` gives (another network's data
+/// directory, or a document changed after the chain started): the expected block is built again
+/// in memory and the two headers compared.
+fn check_genesis(node: &Node, genesis: &GenesisDocument, market: Option<MarketCode>) -> Result<(), NetworkError> {
+    let found = node.ledger().block(0).map_err(tidepool_node::NodeError::from)?;
+    let mut config = genesis.node_config(StoreConfig::Memory, market);
+    config.module_cache_dir = node.config().vm.cache_dir.clone().or_else(|| node.config().module_cache_dir.clone());
+    let expected = Node::open(config)?.ledger().block(0).map_err(tidepool_node::NodeError::from)?;
+    if found.as_ref().map(|h| h.hash()) == expected.as_ref().map(|h| h.hash()) {
+        return Ok(());
+    }
+    Err(NetworkError::invalid(
+        "data",
+        format!(
+            "the data directory's genesis block ({}) is not the one genesis.json gives ({}): it belongs to \
+             another network, or the document changed after the chain started",
+            found.map_or("none".into(), |h| h.hash().to_string()),
+            expected.map_or("none".into(), |h| h.hash().to_string()),
+        ),
+    ))
+}

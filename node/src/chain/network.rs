@@ -1,0 +1,370 @@
+//! Blocks a network decides ([`Mining::Network`](crate::Mining::Network)): the proposer builds
+//! one from its mempool, every validator verifies it by executing it before voting, and all of
+//! them commit it once it is decided, with the certificate that proves it.
+//!
+//! A network block's bytes are [`NetworkBlock`]: the ledger's header and each transaction in
+//! its stored form (the JSON of [`StoredTx`](super::StoredTx), signature included). The header
+//! commits to everything: its hash covers the transaction hashes, the parent, the time and the
+//! state root after execution. Verification re-derives all of it; a block whose transactions
+//! are not in canonical form, carry no signature, or do not execute is invalid.
+//!
+//! Building and verifying never change committed state: they execute on an overlay and keep
+//! the result ([`PreparedBlock`]) under the header's hash, so the commit of a block this node
+//! already executed is only a write. A result prepared on another parent is never applied.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tidepool_ledger::{Address, BlockHeader, BlockTx, Hash, NewBlock};
+
+use super::submit::Prepared;
+use super::Node;
+use crate::apply::BlockContext;
+use crate::error::{HostError, NodeError};
+use crate::receipt::Receipt;
+use crate::tx::SignedTransaction;
+
+/// The most transactions a proposal takes from the mempool.
+pub const MAX_BLOCK_TXS: usize = 2_000;
+
+/// The most bytes of transactions a proposal takes (the engine streams blocks in 64 KiB parts).
+pub const MAX_BLOCK_TX_BYTES: usize = 4 << 20;
+
+/// A network block as it travels between validators and as sync serves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkBlock {
+    /// The header the block claims; its hash is the block's id.
+    pub header: BlockHeader,
+    /// Each transaction's stored form (JSON of `{tx, signature}`), in order.
+    pub txs: Vec<Vec<u8>>,
+}
+
+impl NetworkBlock {
+    /// The block's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("blocks serialise")
+    }
+
+    /// A block from its bytes.
+    ///
+    /// # Errors
+    /// A description of what does not decode.
+    pub fn decode(bytes: &[u8]) -> Result<NetworkBlock, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("the block does not decode: {e}"))
+    }
+}
+
+/// A block this node executed (built or verified), ready to commit if it is decided.
+pub(super) struct PreparedBlock {
+    header: BlockHeader,
+    block: NewBlock,
+    senders: Vec<Address>,
+}
+
+/// Blocks executed for the next height, by header hash.
+pub(super) type PreparedBlocks = HashMap<Hash, PreparedBlock>;
+
+/// What a validator's consensus reports, for `/health` and `/metrics`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NetworkStatus {
+    /// This validator's consensus address (hex).
+    pub validator: String,
+    /// The height consensus is deciding.
+    pub consensus_height: u64,
+    /// Its round (-1 before the first starts).
+    pub round: i64,
+    /// Connected peers.
+    pub peers: u64,
+    /// Whether the node is catching up through sync rather than following live proposals.
+    pub syncing: bool,
+}
+
+/// Reports a validator's [`NetworkStatus`]; see [`Node::set_network_status`].
+pub type StatusSource = Box<dyn Fn() -> NetworkStatus + Send + Sync>;
+
+/// The commit certificate of a network block, as it is stored with the block (its seal, in
+/// JSON) and served with it: more than 2/3 of the voting power precommitted `block_hash` at
+/// `height` in `round`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BlockCertificate {
+    /// The decided height.
+    pub height: u64,
+    /// The round that decided it.
+    pub round: u32,
+    /// The decided block's hash.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
+    pub block_hash: Hash,
+    /// The precommit signatures.
+    pub signatures: Vec<CertificateSignature>,
+}
+
+/// One validator's precommit in a [`BlockCertificate`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSignature {
+    /// The validator's consensus address (`0x` + 40 hex digits).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^0x[0-9a-f]{40}$"))]
+    pub validator: String,
+    /// Its ed25519 signature (`0x` + 128 hex digits).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^0x[0-9a-f]{128}$"))]
+    pub signature: String,
+}
+
+impl Node {
+    /// The certificate stored with the block at `height`: `None` for a block no network decided
+    /// (genesis, every block of a single node).
+    ///
+    /// # Errors
+    /// Ledger failures; [`HostError::CorruptRecord`] for a seal that is not a certificate.
+    pub fn block_certificate(&self, height: u64) -> Result<Option<BlockCertificate>, NodeError> {
+        let Some(seal) = self.inner.ledger.seal(height)? else { return Ok(None) };
+        serde_json::from_slice(&seal)
+            .map(Some)
+            .map_err(|e| HostError::CorruptRecord(format!("the certificate of block {height}: {e}")).into())
+    }
+}
+
+/// A proposed block that must get no vote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidBlock {
+    /// The header hash the block claims, when it decodes that far.
+    pub claimed: Option<Hash>,
+    /// Why it is invalid.
+    pub reason: String,
+}
+
+impl Node {
+    /// Builds the block for `height` (the next) at `time` from the mempool, executing it, and
+    /// returns its header and bytes. Transactions the state refuses are dropped from the mempool
+    /// and left out. Changes no committed state.
+    ///
+    /// # Errors
+    /// [`HostError::Block`] when `height` is not the next height; ledger failures.
+    pub fn build_block(&self, height: u64, time: u64) -> Result<(BlockHeader, Vec<u8>), NodeError> {
+        let chain = self.inner.chain.lock();
+        let context = self.network_context(height, time)?;
+        let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        let candidates = self.inner.mempool.reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| {
+            Ok(view.overlay().account(address)?.nonce)
+        })?;
+        let mut overlay = self.inner.ledger.overlay();
+        let mut txs = Vec::with_capacity(candidates.len());
+        let mut receipts = Vec::with_capacity(candidates.len());
+        let mut senders = Vec::with_capacity(candidates.len());
+        for tx in candidates {
+            let (hash, sender) = (tx.hash(), tx.sender());
+            match self.execute_into(&mut overlay, &context, tx, txs.len() as u32) {
+                Ok((receipt, block_tx)) => {
+                    receipts.push(receipt);
+                    txs.push(block_tx);
+                    senders.push(sender);
+                }
+                Err(error) => {
+                    tracing::info!(%hash, %error, "left out of the proposal and the mempool: the state refuses it");
+                    self.inner.mempool.remove(&hash);
+                }
+            }
+        }
+        let block = seal_receipts(NewBlock { time, changes: overlay.into_changes(), txs }, &receipts);
+        let header = self.inner.ledger.preview_header(&block)?;
+        let bytes = NetworkBlock { header: header.clone(), txs: block.txs.iter().map(|tx| tx.tx.clone()).collect() }
+            .encode();
+        drop(chain);
+        self.inner.prepared.lock().insert(header.hash(), PreparedBlock { header: header.clone(), block, senders });
+        Ok((header, bytes))
+    }
+
+    /// Verifies a proposed block for `height` by executing it on the last committed state:
+    /// `Ok(Ok(header))` when execution gives exactly the header it claims. Changes no committed
+    /// state.
+    ///
+    /// # Errors
+    /// Only when the node itself fails (its ledger); a bad block is `Ok(Err(_))`.
+    pub fn verify_block(&self, height: u64, bytes: &[u8]) -> Result<Result<BlockHeader, InvalidBlock>, NodeError> {
+        let block = match NetworkBlock::decode(bytes) {
+            Ok(block) => block,
+            Err(reason) => return Ok(Err(InvalidBlock { claimed: None, reason })),
+        };
+        let claimed = block.header.hash();
+        if let Some(prepared) = self.inner.prepared.lock().get(&claimed)
+            && self.inner.ledger.head().is_some_and(|head| head.hash() == prepared.header.parent_hash)
+        {
+            return Ok(Ok(prepared.header.clone()));
+        }
+        let _chain = self.inner.chain.lock();
+        match self.execute_network_block(height, block)? {
+            Ok(prepared) => {
+                let header = prepared.header.clone();
+                self.inner.prepared.lock().insert(claimed, prepared);
+                Ok(Ok(header))
+            }
+            Err(reason) => Ok(Err(InvalidBlock { claimed: Some(claimed), reason })),
+        }
+    }
+
+    /// Commits the decided block for `height` with `seal` (the certificate that decided it)
+    /// and re-checks the mempool. A block this node executed before for the current parent is
+    /// written as it was prepared; any other is executed first.
+    ///
+    /// # Errors
+    /// [`HostError::Block`] when the block is not valid on top of the last committed block (it
+    /// cannot have been decided there); ledger failures.
+    pub fn commit_decided(&self, height: u64, bytes: &[u8], seal: &[u8]) -> Result<BlockHeader, NodeError> {
+        let mut chain = self.inner.chain.lock();
+        let block = NetworkBlock::decode(bytes).map_err(HostError::Block)?;
+        let claimed = block.header.hash();
+        let head = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
+        let prepared = self.inner.prepared.lock().remove(&claimed).filter(|p| p.header.parent_hash == head.hash());
+        let prepared = match prepared {
+            Some(prepared) => prepared,
+            None => self
+                .execute_network_block(height, block)?
+                .map_err(|reason| HostError::Block(format!("decided block {claimed} at height {height}: {reason}")))?,
+        };
+        let header = self.inner.ledger.commit_block_sealed(prepared.block, Some(seal))?;
+        self.inner.prepared.lock().clear();
+        self.clock_after_block(&mut chain, header.time);
+        drop(chain);
+        let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        self.inner.mempool.recheck(header.height, prepared.senders, |address| Ok(view.overlay().account(address)?.nonce))?;
+        Ok(header)
+    }
+
+    /// The committed block at `height` as the network sends it, with its seal; `None` when it
+    /// is not here (above the latest, pruned, or the genesis, which has no seal).
+    ///
+    /// # Errors
+    /// Ledger failures.
+    pub fn decided_block(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, NodeError> {
+        let ledger = &self.inner.ledger;
+        let (Some(header), Some(seal)) = (ledger.block(height)?, ledger.seal(height)?) else { return Ok(None) };
+        let mut txs = Vec::with_capacity(header.tx_hashes.len());
+        for hash in &header.tx_hashes {
+            let Some(tx) = ledger.tx(hash)? else { return Ok(None) };
+            txs.push(tx);
+        }
+        Ok(Some((NetworkBlock { header, txs }.encode(), seal)))
+    }
+
+    /// Tells the node where to read its validator's [`NetworkStatus`] (the network crate does,
+    /// when it starts consensus over this node).
+    pub fn set_network_status(&self, source: StatusSource) {
+        *self.inner.network_status.write() = Some(source);
+    }
+
+    /// The validator's consensus status; `None` on a node without a network.
+    pub fn network_status(&self) -> Option<NetworkStatus> {
+        self.inner.network_status.read().as_ref().map(|source| source())
+    }
+
+    /// The mempool (network mode; empty otherwise).
+    pub fn mempool(&self) -> &crate::mempool::Mempool {
+        &self.inner.mempool
+    }
+
+    /// Admits a checked transaction into the mempool (network mode).
+    pub(super) fn add_to_mempool(&self, tx: Prepared) -> Result<Hash, NodeError> {
+        let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
+        if tx.chain_id() != self.inner.config.chain_id {
+            return Err(crate::error::Rejection::WrongChainId { expected: self.inner.config.chain_id, got: tx.chain_id() }
+                .into());
+        }
+        let nonce = view.overlay().account(&tx.sender())?.nonce;
+        self.inner.mempool.admit(tx, nonce, view.height())
+    }
+
+    /// The context of the block at `height`, which must be the next.
+    fn network_context(&self, height: u64, time: u64) -> Result<BlockContext, NodeError> {
+        let head = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
+        if head.height.checked_add(1) != Some(height) {
+            return Err(HostError::Block(format!("height {height} is not the next (the latest is {})", head.height)).into());
+        }
+        Ok(BlockContext { chain_id: self.inner.config.chain_id, height, time })
+    }
+
+    /// Executes `block` for `height` on the last committed state (the caller holds the chain
+    /// lock): the prepared block, or why it is invalid.
+    fn execute_network_block(&self, height: u64, block: NetworkBlock) -> Result<Result<PreparedBlock, String>, NodeError> {
+        let NetworkBlock { header, txs } = block;
+        if header.height != height {
+            return Ok(Err(format!("it claims height {}, proposed for {height}", header.height)));
+        }
+        let context = match self.network_context(height, header.time) {
+            Ok(context) => context,
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        if txs.len() != header.tx_hashes.len() {
+            return Ok(Err(format!("{} transactions, {} hashes in the header", txs.len(), header.tx_hashes.len())));
+        }
+        // Signatures on every core, then execution in order.
+        let checked: Result<Vec<Prepared>, String> = txs
+            .par_iter()
+            .zip(&header.tx_hashes)
+            .enumerate()
+            .map(|(index, (bytes, hash))| check_block_tx(bytes, hash).map_err(|e| format!("transaction {index}: {e}")))
+            .collect();
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let mut overlay = self.inner.ledger.overlay();
+        let mut block_txs = Vec::with_capacity(checked.len());
+        let mut receipts = Vec::with_capacity(checked.len());
+        let mut senders = Vec::with_capacity(checked.len());
+        for (index, tx) in checked.into_iter().enumerate() {
+            let sender = tx.sender();
+            match self.execute_into(&mut overlay, &context, tx, index as u32) {
+                Ok((receipt, block_tx)) => {
+                    receipts.push(receipt);
+                    block_txs.push(block_tx);
+                    senders.push(sender);
+                }
+                Err(NodeError::Rejected(rejection)) => {
+                    return Ok(Err(format!("transaction {index} is refused: {rejection}")));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        let block = seal_receipts(NewBlock { time: header.time, changes: overlay.into_changes(), txs: block_txs }, &receipts);
+        let executed = self.inner.ledger.preview_header(&block)?;
+        if executed != header {
+            let reason = if executed.state_root != header.state_root {
+                format!("state root {} does not match re-execution ({})", header.state_root, executed.state_root)
+            } else {
+                format!("the header does not match re-execution: {header:?} vs {executed:?}")
+            };
+            return Ok(Err(reason));
+        }
+        Ok(Ok(PreparedBlock { header, block, senders }))
+    }
+}
+
+/// Encodes each receipt into its transaction's slot (on every core).
+fn seal_receipts(mut block: NewBlock, receipts: &[Receipt]) -> NewBlock {
+    block.txs.par_iter_mut().zip(receipts).for_each(|(block_tx, receipt): (&mut BlockTx, &Receipt)| {
+        block_tx.receipt = serde_json::to_vec(receipt).expect("receipts serialise");
+    });
+    block
+}
+
+/// A block's transaction from its stored bytes: signed, its signature good, its hash the one
+/// the header lists, and its bytes the canonical stored form.
+fn check_block_tx(bytes: &[u8], hash: &Hash) -> Result<Prepared, String> {
+    let stored: super::StoredTx = serde_json::from_slice(bytes).map_err(|e| format!("does not decode: {e}"))?;
+    let signature = stored.signature.ok_or("carries no signature")?;
+    let signed = SignedTransaction { tx: stored.tx, signature };
+    signed.check_form().map_err(|e| e.to_string())?;
+    let prepared = Prepared::new(signed.check().map_err(|e| e.to_string())?);
+    if prepared.hash() != *hash {
+        return Err(format!("its hash is {}, the header lists {hash}", prepared.hash()));
+    }
+    if prepared.stored_bytes() != bytes {
+        return Err("its bytes are not the canonical stored form".into());
+    }
+    Ok(prepared)
+}
