@@ -69,3 +69,17 @@ impl Metrics {
         out
     }
 }
+
+/// Appends a validator's gauges to `out`: consensus height and round, peers, whether it is
+/// syncing, and the mempool's size.
+pub fn render_network(out: &mut String, consensus: &tidepool_node::NetworkStatus, mempool: &tidepool_node::mempool::Mempool) {
+    let mut gauge = |name: &str, help: &str, value: String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    };
+    gauge("tidepool_consensus_height", "The height consensus is deciding.", consensus.consensus_height.to_string());
+    gauge("tidepool_consensus_round", "Its round (-1 before the first).", consensus.round.to_string());
+    gauge("tidepool_peers", "Connected validators.", consensus.peers.to_string());
+    gauge("tidepool_syncing", "1 while catching up through sync.", u8::from(consensus.syncing).to_string());
+    gauge("tidepool_mempool_txs", "Transactions waiting in the mempool.", mempool.len().to_string());
+    gauge("tidepool_mempool_bytes", "Bytes of transactions waiting in the mempool.", mempool.bytes().to_string());
+}

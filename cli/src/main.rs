@@ -14,6 +14,7 @@ mod keys;
 mod keystore;
 mod new;
 mod node;
+mod testnet;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +86,11 @@ enum Command {
     ///
     /// Example: tidepool gas-report --check contracts/GAS.md
     GasReport(gas_report::GasReportArgs),
+    /// Write the home directories of a network of validators on this machine (keys, genesis,
+    /// one configuration per node); `tidepool node --home DIR/node0` starts one.
+    ///
+    /// Example: tidepool testnet --validators 4 --out .tidepool/testnet
+    Testnet(testnet::TestnetArgs),
 }
 
 impl Cli {
@@ -104,6 +110,7 @@ impl Cli {
             Command::New(args) => new::run(args, self.json),
             Command::Bench(args) => bench::run(args, self.json),
             Command::GasReport(args) => gas_report::run(args),
+            Command::Testnet(args) => testnet::run(args, self.json),
         }
     }
 }

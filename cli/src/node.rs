@@ -34,6 +34,14 @@ pub(crate) enum MiningArg {
 /// Options of `tidepool node`.
 #[derive(Args)]
 pub(crate) struct NodeArgs {
+    /// Run a validator of a network from its home directory (`tidepool testnet` writes them;
+    /// docs/network.md): genesis.json, node.json and validator_key.json there say everything,
+    /// and its ledger lives in <home>/data.
+    #[arg(long, conflicts_with_all = [
+        "data_dir", "memory", "listen", "dev", "market", "mining", "block_time_ms", "genesis_time",
+        "load_state", "chain_id", "history_blocks",
+    ])]
+    home: Option<PathBuf>,
     /// Data directory (RocksDB). Created if absent.
     #[arg(long, default_value = ".tidepool/data")]
     data_dir: PathBuf,
@@ -98,6 +106,9 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     }
 
     let cors = tidepool_api::cors::Cors::for_node(args.dev, &args.allow_origins)?;
+    if let Some(home) = &args.home {
+        return run_validator(home, cors);
+    }
     let mut config = NodeConfig::dev();
     config.dev = args.dev;
     config.market = args.market.then(|| {
@@ -154,6 +165,39 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// Runs the validator of `home` and its HTTP API until a shutdown signal.
+fn run_validator(home: &std::path::Path, cors: Option<tidepool_api::cors::Cors>) -> anyhow::Result<()> {
+    let home = tidepool_network::NodeHome::new(home);
+    let settings = home.settings()?;
+    let market = tidepool_node::MarketCode::new(
+        tidepool_artifacts::TOKEN,
+        tidepool_artifacts::ORACLE,
+        tidepool_artifacts::LENDING_POOL,
+    );
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.api_listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.api_listen))?;
+        let validator = tidepool_network::Validator::from_home(&home, Some(market))
+            .await
+            .with_context(|| format!("starting the validator of {}", home.dir().display()))?;
+        let node = validator.node().clone();
+        let address = listener.local_addr()?;
+        let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
+        println!("Tidepool validator {} · chain id {} · height {latest}", settings.moniker, node.config().chain_id);
+        if let Some(status) = node.network_status() {
+            println!("Validator address {} · peer-to-peer on {}", status.validator, settings.p2p_listen);
+        }
+        println!("Peers: {}", settings.peers.iter().map(|p| p.p2p.to_string()).collect::<Vec<_>>().join(", "));
+        println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
+        tracing::info!(%address, "serving the HTTP API");
+        tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;
+        validator.shutdown().await;
+        anyhow::Ok(())
+    })
+}
+
 /// The mining mode the flags ask for.
 fn mining(args: &NodeArgs) -> anyhow::Result<Mining> {
     let interval = args.block_time_ms.map(|ms| Mining::Interval(Duration::from_millis(ms.max(1))));
@@ -176,6 +220,7 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
         Mining::Auto => "a block per transaction".to_string(),
         Mining::Manual => "manual (POST /dev/mine)".to_string(),
         Mining::Interval(every) => format!("a block every {} ms", every.as_millis()),
+        Mining::Network => "decided by the network".to_string(),
     };
     let clock = match node.config().clock {
         Clock::System => "the wall clock".to_string(),

@@ -145,8 +145,8 @@ pub enum Rejection {
     /// A transaction that waits in the pending block (manual or interval mining): it has no
     /// receipt until its block is mined.
     #[error(
-        "transaction {0} is pending: it waits in the block being built and has no receipt yet \
-         (manual mining: POST /dev/mine mines it; interval mining: the next block does)"
+        "transaction {0} is pending: it waits for a block and has no receipt yet (manual mining: \
+         POST /dev/mine mines it; interval mining and a network: the next block takes it)"
     )]
     PendingTransaction(tidepool_ledger::Hash),
     /// A next block time before the latest block's: block times never go backwards.

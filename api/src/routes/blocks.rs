@@ -30,6 +30,9 @@ pub struct Block {
     /// The block's transactions.
     #[schema(value_type = Vec<tidepool_node::openapi::Hash>)]
     pub tx_hashes: Vec<Hash>,
+    /// The commit certificate that decided it, on a network (null for genesis and on a single
+    /// node; `GET /v1/blocks/{height}` and `/latest` fill it, streams leave it null).
+    pub certificate: Option<tidepool_node::BlockCertificate>,
 }
 
 impl From<BlockHeader> for Block {
@@ -41,6 +44,7 @@ impl From<BlockHeader> for Block {
             time: h.time,
             state_root: h.state_root,
             tx_hashes: h.tx_hashes,
+            certificate: None,
         }
     }
 }
@@ -48,7 +52,13 @@ impl From<BlockHeader> for Block {
 /// `GET /v1/blocks/latest`.
 #[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block, description = "The latest block."), Internal))]
 pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiError> {
-    Ok(Json(blocking(move || Ok(state.node.latest_block()?)).await?.into()))
+    let block = blocking(move || {
+        let header = state.node.latest_block()?;
+        let certificate = state.node.block_certificate(header.height)?;
+        Ok(Block { certificate, ..Block::from(header) })
+    })
+    .await?;
+    Ok(Json(block))
 }
 
 /// `GET /v1/blocks/{height}`.
@@ -56,8 +66,13 @@ pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiErr
     responses((status = 200, body = Block, description = "The block."), Invalid, NotFound, Internal))]
 pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
     let height: u64 = parse("height", &height)?;
-    let header = blocking(move || Ok(state.node.view()?.block(height)?)).await?;
-    Ok(Json(header.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?.into()))
+    let block = blocking(move || {
+        let Some(header) = state.node.view()?.block(height)? else { return Ok(None) };
+        let certificate = state.node.block_certificate(height)?;
+        Ok(Some(Block { certificate, ..Block::from(header) }))
+    })
+    .await?;
+    Ok(Json(block.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?))
 }
 
 /// Which events to list. Unknown parameters are refused, like unknown body fields.

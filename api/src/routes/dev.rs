@@ -363,6 +363,8 @@ impl From<MiningStatus> for MiningState {
             Mining::Interval(every) => {
                 (MiningMode::Interval, Some(u64::try_from(every.as_millis()).unwrap_or(u64::MAX)))
             }
+            // `Node::open` refuses a dev node in network mode, and only dev nodes serve /dev/*.
+            Mining::Network => unreachable!("a network validator has no dev routes"),
         };
         MiningState { mode, interval_ms, pending: status.pending }
     }
@@ -425,7 +427,11 @@ pub async fn impersonate(
     Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?)).await?))
 }
 
-/// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`.
-pub async fn disabled() -> ApiError {
-    tidepool_node::NodeError::Rejected(Rejection::DevModeOnly).into()
+/// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`, or
+/// `network_node` on a network validator.
+pub async fn disabled(State(state): State<AppState>) -> ApiError {
+    match state.node.require_dev() {
+        Err(error) => error.into(),
+        Ok(()) => tidepool_node::NodeError::Rejected(Rejection::DevModeOnly).into(),
+    }
 }

@@ -43,13 +43,19 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The block feed behind `/v1/stream`.
     pub feed: Feed,
+    /// The latest committed height, changed after every commit (`?wait=true` waits on it).
+    pub heads: tokio::sync::watch::Receiver<u64>,
 }
 
 impl AppState {
     /// The state of a router over `node`: fresh counters, a feed that starts with the first
     /// stream.
     pub fn new(node: Node) -> AppState {
-        AppState { feed: Feed::new(node.clone()), node, metrics: Arc::default() }
+        let latest = node.ledger().head().map_or(0, |head| head.height);
+        let (sender, heads) = tokio::sync::watch::channel(latest);
+        // Kept while anyone watches; a router dropped with its state unhooks it.
+        node.on_new_head(move |height| sender.send(height).is_ok());
+        AppState { feed: Feed::new(node.clone()), node, metrics: Arc::default(), heads }
     }
 }
 

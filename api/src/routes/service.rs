@@ -25,21 +25,44 @@ pub struct Health {
     pub chain_id: u64,
     /// Whether dev controls are on.
     pub dev: bool,
+    /// Connected validators (0 on a node without a network).
+    pub peers: u64,
+    /// Whether the node is catching up with the network (always false without one).
+    pub syncing: bool,
+    /// Transactions waiting in the mempool (a network validator; 0 otherwise).
+    pub mempool_txs: u64,
+    /// The validator's consensus (null on a node without a network).
+    pub consensus: Option<tidepool_node::NetworkStatus>,
 }
 
 /// `GET /health`.
 #[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers."), Internal))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let config = state.node.config().clone();
-    let height = blocking(move || Ok(state.node.latest_block()?.height)).await?;
-    Ok(Json(Health { status: "ok", height, chain_id: config.chain_id, dev: config.dev }))
+    let node = state.node.clone();
+    let height = blocking(move || Ok(node.latest_block()?.height)).await?;
+    let consensus = state.node.network_status();
+    Ok(Json(Health {
+        status: "ok",
+        height,
+        chain_id: config.chain_id,
+        dev: config.dev,
+        peers: consensus.as_ref().map_or(0, |c| c.peers),
+        syncing: consensus.as_ref().is_some_and(|c| c.syncing),
+        mempool_txs: state.node.mempool().len() as u64,
+        consensus,
+    }))
 }
 
 /// `GET /metrics`: Prometheus text format.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let height = state.node.latest_block().map(|h| h.height).unwrap_or(0);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(height, state.feed.subscribers()))
+    let mut text = state.metrics.render(height, state.feed.subscribers());
+    if let Some(consensus) = state.node.network_status() {
+        crate::metrics::render_network(&mut text, &consensus, state.node.mempool());
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// `GET /openapi.json`: this node's document (built once, when the router was).

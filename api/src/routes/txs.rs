@@ -1,23 +1,64 @@
 //! Transactions: submit (one or a batch), look up, simulate.
 
+use std::time::Duration;
+
 use axum::extract::{Path, State};
+use tokio::time::Instant;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
 use tidepool_node::trace::TraceFrame;
-use tidepool_node::{Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
+use tidepool_node::error::Rejection;
+use tidepool_node::{NodeError, Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, NoBody, Object, parse};
+use crate::extract::{Json, NoBody, Object, Query, parse};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
 };
 
 /// Most transactions one batch may hold.
 pub const MAX_BATCH: usize = 10_000;
+
+/// The longest `?wait=true` waits for receipts.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// How a submission answers. Unknown parameters are refused, like unknown body fields.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubmitParams {
+    /// When a transaction waits for a block (a network, manual or interval mining), wait for
+    /// its receipt — at most 30 s, after which the answer is its `{tx_hash}` as without `wait`.
+    /// An automine node answers with the receipt either way.
+    pub wait: Option<bool>,
+}
+
+/// `submitted`, or its receipt once its block is committed when it waits for one, until
+/// `deadline`.
+async fn receipt_by(state: &AppState, submitted: Submitted, deadline: Instant) -> Result<Submitted, ApiError> {
+    let Submitted::Pending { tx_hash } = submitted else { return Ok(submitted) };
+    let mut heads = state.heads.clone();
+    loop {
+        let node = state.node.clone();
+        let found = blocking(move || match node.transaction(&tx_hash) {
+            Err(NodeError::Rejected(Rejection::PendingTransaction(_))) => Ok(None),
+            other => Ok(other?),
+        })
+        .await?;
+        if let Some((_, receipt)) = found {
+            return Ok(Submitted::Mined(Box::new(receipt)));
+        }
+        // A commit between the lookup and here still wakes this: the receiver remembers the
+        // last version it saw.
+        if !matches!(tokio::time::timeout_at(deadline, heads.changed()).await, Ok(Ok(()))) {
+            return Ok(Submitted::Pending { tx_hash });
+        }
+    }
+}
 
 /// A transaction with its receipt.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -70,30 +111,37 @@ pub enum BatchEntry {
     },
 }
 
-/// `POST /v1/txs`: submit a signed transaction → its receipt (automine) or hash (interval).
-#[utoipa::path(post, path = "/v1/txs", request_body = SignedTransaction,
-    responses((status = 200, body = Submitted, description = "The receipt, or `{tx_hash}` in interval mode."),
+/// `POST /v1/txs`: submit a signed transaction → its receipt (automine, or `?wait=true`) or
+/// its hash (a network, manual and interval mining).
+#[utoipa::path(post, path = "/v1/txs", request_body = SignedTransaction, params(SubmitParams),
+    responses((status = 200, body = Submitted, description = "The receipt, or `{tx_hash}` when the transaction waits for a block (and `wait` is not set or ran out)."),
               BodyRefused, Unauthorized, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn submit(
     State(state): State<AppState>,
+    Query(params): Query<SubmitParams>,
     Json(Object(signed)): Json<Object<SignedTransaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
+    let deadline = Instant::now() + MAX_WAIT;
     let metrics = state.metrics.clone();
-    let result = blocking(move || Ok(state.node.submit(&signed))).await?;
+    let node = state.node.clone();
+    let result = blocking(move || Ok(node.submit(&signed))).await?;
     metrics.count_tx(result.is_ok());
-    Ok(Json(result?))
+    let submitted = result?;
+    if params.wait == Some(true) { Ok(Json(receipt_by(&state, submitted, deadline).await?)) } else { Ok(Json(submitted)) }
 }
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in
 /// order → one entry per transaction. An entry that does not match the document (a gas limit out
 /// of range, a float in a message, …) makes the whole batch a 400.
-#[utoipa::path(post, path = "/v1/txs/batch", request_body = TransactionBatch,
+#[utoipa::path(post, path = "/v1/txs/batch", request_body = TransactionBatch, params(SubmitParams),
     responses((status = 200, body = Vec<BatchEntry>, description = "One entry per transaction, in order: its receipt (or `{tx_hash}`), or `{error}`."),
               BodyRefused, Internal))]
 pub async fn submit_batch(
     State(state): State<AppState>,
+    Query(params): Query<SubmitParams>,
     Json(TransactionBatch(signed)): Json<TransactionBatch>,
 ) -> Result<Json<Vec<BatchEntry>>, ApiError> {
+    let deadline = Instant::now() + MAX_WAIT;
     if !(1..=MAX_BATCH).contains(&signed.len()) {
         return Err(ApiError::bad_request(format!(
             "a batch holds 1 to {MAX_BATCH} transactions, got {}",
@@ -106,8 +154,9 @@ pub async fn submit_batch(
         entry.check_form().map_err(|rejection| ApiError::from(rejection).in_batch(index))?;
     }
     let metrics = state.metrics.clone();
-    let results = blocking(move || Ok(state.node.submit_batch(&signed))).await?;
-    let entries = results
+    let node = state.node.clone();
+    let results = blocking(move || Ok(node.submit_batch(&signed))).await?;
+    let mut entries: Vec<BatchEntry> = results
         .into_iter()
         .map(|r| {
             metrics.count_tx(r.is_ok());
@@ -120,6 +169,14 @@ pub async fn submit_batch(
             }
         })
         .collect::<Result<_, _>>()?;
+    if params.wait == Some(true) {
+        for entry in &mut entries {
+            if let BatchEntry::Ok(submitted @ Submitted::Pending { .. }) = entry {
+                let pending = std::mem::replace(submitted, Submitted::Pending { tx_hash: Hash::ZERO });
+                *submitted = receipt_by(&state, pending, deadline).await?;
+            }
+        }
+    }
     Ok(Json(entries))
 }
 

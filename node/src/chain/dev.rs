@@ -19,7 +19,12 @@ pub(super) struct Snapshot {
 }
 
 impl Node {
-    pub(super) fn require_dev(&self) -> Result<(), NodeError> {
+    /// `Ok` on a dev node; otherwise why dev controls are refused here
+    /// ([`Rejection::NetworkNode`] on a network validator, [`Rejection::DevModeOnly`] elsewhere).
+    ///
+    /// # Errors
+    /// As above.
+    pub fn require_dev(&self) -> Result<(), NodeError> {
         match (self.inner.config.dev, self.inner.config.mining) {
             (_, crate::Mining::Network) => Err(Rejection::NetworkNode.into()),
             (true, _) => Ok(()),

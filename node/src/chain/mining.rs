@@ -72,6 +72,12 @@ impl Node {
     /// mining the pending block (the mode is then unchanged).
     pub fn set_mining(&self, mode: Mining) -> Result<MiningStatus, NodeError> {
         self.require_dev()?;
+        if mode == Mining::Network {
+            return Err(crate::error::Rejection::InvalidConfig(
+                "a dev node cannot switch to network mode: start a validator from a genesis document".into(),
+            )
+            .into());
+        }
         {
             let mut chain = self.inner.chain.lock();
             if mode == Mining::Auto && chain.pending.is_some() {

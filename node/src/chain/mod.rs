@@ -106,6 +106,9 @@ impl Node {
         if let Some(dir) = &config.module_cache_dir {
             vm_config.cache_dir = Some(dir.clone());
         }
+        if config.dev && config.mining == Mining::Network {
+            return Err(Rejection::InvalidConfig("a network validator cannot be a dev node".into()).into());
+        }
         if config.history_blocks == Some(0) {
             return Err(Rejection::InvalidConfig("history_blocks must be at least 1".into()).into());
         }

@@ -100,9 +100,10 @@ impl Node {
         Ok(found)
     }
 
-    /// Whether `hash` waits in the pending block (manual or interval mining).
+    /// Whether `hash` waits in the pending block (manual or interval mining) or the mempool
+    /// (network mode).
     pub(super) fn is_pending(&self, hash: &Hash) -> bool {
-        self.inner.pending_hashes.read().contains(hash)
+        self.inner.pending_hashes.read().contains(hash) || self.inner.mempool.contains(hash)
     }
 
     /// Events matching `filter`, oldest first.
