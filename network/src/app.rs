@@ -5,6 +5,8 @@
 //! The commit certificate is stored with its block as JSON ([`BlockCertificate`], the block's
 //! *seal*), so `GET /v1/blocks/{height}` serves it and sync serves it back to peers.
 
+use std::time::{Duration, Instant};
+
 use tidepool_consensus::{
     Address, Application, BlockHash, BuiltBlock, Certificate, CommitSignature, DecidedBlock, Header, Verdict,
 };
@@ -14,12 +16,15 @@ use tidepool_node::{BlockCertificate, CertificateSignature, Node, NodeError};
 /// A Tidepool node driven by consensus.
 pub struct NodeApp {
     node: Node,
+    empty_block_interval: Duration,
 }
 
 impl NodeApp {
-    /// `node` (opened with [`Mining::Network`](tidepool_node::Mining::Network)) as an application.
-    pub fn new(node: Node) -> NodeApp {
-        NodeApp { node }
+    /// `node` (opened with [`Mining::Network`](tidepool_node::Mining::Network)) as an
+    /// application that proposes an empty block only after `empty_block_interval` without
+    /// transactions (a block with transactions goes as soon as one waits).
+    pub fn new(node: Node, empty_block_interval: Duration) -> NodeApp {
+        NodeApp { node, empty_block_interval }
     }
 
     /// The node.
@@ -53,6 +58,10 @@ impl Application for NodeApp {
     }
 
     fn build_block(&self, height: u64, time: u64) -> Result<BuiltBlock, NodeError> {
+        // An idle network makes a block per interval, not as many as consensus can decide.
+        let waited = Instant::now();
+        self.node.mempool().wait_for_txs(waited + self.empty_block_interval);
+        let time = time + waited.elapsed().as_secs();
         let (header, bytes) = self.node.build_block(height, time)?;
         Ok(BuiltBlock { header: consensus_header(&header), bytes })
     }

@@ -36,6 +36,14 @@ pub struct NodeSettings {
     /// Blocks of history kept below the latest (`None`: everything).
     #[serde(default)]
     pub history_blocks: Option<u64>,
+    /// Milliseconds a proposer waits for a transaction before it proposes an empty block (a
+    /// block with transactions goes at once). Default 1000.
+    #[serde(default = "default_empty_block_interval_ms")]
+    pub empty_block_interval_ms: u64,
+}
+
+fn default_empty_block_interval_ms() -> u64 {
+    1_000
 }
 
 /// Another validator, as this one reaches it.

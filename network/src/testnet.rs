@@ -119,6 +119,7 @@ pub fn generate(spec: &TestnetSpec, out: &Path) -> Result<Vec<GeneratedNode>, Ne
             peers,
             timeouts: spec.timeouts,
             history_blocks: None,
+            empty_block_interval_ms: 1_000,
         };
         home.write(&genesis, &settings, key)?;
         generated.push(GeneratedNode { home: home.dir().to_path_buf(), moniker: moniker.clone(), api: *api });

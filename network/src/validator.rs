@@ -89,7 +89,7 @@ impl Validator {
         consensus_config.timeouts = settings.timeouts;
         let address = key.address();
         let consensus =
-            Consensus::start(consensus_config, key, validators, Arc::new(NodeApp::new(node.clone()))).await?;
+            Consensus::start(consensus_config, key, validators, Arc::new(NodeApp::new(node.clone(), Duration::from_millis(settings.empty_block_interval_ms)))).await?;
         let gossip = Gossip::start(&node, settings.peers.iter().map(|peer| peer.api.clone()).collect());
 
         let peers = Arc::new(AtomicU64::new(0));

@@ -105,6 +105,8 @@ impl Pool {
 pub struct Mempool {
     limits: MempoolLimits,
     pool: Mutex<Pool>,
+    /// Signalled on every admission ([`Mempool::wait_for_txs`]).
+    arrived: parking_lot::Condvar,
     /// Told of each admitted transaction's stored bytes (gossip to the other validators).
     on_admit: parking_lot::RwLock<Vec<AdmitHook>>,
 }
@@ -115,7 +117,18 @@ type AdmitHook = Box<dyn Fn(&[u8]) + Send + Sync>;
 impl Mempool {
     /// An empty mempool with `limits`.
     pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool { limits, pool: Mutex::default(), on_admit: parking_lot::RwLock::default() }
+        Mempool { limits, pool: Mutex::default(), arrived: parking_lot::Condvar::new(), on_admit: parking_lot::RwLock::default() }
+    }
+
+    /// Blocks until a transaction waits or `deadline` passes; whether one waits.
+    pub fn wait_for_txs(&self, deadline: std::time::Instant) -> bool {
+        let mut pool = self.pool.lock();
+        while pool.entries.is_empty() {
+            if self.arrived.wait_until(&mut pool, deadline).timed_out() {
+                return !pool.entries.is_empty();
+            }
+        }
+        true
     }
 
     /// Calls `hook` with the stored form (the JSON of the signed transaction) of every
@@ -189,6 +202,7 @@ impl Mempool {
         pool.bytes += size;
         pool.arrivals.insert(seq, hash);
         pool.senders.entry(sender).or_default().insert(nonce, hash);
+        self.arrived.notify_all();
         let hooks = self.on_admit.read();
         if hooks.is_empty() {
             pool.entries.insert(hash, Entry { tx, sender, nonce, seq, admitted_at: height });
