@@ -116,18 +116,23 @@ impl Client {
         Self::answer(path, response)
     }
 
-    /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it.
+    /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it; on a
+    /// network, waits for the receipt (at most 30 s).
     pub(crate) fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
         let key = signer.key()?;
         let from = address_of(&key);
-        let chain_id = self.get("/health")?["chain_id"].as_u64().context("health: no chain_id")?;
+        let health = self.get("/health")?;
+        let chain_id = health["chain_id"].as_u64().context("health: no chain_id")?;
+        // A network's validator answers with the hash at once; wait for the receipt there, as
+        // automine gives it (a dev node's manual mining keeps answering with the hash).
+        let path = if health["consensus"].is_null() { "/v1/txs" } else { "/v1/txs?wait=true" };
         let nonce = match signer.nonce {
             Some(nonce) => nonce,
             None => self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?,
         };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
         let signed = tx.sign(&key)?;
-        self.post("/v1/txs", &serde_json::to_value(&signed)?)
+        self.post(path, &serde_json::to_value(&signed)?)
     }
 }
 
@@ -138,7 +143,7 @@ pub(crate) fn print_receipt(receipt: &Value, json: bool) {
         return;
     }
     if let Some(hash) = receipt.get("tx_hash").filter(|_| receipt.get("status").is_none()) {
-        println!("submitted {hash} (pending: it is in the next block the node mines; `tidepool tx` shows it then)");
+        println!("submitted {hash} (pending: it waits for the next block; `tidepool tx` shows it then)");
         return;
     }
     println!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));

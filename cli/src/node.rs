@@ -190,6 +190,12 @@ fn run_validator(home: &std::path::Path, cors: Option<tidepool_api::cors::Cors>)
             println!("Validator address {} · peer-to-peer on {}", status.validator, settings.p2p_listen);
         }
         println!("Peers: {}", settings.peers.iter().map(|p| p.p2p.to_string()).collect::<Vec<_>>().join(", "));
+        if let Some(market) = node.market() {
+            println!("Lending market: pool {} · oracle {}", market.pool, market.oracle);
+            for token in &market.tokens {
+                println!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
+            }
+        }
         println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
         tracing::info!(%address, "serving the HTTP API");
         tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;

@@ -546,7 +546,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /v1/txs`: submit a signed transaction → its receipt (automine) or hash (interval). */
+        /**
+         * `POST /v1/txs`: submit a signed transaction → its receipt (automine, or `?wait=true`) or
+         *     its hash (a network, manual and interval mining).
+         */
         post: operations["submit"];
         delete?: never;
         options?: never;
@@ -772,6 +775,7 @@ export interface components {
         };
         /** @description A block header, as the API shows it. */
         Block: {
+            certificate?: null | components["schemas"]["BlockCertificate"];
             /** @description The header's hash. */
             hash: components["schemas"]["Hash"];
             /**
@@ -790,6 +794,34 @@ export interface components {
             time: number;
             /** @description The block's transactions. */
             tx_hashes: components["schemas"]["Hash"][];
+        };
+        /**
+         * @description The commit certificate of a network block, as it is stored with the block (its seal, in
+         *     JSON) and served with it: more than 2/3 of the voting power precommitted `block_hash` at
+         *     `height` in `round`.
+         */
+        BlockCertificate: {
+            /** @description The decided block's hash. */
+            block_hash: components["schemas"]["Hash"];
+            /**
+             * Format: uint64
+             * @description The decided height.
+             */
+            height: number;
+            /**
+             * Format: uint32
+             * @description The round that decided it.
+             */
+            round: number;
+            /** @description The precommit signatures. */
+            signatures: components["schemas"]["CertificateSignature"][];
+        };
+        /** @description One validator's precommit in a [`BlockCertificate`]. */
+        CertificateSignature: {
+            /** @description Its ed25519 signature (`0x` + 128 hex digits). */
+            signature: string;
+            /** @description The validator's consensus address (`0x` + 40 hex digits). */
+            validator: string;
         };
         /**
          * @description Why a stream ended, in its `close` message.
@@ -949,6 +981,7 @@ export interface components {
              * @description The chain id.
              */
             chain_id: number;
+            consensus?: null | components["schemas"]["NetworkStatus"];
             /** @description Whether dev controls are on. */
             dev: boolean;
             /**
@@ -956,8 +989,20 @@ export interface components {
              * @description The latest block height.
              */
             height: number;
+            /**
+             * Format: uint64
+             * @description Transactions waiting in the mempool (a network validator; 0 otherwise).
+             */
+            mempool_txs: number;
+            /**
+             * Format: uint64
+             * @description Connected validators (0 on a node without a network).
+             */
+            peers: number;
             /** @description Always `ok` when the node answers. */
             status: string;
+            /** @description Whether the node is catching up with the network (always false without one). */
+            syncing: boolean;
         };
         /**
          * @description Bytes: 0x and two hex digits per byte, any case (answers use lowercase).
@@ -1003,6 +1048,28 @@ export interface components {
             mode: components["schemas"]["MiningMode"];
             /** @description The hashes of the transactions in the pending block, in order (none in automine). */
             pending: components["schemas"]["Hash"][];
+        };
+        /** @description What a validator's consensus reports, for `/health` and `/metrics`. */
+        NetworkStatus: {
+            /**
+             * Format: uint64
+             * @description The height consensus is deciding.
+             */
+            consensus_height: number;
+            /**
+             * Format: uint64
+             * @description Connected peers.
+             */
+            peers: number;
+            /**
+             * Format: int64
+             * @description Its round (-1 before the first starts).
+             */
+            round: number;
+            /** @description Whether the node is catching up through sync rather than following live proposals. */
+            syncing: boolean;
+            /** @description This validator's consensus address (hex). */
+            validator: string;
         };
         /** @description The block the next one will be. */
         NextBlock: {
@@ -3417,7 +3484,14 @@ export interface operations {
     };
     submit: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description When a transaction waits for a block (a network, manual or interval mining), wait for
+                 *     its receipt — at most 30 s, after which the answer is its `{tx_hash}` as without `wait`.
+                 *     An automine node answers with the receipt either way.
+                 */
+                wait?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3428,7 +3502,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The receipt, or `{tx_hash}` in interval mode. */
+            /** @description The receipt, or `{tx_hash}` when the transaction waits for a block (and `wait` is not set or ran out). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3522,7 +3596,14 @@ export interface operations {
     };
     submit_batch: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description When a transaction waits for a block (a network, manual or interval mining), wait for
+                 *     its receipt — at most 30 s, after which the answer is its `{tx_hash}` as without `wait`.
+                 *     An automine node answers with the receipt either way.
+                 */
+                wait?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;

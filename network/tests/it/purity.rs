@@ -91,7 +91,7 @@ proptest! {
                 }
                 Step::Token { from, to, amount } => {
                     nonces[*from] += 1;
-                    let msg = json!({"transfer": {"recipient": accounts[*to].address, "amount": (amount * 1_000_000).to_string()}});
+                    let msg = json!({"transfer": {"to": accounts[*to].address, "amount": (amount * 1_000_000).to_string()}});
                     signed(&accounts[*from], nonces[*from] - 1, Action::Execute { contract: usdc, msg, funds: 0 })
                 }
                 Step::FutureNonce { from } => signed(&accounts[*from], nonces[*from] + 5, transfer(accounts[0].address, 1)),
