@@ -72,7 +72,11 @@ impl Metrics {
 
 /// Appends a validator's gauges to `out`: consensus height and round, peers, whether it is
 /// syncing, and the mempool's size.
-pub fn render_network(out: &mut String, consensus: &tidepool_node::NetworkStatus, mempool: &tidepool_node::mempool::Mempool) {
+pub fn render_network(
+    out: &mut String,
+    consensus: &tidepool_node::NetworkStatus,
+    mempool: &tidepool_node::mempool::Mempool,
+) {
     let mut gauge = |name: &str, help: &str, value: String| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
     };

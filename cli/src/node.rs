@@ -36,7 +36,7 @@ pub(crate) enum MiningArg {
 pub(crate) struct NodeArgs {
     /// Run a validator of a network from its home directory (`tidepool testnet` writes them;
     /// docs/network.md): genesis.json, node.json and validator_key.json there say everything,
-    /// and its ledger lives in <home>/data.
+    /// and its ledger lives in HOME/data.
     #[arg(long, conflicts_with_all = [
         "data_dir", "memory", "listen", "dev", "market", "mining", "block_time_ms", "genesis_time",
         "load_state", "chain_id", "history_blocks",

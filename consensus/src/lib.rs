@@ -60,8 +60,8 @@ use std::sync::Arc;
 
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkRequest, RequestContext, Signer,
-    SyncContext, WalContext,
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkRequest, RequestContext,
+    Signer, SyncContext, WalContext,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

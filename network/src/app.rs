@@ -82,7 +82,7 @@ impl Application for NodeApp {
     }
 
     fn decided_block(&self, height: u64) -> Result<Option<DecidedBlock>, NodeError> {
-        let Some((bytes, _)) = self.node.decided_block(height)? else { return Ok(None) };
+        let Some(bytes) = self.node.decided_block(height)? else { return Ok(None) };
         let Some(stored) = self.node.block_certificate(height)? else { return Ok(None) };
         let certificate = engine_certificate(&stored).map_err(|reason| {
             tidepool_node::error::HostError::CorruptRecord(format!("the certificate of block {height}: {reason}"))

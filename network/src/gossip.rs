@@ -58,11 +58,8 @@ impl Drop for Gossip {
 }
 
 fn forward(receiver: &Receiver<Vec<u8>>, peers: &[String], stop: &AtomicBool) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PEER_TIMEOUT))
-        .build()
-        .into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(PEER_TIMEOUT)).build().into();
     while !stop.load(Ordering::SeqCst) {
         let first = match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(first) => first,
@@ -102,4 +99,3 @@ fn join_array(items: &[Vec<u8>]) -> Vec<u8> {
     out.push(b']');
     out
 }
-

@@ -67,7 +67,10 @@ impl Validator {
         let ValidatorSpec { genesis, key, settings, store, wal_dir, market } = spec;
         let validators = genesis.validator_set().map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
         if !validators.validators().iter().any(|v| v.public_key == key.public_key()) {
-            return Err(NetworkError::invalid("validator_key.json", "this key is not a validator of the genesis document"));
+            return Err(NetworkError::invalid(
+                "validator_key.json",
+                "this key is not a validator of the genesis document",
+            ));
         }
         let mut config = genesis.node_config(store, market.clone());
         config.history_blocks = settings.history_blocks;
@@ -88,8 +91,13 @@ impl Validator {
         );
         consensus_config.timeouts = settings.timeouts;
         let address = key.address();
-        let consensus =
-            Consensus::start(consensus_config, key, validators, Arc::new(NodeApp::new(node.clone(), Duration::from_millis(settings.empty_block_interval_ms)))).await?;
+        let consensus = Consensus::start(
+            consensus_config,
+            key,
+            validators,
+            Arc::new(NodeApp::new(node.clone(), Duration::from_millis(settings.empty_block_interval_ms))),
+        )
+        .await?;
         let gossip = Gossip::start(&node, settings.peers.iter().map(|peer| peer.api.clone()).collect());
 
         let peers = Arc::new(AtomicU64::new(0));

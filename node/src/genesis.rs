@@ -99,9 +99,10 @@ pub(crate) fn build(node: &Node) -> Result<(), NodeError> {
     let mut overlay = node.ledger().overlay();
     for (address, balance) in &funded {
         let mut account = overlay.account(address)?;
-        account.balance = account.balance.checked_add(*balance).ok_or_else(|| {
-            HostError::Genesis(format!("the genesis balances of {address} add up past 2^128 - 1"))
-        })?;
+        account.balance = account
+            .balance
+            .checked_add(*balance)
+            .ok_or_else(|| HostError::Genesis(format!("the genesis balances of {address} add up past 2^128 - 1")))?;
         overlay.set_account(address, &account);
     }
     let time = node.clock_base();

@@ -38,7 +38,10 @@ pub mod tx;
 pub mod view;
 pub mod whole_number;
 
-pub use chain::{BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, NetworkBlock, NetworkStatus, StatusSource, MiningWatch, NextBlock, Node, Replay, StoredTx, Submitted};
+pub use chain::{
+    BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, MiningWatch, NetworkBlock, NetworkStatus,
+    NextBlock, Node, Replay, StatusSource, StoredTx, Submitted,
+};
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};

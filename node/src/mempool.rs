@@ -19,7 +19,7 @@
 //! [`MempoolLimits::ttl_blocks`] blocks of its admission is dropped.
 //!
 //! # After a block
-//! [`Mempool::recheck`] drops every transaction whose nonce the new state has passed (included
+//! The re-check (`Mempool::recheck`, which committing a block runs) drops every transaction whose nonce the new state has passed (included
 //! in the block, or made void by one that was), and those past their time to live.
 
 use std::collections::{BTreeMap, HashMap};
@@ -117,7 +117,12 @@ type AdmitHook = Box<dyn Fn(&[u8]) + Send + Sync>;
 impl Mempool {
     /// An empty mempool with `limits`.
     pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool { limits, pool: Mutex::default(), arrived: parking_lot::Condvar::new(), on_admit: parking_lot::RwLock::default() }
+        Mempool {
+            limits,
+            pool: Mutex::default(),
+            arrived: parking_lot::Condvar::new(),
+            on_admit: parking_lot::RwLock::default(),
+        }
     }
 
     /// Blocks until a transaction waits or `deadline` passes; whether one waits.
@@ -182,9 +187,7 @@ impl Mempool {
         }
         let pending = pool.senders.get(&sender);
         if nonce < committed_nonce || nonce > committed_nonce.saturating_add(self.limits.max_nonce_gap) {
-            let next = pending
-                .map(|nonces| consecutive_from(nonces, committed_nonce))
-                .unwrap_or(committed_nonce);
+            let next = pending.map(|nonces| consecutive_from(nonces, committed_nonce)).unwrap_or(committed_nonce);
             return Err(Rejection::BadNonce { expected: next, got: nonce }.into());
         }
         if pending.is_some_and(|nonces| nonces.contains_key(&nonce)) {
@@ -235,9 +238,10 @@ impl Mempool {
             if !seen.insert(sender) {
                 continue;
             }
-            let mut next = nonce_of(&sender)?;
-            for (&nonce, hash) in pool.senders[&sender].range(next..) {
-                if nonce != next {
+            let committed = nonce_of(&sender)?;
+            let waiting = pool.senders[&sender].range(committed..);
+            for (expected, (&nonce, hash)) in (committed..).zip(waiting) {
+                if nonce != expected {
                     break;
                 }
                 let tx = &pool.entries[hash].tx;
@@ -246,7 +250,6 @@ impl Mempool {
                 }
                 bytes += tx.stored_len();
                 out.push(tx.clone());
-                next += 1;
             }
         }
         Ok(out)

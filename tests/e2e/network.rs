@@ -156,7 +156,8 @@ impl Net {
         for height in 0..=common {
             for &i in which {
                 let block = self.validators[i].get(&format!("/v1/blocks/{height}")).expect("a committed block");
-                let found = (block["hash"].as_str().unwrap().to_string(), block["state_root"].as_str().unwrap().to_string());
+                let found =
+                    (block["hash"].as_str().unwrap().to_string(), block["state_root"].as_str().unwrap().to_string());
                 let first = self.seen.entry(height).or_insert_with(|| found.clone());
                 assert_eq!(*first, found, "validator {i} holds another block at height {height}");
             }

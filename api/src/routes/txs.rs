@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use tokio::time::Instant;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
-use tidepool_node::trace::TraceFrame;
 use tidepool_node::error::Rejection;
+use tidepool_node::trace::TraceFrame;
 use tidepool_node::{NodeError, Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
+use tokio::time::Instant;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -127,7 +127,11 @@ pub async fn submit(
     let result = blocking(move || Ok(node.submit(&signed))).await?;
     metrics.count_tx(result.is_ok());
     let submitted = result?;
-    if params.wait == Some(true) { Ok(Json(receipt_by(&state, submitted, deadline).await?)) } else { Ok(Json(submitted)) }
+    if params.wait == Some(true) {
+        Ok(Json(receipt_by(&state, submitted, deadline).await?))
+    } else {
+        Ok(Json(submitted))
+    }
 }
 
 /// `POST /v1/txs/batch`: many signed transactions, signatures checked in parallel, executed in

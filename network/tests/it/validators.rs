@@ -32,9 +32,8 @@ async fn four_validators_commit_the_same_chain_with_transactions_sent_to_any_of_
         let from = &accounts[(n % 3) as usize];
         let tx = signed(from, n / 3, transfer(accounts[((n + 1) % 3) as usize].address, 1_000 + u128::from(n)));
         let url = format!("{}/v1/txs", cluster.api((n % 4) as usize));
-        let (status, answer) = tokio::task::spawn_blocking(move || post(&url, &serde_json::to_string(&tx).unwrap()))
-            .await
-            .unwrap();
+        let (status, answer) =
+            tokio::task::spawn_blocking(move || post(&url, &serde_json::to_string(&tx).unwrap())).await.unwrap();
         assert_eq!(status, 200, "{answer}");
         hashes.push(answer["tx_hash"].as_str().expect("a network answers with the hash").to_string());
     }

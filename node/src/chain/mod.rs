@@ -35,10 +35,13 @@ use crate::config::{MAX_BLOCK_TIME, Mining, NodeConfig, StoreConfig};
 use crate::error::{NodeError, Rejection};
 
 pub use mining::{MiningStatus, MiningWatch};
-pub use network::{BlockCertificate, CertificateSignature, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, NetworkBlock, NetworkStatus, StatusSource};
-pub(crate) use submit::Prepared;
+pub use network::{
+    BlockCertificate, CertificateSignature, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, NetworkBlock,
+    NetworkStatus, StatusSource,
+};
 pub use read::QUERY_GAS_LIMIT;
 pub use replay::Replay;
+pub(crate) use submit::Prepared;
 pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
 pub use time::NextBlock;
 

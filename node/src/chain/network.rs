@@ -18,8 +18,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, BlockTx, Hash, NewBlock};
 
-use super::submit::Prepared;
 use super::Node;
+use super::submit::Prepared;
 use crate::apply::BlockContext;
 use crate::error::{HostError, NodeError};
 use crate::receipt::Receipt;
@@ -149,9 +149,10 @@ impl Node {
         let chain = self.inner.chain.lock();
         let context = self.network_context(height, time)?;
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
-        let candidates = self.inner.mempool.reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| {
-            Ok(view.overlay().account(address)?.nonce)
-        })?;
+        let candidates = self
+            .inner
+            .mempool
+            .reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.overlay().account(address)?.nonce))?;
         let mut overlay = self.inner.ledger.overlay();
         let mut txs = Vec::with_capacity(candidates.len());
         let mut receipts = Vec::with_capacity(candidates.len());
@@ -172,8 +173,8 @@ impl Node {
         }
         let block = seal_receipts(NewBlock { time, changes: overlay.into_changes(), txs }, &receipts);
         let header = self.inner.ledger.preview_header(&block)?;
-        let bytes = NetworkBlock { header: header.clone(), txs: block.txs.iter().map(|tx| tx.tx.clone()).collect() }
-            .encode();
+        let bytes =
+            NetworkBlock { header: header.clone(), txs: block.txs.iter().map(|tx| tx.tx.clone()).collect() }.encode();
         drop(chain);
         self.inner.prepared.lock().insert(header.hash(), PreparedBlock { header: header.clone(), block, senders });
         Ok((header, bytes))
@@ -231,24 +232,26 @@ impl Node {
         self.clock_after_block(&mut chain, header.time);
         drop(chain);
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
-        self.inner.mempool.recheck(header.height, prepared.senders, |address| Ok(view.overlay().account(address)?.nonce))?;
+        self.inner
+            .mempool
+            .recheck(header.height, prepared.senders, |address| Ok(view.overlay().account(address)?.nonce))?;
         Ok(header)
     }
 
-    /// The committed block at `height` as the network sends it, with its seal; `None` when it
-    /// is not here (above the latest, pruned, or the genesis, which has no seal).
+    /// The committed block at `height` as the network sends it; `None` when it is not here
+    /// (above the latest, pruned, or not decided by a network: genesis has no seal).
     ///
     /// # Errors
     /// Ledger failures.
-    pub fn decided_block(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, NodeError> {
+    pub fn decided_block(&self, height: u64) -> Result<Option<Vec<u8>>, NodeError> {
         let ledger = &self.inner.ledger;
-        let (Some(header), Some(seal)) = (ledger.block(height)?, ledger.seal(height)?) else { return Ok(None) };
+        let (Some(header), Some(_)) = (ledger.block(height)?, ledger.seal(height)?) else { return Ok(None) };
         let mut txs = Vec::with_capacity(header.tx_hashes.len());
         for hash in &header.tx_hashes {
             let Some(tx) = ledger.tx(hash)? else { return Ok(None) };
             txs.push(tx);
         }
-        Ok(Some((NetworkBlock { header, txs }.encode(), seal)))
+        Ok(Some(NetworkBlock { header, txs }.encode()))
     }
 
     /// Tells the node where to read its validator's [`NetworkStatus`] (the network crate does,
@@ -271,8 +274,11 @@ impl Node {
     pub(super) fn add_to_mempool(&self, tx: Prepared) -> Result<Hash, NodeError> {
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         if tx.chain_id() != self.inner.config.chain_id {
-            return Err(crate::error::Rejection::WrongChainId { expected: self.inner.config.chain_id, got: tx.chain_id() }
-                .into());
+            return Err(crate::error::Rejection::WrongChainId {
+                expected: self.inner.config.chain_id,
+                got: tx.chain_id(),
+            }
+            .into());
         }
         let nonce = view.overlay().account(&tx.sender())?.nonce;
         self.inner.mempool.admit(tx, nonce, view.height())
@@ -282,14 +288,20 @@ impl Node {
     fn network_context(&self, height: u64, time: u64) -> Result<BlockContext, NodeError> {
         let head = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
         if head.height.checked_add(1) != Some(height) {
-            return Err(HostError::Block(format!("height {height} is not the next (the latest is {})", head.height)).into());
+            return Err(
+                HostError::Block(format!("height {height} is not the next (the latest is {})", head.height)).into()
+            );
         }
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height, time })
     }
 
     /// Executes `block` for `height` on the last committed state (the caller holds the chain
     /// lock): the prepared block, or why it is invalid.
-    fn execute_network_block(&self, height: u64, block: NetworkBlock) -> Result<Result<PreparedBlock, String>, NodeError> {
+    fn execute_network_block(
+        &self,
+        height: u64,
+        block: NetworkBlock,
+    ) -> Result<Result<PreparedBlock, String>, NodeError> {
         let NetworkBlock { header, txs } = block;
         if header.height != height {
             return Ok(Err(format!("it claims height {}, proposed for {height}", header.height)));
@@ -330,7 +342,8 @@ impl Node {
                 Err(error) => return Err(error),
             }
         }
-        let block = seal_receipts(NewBlock { time: header.time, changes: overlay.into_changes(), txs: block_txs }, &receipts);
+        let block =
+            seal_receipts(NewBlock { time: header.time, changes: overlay.into_changes(), txs: block_txs }, &receipts);
         let executed = self.inner.ledger.preview_header(&block)?;
         if executed != header {
             let reason = if executed.state_root != header.state_root {

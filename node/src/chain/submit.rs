@@ -184,7 +184,9 @@ impl Node {
         if self.inner.config.mining == Mining::Network {
             return chunks
                 .flatten()
-                .map(|checked| checked.and_then(|tx| self.add_to_mempool(tx)).map(|tx_hash| Submitted::Pending { tx_hash }))
+                .map(|checked| {
+                    checked.and_then(|tx| self.add_to_mempool(tx)).map(|tx_hash| Submitted::Pending { tx_hash })
+                })
                 .collect();
         }
         let mut chain = self.inner.chain.lock();
@@ -365,9 +367,13 @@ impl Node {
     ///
     /// # Errors
     /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) for an
-    /// empty block once the clock is past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME); a ledger
-    /// failure.
+    /// empty block once the clock is past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME);
+    /// [`Rejection::NetworkNode`](crate::error::Rejection::NetworkNode) on a network node (its
+    /// blocks are decided by consensus); a ledger failure.
     pub fn mine_block(&self) -> Result<BlockHeader, NodeError> {
+        if self.inner.config.mining == Mining::Network {
+            return Err(crate::error::Rejection::NetworkNode.into());
+        }
         let mut chain = self.inner.chain.lock();
         self.mine_locked(&mut chain)
     }

@@ -5,6 +5,7 @@
 //! - [`signing`]: signing Tidepool transactions with that key, and every way of tampering.
 //! - [`keys`]: dev accounts and key files, used to sign.
 //! - [`chain`]: transactions into blocks, rejections, dev controls, determinism.
+//! - [`mempool`]: a network node's mempool: admission, proposal order, bounds, expiry.
 //! - [`devctl`]: mining modes, the next block's time, reset, set_code, state files, price refresh.
 //! - [`client_vectors`]: the signing vectors the TypeScript client checks itself against.
 
@@ -12,5 +13,6 @@ mod chain;
 mod client_vectors;
 mod devctl;
 mod keys;
+mod mempool;
 mod signing;
 mod web3_vector;
