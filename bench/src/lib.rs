@@ -12,10 +12,11 @@
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
 //! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
+//! | 8 signed transfers on a network of four validators in this process; finality | workload 1 (the single node) |
 //!
 //! plus RocksDB raw batch writes, the floor under every commit.
 //!
-//! Start at [`run`]; [`workloads`] holds the first six workloads, [`subscribers`] the seventh, [`fixture`] the node they share,
+//! Start at [`run`]; [`workloads`] holds the first six workloads, [`subscribers`] the seventh, [`network`] the eighth, [`fixture`] the node they share,
 //! [`baselines`] the floors, [`http`] the load generator, [`report`] the summary.
 
 mod error;
@@ -23,6 +24,7 @@ mod error;
 pub mod baselines;
 pub mod fixture;
 pub mod http;
+pub mod network;
 pub mod report;
 pub mod subscribers;
 pub mod workloads;
@@ -61,6 +63,10 @@ pub struct Options {
     pub lending_ops: usize,
     /// Single-transaction HTTP submissions (one block each), to show what batching buys.
     pub single_submissions: usize,
+    /// Signed transfers sent to the four validators of workload 8.
+    pub network_transfers: usize,
+    /// Accounts sending them, each once per round.
+    pub network_senders: usize,
     /// Accounts in the state for workload 5.
     pub accounts: usize,
     /// How long each HTTP query measurement lasts, per connection count.
@@ -84,9 +90,9 @@ pub struct Options {
 }
 
 /// The parts of a run, as `--only` names them.
-pub const PARTS: [&str; 12] = [
+pub const PARTS: [&str; 13] = [
     "recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "stream", "queries", "scale",
-    "restart",
+    "restart", "network",
 ];
 
 impl Options {
@@ -108,6 +114,8 @@ impl Options {
             token_transfers: 20_000,
             lending_ops: 12_000,
             single_submissions: 2_000,
+            network_transfers: 12_000,
+            network_senders: 400,
             accounts: 1_000_000,
             query_duration: Duration::from_secs(4),
             connections: vec![1, 8, 64],
@@ -134,6 +142,8 @@ impl Options {
             token_transfers: 1_000,
             lending_ops: 600,
             single_submissions: 100,
+            network_transfers: 1_200,
+            network_senders: 200,
             accounts: 20_000,
             query_duration: Duration::from_millis(300),
             connections: vec![1, 8, 64],
@@ -204,12 +214,13 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
             runtime.block_on(baselines::empty_handler(&options.connections, options.query_duration))?;
     }
 
-    let node_parts = ["native", "http", "single", "token", "lending", "stream", "queries", "scale"];
+    let node_parts = ["native", "http", "single", "token", "lending", "stream", "queries", "scale", "network"];
     if node_parts.iter().any(|p| options.includes(p)) {
         let node_dir = TempDir::new(&scratch, "node")?;
         progress.step(format_args!("opening a dev node in {}", node_dir.path().display()));
         let mut fixture = Fixture::open(node_dir.path(), options.senders, progress)?;
-        if options.includes("native") {
+        // Workload 8's baseline is workload 1, from the same run.
+        if options.includes("native") || options.includes("network") {
             report.native = workloads::native_transfers(&mut fixture, options, progress)?;
         }
         if options.includes("http") {
@@ -238,6 +249,9 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
         if options.includes("scale") {
             report.grown = workloads::transfers_at_scale(&mut fixture, options, progress)?;
         }
+    }
+    if options.includes("network") {
+        report.network = network::network(options, &runtime, &scratch, report.native.median, progress)?;
     }
     if options.includes("restart") {
         let restart_dir = TempDir::new(&scratch, "restart")?;

@@ -138,6 +138,8 @@ pub struct Report {
     pub streams: Vec<StreamCost>,
     /// Workload 6.
     pub restart: Restart,
+    /// Workload 8.
+    pub network: crate::network::NetworkRun,
     /// The summary table.
     pub rows: Vec<Row>,
 }
@@ -325,6 +327,33 @@ impl Report {
                     checks,
                 });
             }
+        }
+        if self.network.txs > 0 {
+            let n = &self.network;
+            let mut checks = vec![Check::at_most("finality p50 ≤ 1 s", n.finality_p50_ms / 1e3, 1.0)];
+            if let Some(r) = n.ratio() {
+                checks.push(Check::at_least("ratio ≥ 0.15", r, 0.15));
+            }
+            rows.push(Row {
+                id: "8".into(),
+                name: format!(
+                    "signed native transfers on {} validators in this process (HTTP batches to all), committed",
+                    n.validators
+                ),
+                figure: format!(
+                    "{} tx/s, finality p50 {:.0} ms, p99 {:.0} ms ({} probes; {} blocks; CPU {:.0} µs/tx, {:.0} % of the machine)",
+                    thousands(n.per_s),
+                    n.finality_p50_ms,
+                    n.finality_p99_ms,
+                    n.probes,
+                    n.blocks,
+                    n.cpu_us_per_tx,
+                    n.cpu_share * 100.0
+                ),
+                baseline: format!("the single node (workload 1): {} tx/s", thousands(n.single_node_per_s)),
+                ratio: n.ratio(),
+                checks,
+            });
         }
         let grown = self.grown.transfers.median;
         if !self.grown.transfers.runs.is_empty() {

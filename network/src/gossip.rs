@@ -1,12 +1,12 @@
 //! Transaction gossip: every transaction this node's mempool admits is forwarded to the other
-//! validators' HTTP APIs (`POST /v1/txs/batch`), so whichever validator proposes next has it.
+//! validators' HTTP APIs (`POST /v1/txs/batch?relay=false`), so whichever validator proposes
+//! next has it.
 //!
 //! A thread collects admitted transactions and sends them in batches (whatever arrived while
-//! the previous batch was on its way, at most [`MAX_GOSSIP_BATCH`]), one request per peer. A
-//! peer admits what it does not have and forwards that in turn; what it already has it refuses
-//! (`already_in_mempool`), which ends the echo after one round. Gossip is best effort: a peer
-//! that is down misses the batch, and the transaction still reaches a block through the
-//! validators that have it.
+//! the previous batch was on its way, at most [`MAX_GOSSIP_BATCH`]), one request per peer, with
+//! `?relay=false`: the validators are fully connected, so the receiving validator need not
+//! forward them again. Gossip is best effort: a peer that is down misses the batch, and the
+//! transaction still reaches a block through the validators that have it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -75,7 +75,7 @@ fn forward(receiver: &Receiver<Vec<u8>>, peers: &[String], stop: &AtomicBool) {
         }
         let body = join_array(&batch);
         for peer in peers {
-            let url = format!("{}/v1/txs/batch", peer.trim_end_matches('/'));
+            let url = format!("{}/v1/txs/batch?relay=false", peer.trim_end_matches('/'));
             let sent = agent.post(&url).header("content-type", "application/json").send(&body[..]);
             match sent {
                 Ok(response) if response.status().is_success() => {}

@@ -40,7 +40,7 @@ pub mod whole_number;
 
 pub use chain::{
     BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, MiningWatch, NetworkBlock, NetworkStatus,
-    NextBlock, Node, Replay, StatusSource, StoredTx, Submitted,
+    NextBlock, Node, Relay, Replay, StatusSource, StoredTx, Submitted,
 };
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;

@@ -173,12 +173,12 @@ impl Mempool {
     }
 
     /// Admits `tx` (form and signature already checked) given its sender's committed nonce and
-    /// the latest committed height.
+    /// the latest committed height, and tells the [`Mempool::on_admit`] hooks if `tell`.
     ///
     /// # Errors
     /// [`Rejection::AlreadyInMempool`], [`Rejection::BadNonce`] (below the committed nonce or too
     /// far above it), [`Rejection::NonceAlreadyPending`], [`Rejection::MempoolFull`].
-    pub(crate) fn admit(&self, tx: Prepared, committed_nonce: u64, height: u64) -> Result<Hash, NodeError> {
+    pub(crate) fn admit(&self, tx: Prepared, committed_nonce: u64, height: u64, tell: bool) -> Result<Hash, NodeError> {
         let (hash, sender, nonce) = (tx.hash(), tx.sender(), tx.nonce());
         let size = tx.stored_len();
         let mut pool = self.pool.lock();
@@ -207,7 +207,7 @@ impl Mempool {
         pool.senders.entry(sender).or_default().insert(nonce, hash);
         self.arrived.notify_all();
         let hooks = self.on_admit.read();
-        if hooks.is_empty() {
+        if hooks.is_empty() || !tell {
             pool.entries.insert(hash, Entry { tx, sender, nonce, seq, admitted_at: height });
         } else {
             let stored = tx.stored_bytes().to_vec();
@@ -253,6 +253,11 @@ impl Mempool {
             }
         }
         Ok(out)
+    }
+
+    /// The waiting transaction `hash`, if any.
+    pub(crate) fn get(&self, hash: &Hash) -> Option<Prepared> {
+        self.pool.lock().entries.get(hash).map(|entry| entry.tx.clone())
     }
 
     /// Drops `hash` (a proposal found that the state refuses it).

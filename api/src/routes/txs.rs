@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
 use tidepool_node::error::Rejection;
 use tidepool_node::trace::TraceFrame;
-use tidepool_node::{NodeError, Receipt, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
+use tidepool_node::{NodeError, Receipt, Relay, Replay, SignedTransaction, StoredTx, Submitted, Transaction};
 use tokio::time::Instant;
 use utoipa::openapi::schema::{ArrayBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
@@ -35,6 +35,9 @@ pub struct SubmitParams {
     /// its receipt — at most 30 s, after which the answer is its `{tx_hash}` as without `wait`.
     /// An automine node answers with the receipt either way.
     pub wait: Option<bool>,
+    /// On a network validator: forward what is admitted to the other validators (default
+    /// true). Validators forwarding transactions to each other set it to false.
+    pub relay: Option<bool>,
 }
 
 /// `submitted`, or its receipt once its block is committed when it waits for one, until
@@ -159,7 +162,8 @@ pub async fn submit_batch(
     }
     let metrics = state.metrics.clone();
     let node = state.node.clone();
-    let results = blocking(move || Ok(node.submit_batch(&signed))).await?;
+    let relay = if params.relay == Some(false) { Relay::Keep } else { Relay::Forward };
+    let results = blocking(move || Ok(node.submit_batch_relayed(&signed, relay))).await?;
     let mut entries: Vec<BatchEntry> = results
         .into_iter()
         .map(|r| {

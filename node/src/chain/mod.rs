@@ -42,7 +42,7 @@ pub use network::{
 pub use read::QUERY_GAS_LIMIT;
 pub use replay::Replay;
 pub(crate) use submit::Prepared;
-pub use submit::{PIPELINE_CHUNK, StoredTx, Submitted};
+pub use submit::{PIPELINE_CHUNK, Relay, StoredTx, Submitted};
 pub use time::NextBlock;
 
 use clock::BlockClock;

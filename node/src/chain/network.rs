@@ -271,7 +271,7 @@ impl Node {
     }
 
     /// Admits a checked transaction into the mempool (network mode).
-    pub(super) fn add_to_mempool(&self, tx: Prepared) -> Result<Hash, NodeError> {
+    pub(super) fn add_to_mempool(&self, tx: Prepared, relay: super::Relay) -> Result<Hash, NodeError> {
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         if tx.chain_id() != self.inner.config.chain_id {
             return Err(crate::error::Rejection::WrongChainId {
@@ -281,7 +281,7 @@ impl Node {
             .into());
         }
         let nonce = view.overlay().account(&tx.sender())?.nonce;
-        self.inner.mempool.admit(tx, nonce, view.height())
+        self.inner.mempool.admit(tx, nonce, view.height(), relay == super::Relay::Forward)
     }
 
     /// The context of the block at `height`, which must be the next.
@@ -314,11 +314,19 @@ impl Node {
             return Ok(Err(format!("{} transactions, {} hashes in the header", txs.len(), header.tx_hashes.len())));
         }
         // Signatures on every core, then execution in order.
+        // A transaction this node's mempool admitted was checked then: the same bytes need no
+        // second signature check.
+        let mempool = &self.inner.mempool;
         let checked: Result<Vec<Prepared>, String> = txs
             .par_iter()
             .zip(&header.tx_hashes)
             .enumerate()
-            .map(|(index, (bytes, hash))| check_block_tx(bytes, hash).map_err(|e| format!("transaction {index}: {e}")))
+            .map(|(index, (bytes, hash))| {
+                match mempool.get(hash).filter(|known| known.stored_bytes() == bytes.as_slice()) {
+                    Some(known) => Ok(known),
+                    None => check_block_tx(bytes, hash).map_err(|e| format!("transaction {index}: {e}")),
+                }
+            })
             .collect();
         let checked = match checked {
             Ok(checked) => checked,

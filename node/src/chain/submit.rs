@@ -85,6 +85,15 @@ impl Prepared {
     }
 }
 
+/// Whether a network validator forwards a transaction it admits to the other validators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relay {
+    /// Forward it (it came from a client).
+    Forward,
+    /// Keep it (it came from a validator, which forwarded it to every validator itself).
+    Keep,
+}
+
 /// A block being filled (manual and interval mining).
 pub(super) struct PendingBlock {
     overlay: Overlay,
@@ -127,29 +136,37 @@ impl Node {
     /// A malformed transaction, a bad signature or any rejection of [`crate::apply`]: nothing
     /// changed.
     pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
-        signed.check_form()?;
-        let tx = Prepared::new(signed.check()?);
-        self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result per transaction")
+        let tx = self.check(signed)?;
+        self.submit_checked(std::iter::once(vec![Ok(tx)]), Relay::Forward).pop().expect("one result per transaction")
     }
 
     /// Verifies signatures in parallel, then executes the transactions in order, in one block
-    /// (automine) or into the pending block (manual and interval mining). One result per transaction; a
+    /// (automine) or into the pending block (manual and interval mining), or admits them into
+    /// the mempool (a network; forwarded to the other validators). One result per transaction; a
     /// rejected transaction does not stop the others.
     ///
     /// The two overlap: the pool checks the signatures of the next [`PIPELINE_CHUNK`]
     /// transactions while this thread executes the ones already checked, so the serial part
     /// (execution and the commit) hides behind the parallel part instead of adding to it.
     pub fn submit_batch(&self, signed: &[SignedTransaction]) -> Vec<Result<Submitted, NodeError>> {
-        let check = |s: &SignedTransaction| {
-            s.check_form()?;
-            s.check().map(Prepared::new)
-        };
+        self.submit_batch_relayed(signed, Relay::Forward)
+    }
+
+    /// [`Node::submit_batch`], saying whether a network validator forwards what it admits to
+    /// the others ([`Relay::Forward`]) or not ([`Relay::Keep`]: the transactions came from a
+    /// validator that forwarded them to everyone already).
+    pub fn submit_batch_relayed(
+        &self,
+        signed: &[SignedTransaction],
+        relay: Relay,
+    ) -> Vec<Result<Submitted, NodeError>> {
+        let check = |s: &SignedTransaction| self.check(s);
         // The pipeline blocks this thread on the pool's results: inside the pool (or with a
         // single worker) that could wait for itself, so there everything is checked first.
         let pool_is_free = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
         if signed.len() <= PIPELINE_CHUNK || !pool_is_free {
             let checked = signed.par_iter().map(check).collect();
-            return self.submit_checked(std::iter::once(checked));
+            return self.submit_checked(std::iter::once(checked), relay);
         }
         rayon::in_place_scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
@@ -160,8 +177,21 @@ impl Node {
                     }
                 }
             });
-            self.submit_checked(receiver.into_iter())
+            self.submit_checked(receiver.into_iter(), relay)
         })
+    }
+
+    /// The checks before execution: the form, then (on a network, unless the mempool already
+    /// holds it — validators forward each transaction to one another) the signature.
+    fn check(&self, signed: &SignedTransaction) -> Result<Prepared, NodeError> {
+        signed.check_form()?;
+        if self.inner.config.mining == Mining::Network {
+            let hash = signed.hash()?;
+            if self.inner.mempool.contains(&hash) {
+                return Err(crate::error::Rejection::AlreadyInMempool(hash).into());
+            }
+        }
+        signed.check().map(Prepared::new)
     }
 
     /// Executes `tx` as if `tx.from` had signed it (dev mode only).
@@ -172,7 +202,7 @@ impl Node {
         self.require_dev()?;
         tx.check_form()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
-        self.submit_checked(std::iter::once(vec![Ok(tx)])).pop().expect("one result")
+        self.submit_checked(std::iter::once(vec![Ok(tx)]), Relay::Forward).pop().expect("one result")
     }
 
     /// Executes checked transactions as they arrive, chunk by chunk; a signature failure is
@@ -180,12 +210,13 @@ impl Node {
     fn submit_checked(
         &self,
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
+        relay: Relay,
     ) -> Vec<Result<Submitted, NodeError>> {
         if self.inner.config.mining == Mining::Network {
             return chunks
                 .flatten()
                 .map(|checked| {
-                    checked.and_then(|tx| self.add_to_mempool(tx)).map(|tx_hash| Submitted::Pending { tx_hash })
+                    checked.and_then(|tx| self.add_to_mempool(tx, relay)).map(|tx_hash| Submitted::Pending { tx_hash })
                 })
                 .collect();
         }
