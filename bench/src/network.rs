@@ -2,8 +2,8 @@
 //! consensus (Malachite), its HTTP API and gossip, all in this process — taking signed native
 //! transfers submitted in HTTP batches to all four APIs. The figures: committed transactions per
 //! second (on validator 0, from the first submission to the last commit) and finality, the time
-//! from submitting a transfer (`POST /v1/txs?wait=true`, a probe client sending one at a time
-//! throughout) to its receipt. The baseline is the single node of workload 1 in the same run.
+//! from submitting a transfer (`POST /v1/txs?wait=true`; a probe client per validator sending one
+//! at a time throughout) to its receipt. The baseline is the single node of workload 1 in the same run.
 //!
 //! On one machine every transaction is checked and executed by all four validators, so a quarter
 //! of the single node is the ceiling.
@@ -93,8 +93,8 @@ pub fn network(
     progress: &Progress,
 ) -> crate::Result<NetworkRun> {
     let dir = TempDir::new(scratch, "network")?;
-    let senders: Vec<SigningKey> = (0..=options.network_senders).map(key).collect();
-    let (probe, senders) = senders.split_last().expect("at least the probe");
+    let senders: Vec<SigningKey> = (0..options.network_senders + VALIDATORS).map(key).collect();
+    let (probes, senders) = senders.split_at(VALIDATORS);
     let rounds = options.network_transfers.div_ceil(senders.len()).max(1);
     let keys: Vec<ValidatorKey> = (0..VALIDATORS).map(|i| ValidatorKey::from_seed([i as u8 + 11; 32])).collect();
     let genesis = GenesisDocument {
@@ -102,7 +102,7 @@ pub fn network(
         genesis_time: 1_750_000_000,
         accounts: senders
             .iter()
-            .chain([probe])
+            .chain(probes)
             .map(|key| GenesisAccount { address: address_of(key), balance: 1_000_000 * ONE_TOKEN })
             .collect(),
         validators: keys
@@ -180,27 +180,37 @@ pub fn network(
     let cpu_before = CpuTime::now();
     let started = Instant::now();
     let (latencies, submitted) = std::thread::scope(|scope| -> crate::Result<(Vec<f64>, usize)> {
-        // The probe: one transfer at a time, waiting for its receipt, round-robin over the APIs.
-        let probe_thread = {
-            let (done, apis) = (load_done.clone(), &apis);
-            scope.spawn(move || -> crate::Result<Vec<f64>> {
-                let agent = agent();
-                let mut latencies = Vec::new();
-                let mut nonce = 0;
-                while !done.load(Ordering::SeqCst) {
-                    let tx = transfer(probe, nonce, address_of(probe), 1);
-                    let sent = Instant::now();
-                    let url = format!("{}/v1/txs?wait=true", apis[nonce as usize % apis.len()]);
-                    let answer = post(&agent, &url, &serde_json::to_vec(&tx).expect("serialises"))?;
-                    if answer.get("status").is_none() {
-                        return Err(BenchError::workload(format!("the probe's transfer was not committed: {answer}")));
+        // The probes: one per validator, each sending one transfer at a time and waiting for its
+        // receipt.
+        let probe_threads: Vec<_> = probes
+            .iter()
+            .zip(&apis)
+            .map(|(probe, api)| {
+                let done = load_done.clone();
+                scope.spawn(move || -> crate::Result<Vec<f64>> {
+                    let agent = agent();
+                    let mut latencies = Vec::new();
+                    let mut nonce = 0;
+                    while !done.load(Ordering::SeqCst) {
+                        let tx = transfer(probe, nonce, address_of(probe), 1);
+                        let sent = Instant::now();
+                        let answer = post(
+                            &agent,
+                            &format!("{api}/v1/txs?wait=true"),
+                            &serde_json::to_vec(&tx).expect("serialises"),
+                        )?;
+                        if answer.get("status").is_none() {
+                            return Err(BenchError::workload(format!(
+                                "a probe's transfer was not committed: {answer}"
+                            )));
+                        }
+                        latencies.push(sent.elapsed().as_secs_f64() * 1e3);
+                        nonce += 1;
                     }
-                    latencies.push(sent.elapsed().as_secs_f64() * 1e3);
-                    nonce += 1;
-                }
-                Ok(latencies)
+                    Ok(latencies)
+                })
             })
-        };
+            .collect();
         // One client per validator, each for its share of the senders, one batch per round.
         let clients: Vec<_> = (0..VALIDATORS)
             .map(|v| {
@@ -235,7 +245,10 @@ pub fn network(
             sender_addresses.iter().all(|address| committed_nonce(&nodes[0], address) >= rounds as u64)
         });
         load_done.store(true, Ordering::SeqCst);
-        let latencies = probe_thread.join().map_err(|_| BenchError::workload("the probe panicked"))??;
+        let mut latencies = Vec::new();
+        for probe in probe_threads {
+            latencies.extend(probe.join().map_err(|_| BenchError::workload("a probe panicked"))??);
+        }
         all_committed?;
         Ok((latencies, submitted))
     })?;
