@@ -3491,6 +3491,11 @@ export interface operations {
                  *     An automine node answers with the receipt either way.
                  */
                 wait?: boolean;
+                /**
+                 * @description On a network validator: forward what is admitted to the other validators (default
+                 *     true). Validators forwarding transactions to each other set it to false.
+                 */
+                relay?: boolean;
             };
             header?: never;
             path?: never;
@@ -3603,6 +3608,11 @@ export interface operations {
                  *     An automine node answers with the receipt either way.
                  */
                 wait?: boolean;
+                /**
+                 * @description On a network validator: forward what is admitted to the other validators (default
+                 *     true). Validators forwarding transactions to each other set it to false.
+                 */
+                relay?: boolean;
             };
             header?: never;
             path?: never;
