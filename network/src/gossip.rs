@@ -19,6 +19,10 @@ use tidepool_node::Node;
 /// The most transactions one gossip request carries (the API's batch limit is higher).
 pub const MAX_GOSSIP_BATCH: usize = 1_000;
 
+/// The most bytes one gossip request carries, under the API's 8 MiB body limit (a larger
+/// transaction goes alone).
+pub const MAX_GOSSIP_BYTES: usize = 6 << 20;
+
 /// How long a peer may take to answer a gossip request.
 const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -67,21 +71,38 @@ fn forward(receiver: &Receiver<Vec<u8>>, peers: &[String], stop: &AtomicBool) {
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut batch = vec![first];
+        let mut bytes = batch[0].len();
+        let mut carried = None;
         while batch.len() < MAX_GOSSIP_BATCH {
             match receiver.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(next) if bytes + next.len() > MAX_GOSSIP_BYTES => {
+                    carried = Some(next);
+                    break;
+                }
+                Ok(next) => {
+                    bytes += next.len();
+                    batch.push(next);
+                }
                 Err(_) => break,
             }
         }
-        let body = join_array(&batch);
-        for peer in peers {
-            let url = format!("{}/v1/txs/batch?relay=false", peer.trim_end_matches('/'));
-            let sent = agent.post(&url).header("content-type", "application/json").send(&body[..]);
-            match sent {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => tracing::debug!(%url, status = %response.status(), "a peer refused gossip"),
-                Err(error) => tracing::debug!(%url, %error, "gossip to a peer failed"),
-            }
+        send(&agent, peers, &batch);
+        if let Some(next) = carried {
+            send(&agent, peers, &[next]);
+        }
+    }
+}
+
+/// Sends `batch` to every peer.
+fn send(agent: &ureq::Agent, peers: &[String], batch: &[Vec<u8>]) {
+    let body = join_array(batch);
+    for peer in peers {
+        let url = format!("{}/v1/txs/batch?relay=false", peer.trim_end_matches('/'));
+        let sent = agent.post(&url).header("content-type", "application/json").send(&body[..]);
+        match sent {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => tracing::debug!(%url, status = %response.status(), "a peer refused gossip"),
+            Err(error) => tracing::debug!(%url, %error, "gossip to a peer failed"),
         }
     }
 }

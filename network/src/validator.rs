@@ -73,6 +73,10 @@ impl Validator {
             ));
         }
         let mut config = genesis.node_config(store, market.clone());
+        if let StoreConfig::RocksDb(path) = &config.store {
+            // The genesis check below compiles the market into the same cache.
+            config.module_cache_dir = Some(path.join("modules"));
+        }
         config.history_blocks = settings.history_blocks;
         let expected = genesis.clone();
         let node = tokio::task::spawn_blocking(move || -> Result<Node, NetworkError> {

@@ -28,8 +28,10 @@ use crate::tx::SignedTransaction;
 /// The most transactions a proposal takes from the mempool.
 pub const MAX_BLOCK_TXS: usize = 2_000;
 
-/// The most bytes of transactions a proposal takes (the engine streams blocks in 64 KiB parts).
-pub const MAX_BLOCK_TX_BYTES: usize = 4 << 20;
+/// The most bytes of transactions a proposal takes: more than the API's largest request, so any
+/// admitted transaction fits an empty block (a proposal never stalls behind one), and less than
+/// the 16 MiB a proposal stream may carry (the engine streams blocks in 64 KiB parts).
+pub const MAX_BLOCK_TX_BYTES: usize = 12 << 20;
 
 /// A network block as it travels between validators and as sync serves it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
