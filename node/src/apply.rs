@@ -9,9 +9,10 @@
 use tidepool_ledger::{Account, Address, Hash, Overlay};
 use tidepool_vm::{Call, CallKind, Env, Vm};
 
-use crate::diff::StateDiff;
+use crate::diff::DiffRecord;
 use crate::error::{NodeError, Rejection};
-use crate::receipt::{Receipt, ReceiptStatus};
+use crate::receipt::ReceiptStatus;
+use crate::record::ReceiptRecord;
 use crate::tx::{Action, Transaction};
 
 /// Gas every transaction costs before it does anything (Ethereum's figure, for familiarity): it
@@ -32,8 +33,8 @@ pub struct BlockContext {
     pub time: u64,
 }
 
-/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`; the receipt carries
-/// the transaction's state diff.
+/// Applies `tx` (already authenticated as sent by `tx.from`) to `overlay`; the receipt's record
+/// carries the transaction's state diff.
 ///
 /// # Errors
 /// A rejection leaves `overlay` untouched; a [`HostError::Ledger`](crate::error::HostError::Ledger)
@@ -45,10 +46,10 @@ pub fn apply_transaction(
     tx: &Transaction,
     tx_hash: Hash,
     index: u32,
-) -> Result<Receipt, NodeError> {
+) -> Result<ReceiptRecord, NodeError> {
     let start = overlay.checkpoint();
     let mut receipt = execute(vm, overlay, block, tx, tx_hash, index)?;
-    receipt.state_diff = StateDiff::from_changes(overlay.diff_since(start)?);
+    receipt.state_diff = DiffRecord::from_changes(overlay.diff_since(start)?);
     Ok(receipt)
 }
 
@@ -60,27 +61,12 @@ fn execute(
     tx: &Transaction,
     tx_hash: Hash,
     index: u32,
-) -> Result<Receipt, NodeError> {
+) -> Result<ReceiptRecord, NodeError> {
     let mut sender = check(vm, overlay, block, tx)?;
     sender.nonce += 1;
     overlay.set_account(&tx.from, &sender);
 
-    let mut receipt = Receipt {
-        tx_hash,
-        height: block.height,
-        index,
-        from: tx.from,
-        status: ReceiptStatus::Success,
-        gas_used: TX_BASE_GAS,
-        result: serde_json::Value::Null,
-        events: Vec::new(),
-        error: None,
-        contract_address: None,
-        code_hash: None,
-        trace: None,
-        state_diff: StateDiff::default(),
-        logs: Vec::new(),
-    };
+    let mut receipt = ReceiptRecord::new(tx_hash, block.height, index, tx.from, TX_BASE_GAS);
     let env = Env { chain_id: block.chain_id, height: block.height, time: block.time, origin: tx.from };
     let gas_for_execution = tx.gas_limit - TX_BASE_GAS;
     let call = |contract: Address, kind: CallKind, msg: &serde_json::Value, funds: u128| Call {
@@ -134,8 +120,8 @@ fn execute(
             vm.call(overlay, &env, call(*contract, kind, msg, 0))?
         }
     };
-    receipt.apply_outcome(&outcome);
     receipt.gas_used = receipt.gas_used.saturating_add(outcome.gas_used);
+    receipt.apply_outcome(outcome);
     Ok(receipt)
 }
 

@@ -1,9 +1,9 @@
 //! State diffs: what one transaction changed, key by key, kept in its receipt.
 //!
-//! [`StateDiff::from_changes`] turns the overlay's raw changes ([`tidepool_ledger::Change`]: table,
-//! key, before, after) into the receipt's form: contract storage entries (raw key and values,
-//! written as hex), native balance and nonce changes per account, contracts created or moved to other code,
-//! code uploaded. A diff is capped ([`MAX_DIFF_ENTRIES`], [`MAX_DIFF_BYTES`]); past the cap it
+//! [`DiffRecord::from_changes`] turns the overlay's raw changes ([`tidepool_ledger::Change`]:
+//! table, key, before, after) into what a receipt's record keeps; [`StateDiff`] is the receipt's
+//! form of it: contract storage entries (raw key and values, written as hex), native balance and
+//! nonce changes per account, contracts created or moved to other code, code uploaded. A diff is capped ([`MAX_DIFF_ENTRIES`], [`MAX_DIFF_BYTES`]); past the cap it
 //! says `truncated`.
 //!
 //! What can be read from the raw entries — each key along the SDK's storage layout, each value
@@ -113,12 +113,75 @@ pub struct ContractChange {
     pub code_after: Option<Hash>,
 }
 
+/// A state diff as a receipt's binary record keeps it ([`crate::record`]): the raw entries,
+/// nothing hex-encoded, parsed or decoded. [`StateDiff::from`] gives the receipt's form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffRecord {
+    /// Contract storage entries, by contract then key.
+    pub storage: Vec<StorageRecord>,
+    /// Native balances and nonces, by address.
+    pub accounts: Vec<AccountChange>,
+    /// Contracts created, or moved to other code, by address.
+    pub contracts: Vec<ContractChange>,
+    /// Code uploaded.
+    pub code: Vec<Hash>,
+    /// Whether entries were left out past the caps.
+    pub truncated: bool,
+}
+
+/// A storage entry of a [`DiffRecord`]: the contract, the raw key, the raw values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageRecord {
+    /// The contract.
+    pub contract: Address,
+    /// The raw key.
+    pub key: Vec<u8>,
+    /// The value before; `None` when the key was absent.
+    pub before: Option<Vec<u8>>,
+    /// The value after; `None` when the key was removed.
+    pub after: Option<Vec<u8>>,
+}
+
+impl From<DiffRecord> for StateDiff {
+    /// The receipt's form, not yet decoded ([`StateDiff::decode`]).
+    fn from(record: DiffRecord) -> StateDiff {
+        let storage = record
+            .storage
+            .into_iter()
+            .map(|entry| StorageChange {
+                contract: entry.contract,
+                key: entry.key,
+                before: entry.before,
+                after: entry.after,
+                decoded_key: None,
+                before_json: None,
+                after_json: None,
+            })
+            .collect();
+        StateDiff {
+            storage,
+            accounts: record.accounts,
+            contracts: record.contracts,
+            code: record.code,
+            truncated: record.truncated,
+        }
+    }
+}
+
 impl StateDiff {
+    /// The diff of `changes`, not yet decoded: [`DiffRecord::from_changes`] in the receipt's
+    /// form.
+    pub fn from_changes(changes: Vec<Change>) -> StateDiff {
+        DiffRecord::from_changes(changes).into()
+    }
+}
+
+impl DiffRecord {
     /// The diff of `changes` (sorted by table then key, as [`tidepool_ledger::Overlay::diff_since`]
     /// gives them), within the caps. Values that do not decode are shown raw and never fail the
     /// transaction.
-    pub fn from_changes(changes: Vec<Change>) -> StateDiff {
-        let mut diff = StateDiff::default();
+    pub fn from_changes(changes: Vec<Change>) -> DiffRecord {
+        let mut diff = DiffRecord::default();
         let mut entries = 0;
         let mut bytes = 0;
         for (table, key, before, after) in changes {
@@ -236,16 +299,13 @@ impl StateDiff {
 }
 
 /// A storage entry as the writer keeps it: the bytes moved, nothing encoded or parsed.
-fn storage_change(mut key: Vec<u8>, before: Option<Vec<u8>>, after: Option<Vec<u8>>) -> StorageChange {
+fn storage_change(mut key: Vec<u8>, before: Option<Vec<u8>>, after: Option<Vec<u8>>) -> StorageRecord {
     let raw = key.split_off(STORAGE_PREFIX_LEN);
-    StorageChange {
+    StorageRecord {
         contract: Address(key.as_slice().try_into().expect("split at the prefix length")),
         key: raw,
         before,
         after,
-        decoded_key: None,
-        before_json: None,
-        after_json: None,
     }
 }
 

@@ -31,6 +31,7 @@ pub mod mempool;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod receipt;
+pub mod record;
 pub mod signature;
 pub mod state_file;
 pub mod trace;

@@ -1,8 +1,8 @@
-//! Receipts: what happened to a transaction, as stored by the ledger and returned by the API.
+//! Receipts: what happened to a transaction, as the API returns it (the ledger keeps the
+//! compact [`crate::record::ReceiptRecord`] it is made from).
 
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash};
-use tidepool_vm::{Outcome, Status};
 
 use crate::diff::StateDiff;
 use crate::trace::TraceFrame;
@@ -93,28 +93,6 @@ impl Receipt {
     /// Whether the transaction succeeded.
     pub fn is_success(&self) -> bool {
         self.status == ReceiptStatus::Success
-    }
-
-    /// Fills the execution fields from a VM outcome (not `gas_used`: the caller adds the
-    /// outcome's gas to the transaction's base cost).
-    pub(crate) fn apply_outcome(&mut self, outcome: &Outcome) {
-        self.trace = Some(TraceFrame::from(&outcome.trace));
-        self.logs = outcome.logs.clone();
-        match &outcome.status {
-            Status::Success => {
-                self.status = ReceiptStatus::Success;
-                self.result = json_or_hex(&outcome.return_data);
-                self.events = outcome.events.iter().map(ReceiptEvent::from_event).collect();
-            }
-            Status::OutOfGas => {
-                self.status = ReceiptStatus::OutOfGas;
-                self.error = Some(outcome.status.to_string());
-            }
-            other => {
-                self.status = ReceiptStatus::Reverted;
-                self.error = Some(other.to_string());
-            }
-        }
     }
 }
 

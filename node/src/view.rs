@@ -16,6 +16,7 @@ use crate::chain::{Node, QUERY_GAS_LIMIT, StoredTx};
 use crate::error::{HostError, NodeError, Rejection};
 use crate::genesis::{MarketInfo, TokenBalance, market_info};
 use crate::receipt::Receipt;
+use crate::record::decode_receipt;
 
 /// The node's committed state at one height. Cheap to make and to clone; holds a snapshot of
 /// the ledger until dropped, so keep it for one request, not for long.
@@ -157,9 +158,7 @@ impl View {
         };
         let tx =
             serde_json::from_slice(&tx).map_err(|e| HostError::CorruptRecord(format!("transaction {hash}: {e}")))?;
-        let mut receipt: Receipt =
-            serde_json::from_slice(&receipt).map_err(|e| HostError::CorruptRecord(format!("receipt {hash}: {e}")))?;
-        receipt.state_diff.decode();
+        let receipt = decode_receipt(&receipt).map_err(|e| HostError::CorruptRecord(format!("receipt {hash}: {e}")))?;
         Ok(Some((tx, receipt)))
     }
 

@@ -121,7 +121,9 @@ pub struct Outcome {
 }
 
 /// One contract frame of a call tree: what it was asked, what it did, what it cost.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+///
+/// Serialisable so the node can keep it as it is in a receipt's binary record.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CallFrame {
     /// The contract called.
     pub contract: Address,

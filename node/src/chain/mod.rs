@@ -69,6 +69,9 @@ struct Inner {
     admission: Admission,
     config: NodeConfig,
     chain: Mutex<ChainState>,
+    /// Submissions waiting for the writer's lock, to run together in the next block (group
+    /// commit, `submit`).
+    waiting: Mutex<Vec<submit::Waiting>>,
     /// The hashes of the pending block's transactions, in order: readers look here without
     /// waiting for the writer's lock.
     pending_hashes: RwLock<Vec<Hash>>,
@@ -134,6 +137,7 @@ impl Node {
             vm,
             admission,
             chain: Mutex::new(chain),
+            waiting: Mutex::default(),
             pending_hashes: RwLock::default(),
             mining_watchers: Mutex::default(),
             next_watcher: AtomicU64::new(0),

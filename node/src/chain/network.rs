@@ -16,13 +16,12 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tidepool_ledger::{Address, BlockHeader, BlockTx, Hash, NewBlock};
+use tidepool_ledger::{Address, BlockHeader, Hash, NewBlock};
 
 use super::Node;
 use super::submit::Prepared;
 use crate::apply::BlockContext;
 use crate::error::{HostError, NodeError};
-use crate::receipt::Receipt;
 use crate::tx::SignedTransaction;
 
 /// The most transactions a proposal takes from the mempool.
@@ -157,13 +156,11 @@ impl Node {
             .reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.overlay().account(address)?.nonce))?;
         let mut overlay = self.inner.ledger.overlay();
         let mut txs = Vec::with_capacity(candidates.len());
-        let mut receipts = Vec::with_capacity(candidates.len());
         let mut senders = Vec::with_capacity(candidates.len());
         for tx in candidates {
             let (hash, sender) = (tx.hash(), tx.sender());
             match self.execute_into(&mut overlay, &context, tx, txs.len() as u32) {
-                Ok((receipt, block_tx)) => {
-                    receipts.push(receipt);
+                Ok((_, block_tx)) => {
                     txs.push(block_tx);
                     senders.push(sender);
                 }
@@ -173,7 +170,7 @@ impl Node {
                 }
             }
         }
-        let block = seal_receipts(NewBlock { time, changes: overlay.into_changes(), txs }, &receipts);
+        let block = NewBlock { time, changes: overlay.into_changes(), txs };
         let header = self.inner.ledger.preview_header(&block)?;
         let bytes =
             NetworkBlock { header: header.clone(), txs: block.txs.iter().map(|tx| tx.tx.clone()).collect() }.encode();
@@ -336,13 +333,11 @@ impl Node {
         };
         let mut overlay = self.inner.ledger.overlay();
         let mut block_txs = Vec::with_capacity(checked.len());
-        let mut receipts = Vec::with_capacity(checked.len());
         let mut senders = Vec::with_capacity(checked.len());
         for (index, tx) in checked.into_iter().enumerate() {
             let sender = tx.sender();
             match self.execute_into(&mut overlay, &context, tx, index as u32) {
-                Ok((receipt, block_tx)) => {
-                    receipts.push(receipt);
+                Ok((_, block_tx)) => {
                     block_txs.push(block_tx);
                     senders.push(sender);
                 }
@@ -352,8 +347,7 @@ impl Node {
                 Err(error) => return Err(error),
             }
         }
-        let block =
-            seal_receipts(NewBlock { time: header.time, changes: overlay.into_changes(), txs: block_txs }, &receipts);
+        let block = NewBlock { time: header.time, changes: overlay.into_changes(), txs: block_txs };
         let executed = self.inner.ledger.preview_header(&block)?;
         if executed != header {
             let reason = if executed.state_root != header.state_root {
@@ -365,14 +359,6 @@ impl Node {
         }
         Ok(Ok(PreparedBlock { header, block, senders }))
     }
-}
-
-/// Encodes each receipt into its transaction's slot (on every core).
-fn seal_receipts(mut block: NewBlock, receipts: &[Receipt]) -> NewBlock {
-    block.txs.par_iter_mut().zip(receipts).for_each(|(block_tx, receipt): (&mut BlockTx, &Receipt)| {
-        block_tx.receipt = serde_json::to_vec(receipt).expect("receipts serialise");
-    });
-    block
 }
 
 /// A block's transaction from its stored bytes: signed, its signature good, its hash the one

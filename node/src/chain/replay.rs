@@ -68,10 +68,9 @@ impl Node {
             overlay.take_events();
             replayed = Some(receipt);
         }
-        let mut receipt =
-            replayed.ok_or_else(|| HostError::CorruptRecord(format!("block {} lacks {hash}", header.height)))?;
-        // As the stored receipt was decoded when it was read.
-        receipt.state_diff.decode();
+        let receipt = replayed
+            .ok_or_else(|| HostError::CorruptRecord(format!("block {} lacks {hash}", header.height)))?
+            .into_receipt();
         let differences = differences(&stored, &receipt);
         let matches = differences.is_empty();
         Ok(Replay { receipt, matches, differences, stored: (!matches).then_some(stored) })

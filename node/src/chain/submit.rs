@@ -16,6 +16,7 @@ use crate::apply::{BlockContext, apply_transaction};
 use crate::config::Mining;
 use crate::error::{HostError, NodeError};
 use crate::receipt::Receipt;
+use crate::record::ReceiptRecord;
 use crate::signature::RecoverableSignature;
 use crate::tx::{CheckedTransaction, SignedTransaction, Transaction};
 
@@ -110,6 +111,40 @@ impl PendingBlock {
     }
 }
 
+/// A submission's result while the writer's lock is held: the receipt still its record, made
+/// into JSON once the lock is free.
+pub(super) enum Done {
+    Mined(Box<ReceiptRecord>),
+    Pending(Hash),
+}
+
+impl From<Done> for Submitted {
+    fn from(done: Done) -> Submitted {
+        match done {
+            Done::Mined(record) => Submitted::Mined(Box::new(record.into_receipt())),
+            Done::Pending(tx_hash) => Submitted::Pending { tx_hash },
+        }
+    }
+}
+
+/// A submission waiting for the writer ([`Node::submit_together`]).
+pub(super) struct Waiting {
+    checked: Vec<Result<Prepared, NodeError>>,
+    reply: std::sync::mpsc::Sender<Vec<Result<Done, NodeError>>>,
+}
+
+/// The receipts leave the node: their records become JSON here, after the writer's lock is free
+/// for the next block (a batch's on every core; one on this thread, without a round trip through
+/// the pool).
+fn into_answers(results: Vec<Result<Done, NodeError>>) -> Vec<Result<Submitted, NodeError>> {
+    let answer = |result: Result<Done, NodeError>| result.map(Submitted::from);
+    if results.len() > 1 {
+        results.into_par_iter().map(answer).collect()
+    } else {
+        results.into_iter().map(answer).collect()
+    }
+}
+
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in manual and interval
 /// mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,7 +172,7 @@ impl Node {
     /// changed.
     pub fn submit(&self, signed: &SignedTransaction) -> Result<Submitted, NodeError> {
         let tx = self.check(signed)?;
-        self.submit_checked(std::iter::once(vec![Ok(tx)]), Relay::Forward).pop().expect("one result per transaction")
+        self.submit_checked(vec![Ok(tx)], Relay::Forward).pop().expect("one result per transaction")
     }
 
     /// Verifies signatures in parallel, then executes the transactions in order, in one block
@@ -166,7 +201,7 @@ impl Node {
         let pool_is_free = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
         if signed.len() <= PIPELINE_CHUNK || !pool_is_free {
             let checked = signed.par_iter().map(check).collect();
-            return self.submit_checked(std::iter::once(checked), relay);
+            return self.submit_checked(checked, relay);
         }
         rayon::in_place_scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
@@ -177,7 +212,7 @@ impl Node {
                     }
                 }
             });
-            self.submit_checked(receiver.into_iter(), relay)
+            self.submit_streamed(receiver.into_iter(), relay)
         })
     }
 
@@ -202,47 +237,102 @@ impl Node {
         self.require_dev()?;
         tx.check_form()?;
         let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
-        self.submit_checked(std::iter::once(vec![Ok(tx)]), Relay::Forward).pop().expect("one result")
+        self.submit_checked(vec![Ok(tx)], Relay::Forward).pop().expect("one result")
     }
 
-    /// Executes checked transactions as they arrive, chunk by chunk; a signature failure is
-    /// passed through as that transaction's result.
+    /// Executes checked transactions (one chunk: a submission, a small batch) in the next block
+    /// together with whatever else was submitted meanwhile ([`Node::submit_together`]), or admits
+    /// them into the mempool (a network); a signature failure is passed through as that
+    /// transaction's result.
     fn submit_checked(
+        &self,
+        checked: Vec<Result<Prepared, NodeError>>,
+        relay: Relay,
+    ) -> Vec<Result<Submitted, NodeError>> {
+        if self.inner.config.mining == Mining::Network {
+            return self.admit(checked.into_iter(), relay);
+        }
+        into_answers(self.submit_together(checked))
+    }
+
+    /// Executes checked transactions as they arrive, chunk by chunk (a large batch's pipeline),
+    /// or admits them into the mempool (a network).
+    fn submit_streamed(
         &self,
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
         relay: Relay,
     ) -> Vec<Result<Submitted, NodeError>> {
         if self.inner.config.mining == Mining::Network {
-            return chunks
-                .flatten()
-                .map(|checked| {
-                    checked.and_then(|tx| self.add_to_mempool(tx, relay)).map(|tx_hash| Submitted::Pending { tx_hash })
-                })
-                .collect();
+            return self.admit(chunks.flatten(), relay);
         }
         let mut chain = self.inner.chain.lock();
-        let mut results: Vec<_> = match chain.mining {
-            Mining::Auto => self.mine_now(&mut chain, chunks),
+        let results = self.run_locked(&mut chain, chunks);
+        drop(chain);
+        into_answers(results)
+    }
+
+    /// Admits transactions into the mempool (a network node).
+    fn admit(
+        &self,
+        checked: impl Iterator<Item = Result<Prepared, NodeError>>,
+        relay: Relay,
+    ) -> Vec<Result<Submitted, NodeError>> {
+        checked
+            .map(|checked| {
+                checked.and_then(|tx| self.add_to_mempool(tx, relay)).map(|tx_hash| Submitted::Pending { tx_hash })
+            })
+            .collect()
+    }
+
+    /// Group commit: the submission joins the queue of those waiting for the writer, and
+    /// whoever takes the writer's lock next runs everything queued, in arrival order, as one
+    /// block (automine) — so submissions that arrive while a block is being committed share the
+    /// next block and its synced write instead of each waiting for one of its own. Alone, a
+    /// submission still gets a block to itself.
+    fn submit_together(&self, checked: Vec<Result<Prepared, NodeError>>) -> Vec<Result<Done, NodeError>> {
+        let count = checked.len();
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.inner.waiting.lock().push(Waiting { checked, reply });
+        {
+            let mut chain = self.inner.chain.lock();
+            let group = std::mem::take(&mut *self.inner.waiting.lock());
+            if !group.is_empty() {
+                self.run_group(&mut chain, group);
+            }
+        }
+        // Whoever took this submission answered it before releasing the lock; only a writer
+        // that panicked leaves it unanswered.
+        answer.recv().unwrap_or_else(|_| {
+            (0..count).map(|_| Err(HostError::CommitFailed("the writer stopped".to_owned()).into())).collect()
+        })
+    }
+
+    /// Runs the queued submissions as one group and answers each.
+    fn run_group(&self, chain: &mut ChainState, group: Vec<Waiting>) {
+        let counts: Vec<usize> = group.iter().map(|waiting| waiting.checked.len()).collect();
+        let (checked, replies): (Vec<_>, Vec<_>) = group.into_iter().map(|w| (w.checked, w.reply)).unzip();
+        let all: Vec<_> = checked.into_iter().flatten().collect();
+        let mut results = self.run_locked(chain, std::iter::once(all)).into_iter();
+        for (count, reply) in counts.into_iter().zip(replies) {
+            // A waiter only leaves once answered, so the send cannot fail.
+            let _ = reply.send(results.by_ref().take(count).collect());
+        }
+    }
+
+    /// Runs checked transactions under the writer's lock, as the mining mode says: into one new
+    /// block (automine) or into the pending block.
+    fn run_locked(
+        &self,
+        chain: &mut ChainState,
+        chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
+    ) -> Vec<Result<Done, NodeError>> {
+        match chain.mining {
+            Mining::Auto => self.mine_now(chain, chunks),
             Mining::Network => unreachable!("a network node's mode is fixed"),
             Mining::Manual | Mining::Interval(_) => {
-                chunks.flatten().map(|checked| checked.and_then(|tx| self.add_to_pending(&mut chain, tx))).collect()
+                chunks.flatten().map(|checked| checked.and_then(|tx| self.add_to_pending(chain, tx))).collect()
             }
-        };
-        drop(chain);
-        // The receipts leave the node: their diffs are decoded here, after the writer's lock is
-        // free for the next block (a batch's on every core; one on this thread, without a
-        // round trip through the pool).
-        let decode = |result: &mut Result<Submitted, NodeError>| {
-            if let Ok(Submitted::Mined(receipt)) = result {
-                receipt.state_diff.decode();
-            }
-        };
-        if results.len() > 1 {
-            results.par_iter_mut().for_each(decode);
-        } else {
-            results.iter_mut().for_each(decode);
         }
-        results
     }
 
     /// Automine: executes the transactions into one new block and commits it (if any was
@@ -252,7 +342,7 @@ impl Node {
         &self,
         chain: &mut ChainState,
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
-    ) -> Vec<Result<Submitted, NodeError>> {
+    ) -> Vec<Result<Done, NodeError>> {
         let context = self.next_block_context(chain);
         let mut overlay = self.inner.ledger.overlay();
         let mut block_txs = Vec::new();
@@ -283,10 +373,6 @@ impl Node {
         }
         let mut failure = context.as_ref().err().map(ToString::to_string);
         if let (Ok(context), false) = (&context, block_txs.is_empty()) {
-            // Receipts are encoded once execution is over, on every core.
-            block_txs.par_iter_mut().zip(&receipts).for_each(|(block_tx, receipt)| {
-                block_tx.receipt = serde_json::to_vec(receipt).expect("receipts serialise");
-            });
             let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs: block_txs };
             if let Err(e) = self.commit(chain, block) {
                 tracing::error!(error = %e, "block commit failed; its transactions were not committed");
@@ -299,14 +385,14 @@ impl Node {
             .map(|(slot, checked)| match (slot, &failure) {
                 (_, Some(message)) if checked => Err(HostError::CommitFailed(message.clone()).into()),
                 (Err(e), _) => Err(e),
-                (Ok(()), _) => Ok(Submitted::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
+                (Ok(()), _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
             })
             .collect()
     }
 
     /// Manual and interval mining: executes `tx` into the pending block (opened at the next
     /// block's height and time if there is none).
-    fn add_to_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Submitted, NodeError> {
+    fn add_to_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Done, NodeError> {
         if chain.pending.is_none() {
             let context = self.next_block_context(chain)?;
             let overlay = self.inner.ledger.overlay();
@@ -315,13 +401,12 @@ impl Node {
         let pending = chain.pending.as_mut().expect("just created");
         let index = pending.txs.len() as u32;
         let checked = tx.tx.clone();
-        let (receipt, mut block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), tx, index)?;
-        block_tx.receipt = serde_json::to_vec(&receipt).expect("receipts serialise");
+        let (receipt, block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), tx, index)?;
         pending.txs.push(block_tx);
         pending.checked.push(checked);
         let tx_hash = receipt.tx_hash;
         self.inner.pending_hashes.write().push(tx_hash);
-        Ok(Submitted::Pending { tx_hash })
+        Ok(Done::Pending(tx_hash))
     }
 
     /// Runs `transactions` (a pending block's, set aside) again, in order, into a new pending
@@ -378,19 +463,20 @@ impl Node {
         chain.pending.take()
     }
 
-    /// Runs one transaction in `overlay` and packs it for the block (the receipt's bytes are
-    /// left for the caller to encode).
+    /// Runs one transaction in `overlay` and packs it for the block, its receipt's record
+    /// encoded.
     pub(super) fn execute_into(
         &self,
         overlay: &mut Overlay,
         context: &BlockContext,
         tx: Prepared,
         index: u32,
-    ) -> Result<(Receipt, BlockTx), NodeError> {
+    ) -> Result<(ReceiptRecord, BlockTx), NodeError> {
         let Prepared { tx, stored } = tx;
         let receipt = apply_transaction(&self.inner.vm, overlay, context, tx.tx(), tx.hash(), index)?;
         let events = overlay.take_events();
-        Ok((receipt, BlockTx { hash: tx.hash(), tx: stored, receipt: Vec::new(), events }))
+        let encoded = receipt.encode();
+        Ok((receipt, BlockTx { hash: tx.hash(), tx: stored, receipt: encoded, events }))
     }
 
     /// Mines the pending block (manual and interval mining), or an empty block when nothing is
@@ -449,8 +535,74 @@ impl Node {
         drop(chain);
         let hash = tx.hash()?;
         let _slot = self.inner.admission.enter();
-        let mut receipt = apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)?;
-        receipt.state_diff.decode();
-        Ok(receipt)
+        Ok(apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)?.into_receipt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use tidepool_ledger::Address;
+
+    use super::*;
+    use crate::{Action, NodeConfig, dev_accounts};
+
+    fn wait_until(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn submissions_that_wait_for_the_writer_share_the_next_block_in_arrival_order() {
+        let node = Node::open(NodeConfig::dev()).unwrap();
+        let before = node.ledger().head().unwrap().height;
+        let accounts = dev_accounts(4);
+        // The writer is busy: every submission queues.
+        let writer = node.inner.chain.lock();
+        let handles: Vec<_> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, account)| {
+                let nonce = node.account(&account.address).unwrap().nonce;
+                // The third one has a wrong nonce: refused, without stopping the others.
+                let nonce = if i == 2 { nonce + 5 } else { nonce };
+                let action = Action::Transfer { to: Address([9; 20]), amount: 1 + i as u128 };
+                let tx = Transaction {
+                    chain_id: node.config().chain_id,
+                    nonce,
+                    from: account.address,
+                    gas_limit: 21_000,
+                    action,
+                };
+                let signed = tx.sign(&account.key).unwrap();
+                let submitter = node.clone();
+                let handle = std::thread::spawn(move || submitter.submit(&signed));
+                // One at a time, so the arrival order is known.
+                wait_until("the submission queues", || node.inner.waiting.lock().len() == i + 1);
+                handle
+            })
+            .collect();
+        drop(writer);
+        let results: Vec<_> = handles.into_iter().map(|handle| handle.join().unwrap()).collect();
+
+        assert!(matches!(results[2], Err(NodeError::Rejected(crate::error::Rejection::BadNonce { .. }))));
+        let receipts: Vec<_> = [0, 1, 3]
+            .into_iter()
+            .map(|i| match &results[i] {
+                Ok(Submitted::Mined(receipt)) => receipt.clone(),
+                other => panic!("submission {i}: {other:?}"),
+            })
+            .collect();
+        for (index, receipt) in receipts.iter().enumerate() {
+            assert!(receipt.is_success());
+            assert_eq!((receipt.height, receipt.index), (before + 1, index as u32), "one block, in arrival order");
+        }
+        assert_eq!(node.ledger().head().unwrap().height, before + 1);
+        assert_eq!(node.account(&Address([9; 20])).unwrap().balance, 1 + 2 + 4);
+        assert!(node.inner.waiting.lock().is_empty());
     }
 }

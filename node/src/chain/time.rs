@@ -75,12 +75,11 @@ impl Node {
                     action,
                 };
                 let tx = Prepared::new(CheckedTransaction::impersonated(tx)?);
-                let (receipt, mut block_tx) = self.execute_into(&mut overlay, context, tx, 0)?;
+                let (receipt, block_tx) = self.execute_into(&mut overlay, context, tx, 0)?;
                 if !receipt.is_success() {
                     let error = receipt.error.unwrap_or_else(|| format!("{:?}", receipt.status));
                     return Err(Rejection::PriceRefreshFailed(error).into());
                 }
-                block_tx.receipt = serde_json::to_vec(&receipt).expect("receipts serialise");
                 txs.push(block_tx);
             }
             Ok(NewBlock { time: context.time, changes: overlay.into_changes(), txs })

@@ -11,18 +11,23 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
-/// `u128` as a decimal string, e.g. `"1000000"`. Use with `#[serde(with = "decimal")]`.
+/// `u128` as a decimal string, e.g. `"1000000"`. Use with `#[serde(with = "decimal")]`. In a
+/// binary format (the node's own records) it stays a `u128`.
 pub mod decimal {
     use super::*;
 
-    /// Writes the decimal string.
+    /// Writes the decimal string (a `u128` in a binary format).
     pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(value)
+        if serializer.is_human_readable() { serializer.collect_str(value) } else { serializer.serialize_u128(*value) }
     }
 
-    /// Reads a decimal string of digits without leading zeros.
+    /// Reads a decimal string of digits without leading zeros (a `u128` in a binary format).
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
-        deserializer.deserialize_str(DecimalVisitor)
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_str(DecimalVisitor)
+        } else {
+            <u128 as serde::Deserialize>::deserialize(deserializer)
+        }
     }
 
     struct DecimalVisitor;
