@@ -13,6 +13,8 @@
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
 //! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
 //! | 8 signed transfers on a network of four validators in this process; finality | workload 1 (the single node) |
+//! | 9 the empty contract through `Vm::call` | the bare wasmtime engine's instantiate-and-call ([`peers`]) |
+//! | 10 a token `transfer` executed (no signature, memory store) | revm's ERC-20 `transfer` on its in-memory database |
 //!
 //! plus RocksDB raw batch writes, the floor under every commit.
 //!
@@ -25,6 +27,7 @@ pub mod baselines;
 pub mod fixture;
 pub mod http;
 pub mod network;
+pub mod peers;
 pub mod report;
 pub mod subscribers;
 pub mod workloads;
@@ -90,9 +93,9 @@ pub struct Options {
 }
 
 /// The parts of a run, as `--only` names them.
-pub const PARTS: [&str; 13] = [
+pub const PARTS: [&str; 14] = [
     "recovery", "rocks", "empty", "native", "http", "single", "token", "lending", "stream", "queries", "scale",
-    "restart", "network",
+    "restart", "network", "peers",
 ];
 
 impl Options {
@@ -252,6 +255,12 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
     }
     if options.includes("network") {
         report.network = network::network(options, &runtime, &scratch, report.native.median, progress)?;
+    }
+    if options.includes("peers") {
+        progress.step("peers: the empty contract through Vm::call and on the bare engine");
+        report.wasmtime_floor = peers::wasmtime_floor(options.runs.max(3))?;
+        progress.step("peers: token transfers on Tidepool and ERC-20 transfers on revm");
+        report.evm_peer = peers::evm_peer(options.runs.max(3))?;
     }
     if options.includes("restart") {
         let restart_dir = TempDir::new(&scratch, "restart")?;

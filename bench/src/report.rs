@@ -140,6 +140,10 @@ pub struct Report {
     pub restart: Restart,
     /// Workload 8.
     pub network: crate::network::NetworkRun,
+    /// Workload 9: the wasmtime floor.
+    pub wasmtime_floor: crate::peers::WasmtimeFloor,
+    /// Workload 10: the EVM peer.
+    pub evm_peer: crate::peers::EvmPeer,
     /// The summary table.
     pub rows: Vec<Row>,
 }
@@ -353,6 +357,31 @@ impl Report {
                 baseline: format!("the single node (workload 1): {} tx/s", thousands(n.single_node_per_s)),
                 ratio: n.ratio(),
                 checks,
+            });
+        }
+        if self.wasmtime_floor.rounds > 0 {
+            let floor = &self.wasmtime_floor;
+            rows.push(Row {
+                id: "9".into(),
+                name: "the empty contract called through `Vm::call` (a fresh instance, gas, host state)".into(),
+                figure: format!("{:.2} µs per call", floor.vm_call_us),
+                baseline: format!("bare wasmtime, same engine, instantiate and call: {:.2} µs", floor.bare_us),
+                ratio: floor.ratio(),
+                checks: floor.ratio().map(|r| Check::at_most("≤ 1.5× the bare engine", r, 1.5)).into_iter().collect(),
+            });
+        }
+        if self.evm_peer.rounds > 0 {
+            let peer = &self.evm_peer;
+            rows.push(Row {
+                id: "10".into(),
+                name: "a token `transfer` executed, no signature, memory store (trace and diff recorded)".into(),
+                figure: format!("{:.2} µs per transfer", peer.tidepool_us),
+                baseline: format!(
+                    "revm, ERC-20 `transfer`, in-memory database: {:.2} µs ({} gas)",
+                    peer.revm_us, peer.revm_gas
+                ),
+                ratio: peer.ratio(),
+                checks: peer.ratio().map(|r| Check::at_most("≤ 2× revm", r, 2.0)).into_iter().collect(),
             });
         }
         let grown = self.grown.transfers.median;
