@@ -237,7 +237,8 @@ impl Report {
                 if self.rocks.single_put_ms_p50 > 0.0 { 1e3 / self.rocks.single_put_ms_p50 } else { 0.0 };
             rows.push(Row {
                 id: "1s".into(),
-                name: "the same, one `POST /v1/txs` per transfer (a block each), 8 connections".into(),
+                name: "the same, one `POST /v1/txs` per transfer, 8 connections (waiting submissions share a block)"
+                    .into(),
                 figure: format!(
                     "{} tx/s (p50 {:.2} ms, p99 {:.2} ms)",
                     thousands(self.single_http.per_s),

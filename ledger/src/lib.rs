@@ -28,6 +28,7 @@
 //! # Ok::<(), tidepool_ledger::LedgerError>(())
 //! ```
 
+pub mod bytes;
 pub mod error;
 pub mod ledger;
 pub mod overlay;

@@ -57,6 +57,7 @@ pub struct CodeMeta {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {
     /// The module as uploaded.
+    #[serde(with = "crate::bytes")]
     pub wasm: Vec<u8>,
     /// What the VM found at upload.
     pub meta: CodeMeta,
@@ -107,6 +108,7 @@ pub struct Event {
     /// Event type, e.g. `transfer`.
     pub ty: String,
     /// JSON data.
+    #[serde(with = "crate::bytes")]
     pub data: Vec<u8>,
 }
 

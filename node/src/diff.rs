@@ -135,10 +135,13 @@ pub struct StorageRecord {
     /// The contract.
     pub contract: Address,
     /// The raw key.
+    #[serde(with = "tidepool_ledger::bytes")]
     pub key: Vec<u8>,
     /// The value before; `None` when the key was absent.
+    #[serde(with = "tidepool_ledger::bytes::option")]
     pub before: Option<Vec<u8>>,
     /// The value after; `None` when the key was removed.
+    #[serde(with = "tidepool_ledger::bytes::option")]
     pub after: Option<Vec<u8>>,
 }
 

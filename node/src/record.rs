@@ -36,6 +36,7 @@ pub struct ReceiptRecord {
     /// Gas used.
     pub gas_used: u64,
     /// The contract's return data, raw.
+    #[serde(with = "tidepool_ledger::bytes")]
     pub result: Vec<u8>,
     /// Events emitted (none when it failed), raw.
     pub events: Vec<Event>,
@@ -103,9 +104,7 @@ impl ReceiptRecord {
 
     /// The stored bytes: [`RECORD_VERSION`], then the postcard encoding.
     pub fn encode(&self) -> Vec<u8> {
-        let mut bytes = vec![RECORD_VERSION];
-        postcard::to_io(self, &mut bytes).expect("writing to a Vec cannot fail");
-        bytes
+        postcard::to_extend(self, vec![RECORD_VERSION]).expect("a receipt record is postcard-encodable")
     }
 
     /// The receipt as clients see it, its diff decoded.

@@ -132,10 +132,12 @@ pub struct CallFrame {
     /// `instantiate`, `execute`, `query` or `migrate`.
     pub entry_point: String,
     /// The message it was called with (JSON for the SDK's contracts).
+    #[serde(with = "tidepool_ledger::bytes")]
     pub msg: Vec<u8>,
     /// Native funds attached to the call.
     pub funds: u128,
     /// What it returned (empty if it failed or returned nothing).
+    #[serde(with = "tidepool_ledger::bytes")]
     pub return_data: Vec<u8>,
     /// The events it emitted itself (not its children's), in order. A failed frame's events are
     /// listed too, although they were reverted with it.
