@@ -49,7 +49,7 @@ const EMPTY_CONTRACT: &str = r#"(module
   (func (export "execute")))"#;
 
 /// Calls per timed round; the figure is the median of the rounds.
-const CALLS_PER_ROUND: usize = 5_000;
+const CALLS_PER_ROUND: usize = 10_000;
 
 /// What the wasmtime floor measured.
 #[derive(Clone, Debug, Default, Serialize)]

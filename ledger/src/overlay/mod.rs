@@ -60,7 +60,9 @@ pub struct Overlay {
     /// What the base store answered, per table: the base does not change under an overlay (a
     /// snapshot, or the live store while the writer holds the chain), so a key read twice is
     /// fetched once, and a key's value before a transaction wrote it is at hand for its diff.
-    base_reads: RefCell<[BaseReads; Table::ALL.len()]>,
+    /// Allocated at the first read: the VM moves overlays in and out of its stores with
+    /// `std::mem::take`, which builds an empty overlay each time, and that must cost nothing.
+    base_reads: RefCell<Option<Box<[BaseReads; Table::ALL.len()]>>>,
     journal: Vec<JournalEntry>,
     events: Vec<Event>,
 }
@@ -107,11 +109,12 @@ impl Overlay {
 
     /// The base store's value at `key`, fetched once per overlay.
     fn base_get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        if let Some(value) = self.base_reads.borrow()[table.index()].get(key) {
+        if let Some(value) = self.base_reads.borrow().as_ref().and_then(|reads| reads[table.index()].get(key)) {
             return Ok(value.clone());
         }
         let value = self.base.get(table, key)?;
-        self.base_reads.borrow_mut()[table.index()].insert(key.to_vec(), value.clone());
+        let mut reads = self.base_reads.borrow_mut();
+        reads.get_or_insert_with(Box::default)[table.index()].insert(key.to_vec(), value.clone());
         Ok(value)
     }
 
