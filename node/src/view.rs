@@ -153,13 +153,22 @@ impl View {
     /// # Errors
     /// Only if the ledger fails or holds undecodable bytes.
     pub fn transaction(&self, hash: &Hash) -> Result<Option<(StoredTx, Receipt)>, NodeError> {
-        let (Some(tx), Some(receipt)) = (self.state.tx(hash)?, self.state.receipt(hash)?) else {
+        let (Some(tx), Some(receipt)) = (self.stored_tx(hash)?, self.state.receipt(hash)?) else {
             return Ok(None);
         };
-        let tx =
-            serde_json::from_slice(&tx).map_err(|e| HostError::CorruptRecord(format!("transaction {hash}: {e}")))?;
         let receipt = decode_receipt(&receipt).map_err(|e| HostError::CorruptRecord(format!("receipt {hash}: {e}")))?;
         Ok(Some((tx, receipt)))
+    }
+
+    /// A committed transaction without its receipt (a replay needs only the transactions).
+    ///
+    /// # Errors
+    /// Only if the ledger fails or holds undecodable bytes.
+    pub fn stored_tx(&self, hash: &Hash) -> Result<Option<StoredTx>, NodeError> {
+        let Some(tx) = self.state.tx(hash)? else { return Ok(None) };
+        let tx =
+            serde_json::from_slice(&tx).map_err(|e| HostError::CorruptRecord(format!("transaction {hash}: {e}")))?;
+        Ok(Some(tx))
     }
 
     /// Events matching `filter` up to this view's height, oldest first.

@@ -58,7 +58,8 @@ impl Node {
         let _slot = self.admission().enter();
         let mut replayed = None;
         for (index, tx_hash) in header.tx_hashes.iter().enumerate().take(stored.index as usize + 1) {
-            let (tx, _) = latest.transaction(tx_hash)?.ok_or_else(|| {
+            // Only the transaction: decoding each earlier receipt would be work for nothing.
+            let tx = latest.stored_tx(tx_hash)?.ok_or_else(|| {
                 HostError::CorruptRecord(format!(
                     "block {} lists transaction {tx_hash}, which is missing",
                     header.height
