@@ -7,6 +7,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha3::{Digest, Keccak256};
 
+mod checksum;
+
 /// keccak256 of `data`.
 pub fn keccak256(data: &[u8]) -> Hash {
     Hash(Keccak256::digest(data).into())
@@ -88,11 +90,10 @@ impl Address {
             lower[2 * i] = DIGITS[usize::from(byte >> 4)];
             lower[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
         }
-        let hash = keccak256(&lower);
+        let capitals = checksum::capitals(&self.0, &lower);
         buffer[..2].copy_from_slice(b"0x");
         for (i, (out, digit)) in buffer[2..].iter_mut().zip(lower).enumerate() {
-            let nibble = (hash.0[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
-            *out = if digit.is_ascii_alphabetic() && nibble >= 8 { digit.to_ascii_uppercase() } else { digit };
+            *out = if capitals & (1 << i) != 0 { digit.to_ascii_uppercase() } else { digit };
         }
         std::str::from_utf8(buffer).expect("hex digits are ASCII")
     }
