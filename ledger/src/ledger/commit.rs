@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::events::{event_key, index_keys};
+use super::events::{TypeHashes, event_key, index_keys};
 use super::meta::LATEST_KEY;
 use super::write_set::{self, Write};
 use super::{Ledger, NewBlock, StateView, history, prune, state_root};
@@ -258,6 +258,7 @@ pub(super) fn block_batch(
         out.insert_new(Table::Meta, seal_key(height), seal.to_vec());
     }
 
+    let mut types = TypeHashes::default();
     for (tx_index, tx) in block.txs.into_iter().enumerate() {
         let tx_index =
             u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
@@ -267,7 +268,7 @@ pub(super) fn block_batch(
             let event_index = u32::try_from(event_index)
                 .map_err(|_| LedgerError::Backend("over 2^32 events in a transaction".into()))?;
             let key = event_key(height, tx_index, event_index);
-            for index_key in index_keys(&event, &key) {
+            for index_key in index_keys(&event, &key, &mut types) {
                 out.insert_new(Table::EventIndex, index_key, Vec::new());
             }
             let record = EventRecord { height, tx_index, event_index, tx_hash: tx.hash, event };

@@ -12,11 +12,13 @@
 //!
 //! The type is hashed so that index keys have a fixed layout whatever the type's bytes.
 
+use std::collections::HashMap;
+
 use crate::error::LedgerError;
 use crate::record::{Event, EventFilter, EventRecord, decode};
 use crate::store::{Direction, KeyRange, ReadStore, prefix_successor};
 use crate::table::Table;
-use crate::types::{Address, keccak256};
+use crate::types::{Address, Hash, keccak256};
 
 /// The most events one [`crate::StateView::events`] call returns, whatever the filter's limit: a query is
 /// served from memory, and an API client pages through more by height.
@@ -34,10 +36,29 @@ pub(super) fn event_key(height: u64, tx_index: u32, event_index: u32) -> [u8; EV
     key
 }
 
-/// The index prefix for events of `contract` and/or type `ty` (`None` with neither: use the
-/// events table itself).
-fn index_prefix(contract: Option<&Address>, ty: Option<&str>) -> Option<Vec<u8>> {
-    let mut prefix = Vec::with_capacity(1 + 20 + 32);
+/// keccak256 of event types, each hashed once: a block's events share a few types (a block of
+/// token transfers, one), and hashing the type for each index key was a quarter of a commit's
+/// own work.
+#[derive(Default)]
+pub(super) struct TypeHashes(HashMap<String, Hash>);
+
+impl TypeHashes {
+    /// keccak256 of `ty`.
+    pub(super) fn of(&mut self, ty: &str) -> Hash {
+        if let Some(hash) = self.0.get(ty) {
+            return *hash;
+        }
+        let hash = keccak256(ty.as_bytes());
+        self.0.insert(ty.to_owned(), hash);
+        hash
+    }
+}
+
+/// The index prefix for events of `contract` and/or the type hashed to `ty`, followed by room
+/// for `tail` more bytes (`None` with neither: use the events table itself).
+fn index_prefix(contract: Option<&Address>, ty: Option<&Hash>, tail: usize) -> Option<Vec<u8>> {
+    let len = 1 + contract.map_or(0, |_| 20) + ty.map_or(0, |_| 32);
+    let mut prefix = Vec::with_capacity(len + tail);
     match (contract, ty) {
         (None, None) => return None,
         (Some(contract), None) => {
@@ -46,23 +67,25 @@ fn index_prefix(contract: Option<&Address>, ty: Option<&str>) -> Option<Vec<u8>>
         }
         (None, Some(ty)) => {
             prefix.push(b't');
-            prefix.extend_from_slice(&keccak256(ty.as_bytes()).0);
+            prefix.extend_from_slice(&ty.0);
         }
         (Some(contract), Some(ty)) => {
             prefix.push(b'b');
             prefix.extend_from_slice(&contract.0);
-            prefix.extend_from_slice(&keccak256(ty.as_bytes()).0);
+            prefix.extend_from_slice(&ty.0);
         }
     }
     Some(prefix)
 }
 
-/// The three [`Table::EventIndex`] keys of `event`, stored under `key`.
-pub(super) fn index_keys(event: &Event, key: &[u8; EVENT_KEY_LEN]) -> [Vec<u8>; 3] {
+/// The three [`Table::EventIndex`] keys of `event`, stored under `key`, its type hashed through
+/// `types`.
+pub(super) fn index_keys(event: &Event, key: &[u8; EVENT_KEY_LEN], types: &mut TypeHashes) -> [Vec<u8>; 3] {
+    let ty = types.of(&event.ty);
     [
-        index_prefix(Some(&event.contract), None),
-        index_prefix(None, Some(&event.ty)),
-        index_prefix(Some(&event.contract), Some(&event.ty)),
+        index_prefix(Some(&event.contract), None, EVENT_KEY_LEN),
+        index_prefix(None, Some(&ty), EVENT_KEY_LEN),
+        index_prefix(Some(&event.contract), Some(&ty), EVENT_KEY_LEN),
     ]
     .map(|prefix| {
         let mut index_key = prefix.unwrap_or_default();
@@ -80,7 +103,8 @@ pub(super) fn query(store: &dyn ReadStore, latest: u64, filter: &EventFilter) ->
     if from > to {
         return Ok(Vec::new());
     }
-    let prefix = index_prefix(filter.contract.as_ref(), filter.ty.as_deref());
+    let ty = filter.ty.as_deref().map(|ty| keccak256(ty.as_bytes()));
+    let prefix = index_prefix(filter.contract.as_ref(), ty.as_ref(), 8);
     let scope = prefix.clone().unwrap_or_default();
     let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
     // `to` is at most the latest height, which is below u64::MAX (heights are checked on
@@ -136,15 +160,25 @@ mod tests {
     fn index_keys_end_with_the_event_key_and_differ_per_contract_and_type() {
         let event = Event { contract: Address([1; 20]), ty: "transfer".into(), data: vec![] };
         let key = event_key(3, 1, 2);
-        let keys = index_keys(&event, &key);
+        let mut types = TypeHashes::default();
+        let keys = index_keys(&event, &key, &mut types);
+        assert!(keys.iter().all(|index_key| index_key.capacity() == index_key.len()), "built at their length");
         assert!(keys.iter().all(|index_key| index_key.ends_with(&key)));
         assert_eq!(keys[0].len(), 1 + 20 + 16);
         assert_eq!(keys[1].len(), 1 + 32 + 16);
         assert_eq!(keys[2].len(), 1 + 20 + 32 + 16);
         let other = Event { contract: Address([2; 20]), ty: "transfer".into(), data: vec![] };
-        let other_keys = index_keys(&other, &key);
+        let other_keys = index_keys(&other, &key, &mut types);
         assert_ne!(keys[0], other_keys[0]);
         assert_eq!(keys[1], other_keys[1]);
         assert_ne!(keys[2], other_keys[2]);
+        // The same through a fresh memo, and another type differs.
+        assert_eq!(index_keys(&other, &key, &mut TypeHashes::default()), other_keys);
+        let approval = Event { ty: "approval".into(), ..other };
+        let approval_keys = index_keys(&approval, &key, &mut types);
+        assert_eq!(approval_keys[0], other_keys[0]);
+        assert_ne!(approval_keys[1], other_keys[1]);
+        assert_ne!(approval_keys[2], other_keys[2]);
+        assert_eq!(types.of("transfer"), keccak256(b"transfer"));
     }
 }

@@ -12,7 +12,7 @@
 //! most [`HEIGHTS_PER_BLOCK`] heights per commit, so turning a limit on for a long chain catches
 //! up over the following blocks instead of stalling one of them.
 
-use super::events::index_keys;
+use super::events::{TypeHashes, index_keys};
 use super::history;
 use super::meta::{PRUNED_KEY, pruned_through};
 use super::write_set;
@@ -61,6 +61,7 @@ fn height_of(store: &dyn Store, height: u64, batch: &mut WriteBatch) -> Result<(
     }
     let end = prefix_successor(&key).map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
     let events = KeyRange { start: std::ops::Bound::Included(key.to_vec()), end };
+    let mut types = TypeHashes::default();
     for entry in store.iter(Table::Events, &events, Direction::Forward)? {
         let (event_key, bytes) = entry?;
         let record: EventRecord = decode(Table::Events, &bytes)?;
@@ -68,7 +69,7 @@ fn height_of(store: &dyn Store, height: u64, batch: &mut WriteBatch) -> Result<(
             table: Table::Events.name(),
             reason: format!("event key {event_key:02x?} is not 16 bytes"),
         })?;
-        for index_key in index_keys(&record.event, event_key_array) {
+        for index_key in index_keys(&record.event, event_key_array, &mut types) {
             batch.delete(Table::EventIndex, index_key);
         }
         batch.delete(Table::Events, event_key);
