@@ -162,11 +162,11 @@ pub async fn stream(
     };
     // Subscribe before the view the start is read from: every block after that view then
     // reaches the subscription (see `Subscription::new`).
-    let receiver = state.feed.subscribe();
+    let listener = state.feed.subscribe(filter.parts());
     let node = state.node.clone();
     let from_height = params.from_height;
     let start = blocking(move || start(&node, from_height, after)).await?;
-    let body = Subscription::new(state.feed.clone(), receiver, filter, start, params.until_height).into_body();
+    let body = Subscription::new(state.feed.clone(), listener, filter, start, params.until_height).into_body();
     let headers = [
         (header::CONTENT_TYPE, "text/event-stream"),
         (header::CACHE_CONTROL, "no-cache"),

@@ -128,8 +128,16 @@ pub struct Parts {
 }
 
 impl Parts {
-    /// Everything (what the feed reads, for whichever subscribers listen).
+    /// Everything.
     pub const ALL: Parts = Parts { txs: true, events: true };
+
+    /// The block's own message only.
+    pub const BLOCK: Parts = Parts { txs: false, events: false };
+
+    /// Whether a block read with these parts holds everything `wanted` needs.
+    pub fn covers(self, wanted: Parts) -> bool {
+        (self.txs || !wanted.txs) && (self.events || !wanted.events)
+    }
 }
 
 /// A block's messages, encoded.
@@ -141,6 +149,8 @@ pub struct StreamBlock {
     pub hash: Hash,
     /// Its parent's hash: a subscriber sends a block only right after its parent.
     pub parent_hash: Hash,
+    /// What was read of it: a subscriber that wants more reads the block itself.
+    pub parts: Parts,
     /// Every frame, in stream order.
     pub frames: Vec<Frame>,
     /// The frames' bytes, back to back in stream order.
@@ -193,7 +203,14 @@ impl StreamBlock {
                 }
             }
         }
-        Ok(Some(StreamBlock { height, hash, parent_hash, frames: encoder.frames, bytes: Bytes::from(encoder.bytes) }))
+        Ok(Some(StreamBlock {
+            height,
+            hash,
+            parent_hash,
+            parts,
+            frames: encoder.frames,
+            bytes: Bytes::from(encoder.bytes),
+        }))
     }
 }
 

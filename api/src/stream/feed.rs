@@ -7,7 +7,9 @@
 //! listen. The feed's thread then reads the new blocks from one [`View`](tidepool_node::View),
 //! encodes each once ([`StreamBlock`]) and sends an `Arc` of it into a bounded
 //! [`tokio::sync::broadcast`] channel; each subscriber filters its copy of the `Arc` in its own
-//! task. Nobody listening, the thread reads nothing.
+//! task. Nobody listening, the thread reads nothing; it reads a block's transactions and
+//! events only while a subscriber wants them ([`Listener`]), so clients following blocks alone
+//! cost no receipt's encoding.
 //!
 //! Reverts (`/dev/revert`) publish a lower height; the hook notes the lowest such height and the
 //! feed sends [`Item::Reverted`] before any block of the new chain, so a subscriber that sent
@@ -16,7 +18,7 @@
 //! The thread starts with the first subscription and ends when the [`Feed`] is dropped or
 //! closed ([`Feed::close`], on the server's graceful shutdown).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
@@ -56,6 +58,56 @@ struct Shared {
     node: Node,
     started: OnceLock<broadcast::Sender<Item>>,
     signal: Arc<Signal>,
+    wanted: Arc<Wanted>,
+}
+
+/// How many live subscribers want each part of a block read.
+#[derive(Default)]
+struct Wanted {
+    txs: AtomicUsize,
+    events: AtomicUsize,
+}
+
+impl Wanted {
+    /// What the feed reads of the next block.
+    fn parts(&self) -> Parts {
+        Parts { txs: self.txs.load(Ordering::Acquire) > 0, events: self.events.load(Ordering::Acquire) > 0 }
+    }
+
+    fn change(&self, parts: Parts, add: bool) {
+        for (count, wanted) in [(&self.txs, parts.txs), (&self.events, parts.events)] {
+            if wanted && add {
+                count.fetch_add(1, Ordering::AcqRel);
+            } else if wanted {
+                count.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+}
+
+/// One subscriber's end of the feed: the items it sends, and the parts of each block this
+/// subscriber wants read, which the feed reads for as long as the listener lives. A block the
+/// feed read before a listener said what it wants may lack them (see [`StreamBlock::parts`]).
+pub struct Listener {
+    receiver: broadcast::Receiver<Item>,
+    parts: Parts,
+    wanted: Arc<Wanted>,
+}
+
+impl Listener {
+    /// The feed's next item.
+    ///
+    /// # Errors
+    /// As [`broadcast::Receiver::recv`]: the feed is gone, or this listener lagged.
+    pub async fn recv(&mut self) -> Result<Item, broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.wanted.change(self.parts, false);
+    }
 }
 
 impl Drop for Shared {
@@ -127,7 +179,8 @@ impl Signal {
 impl Feed {
     /// A feed of `node`'s blocks; nothing runs until the first [`Feed::subscribe`].
     pub fn new(node: Node) -> Feed {
-        Feed { shared: Arc::new(Shared { node, started: OnceLock::new(), signal: Arc::default() }) }
+        let shared = Shared { node, started: OnceLock::new(), signal: Arc::default(), wanted: Arc::default() };
+        Feed { shared: Arc::new(shared) }
     }
 
     /// The node.
@@ -135,12 +188,16 @@ impl Feed {
         &self.shared.node
     }
 
-    /// A receiver of every item the feed sends from now on (starting the feed if needed).
+    /// A listener to every item the feed sends from now on (starting the feed if needed), for
+    /// a subscriber that wants `parts` of each block.
     ///
-    /// Every block committed after this call reaches the receiver, unless it lags by more than
+    /// Every block committed after this call reaches the listener, unless it lags by more than
     /// [`BUFFER_BLOCKS`]; a block committed before it may too (a subscriber skips what it sent).
-    pub fn subscribe(&self) -> broadcast::Receiver<Item> {
-        self.shared.started.get_or_init(|| self.start()).subscribe()
+    pub fn subscribe(&self, parts: Parts) -> Listener {
+        let wanted = self.shared.wanted.clone();
+        wanted.change(parts, true);
+        let receiver = self.shared.started.get_or_init(|| self.start()).subscribe();
+        Listener { receiver, parts, wanted }
     }
 
     /// Live subscribers.
@@ -167,6 +224,7 @@ impl Feed {
         let (sender, _) = broadcast::channel(BUFFER_BLOCKS);
         let signal = self.shared.signal.clone();
         let node = self.shared.node.clone();
+        let wanted = self.shared.wanted.clone();
         let hook = signal.clone();
         node.on_new_head(move |height| hook.published(height));
         // After the hook: anything published from here on wakes the thread.
@@ -178,7 +236,7 @@ impl Feed {
         let thread_sender = sender.clone();
         let spawned = std::thread::Builder::new()
             .name("tidepool-feed".into())
-            .spawn(move || run(&node, &signal, &thread_sender, last));
+            .spawn(move || run(&node, &signal, &wanted, &thread_sender, last));
         if let Err(error) = spawned {
             // Subscribers then only replay; they wait for blocks that never come, so say why.
             tracing::error!(%error, "could not start the block feed's thread");
@@ -188,8 +246,8 @@ impl Feed {
 }
 
 /// The feed's thread: after each publication, the new blocks above `last` (the last block
-/// broadcast, `None` before genesis), in order.
-fn run(node: &Node, signal: &Signal, sender: &broadcast::Sender<Item>, mut last: Option<(u64, Hash)>) {
+/// broadcast, `None` before genesis), in order, each with the parts someone `wanted`.
+fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender<Item>, mut last: Option<(u64, Hash)>) {
     while let Some(reverted_to) = signal.wait() {
         let Ok(view) = node.view() else { continue };
         if let Some(height) = reverted_to {
@@ -219,7 +277,7 @@ fn run(node: &Node, signal: &Signal, sender: &broadcast::Sender<Item>, mut last:
             if signal.is_stopped() {
                 break;
             }
-            match StreamBlock::read(&view, height, Parts::ALL) {
+            match StreamBlock::read(&view, height, wanted.parts()) {
                 Ok(Some(block)) => {
                     last = Some((height, block.hash));
                     let _ = sender.send(Item::Block(Arc::new(block)));

@@ -7,7 +7,7 @@
 //!   instructions under a small mutex and a condition-variable wake-up, whatever the number of
 //!   subscribers ([`feed`]).
 //! - **The feed's thread** reads the new block once through a `View`, encodes every message
-//!   of it once ([`block::StreamBlock`]: SSE frames back to back in one buffer) and broadcasts an
+//!   of it that some subscriber wants once ([`block::StreamBlock`]: SSE frames back to back in one buffer) and broadcasts an
 //!   `Arc` of it on a bounded channel ([`feed::BUFFER_BLOCKS`] blocks).
 //! - **Each subscriber** (in the task serving its response) takes the `Arc`, picks the frames
 //!   its filter wants and sends them as slices of the shared buffer ([`subscription`]). One
@@ -22,6 +22,6 @@ pub mod block;
 pub mod feed;
 pub mod subscription;
 
-pub use block::Position;
-pub use feed::{BUFFER_BLOCKS, Feed};
+pub use block::{Parts, Position};
+pub use feed::{BUFFER_BLOCKS, Feed, Listener};
 pub use subscription::{CloseReason, Filter, KEEP_ALIVE, Start, StreamClose, Subscription};

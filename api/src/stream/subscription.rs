@@ -22,11 +22,11 @@ use axum::body::{Body, Bytes};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash};
 use tidepool_node::{Node, NodeError};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
 use super::block::{Frame, Message, Parts, Position, StreamBlock};
-use super::feed::{BUFFER_BLOCKS, Feed, Item};
+use super::feed::{BUFFER_BLOCKS, Feed, Item, Listener};
 
 /// Idle time after which the stream sends an SSE comment, so that proxies keep the connection
 /// and a client that went away is noticed (writing to it fails) within this time.
@@ -56,7 +56,7 @@ pub struct Filter {
 
 impl Filter {
     /// What to read of a block to decide and send what this filter wants.
-    fn parts(&self) -> Parts {
+    pub fn parts(&self) -> Parts {
         let filtered = self.contract.is_some() || self.ty.is_some();
         Parts { txs: self.txs, events: self.events || (self.txs && filtered) }
     }
@@ -164,7 +164,7 @@ pub struct Start {
 /// One client's stream (see the module documentation).
 pub struct Subscription {
     feed: Feed,
-    receiver: broadcast::Receiver<Item>,
+    listener: Listener,
     filter: Filter,
     next: u64,
     parent: Hash,
@@ -186,17 +186,11 @@ enum History {
 
 impl Subscription {
     /// A subscription that starts at `start` and ends after `until` (inclusive) if given.
-    /// `receiver` must have been taken from `feed` before the view `start` was read from.
-    pub fn new(
-        feed: Feed,
-        receiver: broadcast::Receiver<Item>,
-        filter: Filter,
-        start: Start,
-        until: Option<u64>,
-    ) -> Subscription {
+    /// `listener` must have been taken from `feed` before the view `start` was read from.
+    pub fn new(feed: Feed, listener: Listener, filter: Filter, start: Start, until: Option<u64>) -> Subscription {
         Subscription {
             feed,
-            receiver,
+            listener,
             filter,
             next: start.next,
             parent: start.parent,
@@ -289,18 +283,23 @@ impl Subscription {
     /// Waits for the feed's next item (or sends a keep-alive comment when idle).
     async fn live_step(&mut self) {
         let idle = KEEP_ALIVE.saturating_sub(self.quiet_since.elapsed());
-        let Ok(item) = tokio::time::timeout(idle, self.receiver.recv()).await else {
+        let Ok(item) = tokio::time::timeout(idle, self.listener.recv()).await else {
             self.out.push_back(Bytes::from_static(b": keep-alive\n\n"));
             return;
         };
         match item {
-            Ok(Item::Block(block)) => {
-                // Anything else is a block this stream already sent, or one of a chain it has
-                // not sent (a revert notice follows if it matters).
-                if self.follows(&block) {
+            Ok(Item::Block(block)) if self.follows(&block) => {
+                if block.parts.covers(self.filter.parts()) {
                     self.send(&block);
+                } else {
+                    // The feed read it before this stream said what it wants: read it (and
+                    // whatever followed) from the ledger, then come back.
+                    self.live = false;
                 }
             }
+            // A block this stream already sent, or one of a chain it has not sent (a revert
+            // notice follows if it matters).
+            Ok(Item::Block(_)) => {}
             Ok(Item::Reverted(height)) if self.next > height + 1 => self.close(CloseReason::Reverted, height + 1),
             Ok(Item::Reverted(_)) => {}
             Ok(Item::Failed) => self.close(CloseReason::Error, self.next),

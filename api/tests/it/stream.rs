@@ -389,6 +389,43 @@ fn filters_select_events_and_transactions_by_contract_and_type() {
 }
 
 #[test]
+fn a_live_stream_reads_itself_what_the_feed_did_not_read_for_it() {
+    // The feed reads a block's transactions and events only while a listener wants them. A
+    // stream that gets a block without the parts it needs (the feed read it before the stream
+    // said what it wants) reads the block itself. Forced here: the stream wants everything,
+    // but its listener told the feed it wants blocks alone.
+    use tidepool_api::stream::{Feed, Filter, Parts, Start, Subscription};
+    let mut chain = Chain::new(StoreConfig::Memory);
+    let feed = Feed::new(chain.node.clone());
+    let first = chain.height() + 1;
+    let start = Start { next: first, parent: chain.node.latest_block().unwrap().hash(), after: None };
+    let everything = Filter { blocks: true, txs: true, events: true, contract: None, ty: None };
+    let listener = feed.subscribe(Parts::BLOCK);
+    let mut subscription = Subscription::new(feed.clone(), listener, everything, start, Some(first + 2));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    // Caught up (nothing to replay), the stream waits live for the feed.
+    let waited =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_millis(300), subscription.next_chunk()).await });
+    assert!(waited.is_err(), "nothing to send before the next block");
+    for round in 0..3 {
+        chain.mixed_block(round);
+    }
+    let bytes = runtime.block_on(async {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = tokio::time::timeout(READ_TIMEOUT, subscription.next_chunk()).await.unwrap() {
+            bytes.extend_from_slice(&chunk);
+        }
+        bytes
+    });
+    let (got, close) = Stream { reader: BufReader::new(Box::new(std::io::Cursor::new(bytes))) }.rest();
+    assert_eq!(close.data["reason"], "until_height", "{close:?}");
+    let server = Server::start(&chain.node);
+    let want = expected(&server, first, first + 2, &["blocks", "txs", "events"], None, None);
+    assert!(want.iter().any(|m| m.event == "event"));
+    assert_eq!(got, want);
+}
+
+#[test]
 fn a_client_that_stops_reading_is_cut_off_with_where_to_resume_and_the_writer_goes_on() {
     let mut chain = Chain::new(StoreConfig::Memory);
     let server = Server::start(&chain.node);
