@@ -11,6 +11,7 @@
 //! `Allow`, as the OpenAPI document says. A preflight from an origin that is not allowed is
 //! answered without `Access-Control-Allow-Origin`, which the browser takes as a refusal.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -84,7 +85,7 @@ fn parse_origin(origin: &str) -> Result<HeaderValue, InvalidOrigin> {
 }
 
 /// The middleware: cross-origin requests through `layer`, the rest straight to the router.
-pub async fn middleware(layer: CorsLayer, request: Request, next: Next) -> Response {
+pub async fn middleware(layer: Arc<CorsLayer>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let cross_origin = headers.contains_key(header::ORIGIN)
         && (request.method() != Method::OPTIONS || headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD));

@@ -1,7 +1,7 @@
 //! The full application ([`tidepool_api::server::app_with`]) around the API: the dashboard's
 //! paths answer HTML without shadowing the API's, and CORS answers preflights by the node's
 //! policy while requests without `Origin` (and an `OPTIONS` that is not a preflight) are the
-//! router's as before.
+//! router's as before; every answer carries a request id and is counted.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -116,4 +116,26 @@ fn the_dashboards_prefixes_are_not_the_apis() {
         }
         assert!(!["v1", "dev", "health", "metrics", "openapi.json"].contains(page));
     }
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_is_counted() {
+    // The middleware stack (server.rs: one stack over every route): ids in order, a client's
+    // own id kept, every answer counted whatever its status.
+    let app = app(true, Some(Cors::AnyOrigin));
+    let counted = |metrics: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with("tidepool_http_requests_total ")).expect("the counter");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let before = counted(&send(&app, get("/metrics")).await.2);
+    let (_, first, _) = send(&app, get("/health")).await;
+    let (_, second, _) = send(&app, get("/v1/nothing")).await;
+    let id = |headers: &axum::http::HeaderMap| {
+        headers["x-request-id"].to_str().unwrap().strip_prefix("req-").unwrap().parse::<u64>().unwrap()
+    };
+    assert_eq!(id(&second), id(&first) + 1);
+    let own = Request::builder().uri("/health").header("x-request-id", "mine-7").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, own).await.1["x-request-id"], "mine-7");
+    // Counted: the /metrics read itself, the three requests, and the read below.
+    assert_eq!(counted(&send(&app, get("/metrics")).await.2), before + 4);
 }
