@@ -74,11 +74,13 @@ impl Wanted {
         Parts { txs: self.txs.load(Ordering::Acquire) > 0, events: self.events.load(Ordering::Acquire) > 0 }
     }
 
+    /// Counts a listener wanting `parts` in (`add`) or out.
     fn change(&self, parts: Parts, add: bool) {
-        for (count, wanted) in [(&self.txs, parts.txs), (&self.events, parts.events)] {
-            if wanted && add {
+        let wanted = [(&self.txs, parts.txs), (&self.events, parts.events)];
+        for (count, _) in wanted.into_iter().filter(|(_, wanted)| *wanted) {
+            if add {
                 count.fetch_add(1, Ordering::AcqRel);
-            } else if wanted {
+            } else {
                 count.fetch_sub(1, Ordering::AcqRel);
             }
         }

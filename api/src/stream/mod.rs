@@ -6,9 +6,10 @@
 //! - **The writer** (whichever thread commits the block) runs the ledger's publish hook: a few
 //!   instructions under a small mutex and a condition-variable wake-up, whatever the number of
 //!   subscribers ([`feed`]).
-//! - **The feed's thread** reads the new block once through a `View`, encodes every message
-//!   of it that some subscriber wants once ([`block::StreamBlock`]: SSE frames back to back in one buffer) and broadcasts an
-//!   `Arc` of it on a bounded channel ([`feed::BUFFER_BLOCKS`] blocks).
+//! - **The feed's thread** reads the new block once through a `View`, encodes once every
+//!   message of it that some subscriber wants ([`block::StreamBlock`]: SSE frames back to back
+//!   in one buffer) and broadcasts an `Arc` of it on a bounded channel ([`feed::BUFFER_BLOCKS`]
+//!   blocks).
 //! - **Each subscriber** (in the task serving its response) takes the `Arc`, picks the frames
 //!   its filter wants and sends them as slices of the shared buffer ([`subscription`]). One
 //!   that falls more than the buffer behind ends with a `close` message giving the height to

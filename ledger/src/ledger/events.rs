@@ -104,7 +104,7 @@ pub(super) fn query(store: &dyn ReadStore, latest: u64, filter: &EventFilter) ->
         return Ok(Vec::new());
     }
     let ty = filter.ty.as_deref().map(|ty| keccak256(ty.as_bytes()));
-    let prefix = index_prefix(filter.contract.as_ref(), ty.as_ref(), 8);
+    let prefix = index_prefix(filter.contract.as_ref(), ty.as_ref(), 0);
     let scope = prefix.clone().unwrap_or_default();
     let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
     // `to` is at most the latest height, which is below u64::MAX (heights are checked on
