@@ -24,6 +24,16 @@ impl Admission {
         Admission { in_use: Mutex::new(0), freed: Condvar::new(), capacity: capacity.max(1) }
     }
 
+    /// A free slot now, or `None` (never waits).
+    pub(crate) fn try_enter(&self) -> Option<Slot<'_>> {
+        let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        if *in_use >= self.capacity {
+            return None;
+        }
+        *in_use += 1;
+        Some(Slot { admission: self })
+    }
+
     /// Waits for a free slot.
     pub(crate) fn enter(&self) -> Slot<'_> {
         let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());

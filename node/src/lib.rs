@@ -41,7 +41,7 @@ pub mod whole_number;
 
 pub use chain::{
     BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, MiningWatch, NetworkBlock, NetworkStatus,
-    NextBlock, Node, Relay, Replay, StatusSource, StoredTx, Submitted,
+    NextBlock, Node, QUERY_GAS_LIMIT, QUICK_QUERY_GAS, Relay, Replay, StatusSource, StoredTx, Submitted,
 };
 pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
 pub use error::NodeError;

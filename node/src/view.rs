@@ -8,11 +8,11 @@
 use tidepool_ledger::store::Entry;
 use tidepool_ledger::{
     Account, Address, BlockHeader, CodeMeta, ContractInstance, Direction, EventFilter, EventRecord, Hash, KeyRange,
-    StateView,
+    Overlay, StateView,
 };
 use tidepool_vm::{Call, CallKind, Env, Outcome};
 
-use crate::chain::{Node, QUERY_GAS_LIMIT, StoredTx};
+use crate::chain::{Node, QUERY_GAS_LIMIT, QUICK_QUERY_GAS, StoredTx};
 use crate::error::{HostError, NodeError, Rejection};
 use crate::genesis::{MarketInfo, TokenBalance, market_info};
 use crate::receipt::Receipt;
@@ -76,6 +76,29 @@ impl View {
     /// [`Rejection::UnknownContract`]; a VM failure. A contract error is a `Reverted` outcome.
     pub fn query(&self, contract: &Address, msg: &[u8]) -> Result<Outcome, NodeError> {
         let mut overlay = self.state.overlay();
+        let (env, call) = self.query_call(&overlay, contract, msg)?;
+        let _slot = self.node.admission().enter();
+        Ok(self.node.vm().call(&mut overlay, &env, call)?)
+    }
+
+    /// [`View::query`] if it can be answered quickly: within [`QUICK_QUERY_GAS`], by modules
+    /// already compiled in memory, with a VM slot free now ([`tidepool_vm::Vm::try_quick_call`]).
+    /// It never waits, loads or compiles, so an async worker may run it; `Ok(None)` means
+    /// "run [`View::query`] on a blocking thread", whose answer may differ.
+    ///
+    /// # Errors
+    /// As [`View::query`].
+    pub fn try_quick_query(&self, contract: &Address, msg: &[u8]) -> Result<Option<Outcome>, NodeError> {
+        let mut overlay = self.state.overlay();
+        let (env, call) = self.query_call(&overlay, contract, msg)?;
+        let Some(_slot) = self.node.admission().try_enter() else {
+            return Ok(None);
+        };
+        Ok(self.node.vm().try_quick_call(&mut overlay, &env, call, QUICK_QUERY_GAS)?)
+    }
+
+    /// The call a query of `contract` makes, in this view's block.
+    fn query_call(&self, overlay: &Overlay, contract: &Address, msg: &[u8]) -> Result<(Env, Call), NodeError> {
         if overlay.instance(contract)?.is_none() {
             return Err(Rejection::UnknownContract(*contract).into());
         }
@@ -94,8 +117,7 @@ impl View {
             funds: 0,
             gas_limit: QUERY_GAS_LIMIT,
         };
-        let _slot = self.node.admission().enter();
-        Ok(self.node.vm().call(&mut overlay, &env, call)?)
+        Ok((env, call))
     }
 
     /// Up to `limit` raw storage entries of `contract` in `range`, in key order.

@@ -112,14 +112,20 @@ impl ModuleCache {
 
     /// The module for `hash` from memory, then disk; `None` if it must be compiled.
     pub(crate) fn get(&self, hash: &Hash, engine: &Engine, linker: &Linker<HostState>) -> Option<Arc<CompiledModule>> {
-        if let Some(module) = self.memory.lock().get(hash) {
-            self.memory_hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(module) = self.resident(hash) {
             return Some(module);
         }
         let module = self.disk.as_ref()?.load(hash, engine, linker)?;
         self.disk_loads.fetch_add(1, Ordering::Relaxed);
         let module = Arc::new(module);
         self.memory.lock().insert(*hash, module.clone());
+        Some(module)
+    }
+
+    /// The module for `hash` if it is in memory; never touches the disk.
+    pub(crate) fn resident(&self, hash: &Hash) -> Option<Arc<CompiledModule>> {
+        let module = self.memory.lock().get(hash)?;
+        self.memory_hits.fetch_add(1, Ordering::Relaxed);
         Some(module)
     }
 

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tidepool_ledger::{Address, ContractInstance, Event, Hash, Overlay, Table};
+use tidepool_ledger::{Address, ContractInstance, Event, Hash, Table};
 
 use crate::cache::CompiledModule;
 use crate::error::VmError;
@@ -104,11 +104,12 @@ pub(crate) fn execute(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, call:
         _ => 0,
     };
     if call.gas_limit < fixed_cost {
+        tx.inconclusive = true;
         return refuse(Status::OutOfGas, call.gas_limit);
     }
 
     let checkpoint = tx.overlay.checkpoint();
-    let module = match resolve(runtime, &mut tx.overlay, env, &call, entry)? {
+    let module = match resolve(runtime, tx, env, &call, entry)? {
         Ok(module) => module,
         Err(status) => {
             tx.overlay.revert_to(checkpoint);
@@ -165,12 +166,13 @@ fn outcome(frame: FrameOutput, writes: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>, e
 /// `Ok(Err(status))` when the call cannot run.
 fn resolve(
     runtime: &Runtime,
-    overlay: &mut Overlay,
+    tx: &mut TxState,
     env: &Env,
     call: &Call,
     entry: EntryPoint,
 ) -> Result<Result<Arc<CompiledModule>, Status>, VmError> {
     let not_found = |message: String| Ok(Err(Status::NotFound { message }));
+    let overlay = &mut tx.overlay;
     let code_hash = match &call.kind {
         CallKind::Instantiate { code_hash, admin, label } => {
             if label.len() > runtime.limits.max_label_len as usize {
@@ -221,7 +223,7 @@ fn resolve(
             *new_code_hash
         }
     };
-    let Some(module) = runtime.module(overlay, &code_hash)? else {
+    let Some(module) = runtime.frame_module(tx, &code_hash)? else {
         return not_found(format!("no code {code_hash}"));
     };
     if !module.has_entry(entry) {

@@ -113,6 +113,7 @@ pub(crate) fn run(
 ) -> Result<FrameOutput, VmError> {
     let frame_base = runtime.gas.frame_base;
     if request.gas_limit < frame_base {
+        tx.inconclusive = true;
         return Ok(FrameOutput::refused(&request, Status::OutOfGas, request.gas_limit));
     }
     tx.stack.push(request.contract);
@@ -150,6 +151,12 @@ pub(crate) fn run(
         Ok(()) => Status::Success,
         Err(error) => classify(error, runtime)?,
     };
+    // Out of gas, or all of it used: wasmtime checks fuel only at calls and loop heads, so a
+    // frame may end having spent a little more than it had, and is charged its whole limit.
+    // Either way, with more gas the frame could have done or been charged otherwise.
+    if status == Status::OutOfGas || fuel_left == 0 {
+        tx.inconclusive = true;
+    }
     let gas_used = match status {
         Status::OutOfGas => request.gas_limit,
         _ => request.gas_limit - fuel_left.min(fuel),

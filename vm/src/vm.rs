@@ -83,6 +83,18 @@ impl Runtime {
         Ok(Some(compiled))
     }
 
+    /// The module a frame of `tx` runs: [`Runtime::module`], except that a quick call neither
+    /// loads nor compiles: a module not in memory marks the call inconclusive and is `None`
+    /// (the frame is refused as if there were no code; the outcome is discarded anyway).
+    pub(crate) fn frame_module(&self, tx: &mut TxState, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
+        if !tx.quick {
+            return self.module(&tx.overlay, hash);
+        }
+        let resident = self.cache.resident(hash);
+        tx.inconclusive |= resident.is_none();
+        Ok(resident)
+    }
+
     /// Compiles, links and caches `wasm`.
     fn compile(&self, hash: &Hash, wasm: &[u8]) -> Result<Arc<CompiledModule>, String> {
         let module = Module::from_binary(&self.engine, wasm).map_err(|e| format!("{e:#}"))?;
@@ -223,14 +235,56 @@ impl Vm {
     /// Only host failures; every contract failure is an [`Outcome`] status. After an error
     /// the overlay may hold the failed call's partial changes: discard it.
     pub fn call(&self, overlay: &mut Overlay, env: &Env, call: Call) -> Result<Outcome, VmError> {
-        let mut tx =
-            TxState { overlay: std::mem::take(overlay), native_stack_base: stack_position(), ..TxState::default() };
+        let (outcome, _) = self.run(overlay, env, call, false)?;
+        Ok(outcome)
+    }
+
+    /// [`Vm::call`], bounded for a thread that must not be held long (an async worker): at
+    /// most `budget` gas (about `budget` ns of CPU, by the schedule's calibration), and only
+    /// modules already compiled in memory, so it never loads, compiles or runs long.
+    ///
+    /// `Some(outcome)`: what [`Vm::call`] with the call's own limit returns (status, return
+    /// data, gas used, events, writes, logs; only the trace's gas limits are the budget's).
+    /// `None` when that could differ — the budget ran out somewhere (a caller may carry on
+    /// after a nested frame runs out), a contract read `gas_left`, or a module was not in
+    /// memory; the overlay is then as before. Make the full call elsewhere (a blocking thread).
+    ///
+    /// # Errors
+    /// As [`Vm::call`].
+    pub fn try_quick_call(
+        &self,
+        overlay: &mut Overlay,
+        env: &Env,
+        call: Call,
+        budget: u64,
+    ) -> Result<Option<Outcome>, VmError> {
+        let gas_limit = call.gas_limit;
+        let checkpoint = overlay.checkpoint();
+        let (mut outcome, inconclusive) =
+            self.run(overlay, env, Call { gas_limit: gas_limit.min(budget), ..call }, true)?;
+        if inconclusive {
+            overlay.revert_to(checkpoint);
+            return Ok(None);
+        }
+        outcome.trace.gas_limit = gas_limit;
+        Ok(Some(outcome))
+    }
+
+    /// Runs `call` with `overlay` moved into the call's state; also says whether the outcome
+    /// was inconclusive ([`TxState::inconclusive`]).
+    fn run(&self, overlay: &mut Overlay, env: &Env, call: Call, quick: bool) -> Result<(Outcome, bool), VmError> {
+        let mut tx = TxState {
+            overlay: std::mem::take(overlay),
+            native_stack_base: stack_position(),
+            quick,
+            ..TxState::default()
+        };
         tx.events_base = tx.overlay.events().len();
         let result = call::execute(&self.runtime, &mut tx, env, call);
         *overlay = std::mem::take(&mut tx.overlay);
         let mut outcome = result?;
         outcome.logs = tx.logs;
-        Ok(outcome)
+        Ok((outcome, tx.inconclusive))
     }
 
     #[cfg(test)]

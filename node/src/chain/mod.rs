@@ -39,7 +39,7 @@ pub use network::{
     BlockCertificate, CertificateSignature, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, NetworkBlock,
     NetworkStatus, StatusSource,
 };
-pub use read::QUERY_GAS_LIMIT;
+pub use read::{QUERY_GAS_LIMIT, QUICK_QUERY_GAS};
 pub use replay::Replay;
 pub(crate) use submit::Prepared;
 pub use submit::{PIPELINE_CHUNK, Relay, StoredTx, Submitted};

@@ -385,3 +385,30 @@ fn a_transfer_that_would_overflow_the_recipient_writes_nothing_even_in_a_block_w
     assert_eq!(mined(node.submit(&to_self).unwrap()).status, ReceiptStatus::Success);
     assert_eq!(node.account(&keys[0].address).unwrap().balance, u128::MAX);
 }
+
+#[test]
+fn a_quick_query_answers_as_the_full_query_or_leaves_it_to_it() {
+    let (node, keys) = node(true);
+    let market = node.market().unwrap();
+    let view = node.view().unwrap();
+    let user = keys[1].address;
+    let short = [
+        (market.tokens[0].address, json!({"balance": {"address": user}})),
+        (market.pool, json!({"position": {"user": user}})),
+    ];
+    for (contract, msg) in short {
+        let msg = msg.to_string().into_bytes();
+        let full = view.query(&contract, &msg).unwrap();
+        let quick = view.try_quick_query(&contract, &msg).unwrap().expect("answered within the budget");
+        assert!(quick.status.is_success(), "{}", quick.status);
+        assert_eq!((quick.return_data, quick.gas_used), (full.return_data, full.gas_used));
+    }
+    // A page of every position values each account: more than the quick budget.
+    let long = json!({"positions": {"limit": 100}}).to_string().into_bytes();
+    assert_eq!(view.try_quick_query(&market.pool, &long).unwrap(), None);
+    let full = view.query(&market.pool, &long).unwrap();
+    assert!(full.status.is_success() && full.gas_used > tidepool_node::QUICK_QUERY_GAS, "{}", full.gas_used);
+    let nobody = Address([9; 20]);
+    let unknown = view.try_quick_query(&nobody, b"{}");
+    assert!(matches!(unknown, Err(NodeError::Rejected(Rejection::UnknownContract(a))) if a == nobody), "{unknown:?}");
+}

@@ -194,7 +194,7 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
 /// The checks before a nested frame may run; returns the callee's code.
 fn admit(
     runtime: &Runtime,
-    state: &HostState,
+    state: &mut HostState,
     depth: u32,
     contract: Address,
     entry: EntryPoint,
@@ -227,7 +227,7 @@ fn admit(
             None => return Ok(Err(Status::NotFound { message: format!("no contract at {contract}") })),
         },
     };
-    let Some(module) = runtime.module(overlay, &code_hash)? else {
+    let Some(module) = runtime.frame_module(&mut state.tx, &code_hash)? else {
         return Ok(Err(Status::NotFound { message: format!("no code {code_hash}") }));
     };
     if !module.has_entry(entry) {

@@ -49,6 +49,7 @@ fn read_u64(mut caller: Caller<'_, HostState>, value: impl FnOnce(&HostState) ->
 
 fn gas_left(mut caller: Caller<'_, HostState>) -> wasmtime::Result<i64> {
     charge(&mut caller, |g| g.host_call)?;
+    caller.data_mut().tx.inconclusive = true;
     Ok(caller.get_fuel()?.min(i64::MAX as u64) as i64)
 }
 

@@ -66,6 +66,12 @@ pub(crate) struct TxState {
     pub logs: Vec<String>,
     /// Address of a local in `Vm::call`: where the native stack budget is measured from.
     pub native_stack_base: usize,
+    /// A quick call ([`crate::Vm::try_quick_call`]): only modules already in memory run.
+    pub quick: bool,
+    /// The outcome might differ from the same call with more gas or with every module at
+    /// hand: a frame ran out of gas, a contract read `gas_left`, or a quick call met a module
+    /// not in memory.
+    pub inconclusive: bool,
 }
 
 /// One frame's own state.

@@ -50,7 +50,7 @@ pub(crate) fn relay(mode: u8, target: &Address, gas: u64, funds: u128, msg: &[u8
 }
 
 /// Splits a relay's return data into the callee's status and last result.
-fn split(data: &[u8]) -> (i32, &[u8]) {
+pub(crate) fn split(data: &[u8]) -> (i32, &[u8]) {
     (i32::from_le_bytes(data[..4].try_into().unwrap()), &data[4..])
 }
 

@@ -14,6 +14,7 @@ mod host_events;
 mod host_io;
 mod host_storage;
 mod lifecycle;
+mod quick_calls;
 mod real_contracts;
 mod support;
 mod validation;
