@@ -1,0 +1,36 @@
+//! `POST /v1/contracts/{a}/query`: short queries are answered on the async worker, long ones on
+//! the blocking pool (`View::try_quick_query`); either way the answer is the contract's, at the
+//! height read, with its gas.
+
+use axum::http::Method;
+use serde_json::json;
+use tidepool_api::routes::{AppState, router};
+use tidepool_node::{MarketCode, Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts};
+
+use crate::support::call;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_and_long_queries_answer_as_the_node_does() {
+    let market =
+        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+    let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).unwrap();
+    let app = router(AppState::new(node.clone()));
+    let market = node.market().unwrap();
+    let user = dev_accounts(2)[1].address;
+    let queries = [
+        (market.tokens[0].address, json!({"balance": {"address": user}})),
+        (market.pool, json!({"position": {"user": user}})),
+        (market.pool, json!({"positions": {"limit": 100}})),
+    ];
+    let view = node.view().unwrap();
+    let mut gas = Vec::new();
+    for (contract, msg) in queries {
+        let expected = view.query(&contract, msg.to_string().as_bytes()).unwrap();
+        let answer = call(&app, Method::POST, &format!("/v1/contracts/{contract}/query"), Some(msg)).await;
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+        let result: serde_json::Value = serde_json::from_slice(&expected.return_data).unwrap();
+        assert_eq!(answer.body, json!({"height": view.height(), "result": result, "gas_used": expected.gas_used}));
+        gas.push(expected.gas_used);
+    }
+    assert!(gas[..2].iter().all(|&g| g < QUICK_QUERY_GAS) && gas[2] > QUICK_QUERY_GAS, "both paths taken: {gas:?}");
+}
