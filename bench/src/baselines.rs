@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::routing::{get, post};
 use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -65,6 +66,25 @@ pub fn signature_recovery(count: usize) -> Recovery {
 pub async fn empty_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
     let server = Server::router(Router::new().route("/", get(|| async {}))).await?;
     let calls = Arc::new(vec![Call::get("/")]);
+    let mut out = Vec::new();
+    for &c in connections {
+        out.push(http::closed_loop(server.addr, c, duration, calls.clone()).await?);
+    }
+    server.stop().await?;
+    Ok(out)
+}
+
+/// An empty handler that reads a request body (`POST /` with a JSON body of a contract query's
+/// size → 200, empty body) at each connection count: the floor under every route that takes a
+/// body, which costs more than a `GET` in hyper and tokio (the body comes through a channel to
+/// the handler, and the connection's task is woken and requeued while it reads it).
+///
+/// # Errors
+/// The server or a connection failed.
+pub async fn empty_post_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
+    let server = Server::router(Router::new().route("/", post(|body: Bytes| async move { drop(body) }))).await?;
+    let body = format!(r#"{{"balance":{{"address":"0x{}"}}}}"#, "ab".repeat(20));
+    let calls = Arc::new(vec![Call::post("/", body.into_bytes())]);
     let mut out = Vec::new();
     for &c in connections {
         out.push(http::closed_loop(server.addr, c, duration, calls.clone()).await?);

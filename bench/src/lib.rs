@@ -8,7 +8,7 @@
 //! | workload | baseline |
 //! |---|---|
 //! | 1 native transfers, 2 token transfers, 3 lending operations (committed tx/s) | k256 signature recovery on every core |
-//! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client |
+//! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client (and one that reads a `POST` body, the floor under a contract query) |
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
 //! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
@@ -215,6 +215,9 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
         progress.step("baseline: empty axum handler");
         report.empty_handler =
             runtime.block_on(baselines::empty_handler(&options.connections, options.query_duration))?;
+        progress.step("baseline: empty axum handler reading a body");
+        report.empty_post_handler =
+            runtime.block_on(baselines::empty_post_handler(&options.connections, options.query_duration))?;
     }
 
     let node_parts = ["native", "http", "single", "token", "lending", "stream", "queries", "scale", "network"];

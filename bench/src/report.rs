@@ -120,6 +120,8 @@ pub struct Report {
     pub rocks: RocksBatches,
     /// Baseline: the empty handler at each connection count.
     pub empty_handler: Vec<Load>,
+    /// Baseline: the empty handler reading a request body, at each connection count.
+    pub empty_post_handler: Vec<Load>,
     /// Workload 1.
     pub native: Throughput,
     /// Workload 1 over HTTP batches.
@@ -326,8 +328,17 @@ impl Report {
                         load.p50_us as f64 / 1e3,
                         load.p99_us as f64 / 1e3
                     ),
-                    baseline: empty
-                        .map_or_else(String::new, |e| format!("empty axum handler: {} req/s", thousands(e.per_s))),
+                    baseline: match (empty, load_at(&self.empty_post_handler, load.connections).filter(|_| !is_balance))
+                    {
+                        (Some(e), Some(p)) => format!(
+                            "empty axum handler: {} req/s (reading a body: {} req/s, p50 {:.2} ms)",
+                            thousands(e.per_s),
+                            thousands(p.per_s),
+                            p.p50_us as f64 / 1e3
+                        ),
+                        (Some(e), None) => format!("empty axum handler: {} req/s", thousands(e.per_s)),
+                        _ => String::new(),
+                    },
                     ratio: empty.map(|e| load.per_s / e.per_s),
                     checks,
                 });
@@ -482,6 +493,17 @@ impl Report {
                 })
                 .collect();
             let _ = writeln!(out, "- empty axum handler, same client: {}.", empty.join(", "));
+        }
+        if !self.empty_post_handler.is_empty() {
+            let empty: Vec<String> = self
+                .empty_post_handler
+                .iter()
+                .map(|l| {
+                    format!("{} req/s at {} (p50 {:.2} ms)", thousands(l.per_s), l.connections, l.p50_us as f64 / 1e3)
+                })
+                .collect();
+            let _ =
+                writeln!(out, "- empty axum handler reading a query-sized JSON body (`POST`): {}.", empty.join(", "));
         }
         let runs = |t: &Throughput| t.runs.iter().map(|r| thousands(*r)).collect::<Vec<_>>().join(", ");
         let mut each = Vec::new();
