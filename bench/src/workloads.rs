@@ -290,13 +290,22 @@ pub async fn single_submissions_http(
                 .collect()
         })
         .collect();
+    let height = |node: &tidepool_node::Node| node.latest_block().map_or(0, |header| header.height);
+    let first = height(&fixture.node);
     let load = http::fixed(server.addr, lists).await?;
     server.stop().await?;
     if load.errors != 0 {
         return Err(BenchError::workload(format!("{} submissions failed", load.errors)));
     }
     fixture.check_nonces()?;
-    progress.step(format_args!("  {:.0} tx/s, p50 {} µs, p99 {} µs", load.per_s, load.p50_us, load.p99_us));
+    let blocks = height(&fixture.node) - first;
+    progress.step(format_args!(
+        "  {:.0} tx/s, p50 {} µs, p99 {} µs; {blocks} blocks ({:.1} transactions each)",
+        load.per_s,
+        load.p50_us,
+        load.p99_us,
+        load.requests as f64 / blocks.max(1) as f64
+    ));
     Ok(load)
 }
 

@@ -7,13 +7,15 @@
 //! [`Node::query`].
 //!
 //! Layout: this file (the node, its state, opening it); `clock` (block times); `submit`
-//! (transactions into blocks, the pending block); `mining` (the mining mode); `read` (reads at
+//! (transactions into blocks, the pending block); `group` (group commit: submissions that wait
+//! for the writer share its next block); `mining` (the mining mode); `read` (reads at
 //! the latest or a past height); `replay` (re-executing a committed transaction); `dev` (dev
 //! controls of state, mining on demand, snapshots); `time` (warps, the next block's time);
 //! `reload` (reset, state files).
 
 mod clock;
 mod dev;
+mod group;
 mod mining;
 mod network;
 mod read;
@@ -69,9 +71,9 @@ struct Inner {
     admission: Admission,
     config: NodeConfig,
     chain: Mutex<ChainState>,
-    /// Submissions waiting for the writer's lock, to run together in the next block (group
-    /// commit, `submit`).
-    waiting: Mutex<Vec<submit::Waiting>>,
+    /// Submissions waiting for the writer, to run together in its next block (group commit,
+    /// `group`).
+    queue: Mutex<group::Queue>,
     /// The hashes of the pending block's transactions, in order: readers look here without
     /// waiting for the writer's lock.
     pending_hashes: RwLock<Vec<Hash>>,
@@ -137,7 +139,7 @@ impl Node {
             vm,
             admission,
             chain: Mutex::new(chain),
-            waiting: Mutex::default(),
+            queue: Mutex::default(),
             pending_hashes: RwLock::default(),
             mining_watchers: Mutex::default(),
             next_watcher: AtomicU64::new(0),

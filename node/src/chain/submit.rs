@@ -1,6 +1,7 @@
 //! Transactions into blocks: one at a time, in batches (signatures checked in parallel, in a
 //! pipeline with execution), impersonated (dev), or simulated; automine commits a block per
-//! submission, manual and interval mining collect a pending block.
+//! submission (those that wait for the writer share one: `super::group`), manual and interval
+//! mining collect a pending block.
 //!
 //! The pending block runs its transactions as they arrive (so a submission is refused at once if
 //! its nonce or funds are wrong) and keeps them: when another block has to go first (a dev
@@ -125,12 +126,6 @@ impl From<Done> for Submitted {
             Done::Pending(tx_hash) => Submitted::Pending { tx_hash },
         }
     }
-}
-
-/// A submission waiting for the writer ([`Node::submit_together`]).
-pub(super) struct Waiting {
-    checked: Vec<Result<Prepared, NodeError>>,
-    reply: std::sync::mpsc::Sender<Vec<Result<Done, NodeError>>>,
 }
 
 /// The receipts leave the node: their records become JSON here, after the writer's lock is free
@@ -284,44 +279,9 @@ impl Node {
             .collect()
     }
 
-    /// Group commit: the submission joins the queue of those waiting for the writer, and
-    /// whoever takes the writer's lock next runs everything queued, in arrival order, as one
-    /// block (automine) — so submissions that arrive while a block is being committed share the
-    /// next block and its synced write instead of each waiting for one of its own. Alone, a
-    /// submission still gets a block to itself.
-    fn submit_together(&self, checked: Vec<Result<Prepared, NodeError>>) -> Vec<Result<Done, NodeError>> {
-        let count = checked.len();
-        let (reply, answer) = std::sync::mpsc::channel();
-        self.inner.waiting.lock().push(Waiting { checked, reply });
-        {
-            let mut chain = self.inner.chain.lock();
-            let group = std::mem::take(&mut *self.inner.waiting.lock());
-            if !group.is_empty() {
-                self.run_group(&mut chain, group);
-            }
-        }
-        // Whoever took this submission answered it before releasing the lock; only a writer
-        // that panicked leaves it unanswered.
-        answer.recv().unwrap_or_else(|_| {
-            (0..count).map(|_| Err(HostError::CommitFailed("the writer stopped".to_owned()).into())).collect()
-        })
-    }
-
-    /// Runs the queued submissions as one group and answers each.
-    fn run_group(&self, chain: &mut ChainState, group: Vec<Waiting>) {
-        let counts: Vec<usize> = group.iter().map(|waiting| waiting.checked.len()).collect();
-        let (checked, replies): (Vec<_>, Vec<_>) = group.into_iter().map(|w| (w.checked, w.reply)).unzip();
-        let all: Vec<_> = checked.into_iter().flatten().collect();
-        let mut results = self.run_locked(chain, std::iter::once(all)).into_iter();
-        for (count, reply) in counts.into_iter().zip(replies) {
-            // A waiter only leaves once answered, so the send cannot fail.
-            let _ = reply.send(results.by_ref().take(count).collect());
-        }
-    }
-
     /// Runs checked transactions under the writer's lock, as the mining mode says: into one new
     /// block (automine) or into the pending block.
-    fn run_locked(
+    pub(super) fn run_locked(
         &self,
         chain: &mut ChainState,
         chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
@@ -582,7 +542,7 @@ mod tests {
                 let submitter = node.clone();
                 let handle = std::thread::spawn(move || submitter.submit(&signed));
                 // One at a time, so the arrival order is known.
-                wait_until("the submission queues", || node.inner.waiting.lock().len() == i + 1);
+                wait_until("the submission queues", || node.inner.queue.lock().waiting.len() == i + 1);
                 handle
             })
             .collect();
@@ -603,6 +563,6 @@ mod tests {
         }
         assert_eq!(node.ledger().head().unwrap().height, before + 1);
         assert_eq!(node.account(&Address([9; 20])).unwrap().balance, 1 + 2 + 4);
-        assert!(node.inner.waiting.lock().is_empty());
+        assert!(node.inner.queue.lock().waiting.is_empty());
     }
 }
