@@ -253,7 +253,10 @@ impl Report {
                     thousands(blocks_per_s)
                 ),
                 ratio: ratio(self.single_http.per_s, blocks_per_s),
-                checks: Vec::new(),
+                checks: ratio(self.single_http.per_s, blocks_per_s)
+                    .map(|r| Check::at_least("ratio ≥ 0.7", r, 0.7))
+                    .into_iter()
+                    .collect(),
             });
         }
         if !self.token.runs.is_empty() {
