@@ -487,26 +487,21 @@ impl Report {
                 self.rocks.single_put_ms_p50
             );
         }
-        if !self.empty_handler.is_empty() {
-            let empty: Vec<String> = self
-                .empty_handler
+        for (what, loads) in [
+            ("empty axum handler, same client", &self.empty_handler),
+            ("empty axum handler reading a query-sized JSON body (`POST`)", &self.empty_post_handler),
+        ] {
+            if loads.is_empty() {
+                continue;
+            }
+            let each: Vec<String> = loads
                 .iter()
                 .map(|l| {
-                    format!("{} req/s at {} (p99 {:.2} ms)", thousands(l.per_s), l.connections, l.p99_us as f64 / 1e3)
+                    let (p50, p99) = (l.p50_us as f64 / 1e3, l.p99_us as f64 / 1e3);
+                    format!("{} req/s at {} (p50 {p50:.2} ms, p99 {p99:.2} ms)", thousands(l.per_s), l.connections)
                 })
                 .collect();
-            let _ = writeln!(out, "- empty axum handler, same client: {}.", empty.join(", "));
-        }
-        if !self.empty_post_handler.is_empty() {
-            let empty: Vec<String> = self
-                .empty_post_handler
-                .iter()
-                .map(|l| {
-                    format!("{} req/s at {} (p50 {:.2} ms)", thousands(l.per_s), l.connections, l.p50_us as f64 / 1e3)
-                })
-                .collect();
-            let _ =
-                writeln!(out, "- empty axum handler reading a query-sized JSON body (`POST`): {}.", empty.join(", "));
+            let _ = writeln!(out, "- {what}: {}.", each.join(", "));
         }
         let runs = |t: &Throughput| t.runs.iter().map(|r| thousands(*r)).collect::<Vec<_>>().join(", ");
         let mut each = Vec::new();
