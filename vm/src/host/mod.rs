@@ -69,8 +69,8 @@ pub(crate) struct TxState {
     /// A quick call ([`crate::Vm::try_quick_call`]): only modules already in memory run.
     pub quick: bool,
     /// The outcome might differ from the same call with more gas or with every module at
-    /// hand: a frame ran out of gas, a contract read `gas_left`, or a quick call met a module
-    /// not in memory.
+    /// hand: a frame ran out of gas or used all of it, a contract read `gas_left`, or a quick
+    /// call met a module not in memory.
     pub inconclusive: bool,
 }
 
