@@ -44,18 +44,18 @@ impl Node {
     pub(super) fn submit_together(&self, checked: Vec<Result<Prepared, NodeError>>) -> Vec<Result<Done, NodeError>> {
         let count = checked.len();
         let (turn, turns) = channel();
-        let mut leads = {
+        let leads = {
             let mut queue = self.inner.queue.lock();
             queue.waiting.push(Waiting { checked, turn });
             !std::mem::replace(&mut queue.led, true)
         };
+        if leads {
+            self.lead();
+        }
         loop {
-            if leads {
-                self.lead();
-            }
             match turns.recv().ok() {
                 Some(Turn::Answered(results)) => return results,
-                Some(Turn::Lead) => leads = true,
+                Some(Turn::Lead) => self.lead(),
                 // The writer panicked with this submission in its block.
                 None => {
                     let stopped = || Err(HostError::CommitFailed("the writer stopped".to_owned()).into());
