@@ -32,7 +32,7 @@ pub(super) struct Waiting {
 
 /// What a waiting submission is told.
 enum Turn {
-    /// Its results, one per transaction: someone else ran it.
+    /// Its results, one per transaction (whoever led ran it, itself or another).
     Answered(Vec<Result<Done, NodeError>>),
     /// It leads now: run the queue.
     Lead,
