@@ -64,14 +64,7 @@ pub fn signature_recovery(count: usize) -> Recovery {
 /// # Errors
 /// The server or a connection failed.
 pub async fn empty_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
-    let server = Server::router(Router::new().route("/", get(|| async {}))).await?;
-    let calls = Arc::new(vec![Call::get("/")]);
-    let mut out = Vec::new();
-    for &c in connections {
-        out.push(http::closed_loop(server.addr, c, duration, calls.clone()).await?);
-    }
-    server.stop().await?;
-    Ok(out)
+    loads(Router::new().route("/", get(|| async {})), Call::get("/"), connections, duration).await
 }
 
 /// An empty handler that reads a request body (`POST /` with a JSON body of a contract query's
@@ -82,9 +75,15 @@ pub async fn empty_handler(connections: &[usize], duration: Duration) -> crate::
 /// # Errors
 /// The server or a connection failed.
 pub async fn empty_post_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
-    let server = Server::router(Router::new().route("/", post(|body: Bytes| async move { drop(body) }))).await?;
+    let router = Router::new().route("/", post(|body: Bytes| async move { drop(body) }));
     let body = format!(r#"{{"balance":{{"address":"0x{}"}}}}"#, "ab".repeat(20));
-    let calls = Arc::new(vec![Call::post("/", body.into_bytes())]);
+    loads(router, Call::post("/", body.into_bytes()), connections, duration).await
+}
+
+/// `call` against `router`, served on loopback, in a closed loop at each connection count.
+async fn loads(router: Router, call: Call, connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
+    let server = Server::router(router).await?;
+    let calls = Arc::new(vec![call]);
     let mut out = Vec::new();
     for &c in connections {
         out.push(http::closed_loop(server.addr, c, duration, calls.clone()).await?);

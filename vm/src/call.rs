@@ -223,7 +223,7 @@ fn resolve(
             *new_code_hash
         }
     };
-    let Some(module) = runtime.frame_module(tx, &code_hash)? else {
+    let Some(module) = runtime.module(tx, &code_hash)? else {
         return not_found(format!("no code {code_hash}"));
     };
     if !module.has_entry(entry) {

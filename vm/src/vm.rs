@@ -70,29 +70,24 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// The compiled module of stored code `hash`: from the cache, else compiled from the
-    /// ledger. `None` if no such code is stored.
-    pub(crate) fn module(&self, overlay: &Overlay, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
+    /// The compiled module of stored code `hash` for a frame of `tx`: from the cache, else
+    /// compiled from the ledger; `None` if no such code is stored. A quick call neither loads
+    /// nor compiles: a module not in memory marks it inconclusive and is `None` (the frame is
+    /// refused as if there were no code; the outcome is discarded anyway).
+    pub(crate) fn module(&self, tx: &mut TxState, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
+        if tx.quick {
+            let resident = self.cache.resident(hash);
+            tx.inconclusive |= resident.is_none();
+            return Ok(resident);
+        }
         if let Some(module) = self.cache.get(hash, &self.engine, &self.linker) {
             return Ok(Some(module));
         }
-        let Some(code) = overlay.code(hash)? else {
+        let Some(code) = tx.overlay.code(hash)? else {
             return Ok(None);
         };
         let compiled = self.compile(hash, &code.wasm).map_err(|reason| VmError::Compile { hash: *hash, reason })?;
         Ok(Some(compiled))
-    }
-
-    /// The module a frame of `tx` runs: [`Runtime::module`], except that a quick call neither
-    /// loads nor compiles: a module not in memory marks the call inconclusive and is `None`
-    /// (the frame is refused as if there were no code; the outcome is discarded anyway).
-    pub(crate) fn frame_module(&self, tx: &mut TxState, hash: &Hash) -> Result<Option<Arc<CompiledModule>>, VmError> {
-        if !tx.quick {
-            return self.module(&tx.overlay, hash);
-        }
-        let resident = self.cache.resident(hash);
-        tx.inconclusive |= resident.is_none();
-        Ok(resident)
     }
 
     /// Compiles, links and caches `wasm`.

@@ -76,13 +76,15 @@ impl Wanted {
 
     /// Counts a listener wanting `parts` in (`add`) or out.
     fn change(&self, parts: Parts, add: bool) {
-        let wanted = [(&self.txs, parts.txs), (&self.events, parts.events)];
-        for (count, _) in wanted.into_iter().filter(|(_, wanted)| *wanted) {
-            if add {
-                count.fetch_add(1, Ordering::AcqRel);
-            } else {
-                count.fetch_sub(1, Ordering::AcqRel);
-            }
+        let step = |count: &AtomicUsize| match add {
+            true => count.fetch_add(1, Ordering::AcqRel),
+            false => count.fetch_sub(1, Ordering::AcqRel),
+        };
+        if parts.txs {
+            step(&self.txs);
+        }
+        if parts.events {
+            step(&self.events);
         }
     }
 }

@@ -227,7 +227,7 @@ fn admit(
             None => return Ok(Err(Status::NotFound { message: format!("no contract at {contract}") })),
         },
     };
-    let Some(module) = runtime.frame_module(&mut state.tx, &code_hash)? else {
+    let Some(module) = runtime.module(&mut state.tx, &code_hash)? else {
         return Ok(Err(Status::NotFound { message: format!("no code {code_hash}") }));
     };
     if !module.has_entry(entry) {
