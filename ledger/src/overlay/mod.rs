@@ -55,16 +55,46 @@ struct JournalEntry {
 /// Buffered writes and events over a committed store.
 pub struct Overlay {
     base: Arc<dyn ReadStore>,
-    /// One map per table, indexed by [`Table::id`].
-    writes: [BTreeMap<Vec<u8>, Written>; Table::ALL.len()],
+    /// The overlay's own writes, per table.
+    writes: Writes,
     /// What the base store answered, per table: the base does not change under an overlay (a
     /// snapshot, or the live store while the writer holds the chain), so a key read twice is
     /// fetched once, and a key's value before a transaction wrote it is at hand for its diff.
-    /// Allocated at the first read: the VM moves overlays in and out of its stores with
-    /// `std::mem::take`, which builds an empty overlay each time, and that must cost nothing.
+    /// Allocated at the first read, like `writes`.
     base_reads: RefCell<Option<Box<[BaseReads; Table::ALL.len()]>>>,
     journal: Vec<JournalEntry>,
     events: Vec<Event>,
+}
+
+/// An overlay's own writes: one map per table, indexed by [`Table::id`], allocated at the first
+/// write. The VM moves overlays in and out of its stores with `std::mem::take` several times per
+/// call, and dropping a dozen empty maps each time was a tenth of an empty contract call.
+#[derive(Default)]
+struct Writes(Option<Box<[BTreeMap<Vec<u8>, Written>; Table::ALL.len()]>>);
+
+/// The map of a table nothing was written to.
+static NO_WRITES: BTreeMap<Vec<u8>, Written> = BTreeMap::new();
+
+impl Writes {
+    /// The writes to `table`.
+    fn table(&self, table: Table) -> &BTreeMap<Vec<u8>, Written> {
+        self.0.as_ref().map_or(&NO_WRITES, |maps| &maps[table.index()])
+    }
+
+    /// The writes to `table`, to change.
+    fn table_mut(&mut self, table: Table) -> &mut BTreeMap<Vec<u8>, Written> {
+        &mut self.0.get_or_insert_with(Box::default)[table.index()]
+    }
+
+    /// Every write, sorted by table then key.
+    fn into_sorted(self) -> Vec<(Table, Vec<u8>, Written)> {
+        let Some(maps) = self.0 else { return Vec::new() };
+        let mut writes = Vec::with_capacity(maps.iter().map(BTreeMap::len).sum());
+        for (table, map) in Table::ALL.into_iter().zip(*maps) {
+            writes.extend(map.into_iter().map(|(key, value)| (table, key, value)));
+        }
+        writes
+    }
 }
 
 /// One table's answers from the base store: key → value (`None`: absent).
@@ -101,7 +131,7 @@ impl Overlay {
 
     /// The value at `key`: the overlay's own write if any, else the store's.
     pub fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
-        match self.writes[table.index()].get(key) {
+        match self.writes.table(table).get(key) {
             Some(written) => Ok(written.clone()),
             None => self.base_get(table, key),
         }
@@ -129,7 +159,7 @@ impl Overlay {
     }
 
     fn write(&mut self, table: Table, key: &[u8], value: Written) {
-        let map = &mut self.writes[table.index()];
+        let map = self.writes.table_mut(table);
         let previous = match map.get_mut(key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
@@ -152,7 +182,7 @@ impl Overlay {
             return Ok(Box::new(std::iter::empty()));
         }
         let stored = self.base.iter(table, range, direction)?;
-        let own = self.writes[table.index()].range::<[u8], _>(range.as_slices());
+        let own = self.writes.table(table).range::<[u8], _>(range.as_slices());
         let own: Box<dyn Iterator<Item = _>> = match direction {
             Direction::Forward => Box::new(own),
             Direction::Reverse => Box::new(own.rev()),
@@ -173,7 +203,7 @@ impl Overlay {
     pub fn revert_to(&mut self, checkpoint: Checkpoint) {
         while self.journal.len() > checkpoint.journal_len {
             let Some(entry) = self.journal.pop() else { break };
-            let map = &mut self.writes[entry.table.index()];
+            let map = self.writes.table_mut(entry.table);
             match entry.previous {
                 Some(previous) => {
                     map.insert(entry.key, previous);
@@ -206,7 +236,7 @@ impl Overlay {
             .map(|(table, key)| {
                 // Every key journaled after the checkpoint is in the map: only a revert past its
                 // entry could have removed it, and that would have dropped the entry too.
-                let value = self.writes[table.index()].get(key).cloned().flatten();
+                let value = self.writes.table(table).get(key).cloned().flatten();
                 (table, key.to_vec(), value)
             })
             .collect()
@@ -231,7 +261,7 @@ impl Overlay {
                 Some(written) => written.clone(),
                 None => self.base_get(table, key)?,
             };
-            let after = self.writes[table.index()].get(key).cloned().flatten();
+            let after = self.writes.table(table).get(key).cloned().flatten();
             if before != after {
                 out.push((table, key.to_vec(), before, after));
             }
@@ -259,11 +289,7 @@ impl Overlay {
 
     /// Everything the overlay changed, ready for [`crate::Ledger::commit_block`].
     pub fn into_changes(self) -> Changes {
-        let mut writes = Vec::with_capacity(self.writes.iter().map(BTreeMap::len).sum());
-        for (table, map) in Table::ALL.into_iter().zip(self.writes) {
-            writes.extend(map.into_iter().map(|(key, value)| (table, key, value)));
-        }
-        Changes { writes, events: self.events }
+        Changes { writes: self.writes.into_sorted(), events: self.events }
     }
 }
 
