@@ -194,7 +194,6 @@ mod tests {
             events: vec![event],
             logs: vec!["moved".into()],
             gas_used: 70,
-            writes: Vec::new(),
             trace,
         });
         record.state_diff = DiffRecord::from_changes(changes);

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tidepool_ledger::{Address, ContractInstance, Event, Hash, Table};
+use tidepool_ledger::{Address, ContractInstance, Event, Hash};
 
 use crate::cache::CompiledModule;
 use crate::error::VmError;
@@ -88,7 +88,7 @@ pub(crate) fn execute(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, call:
         let mut frame = frame::refused(call.contract, call.sender, entry, call.gas_limit, status, gas_used);
         frame.trace.msg = call.msg.clone();
         frame.trace.funds = call.funds;
-        Ok(outcome(frame, Vec::new(), Vec::new()))
+        Ok(outcome(frame, Vec::new()))
     };
     let max_message = runtime.limits.max_message_len as usize;
     if call.msg.len() > max_message {
@@ -140,23 +140,21 @@ pub(crate) fn execute(runtime: &Arc<Runtime>, tx: &mut TxState, env: &Env, call:
     output.trace.gas_used = output.gas_used;
 
     if output.status.is_success() {
-        let writes = tx.overlay.changes_since(checkpoint);
         let events = tx.overlay.events().get(checkpoint.events_len..).unwrap_or_default().to_vec();
         tx.overlay.commit(checkpoint);
-        Ok(outcome(output, writes, events))
+        Ok(outcome(output, events))
     } else {
         tx.overlay.revert_to(checkpoint);
-        Ok(outcome(output, Vec::new(), Vec::new()))
+        Ok(outcome(output, Vec::new()))
     }
 }
 
-fn outcome(frame: FrameOutput, writes: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>, events: Vec<Event>) -> Outcome {
+fn outcome(frame: FrameOutput, events: Vec<Event>) -> Outcome {
     Outcome {
         status: frame.status,
         gas_used: frame.gas_used,
         return_data: frame.return_data,
         events,
-        writes,
         trace: frame.trace,
         logs: Vec::new(),
     }

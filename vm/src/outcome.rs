@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tidepool_abi::call as code;
-use tidepool_ledger::{Address, Event, Table};
+use tidepool_ledger::{Address, Event};
 
 /// How a call ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,8 +112,6 @@ pub struct Outcome {
     pub return_data: Vec<u8>,
     /// Events emitted, in order (empty unless successful).
     pub events: Vec<Event>,
-    /// The final value of every key written, sorted (empty unless successful).
-    pub writes: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
     /// The call tree.
     pub trace: CallFrame,
     /// Debug-log lines of every frame, reverted ones included, as `address: line`.

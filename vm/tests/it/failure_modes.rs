@@ -18,7 +18,7 @@ fn an_infinite_loop_runs_out_of_gas_and_reverts() {
     let outcome = chain.execute_with(c, b"", 0, 2_000_000);
     assert_eq!(outcome.status, Status::OutOfGas);
     assert_eq!(outcome.gas_used, 2_000_000);
-    assert!(outcome.writes.is_empty());
+    assert!(chain.last_writes.is_empty());
     assert_eq!(chain.storage(&c, b"k"), None);
     assert_eq!(outcome.trace.error.as_deref(), Some("out of gas"));
 }

@@ -130,5 +130,5 @@ fn attached_funds_beyond_the_balance_are_refused_before_running() {
     let outcome = chain.execute_with(c, b"", 2_000_000, GAS);
     assert_eq!(outcome.status, Status::InsufficientFunds);
     assert_eq!(chain.balance(&c), 0);
-    assert!(outcome.writes.is_empty());
+    assert!(chain.last_writes.is_empty());
 }

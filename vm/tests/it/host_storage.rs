@@ -43,7 +43,7 @@ fn write_read_has_remove_round_trip() {
     let outcome = chain.execute(c, &write(b"apple", b"red"));
     ok(&outcome);
     assert_eq!(chain.storage(&c, b"apple").as_deref(), Some(&b"red"[..]));
-    assert!(outcome.writes.iter().any(|(table, key, value)| *table == Table::Storage
+    assert!(chain.last_writes.iter().any(|(table, key, value)| *table == Table::Storage
         && key.ends_with(b"apple")
         && value.as_deref() == Some(b"red")));
 

@@ -39,7 +39,7 @@ fn instantiate_writes_the_instance_and_runs_the_entry_point() {
     assert_eq!((instance.label.as_str(), instance.created_at), ("market", chain.env.height));
     assert_eq!(chain.storage(&at, b"init").as_deref(), Some(&b"hello"[..]));
     assert_eq!(chain.balance(&at), 40);
-    assert!(outcome.writes.iter().any(|(table, key, _)| *table == Table::Instances && key[..] == at.0));
+    assert!(chain.last_writes.iter().any(|(table, key, _)| *table == Table::Instances && key[..] == at.0));
     assert!(outcome.gas_used > chain.vm.gas_schedule().instantiate_base);
 
     let again = chain.run(instantiate_call(&chain, at, code, b"x", 0));
