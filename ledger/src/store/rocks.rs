@@ -283,7 +283,9 @@ impl ReadStore for RocksStore {
 
 impl Store for RocksStore {
     fn write(&self, batch: WriteBatch) -> Result<(), LedgerError> {
-        let mut rocks_batch = rocksdb::WriteBatch::default();
+        // Sized once: a block's batch is megabytes, and RocksDB's buffer grown by doubling was
+        // copied over and over (in a lending profile, 7 % of the commit's samples).
+        let mut rocks_batch = rocksdb::WriteBatch::with_capacity_bytes(encoded_size(&batch));
         for (table, key, value) in &batch.ops {
             let family = self.family(*table)?;
             match value {
@@ -297,6 +299,19 @@ impl Store for RocksStore {
     fn snapshot(self: Arc<Self>) -> Arc<dyn ReadStore> {
         Arc::new(RocksSnapshot::new(self))
     }
+}
+
+/// An upper bound of `batch`'s size in RocksDB's encoding: a 12-byte header, then per entry a
+/// tag, the column family and the lengths (varints, at most 5 bytes each) and the bytes.
+fn encoded_size(batch: &WriteBatch) -> usize {
+    const HEADER: usize = 12;
+    const PER_ENTRY: usize = 1 + 5 + 5 + 5;
+    HEADER
+        + batch
+            .ops
+            .iter()
+            .map(|(_, key, value)| PER_ENTRY + key.len() + value.as_ref().map_or(0, Vec::len))
+            .sum::<usize>()
 }
 
 /// A [`RocksStore`] at one moment: a RocksDB snapshot (a sequence number the store keeps the
