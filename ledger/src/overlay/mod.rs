@@ -70,19 +70,22 @@ pub struct Overlay {
 /// write. The VM moves overlays in and out of its stores with `std::mem::take` several times per
 /// call, and dropping a dozen empty maps each time was a tenth of an empty contract call.
 #[derive(Default)]
-struct Writes(Option<Box<[BTreeMap<Vec<u8>, Written>; Table::ALL.len()]>>);
+struct Writes(Option<Box<[TableWrites; Table::ALL.len()]>>);
+
+/// One table's writes: key → what the overlay holds for it.
+type TableWrites = BTreeMap<Vec<u8>, Written>;
 
 /// The map of a table nothing was written to.
-static NO_WRITES: BTreeMap<Vec<u8>, Written> = BTreeMap::new();
+static NO_WRITES: TableWrites = BTreeMap::new();
 
 impl Writes {
     /// The writes to `table`.
-    fn table(&self, table: Table) -> &BTreeMap<Vec<u8>, Written> {
+    fn table(&self, table: Table) -> &TableWrites {
         self.0.as_ref().map_or(&NO_WRITES, |maps| &maps[table.index()])
     }
 
     /// The writes to `table`, to change.
-    fn table_mut(&mut self, table: Table) -> &mut BTreeMap<Vec<u8>, Written> {
+    fn table_mut(&mut self, table: Table) -> &mut TableWrites {
         &mut self.0.get_or_insert_with(Box::default)[table.index()]
     }
 
