@@ -94,7 +94,7 @@ pub async fn query(
     // As a transaction's message: whole numbers are integers however written, and what the
     // document's JsonValue refuses (a fraction, a number past 64 bits) is `unsupported_number`.
     tidepool_node::whole_number::normalize(&mut msg);
-    tidepool_node::canonical::to_vec(&msg)?;
+    tidepool_node::canonical::check_numbers(&msg)?;
     let msg = serde_json::to_vec(&msg).map_err(ApiError::internal)?;
     let view = state.node.view_at(at.height)?;
     let height = view.height();

@@ -7,7 +7,7 @@ use serde_json::json;
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::{MarketCode, Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts};
 
-use crate::support::call;
+use crate::support::{assert_error, call};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_and_long_queries_answer_as_the_node_does() {
@@ -33,4 +33,28 @@ async fn short_and_long_queries_answer_as_the_node_does() {
         gas.push(expected.gas_used);
     }
     assert!(gas[..2].iter().all(|&g| g < QUICK_QUERY_GAS) && gas[2] > QUICK_QUERY_GAS, "both paths taken: {gas:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_messages_follow_the_transaction_number_rules() {
+    let market =
+        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+    let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).unwrap();
+    let app = router(AppState::new(node.clone()));
+    let path = format!("/v1/contracts/{}/query", node.market().unwrap().pool);
+
+    // A whole number written with a fraction or an exponent is an integer, as in a transaction.
+    let plain = call(&app, Method::POST, &path, Some(json!({"positions": {"limit": 10}}))).await;
+    assert_eq!(plain.status.as_u16(), 200, "{}", plain.body);
+    for limit in [json!(10.0), json!(1e1)] {
+        let whole = call(&app, Method::POST, &path, Some(json!({"positions": {"limit": limit}}))).await;
+        assert_eq!(whole.status.as_u16(), 200, "{limit}: {}", whole.body);
+        assert_eq!(whole.body, plain.body, "{limit}");
+    }
+
+    // A fraction is refused before the contract runs, with the transaction's error code.
+    for limit in [json!(1.5), json!(-0.25), json!(1.0e300)] {
+        let refused = call(&app, Method::POST, &path, Some(json!({"positions": {"limit": limit}}))).await;
+        assert_error(&refused, 400, "unsupported_number");
+    }
 }
