@@ -2,6 +2,7 @@
 //! the blocking pool (`View::try_quick_query`); either way the answer is the contract's, at the
 //! height read, with its gas.
 
+use axum::Router;
 use axum::http::Method;
 use serde_json::json;
 use tidepool_api::routes::{AppState, router};
@@ -9,12 +10,18 @@ use tidepool_node::{MarketCode, Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts}
 
 use crate::support::{assert_error, call};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn short_and_long_queries_answer_as_the_node_does() {
+/// A dev node with the sample market deployed, and its router.
+fn dev_node_with_market() -> (Node, Router) {
     let market =
         MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
     let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).unwrap();
     let app = router(AppState::new(node.clone()));
+    (node, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_and_long_queries_answer_as_the_node_does() {
+    let (node, app) = dev_node_with_market();
     let market = node.market().unwrap();
     let user = dev_accounts(2)[1].address;
     let queries = [
@@ -37,10 +44,7 @@ async fn short_and_long_queries_answer_as_the_node_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_messages_follow_the_transaction_number_rules() {
-    let market =
-        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).unwrap();
-    let app = router(AppState::new(node.clone()));
+    let (node, app) = dev_node_with_market();
     let path = format!("/v1/contracts/{}/query", node.market().unwrap().pool);
 
     // A whole number written with a fraction or an exponent is an integer, as in a transaction.
