@@ -239,7 +239,8 @@ impl Vm {
     /// modules already compiled in memory, so it never loads, compiles or runs long.
     ///
     /// `Some(outcome)`: what [`Vm::call`] with the call's own limit returns (status, return
-    /// data, gas used, events, writes, logs; only the trace's gas limits are the budget's).
+    /// data, gas used, events, logs; only the trace's gas limits are the budget's), with the
+    /// same writes left in the overlay.
     /// `None` when that could differ — some frame ran out of gas or used all of it (a caller
     /// may carry on after a nested frame runs out), a contract read `gas_left`, or a module was
     /// not in memory; the overlay is then as before. Make the full call elsewhere (a blocking thread).
