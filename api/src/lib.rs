@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod negotiation;
 pub mod openapi;
 pub mod routes;
 pub mod server;

@@ -11,7 +11,7 @@
 //! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client (and one that reads a `POST` body, the floor under a contract query) |
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
-//! | 7 workload 2 while 100 clients follow the live stream (every topic; 7b blocks only) | workload 2 with no one listening, same run |
+//! | 7 workload 2 while 100 clients follow the live stream, gzip (every topic; 7b blocks only; 7c every topic uncompressed) | workload 2 with no one listening, same run |
 //! | 8 signed transfers on a network of four validators in this process; finality | workload 1 (the single node) |
 //! | 9 the empty contract through `Vm::call` | the bare wasmtime engine's instantiate-and-call ([`peers`]) |
 //! | 10 a token `transfer` executed (no signature, memory store) | revm's ERC-20 `transfer` on its in-memory database |
@@ -243,9 +243,10 @@ pub fn run(options: &Options, progress: &Progress) -> crate::Result<Report> {
             report.lending = workloads::lending_operations(&mut fixture, options, progress)?;
         }
         if options.includes("stream") {
-            for topics in ["blocks,txs,events", "blocks"] {
+            for (topics, gzip) in [("blocks,txs,events", true), ("blocks", true), ("blocks,txs,events", false)] {
+                let subscribers = options.subscribers;
                 let cost =
-                    subscribers::stream_cost(&mut fixture, options, &runtime, options.subscribers, topics, progress)?;
+                    subscribers::stream_cost(&mut fixture, options, &runtime, subscribers, topics, gzip, progress)?;
                 report.streams.push(cost);
             }
         }

@@ -1,8 +1,11 @@
 //! What live streams cost the writer: workload 2 (token transfers, each with a receipt, a trace
 //! and an event) while 100 clients follow `GET /v1/stream`, against the same transfers with no
-//! one listening — in alternating runs, so drift hits both alike. Twice: with every topic (each
-//! client reads every transaction and event), and with blocks only (little to read), which tells
-//! the cost of the streams' traffic from the cost of being listened to.
+//! one listening — in alternating runs, so drift hits both alike. Three times: with every topic
+//! (each client reads every transaction and event) and with blocks only (little to read), both
+//! gzip-compressed as browsers and `fetch` ask for them, which tells the cost of the streams'
+//! traffic from the cost of being listened to; and every topic uncompressed, as `curl` without
+//! `--compressed` asks, whose bytes are ~9× more. The clients count the bytes they read and
+//! decode nothing (they stand for clients on other machines).
 //!
 //! The figure that matters is the writer's CPU time per transaction: streams are fed by their
 //! own thread and the server's workers, so the writer should pay nothing but waking them. The
@@ -36,6 +39,8 @@ pub struct StreamCost {
     pub subscribers: usize,
     /// What they follow (`topics=`).
     pub topics: String,
+    /// Whether they ask for the stream gzip-compressed (`Accept-Encoding: gzip`).
+    pub gzip: bool,
     /// Token transfers with nobody listening.
     pub without: Throughput,
     /// The same with every subscriber following every topic.
@@ -66,13 +71,13 @@ struct Subscribers {
 }
 
 impl Subscribers {
-    /// Opens `count` streams of every topic, live from now; returns once each has its headers.
-    async fn open(addr: SocketAddr, count: usize, topics: &str) -> crate::Result<Subscribers> {
+    /// Opens `count` streams of `topics`, live from now; returns once each has its headers.
+    async fn open(addr: SocketAddr, count: usize, topics: &str, gzip: bool) -> crate::Result<Subscribers> {
         let bytes = Arc::new(AtomicU64::new(0));
         let ended = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::with_capacity(count);
         for _ in 0..count {
-            let body = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(addr, topics))
+            let body = tokio::time::timeout(CONNECT_TIMEOUT, subscribe(addr, topics, gzip))
                 .await
                 .map_err(|_| BenchError::workload("a stream did not open in time"))??;
             let (bytes, ended) = (bytes.clone(), ended.clone());
@@ -100,21 +105,28 @@ impl Subscribers {
 }
 
 /// One `GET /v1/stream?topics=…` on its own connection; the body, once the status is 200.
-async fn subscribe(addr: SocketAddr, topics: &str) -> crate::Result<hyper::body::Incoming> {
+async fn subscribe(addr: SocketAddr, topics: &str, gzip: bool) -> crate::Result<hyper::body::Incoming> {
     let mut sender = connect(addr).await?;
-    let request = Request::get(format!("/v1/stream?topics={topics}"))
-        .header(hyper::header::HOST, addr.to_string())
+    let mut request = Request::get(format!("/v1/stream?topics={topics}")).header(hyper::header::HOST, addr.to_string());
+    if gzip {
+        request = request.header(hyper::header::ACCEPT_ENCODING, "gzip");
+    }
+    let request = request
         .body(Full::new(Bytes::new()))
         .map_err(|e| BenchError::workload(format!("building the stream request: {e}")))?;
     let response = sender.send_request(request).await?;
     if !response.status().is_success() {
         return Err(BenchError::workload(format!("GET /v1/stream answered {}", response.status())));
     }
+    let compressed = response.headers().get(hyper::header::CONTENT_ENCODING).is_some_and(|v| v == "gzip");
+    if compressed != gzip {
+        return Err(BenchError::workload(format!("GET /v1/stream: asked for gzip {gzip}, answered gzip {compressed}")));
+    }
     Ok(response.into_body())
 }
 
-/// Token transfers without and with `subscribers` following the stream's `topics`,
-/// `options.runs` each, alternating.
+/// Token transfers without and with `subscribers` following the stream's `topics` (asking for
+/// gzip if `gzip`), `options.runs` each, alternating.
 ///
 /// # Errors
 /// A transaction failed, or a stream could not be opened.
@@ -124,9 +136,13 @@ pub fn stream_cost(
     runtime: &Runtime,
     subscribers: usize,
     topics: &str,
+    gzip: bool,
     progress: &Progress,
 ) -> crate::Result<StreamCost> {
-    progress.step(format_args!("live streams: token transfers with and without {subscribers} subscribers to {topics}"));
+    let encoding = if gzip { "gzip" } else { "uncompressed" };
+    progress.step(format_args!(
+        "live streams: token transfers with and without {subscribers} subscribers to {topics}, {encoding}"
+    ));
     let server = runtime.block_on(Server::node(fixture.node.clone()))?;
     let mut action = token_transfer(fixture);
     let mut picker = Picker::new(13);
@@ -136,7 +152,7 @@ pub fn stream_cost(
     for run in 0..options.runs {
         let label = format!("no subscribers, run {}/{}", run + 1, options.runs);
         without.push(timed_run(fixture, options, options.token_transfers, &label, progress, &mut picker, &mut action)?);
-        let listening = runtime.block_on(Subscribers::open(server.addr, subscribers, topics))?;
+        let listening = runtime.block_on(Subscribers::open(server.addr, subscribers, topics, gzip))?;
         let label = format!("{subscribers} subscribers, run {}/{}", run + 1, options.runs);
         let measured = timed_run(fixture, options, options.token_transfers, &label, progress, &mut picker, &mut action);
         // Let the streams take the last blocks before they are dropped.
@@ -150,6 +166,7 @@ pub fn stream_cost(
     let cost = StreamCost {
         subscribers,
         topics: topics.to_owned(),
+        gzip,
         without: Throughput::new(options.batch, floor, &without),
         with: Throughput::new(options.batch, floor, &with),
         bytes_read,

@@ -16,8 +16,9 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Query, address as parse_address};
+use crate::negotiation::accepts;
 use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
-use crate::stream::{Filter, Position, Start, StreamClose, Subscription};
+use crate::stream::{Filter, Position, Start, StreamClose, Subscription, Topics};
 
 /// `topics`: one to three of `blocks`, `txs`, `events`, comma-separated.
 pub const TOPICS_PATTERN: &str = "^(blocks|txs|events)(,(blocks|txs|events))*$";
@@ -50,10 +51,17 @@ pub struct StreamParams {
     pub until_height: Option<u64>,
 }
 
-/// The SSE reconnection header: resume after this message (an EventSource sends it by itself).
+/// The request headers the stream reads: where to resume (an EventSource sends it by itself when
+/// it reconnects), and whether the client takes the stream gzip-compressed.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct StreamHeaders {
+    /// With `gzip` (and no `q=0` for it), the stream is sent gzip-compressed
+    /// (`Content-Encoding: gzip`), each chunk decodable as it arrives: ~6–9× fewer bytes. Browsers'
+    /// EventSource and `fetch` ask for it by themselves. Otherwise it is sent as is.
+    #[serde(rename = "Accept-Encoding")]
+    #[param(example = "gzip, deflate, br", nullable = false)]
+    pub accept_encoding: Option<String>,
     /// Resume right after the message with this id (an EventSource sends the last id it saw
     /// when it reconnects). Wins over `from_height`.
     #[serde(rename = "Last-Event-ID")]
@@ -140,7 +148,10 @@ impl ToSchema for StreamMessage {
                         message, then each transaction (`tx`) followed by its events (`event`), as the filters \
                         select them. It ends with a `close` message (`until_height` reached, the client fell too \
                         far behind, a revert, the node shutting down), or when the client goes away. Idle, it \
-                        sends an SSE comment every 15 s."),
+                        sends an SSE comment every 15 s. gzip-compressed (`Content-Encoding: gzip`) when the \
+                        request's `Accept-Encoding` takes gzip.",
+         headers(("Content-Encoding" = String, description = "`gzip` when the request accepts it, else absent."),
+                 ("Vary" = String, description = "`accept-encoding`."))),
         Invalid,
         NotFound,
         Gone,
@@ -162,32 +173,40 @@ pub async fn stream(
     };
     // Subscribe before the view the start is read from: every block after that view then
     // reaches the subscription (see `Subscription::new`).
-    let listener = state.feed.subscribe(filter.parts());
+    let gzip = accepts(&headers, "gzip");
+    let shared_chunks = (gzip && filter.by_topic_only()).then_some(filter.topics);
+    let listener = state.feed.subscribe(filter.parts(), shared_chunks);
     let node = state.node.clone();
     let from_height = params.from_height;
     let start = blocking(move || start(&node, from_height, after)).await?;
-    let body = Subscription::new(state.feed.clone(), listener, filter, start, params.until_height).into_body();
-    let headers = [
-        (header::CONTENT_TYPE, "text/event-stream"),
-        (header::CACHE_CONTROL, "no-cache"),
-        // Proxies that buffer answers (nginx) would hold the stream back.
-        (header::HeaderName::from_static("x-accel-buffering"), "no"),
-    ];
-    Ok((headers, body).into_response())
+    let body = Subscription::new(state.feed.clone(), listener, filter, start, params.until_height, gzip).into_body();
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            // Proxies that buffer answers (nginx) would hold the stream back.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+            (header::VARY, "accept-encoding"),
+        ],
+        body,
+    )
+        .into_response();
+    if gzip {
+        response.headers_mut().insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
 }
 
 /// The filter the parameters ask for.
 fn filter(params: &StreamParams) -> Result<Filter, ApiError> {
-    let mut filter = Filter { blocks: true, txs: true, events: true, contract: None, ty: params.ty.clone() };
+    let mut filter = Filter { topics: Topics::ALL, contract: None, ty: params.ty.clone() };
     if let Some(topics) = &params.topics {
-        filter.blocks = false;
-        filter.txs = false;
-        filter.events = false;
+        filter.topics = Topics { blocks: false, txs: false, events: false };
         for topic in topics.split(',') {
             match topic {
-                "blocks" => filter.blocks = true,
-                "txs" => filter.txs = true,
-                "events" => filter.events = true,
+                "blocks" => filter.topics.blocks = true,
+                "txs" => filter.topics.txs = true,
+                "events" => filter.topics.events = true,
                 other => {
                     return Err(ApiError::bad_request(format!(
                         "unknown topic {other:?} in topics {topics:?}: the topics are blocks, txs and events"

@@ -2,17 +2,19 @@
 //! each event) already written as Server-Sent Events frames into one buffer, with what a
 //! subscriber filters on beside each frame. A block is encoded once — by the feed for every
 //! live subscriber, or by one subscriber replaying history — and each subscriber sends slices of
-//! the same buffer (no copy per subscriber).
+//! the same buffer (no copy per subscriber), or, compressed, the same [`Deflated`] chunk.
 
 use std::fmt;
 use std::io::Write as _;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use serde::Serialize;
 use tidepool_ledger::{Address, Hash};
 use tidepool_node::{Action, NodeError, View};
 
+use super::gzip::Deflated;
 use crate::routes::blocks::{Block, EventView};
 use crate::routes::txs::TxWithReceipt;
 
@@ -118,6 +120,51 @@ pub struct Frame {
     pub range: Range<usize>,
 }
 
+/// Which topics a stream follows (`topics=`). Streams that follow the same topics, without
+/// `contract` or `type`, send the same frames of every block, so they share one compressed copy
+/// of them ([`StreamBlock::deflated`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Topics {
+    /// `block` messages.
+    pub blocks: bool,
+    /// `tx` messages.
+    pub txs: bool,
+    /// `event` messages.
+    pub events: bool,
+}
+
+impl Topics {
+    /// Every topic (the default).
+    pub const ALL: Topics = Topics { blocks: true, txs: true, events: true };
+
+    /// How many sets of topics there are.
+    pub const COUNT: usize = 8;
+
+    /// This set's place among the [`Topics::COUNT`].
+    pub fn index(self) -> usize {
+        usize::from(self.blocks) | (usize::from(self.txs) << 1) | (usize::from(self.events) << 2)
+    }
+
+    /// Every set, in [`Topics::index`] order.
+    pub fn all_sets() -> impl Iterator<Item = Topics> {
+        (0..Topics::COUNT).map(|i| Topics { blocks: i & 1 != 0, txs: i & 2 != 0, events: i & 4 != 0 })
+    }
+
+    /// Whether a message is of one of these topics.
+    pub fn include(self, message: &Message) -> bool {
+        match message {
+            Message::Block => self.blocks,
+            Message::Tx { .. } => self.txs,
+            Message::Event { .. } => self.events,
+        }
+    }
+
+    /// What to read of a block to send these topics.
+    pub fn parts(self) -> Parts {
+        Parts { txs: self.txs, events: self.events }
+    }
+}
+
 /// Which parts of a block to read: a subscriber reads only what it may send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Parts {
@@ -155,6 +202,9 @@ pub struct StreamBlock {
     pub frames: Vec<Frame>,
     /// The frames' bytes, back to back in stream order.
     pub bytes: Bytes,
+    /// The frames of each set of topics, compressed, by [`Topics::index`]: made by the first
+    /// who asks (the feed's thread, for the sets its gzip listeners follow).
+    deflated: [OnceLock<Deflated>; Topics::COUNT],
 }
 
 impl StreamBlock {
@@ -210,7 +260,24 @@ impl StreamBlock {
             parts,
             frames: encoder.frames,
             bytes: Bytes::from(encoder.bytes),
+            deflated: Default::default(),
         }))
+    }
+
+    /// The frames of `topics`, compressed on their own ([`Deflated`]): compressed once per block
+    /// and set of topics, whoever asks. The block must have been read with `topics.parts()`.
+    pub fn deflated(&self, topics: Topics) -> &Deflated {
+        debug_assert!(self.parts.covers(topics.parts()), "a block read without the parts of {topics:?}");
+        self.deflated[topics.index()].get_or_init(|| {
+            if topics == Topics::ALL {
+                return Deflated::new(&self.bytes);
+            }
+            let mut plain = Vec::with_capacity(self.bytes.len());
+            for frame in self.frames.iter().filter(|frame| topics.include(&frame.message)) {
+                plain.extend_from_slice(&self.bytes[frame.range.clone()]);
+            }
+            Deflated::new(&plain)
+        })
     }
 }
 

@@ -9,7 +9,9 @@
 //! [`tokio::sync::broadcast`] channel; each subscriber filters its copy of the `Arc` in its own
 //! task. Nobody listening, the thread reads nothing; it reads a block's transactions and
 //! events only while a subscriber wants them ([`Listener`]), so clients following blocks alone
-//! cost no receipt's encoding.
+//! cost no receipt's encoding. Likewise it compresses a block's frames for each set of topics
+//! that some gzip listener follows without other filters, once for all of them
+//! ([`StreamBlock::deflated`]).
 //!
 //! Reverts (`/dev/revert`) publish a lower height; the hook notes the lowest such height and the
 //! feed sends [`Item::Reverted`] before any block of the new chain, so a subscriber that sent
@@ -26,7 +28,7 @@ use tidepool_ledger::Hash;
 use tidepool_node::Node;
 use tokio::sync::broadcast;
 
-use super::block::{Parts, StreamBlock};
+use super::block::{Parts, StreamBlock, Topics};
 
 /// Blocks the broadcast channel holds: how far (in blocks) a live subscriber may fall behind
 /// the feed before its stream closes with `lagged`. Only blocks some subscriber has not taken
@@ -61,11 +63,12 @@ struct Shared {
     wanted: Arc<Wanted>,
 }
 
-/// How many live subscribers want each part of a block read.
+/// How many live subscribers want each part of a block read, and each set of topics compressed.
 #[derive(Default)]
 struct Wanted {
     txs: AtomicUsize,
     events: AtomicUsize,
+    deflated: [AtomicUsize; Topics::COUNT],
 }
 
 impl Wanted {
@@ -74,8 +77,13 @@ impl Wanted {
         Parts { txs: self.txs.load(Ordering::Acquire) > 0, events: self.events.load(Ordering::Acquire) > 0 }
     }
 
-    /// Counts a listener wanting `parts` in (`add`) or out.
-    fn change(&self, parts: Parts, add: bool) {
+    /// The sets of topics to compress each block's frames for.
+    fn deflated(&self) -> impl Iterator<Item = Topics> {
+        Topics::all_sets().filter(|topics| self.deflated[topics.index()].load(Ordering::Acquire) > 0)
+    }
+
+    /// Counts a listener wanting `parts`, and `deflated` compressed, in (`add`) or out.
+    fn change(&self, parts: Parts, deflated: Option<Topics>, add: bool) {
         let step = |count: &AtomicUsize| match add {
             true => count.fetch_add(1, Ordering::AcqRel),
             false => count.fetch_sub(1, Ordering::AcqRel),
@@ -86,15 +94,20 @@ impl Wanted {
         if parts.events {
             step(&self.events);
         }
+        if let Some(topics) = deflated {
+            step(&self.deflated[topics.index()]);
+        }
     }
 }
 
 /// One subscriber's end of the feed: the items it sends, and the parts of each block this
-/// subscriber wants read, which the feed reads for as long as the listener lives. A block the
-/// feed read before a listener said what it wants may lack them (see [`StreamBlock::parts`]).
+/// subscriber wants read (and the topics it wants compressed), which the feed reads (and
+/// compresses) for as long as the listener lives. A block the feed read before a listener said
+/// what it wants may lack them (see [`StreamBlock::parts`]).
 pub struct Listener {
     receiver: broadcast::Receiver<Item>,
     parts: Parts,
+    deflated: Option<Topics>,
     wanted: Arc<Wanted>,
 }
 
@@ -110,7 +123,7 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.wanted.change(self.parts, false);
+        self.wanted.change(self.parts, self.deflated, false);
     }
 }
 
@@ -193,15 +206,16 @@ impl Feed {
     }
 
     /// A listener to every item the feed sends from now on (starting the feed if needed), for
-    /// a subscriber that wants `parts` of each block.
+    /// a subscriber that wants `parts` of each block, and, if given, the frames of `deflated`'s
+    /// topics compressed (a gzip stream without `contract` or `type`).
     ///
     /// Every block committed after this call reaches the listener, unless it lags by more than
     /// [`BUFFER_BLOCKS`]; a block committed before it may too (a subscriber skips what it sent).
-    pub fn subscribe(&self, parts: Parts) -> Listener {
+    pub fn subscribe(&self, parts: Parts, deflated: Option<Topics>) -> Listener {
         let wanted = self.shared.wanted.clone();
-        wanted.change(parts, true);
+        wanted.change(parts, deflated, true);
         let receiver = self.shared.started.get_or_init(|| self.start()).subscribe();
-        Listener { receiver, parts, wanted }
+        Listener { receiver, parts, deflated, wanted }
     }
 
     /// Live subscribers.
@@ -283,6 +297,9 @@ fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender
             }
             match StreamBlock::read(&view, height, wanted.parts()) {
                 Ok(Some(block)) => {
+                    for topics in wanted.deflated().filter(|topics| block.parts.covers(topics.parts())) {
+                        block.deflated(topics);
+                    }
                     last = Some((height, block.hash));
                     let _ = sender.send(Item::Block(Arc::new(block)));
                 }

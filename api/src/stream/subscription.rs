@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -25,8 +26,9 @@ use tidepool_node::{Node, NodeError};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
-use super::block::{Frame, Message, Parts, Position, StreamBlock};
+use super::block::{Frame, Message, Parts, Position, StreamBlock, Topics};
 use super::feed::{BUFFER_BLOCKS, Feed, Item, Listener};
+use super::gzip::{Deflated, GzipBody};
 
 /// Idle time after which the stream sends an SSE comment, so that proxies keep the connection
 /// and a client that went away is noticed (writing to it fails) within this time.
@@ -42,12 +44,8 @@ const REPLAY_BYTES: usize = 1 << 20;
 /// Which messages a client wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
-    /// Send `block` messages.
-    pub blocks: bool,
-    /// Send `tx` messages.
-    pub txs: bool,
-    /// Send `event` messages.
-    pub events: bool,
+    /// Which kinds of message (`topics=`).
+    pub topics: Topics,
     /// Only events of this contract; only transactions addressed to it or with an event of it.
     pub contract: Option<Address>,
     /// Only events of this type; only transactions with an event of it.
@@ -57,12 +55,14 @@ pub struct Filter {
 impl Filter {
     /// What to read of a block to decide and send what this filter wants.
     pub fn parts(&self) -> Parts {
-        let filtered = self.contract.is_some() || self.ty.is_some();
-        Parts { txs: self.txs, events: self.events || (self.txs && filtered) }
+        let Topics { txs, events, .. } = self.topics;
+        Parts { txs, events: events || (txs && !self.by_topic_only()) }
     }
 
-    fn everything(&self) -> bool {
-        self.blocks && self.txs && self.events && self.contract.is_none() && self.ty.is_none()
+    /// Whether the filter selects by topic alone (no `contract`, no `type`): such streams send
+    /// the same frames of every block as every other stream of the same topics.
+    pub fn by_topic_only(&self) -> bool {
+        self.contract.is_none() && self.ty.is_none()
     }
 
     fn event_matches(&self, contract: &Address, ty: &str) -> bool {
@@ -72,7 +72,7 @@ impl Filter {
     /// A transaction matches when one of its events does, or, with `contract` but no `type`,
     /// when it is addressed to the contract (so a failed call, which leaves no event, shows).
     fn tx_matches(&self, to: Option<Address>, events: &[Frame]) -> bool {
-        if self.contract.is_none() && self.ty.is_none() {
+        if self.by_topic_only() {
             return true;
         }
         if self.ty.is_none() && self.contract.is_some() && to == self.contract {
@@ -84,37 +84,81 @@ impl Filter {
         })
     }
 
-    /// Appends to `out` the bytes of the messages of `block` this filter wants, after `after`
-    /// when given: consecutive wanted frames as one slice of the block's buffer.
-    fn select(&self, block: &StreamBlock, after: Option<Position>, out: &mut VecDeque<Bytes>) {
-        if self.everything() && after.is_none() {
-            out.push_back(block.bytes.clone());
-            return;
+    /// Whether this filter sends `frame` of `block`.
+    fn wants(&self, block: &StreamBlock, frame: &Frame) -> bool {
+        self.topics.include(&frame.message)
+            && match &frame.message {
+                Message::Block => true,
+                Message::Tx { to, events } => self.tx_matches(*to, &block.frames[events.clone()]),
+                Message::Event { contract, ty } => self.event_matches(contract, ty),
+            }
+    }
+
+    /// The byte ranges of `block` this filter sends, after `after` when given: consecutive
+    /// wanted frames as one range of the block's buffer.
+    fn select(&self, block: &StreamBlock, after: Option<Position>) -> Vec<Range<usize>> {
+        if self.topics == Topics::ALL && self.by_topic_only() && after.is_none() {
+            return std::iter::once(0..block.bytes.len()).collect();
         }
-        let mut run: Option<std::ops::Range<usize>> = None;
+        let mut runs: Vec<Range<usize>> = Vec::new();
         for frame in &block.frames {
-            let wanted = after.is_none_or(|after| frame.position > after)
-                && match &frame.message {
-                    Message::Block => self.blocks,
-                    Message::Tx { to, events } => self.txs && self.tx_matches(*to, &block.frames[events.clone()]),
-                    Message::Event { contract, ty } => self.events && self.event_matches(contract, ty),
-                };
-            match (&mut run, wanted) {
-                (Some(run), true) if run.end == frame.range.start => run.end = frame.range.end,
-                (_, true) => {
-                    if let Some(done) = run.replace(frame.range.clone()) {
-                        out.push_back(block.bytes.slice(done));
-                    }
-                }
-                (_, false) => {
-                    if let Some(done) = run.take() {
-                        out.push_back(block.bytes.slice(done));
-                    }
-                }
+            if after.is_some_and(|after| frame.position <= after) || !self.wants(block, frame) {
+                continue;
+            }
+            match runs.last_mut() {
+                Some(run) if run.end == frame.range.start => run.end = frame.range.end,
+                _ => runs.push(frame.range.clone()),
             }
         }
-        if let Some(done) = run {
-            out.push_back(block.bytes.slice(done));
+        runs
+    }
+}
+
+/// What a stream has yet to send, encoded as its client asked: the frames' bytes as they are,
+/// or as a gzip body whose chunks streams of the same topics share.
+struct Output {
+    queue: VecDeque<Bytes>,
+    gzip: Option<GzipBody>,
+}
+
+impl Output {
+    fn new(gzip: bool) -> Output {
+        Output { queue: VecDeque::new(), gzip: gzip.then(GzipBody::default) }
+    }
+
+    /// Queues what `filter` sends of `block` (after `after`, when given).
+    fn block(&mut self, filter: &Filter, block: &StreamBlock, after: Option<Position>) {
+        let Some(gzip) = &mut self.gzip else {
+            self.queue.extend(filter.select(block, after).into_iter().map(|run| block.bytes.slice(run)));
+            return;
+        };
+        if filter.by_topic_only() && after.is_none() {
+            gzip.push(block.deflated(filter.topics), &mut self.queue);
+            return;
+        }
+        let runs = filter.select(block, after);
+        if runs.is_empty() {
+            return;
+        }
+        let mut plain = Vec::with_capacity(runs.iter().map(ExactSizeIterator::len).sum());
+        for run in runs {
+            plain.extend_from_slice(&block.bytes[run]);
+        }
+        gzip.push(&Deflated::new(&plain), &mut self.queue);
+    }
+
+    /// Queues bytes of this stream's own (a comment, the `close` message).
+    fn own(&mut self, bytes: Bytes) {
+        match &mut self.gzip {
+            Some(gzip) => gzip.push(&Deflated::new(&bytes), &mut self.queue),
+            None => self.queue.push_back(bytes),
+        }
+    }
+
+    /// Queues the end of the body (a gzip body's trailer).
+    fn finish(&mut self) {
+        if let Some(gzip) = &mut self.gzip {
+            gzip.finish(&mut self.queue);
         }
     }
 }
@@ -172,7 +216,7 @@ pub struct Subscription {
     until: Option<u64>,
     live: bool,
     done: bool,
-    out: VecDeque<Bytes>,
+    out: Output,
     quiet_since: Instant,
 }
 
@@ -185,9 +229,17 @@ enum History {
 }
 
 impl Subscription {
-    /// A subscription that starts at `start` and ends after `until` (inclusive) if given.
-    /// `listener` must have been taken from `feed` before the view `start` was read from.
-    pub fn new(feed: Feed, listener: Listener, filter: Filter, start: Start, until: Option<u64>) -> Subscription {
+    /// A subscription that starts at `start` and ends after `until` (inclusive) if given, its
+    /// body gzip-compressed if `gzip`. `listener` must have been taken from `feed` before the
+    /// view `start` was read from.
+    pub fn new(
+        feed: Feed,
+        listener: Listener,
+        filter: Filter,
+        start: Start,
+        until: Option<u64>,
+        gzip: bool,
+    ) -> Subscription {
         Subscription {
             feed,
             listener,
@@ -198,7 +250,7 @@ impl Subscription {
             until,
             live: false,
             done: false,
-            out: VecDeque::new(),
+            out: Output::new(gzip),
             quiet_since: Instant::now(),
         }
     }
@@ -214,7 +266,7 @@ impl Subscription {
     /// The next bytes to send; `None` after the `close` message.
     pub async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
-            if let Some(chunk) = self.out.pop_front() {
+            if let Some(chunk) = self.out.queue.pop_front() {
                 self.quiet_since = Instant::now();
                 return Some(chunk);
             }
@@ -239,7 +291,7 @@ impl Subscription {
     }
 
     fn send(&mut self, block: &StreamBlock) {
-        self.filter.select(block, self.after.take(), &mut self.out);
+        self.out.block(&self.filter, block, self.after.take());
         self.next = block.height + 1;
         self.parent = block.hash;
         if self.until == Some(block.height) {
@@ -250,7 +302,10 @@ impl Subscription {
     /// Reads and sends the next committed blocks; switches to live once caught up.
     async fn replay_step(&mut self) {
         let (node, next, until, parts) = (self.feed.node().clone(), self.next, self.until, self.filter.parts());
-        let read = tokio::task::spawn_blocking(move || history(&node, next, until, parts)).await;
+        // A gzip stream of topics alone sends each block's shared chunk: compress it here, on
+        // the blocking pool, rather than on the server's workers.
+        let deflate = (self.out.gzip.is_some() && self.filter.by_topic_only()).then_some(self.filter.topics);
+        let read = tokio::task::spawn_blocking(move || history(&node, next, until, parts, deflate)).await;
         match read {
             Ok(Ok(History::Blocks(blocks))) if blocks.is_empty() => self.live = true,
             Ok(Ok(History::Blocks(blocks))) => {
@@ -284,7 +339,7 @@ impl Subscription {
     async fn live_step(&mut self) {
         let idle = KEEP_ALIVE.saturating_sub(self.quiet_since.elapsed());
         let Ok(item) = tokio::time::timeout(idle, self.listener.recv()).await else {
-            self.out.push_back(Bytes::from_static(b": keep-alive\n\n"));
+            self.out.own(Bytes::from_static(b": keep-alive\n\n"));
             return;
         };
         match item {
@@ -309,8 +364,8 @@ impl Subscription {
     }
 
     fn keep_alive_if_quiet(&mut self) {
-        if self.out.is_empty() && self.quiet_since.elapsed() >= KEEP_ALIVE {
-            self.out.push_back(Bytes::from_static(b": keep-alive\n\n"));
+        if self.out.queue.is_empty() && self.quiet_since.elapsed() >= KEEP_ALIVE {
+            self.out.own(Bytes::from_static(b": keep-alive\n\n"));
         }
     }
 
@@ -341,13 +396,21 @@ impl Subscription {
         let mut frame = b"event: close\ndata: ".to_vec();
         serde_json::to_writer(&mut frame, &close).expect("a close message serialises");
         frame.extend_from_slice(b"\n\n");
-        self.out.push_back(Bytes::from(frame));
+        self.out.own(Bytes::from(frame));
+        self.out.finish();
         self.done = true;
     }
 }
 
-/// Reads the blocks from `next` on (up to `until`) that one replay step sends, from one view.
-fn history(node: &Node, next: u64, until: Option<u64>, parts: Parts) -> Result<History, NodeError> {
+/// Reads the blocks from `next` on (up to `until`) that one replay step sends, from one view,
+/// with the frames of `deflate`'s topics compressed.
+fn history(
+    node: &Node,
+    next: u64,
+    until: Option<u64>,
+    parts: Parts,
+    deflate: Option<Topics>,
+) -> Result<History, NodeError> {
     let view = node.view()?;
     let oldest = view.state().oldest_complete_block()?;
     if next < oldest {
@@ -362,6 +425,9 @@ fn history(node: &Node, next: u64, until: Option<u64>, parts: Parts) -> Result<H
         }
         match StreamBlock::read(&view, height, parts)? {
             Some(block) => {
+                if let Some(topics) = deflate {
+                    block.deflated(topics);
+                }
                 bytes += block.bytes.len();
                 blocks.push(block);
             }

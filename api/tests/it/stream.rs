@@ -64,18 +64,42 @@ impl Server {
 
     /// Opens `GET /v1/stream?{query}` (with `Last-Event-ID` if given).
     fn stream(&self, query: &str, last_event_id: Option<&str>) -> Result<Stream, (u16, Value)> {
+        self.stream_encoded(query, last_event_id, None)
+    }
+
+    /// Opens `GET /v1/stream?{query}` with `Accept-Encoding: {accept_encoding}` if given, and
+    /// reads it gzip-decoded when the server says it is (checking that it says so exactly when
+    /// the client accepts gzip).
+    fn stream_encoded(
+        &self,
+        query: &str,
+        last_event_id: Option<&str>,
+        accept_encoding: Option<&str>,
+    ) -> Result<Stream, (u16, Value)> {
         let mut request = self.agent.get(format!("{}/v1/stream?{query}", self.url));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
+        }
+        if let Some(accepted) = accept_encoding {
+            request = request.header("accept-encoding", accepted);
         }
         let response = request.call().unwrap();
         let status = response.status().as_u16();
         if status != 200 {
             return Err((status, response.into_body().read_json().unwrap_or(Value::Null)));
         }
-        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
-        assert_eq!(content_type, "text/event-stream");
-        Ok(Stream { reader: BufReader::new(Box::new(response.into_body().into_reader())) })
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header("content-type").as_deref(), Some("text/event-stream"));
+        assert_eq!(header("vary").as_deref(), Some("accept-encoding"));
+        let gzip = header("content-encoding").as_deref() == Some("gzip");
+        assert_eq!(
+            gzip,
+            accept_encoding.is_some_and(|a| a.contains("gzip") && !a.contains("q=0")),
+            "{accept_encoding:?}"
+        );
+        let body: Box<dyn Read + Send> = Box::new(response.into_body().into_reader());
+        let body = if gzip { Box::new(flate2::read::GzDecoder::new(body)) } else { body };
+        Ok(Stream { reader: BufReader::new(body) })
     }
 
     #[track_caller]
@@ -389,19 +413,90 @@ fn filters_select_events_and_transactions_by_contract_and_type() {
 }
 
 #[test]
+fn gzip_streams_send_the_same_messages_compressed_and_live() {
+    let mut chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    for round in 0..3 {
+        chain.mixed_block(round);
+    }
+    let usdc = chain.usdc;
+    let gzip = Some("gzip, deflate, br");
+    // A live stream that ends only when dropped: each block's chunk must decode when it
+    // arrives, not when the body ends.
+    let mut live = server.stream_encoded("topics=blocks", None, gzip).unwrap();
+    let rounds = 12;
+    let final_height = chain.height() + rounds as u64;
+    // Streams of every kind of sending: topics alone (the feed's shared chunks, and for the
+    // history the stream's own), a filter (compressed per client), resumed in the middle of a
+    // block (its first chunk per client), and plain.
+    #[derive(Clone, Copy)]
+    enum Want {
+        Everything,
+        TxsAndEvents,
+        Usdc,
+        AfterFirstEvent,
+    }
+    let until = format!("from_height=0&until_height={final_height}");
+    let cases = [
+        (until.clone(), None, gzip, Want::Everything),
+        (format!("topics=txs,events&{until}"), None, gzip, Want::TxsAndEvents),
+        (format!("topics=events,txs&{until}"), None, gzip, Want::TxsAndEvents),
+        (format!("contract={usdc}&{until}"), None, gzip, Want::Usdc),
+        (until.clone(), Some("2:0:0"), gzip, Want::AfterFirstEvent),
+        (until.clone(), None, Some("gzip;q=0, identity"), Want::Everything),
+        (until.clone(), None, None, Want::Everything),
+    ];
+    let readers: Vec<_> = cases
+        .iter()
+        .map(|(query, id, accepted, _)| {
+            let mut stream = server.stream_encoded(query, *id, *accepted).unwrap();
+            std::thread::spawn(move || stream.rest())
+        })
+        .collect();
+    let first_live = chain.height() + 1;
+    chain.mixed_block(0);
+    let message = live.next().expect("a live block before the stream ends");
+    assert_eq!((message.event.as_str(), message.id), ("block", Some(first_live.to_string())));
+    for round in 1..rounds {
+        chain.mixed_block(round);
+    }
+    assert_eq!(chain.height(), final_height);
+    drop(live);
+
+    let all = ["blocks", "txs", "events"];
+    let everything = expected(&server, 0, final_height, &all, None, None);
+    for ((query, _, _, want), reader) in cases.iter().zip(readers) {
+        let (got, close) = reader.join().unwrap();
+        assert_eq!(close.data["reason"], "until_height", "{query}: {close:?}");
+        let want = match want {
+            Want::Everything => everything.clone(),
+            Want::TxsAndEvents => expected(&server, 0, final_height, &["txs", "events"], None, None),
+            Want::Usdc => expected(&server, 0, final_height, &all, Some(usdc), None),
+            Want::AfterFirstEvent => {
+                let resumed = everything.iter().position(|m| m.id.as_deref() == Some("2:0:0")).unwrap();
+                everything[resumed + 1..].to_vec()
+            }
+        };
+        assert!(want.len() > 40, "{query}: the stream carried many messages");
+        assert_eq!(got, want, "{query}");
+    }
+    server.wait_for_no_subscribers();
+}
+
+#[test]
 fn a_live_stream_reads_itself_what_the_feed_did_not_read_for_it() {
     // The feed reads a block's transactions and events only while a listener wants them. A
     // stream that gets a block without the parts it needs (the feed read it before the stream
     // said what it wants) reads the block itself. Forced here: the stream wants everything,
     // but its listener told the feed it wants blocks alone.
-    use tidepool_api::stream::{Feed, Filter, Parts, Start, Subscription};
+    use tidepool_api::stream::{Feed, Filter, Parts, Start, Subscription, Topics};
     let mut chain = Chain::new(StoreConfig::Memory);
     let feed = Feed::new(chain.node.clone());
     let first = chain.height() + 1;
     let start = Start { next: first, parent: chain.node.latest_block().unwrap().hash(), after: None };
-    let everything = Filter { blocks: true, txs: true, events: true, contract: None, ty: None };
-    let listener = feed.subscribe(Parts::BLOCK);
-    let mut subscription = Subscription::new(feed.clone(), listener, everything, start, Some(first + 2));
+    let everything = Filter { topics: Topics::ALL, contract: None, ty: None };
+    let listener = feed.subscribe(Parts::BLOCK, None);
+    let mut subscription = Subscription::new(feed.clone(), listener, everything, start, Some(first + 2), false);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     // Caught up (nothing to replay), the stream waits live for the feed.
     let waited =
