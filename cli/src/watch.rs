@@ -7,11 +7,12 @@
 //! revert) it reconnects from the height that message gives. It stops at `--until-height`, or
 //! with Ctrl-C.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use flate2::read::GzDecoder;
 use serde_json::{Value, json};
 use tidepool_ledger::Address;
 
@@ -117,7 +118,7 @@ fn follow(agent: &ureq::Agent, args: &WatchArgs, resume: &mut Resume, json: bool
         query.push(format!("until_height={until}"));
     }
     let url = format!("{}/v1/stream?{}", args.endpoint.url.trim_end_matches('/'), query.join("&"));
-    let mut request = agent.get(&url).header("accept", "text/event-stream");
+    let mut request = agent.get(&url).header("accept", "text/event-stream").header("accept-encoding", "gzip");
     if let Resume::After(id) = resume {
         request = request.header("last-event-id", id.as_str());
     }
@@ -134,7 +135,10 @@ fn follow(agent: &ureq::Agent, args: &WatchArgs, resume: &mut Resume, json: bool
         }
         bail!("{status}: {message}");
     }
-    let mut reader = BufReader::new(response.into_body().into_reader());
+    let gzip = response.headers().get("content-encoding").is_some_and(|coding| coding == "gzip");
+    let body: Box<dyn Read> = Box::new(response.into_body().into_reader());
+    // Each chunk of a gzip stream decodes as it arrives (docs/api.md, "Live streams").
+    let mut reader = BufReader::new(if gzip { Box::new(GzDecoder::new(body)) } else { body });
     let mut message = Sse::default();
     let mut line = String::new();
     loop {

@@ -1,4 +1,4 @@
-//! The `tidepool` client commands against a node: deploy, call, query, balance, tx — signed
+//! The `tidepool` client commands against a node: deploy, call, query, balance, tx, watch — signed
 //! locally, over the REST API, with `--json` output that matches the API's answers.
 
 use std::process::Output;
@@ -61,6 +61,22 @@ fn deploy_call_query_balance_and_tx_from_the_command_line() {
     let hash = called[0]["tx_hash"].as_str().unwrap();
     let tx = json_out(&node.cli(&["--json", "tx", hash]));
     assert_eq!(tx, [node.get(&format!("/v1/txs/{hash}")).ok()]);
+
+    // `watch` (which asks for the stream gzip-compressed) prints every message of the chain so
+    // far as the read routes answer it, then the close.
+    let height = node.get("/v1/blocks/latest").ok()["height"].as_u64().unwrap();
+    let watched =
+        json_out(&node.cli(&["--json", "watch", "--from-height", "0", "--until-height", &height.to_string()]));
+    let (close, messages) = watched.split_last().unwrap();
+    assert_eq!(close["data"]["reason"], "until_height", "{close}");
+    let blocks: Vec<&Value> = messages.iter().filter(|m| m["event"] == "block").collect();
+    assert_eq!(blocks.len() as u64, height + 1);
+    for block in blocks {
+        assert_eq!(block["data"], node.get(&format!("/v1/blocks/{}", block["id"].as_str().unwrap())).ok());
+    }
+    let called_tx = messages.iter().find(|m| m["event"] == "tx" && m["data"]["receipt"]["tx_hash"] == hash);
+    assert_eq!(called_tx.expect("the call's transaction")["data"], tx[0]);
+    assert!(messages.iter().any(|m| m["event"] == "event" && m["data"]["tx_hash"] == hash));
 
     // A node that is not there is an error, not a hang.
     let gone = std::process::Command::new(crate::harness::binary())
