@@ -1,5 +1,5 @@
-//! Signature costs: recovering a signer from a digest, and the whole check of a signed
-//! transaction (canonicalise + keccak + EIP-191 digest + recover + compare).
+//! Signature costs: recovering a signer from a digest, the whole check of a signed transaction
+//! (canonicalise + keccak + EIP-191 digest + recover + compare), and the canonical encoding alone.
 //!
 //! Run with: `cargo bench -p tidepool-node --bench signature`
 
@@ -28,6 +28,7 @@ fn benches(c: &mut Criterion) {
     let transfer =
         transaction(Action::Transfer { to: Address([2; 20]), amount: 1_000_000 }).sign(&account.key).unwrap();
     group.bench_function("check_transfer", |b| b.iter(|| black_box(&transfer).check()));
+    group.bench_function("canonical_transfer", |b| b.iter(|| black_box(&transfer.tx).canonical_bytes()));
 
     // A lending-pool call with a nested message, as the walkthrough sends.
     let execute = transaction(Action::Execute {
@@ -39,6 +40,7 @@ fn benches(c: &mut Criterion) {
     .sign(&account.key)
     .unwrap();
     group.bench_function("check_execute", |b| b.iter(|| black_box(&execute).check()));
+    group.bench_function("canonical_execute", |b| b.iter(|| black_box(&execute.tx).canonical_bytes()));
 
     // Upload of a 100 KiB module: canonical JSON of 200 KiB of hex, dominated by hashing.
     let upload = transaction(Action::UploadCode { wasm: vec![0xab; 100 * 1024] }).sign(&account.key).unwrap();
