@@ -1,5 +1,6 @@
 //! The RocksDB backend: one column family per [`Table`], the write-ahead log on and synced for
-//! every batch, a shared LRU block cache, and bloom filters where point lookups miss.
+//! every batch, a shared LRU block cache, a row cache for hot rows in table files, and bloom
+//! filters where point lookups miss.
 //!
 //! Start with [`RocksStore::open`]; `column_options` holds the tuning and its reasons; the
 //! sibling module `rocks_dir` decides whether a directory is ours before RocksDB touches it.
