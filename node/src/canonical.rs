@@ -102,8 +102,9 @@ impl<'a> ObjectWriter<'a> {
 
     /// An integer member.
     pub(crate) fn integer(&mut self, key: &'static str, value: u64) {
+        use std::io::Write as _;
         let out = self.key(key);
-        out.extend_from_slice(value.to_string().as_bytes());
+        write!(out, "{value}").expect("writing to a Vec cannot fail");
     }
 
     /// A JSON value member, written canonically.
