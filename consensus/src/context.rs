@@ -15,7 +15,6 @@ use malachitebft_app_channel::app::types::core::{
 };
 use malachitebft_signing_ed25519::{Ed25519, PublicKey, Signature};
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 
 /// Tidepool's implementation of the engine's [`engine::Context`]; it carries no data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,7 +49,7 @@ impl engine::Height for Height {
 
 /// keccak256 of `bytes`.
 pub(crate) fn keccak256(bytes: &[u8]) -> [u8; 32] {
-    Keccak256::digest(bytes).into()
+    tidepool_keccak::keccak256(bytes)
 }
 
 /// A validator's address: the last 20 bytes of the keccak256 of its ed25519 public key.

@@ -5,13 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha3::{Digest, Keccak256};
 
 mod checksum;
 
 /// keccak256 of `data`.
 pub fn keccak256(data: &[u8]) -> Hash {
-    Hash(Keccak256::digest(data).into())
+    Hash(tidepool_keccak::keccak256(data))
 }
 
 /// A 20-byte account or contract address.

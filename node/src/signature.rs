@@ -21,7 +21,7 @@ use std::str::FromStr;
 
 use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha3::{Digest, Keccak256};
+use tidepool_keccak::Keccak256;
 use tidepool_ledger::{Address, Hash};
 
 use crate::error::{NodeError, Rejection};
@@ -157,7 +157,7 @@ pub fn personal_message_digest(message: &[u8]) -> Hash {
     hasher.update(PERSONAL_MESSAGE_PREFIX);
     hasher.update(message.len().to_string().as_bytes());
     hasher.update(message);
-    Hash(hasher.finalize().into())
+    Hash(hasher.finalize())
 }
 
 /// Signs `message` as `personal_sign` does: RFC 6979 deterministic nonce, low-s, `v` ∈ {27, 28}.

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 use tidepool_consensus::{Application, BlockHash, BuiltBlock, Certificate, DecidedBlock, Header, Verdict};
+use tidepool_keccak::Keccak256;
 
 /// Genesis block time (2023-11-14), the same on every node whatever its clock says.
 pub(crate) const GENESIS_TIME: u64 = 1_700_000_000;
@@ -25,7 +25,7 @@ pub(crate) fn lie_root() -> [u8; 32] {
 }
 
 fn keccak(bytes: &[u8]) -> [u8; 32] {
-    Keccak256::digest(bytes).into()
+    tidepool_keccak::keccak256(bytes)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,10 +110,10 @@ fn genesis() -> Header {
 /// The state root after `writes` on top of `parent_root`: a hash chain over applied blocks.
 fn state_root(parent_root: [u8; 32], height: u64, writes: &[(String, String)]) -> [u8; 32] {
     let mut hasher = Keccak256::new();
-    hasher.update(parent_root);
-    hasher.update(height.to_be_bytes());
-    hasher.update(postcard::to_stdvec(writes).unwrap());
-    hasher.finalize().into()
+    hasher.update(&parent_root);
+    hasher.update(&height.to_be_bytes());
+    hasher.update(&postcard::to_stdvec(writes).unwrap());
+    hasher.finalize()
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@
 //! value, one per key (the last the block made), sorted by table id then key bytes. The same
 //! history gives the same root on any machine and either backend.
 
-use sha3::{Digest, Keccak256};
+use tidepool_keccak::Keccak256;
 
 use super::write_set::{Write, encode_write};
 use crate::types::Hash;
@@ -22,9 +22,9 @@ pub(crate) fn next(parent: &Hash, writes: &[Write]) -> Hash {
         encode_write(&mut write_set, *table, key, value.as_deref());
     }
     let mut chain = Keccak256::new();
-    chain.update(parent.0);
-    chain.update(write_set.finalize());
-    Hash(chain.finalize().into())
+    chain.update(&parent.0);
+    chain.update(&write_set.finalize());
+    Hash(chain.finalize())
 }
 
 /// The state root of a first block (a genesis: parent root zero) that writes exactly `state`:
@@ -39,9 +39,9 @@ pub fn genesis_root<K: AsRef<[u8]>, V: AsRef<[u8]>>(state: impl IntoIterator<Ite
         encode_write(&mut write_set, table, key.as_ref(), Some(value.as_ref()));
     }
     let mut chain = Keccak256::new();
-    chain.update(Hash::ZERO.0);
-    chain.update(write_set.finalize());
-    Hash(chain.finalize().into())
+    chain.update(&Hash::ZERO.0);
+    chain.update(&write_set.finalize());
+    Hash(chain.finalize())
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@
 //! and a list is its writes concatenated, with nothing before, between or after them: every
 //! field is either fixed-size or length-prefixed, so two different lists never encode alike.
 
-use sha3::Digest;
-
 use crate::error::LedgerError;
 use crate::table::Table;
 
@@ -31,7 +29,7 @@ impl Sink for Vec<u8> {
     }
 }
 
-impl Sink for sha3::Keccak256 {
+impl Sink for tidepool_keccak::Keccak256 {
     fn append(&mut self, bytes: &[u8]) {
         self.update(bytes);
     }

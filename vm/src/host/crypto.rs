@@ -13,7 +13,6 @@
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha2::{Digest as _, Sha256};
-use sha3::Keccak256;
 use tidepool_abi::{host as h, status};
 use tidepool_ledger::Address;
 use wasmtime::Caller;
@@ -23,7 +22,7 @@ use super::{HostState, charge, memory};
 
 pub(super) fn register(linker: &mut AbiLinker) -> wasmtime::Result<()> {
     linker.define(h::KECCAK256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
-        hash(c, ptr, len, out, h::KECCAK256, |data| Keccak256::digest(data).into())
+        hash(c, ptr, len, out, h::KECCAK256, tidepool_keccak::keccak256)
     })?;
     linker.define(h::SHA256, |c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| {
         hash(c, ptr, len, out, h::SHA256, |data| Sha256::digest(data).into())
