@@ -47,11 +47,6 @@ impl engine::Height for Height {
     }
 }
 
-/// keccak256 of `bytes`.
-pub(crate) fn keccak256(bytes: &[u8]) -> [u8; 32] {
-    tidepool_keccak::keccak256(bytes)
-}
-
 /// A validator's address: the last 20 bytes of the keccak256 of its ed25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Address(pub [u8; 20]);
@@ -59,7 +54,7 @@ pub struct Address(pub [u8; 20]);
 impl Address {
     /// The address of the validator holding `public_key`.
     pub fn from_public_key(public_key: &PublicKey) -> Self {
-        let digest = keccak256(public_key.as_bytes());
+        let digest = tidepool_keccak::keccak256(public_key.as_bytes());
         let mut address = [0; 20];
         address.copy_from_slice(&digest[12..]);
         Address(address)

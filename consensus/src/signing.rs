@@ -174,7 +174,7 @@ pub(crate) fn proposal_stream_bytes(height: Height, proposer: Address, block: &[
     bytes.extend_from_slice(b"tidepool/proposal-stream/v1");
     bytes.extend_from_slice(&height.0.to_be_bytes());
     bytes.extend_from_slice(&proposer.0);
-    bytes.extend_from_slice(&crate::context::keccak256(block));
+    bytes.extend_from_slice(&tidepool_keccak::keccak256(block));
     bytes
 }
 

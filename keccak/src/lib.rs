@@ -30,7 +30,7 @@ pub fn keccak256(data: &[u8]) -> [u8; 32] {
 
 /// An incremental keccak-256: the hash of everything [`update`](Keccak256::update) was given,
 /// in order, without concatenating it first.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Keccak256(sha3::Keccak256);
 
 impl Keccak256 {
@@ -47,12 +47,6 @@ impl Keccak256 {
     /// The hash of everything fed.
     pub fn finalize(self) -> [u8; 32] {
         self.0.finalize().into()
-    }
-}
-
-impl std::fmt::Debug for Keccak256 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keccak256 { .. }")
     }
 }
 

@@ -14,18 +14,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tidepool_consensus::{Application, BlockHash, BuiltBlock, Certificate, DecidedBlock, Header, Verdict};
-use tidepool_keccak::Keccak256;
+use tidepool_keccak::{Keccak256, keccak256};
 
 /// Genesis block time (2023-11-14), the same on every node whatever its clock says.
 pub(crate) const GENESIS_TIME: u64 = 1_700_000_000;
 
 /// The state root a lying proposer claims.
 pub(crate) fn lie_root() -> [u8; 32] {
-    keccak(b"a state root nobody computed")
-}
-
-fn keccak(bytes: &[u8]) -> [u8; 32] {
-    tidepool_keccak::keccak256(bytes)
+    keccak256(b"a state root nobody computed")
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,7 +35,7 @@ struct ToyHeader {
 
 impl ToyHeader {
     fn hash(&self) -> BlockHash {
-        BlockHash(keccak(&postcard::to_stdvec(self).unwrap()))
+        BlockHash(keccak256(&postcard::to_stdvec(self).unwrap()))
     }
 
     fn summary(&self) -> Header {
@@ -100,7 +96,7 @@ pub(crate) struct Toy {
 fn genesis() -> Header {
     Header {
         height: 0,
-        hash: BlockHash(keccak(b"toy genesis")),
+        hash: BlockHash(keccak256(b"toy genesis")),
         parent_hash: BlockHash([0; 32]),
         time: GENESIS_TIME,
         state_root: [0; 32],
@@ -245,7 +241,7 @@ impl Application for Toy {
                 time,
                 parent_hash: chain.tip().hash,
                 state_root: [0; 32],
-                writes_hash: keccak(&postcard::to_stdvec(&writes).unwrap()),
+                writes_hash: keccak256(&postcard::to_stdvec(&writes).unwrap()),
             },
             writes,
         };
@@ -266,7 +262,7 @@ impl Application for Toy {
         if header.height != height {
             return invalid("wrong height");
         }
-        if block.header.writes_hash != keccak(&postcard::to_stdvec(&block.writes).unwrap()) {
+        if block.header.writes_hash != keccak256(&postcard::to_stdvec(&block.writes).unwrap()) {
             return invalid("the header does not commit to the writes");
         }
         let chain = self.chain.lock();
