@@ -11,14 +11,12 @@
 //! `Allow`, as the OpenAPI document says. A preflight from an origin that is not allowed is
 //! answered without `Access-Control-Allow-Origin`, which the browser takes as a refusal.
 
-use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use tower::{Layer, ServiceExt};
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response, header};
+use futures_util::future::Either;
+use tower::{Layer, Service};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// How long a browser may cache a preflight's answer: a day, the longest Firefox honours
@@ -84,18 +82,63 @@ fn parse_origin(origin: &str) -> Result<HeaderValue, InvalidOrigin> {
     HeaderValue::from_str(origin).map_err(|_| invalid())
 }
 
-/// The middleware: cross-origin requests through `layer`, the rest straight to the router.
-pub async fn middleware(layer: Arc<CorsLayer>, request: Request, next: Next) -> Response {
+/// Sends cross-origin requests through tower-http's CORS service ([`Cors::layer`]) and every
+/// other request straight to the router, without allocating per request (a `from_fn`
+/// middleware boxed the rest of the stack for every request, cross-origin or not).
+#[derive(Clone)]
+pub struct CrossOriginLayer(CorsLayer);
+
+impl CrossOriginLayer {
+    /// The layer for `cors`.
+    pub fn new(cors: &Cors) -> CrossOriginLayer {
+        CrossOriginLayer(cors.layer())
+    }
+}
+
+impl<S: Clone> Layer<S> for CrossOriginLayer {
+    type Service = CrossOrigin<S>;
+
+    fn layer(&self, inner: S) -> CrossOrigin<S> {
+        CrossOrigin { cors: self.0.layer(inner.clone()), inner }
+    }
+}
+
+/// The service of [`CrossOriginLayer`]: `inner`, and `inner` behind tower-http's CORS.
+#[derive(Clone)]
+pub struct CrossOrigin<S> {
+    cors: tower_http::cors::Cors<S>,
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CrossOrigin<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Either<tower_http::cors::ResponseFuture<S::Future>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        ready!(self.inner.poll_ready(cx))?;
+        self.cors.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        if is_cross_origin(&request) {
+            Either::Left(self.cors.call(request))
+        } else {
+            Either::Right(self.inner.call(request))
+        }
+    }
+}
+
+/// A request with an `Origin` header, and for `OPTIONS` a preflight (with
+/// `Access-Control-Request-Method`).
+fn is_cross_origin<B>(request: &Request<B>) -> bool {
     let headers = request.headers();
-    let cross_origin = headers.contains_key(header::ORIGIN)
-        && (request.method() != Method::OPTIONS || headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD));
-    if !cross_origin {
-        return next.run(request).await;
-    }
-    match layer.layer(next).oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    headers.contains_key(header::ORIGIN)
+        && (request.method() != Method::OPTIONS || headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD))
 }
 
 #[cfg(test)]
