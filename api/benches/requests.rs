@@ -1,0 +1,68 @@
+//! The server's own work per request: the full application (`server::app`, middleware and all)
+//! called in-process, without sockets or hyper, against an empty handler behind a bare router in
+//! the same run. What the HTTP rows of `tidepool bench` (workload 4) cannot show within their
+//! run-to-run noise: loopback TCP, hyper and the load generator are most of those figures.
+//!
+//! `cargo bench -p tidepool-api --profile dev --bench requests`
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, header};
+use axum::routing::get;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tidepool_node::{MarketCode, Node, NodeConfig, dev_accounts};
+use tokio::runtime::Runtime;
+use tower::ServiceExt;
+
+/// Sends `iters` requests that `request` builds through `app`, reading each body, and returns
+/// the time taken.
+fn run(runtime: &Runtime, app: &Router, iters: u64, request: impl Fn() -> Request<Body>) -> Duration {
+    runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            let response = app.clone().oneshot(request()).await.expect("infallible");
+            assert!(response.status().is_success(), "{}", response.status());
+            std::hint::black_box(to_bytes(response.into_body(), usize::MAX).await.expect("a body"));
+        }
+        start.elapsed()
+    })
+}
+
+fn requests(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let market =
+        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+    let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).expect("a dev node");
+    let usdc = node.market().expect("the market").tokens[0].address;
+    // As `axum::serve` does: the router with its state applied once.
+    let app = runtime.block_on(async { tidepool_api::server::app(node).with_state(()) });
+    let empty = Router::new().route("/", get(|| async {})).with_state(());
+    let user = dev_accounts(1)[0].address;
+    let account = format!("/v1/accounts/{user}");
+    let query_path = format!("/v1/contracts/{usdc}/query");
+    let query_body = format!(r#"{{"balance":{{"address":"{user}"}}}}"#);
+
+    let mut group = c.benchmark_group("request");
+    group.bench_function("empty handler, bare router", |b| {
+        b.iter_custom(|iters| run(&runtime, &empty, iters, || Request::get("/").body(Body::empty()).unwrap()))
+    });
+    group.bench_function("GET /v1/accounts/{a}", |b| {
+        b.iter_custom(|iters| run(&runtime, &app, iters, || Request::get(&account).body(Body::empty()).unwrap()))
+    });
+    group.bench_function("POST /v1/contracts/{USDC}/query (balance)", |b| {
+        b.iter_custom(|iters| {
+            run(&runtime, &app, iters, || {
+                Request::post(&query_path)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(query_body.clone()))
+                    .unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, requests);
+criterion_main!(benches);
