@@ -3,7 +3,8 @@
 //! the same run. What the HTTP rows of `tidepool bench` (workload 4) cannot show within their
 //! run-to-run noise: loopback TCP, hyper and the load generator are most of those figures.
 //!
-//! `cargo bench -p tidepool-api --profile dev --bench requests`
+//! `cargo bench -p tidepool-api --profile dev --bench requests`. The last case installs the
+//! log subscriber `tidepool node` runs with; `tidepool bench` runs the node without one.
 
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,13 @@ fn requests(c: &mut Criterion) {
                     .unwrap()
             })
         })
+    });
+    // Last, as it stays installed: `tidepool node`'s log subscriber (cli/src/node.rs), writing
+    // nowhere. The request span (server.rs) is created and its fields formatted for every request.
+    let filter = tracing_subscriber::EnvFilter::new("info,tower_http=info");
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::sink).init();
+    group.bench_function("GET /v1/accounts/{a}, with the node's log subscriber", |b| {
+        b.iter_custom(|iters| run(&runtime, &app, iters, || Request::get(&account).body(Body::empty()).unwrap()))
     });
     group.finish();
 }
