@@ -155,7 +155,7 @@ pub fn personal_message_digest(message: &[u8]) -> Hash {
     // Hashed in pieces rather than concatenated: a code upload's message is hundreds of KiB.
     let mut hasher = Keccak256::new();
     hasher.update(PERSONAL_MESSAGE_PREFIX);
-    hasher.update(message.len().to_string().as_bytes());
+    hasher.update(itoa::Buffer::new().format(message.len()).as_bytes());
     hasher.update(message);
     Hash(hasher.finalize())
 }
@@ -201,6 +201,18 @@ mod tests {
 
     fn key() -> SigningKey {
         parse_private_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318").unwrap()
+    }
+
+    #[test]
+    fn the_digest_prefixes_the_length_in_decimal() {
+        // EIP-191: "\x19Ethereum Signed Message:\n" ‖ the length in decimal ‖ the message.
+        for len in [0usize, 1, 9, 10, 99, 100, 12_345, 1 << 20] {
+            let message = vec![0x61; len];
+            let mut preimage = PERSONAL_MESSAGE_PREFIX.to_vec();
+            preimage.extend_from_slice(len.to_string().as_bytes());
+            preimage.extend_from_slice(&message);
+            assert_eq!(personal_message_digest(&message), Hash(tidepool_keccak::keccak256(&preimage)), "{len}");
+        }
     }
 
     #[test]
