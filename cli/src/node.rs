@@ -219,6 +219,11 @@ fn mining(args: &NodeArgs) -> anyhow::Result<Mining> {
     }
 }
 
+/// The banner's note on a new chain started without `--dev`, a genesis or a state file.
+const NO_DEV_ACCOUNTS: &str = "No dev accounts and no funds at genesis (this node runs without --dev). Sign with your own\n\
+     keys (`tidepool keys new`), or start a sandbox with funded dev accounts and the lending\n\
+     market: `tidepool node --dev --market`.";
+
 fn print_banner(node: &Node, address: std::net::SocketAddr) {
     let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
     println!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
@@ -246,6 +251,10 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
                 println!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
             }
         }
+    } else if latest == 0 && node.config().genesis_state.is_none() && node.config().genesis_accounts.is_empty() {
+        // A new chain without --dev holds no funds and no contracts: say how to get them, in
+        // case --dev was what the user meant.
+        println!("\n{NO_DEV_ACCOUNTS}");
     }
     println!("\nListening on http://{address}  (try: curl http://{address}/health)");
     if tidepool_api::dashboard::is_built() {

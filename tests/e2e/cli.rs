@@ -19,6 +19,10 @@ fn json_out(output: &Output) -> Vec<Value> {
 #[test]
 fn deploy_call_query_balance_and_tx_from_the_command_line() {
     let node = TestNode::dev();
+    // A dev node's banner lists its funded accounts, with no note about their absence.
+    let banner = node.printed();
+    assert!(banner.contains("Dev accounts (each funded at genesis"), "{banner}");
+    assert!(!banner.contains("No dev accounts"), "{banner}");
     let (owner, friend) = (dev(0), dev(1));
     let dir = tempfile::tempdir().unwrap();
     let wasm = dir.path().join("token.wasm");

@@ -25,6 +25,10 @@ fn upload_instantiate_execute_query_events_and_receipts() {
     // dev keys sign, though their accounts hold no native tokens (no action here needs any).
     let node = TestNode::start(NodeOptions::PLAIN);
     let (owner, friend) = (dev(0), dev(1));
+    // The banner says so, and how to get a sandbox with funds instead.
+    let banner = node.printed();
+    assert!(banner.contains("No dev accounts and no funds at genesis"), "{banner}");
+    assert!(banner.contains("tidepool node --dev --market"), "{banner}");
 
     // Upload: the receipt names the code; the code is described by its hash.
     let upload = node.submit(&node.sign(&owner, Action::UploadCode { wasm: tidepool_artifacts::TOKEN.to_vec() })).ok();

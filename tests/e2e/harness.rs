@@ -151,6 +151,11 @@ impl TestNode {
         &self.running().url
     }
 
+    /// What the node has printed so far (stdout and stderr, the last lines).
+    pub(crate) fn printed(&self) -> String {
+        tail(&self.running().output)
+    }
+
     /// The chain id the node reported.
     pub(crate) fn chain_id(&self) -> u64 {
         self.running().chain_id
