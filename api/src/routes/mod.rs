@@ -34,9 +34,13 @@ use crate::stream::Feed;
 /// Largest request body: a transaction carrying the largest wasm module (hex doubles it) fits.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-/// What every handler gets.
+/// What every handler gets: one reference-counted pointer, so that extracting it for a request
+/// costs one count up and down rather than one per member.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+/// The members of an [`AppState`].
+pub struct AppStateInner {
     /// The node.
     pub node: Node,
     /// Request and transaction counters.
@@ -55,7 +59,15 @@ impl AppState {
         let (sender, heads) = tokio::sync::watch::channel(latest);
         // Kept while anyone watches; a router dropped with its state unhooks it.
         node.on_new_head(move |height| sender.send(height).is_ok());
-        AppState { feed: Feed::new(node.clone()), node, metrics: Arc::default(), heads }
+        AppState(Arc::new(AppStateInner { feed: Feed::new(node.clone()), node, metrics: Arc::default(), heads }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
     }
 }
 
