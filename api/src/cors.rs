@@ -104,6 +104,9 @@ impl<S: Clone> Layer<S> for CrossOriginLayer {
 }
 
 /// The service of [`CrossOriginLayer`]: `inner`, and `inner` behind tower-http's CORS.
+///
+/// It is ready when both are, and a request then calls one of them; that suits services that
+/// hold nothing for a readiness they do not use, as axum's routes (always ready) do.
 #[derive(Clone)]
 pub struct CrossOrigin<S> {
     cors: tower_http::cors::Cors<S>,
