@@ -152,11 +152,8 @@ impl Node {
         if node.inner.ledger.latest()?.is_none() {
             block_time(node.clock_base())?;
             crate::genesis::build(&node)?;
-        } else {
-            if let Some(file) = &node.inner.config.genesis_state {
-                node.check_loaded_from(file)?;
-            }
-            node.warm_module_cache()?;
+        } else if let Some(file) = &node.inner.config.genesis_state {
+            node.check_loaded_from(file)?;
         }
         let genesis = node.genesis_block()?;
         node.inner.chain.lock().clock = node.clock_at_genesis(&genesis);
@@ -176,12 +173,6 @@ impl Node {
     /// The VM.
     pub fn vm(&self) -> &Vm {
         &self.inner.vm
-    }
-
-    /// Compiles every stored module into the VM's cache (from the disk cache when present), so
-    /// the first calls after a restart do not compile.
-    fn warm_module_cache(&self) -> Result<(), NodeError> {
-        Ok(())
     }
 }
 
