@@ -357,7 +357,7 @@ struct Bare {
 
 impl Bare {
     fn new(wasm: &[u8]) -> crate::Result<Bare> {
-        let engine = tidepool_vm::engine::build(&GasSchedule::default(), &Limits::default(), true)
+        let engine = tidepool_vm::engine::build(&GasSchedule::default(), &Limits::default(), true, false)
             .map_err(|e| BenchError::workload(e.to_string()))?;
         let module = wasmtime::Module::new(&engine, wasm).map_err(|e| BenchError::workload(e.to_string()))?;
         let linker = wasmtime::Linker::<()>::new(&engine);

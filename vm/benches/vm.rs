@@ -148,7 +148,7 @@ const COMPUTE: &str = r#"(module
     (local.get $x)))"#;
 
 fn compute_loop(metered: bool) -> impl FnMut(i32) -> i64 {
-    let engine = tidepool_vm::engine::build(&GasSchedule::default(), &Limits::default(), metered).unwrap();
+    let engine = tidepool_vm::engine::build(&GasSchedule::default(), &Limits::default(), metered, false).unwrap();
     let module = Module::new(&engine, wat::parse_str(COMPUTE).unwrap()).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();

@@ -7,7 +7,9 @@
 
 use std::hash::{Hash as _, Hasher};
 
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmFeatures};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, WasmFeatures,
+};
 
 use crate::error::VmError;
 use crate::gas::GasSchedule;
@@ -39,11 +41,12 @@ const RESIDENT_WITH_PAGEMAP_SCAN: usize = 1024 * 1024;
 
 /// Builds the engine a [`crate::Vm`] runs on. `metered: false` gives an otherwise identical
 /// engine without fuel — never for contracts (nothing would stop an infinite loop); the
-/// metering-overhead benchmark compares the two.
+/// metering-overhead benchmark compares the two. `perf_map` names compiled functions in
+/// `/tmp/perf-<pid>.map` for `perf` ([`crate::VmConfig::perf_map`]); it changes no code.
 ///
 /// # Errors
 /// [`VmError::Engine`] if wasmtime refuses the configuration.
-pub fn build(gas: &GasSchedule, limits: &Limits, metered: bool) -> Result<Engine, VmError> {
+pub fn build(gas: &GasSchedule, limits: &Limits, metered: bool, perf_map: bool) -> Result<Engine, VmError> {
     let mut config = Config::new();
 
     // Features: exactly WASM_FEATURES, nothing from wasmtime's defaults.
@@ -102,6 +105,10 @@ pub fn build(gas: &GasSchedule, limits: &Limits, metered: bool) -> Result<Engine
     config.wasm_backtrace_max_frames(None);
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable);
 
+    if perf_map {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
+
     Engine::new(&config).map_err(|e| VmError::Engine(format!("{e:#}")))
 }
 
@@ -131,12 +138,14 @@ mod tests {
     fn compatibility_bytes_follow_the_configuration() {
         let gas = GasSchedule::default();
         let limits = Limits { instance_pool_size: 2, ..Limits::default() };
-        let a = build(&gas, &limits, true).unwrap();
-        let b = build(&gas, &limits, true).unwrap();
+        let a = build(&gas, &limits, true, false).unwrap();
+        let b = build(&gas, &limits, true, false).unwrap();
         assert_eq!(compatibility_bytes(&a), compatibility_bytes(&b));
-        let unmetered = build(&gas, &limits, false).unwrap();
+        let unmetered = build(&gas, &limits, false, false).unwrap();
         assert_ne!(compatibility_bytes(&a), compatibility_bytes(&unmetered));
         let other_costs = GasSchedule { memory_grow_per_page: 1, ..GasSchedule::default() };
-        assert_ne!(compatibility_bytes(&a), compatibility_bytes(&build(&other_costs, &limits, true).unwrap()));
+        assert_ne!(compatibility_bytes(&a), compatibility_bytes(&build(&other_costs, &limits, true, false).unwrap()));
+        // A perf map changes no compiled code: the disk cache serves both.
+        assert_eq!(compatibility_bytes(&a), compatibility_bytes(&build(&gas, &limits, true, true).unwrap()));
     }
 }

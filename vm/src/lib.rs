@@ -35,4 +35,4 @@ pub use gas::GasSchedule;
 pub use limits::Limits;
 pub use outcome::{CallFrame, Outcome, Status};
 pub use validate::{ModuleInfo, ValidationError};
-pub use vm::{PreparedCode, Vm, VmConfig};
+pub use vm::{PERF_MAP_ENV, PreparedCode, Vm, VmConfig};

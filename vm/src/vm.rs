@@ -27,12 +27,28 @@ pub struct VmConfig {
     pub cache_dir: Option<PathBuf>,
     /// Most compiled modules kept in memory.
     pub module_cache_capacity: usize,
+    /// Name each compiled contract function in `/tmp/perf-<pid>.map`, so `perf report` shows
+    /// contract code by function (from the module's name section; `wasm[m]::function[i]`
+    /// without one) instead of as anonymous addresses. Costs a line written per function at
+    /// compile or load; nothing per call.
+    pub perf_map: bool,
 }
 
-/// Production limits, the published gas schedule, no disk cache, 256 modules in memory.
+/// The environment variable that turns on [`VmConfig::perf_map`] in [`VmConfig::default`] (and
+/// so in `tidepool node`, `tidepool bench` and the Sandbox): `TIDEPOOL_PERFMAP=1`.
+pub const PERF_MAP_ENV: &str = "TIDEPOOL_PERFMAP";
+
+/// Production limits, the published gas schedule, no disk cache, 256 modules in memory, a perf
+/// map only when [`PERF_MAP_ENV`] is set to `1`.
 impl Default for VmConfig {
     fn default() -> VmConfig {
-        VmConfig { gas: GasSchedule::default(), limits: Limits::default(), cache_dir: None, module_cache_capacity: 256 }
+        VmConfig {
+            gas: GasSchedule::default(),
+            limits: Limits::default(),
+            cache_dir: None,
+            module_cache_capacity: 256,
+            perf_map: std::env::var_os(PERF_MAP_ENV).is_some_and(|value| value == "1"),
+        }
     }
 }
 
@@ -134,7 +150,7 @@ impl Vm {
                 limits.instance_pool_size, limits.max_call_depth
             )));
         }
-        let engine = engine::build(&config.gas, &config.limits, true)?;
+        let engine = engine::build(&config.gas, &config.limits, true, config.perf_map)?;
         let mut fingerprint = engine::compatibility_bytes(&engine);
         fingerprint.extend_from_slice(&config.gas.fingerprint().0);
         fingerprint.extend_from_slice(&tidepool_abi::ABI_VERSION.to_le_bytes());

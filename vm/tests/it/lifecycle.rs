@@ -213,6 +213,23 @@ fn the_memory_cache_is_bounded() {
 }
 
 #[test]
+fn a_perf_map_names_each_contract_function_for_perf() {
+    let mut chain = Chain::with_config(VmConfig { perf_map: true, ..VmConfig::for_tests() });
+    // A name no other test's module has: only this VM writes the map, and it names its own code.
+    let c = chain.deploy(r#"(func $perf_map_probe_execute (export "execute"))"#);
+    ok(&chain.execute(c, b""));
+
+    let path = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+    let map = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let _ = std::fs::remove_file(&path);
+    // perf's format, one line per function: `<start> <size> <name>`, the numbers in hex.
+    let line = map.lines().find(|line| line.ends_with(" perf_map_probe_execute"));
+    let fields: Vec<&str> = line.unwrap_or_else(|| panic!("no line names the function:\n{map}")).split(' ').collect();
+    let hex = |field: &str| u64::from_str_radix(field.trim_start_matches("0x"), 16).unwrap();
+    assert!(hex(fields[0]) > 0 && hex(fields[1]) > 0, "{fields:?}");
+}
+
+#[test]
 fn one_vm_serves_many_threads() {
     fn shared<T: Send + Sync + Clone>(_: &T) {}
     let vm = Vm::new(VmConfig::for_tests()).unwrap();
