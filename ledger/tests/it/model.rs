@@ -75,18 +75,20 @@ struct Model {
 
 /// One backend under test.
 struct Subject {
-    fresh: Fresh,
     overlay: Overlay,
     checkpoints: Vec<Checkpoint>,
     /// Per block: its header and a dump of every table right after it.
     blocks: Vec<(BlockHeader, Dump)>,
+    /// Last, as fields drop in order: the overlay holds the store open, and the directory must
+    /// outlive it (removed under an open RocksDB, it came back with the files the close wrote).
+    fresh: Fresh,
 }
 
 impl Subject {
     fn new(backend: Backend) -> Subject {
         let fresh = backend.fresh();
         let overlay = fresh.ledger.overlay();
-        Subject { fresh, overlay, checkpoints: Vec::new(), blocks: Vec::new() }
+        Subject { overlay, checkpoints: Vec::new(), blocks: Vec::new(), fresh }
     }
 }
 
