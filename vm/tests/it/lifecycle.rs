@@ -219,7 +219,8 @@ fn a_perf_map_names_each_contract_function_for_perf() {
     let c = chain.deploy(r#"(func $perf_map_probe_execute (export "execute"))"#);
     ok(&chain.execute(c, b""));
 
-    let path = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+    // Where perf looks, whatever TMPDIR says (wasmtime writes it there too).
+    let path = std::path::PathBuf::from(format!("/tmp/perf-{}.map", std::process::id()));
     let map = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let _ = std::fs::remove_file(&path);
     // perf's format, one line per function: `<start> <size> <name>`, the numbers in hex.
