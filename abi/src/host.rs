@@ -209,7 +209,8 @@ host_functions! {
     /// the next entry. [`super::status::NOT_FOUND`] when exhausted; otherwise
     /// `(key_len << 32) | val_len`, and both are copied if they fit. If either does not fit,
     /// nothing is copied and the iterator does not advance, so the guest can retry with larger
-    /// buffers.
+    /// buffers. Each step sees storage as it is at that step: an entry written after the last
+    /// one returned (by this call or a nested one) is found, one removed is not.
     STORAGE_ITER_NEXT: fn storage_iter_next(handle: i32, key_ptr: i32, key_cap: i32, val_ptr: i32, val_cap: i32) -> i64,
         charges "`host_call` + `storage_iter_next`, \
                  then `storage_read_per_byte` × (key length + value length) of the entry found";

@@ -1,5 +1,5 @@
-//! RocksDB backend benchmarks: point reads from a warm block cache, and block commits of 1,000
-//! writes (reported as writes per second).
+//! RocksDB backend benchmarks: point reads from a warm block cache, range scans (one seek against
+//! a seek per entry), and block commits of 1,000 writes (reported as writes per second).
 //!
 //! Run with: `cargo bench -p tidepool-ledger --features rocksdb --profile dev -- --measurement-time 5`
 
@@ -7,7 +7,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tidepool_ledger::{Address, Ledger, NewBlock, Overlay, ReadStore, RocksConfig, RocksStore, Table};
+use std::ops::Bound;
+
+use tidepool_ledger::{
+    Address, Direction, KeyRange, Ledger, NewBlock, Overlay, ReadStore, RocksConfig, RocksStore, Table,
+};
 
 /// Entries in the store the reads run against: 100k keys of 28 bytes with 32-byte values,
 /// about 6 MB, which fits the default 64 MiB block cache.
@@ -89,6 +93,48 @@ fn point_reads(c: &mut Criterion) {
     group.finish();
 }
 
+/// Entries one range scan reads: a page of a contract's map.
+const SCAN: usize = 100;
+
+/// [`SCAN`] consecutive entries of one contract's storage, read through an overlay two ways: one
+/// iterator (one seek, then steps), and one iterator per entry, each seeking past the last key
+/// read — what a contract's storage iterator did at every step before it read ahead
+/// (`vm/src/host/cursor.rs`).
+fn range_scans(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, ledger) = populated(dir.path());
+    let overlay = ledger.overlay();
+    let mut group = c.benchmark_group("range_scan_100");
+    group.throughput(Throughput::Elements(SCAN as u64));
+    let all = KeyRange { start: Bound::Unbounded, end: Bound::Unbounded };
+
+    let mut step = 0;
+    group.bench_function("one_seek", |b| {
+        b.iter(|| {
+            step += 1;
+            let contract = contract(step % CONTRACTS);
+            for entry in overlay.storage_iter(&contract, &all, Direction::Forward).unwrap().take(SCAN) {
+                black_box(entry.unwrap());
+            }
+        })
+    });
+    group.bench_function("seek_per_entry", |b| {
+        b.iter(|| {
+            step += 1;
+            let contract = contract(step % CONTRACTS);
+            let mut last: Option<Vec<u8>> = None;
+            for _ in 0..SCAN {
+                let start = last.take().map_or(Bound::Unbounded, Bound::Excluded);
+                let range = KeyRange { start, end: Bound::Unbounded };
+                let mut entries = overlay.storage_iter(&contract, &range, Direction::Forward).unwrap();
+                last = Some(entries.next().unwrap().unwrap().0);
+            }
+            black_box(last)
+        })
+    });
+    group.finish();
+}
+
 /// A block of [`WRITES_PER_BLOCK`] storage writes at spread keys, half of them new.
 fn block(seed: u64) -> NewBlock {
     let mut overlay = Overlay::default();
@@ -121,5 +167,5 @@ fn block_commits(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, point_reads, block_commits);
+criterion_group!(benches, point_reads, range_scans, block_commits);
 criterion_main!(benches);

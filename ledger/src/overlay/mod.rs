@@ -64,6 +64,8 @@ pub struct Overlay {
     base_reads: RefCell<Option<Box<[BaseReads; Table::ALL.len()]>>>,
     journal: Vec<JournalEntry>,
     events: Vec<Event>,
+    /// Moves at every write and revert: see [`Overlay::version`].
+    version: u64,
 }
 
 /// An overlay's own writes: one map per table, indexed by [`Table::id`], allocated at the first
@@ -127,7 +129,16 @@ impl Overlay {
             base_reads: RefCell::default(),
             journal: Vec::new(),
             events: Vec::new(),
+            version: 0,
         }
+    }
+
+    /// A number that changes whenever what the overlay shows may change (a write, a delete, a
+    /// revert to a checkpoint). The base store does not change under an overlay, so two reads
+    /// of the same overlay at the same version see the same entries: a storage iterator keeps
+    /// entries read ahead as long as the version stays.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     // --- raw access ------------------------------------------------------------------------
@@ -171,6 +182,7 @@ impl Overlay {
             }
         };
         self.journal.push(JournalEntry { table, key: key.to_vec(), previous });
+        self.version += 1;
     }
 
     /// Entries of `range` as the overlay sees them (its writes merged over the store), in
@@ -217,6 +229,7 @@ impl Overlay {
             }
         }
         self.events.truncate(checkpoint.events_len);
+        self.version += 1;
     }
 
     /// Keeps every change since `checkpoint`; the checkpoint can no longer be reverted to

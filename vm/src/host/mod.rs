@@ -15,16 +15,16 @@
 mod calls;
 mod context;
 mod crypto;
+mod cursor;
 mod events;
 mod imports;
 mod io;
 mod memory;
 mod storage;
 
-use std::ops::Bound;
 use std::sync::Arc;
 
-use tidepool_ledger::{Address, Direction, Event, LedgerError, Overlay};
+use tidepool_ledger::{Address, Event, LedgerError, Overlay};
 use wasmtime::{Caller, Memory, ResourceLimiter};
 
 use crate::call::Env;
@@ -35,6 +35,7 @@ use crate::vm::Runtime;
 
 pub(crate) use calls::stack_position;
 pub(crate) use context::move_funds;
+use cursor::IterCursor;
 pub(crate) use imports::linker;
 
 /// The data of one frame's `Store`.
@@ -128,15 +129,6 @@ impl FrameContext {
             logs: Vec::new(),
         }
     }
-}
-
-/// Where a storage iterator stands: the range, the order, and the last key it returned.
-/// Each step re-seeks the overlay past `last`, so no borrow of the overlay outlives a host call.
-pub(crate) struct IterCursor {
-    pub start: Bound<Vec<u8>>,
-    pub end: Bound<Vec<u8>>,
-    pub direction: Direction,
-    pub last: Option<Vec<u8>>,
 }
 
 /// Why a host function ended the frame.

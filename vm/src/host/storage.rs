@@ -13,7 +13,7 @@
 use std::ops::Bound;
 
 use tidepool_abi::{UNBOUNDED, host as h, order, status};
-use tidepool_ledger::{Direction, KeyRange};
+use tidepool_ledger::Direction;
 use wasmtime::Caller;
 
 use super::imports::AbiLinker;
@@ -136,7 +136,7 @@ fn storage_iter_open(
     }
     let start = bound(&mut caller, start_ptr, start_len, true, "storage_iter_open: start")?;
     let end = bound(&mut caller, end_ptr, end_len, false, "storage_iter_open: end")?;
-    let cursor = IterCursor { start, end, direction, last: None };
+    let cursor = IterCursor::new(start, end, direction);
     let iterators = &mut caller.data_mut().frame.iterators;
     let handle = match iterators.iter().position(Option::is_none) {
         Some(free) => free,
@@ -171,33 +171,24 @@ fn storage_iter_next(
     charge(&mut caller, |g| g.host_call + g.storage_iter_next)?;
     let state = caller.data_mut();
     let cursor = find_cursor(&mut state.frame.iterators, handle, h::STORAGE_ITER_NEXT)?;
-    // Resume strictly after the last key returned, in the iteration's direction.
-    let range = match (&cursor.last, cursor.direction) {
-        (None, _) => KeyRange { start: cursor.start.clone(), end: cursor.end.clone() },
-        (Some(last), Direction::Forward) => KeyRange { start: Bound::Excluded(last.clone()), end: cursor.end.clone() },
-        (Some(last), Direction::Reverse) => {
-            KeyRange { start: cursor.start.clone(), end: Bound::Excluded(last.clone()) }
-        }
-    };
-    let entry = state
-        .tx
-        .overlay
-        .storage_iter(&state.frame.contract, &range, cursor.direction)
-        .map_err(HostExit::from)?
-        .next()
-        .transpose()
-        .map_err(HostExit::from)?;
-    let Some((key, value)) = entry else {
+    let Some((key, value)) = cursor.peek(&state.tx.overlay, &state.frame.contract).map_err(HostExit::from)? else {
         return Ok(status::NOT_FOUND);
     };
-    charge(&mut caller, |g| g.storage_read_per_byte * (key.len() + value.len()) as u64)?;
-    if key.len() <= key_cap as u32 as usize && value.len() <= val_cap as u32 as usize {
+    let (key_len, value_len) = (key.len(), value.len());
+    charge(&mut caller, |g| g.storage_read_per_byte * (key_len + value_len) as u64)?;
+    let fits = key_len <= key_cap as u32 as usize && value_len <= val_cap as u32 as usize;
+    if fits {
         let (data, state) = memory::of(&caller)?.data_and_store_mut(&mut caller);
-        memory::write(data, key_ptr, &key, "storage_iter_next: key")?;
-        memory::write(data, val_ptr, &value, "storage_iter_next: value")?;
-        find_cursor(&mut state.frame.iterators, handle, h::STORAGE_ITER_NEXT)?.last = Some(key.clone());
+        let cursor = find_cursor(&mut state.frame.iterators, handle, h::STORAGE_ITER_NEXT)?;
+        // The same entry: nothing wrote to the overlay since the peek above.
+        let Some((key, value)) = cursor.peek(&state.tx.overlay, &state.frame.contract).map_err(HostExit::from)? else {
+            return Err(HostExit::Trap("storage_iter_next: the entry went away".into()).into());
+        };
+        memory::write(data, key_ptr, key, "storage_iter_next: key")?;
+        memory::write(data, val_ptr, value, "storage_iter_next: value")?;
+        cursor.advance();
     }
-    Ok(((key.len() as i64) << 32) | value.len() as i64)
+    Ok(((key_len as i64) << 32) | value_len as i64)
 }
 
 fn storage_iter_close(mut caller: Caller<'_, HostState>, handle: i32) -> wasmtime::Result<()> {

@@ -202,6 +202,105 @@ fn iteration_in_both_orders_with_bounds() {
     assert_eq!(ok(&chain.execute(c, &iter_args(0, Some(b"x"), None))), b"");
 }
 
+/// Keys `a`, `c`, `e` at instantiation; `execute` iterates (input byte: the order) and writes
+/// while it goes. Ascending: at `a` it writes `b` and removes `e`, at `c` it writes `d`.
+/// Descending: at `e` it writes `d` and removes `a`, at `c` it writes `b`. Returns the keys seen.
+const ITER_WHILE_WRITING: &str = r#"
+  (data (i32.const 0) "acebd")
+  (data (i32.const 16) "1")
+  (func (export "instantiate")
+    (call $storage_write (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 1))
+    (call $storage_write (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 1))
+    (call $storage_write (i32.const 2) (i32.const 1) (i32.const 16) (i32.const 1)))
+  (func (export "execute") (local $h i32) (local $out i32) (local $k i32) (local $desc i32)
+    (drop (call $read_input))
+    (local.set $desc (i32.load8_u (i32.const 0x8000)))
+    (local.set $h (call $storage_iter_open (i32.const 0) (i32.const -1) (i32.const 0) (i32.const -1) (local.get $desc)))
+    (local.set $out (i32.const 0x2000))
+    (block $done (loop $each
+      (br_if $done (i64.eq (i64.const -1)
+        (call $storage_iter_next (local.get $h) (local.get $out) (i32.const 1) (i32.const 0x100) (i32.const 1))))
+      (local.set $k (i32.load8_u (local.get $out)))
+      (local.set $out (i32.add (local.get $out) (i32.const 1)))
+      (if (i32.eqz (local.get $desc))
+        (then
+          (if (i32.eq (local.get $k) (i32.const 97)) (then
+            (call $storage_write (i32.const 3) (i32.const 1) (i32.const 16) (i32.const 1))
+            (call $storage_remove (i32.const 2) (i32.const 1))))
+          (if (i32.eq (local.get $k) (i32.const 99)) (then
+            (call $storage_write (i32.const 4) (i32.const 1) (i32.const 16) (i32.const 1)))))
+        (else
+          (if (i32.eq (local.get $k) (i32.const 101)) (then
+            (call $storage_write (i32.const 4) (i32.const 1) (i32.const 16) (i32.const 1))
+            (call $storage_remove (i32.const 0) (i32.const 1))))
+          (if (i32.eq (local.get $k) (i32.const 99)) (then
+            (call $storage_write (i32.const 3) (i32.const 1) (i32.const 16) (i32.const 1))))))
+      (br $each)))
+    (call $return (i32.const 0x2000) (i32.sub (local.get $out) (i32.const 0x2000))))"#;
+
+#[test]
+fn each_step_of_an_iteration_sees_the_writes_before_it() {
+    let mut chain = Chain::new();
+    let up = chain.deploy(ITER_WHILE_WRITING);
+    assert_eq!(ok(&chain.execute(up, &[0])), b"abcd", "b and d written ahead are found, e removed ahead is not");
+    let down = chain.deploy(ITER_WHILE_WRITING);
+    assert_eq!(ok(&chain.execute(down, &[1])), b"edcb");
+}
+
+/// 300 keys (0..300 as two big-endian bytes) with 100-byte values at instantiation; `execute`
+/// iterates them all (input byte: the order) and returns the keys seen. At key 150 it removes a
+/// key ahead of it, 200 ascending and 100 descending (entries the host has most likely read
+/// ahead by then), and ascending it also writes key 300.
+const LONG_RANGE: &str = r#"
+  (func (export "instantiate") (local $i i32)
+    (loop $fill
+      (i32.store8 (i32.const 0x10) (i32.shr_u (local.get $i) (i32.const 8)))
+      (i32.store8 (i32.const 0x11) (local.get $i))
+      (i32.store8 (i32.const 0x100) (local.get $i))
+      (call $storage_write (i32.const 0x10) (i32.const 2) (i32.const 0x100) (i32.const 100))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 300)))))
+  (func (export "execute") (local $h i32) (local $out i32) (local $k i32) (local $desc i32)
+    (drop (call $read_input))
+    (local.set $desc (i32.load8_u (i32.const 0x8000)))
+    (local.set $h (call $storage_iter_open (i32.const 0) (i32.const -1) (i32.const 0) (i32.const -1) (local.get $desc)))
+    (local.set $out (i32.const 0x2000))
+    (block $done (loop $each
+      (br_if $done (i64.eq (i64.const -1)
+        (call $storage_iter_next (local.get $h) (local.get $out) (i32.const 2) (i32.const 0x1000) (i32.const 100))))
+      ;; the value's first byte is the key's low byte
+      (if (i32.ne (i32.load8_u (i32.const 0x1000)) (i32.load8_u (i32.add (local.get $out) (i32.const 1))))
+        (then (unreachable)))
+      (local.set $k (i32.or (i32.shl (i32.load8_u (local.get $out)) (i32.const 8))
+                            (i32.load8_u (i32.add (local.get $out) (i32.const 1)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 2)))
+      (if (i32.eq (local.get $k) (i32.const 150)) (then
+        (if (i32.eqz (local.get $desc))
+          (then
+            (i32.store8 (i32.const 0x10) (i32.const 1))
+            (i32.store8 (i32.const 0x11) (i32.const 44))
+            (i32.store8 (i32.const 0x100) (i32.const 44))
+            (call $storage_write (i32.const 0x10) (i32.const 2) (i32.const 0x100) (i32.const 100))
+            (i32.store8 (i32.const 0x10) (i32.const 0))
+            (i32.store8 (i32.const 0x11) (i32.const 200))
+            (call $storage_remove (i32.const 0x10) (i32.const 2)))
+          (else
+            (i32.store8 (i32.const 0x10) (i32.const 0))
+            (i32.store8 (i32.const 0x11) (i32.const 100))
+            (call $storage_remove (i32.const 0x10) (i32.const 2))))))
+      (br $each)))
+    (call $return (i32.const 0x2000) (i32.sub (local.get $out) (i32.const 0x2000))))"#;
+
+#[test]
+fn a_long_iteration_returns_every_entry_once_in_order() {
+    let keys = |range: &mut dyn Iterator<Item = u16>| range.flat_map(u16::to_be_bytes).collect::<Vec<u8>>();
+    let mut chain = Chain::new();
+    let up = chain.deploy(LONG_RANGE);
+    assert_eq!(ok(&chain.execute(up, &[0])), keys(&mut (0..=300).filter(|&k| k != 200)));
+    let down = chain.deploy(LONG_RANGE);
+    assert_eq!(ok(&chain.execute(down, &[1])), keys(&mut (0..300).rev().filter(|&k| k != 100)));
+}
+
 #[test]
 fn iteration_does_not_advance_past_an_entry_that_does_not_fit() {
     let mut chain = Chain::new();
