@@ -3,7 +3,8 @@
 #  - the pinned Rust toolchain with the wasm32-unknown-unknown target (from rust-toolchain.toml);
 #  - libclang, which RocksDB's bindgen needs at build time (Debian package libclang-dev);
 #  - Node.js 20.19+ with npm (checked, not installed), for the TypeScript client and the dashboard;
-#  - Chromium (Debian package chromium), which the dashboard's browser tests drive.
+#  - Chromium (Debian package chromium), which the dashboard's browser tests drive;
+#  - disk space for the target directory (checked, with a warning).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,19 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     echo "error: chromium is missing; install it with: sudo apt-get install -y chromium" >&2
     exit 1
   fi
+fi
+
+# Disk: everything `make test` compiles takes ~13 GB in the target directory (without incremental
+# caches, as CI builds; about twice that with them). Running out shows up as "No space left on
+# device", often inside a compiler panic, far from the cause, so say it before building.
+target_dir="${CARGO_TARGET_DIR:-target}"
+probe="$target_dir"
+while [ ! -d "$probe" ]; do probe="$(dirname "$probe")"; done
+free_mb=$(( $(df -Pk "$probe" | awk 'NR == 2 { print $4 }') / 1024 ))
+if [ ! -d "$target_dir/debug/deps" ]; then need_mb=15000; else need_mb=4000; fi
+if [ "$free_mb" -lt "$need_mb" ]; then
+  echo "warning: $free_mb MB free for $target_dir; a first build there takes ~13 GB and a rebuild" \
+    "a few GB: free some space if the build stops with \"No space left on device\"" >&2
 fi
 
 # Schemathesis, which `make test` runs against a dev node's OpenAPI document
