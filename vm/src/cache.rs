@@ -12,12 +12,19 @@
 //! Files are written to a temporary name and renamed, so a crash never leaves half a file.
 //! A file that fails to load is deleted and the module recompiled; a file that cannot be
 //! written is logged and skipped — the disk cache is an optimisation, never a source of truth.
+//!
+//! The directory is bounded: a module's file is touched when it loads, and when a cache opens
+//! over a directory holding more than its bound, it deletes files — first those of other
+//! fingerprints (no engine of this build loads them), then the least recently used — until a
+//! quarter of the bound is free, and it deletes temporary files a crash left behind. Without
+//! that a contract author's `target/tidepool-modules` grew by a module for every edit.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use tidepool_abi as abi;
@@ -89,16 +96,24 @@ pub(crate) struct ModuleCache {
 }
 
 impl ModuleCache {
-    /// A cache holding up to `capacity` modules in memory, and on disk under `dir` if given.
+    /// A cache holding up to `capacity` modules in memory, and on disk under `dir` if given,
+    /// whose files it keeps under `dir_max_bytes` (pruned now, see the module documentation).
     ///
     /// # Errors
     /// [`VmError::CacheDir`] if `dir` cannot be created.
-    pub(crate) fn new(capacity: usize, dir: Option<&Path>, fingerprint: Hash) -> Result<ModuleCache, VmError> {
+    pub(crate) fn new(
+        capacity: usize,
+        dir: Option<&Path>,
+        dir_max_bytes: u64,
+        fingerprint: Hash,
+    ) -> Result<ModuleCache, VmError> {
         let disk = match dir {
             None => None,
             Some(dir) => {
                 fs::create_dir_all(dir).map_err(|source| VmError::CacheDir { path: dir.to_owned(), source })?;
-                Some(DiskCache { dir: dir.to_owned(), suffix: hex::encode(&fingerprint.0[..16]) })
+                let disk = DiskCache { dir: dir.to_owned(), suffix: hex::encode(&fingerprint.0[..16]) };
+                disk.prune(dir_max_bytes);
+                Some(disk)
             }
         };
         Ok(ModuleCache {
@@ -195,6 +210,10 @@ impl Lru {
     }
 }
 
+/// Temporary files older than this are a crashed writer's: every write renames its own within
+/// the time it takes to serialise one module.
+const ABANDONED_TEMPORARY: Duration = Duration::from_secs(3600);
+
 /// Precompiled modules in a directory.
 struct DiskCache {
     dir: PathBuf,
@@ -218,7 +237,12 @@ impl DiskCache {
         // must be as trusted as the node's binary (it lives in the node's data directory).
         let loaded = unsafe { Module::deserialize_file(engine, &path) };
         match loaded.and_then(|module| CompiledModule::new(&module, linker)) {
-            Ok(module) => Some(module),
+            Ok(module) => {
+                // Recently used, for `prune` (a read-only directory keeps the old time).
+                let _ =
+                    fs::File::options().append(true).open(&path).and_then(|file| file.set_modified(SystemTime::now()));
+                Some(module)
+            }
             Err(error) => {
                 tracing::warn!(path = %path.display(), "discarding unloadable cached module: {error:#}");
                 let _ = fs::remove_file(&path);
@@ -242,5 +266,72 @@ impl DiskCache {
             tracing::warn!(path = %path.display(), "cannot write the module cache: {error}");
             let _ = fs::remove_file(&temporary);
         }
+    }
+
+    /// Deletes abandoned temporary files, and, when the modules' files hold more than
+    /// `max_bytes`, other fingerprints' files and then the least recently used until they hold
+    /// at most three quarters of it. Errors are logged and pruning stops: the cache works the
+    /// same over a directory that cannot be pruned.
+    fn prune(&self, max_bytes: u64) {
+        if let Err(error) = self.try_prune(max_bytes) {
+            tracing::warn!(dir = %self.dir.display(), "cannot prune the module cache: {error}");
+        }
+    }
+
+    fn try_prune(&self, max_bytes: u64) -> std::io::Result<()> {
+        let now = SystemTime::now();
+        // (of this fingerprint, last used, size, path) of every module file.
+        let mut modules = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            // Another process may prune the same directory: a file gone meanwhile is skipped.
+            let Ok((entry, metadata)) = entry.and_then(|entry| entry.metadata().map(|metadata| (entry, metadata)))
+            else {
+                continue;
+            };
+            if !metadata.is_file() {
+                continue;
+            }
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // Only this cache's files, `<code hash>-…`: a directory given by hand may hold others.
+            let ours = name.len() > 65
+                && name.as_bytes()[64] == b'-'
+                && name.as_bytes()[..64].iter().all(u8::is_ascii_hexdigit);
+            if !ours {
+                continue;
+            }
+            let modified = metadata.modified()?;
+            if name.contains(".tmp-") {
+                if now.duration_since(modified).is_ok_and(|age| age > ABANDONED_TEMPORARY) {
+                    remove(&entry.path())?;
+                }
+            } else if let Some(stem) = name.strip_suffix(".cwasm") {
+                let current = stem.ends_with(&format!("-{}", self.suffix));
+                modules.push((current, modified, metadata.len(), entry.path()));
+            }
+        }
+        let mut total: u64 = modules.iter().map(|(_, _, size, _)| size).sum();
+        if total <= max_bytes {
+            return Ok(());
+        }
+        // Other fingerprints first (`false` sorts first), then the oldest.
+        modules.sort();
+        let target = max_bytes / 4 * 3;
+        for (_, _, size, path) in modules {
+            if total <= target {
+                break;
+            }
+            remove(&path)?;
+            total -= size;
+        }
+        Ok(())
+    }
+}
+
+/// Removes `path`; one already gone (another process pruned it) is not an error.
+fn remove(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
     }
 }

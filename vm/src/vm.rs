@@ -27,6 +27,10 @@ pub struct VmConfig {
     pub cache_dir: Option<PathBuf>,
     /// Most compiled modules kept in memory.
     pub module_cache_capacity: usize,
+    /// The most bytes of compiled modules kept in `cache_dir`: a VM opening it over a fuller
+    /// directory deletes the least recently used files (those of other wasmtime versions or gas
+    /// schedules first) until a quarter of this is free.
+    pub cache_dir_max_bytes: u64,
     /// Name each compiled contract function in `/tmp/perf-<pid>.map`, so `perf report` shows
     /// contract code by function (from the module's name section; `wasm[m]::function[i]`
     /// without one) instead of as anonymous addresses. Costs a line written per function at
@@ -38,8 +42,8 @@ pub struct VmConfig {
 /// so in `tidepool node`, `tidepool bench` and the Sandbox): `TIDEPOOL_PERFMAP=1`.
 pub const PERF_MAP_ENV: &str = "TIDEPOOL_PERFMAP";
 
-/// Production limits, the published gas schedule, no disk cache, 256 modules in memory, a perf
-/// map only when [`PERF_MAP_ENV`] is set to `1`.
+/// Production limits, the published gas schedule, no disk cache (1 GiB at most in one when
+/// `cache_dir` is set), 256 modules in memory, a perf map only when [`PERF_MAP_ENV`] is set to `1`.
 impl Default for VmConfig {
     fn default() -> VmConfig {
         VmConfig {
@@ -47,6 +51,7 @@ impl Default for VmConfig {
             limits: Limits::default(),
             cache_dir: None,
             module_cache_capacity: 256,
+            cache_dir_max_bytes: 1 << 30,
             perf_map: std::env::var_os(PERF_MAP_ENV).is_some_and(|value| value == "1"),
         }
     }
@@ -154,8 +159,12 @@ impl Vm {
         let mut fingerprint = engine::compatibility_bytes(&engine);
         fingerprint.extend_from_slice(&config.gas.fingerprint().0);
         fingerprint.extend_from_slice(&tidepool_abi::ABI_VERSION.to_le_bytes());
-        let cache =
-            ModuleCache::new(config.module_cache_capacity, config.cache_dir.as_deref(), keccak256(&fingerprint))?;
+        let cache = ModuleCache::new(
+            config.module_cache_capacity,
+            config.cache_dir.as_deref(),
+            config.cache_dir_max_bytes,
+            keccak256(&fingerprint),
+        )?;
         let linker = host::linker(&engine)?;
         Ok(Vm { runtime: Arc::new(Runtime { engine, linker, cache, gas: config.gas, limits: config.limits }) })
     }

@@ -200,6 +200,86 @@ fn a_corrupt_cache_file_is_replaced_by_a_recompile() {
 }
 
 #[test]
+fn the_disk_cache_is_pruned_to_its_bound_least_recently_used_first() {
+    use std::time::{Duration, SystemTime};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let mut chain = Chain::with_config(config.clone());
+    // Three modules, used an hour, two hours and three hours ago (newest first).
+    let bodies = [RELAY, V1, V2];
+    let files: Vec<_> = bodies
+        .iter()
+        .map(|body| {
+            let code = chain.upload(&contract(body));
+            chain.vm.cache_path(&code).unwrap()
+        })
+        .collect();
+    for (hours, file) in (1..).zip(&files) {
+        let used = SystemTime::now() - Duration::from_secs(3600 * hours);
+        std::fs::File::options().append(true).open(file).unwrap().set_modified(used).unwrap();
+    }
+    // Another fingerprint's module (an older build), newer than all three, and a temporary file
+    // a crashed writer left two hours ago.
+    let other = dir.path().join(format!("{}-{}.cwasm", "ab".repeat(32), "cd".repeat(16)));
+    std::fs::write(&other, vec![0; 1000]).unwrap();
+    let abandoned = files[0].with_extension("tmp-1-0");
+    std::fs::write(&abandoned, b"half a module").unwrap();
+    let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options().append(true).open(&abandoned).unwrap().set_modified(two_hours_ago).unwrap();
+    // Files the cache did not write are never touched, whatever their names end with.
+    let foreign = [dir.path().join("notes.tmp-1-0"), dir.path().join("module.cwasm")];
+    for file in &foreign {
+        std::fs::write(file, vec![0; 100_000]).unwrap();
+        std::fs::File::options().append(true).open(file).unwrap().set_modified(two_hours_ago).unwrap();
+    }
+
+    let size = |path: &std::path::Path| std::fs::metadata(path).unwrap().len();
+    let total: u64 = files.iter().map(|file| size(file)).sum::<u64>() + size(&other);
+
+    // Within the bound: only the abandoned temporary file goes.
+    drop(Vm::new(VmConfig { cache_dir_max_bytes: total, ..config.clone() }).unwrap());
+    assert!(!abandoned.exists(), "an abandoned temporary file is removed");
+    assert!(files.iter().all(|file| file.exists()) && other.exists());
+
+    // Over it: the other fingerprint's file, then the least recently used, until three quarters
+    // of the bound are left.
+    let bound = total - 1;
+    drop(Vm::new(VmConfig { cache_dir_max_bytes: bound, ..config.clone() }).unwrap());
+    assert!(!other.exists(), "another fingerprint's file goes first");
+    let kept: Vec<bool> = files.iter().map(|file| file.exists()).collect();
+    let left: u64 = files.iter().filter(|file| file.exists()).map(|file| size(file)).sum();
+    assert!(left <= bound / 4 * 3, "{left} bytes left of a {bound}-byte bound");
+    let first_gone = kept.iter().position(|kept| !kept).expect("at least one module file removed");
+    assert!(
+        kept[..first_gone].iter().all(|kept| *kept) && kept[first_gone..].iter().all(|kept| !kept),
+        "oldest first: {kept:?}"
+    );
+    assert!(kept[0], "the most recently used stays (the bound holds it)");
+    assert!(foreign.iter().all(|file| file.exists()));
+}
+
+#[test]
+fn a_module_loaded_from_disk_counts_as_recently_used() {
+    use std::time::{Duration, SystemTime};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let mut first = Chain::with_config(config.clone());
+    let c = first.deploy(RELAY);
+    let path = first.vm.cache_path(&first.overlay.instance(&c).unwrap().unwrap().code_hash).unwrap();
+    let a_day_ago = SystemTime::now() - Duration::from_secs(86_400);
+    std::fs::File::options().append(true).open(&path).unwrap().set_modified(a_day_ago).unwrap();
+
+    let mut restarted = Chain::with_vm(Vm::new(config).unwrap());
+    restarted.overlay = std::mem::take(&mut first.overlay);
+    assert_eq!(ok(&restarted.execute(c, b"r")), b"answer");
+    assert_eq!(restarted.vm.cache_stats().disk_loads, 1);
+    let used = std::fs::metadata(&path).unwrap().modified().unwrap();
+    assert!(used > a_day_ago + Duration::from_secs(3600), "the load touched the file");
+}
+
+#[test]
 fn the_memory_cache_is_bounded() {
     let mut chain = Chain::with_config(VmConfig { module_cache_capacity: 1, ..VmConfig::for_tests() });
     let a = chain.deploy(RELAY);
