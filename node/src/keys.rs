@@ -11,10 +11,13 @@
 
 pub mod hd;
 
+use std::sync::LazyLock;
+
 use k256::ecdsa::{SigningKey, VerifyingKey};
 use k256::elliptic_curve::Generate;
 use tidepool_ledger::Address;
 
+use self::hd::ExtendedKey;
 use crate::error::{HostError, NodeError, Rejection};
 
 /// The mnemonic of the dev accounts: the one Hardhat and anvil use, so wallets and tutorials
@@ -110,9 +113,13 @@ impl std::fmt::Debug for DevAccount {
 /// assert_eq!(accounts[1].address.to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 /// ```
 pub fn dev_accounts(count: u32) -> Vec<DevAccount> {
-    // The built-in mnemonic is ASCII and derives valid keys at every index anvil uses, so the
-    // only failure left is an index with a vanishingly unlikely (p ≈ 2^-127) invalid child.
-    dev_accounts_from_mnemonic(DEV_MNEMONIC, count).unwrap_or_else(|e| unreachable!("built-in mnemonic: {e}"))
+    // The seed's 2,048 rounds of PBKDF2 and the hardened path are the same for every call, and
+    // a node's start called this a dozen times (the OpenAPI document's examples): once per
+    // process. The built-in mnemonic is ASCII and derives valid keys at every index anvil uses,
+    // so the only failure left is an index with a vanishingly unlikely (p ≈ 2^-127) invalid child.
+    static PARENT: LazyLock<ExtendedKey> =
+        LazyLock::new(|| mnemonic_parent(DEV_MNEMONIC).unwrap_or_else(|e| unreachable!("built-in mnemonic: {e}")));
+    children(&PARENT, count).unwrap_or_else(|e| unreachable!("built-in mnemonic: {e}"))
 }
 
 /// The first `count` accounts of `mnemonic` at `m/44'/60'/0'/0/i` (BIP-39 seed with an empty
@@ -124,8 +131,16 @@ pub fn dev_accounts(count: u32) -> Vec<DevAccount> {
 /// [`Rejection::InvalidMnemonic`] for a non-ASCII or empty phrase; [`Rejection::InvalidKey`] in
 /// the BIP-32 case (probability about 2^-127 per index) where a child key is invalid.
 pub fn dev_accounts_from_mnemonic(mnemonic: &str, count: u32) -> Result<Vec<DevAccount>, NodeError> {
-    let seed = hd::mnemonic_to_seed(mnemonic, "")?;
-    let parent = hd::derive_path(&seed, &hd::ETHEREUM_ACCOUNT_PARENT)?;
+    children(&mnemonic_parent(mnemonic)?, count)
+}
+
+/// The key at `m/44'/60'/0'/0` of `mnemonic`'s BIP-39 seed (empty passphrase).
+fn mnemonic_parent(mnemonic: &str) -> Result<ExtendedKey, NodeError> {
+    hd::derive_path(&hd::mnemonic_to_seed(mnemonic, "")?, &hd::ETHEREUM_ACCOUNT_PARENT)
+}
+
+/// The accounts at `parent`'s first `count` children.
+fn children(parent: &ExtendedKey, count: u32) -> Result<Vec<DevAccount>, NodeError> {
     (0..count)
         .map(|index| {
             let key = parent.child(index)?.signing_key();
