@@ -1,5 +1,7 @@
 //! Top-level calls (instantiate, execute, query, migrate), upload, and the module cache.
 
+use std::time::{Duration, SystemTime};
+
 use tidepool_ledger::{Address, Hash, Table};
 use tidepool_vm::{Call, CallKind, Limits, Status, Vm, VmConfig};
 
@@ -159,10 +161,22 @@ fn prepare_code_stores_nothing_and_upload_keeps_the_first_uploader() {
     assert!(refused.is_err());
 }
 
-#[test]
-fn a_module_from_the_disk_cache_behaves_exactly_like_a_fresh_compile() {
+/// A VM configuration that keeps compiled modules on disk, in a fresh temporary directory (kept
+/// while the returned handle lives).
+fn with_disk_cache() -> (tempfile::TempDir, VmConfig) {
     let dir = tempfile::tempdir().unwrap();
     let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    (dir, config)
+}
+
+/// Marks the file at `path` as last used (modified) at `time`.
+fn set_used(path: &std::path::Path, time: SystemTime) {
+    std::fs::File::options().append(true).open(path).unwrap().set_modified(time).unwrap();
+}
+
+#[test]
+fn a_module_from_the_disk_cache_behaves_exactly_like_a_fresh_compile() {
+    let (_dir, config) = with_disk_cache();
     let mut first = Chain::with_config(config.clone());
     let c = first.deploy(RELAY);
     let code = first.overlay.instance(&c).unwrap().unwrap().code_hash;
@@ -185,8 +199,7 @@ fn a_module_from_the_disk_cache_behaves_exactly_like_a_fresh_compile() {
 
 #[test]
 fn a_corrupt_cache_file_is_replaced_by_a_recompile() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let (_dir, config) = with_disk_cache();
     let mut chain = Chain::with_config(config.clone());
     let c = chain.deploy(RELAY);
     let code = chain.overlay.instance(&c).unwrap().unwrap().code_hash;
@@ -201,10 +214,7 @@ fn a_corrupt_cache_file_is_replaced_by_a_recompile() {
 
 #[test]
 fn the_disk_cache_is_pruned_to_its_bound_least_recently_used_first() {
-    use std::time::{Duration, SystemTime};
-
-    let dir = tempfile::tempdir().unwrap();
-    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let (dir, config) = with_disk_cache();
     let mut chain = Chain::with_config(config.clone());
     // Three modules, used an hour, two hours and three hours ago (newest first).
     let bodies = [RELAY, V1, V2];
@@ -217,7 +227,7 @@ fn the_disk_cache_is_pruned_to_its_bound_least_recently_used_first() {
         .collect();
     for (hours, file) in (1..).zip(&files) {
         let used = SystemTime::now() - Duration::from_secs(3600 * hours);
-        std::fs::File::options().append(true).open(file).unwrap().set_modified(used).unwrap();
+        set_used(file, used);
     }
     // Another fingerprint's module (an older build), newer than all three, and a temporary file
     // a crashed writer left two hours ago.
@@ -226,12 +236,12 @@ fn the_disk_cache_is_pruned_to_its_bound_least_recently_used_first() {
     let abandoned = files[0].with_extension("tmp-1-0");
     std::fs::write(&abandoned, b"half a module").unwrap();
     let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
-    std::fs::File::options().append(true).open(&abandoned).unwrap().set_modified(two_hours_ago).unwrap();
+    set_used(&abandoned, two_hours_ago);
     // Files the cache did not write are never touched, whatever their names end with.
     let foreign = [dir.path().join("notes.tmp-1-0"), dir.path().join("module.cwasm")];
     for file in &foreign {
         std::fs::write(file, vec![0; 100_000]).unwrap();
-        std::fs::File::options().append(true).open(file).unwrap().set_modified(two_hours_ago).unwrap();
+        set_used(file, two_hours_ago);
     }
 
     let size = |path: &std::path::Path| std::fs::metadata(path).unwrap().len();
@@ -261,15 +271,12 @@ fn the_disk_cache_is_pruned_to_its_bound_least_recently_used_first() {
 
 #[test]
 fn a_module_loaded_from_disk_counts_as_recently_used() {
-    use std::time::{Duration, SystemTime};
-
-    let dir = tempfile::tempdir().unwrap();
-    let config = VmConfig { cache_dir: Some(dir.path().to_owned()), ..VmConfig::for_tests() };
+    let (_dir, config) = with_disk_cache();
     let mut first = Chain::with_config(config.clone());
     let c = first.deploy(RELAY);
     let path = first.vm.cache_path(&first.overlay.instance(&c).unwrap().unwrap().code_hash).unwrap();
     let a_day_ago = SystemTime::now() - Duration::from_secs(86_400);
-    std::fs::File::options().append(true).open(&path).unwrap().set_modified(a_day_ago).unwrap();
+    set_used(&path, a_day_ago);
 
     let mut restarted = Chain::with_vm(Vm::new(config).unwrap());
     restarted.overlay = std::mem::take(&mut first.overlay);
