@@ -22,7 +22,8 @@ type Entry = (Vec<u8>, Vec<u8>);
 /// reads four times as many, up to [`MAX_READ_AHEAD`]; a seek after a write starts again from
 /// here. So the entries read and never returned (gas is charged for what is returned) stay a
 /// small multiple of those returned, and a contract that takes one entry (a "next key after"
-/// lookup) pays for three more reads, which cost little next to the seek.
+/// lookup) costs the node four more reads (three ahead, one to see whether more follow), which
+/// cost little next to the seek.
 const FIRST_READ_AHEAD: usize = 4;
 /// The most entries one seek reads.
 const MAX_READ_AHEAD: usize = 256;
