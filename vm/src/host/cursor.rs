@@ -79,11 +79,11 @@ impl IterCursor {
         Ok(self.ahead.front())
     }
 
-    /// Moves past the entry [`IterCursor::peek`] returned.
-    pub(crate) fn advance(&mut self) {
-        if let Some((key, _)) = self.ahead.pop_front() {
-            self.last = Some(key);
-        }
+    /// Moves past the entry [`IterCursor::peek`] returned, and gives it (its key stays the
+    /// cursor's last); `None` if nothing was peeked.
+    pub(crate) fn advance(&mut self) -> Option<(&[u8], Vec<u8>)> {
+        let (key, value) = self.ahead.pop_front()?;
+        Some((self.last.insert(key), value))
     }
 
     /// Reads the entries after `last`, up to the read-ahead, from `overlay`.

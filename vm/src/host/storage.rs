@@ -179,14 +179,12 @@ fn storage_iter_next(
     let fits = key_len <= key_cap as u32 as usize && value_len <= val_cap as u32 as usize;
     if fits {
         let (data, state) = memory::of(&caller)?.data_and_store_mut(&mut caller);
-        let cursor = find_cursor(&mut state.frame.iterators, handle, h::STORAGE_ITER_NEXT)?;
-        // The same entry: nothing wrote to the overlay since the peek above.
-        let Some((key, value)) = cursor.peek(&state.tx.overlay, &state.frame.contract).map_err(HostExit::from)? else {
-            return Err(HostExit::Trap("storage_iter_next: the entry went away".into()).into());
-        };
-        memory::write(data, key_ptr, key, "storage_iter_next: key")?;
-        memory::write(data, val_ptr, value, "storage_iter_next: value")?;
-        cursor.advance();
+        // The entry peeked above (only the charge ran since). A failed copy traps, ending the
+        // frame and its iterators, so moving past the entry first changes nothing.
+        if let Some((key, value)) = find_cursor(&mut state.frame.iterators, handle, h::STORAGE_ITER_NEXT)?.advance() {
+            memory::write(data, key_ptr, key, "storage_iter_next: key")?;
+            memory::write(data, val_ptr, &value, "storage_iter_next: value")?;
+        }
     }
     Ok(((key_len as i64) << 32) | value_len as i64)
 }
