@@ -314,6 +314,7 @@ impl Report {
         for (name, loads) in [
             ("`GET /v1/accounts/{a}` (balance)", &self.queries.balance),
             ("`POST /v1/contracts/{USDC}/query`", &self.queries.contract),
+            ("`GET /v1/contracts/{USDC}/query?msg=`", &self.queries.contract_in_url),
         ] {
             let is_balance = name.contains("accounts");
             for load in loads {

@@ -316,6 +316,8 @@ pub struct Queries {
     pub balance: Vec<Load>,
     /// `POST /v1/contracts/{USDC}/query` `{"balance": {"address": …}}`: a VM query.
     pub contract: Vec<Load>,
+    /// The same query as `GET /v1/contracts/{USDC}/query?msg=…`: no request body.
+    pub contract_in_url: Vec<Load>,
 }
 
 /// Workload 4.
@@ -338,10 +340,23 @@ pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) 
             })
             .collect(),
     );
+    let contract_in_url: Arc<Vec<Call>> = Arc::new(
+        fixture
+            .senders
+            .iter()
+            .map(|s| {
+                let msg = json!({"balance": {"address": s.address}}).to_string();
+                let msg: String = form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+                Call::get(format!("/v1/contracts/{usdc}/query?msg={msg}"))
+            })
+            .collect(),
+    );
     let mut out = Queries::default();
-    for (name, calls, loads) in
-        [("balance", &balance, &mut out.balance), ("contract query", &contract, &mut out.contract)]
-    {
+    for (name, calls, loads) in [
+        ("balance", &balance, &mut out.balance),
+        ("contract query", &contract, &mut out.contract),
+        ("contract query in the URL", &contract_in_url, &mut out.contract_in_url),
+    ] {
         for &connections in &options.connections {
             let load = http::closed_loop(server.addr, connections, options.query_duration, calls.clone()).await?;
             if load.errors != 0 {

@@ -11,6 +11,7 @@
 pub mod bounds;
 pub mod closed;
 pub mod examples;
+pub mod json_params;
 pub mod statuses;
 
 use axum::body::Bytes;
@@ -50,11 +51,12 @@ pub fn document(dev: bool) -> serde_json::Value {
 }
 
 /// Turns the document the routes collected into the one served: integer ranges written out,
-/// objects closed.
+/// objects closed, messages in a URL marked as JSON.
 fn finish(openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut document = serde_json::to_value(openapi).expect("an OpenAPI document serialises");
     bounds::bound_integers(&mut document);
     closed::close_objects(&mut document);
+    json_params::json_in_query(&mut document);
     document
 }
 

@@ -105,6 +105,22 @@ status!(
     "The node itself failed (`internal`); the details are in its log, not in the answer."
 );
 
+/// 414: the URL is longer than the server reads. hyper answers it before the API sees the
+/// request (so without an error body); only a route that takes a message in its URL documents it.
+pub struct UriTooLong;
+
+impl IntoResponses for UriTooLong {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let response = ResponseBuilder::new()
+            .description(
+                "The URL is longer than 65,534 bytes: the HTTP server refuses it before the API reads it, \
+                 with an empty body. Send a long message as the body of the `POST` form.",
+            )
+            .build();
+        BTreeMap::from([("414".to_owned(), RefOr::T(response))])
+    }
+}
+
 /// 400, 413 and 415: what any operation with a JSON body may answer before it reads the body's
 /// meaning.
 pub struct BodyRefused;

@@ -11,7 +11,7 @@ use super::{AppState, AtHeight, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, address as parse_address};
 use crate::openapi::examples;
-use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable};
+use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable, UriTooLong};
 
 /// A contract instance, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -88,15 +88,57 @@ pub async fn query(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(at): Query<AtHeight>,
-    Json(mut msg): Json<serde_json::Value>,
+    Json(msg): Json<serde_json::Value>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
-    let address = parse_address("address", &address)?;
+    answer_query(&state, &address, at.height, msg).await
+}
+
+/// The parameters of a query in the URL.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueryInUrl {
+    /// The contract's query message: JSON text, percent-encoded, exactly what the `POST` form
+    /// takes as its body (`curl -G --data-urlencode 'msg={"config":{}}'`).
+    #[param(value_type = tidepool_node::openapi::JsonValue, example = examples::market_query)]
+    pub msg: String,
+    /// Read the state as of the end of this block (default: the latest). Above the latest: 404;
+    /// below the history the node keeps (`--history-blocks`): 410.
+    pub height: Option<u64>,
+}
+
+/// `GET /v1/contracts/{address}/query?msg=&height=`: the same query with its message in the URL.
+/// A request without a body is answered on the connection's own worker thread from start to
+/// end, so it answers sooner than the `POST` form (whose body hyper hands over through a
+/// channel); and a link or a browser can make it. The answer is the `POST` form's.
+#[utoipa::path(get, path = "/v1/contracts/{address}/query", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), QueryInUrl),
+    responses((status = 200, body = QueryAnswer, description = "The contract's answer, at the height it read."),
+              Invalid, NotFound, UriTooLong, Gone, Unprocessable, Internal))]
+pub async fn query_in_url(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+    Query(params): Query<QueryInUrl>,
+) -> Result<Json<QueryAnswer>, ApiError> {
+    let msg =
+        serde_json::from_str(&params.msg).map_err(|e| ApiError::bad_request(format!("invalid msg: not JSON ({e})")))?;
+    answer_query(&state, &address, params.height, msg).await
+}
+
+/// A query of the contract at `address` with `msg`, at `height` (the latest if none), as both
+/// forms answer it.
+async fn answer_query(
+    state: &AppState,
+    address: &str,
+    height: Option<u64>,
+    mut msg: serde_json::Value,
+) -> Result<Json<QueryAnswer>, ApiError> {
+    let address = parse_address("address", address)?;
     // As a transaction's message: whole numbers are integers however written, and what the
     // document's JsonValue refuses (a fraction, a number past 64 bits) is `unsupported_number`.
     tidepool_node::whole_number::normalize(&mut msg);
     tidepool_node::canonical::check_numbers(&msg)?;
     let msg = serde_json::to_vec(&msg).map_err(ApiError::internal)?;
-    let view = state.node.view_at(at.height)?;
+    let view = state.node.view_at(height)?;
     let height = view.height();
     // Most queries are short: answered here, on the async worker, if the VM can do it within
     // a small budget; otherwise (a long query, a module to load) on the blocking pool, where

@@ -91,7 +91,7 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(code::upload))
         .routes(routes!(code::get))
         .routes(routes!(contracts::instance))
-        .routes(routes!(contracts::query))
+        .routes(routes!(contracts::query, contracts::query_in_url))
         .routes(routes!(contracts::state))
         .routes(routes!(accounts::account))
         .routes(routes!(accounts::balances))

@@ -452,7 +452,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * `GET /v1/contracts/{address}/query?msg=&height=`: the same query with its message in the URL.
+         *     A request without a body is answered on the connection's own worker thread from start to
+         *     end, so it answers sooner than the `POST` form (whose body hyper hands over through a
+         *     channel); and a link or a browser can make it. The answer is the `POST` form's.
+         */
+        get: operations["query_in_url"];
         put?: never;
         /**
          * `POST /v1/contracts/{address}/query`: a read-only call with a JSON message. The message
@@ -3047,6 +3053,95 @@ export interface operations {
             };
             /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    query_in_url: {
+        parameters: {
+            query: {
+                /**
+                 * @description The contract's query message: JSON text, percent-encoded, exactly what the `POST` form
+                 *     takes as its body (`curl -G --data-urlencode 'msg={"config":{}}'`).
+                 */
+                msg: string;
+                /**
+                 * @description Read the state as of the end of this block (default: the latest). Above the latest: 404;
+                 *     below the history the node keeps (`--history-blocks`): 410.
+                 */
+                height?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The contract.
+                 * @example 0x11d0Ea9fc79e2b4bfBe4424c7343A32727F65eE7
+                 */
+                address: components["schemas"]["Address"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contract's answer, at the height it read. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryAnswer"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The URL is longer than 65,534 bytes: the HTTP server refuses it before the API reads it, with an empty body. Send a long message as the body of the `POST` form. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
