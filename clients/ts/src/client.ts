@@ -150,6 +150,13 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The longest query path the client sends as a `GET`. The node takes URLs up to 65,534 bytes,
+ * but proxies in between often stop near 8 KiB (nginx's default header buffers), so a longer
+ * message goes as a `POST` body.
+ */
+export const MAX_QUERY_URL = 8 * 1024;
+
 /** Options of the client. */
 export interface ClientOptions {
   /** `fetch` to use (default: the global one). */
@@ -229,9 +236,17 @@ export class TidepoolClient {
   events(params: { contract?: string; type?: string; from?: number; to?: number; limit?: number } = {}): Promise<EventPage> {
     return this.request('GET', `/v1/events${queryString(params)}`);
   }
-  /** A contract query: the whole answer (`result`, `height`, `gas_used`). */
+  /**
+   * A contract query: the whole answer (`result`, `height`, `gas_used`). The message goes in the
+   * URL (`GET …/query?msg=`: no body, so the node answers sooner and a browser sends no CORS
+   * preflight) up to [`MAX_QUERY_URL`] bytes of path, and as a `POST` body beyond; the answer is
+   * the same.
+   */
   queryAnswer(contract: string, msg: CanonicalValue): Promise<QueryAnswer> {
-    return this.request('POST', `/v1/contracts/${contract}/query`, canonicalize(msg));
+    const path = `/v1/contracts/${contract}/query`;
+    const text = canonicalize(msg);
+    const inUrl = `${path}?msg=${encodeURIComponent(text)}`;
+    return inUrl.length <= MAX_QUERY_URL ? this.request('GET', inUrl) : this.request('POST', path, text);
   }
   /** A contract query's result. */
   async query<T = unknown>(contract: string, msg: CanonicalValue): Promise<T> {

@@ -10,6 +10,7 @@ import {
   DEV_ACCOUNT_KEYS,
   DEV_MARKET,
   LendingPool,
+  MAX_QUERY_URL,
   Oracle,
   TidepoolApiError,
   TidepoolClient,
@@ -113,6 +114,30 @@ test('errors carry the API error body', async () => {
     assert.equal(e.receipt.status, 'reverted');
     return true;
   });
+});
+
+test('a query goes in the URL, or as a body when it is long, with the same answer', async () => {
+  const methods: string[] = [];
+  const recording = new TidepoolClient(node.url, {
+    fetch: (input, init) => {
+      methods.push(init?.method ?? 'GET');
+      return fetch(input, init);
+    },
+  });
+  const usdc = DEV_MARKET.tokens.USDC;
+  const balance = await recording.query<{ balance: string }>(usdc, { balance: { address: owner.address } });
+  assert.equal(balance.balance, (await new Token(client, usdc).balanceOf(owner.address)).toString());
+  assert.deepEqual(methods, ['GET']);
+  // A message too long for a URL: the same refusal from the contract, through a POST.
+  for (const padding of ['x', 'x'.repeat(MAX_QUERY_URL)]) {
+    await assert.rejects(recording.query(usdc, { no_such_query: padding }), (e: unknown) => {
+      assert.ok(e instanceof TidepoolApiError);
+      assert.equal(e.status, 422);
+      assert.equal(e.code, 'query_failed');
+      return true;
+    });
+  }
+  assert.deepEqual(methods, ['GET', 'GET', 'POST']);
 });
 
 test('a dev node answers CORS preflights from any origin', async () => {
