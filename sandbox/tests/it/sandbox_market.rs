@@ -269,3 +269,13 @@ fn production_limits_and_gas_apply() {
     let code = m.sandbox.upload(tidepool_artifacts::ORACLE).unwrap();
     m.sandbox.instantiate(&code, &holder, &json!({}), &"l".repeat(129)).expect_error("label is 129 bytes");
 }
+
+#[test]
+fn a_second_market_sandbox_loads_the_compiled_contracts_from_disk() {
+    // The first compiles the market's contracts if no test before it did; any later one in
+    // this test binary (and in the next run) loads them from `<target>/tidepool-modules`.
+    let _first = Sandbox::with_market();
+    let stats = Sandbox::with_market().node().vm().cache_stats();
+    assert_eq!(stats.compiles, 0, "{stats:?}");
+    assert!(stats.disk_loads >= 3, "{stats:?}");
+}
