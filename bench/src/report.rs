@@ -72,15 +72,18 @@ impl Check {
         Check { target: target.into(), value, bound, at_most: true, met: value <= bound }
     }
 
-    /// `met`, or `missed by N %` (how far the value is from the bound, relative to the bound).
+    /// `met`, or `missed by N %` (how far the value is from the bound, relative to the bound; with
+    /// a decimal below 1 %, so that a near miss does not read "missed by 0 %").
     pub fn verdict(&self) -> String {
         if self.met {
-            "met".into()
-        } else if self.bound == 0.0 {
-            format!("**missed ({})**", self.value)
-        } else {
-            format!("**missed by {:.0} %**", ((self.value - self.bound) / self.bound).abs() * 100.0)
+            return "met".into();
         }
+        if self.bound == 0.0 {
+            return format!("**missed ({})**", self.value);
+        }
+        let percent = ((self.value - self.bound) / self.bound).abs() * 100.0;
+        let decimals = if percent < 1.0 { 1 } else { 0 };
+        format!("**missed by {percent:.decimals$} %**")
     }
 }
 
@@ -563,5 +566,6 @@ mod tests {
         assert_eq!(Check::at_least("≥ 10", 8.0, 10.0).verdict(), "**missed by 20 %**");
         assert_eq!(Check::at_most("≤ 1 s", 1.5, 1.0).verdict(), "**missed by 50 %**");
         assert_eq!(Check::at_least("≥ 10", 10.0, 10.0).verdict(), "met");
+        assert_eq!(Check::at_least("ratio ≥ 0.8", 0.7974, 0.8).verdict(), "**missed by 0.3 %**");
     }
 }
