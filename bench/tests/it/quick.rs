@@ -12,13 +12,19 @@ fn the_quick_bench_runs_every_workload_and_reports_it() {
     for id in ["1", "1h", "1s", "2", "3", "4", "5", "6"] {
         assert!(ids.contains(&id), "no row for workload {id}: {ids:?}");
     }
-    assert_eq!(report.rows.iter().filter(|r| r.id == "4").count(), 6, "two queries × 1, 8, 64 connections");
+    assert_eq!(
+        report.rows.iter().filter(|r| r.id == "4").count(),
+        9,
+        "a balance and a contract query in two forms × 1, 8, 64 connections"
+    );
     for t in [&report.native, &report.native_http, &report.token, &report.lending, &report.grown.transfers] {
         assert!(t.median > 0.0 && t.floor_per_s > 0.0, "{t:?}");
     }
     assert!(report.recovery.all_cores_per_s > 0.0 && report.rocks.puts_per_s > 0.0);
     assert_eq!(report.empty_handler.len(), 3);
-    for load in report.queries.balance.iter().chain(&report.queries.contract).chain(&report.empty_handler) {
+    let queries = &report.queries;
+    let loads = queries.balance.iter().chain(&queries.contract).chain(&queries.contract_in_url);
+    for load in loads.chain(&report.empty_handler) {
         assert!(load.requests > 0 && load.errors == 0, "{load:?}");
     }
     assert!(report.grown.accounts >= Options::quick().accounts);
