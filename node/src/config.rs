@@ -1,7 +1,7 @@
 //! How a node is set up: chain id, store, mining mode, clock, dev mode, genesis (built, or loaded
 //! from a state file).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -151,5 +151,58 @@ impl NodeConfig {
             genesis_accounts: Vec::new(),
             mempool: crate::mempool::MempoolLimits::default(),
         }
+    }
+
+    /// `<target>/tidepool-modules` in the cargo target directory of the running binary (a test
+    /// binary, an example), or `None` outside one: where tests keep compiled contracts for the
+    /// next test and the next run ([`NodeConfig::module_cache_dir`]; the Sandbox's default).
+    ///
+    /// A test binary lives in `<target>/<profile>/deps` (`<target>/<triple>/<profile>/deps` with
+    /// `--target`; the Cargo Book's build-cache layout), so that is looked for first. Otherwise
+    /// the nearest directory holding the `CACHEDIR.TAG` cargo writes into a target directory it
+    /// creates — which it does not write into one that existed before (made by a script that ran
+    /// first), so the tag alone is not enough.
+    pub fn target_module_cache() -> Option<PathBuf> {
+        target_dir_of(&std::env::current_exe().ok()?).map(|target| target.join("tidepool-modules"))
+    }
+}
+
+/// The cargo target directory of the binary at `binary` (see [`NodeConfig::target_module_cache`]).
+fn target_dir_of(binary: &Path) -> Option<&Path> {
+    let deps = binary.parent().filter(|dir| dir.file_name().is_some_and(|name| name == "deps"));
+    match deps.and_then(|deps| deps.parent()?.parent()) {
+        Some(target) => Some(target),
+        None => binary.ancestors().find(|dir| dir.join("CACHEDIR.TAG").is_file()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{NodeConfig, target_dir_of};
+
+    #[test]
+    fn a_binary_finds_its_target_directory_by_cargos_layout_or_tag() {
+        let deps = Path::new("/work/p/target/debug/deps/it-0123abcd");
+        assert_eq!(target_dir_of(deps), Some(Path::new("/work/p/target")));
+        let cross = Path::new("/work/p/target/x86_64-unknown-linux-gnu/release/deps/it-0123abcd");
+        assert_eq!(target_dir_of(cross), Some(Path::new("/work/p/target/x86_64-unknown-linux-gnu")));
+
+        // Elsewhere only a tagged directory above it counts.
+        let dir = tempfile::tempdir().unwrap();
+        let example = dir.path().join("target/debug/examples/walkthrough");
+        assert_eq!(target_dir_of(&example), None);
+        std::fs::create_dir_all(example.parent().unwrap()).unwrap();
+        std::fs::write(dir.path().join("target/CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55").unwrap();
+        assert_eq!(target_dir_of(&example).unwrap(), dir.path().join("target"));
+    }
+
+    #[test]
+    fn this_test_binary_keeps_its_modules_in_its_target_directory() {
+        // Whether or not cargo tagged the target directory (it does not tag one that existed).
+        let cache = NodeConfig::target_module_cache().expect("a test binary has a target directory");
+        assert_eq!(cache.file_name().unwrap(), "tidepool-modules");
+        assert!(std::env::current_exe().unwrap().starts_with(cache.parent().unwrap()));
     }
 }

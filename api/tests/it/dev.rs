@@ -20,7 +20,8 @@ fn node(market: bool) -> Node {
         MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL)
     });
     let clock = Clock::Manual { genesis_time: GENESIS_TIME };
-    Node::open(NodeConfig { market, clock, ..NodeConfig::dev() }).unwrap()
+    Node::open(NodeConfig { market, clock, module_cache_dir: NodeConfig::target_module_cache(), ..NodeConfig::dev() })
+        .unwrap()
 }
 
 fn app(node: &Node) -> Router {

@@ -17,7 +17,12 @@ use crate::support::{assert_error, call};
 fn market_node(history_blocks: Option<u64>) -> (Node, Router) {
     let market =
         MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let config = NodeConfig { market: Some(market), history_blocks, ..NodeConfig::dev() };
+    let config = NodeConfig {
+        market: Some(market),
+        history_blocks,
+        module_cache_dir: NodeConfig::target_module_cache(),
+        ..NodeConfig::dev()
+    };
     let node = Node::open(config).unwrap();
     let app = router(AppState::new(node.clone()));
     (node, app)

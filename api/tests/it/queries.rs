@@ -45,7 +45,12 @@ async fn ask(
 fn dev_node_with_market() -> (Node, Router) {
     let market =
         MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let node = Node::open(NodeConfig { market: Some(market), ..NodeConfig::dev() }).unwrap();
+    let node = Node::open(NodeConfig {
+        market: Some(market),
+        module_cache_dir: NodeConfig::target_module_cache(),
+        ..NodeConfig::dev()
+    })
+    .unwrap();
     let app = router(AppState::new(node.clone()));
     (node, app)
 }

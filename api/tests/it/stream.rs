@@ -215,7 +215,13 @@ impl Chain {
     fn new(store: StoreConfig) -> Chain {
         let market =
             MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-        let node = Node::open(NodeConfig { store, market: Some(market), ..NodeConfig::dev() }).unwrap();
+        let node = Node::open(NodeConfig {
+            store,
+            market: Some(market),
+            module_cache_dir: NodeConfig::target_module_cache(),
+            ..NodeConfig::dev()
+        })
+        .unwrap();
         let tokens = node.market().unwrap().tokens;
         let accounts = dev_accounts(10);
         let nonces = accounts.iter().map(|a| node.account(&a.address).unwrap().nonce).collect();

@@ -17,7 +17,12 @@ fn config(market: bool) -> NodeConfig {
             tidepool_artifacts::LENDING_POOL,
         )
     });
-    NodeConfig { market, clock: Clock::Manual { genesis_time: 1_700_000_000 }, ..NodeConfig::dev() }
+    NodeConfig {
+        market,
+        clock: Clock::Manual { genesis_time: 1_700_000_000 },
+        module_cache_dir: NodeConfig::target_module_cache(),
+        ..NodeConfig::dev()
+    }
 }
 
 fn node(market: bool) -> (Node, Vec<DevAccount>) {

@@ -30,7 +30,12 @@ fn config(market: bool) -> NodeConfig {
             tidepool_artifacts::LENDING_POOL,
         )
     });
-    NodeConfig { market, clock: Clock::Manual { genesis_time: GENESIS_TIME }, ..NodeConfig::dev() }
+    NodeConfig {
+        market,
+        clock: Clock::Manual { genesis_time: GENESIS_TIME },
+        module_cache_dir: NodeConfig::target_module_cache(),
+        ..NodeConfig::dev()
+    }
 }
 
 fn key(i: usize) -> DevAccount {
