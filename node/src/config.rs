@@ -158,7 +158,8 @@ impl NodeConfig {
     /// next test and the next run ([`NodeConfig::module_cache_dir`]; the Sandbox's default).
     ///
     /// A test binary lives in `<target>/<profile>/deps` (`<target>/<triple>/<profile>/deps` with
-    /// `--target`; the Cargo Book's build-cache layout), so that is looked for first. Otherwise
+    /// `--target`; the Cargo Book's build-cache layout, the profile directory holding cargo's
+    /// `.fingerprint`), so that is looked for first. Otherwise
     /// the nearest directory holding the `CACHEDIR.TAG` cargo writes into a target directory it
     /// creates — which it does not write into one that existed before (made by a script that ran
     /// first), so the tag alone is not enough.
@@ -170,7 +171,8 @@ impl NodeConfig {
 /// The cargo target directory of the binary at `binary` (see [`NodeConfig::target_module_cache`]).
 fn target_dir_of(binary: &Path) -> Option<&Path> {
     let deps = binary.parent().filter(|dir| dir.file_name().is_some_and(|name| name == "deps"));
-    match deps.and_then(|deps| deps.parent()?.parent()) {
+    let profile = deps.and_then(Path::parent).filter(|profile| profile.join(".fingerprint").is_dir());
+    match profile.and_then(Path::parent) {
         Some(target) => Some(target),
         None => binary.ancestors().find(|dir| dir.join("CACHEDIR.TAG").is_file()),
     }
@@ -184,13 +186,18 @@ mod tests {
 
     #[test]
     fn a_binary_finds_its_target_directory_by_cargos_layout_or_tag() {
-        let deps = Path::new("/work/p/target/debug/deps/it-0123abcd");
-        assert_eq!(target_dir_of(deps), Some(Path::new("/work/p/target")));
-        let cross = Path::new("/work/p/target/x86_64-unknown-linux-gnu/release/deps/it-0123abcd");
-        assert_eq!(target_dir_of(cross), Some(Path::new("/work/p/target/x86_64-unknown-linux-gnu")));
+        let dir = tempfile::tempdir().unwrap();
+        for (profile, target) in
+            [("target/debug", "target"), ("target/x86_64-unknown-linux-gnu/release", "target/x86_64-unknown-linux-gnu")]
+        {
+            let binary = dir.path().join(profile).join("deps/it-0123abcd");
+            // A directory called `deps` is not enough: cargo's profile directory holds `.fingerprint`.
+            assert_eq!(target_dir_of(&binary), None, "{profile}");
+            std::fs::create_dir_all(dir.path().join(profile).join(".fingerprint")).unwrap();
+            assert_eq!(target_dir_of(&binary).unwrap(), dir.path().join(target), "{profile}");
+        }
 
         // Elsewhere only a tagged directory above it counts.
-        let dir = tempfile::tempdir().unwrap();
         let example = dir.path().join("target/debug/examples/walkthrough");
         assert_eq!(target_dir_of(&example), None);
         std::fs::create_dir_all(example.parent().unwrap()).unwrap();
