@@ -180,8 +180,6 @@ fn target_dir_of(binary: &Path) -> Option<&Path> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::{NodeConfig, target_dir_of};
 
     #[test]
