@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tidepool_node::{Action, MarketCode, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+use tidepool_node::{Action, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+
+use crate::support::with_market;
 
 /// Reads of `/balances` in all, split over the reader threads.
 const READS: usize = 10_000;
@@ -31,15 +33,7 @@ pub(crate) fn serve(node: Node) -> (String, tokio::sync::oneshot::Sender<()>, st
 }
 
 fn balances_never_mix_two_blocks(store: StoreConfig) {
-    let market =
-        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let node = Node::open(NodeConfig {
-        store,
-        market: Some(market),
-        module_cache_dir: NodeConfig::target_module_cache(),
-        ..NodeConfig::dev()
-    })
-    .unwrap();
+    let node = Node::open(with_market(NodeConfig { store, ..NodeConfig::dev() })).unwrap();
     let usdc = node.market().expect("the dev market is deployed").tokens[0].address;
     let accounts = dev_accounts(3);
     let (from, to) = (&accounts[1], &accounts[2]);

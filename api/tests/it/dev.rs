@@ -9,19 +9,15 @@ use axum::Router;
 use axum::http::Method;
 use serde_json::{Value, json};
 use tidepool_api::routes::{AppState, router};
-use tidepool_node::{Action, Clock, MarketCode, Node, NodeConfig, Transaction, dev_accounts};
+use tidepool_node::{Action, Clock, Node, NodeConfig, Transaction, dev_accounts};
 
-use crate::support::{assert_error, call};
+use crate::support::{assert_error, call, with_market};
 
 const GENESIS_TIME: u64 = 1_700_000_000;
 
 fn node(market: bool) -> Node {
-    let market = market.then(|| {
-        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL)
-    });
-    let clock = Clock::Manual { genesis_time: GENESIS_TIME };
-    Node::open(NodeConfig { market, clock, module_cache_dir: NodeConfig::target_module_cache(), ..NodeConfig::dev() })
-        .unwrap()
+    let config = NodeConfig { clock: Clock::Manual { genesis_time: GENESIS_TIME }, ..NodeConfig::dev() };
+    Node::open(if market { with_market(config) } else { config }).unwrap()
 }
 
 fn app(node: &Node) -> Router {

@@ -10,19 +10,12 @@ use axum::http::Method;
 use serde_json::{Value, json};
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::genesis::market_info;
-use tidepool_node::{Action, MarketCode, Node, NodeConfig, Transaction, dev_accounts};
+use tidepool_node::{Action, Node, NodeConfig, Transaction, dev_accounts};
 
-use crate::support::{assert_error, call};
+use crate::support::{assert_error, call, with_market};
 
 fn market_node(history_blocks: Option<u64>) -> (Node, Router) {
-    let market =
-        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let config = NodeConfig {
-        market: Some(market),
-        history_blocks,
-        module_cache_dir: NodeConfig::target_module_cache(),
-        ..NodeConfig::dev()
-    };
+    let config = with_market(NodeConfig { history_blocks, ..NodeConfig::dev() });
     let node = Node::open(config).unwrap();
     let app = router(AppState::new(node.clone()));
     (node, app)

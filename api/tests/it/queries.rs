@@ -6,9 +6,9 @@ use axum::Router;
 use axum::http::Method;
 use serde_json::json;
 use tidepool_api::routes::{AppState, router};
-use tidepool_node::{MarketCode, Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts};
+use tidepool_node::{Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts};
 
-use crate::support::{Answer, assert_error, call};
+use crate::support::{Answer, assert_error, call, with_market};
 
 /// The two forms of a query: the message as the body, or in the URL.
 #[derive(Clone, Copy, Debug)]
@@ -43,14 +43,7 @@ async fn ask(
 
 /// A dev node with the sample market deployed, and its router.
 fn dev_node_with_market() -> (Node, Router) {
-    let market =
-        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-    let node = Node::open(NodeConfig {
-        market: Some(market),
-        module_cache_dir: NodeConfig::target_module_cache(),
-        ..NodeConfig::dev()
-    })
-    .unwrap();
+    let node = Node::open(with_market(NodeConfig::dev())).unwrap();
     let app = router(AppState::new(node.clone()));
     (node, app)
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tidepool_ledger::{Address, Ledger, NewBlock};
-use tidepool_node::{Action, DevAccount, MarketCode, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+use tidepool_node::{Action, DevAccount, Node, NodeConfig, StoreConfig, Transaction, dev_accounts};
+
+use crate::support::with_market;
 
 /// No read waits longer than this.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -213,15 +215,7 @@ struct Chain {
 
 impl Chain {
     fn new(store: StoreConfig) -> Chain {
-        let market =
-            MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
-        let node = Node::open(NodeConfig {
-            store,
-            market: Some(market),
-            module_cache_dir: NodeConfig::target_module_cache(),
-            ..NodeConfig::dev()
-        })
-        .unwrap();
+        let node = Node::open(with_market(NodeConfig { store, ..NodeConfig::dev() })).unwrap();
         let tokens = node.market().unwrap().tokens;
         let accounts = dev_accounts(10);
         let nonces = accounts.iter().map(|a| node.account(&a.address).unwrap().nonce).collect();

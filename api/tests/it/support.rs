@@ -1,11 +1,20 @@
-//! What the in-process route tests share: one request through the router (`Router::oneshot`)
-//! and the checks of the API's error shape.
+//! What the in-process route tests share: one request through the router (`Router::oneshot`),
+//! the checks of the API's error shape, and a node with the sample market.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::Value;
+use tidepool_node::{MarketCode, NodeConfig};
 use tower::ServiceExt;
+
+/// `config` with the sample lending market deployed at genesis, its compiled contracts kept in
+/// the target directory's module cache (so each test does not compile them again).
+pub(crate) fn with_market(config: NodeConfig) -> NodeConfig {
+    let market =
+        MarketCode::new(tidepool_artifacts::TOKEN, tidepool_artifacts::ORACLE, tidepool_artifacts::LENDING_POOL);
+    NodeConfig { market: Some(market), module_cache_dir: NodeConfig::target_module_cache(), ..config }
+}
 
 /// An answer: status, `Allow` header, body as JSON (`Null` when it is not JSON).
 pub(crate) struct Answer {
