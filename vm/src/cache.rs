@@ -280,6 +280,7 @@ impl DiskCache {
 
     fn try_prune(&self, max_bytes: u64) -> std::io::Result<()> {
         let now = SystemTime::now();
+        let current = format!("-{}.cwasm", self.suffix);
         // (of this fingerprint, last used, size, path) of every module file.
         let mut modules = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
@@ -305,9 +306,8 @@ impl DiskCache {
                 if now.duration_since(modified).is_ok_and(|age| age > ABANDONED_TEMPORARY) {
                     remove(&entry.path())?;
                 }
-            } else if let Some(stem) = name.strip_suffix(".cwasm") {
-                let current = stem.ends_with(&format!("-{}", self.suffix));
-                modules.push((current, modified, metadata.len(), entry.path()));
+            } else if name.ends_with(".cwasm") {
+                modules.push((name.ends_with(&current), modified, metadata.len(), entry.path()));
             }
         }
         let mut total: u64 = modules.iter().map(|(_, _, size, _)| size).sum();
