@@ -467,7 +467,7 @@ fn mine(node: &Node, signed: &[SignedTransaction]) -> crate::Result<Vec<tidepool
     let mut receipts = Vec::with_capacity(signed.len());
     for result in node.submit_batch(signed) {
         match result? {
-            Submitted::Mined(receipt) if receipt.is_success() => receipts.push(*receipt),
+            Submitted::Mined(receipt) if receipt.is_success() => receipts.push(receipt.into_receipt()),
             Submitted::Mined(receipt) => {
                 return Err(BenchError::workload(format!("deployment failed: {:?}", receipt.error)));
             }

@@ -48,6 +48,7 @@ pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
 pub use keys::{DevAccount, address_of, dev_accounts};
 pub use receipt::{Receipt, ReceiptStatus};
+pub use record::MinedReceipt;
 pub use signature::RecoverableSignature;
 pub use state_file::StateFile;
 pub use tx::{Action, CheckedTransaction, SignedTransaction, Transaction};

@@ -7,9 +7,20 @@
 //! decoded — is made when a receipt leaves the node ([`ReceiptRecord::into_receipt`]): after the
 //! writer's lock is free, on whichever thread answers. The writer neither parses nor formats.
 //!
+//! A submission's answer carries its receipt as a [`MinedReceipt`]: still the record, made into
+//! the client form the first time something reads it. A caller that only looks at the status (a
+//! test, a load generator, a script waiting for success) never pays for parsing every message,
+//! return value and stored value of a call tree and its state diff — in a lending operation that
+//! is more than the block's commit. The HTTP API makes the client form of a batch's receipts on
+//! every core before it writes the answer ([`crate::Submitted::decode_all`]).
+//!
 //! Receipts written before this format are JSON objects; [`decode_receipt`] reads both.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tidepool_ledger::{Address, Event, Hash};
 use tidepool_vm::{CallFrame, Outcome, Status};
 
@@ -130,6 +141,132 @@ impl ReceiptRecord {
     }
 }
 
+/// A mined transaction's receipt, as a submission answers it: the writer's record, turned into
+/// the client form ([`Receipt`]) the first time it is read — through `Deref`, so `receipt.status`
+/// or `receipt.state_diff` read like fields of a [`Receipt`]. [`MinedReceipt::is_success`] and
+/// [`MinedReceipt::tx_hash`] answer from the record without decoding anything.
+///
+/// It serializes as the [`Receipt`] and deserializes from one.
+pub struct MinedReceipt {
+    /// The record, when this receipt came from the writer (not from JSON).
+    record: Option<ReceiptRecord>,
+    /// The client form, once made.
+    receipt: OnceLock<Receipt>,
+}
+
+impl MinedReceipt {
+    /// Whether the transaction succeeded (without decoding the receipt).
+    pub fn is_success(&self) -> bool {
+        match &self.record {
+            Some(record) => record.is_success(),
+            None => self.receipt().is_success(),
+        }
+    }
+
+    /// The transaction's hash (without decoding the receipt).
+    pub fn tx_hash(&self) -> Hash {
+        match &self.record {
+            Some(record) => record.tx_hash,
+            None => self.receipt().tx_hash,
+        }
+    }
+
+    /// The receipt as clients see it, made now if it was not yet.
+    pub fn receipt(&self) -> &Receipt {
+        self.receipt.get_or_init(|| {
+            let record = self.record.clone().expect("a receipt without its client form has its record");
+            record.into_receipt()
+        })
+    }
+
+    /// The receipt as clients see it, made now (without copying the record) if it was not yet.
+    pub fn into_receipt(self) -> Receipt {
+        match (self.receipt.into_inner(), self.record) {
+            (Some(receipt), _) => receipt,
+            (None, Some(record)) => record.into_receipt(),
+            (None, None) => unreachable!("a MinedReceipt holds its record or its client form"),
+        }
+    }
+
+    /// This receipt with its client form made now, so that reading or serializing it later
+    /// decodes nothing.
+    pub fn decoded(self) -> MinedReceipt {
+        if self.receipt.get().is_some() {
+            return self;
+        }
+        MinedReceipt::from(self.into_receipt())
+    }
+}
+
+impl From<ReceiptRecord> for MinedReceipt {
+    fn from(record: ReceiptRecord) -> MinedReceipt {
+        MinedReceipt { record: Some(record), receipt: OnceLock::new() }
+    }
+}
+
+impl From<Receipt> for MinedReceipt {
+    fn from(receipt: Receipt) -> MinedReceipt {
+        MinedReceipt { record: None, receipt: OnceLock::from(receipt) }
+    }
+}
+
+impl Deref for MinedReceipt {
+    type Target = Receipt;
+
+    fn deref(&self) -> &Receipt {
+        self.receipt()
+    }
+}
+
+impl Clone for MinedReceipt {
+    fn clone(&self) -> MinedReceipt {
+        MinedReceipt { record: self.record.clone(), receipt: self.receipt.clone() }
+    }
+}
+
+impl PartialEq for MinedReceipt {
+    fn eq(&self, other: &MinedReceipt) -> bool {
+        self.receipt() == other.receipt()
+    }
+}
+
+impl fmt::Debug for MinedReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.receipt().fmt(f)
+    }
+}
+
+impl Serialize for MinedReceipt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.receipt().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MinedReceipt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MinedReceipt, D::Error> {
+        Receipt::deserialize(deserializer).map(MinedReceipt::from)
+    }
+}
+
+/// In the API document a [`MinedReceipt`] is a [`Receipt`].
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for MinedReceipt {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Receipt as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for MinedReceipt {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <Receipt as utoipa::ToSchema>::name()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <Receipt as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// A stored receipt as clients see it: a [`ReceiptRecord`], or the JSON of an older ledger.
 ///
 /// # Errors
@@ -221,6 +358,69 @@ mod tests {
         let receipt = sample().into_receipt();
         let json = serde_json::to_vec(&receipt).unwrap();
         assert_eq!(decode_receipt(&json).unwrap(), receipt);
+    }
+
+    #[test]
+    fn a_mined_receipt_decodes_its_record_only_when_read() {
+        let mut record = sample();
+        let mined = MinedReceipt::from(record.clone());
+        assert!(mined.is_success());
+        assert_eq!(mined.tx_hash(), record.tx_hash);
+        assert!(mined.receipt.get().is_none(), "the status and hash come from the record");
+        let receipt = record.clone().into_receipt();
+        assert_eq!(mined.state_diff, receipt.state_diff, "fields read through Deref");
+        assert!(mined.receipt.get().is_some());
+        assert_eq!(mined.clone().into_receipt(), receipt);
+        assert_eq!(MinedReceipt::from(record.clone()).into_receipt(), receipt);
+        let decoded = MinedReceipt::from(record.clone()).decoded();
+        assert!(decoded.record.is_none() && decoded.receipt.get() == Some(&receipt));
+
+        record.status = ReceiptStatus::Reverted;
+        let failed = MinedReceipt::from(record);
+        assert!(!failed.is_success());
+        assert_eq!(failed.status, ReceiptStatus::Reverted);
+    }
+
+    #[test]
+    fn a_mined_receipt_is_its_receipt_in_json() {
+        let mined = MinedReceipt::from(sample());
+        let json = serde_json::to_value(&mined).unwrap();
+        assert_eq!(json, serde_json::to_value(sample().into_receipt()).unwrap());
+        let read: MinedReceipt = serde_json::from_value(json).unwrap();
+        assert_eq!(read, mined);
+        assert!(read.is_success());
+        assert_eq!(read.tx_hash(), sample().tx_hash);
+    }
+
+    #[test]
+    fn decode_all_makes_every_receipts_client_form_and_keeps_the_order() {
+        use crate::Submitted;
+        use crate::error::{NodeError, Rejection};
+
+        let mined = |index: u32| {
+            let mut record = sample();
+            record.index = index;
+            Ok(Submitted::Mined(Box::new(MinedReceipt::from(record))))
+        };
+        let answers = vec![
+            mined(0),
+            Err(NodeError::Rejected(Rejection::InvalidConfig("refused".into()))),
+            Ok(Submitted::Pending { tx_hash: Hash([5; 32]) }),
+            mined(3),
+        ];
+        let decoded = Submitted::decode_all(answers);
+        assert_eq!(decoded.len(), 4);
+        for (i, answer) in decoded.iter().enumerate() {
+            match (i, answer) {
+                (0 | 3, Ok(Submitted::Mined(receipt))) => {
+                    assert!(receipt.record.is_none() && receipt.receipt.get().is_some(), "answer {i}");
+                    assert_eq!(receipt.index, i as u32);
+                }
+                (1, Err(NodeError::Rejected(Rejection::InvalidConfig(_)))) => {}
+                (2, Ok(Submitted::Pending { tx_hash })) => assert_eq!(*tx_hash, Hash([5; 32])),
+                _ => panic!("answer {i}: {answer:?}"),
+            }
+        }
     }
 
     #[test]

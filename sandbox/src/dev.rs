@@ -126,7 +126,7 @@ impl Sandbox {
             None => self.node().impersonate(tx),
         };
         let hash = match submitted.map_err(rejected)? {
-            Submitted::Mined(receipt) => receipt.tx_hash,
+            Submitted::Mined(receipt) => receipt.tx_hash(),
             Submitted::Pending { tx_hash } => tx_hash,
         };
         Ok(PendingTx { sandbox: self.clone(), hash })

@@ -476,7 +476,7 @@ impl Sandbox {
             None => node.impersonate(tx),
         };
         let receipt = match submitted.map_err(rejected)? {
-            Submitted::Mined(receipt) => *receipt,
+            Submitted::Mined(receipt) => receipt.into_receipt(),
             // Manual mining (or a node configured for interval mining): mine now, so tests read
             // receipts at once; whatever else is pending shares the block.
             Submitted::Pending { tx_hash } => {

@@ -82,7 +82,7 @@ pub async fn upload(
     Json(Object(upload)): Json<Object<SignedUpload>>,
 ) -> Result<Json<Submitted>, ApiError> {
     let signed = SignedTransaction::from(upload);
-    Ok(Json(blocking(move || Ok(state.node.submit(&signed)?)).await?))
+    Ok(Json(blocking(move || Ok(state.node.submit(&signed)?.decoded())).await?))
 }
 
 /// Uploaded code, as the API shows it.

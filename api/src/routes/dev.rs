@@ -424,7 +424,7 @@ pub async fn impersonate(
     State(state): State<AppState>,
     Json(Object(tx)): Json<Object<Transaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
-    Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?)).await?))
+    Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?.decoded())).await?))
 }
 
 /// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`, or

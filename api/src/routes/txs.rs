@@ -53,7 +53,7 @@ async fn receipt_by(state: &AppState, submitted: Submitted, deadline: Instant) -
         })
         .await?;
         if let Some((_, receipt)) = found {
-            return Ok(Submitted::Mined(Box::new(receipt)));
+            return Ok(Submitted::Mined(Box::new(receipt.into())));
         }
         // A commit between the lookup and here still wakes this: the receiver remembers the
         // last version it saw.
@@ -127,7 +127,7 @@ pub async fn submit(
     let deadline = Instant::now() + MAX_WAIT;
     let metrics = state.metrics.clone();
     let node = state.node.clone();
-    let result = blocking(move || Ok(node.submit(&signed))).await?;
+    let result = blocking(move || Ok(node.submit(&signed).map(Submitted::decoded))).await?;
     metrics.count_tx(result.is_ok());
     let submitted = result?;
     if params.wait == Some(true) {
@@ -163,7 +163,8 @@ pub async fn submit_batch(
     let metrics = state.metrics.clone();
     let node = state.node.clone();
     let relay = if params.relay == Some(false) { Relay::Keep } else { Relay::Forward };
-    let results = blocking(move || Ok(node.submit_batch_relayed(&signed, relay))).await?;
+    // The receipts' client form is made here, on every core, not while writing the answer.
+    let results = blocking(move || Ok(Submitted::decode_all(node.submit_batch_relayed(&signed, relay)))).await?;
     let mut entries: Vec<BatchEntry> = results
         .into_iter()
         .map(|r| {

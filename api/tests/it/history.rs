@@ -28,7 +28,7 @@ fn send(node: &Node, index: usize, action: Action) -> tidepool_node::Receipt {
     let tx =
         Transaction { chain_id: node.config().chain_id, nonce, from: account.address, gas_limit: 50_000_000, action };
     match node.submit(&tx.sign(&account.key).unwrap()).unwrap() {
-        tidepool_node::Submitted::Mined(receipt) => *receipt,
+        tidepool_node::Submitted::Mined(receipt) => receipt.into_receipt(),
         pending => panic!("automine gives receipts: {pending:?}"),
     }
 }

@@ -17,7 +17,7 @@ use crate::apply::{BlockContext, apply_transaction};
 use crate::config::Mining;
 use crate::error::{HostError, NodeError};
 use crate::receipt::Receipt;
-use crate::record::ReceiptRecord;
+use crate::record::{MinedReceipt, ReceiptRecord};
 use crate::signature::RecoverableSignature;
 use crate::tx::{CheckedTransaction, SignedTransaction, Transaction};
 
@@ -122,22 +122,15 @@ pub(super) enum Done {
 impl From<Done> for Submitted {
     fn from(done: Done) -> Submitted {
         match done {
-            Done::Mined(record) => Submitted::Mined(Box::new(record.into_receipt())),
+            Done::Mined(record) => Submitted::Mined(Box::new(MinedReceipt::from(*record))),
             Done::Pending(tx_hash) => Submitted::Pending { tx_hash },
         }
     }
 }
 
-/// The receipts leave the node: their records become JSON here, after the writer's lock is free
-/// for the next block (a batch's on every core; one on this thread, without a round trip through
-/// the pool).
+/// The answers to a submission. Their receipts stay records until read ([`MinedReceipt`]).
 fn into_answers(results: Vec<Result<Done, NodeError>>) -> Vec<Result<Submitted, NodeError>> {
-    let answer = |result: Result<Done, NodeError>| result.map(Submitted::from);
-    if results.len() > 1 {
-        results.into_par_iter().map(answer).collect()
-    } else {
-        results.into_iter().map(answer).collect()
-    }
+    results.into_iter().map(|result| result.map(Submitted::from)).collect()
 }
 
 /// What [`Node::submit`] returns: the receipt in automine mode, the hash in manual and interval
@@ -149,13 +142,34 @@ fn into_answers(results: Vec<Result<Done, NodeError>>) -> Vec<Result<Submitted, 
 #[serde(untagged, deny_unknown_fields)]
 pub enum Submitted {
     /// Mined at once (automine).
-    Mined(Box<Receipt>),
+    Mined(Box<MinedReceipt>),
     /// Waiting in the pending block (manual and interval mining).
     Pending {
         /// The transaction hash.
         #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Hash))]
         tx_hash: Hash,
     },
+}
+
+impl Submitted {
+    /// This answer with its receipt's client form made now (see [`MinedReceipt::decoded`]).
+    pub fn decoded(self) -> Submitted {
+        match self {
+            Submitted::Mined(receipt) => Submitted::Mined(Box::new(receipt.decoded())),
+            pending => pending,
+        }
+    }
+
+    /// Makes the client form of every receipt in `answers` now, on every core: for a caller
+    /// about to write them out (the HTTP API), so that no receipt is decoded while serializing.
+    pub fn decode_all(answers: Vec<Result<Submitted, NodeError>>) -> Vec<Result<Submitted, NodeError>> {
+        let decode = |answer: Result<Submitted, NodeError>| answer.map(Submitted::decoded);
+        if answers.len() > 1 {
+            answers.into_par_iter().map(decode).collect()
+        } else {
+            answers.into_iter().map(decode).collect()
+        }
+    }
 }
 
 impl Node {

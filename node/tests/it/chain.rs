@@ -39,7 +39,7 @@ fn tx(node: &Node, from: &DevAccount, action: Action) -> tidepool_node::SignedTr
 
 fn mined(submitted: Submitted) -> tidepool_node::Receipt {
     match submitted {
-        Submitted::Mined(receipt) => *receipt,
+        Submitted::Mined(receipt) => receipt.into_receipt(),
         Submitted::Pending { tx_hash } => panic!("expected a mined receipt, got pending {tx_hash}"),
     }
 }
