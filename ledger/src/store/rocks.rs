@@ -298,7 +298,14 @@ impl Store for RocksStore {
         // Sized once: a block's batch is megabytes, and RocksDB's buffer grown by doubling was
         // copied over and over (in a lending profile, 7 % of the commit's samples).
         let mut rocks_batch = rocksdb::WriteBatch::with_capacity_bytes(encoded_size(&batch));
-        for (table, key, value) in &batch.ops {
+        // In key order within each table: a memtable is a skiplist, and RocksDB keeps the
+        // position of its last insert; a key just after it is placed without searching the
+        // list from the top again (in a token block's write, a third fewer skiplist samples).
+        // The sort is stable, so the later of two operations on one key still comes later
+        // and wins, as the batch's contract says.
+        let mut ops: Vec<_> = batch.ops.iter().collect();
+        ops.sort_by(|(table_a, key_a, _), (table_b, key_b, _)| (table_a, key_a).cmp(&(table_b, key_b)));
+        for (table, key, value) in ops {
             let family = self.family(*table)?;
             match value {
                 Some(value) => rocks_batch.put_cf(family, key, value),
@@ -436,6 +443,27 @@ mod tests {
         assert_eq!(read(&*store), None);
         assert_eq!(read(&*middle).as_deref(), Some(&b"two"[..]));
         assert_eq!(read(&*before).as_deref(), Some(&b"one"[..]));
+    }
+
+    #[test]
+    fn a_batch_written_in_key_order_keeps_its_last_operation_on_each_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(&dir.path().join("ledger")).unwrap();
+        let mut batch = WriteBatch::default();
+        // Out of key order, across tables, with several operations on some keys.
+        batch.put(Table::Storage, b"z".to_vec(), b"first".to_vec());
+        batch.put(Table::Accounts, b"z".to_vec(), b"account".to_vec());
+        batch.put(Table::Storage, b"a".to_vec(), b"kept".to_vec());
+        batch.delete(Table::Storage, b"z".to_vec());
+        batch.put(Table::Storage, b"m".to_vec(), b"gone".to_vec());
+        batch.put(Table::Storage, b"z".to_vec(), b"last".to_vec());
+        batch.delete(Table::Storage, b"m".to_vec());
+        store.write(batch).unwrap();
+        let read = |table, key: &[u8]| store.get(table, key).unwrap();
+        assert_eq!(read(Table::Storage, b"z").as_deref(), Some(&b"last"[..]));
+        assert_eq!(read(Table::Storage, b"a").as_deref(), Some(&b"kept"[..]));
+        assert_eq!(read(Table::Storage, b"m"), None);
+        assert_eq!(read(Table::Accounts, b"z").as_deref(), Some(&b"account"[..]));
     }
 
     #[test]
