@@ -147,6 +147,7 @@ impl ReceiptRecord {
 /// [`MinedReceipt::tx_hash`] answer from the record without decoding anything.
 ///
 /// It serializes as the [`Receipt`] and deserializes from one.
+#[derive(Clone)]
 pub struct MinedReceipt {
     /// The record, when this receipt came from the writer (not from JSON).
     record: Option<ReceiptRecord>,
@@ -191,9 +192,6 @@ impl MinedReceipt {
     /// This receipt with its client form made now, so that reading or serializing it later
     /// decodes nothing.
     pub fn decoded(self) -> MinedReceipt {
-        if self.receipt.get().is_some() {
-            return self;
-        }
         MinedReceipt::from(self.into_receipt())
     }
 }
@@ -215,12 +213,6 @@ impl Deref for MinedReceipt {
 
     fn deref(&self) -> &Receipt {
         self.receipt()
-    }
-}
-
-impl Clone for MinedReceipt {
-    fn clone(&self) -> MinedReceipt {
-        MinedReceipt { record: self.record.clone(), receipt: self.receipt.clone() }
     }
 }
 
