@@ -15,25 +15,31 @@ use crate::table::{Table, height_key};
 use crate::types::Hash;
 
 /// A block's batch under construction, with the undo record that reverses it: for every key
-/// written, the value it had before (`None`: absent).
+/// written, the value it had before (`None`: absent), already in its stored encoding
+/// ([`write_set`]), so no key is copied for it.
 #[derive(Default)]
 struct BlockBatch {
     batch: WriteBatch,
-    undo: Vec<Write>,
+    undo: Vec<u8>,
 }
 
 impl BlockBatch {
     /// Writes `value` at a key whose current value is `previous`.
     fn write(&mut self, table: Table, key: Vec<u8>, value: Option<Vec<u8>>, previous: Option<Vec<u8>>) {
-        self.undo.push((table, key.clone(), previous));
+        self.remember(table, &key, previous.as_deref());
         self.batch.ops.push((table, key, value));
+    }
+
+    /// Adds `previous`, the value of `key` before this block, to the undo record.
+    fn remember(&mut self, table: Table, key: &[u8], previous: Option<&[u8]>) {
+        write_set::encode_write(&mut self.undo, table, key, previous);
     }
 
     /// Ends the block at `height`: the new latest height, then the undo record of everything
     /// written (the latest height's move included).
     fn finish(&mut self, height: u64, previous_latest: Option<Vec<u8>>) {
         self.write(Table::Meta, LATEST_KEY.to_vec(), Some(height.to_be_bytes().to_vec()), previous_latest);
-        let undo = write_set::encode(&self.undo);
+        let undo = std::mem::take(&mut self.undo);
         self.batch.put(Table::Undo, height_key(height).to_vec(), undo);
     }
 
@@ -227,12 +233,20 @@ pub(super) fn block_batch(
         }
         state.insert((table, key), value);
     }
+    // Each changed state key: its value before this block in the undo record and, for reads at
+    // earlier heights, in the history (a revert finds the history entries from the block's state
+    // writes, so they are not in the undo record).
     let mut out = BlockBatch::default();
-    let mut effective = Vec::with_capacity(state.len());
+    let mut effective: Vec<Write> = Vec::with_capacity(state.len());
     for ((table, key), value) in state {
         let previous = store.get(table, &key)?;
         if previous != value {
-            out.undo.push((table, key.clone(), previous));
+            out.remember(table, &key, previous.as_deref());
+            out.batch.put(
+                Table::History,
+                history::entry_key(table, &key, height),
+                history::encode_before(previous.as_deref()),
+            );
             effective.push((table, key, value));
         }
     }
@@ -243,15 +257,6 @@ pub(super) fn block_batch(
         state_root: state_root::next(&parent_root, &effective),
         tx_hashes: block.txs.iter().map(|tx| tx.hash).collect(),
     };
-    // Each changed state key's value before this block, for reads at earlier heights. Not in
-    // the undo record: a revert finds these keys from the block's state writes.
-    for (table, key, previous) in &out.undo {
-        out.batch.put(
-            Table::History,
-            history::entry_key(*table, key, height),
-            history::encode_before(previous.as_deref()),
-        );
-    }
     out.batch.ops.extend(effective);
     out.insert_new(Table::Blocks, height_key(height).to_vec(), encode(&header));
     if let Some(seal) = seal {

@@ -50,16 +50,6 @@ pub(crate) fn encode_write(sink: &mut impl Sink, table: Table, key: &[u8], value
     }
 }
 
-/// The encoding of `writes`.
-pub(crate) fn encode(writes: &[Write]) -> Vec<u8> {
-    let size: usize = writes.iter().map(|(_, key, value)| 18 + key.len() + value.as_ref().map_or(0, Vec::len)).sum();
-    let mut out = Vec::with_capacity(size);
-    for (table, key, value) in writes {
-        encode_write(&mut out, *table, key, value.as_deref());
-    }
-    out
-}
-
 /// The writes encoded in `bytes`, stored in `table` (named in errors).
 ///
 /// # Errors
@@ -94,6 +84,15 @@ fn take_prefixed(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The encoding of `writes`: each write's, concatenated.
+    fn encode(writes: &[Write]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (table, key, value) in writes {
+            encode_write(&mut out, *table, key, value.as_deref());
+        }
+        out
+    }
 
     #[test]
     fn the_encoding_is_the_documented_one() {

@@ -7,6 +7,8 @@
 
 mod memory;
 #[cfg(feature = "rocksdb")]
+mod reclaim;
+#[cfg(feature = "rocksdb")]
 mod rocks;
 #[cfg(feature = "rocksdb")]
 mod rocks_dir;

@@ -14,6 +14,7 @@ use rocksdb::{
     SnapshotWithThreadMode, WriteOptions,
 };
 
+use super::reclaim::Reclaimer;
 use super::rocks_dir::open_error;
 use super::{Direction, Entry, EntryIter, KeyRange, ReadStore, Store, WriteBatch, prefix_successor};
 use crate::error::LedgerError;
@@ -49,6 +50,8 @@ pub struct RocksStore {
     /// For point reads: made once, because `get_pinned_cf` would create and free a C++
     /// `ReadOptions` on every call.
     read_options: ReadOptions,
+    /// Frees each batch once written, off the committing thread.
+    reclaimer: Reclaimer<WriteBatch>,
 }
 
 /// Bloom filter bits per key: ~1% false positives, the usual sweet spot between memory (10
@@ -137,7 +140,13 @@ impl RocksStore {
         write_options.set_sync(config.sync_writes);
         // The WAL is what makes a batch survive a crash; it is on by default and must stay so.
         write_options.disable_wal(false);
-        Ok(RocksStore { db, path: path.to_path_buf(), write_options, read_options: ReadOptions::default() })
+        Ok(RocksStore {
+            db,
+            path: path.to_path_buf(),
+            write_options,
+            read_options: ReadOptions::default(),
+            reclaimer: Reclaimer::start(),
+        })
     }
 
     /// The data directory.
@@ -312,7 +321,9 @@ impl Store for RocksStore {
                 None => rocks_batch.delete_cf(family, key),
             }
         }
-        self.db.write_opt(rocks_batch, &self.write_options).map_err(|error| self.error(error))
+        let written = self.db.write_opt(rocks_batch, &self.write_options).map_err(|error| self.error(error));
+        self.reclaimer.free(batch);
+        written
     }
 
     fn snapshot(self: Arc<Self>) -> Arc<dyn ReadStore> {
