@@ -196,7 +196,9 @@ impl Report {
     pub fn finish(&mut self) {
         // The floors are sampled on the rayon pool, whether or not the `recovery` part ran.
         let pool_threads = rayon::current_num_threads();
-        let floor_text = |floor: f64| format!("k256 recovery, {pool_threads} threads: {}/s", thousands(floor));
+        let floor_text = |floor: f64| {
+            format!("k256 recovery, {pool_threads} threads, before each run (median): {}/s", thousands(floor))
+        };
         let mut rows = Vec::new();
         let ratio = |figure: f64, baseline: f64| (baseline > 0.0).then(|| figure / baseline);
         let throughput_row = |id: &str, name: String, t: &Throughput, target: f64| Row {

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::fixture::{Fixture, Picker};
 use super::http::{Server, connect};
-use super::workloads::{Throughput, floor, timed_run, token_transfer};
+use super::workloads::{Throughput, timed_run, token_transfer};
 use super::{Options, Progress};
 use crate::BenchError;
 
@@ -146,7 +146,6 @@ pub fn stream_cost(
     let server = runtime.block_on(Server::node(fixture.node.clone()))?;
     let mut action = token_transfer(fixture);
     let mut picker = Picker::new(13);
-    let floor = floor(options);
     let (mut without, mut with) = (Vec::new(), Vec::new());
     let (mut bytes_read, mut ended_early) = (0, 0);
     for run in 0..options.runs {
@@ -167,8 +166,8 @@ pub fn stream_cost(
         subscribers,
         topics: topics.to_owned(),
         gzip,
-        without: Throughput::new(options.batch, floor, &without),
-        with: Throughput::new(options.batch, floor, &with),
+        without: Throughput::new(options.batch, &without),
+        with: Throughput::new(options.batch, &with),
         bytes_read,
         ended_early,
     };

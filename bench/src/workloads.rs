@@ -31,8 +31,13 @@ pub struct Throughput {
     pub runs: Vec<f64>,
     /// The median run, tx/s.
     pub median: f64,
-    /// The k256 recovery floor on every core, measured just before this workload, per second.
+    /// The k256 recovery floor on every core, per second: the median of the samples taken right
+    /// before each run (`floor_samples`).
     pub floor_per_s: f64,
+    /// The floor sampled right before each run, per second, in run order. On a shared host
+    /// the floor moves by a third within minutes; a sample per run keeps the ratio to the
+    /// moments the runs were measured in.
+    pub floor_samples: Vec<f64>,
     /// Process CPU time per transaction (every thread), µs, median over runs.
     pub cpu_us_per_tx: f64,
     /// CPU time of the submitting thread per transaction — the writer's serial part (execution
@@ -48,10 +53,12 @@ pub(crate) struct Run {
     txs: usize,
     wall: Duration,
     cpu: CpuTime,
+    /// The k256 floor sampled right before the run, per second.
+    floor_per_s: f64,
 }
 
 impl Throughput {
-    pub(crate) fn new(batch: usize, floor_per_s: f64, runs: &[Run]) -> Throughput {
+    pub(crate) fn new(batch: usize, runs: &[Run]) -> Throughput {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let per_run = |f: &dyn Fn(&Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
         Throughput {
@@ -59,7 +66,8 @@ impl Throughput {
             batch,
             runs: runs.iter().map(|r| r.txs as f64 / r.wall.as_secs_f64()).collect(),
             median: per_run(&|r| r.txs as f64 / r.wall.as_secs_f64()),
-            floor_per_s,
+            floor_per_s: per_run(&|r| r.floor_per_s),
+            floor_samples: runs.iter().map(|r| r.floor_per_s).collect(),
             cpu_us_per_tx: per_run(&|r| r.cpu.process.as_secs_f64() * 1e6 / r.txs as f64),
             writer_us_per_tx: per_run(&|r| r.cpu.thread.as_secs_f64() * 1e6 / r.txs as f64),
             cpu_share: per_run(&|r| r.cpu.process.as_secs_f64() / (r.wall.as_secs_f64() * threads)),
@@ -73,7 +81,7 @@ pub fn median(values: &mut [f64]) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// The k256 floor, sampled just before a workload (contention on a shared machine drifts).
+/// The k256 floor, sampled right before a run (contention on a shared machine drifts).
 pub(crate) fn floor(options: &Options) -> f64 {
     baselines::signature_recovery(options.recoveries / 4).all_cores_per_s
 }
@@ -89,13 +97,12 @@ fn throughput_runs(
     mut action: impl FnMut(usize, usize, &mut Picker) -> Action,
 ) -> crate::Result<Throughput> {
     let mut picker = Picker::new(7);
-    let floor = floor(options);
     let mut runs = Vec::new();
     for run in 0..options.runs {
         let label = format!("{what}, run {}/{}", run + 1, options.runs);
         runs.push(timed_run(fixture, options, count, &label, progress, &mut picker, &mut action)?);
     }
-    Ok(Throughput::new(options.batch, floor, &runs))
+    Ok(Throughput::new(options.batch, &runs))
 }
 
 /// One timed run of [`throughput_runs`].
@@ -122,6 +129,7 @@ pub(crate) fn timed_run(
     let groups: Vec<Vec<SignedTransaction>> = groups.into_iter().map(|g| fixture.sign(g)).collect();
     let count: usize = groups.iter().map(Vec::len).sum();
     let node = &fixture.node;
+    let floor_per_s = floor(options);
     let (start, start_cpu) = (Instant::now(), CpuTime::now());
     let writer = std::thread::scope(|scope| {
         let clients: Vec<_> = groups
@@ -139,13 +147,13 @@ pub(crate) fn timed_run(
     let cpu = CpuTime { thread: writer, ..CpuTime::now().since(&start_cpu) };
     fixture.check_nonces()?;
     progress.step(format_args!(
-        "  {label}: {count} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx, writer {:.0} µs/tx",
+        "  {label}: {count} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx, writer {:.0} µs/tx; k256 floor {floor_per_s:.0}/s",
         wall.as_secs_f64(),
         count as f64 / wall.as_secs_f64(),
         cpu.process.as_secs_f64() * 1e6 / count as f64,
         cpu.thread.as_secs_f64() * 1e6 / count as f64,
     ));
-    Ok(Run { txs: count, wall, cpu })
+    Ok(Run { txs: count, wall, cpu, floor_per_s })
 }
 
 /// Workload 1: signed native transfers between the bench accounts, committed.
@@ -216,7 +224,6 @@ pub async fn native_transfers_http(
     let rounds = options.transfers.div_ceil(fixture.senders.len());
     let chain_id = fixture.chain_id();
     let mut picker = Picker::new(11);
-    let floor = floor(options);
     let mut runs = Vec::new();
     for run in 0..options.runs {
         let mut per_connection: Vec<Vec<(usize, Transaction)>> = vec![Vec::new(); connections];
@@ -237,6 +244,7 @@ pub async fn native_transfers_http(
                     .collect()
             })
             .collect();
+        let floor_per_s = floor(options);
         let cpu = CpuTime::now();
         let load = http::fixed(server.addr, lists).await?;
         // The submitting thread only waits here; the writer runs on the server's threads.
@@ -246,17 +254,17 @@ pub async fn native_transfers_http(
         }
         fixture.check_nonces()?;
         progress.step(format_args!(
-            "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx",
+            "  HTTP batches, run {}/{}: {total} txs in {:.2} s = {:.0} tx/s; CPU {:.0} µs/tx; k256 floor {floor_per_s:.0}/s",
             run + 1,
             options.runs,
             load.seconds,
             total as f64 / load.seconds,
             cpu.process.as_secs_f64() * 1e6 / total as f64,
         ));
-        runs.push(Run { txs: total, wall: Duration::from_secs_f64(load.seconds), cpu });
+        runs.push(Run { txs: total, wall: Duration::from_secs_f64(load.seconds), cpu, floor_per_s });
     }
     server.stop().await?;
-    Ok(Throughput::new(options.batch, floor, &runs))
+    Ok(Throughput::new(options.batch, &runs))
 }
 
 /// Single transfers, one `POST /v1/txs` each (one block each), on 8 connections.
