@@ -51,7 +51,7 @@ impl View {
     /// # Errors
     /// Only if the ledger fails.
     pub fn account(&self, address: &Address) -> Result<Account, NodeError> {
-        Ok(self.state.overlay().account(address)?)
+        Ok(self.state.account(address)?)
     }
 
     /// A contract instance.
@@ -59,7 +59,7 @@ impl View {
     /// # Errors
     /// Only if the ledger fails.
     pub fn contract(&self, address: &Address) -> Result<Option<ContractInstance>, NodeError> {
-        Ok(self.state.overlay().instance(address)?)
+        Ok(self.state.instance(address)?)
     }
 
     /// Uploaded code's metadata.
@@ -67,7 +67,7 @@ impl View {
     /// # Errors
     /// Only if the ledger fails.
     pub fn code_meta(&self, hash: &Hash) -> Result<Option<CodeMeta>, NodeError> {
-        Ok(self.state.overlay().code_meta(hash)?)
+        Ok(self.state.code_meta(hash)?)
     }
 
     /// Runs a contract's `query` entry point on this view's state.

@@ -6,11 +6,11 @@ use super::events;
 use super::history::HistoricalStore;
 use super::meta::{latest_height, pruned_through};
 use crate::error::LedgerError;
-use crate::overlay::Overlay;
-use crate::record::{BlockHeader, EventFilter, EventRecord, decode};
+use crate::overlay::{Overlay, TypedReads};
+use crate::record::{Account, BlockHeader, CodeMeta, ContractInstance, EventFilter, EventRecord, decode};
 use crate::store::ReadStore;
 use crate::table::{Table, height_key};
-use crate::types::Hash;
+use crate::types::{Address, Hash};
 
 /// The ledger at one committed height: its header and a snapshot of the store taken right
 /// after that block was written. Every read through one view sees the same state, whatever
@@ -79,6 +79,32 @@ impl StateView {
         let header = read_block(&*self.store, height)?.ok_or(LedgerError::UnknownHeight(height))?;
         let store = Arc::new(HistoricalStore { latest: self.store.clone(), height });
         Ok(StateView { header: Arc::new(header), store })
+    }
+
+    /// An account at this height (the zero account if never written), read from the snapshot
+    /// directly: [`StateView::overlay`]`().account(…)` reads the same, through an overlay built
+    /// and dropped for one read.
+    ///
+    /// # Errors
+    /// Only store errors and undecodable records.
+    pub fn account(&self, address: &Address) -> Result<Account, LedgerError> {
+        self.store.read_account(address)
+    }
+
+    /// A contract instance at this height.
+    ///
+    /// # Errors
+    /// Only store errors and undecodable records.
+    pub fn instance(&self, address: &Address) -> Result<Option<ContractInstance>, LedgerError> {
+        self.store.read_instance(address)
+    }
+
+    /// Metadata of code uploaded at or below this height.
+    ///
+    /// # Errors
+    /// Only store errors and undecodable records.
+    pub fn code_meta(&self, hash: &Hash) -> Result<Option<CodeMeta>, LedgerError> {
+        self.store.read_code_meta(hash)
     }
 
     /// The height this view reads.

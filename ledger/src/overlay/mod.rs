@@ -14,6 +14,8 @@
 mod merge;
 mod typed;
 
+pub(crate) use typed::TypedReads;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock};

@@ -1,5 +1,6 @@
 //! The overlay's typed accessors: accounts, code, contract instances and contract storage,
-//! encoded as [`crate::table`] and [`crate::record`] describe.
+//! encoded as [`crate::table`] and [`crate::record`] describe. The reads are [`TypedReads`], so
+//! a [`crate::StateView`] makes the same reads straight from its snapshot.
 //!
 //! Contract storage is the VM's hot path (one call per host call): its keys are built on the
 //! stack when they are short, so a read allocates only for the value it returns.
@@ -9,7 +10,7 @@ use std::ops::Bound;
 use super::Overlay;
 use crate::error::LedgerError;
 use crate::record::{Account, CodeMeta, CodeRecord, ContractInstance, decode, encode};
-use crate::store::{Direction, Entry, KeyRange, prefix_successor};
+use crate::store::{Direction, Entry, KeyRange, ReadStore, prefix_successor};
 use crate::table::{STORAGE_PREFIX_LEN, Table, code_meta_key, code_wasm_key};
 use crate::types::{Address, Hash};
 
@@ -48,13 +49,48 @@ fn scoped(contract: &Address, bound: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
     bound.as_ref().map(|key| crate::table::storage_key(contract, key))
 }
 
-impl Overlay {
+/// Typed reads of the state tables over raw reads: an overlay's (through its own writes) or a
+/// snapshot's. A view answering one read (an account for `GET /v1/accounts/{a}`) reads its
+/// snapshot directly, without an overlay's write maps and read cache to build and drop.
+pub(crate) trait TypedReads {
+    /// The value at `key` in the state table `table`.
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError>;
+
     /// An account (the default, zero account if never written).
-    pub fn account(&self, address: &Address) -> Result<Account, LedgerError> {
-        match self.get(Table::Accounts, &address.0)? {
+    fn read_account(&self, address: &Address) -> Result<Account, LedgerError> {
+        match self.raw(Table::Accounts, &address.0)? {
             Some(bytes) => decode(Table::Accounts, &bytes),
             None => Ok(Account::default()),
         }
+    }
+
+    /// Metadata of uploaded code, without reading the wasm bytes.
+    fn read_code_meta(&self, hash: &Hash) -> Result<Option<CodeMeta>, LedgerError> {
+        self.raw(Table::Code, &code_meta_key(hash))?.map(|bytes| decode(Table::Code, &bytes)).transpose()
+    }
+
+    /// A contract instance.
+    fn read_instance(&self, address: &Address) -> Result<Option<ContractInstance>, LedgerError> {
+        self.raw(Table::Instances, &address.0)?.map(|bytes| decode(Table::Instances, &bytes)).transpose()
+    }
+}
+
+impl TypedReads for Overlay {
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.get(table, key)
+    }
+}
+
+impl TypedReads for dyn ReadStore {
+    fn raw(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.get(table, key)
+    }
+}
+
+impl Overlay {
+    /// An account (the default, zero account if never written).
+    pub fn account(&self, address: &Address) -> Result<Account, LedgerError> {
+        self.read_account(address)
     }
 
     /// Writes an account.
@@ -64,7 +100,7 @@ impl Overlay {
 
     /// Metadata of uploaded code, without reading the wasm bytes.
     pub fn code_meta(&self, hash: &Hash) -> Result<Option<CodeMeta>, LedgerError> {
-        self.get(Table::Code, &code_meta_key(hash))?.map(|bytes| decode(Table::Code, &bytes)).transpose()
+        self.read_code_meta(hash)
     }
 
     /// Uploaded code: bytes and metadata.
@@ -87,7 +123,7 @@ impl Overlay {
 
     /// A contract instance.
     pub fn instance(&self, address: &Address) -> Result<Option<ContractInstance>, LedgerError> {
-        self.get(Table::Instances, &address.0)?.map(|bytes| decode(Table::Instances, &bytes)).transpose()
+        self.read_instance(address)
     }
 
     /// Writes a contract instance.

@@ -153,7 +153,7 @@ impl Node {
         let candidates = self
             .inner
             .mempool
-            .reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.overlay().account(address)?.nonce))?;
+            .reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.account(address)?.nonce))?;
         let mut overlay = self.inner.ledger.overlay();
         let mut txs = Vec::with_capacity(candidates.len());
         let mut senders = Vec::with_capacity(candidates.len());
@@ -233,7 +233,7 @@ impl Node {
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         self.inner
             .mempool
-            .recheck(header.height, prepared.senders, |address| Ok(view.overlay().account(address)?.nonce))?;
+            .recheck(header.height, prepared.senders, |address| Ok(view.account(address)?.nonce))?;
         Ok(header)
     }
 
@@ -279,7 +279,7 @@ impl Node {
             }
             .into());
         }
-        let nonce = view.overlay().account(&tx.sender())?.nonce;
+        let nonce = view.account(&tx.sender())?.nonce;
         self.inner.mempool.admit(tx, nonce, view.height(), relay == super::Relay::Forward)
     }
 
