@@ -150,10 +150,8 @@ impl Node {
         let chain = self.inner.chain.lock();
         let context = self.network_context(height, time)?;
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
-        let candidates = self
-            .inner
-            .mempool
-            .reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.account(address)?.nonce))?;
+        let candidates =
+            self.inner.mempool.reap(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, |address| Ok(view.account(address)?.nonce))?;
         let mut overlay = self.inner.ledger.overlay();
         let mut txs = Vec::with_capacity(candidates.len());
         let mut senders = Vec::with_capacity(candidates.len());
@@ -231,9 +229,7 @@ impl Node {
         self.clock_after_block(&mut chain, header.time);
         drop(chain);
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
-        self.inner
-            .mempool
-            .recheck(header.height, prepared.senders, |address| Ok(view.account(address)?.nonce))?;
+        self.inner.mempool.recheck(header.height, prepared.senders, |address| Ok(view.account(address)?.nonce))?;
         Ok(header)
     }
 
