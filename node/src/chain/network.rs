@@ -364,7 +364,7 @@ fn check_block_tx(bytes: &[u8], hash: &Hash) -> Result<Prepared, String> {
     let signature = stored.signature.ok_or("carries no signature")?;
     let signed = SignedTransaction { tx: stored.tx, signature };
     signed.check_form().map_err(|e| e.to_string())?;
-    let prepared = Prepared::new(signed.check().map_err(|e| e.to_string())?);
+    let prepared = Prepared::check(&signed).map_err(|e| e.to_string())?;
     if prepared.hash() != *hash {
         return Err(format!("its hash is {}, the header lists {hash}", prepared.hash()));
     }

@@ -59,12 +59,23 @@ impl SignedTransaction {
     /// [`Rejection::BadSignature`], [`Rejection::MalleableSignature`], or
     /// [`Rejection::WrongSigner`].
     pub fn check(&self) -> Result<CheckedTransaction, NodeError> {
+        self.check_canonical().map(|(checked, _)| checked)
+    }
+
+    /// [`SignedTransaction::check`], also giving the transaction's canonical JSON it checked the
+    /// signature over (the node writes the stored form around it, `crate::chain::Prepared`).
+    ///
+    /// # Errors
+    ///
+    /// As [`SignedTransaction::check`].
+    pub(crate) fn check_canonical(&self) -> Result<(CheckedTransaction, Vec<u8>), NodeError> {
         let canonical = self.tx.canonical_bytes()?;
         let recovered = recover_signer(&canonical, &self.signature)?;
         if recovered != self.tx.from {
             return Err(Rejection::WrongSigner { from: self.tx.from, recovered }.into());
         }
-        Ok(CheckedTransaction { tx: self.tx.clone(), hash: keccak256(&canonical), signature: Some(self.signature) })
+        let hash = keccak256(&canonical);
+        Ok((CheckedTransaction { tx: self.tx.clone(), hash, signature: Some(self.signature) }, canonical))
     }
 
     /// The transaction hash (see [`Transaction::hash`]; the signature is not part of it).
