@@ -50,7 +50,8 @@ impl Prepared {
     /// A checked transaction, its canonical JSON made again for the stored form. (The signature
     /// check made it once already: [`Prepared::check`] keeps that one.)
     pub(crate) fn new(tx: CheckedTransaction) -> Prepared {
-        let canonical = tx.tx().canonical_bytes().expect("a checked transaction has canonical bytes: its hash is theirs");
+        let canonical =
+            tx.tx().canonical_bytes().expect("a checked transaction has canonical bytes: its hash is theirs");
         Prepared::around(tx, &canonical)
     }
 
