@@ -48,13 +48,48 @@ impl BlockBatch {
     fn insert_new(&mut self, table: Table, key: Vec<u8>, value: Vec<u8>) {
         self.write(table, key, Some(value), None);
     }
+}
 
-    /// Writes a key that may exist (transactions and receipts by hash), reading its value first.
-    fn overwrite(&mut self, store: &dyn Store, table: Table, key: Vec<u8>, value: Vec<u8>) -> Result<(), LedgerError> {
-        let previous = store.get(table, &key)?;
-        self.write(table, key, Some(value), previous);
-        Ok(())
+/// The value before the block of each key of `keys` (in table-then-key order, no repeats), in
+/// that order: one batched read per table ([`ReadStore::get_sorted`]).
+fn previous_values<'a>(
+    store: &dyn Store,
+    keys: impl Iterator<Item = (Table, &'a [u8])>,
+) -> Result<Vec<Option<Vec<u8>>>, LedgerError> {
+    let mut values = Vec::new();
+    let mut run: Vec<&[u8]> = Vec::new();
+    let mut run_table = None;
+    for (table, key) in keys {
+        if run_table != Some(table) {
+            if let Some(previous_table) = run_table {
+                values.extend(store.get_sorted(previous_table, &run)?);
+            }
+            run.clear();
+            run_table = Some(table);
+        }
+        run.push(key);
     }
+    if let Some(table) = run_table {
+        values.extend(store.get_sorted(table, &run)?);
+    }
+    Ok(values)
+}
+
+/// The value before the block of each transaction's key in `table` (transactions and receipts
+/// are keyed by hash, and a dev node that set a nonce back can see a hash again), in the
+/// block's order.
+fn previous_by_hash(store: &dyn Store, table: Table, hashes: &[Hash]) -> Result<Vec<Option<Vec<u8>>>, LedgerError> {
+    let mut sorted: Vec<&[u8]> = hashes.iter().map(|hash| hash.0.as_slice()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let values = store.get_sorted(table, &sorted)?;
+    Ok(hashes
+        .iter()
+        .map(|hash| {
+            let at = sorted.binary_search(&hash.0.as_slice()).expect("every hash was looked up");
+            values[at].clone()
+        })
+        .collect())
 }
 
 impl Ledger {
@@ -238,8 +273,8 @@ pub(super) fn block_batch(
     // writes, so they are not in the undo record).
     let mut out = BlockBatch::default();
     let mut effective: Vec<Write> = Vec::with_capacity(state.len());
-    for ((table, key), value) in state {
-        let previous = store.get(table, &key)?;
+    let previous = previous_values(store, state.keys().map(|(table, key)| (*table, key.as_slice())))?;
+    for (((table, key), value), previous) in state.into_iter().zip(previous) {
         if previous != value {
             out.remember(table, &key, previous.as_deref());
             out.batch.put(
@@ -264,11 +299,15 @@ pub(super) fn block_batch(
     }
 
     let mut types = TypeHashes::default();
-    for (tx_index, tx) in block.txs.into_iter().enumerate() {
+    let hashes: Vec<Hash> = block.txs.iter().map(|tx| tx.hash).collect();
+    let previous_txs = previous_by_hash(store, Table::Txs, &hashes)?;
+    let previous_receipts = previous_by_hash(store, Table::Receipts, &hashes)?;
+    let previous = previous_txs.into_iter().zip(previous_receipts);
+    for (tx_index, (tx, (previous_tx, previous_receipt))) in block.txs.into_iter().zip(previous).enumerate() {
         let tx_index =
             u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
-        out.overwrite(store, Table::Txs, tx.hash.0.to_vec(), tx.tx)?;
-        out.overwrite(store, Table::Receipts, tx.hash.0.to_vec(), tx.receipt)?;
+        out.write(Table::Txs, tx.hash.0.to_vec(), Some(tx.tx), previous_tx);
+        out.write(Table::Receipts, tx.hash.0.to_vec(), Some(tx.receipt), previous_receipt);
         for (event_index, event) in tx.events.into_iter().enumerate() {
             let event_index = u32::try_from(event_index)
                 .map_err(|_| LedgerError::Backend("over 2^32 events in a transaction".into()))?;
