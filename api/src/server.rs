@@ -76,7 +76,9 @@ fn app_over(state: AppState, cors: Option<Cors>) -> Router {
 /// Serves `node` on `listener` until `shutdown` resolves; then stops accepting, lets requests in
 /// flight finish, and commits the pending block (manual and interval mining) so nothing accepted
 /// is lost. An interval miner runs all along, mining whenever the node's mode is interval
-/// mining, whether it started so or was switched to it (`POST /dev/mining`).
+/// mining, whether it started so or was switched to it (`POST /dev/mining`). When it returns,
+/// nothing it started holds the node any more: a caller that drops its last handle closes the
+/// data directory.
 ///
 /// # Errors
 /// I/O errors of the listener; a ledger failure while committing the last block.
@@ -99,7 +101,8 @@ pub async fn serve_with(
     cors: Option<Cors>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let miner = spawn_interval_miner(&node);
+    let stop_miner = Arc::new(Notify::new());
+    let miner = spawn_interval_miner(&node, stop_miner.clone());
     let state = AppState::new(node.clone());
     // A graceful shutdown waits for every response to end, and a stream does not by itself.
     let streams = state.feed.clone();
@@ -111,7 +114,15 @@ pub async fn serve_with(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;
-    miner.abort();
+    // The miner is told to stop and waited for (it finishes a block it is mining): when `serve`
+    // returns, nothing of the server holds the node, so a caller that drops its own handle
+    // closes the data directory and can open it again at once. (It was aborted and not waited
+    // for: its task, and the node in it, could outlive `serve`, and the bench's restarts found
+    // the directory still locked.)
+    stop_miner.notify_one();
+    if let Err(error) = miner.await {
+        tracing::error!(%error, "the interval miner panicked");
+    }
     let flush_node = node.clone();
     let flushed = tokio::task::spawn_blocking(move || flush_node.flush()).await.map_err(ServeError::Flush)?;
     if let Some(header) = flushed.map_err(ServeError::LastBlock)? {
@@ -138,8 +149,9 @@ pub enum ServeError {
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Mines a block every interval while the node's mode is interval mining; otherwise waits for
-/// the mode to change ([`Node::watch_mining`]). A switch restarts the interval.
-fn spawn_interval_miner(node: &Node) -> tokio::task::JoinHandle<()> {
+/// the mode to change ([`Node::watch_mining`]). A switch restarts the interval. Returns once
+/// `stop` is notified (after finishing a block it is mining).
+fn spawn_interval_miner(node: &Node, stop: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     let node = node.clone();
     let switched = Arc::new(Notify::new());
     // `notify_one` keeps a permit when nobody waits, so a switch between reading the mode and
@@ -152,14 +164,17 @@ fn spawn_interval_miner(node: &Node) -> tokio::task::JoinHandle<()> {
         let _watch = watch;
         loop {
             let Mining::Interval(every) = node.mining() else {
-                switched.notified().await;
-                continue;
+                tokio::select! {
+                    _ = stop.notified() => return,
+                    _ = switched.notified() => continue,
+                }
             };
             let mut ticker = tokio::time::interval(every.max(MIN_INTERVAL));
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker.tick().await;
             loop {
                 tokio::select! {
+                    _ = stop.notified() => return,
                     _ = switched.notified() => break,
                     _ = ticker.tick() => {
                         let node = node.clone();

@@ -116,3 +116,28 @@ fn balances_never_mix_two_blocks_on_rocksdb() {
 fn balances_never_mix_two_blocks_in_memory() {
     balances_never_mix_two_blocks(StoreConfig::Memory);
 }
+
+/// When `serve` returns, it holds nothing of the node: dropping the caller's own handle closes
+/// the data directory, which opens again at once (within one runtime that lives on, as in an
+/// embedding program or the bench's restarts, which once found the directory still locked: the
+/// interval miner's task outlived `serve`).
+#[test]
+fn a_served_node_releases_its_data_directory_when_serve_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    // One worker, kept busy while the server shuts down: a task of the server's that is only
+    // aborted, not awaited, cannot be dropped on it before `serve` returns.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    for _ in 0..3 {
+        let node = Node::open(NodeConfig { store: StoreConfig::RocksDb(path.clone()), ..NodeConfig::dev() }).unwrap();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let shutdown = async {
+                tokio::spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+            };
+            tidepool_api::server::serve(listener, node, shutdown).await.unwrap();
+        });
+        // The node was moved into `serve`: this open fails while anything still holds it.
+        drop(tidepool_ledger::Ledger::open(&path).expect("the data directory is free once serve returns"));
+    }
+}
