@@ -55,7 +55,7 @@ impl BlockBatch {
 fn previous_values<'a>(
     store: &dyn Store,
     keys: impl Iterator<Item = (Table, &'a [u8])>,
-) -> Result<Vec<Option<Vec<u8>>>, LedgerError> {
+) -> Result<Vec<Previous>, LedgerError> {
     let mut values = Vec::new();
     let mut run: Vec<&[u8]> = Vec::new();
     let mut run_table = None;
@@ -75,19 +75,23 @@ fn previous_values<'a>(
     Ok(values)
 }
 
-/// The value before the block of each transaction's key in `table` (transactions and receipts
-/// are keyed by hash, and a dev node that set a nonce back can see a hash again), in the
-/// block's order.
-fn previous_by_hash(store: &dyn Store, table: Table, hashes: &[Hash]) -> Result<Vec<Option<Vec<u8>>>, LedgerError> {
+/// A value before the block (`None`: absent).
+type Previous = Option<Vec<u8>>;
+
+/// The values before the block of each transaction's record and receipt, in the block's order
+/// (both are keyed by hash, and a dev node that set a nonce back can see a hash again): the
+/// hashes sorted once, one batched read per table.
+fn previous_by_hash(store: &dyn Store, hashes: &[Hash]) -> Result<Vec<(Previous, Previous)>, LedgerError> {
     let mut sorted: Vec<&[u8]> = hashes.iter().map(|hash| hash.0.as_slice()).collect();
     sorted.sort_unstable();
     sorted.dedup();
-    let values = store.get_sorted(table, &sorted)?;
+    let txs = store.get_sorted(Table::Txs, &sorted)?;
+    let receipts = store.get_sorted(Table::Receipts, &sorted)?;
     Ok(hashes
         .iter()
         .map(|hash| {
             let at = sorted.binary_search(&hash.0.as_slice()).expect("every hash was looked up");
-            values[at].clone()
+            (txs[at].clone(), receipts[at].clone())
         })
         .collect())
 }
@@ -300,9 +304,7 @@ pub(super) fn block_batch(
 
     let mut types = TypeHashes::default();
     let hashes: Vec<Hash> = block.txs.iter().map(|tx| tx.hash).collect();
-    let previous_txs = previous_by_hash(store, Table::Txs, &hashes)?;
-    let previous_receipts = previous_by_hash(store, Table::Receipts, &hashes)?;
-    let previous = previous_txs.into_iter().zip(previous_receipts);
+    let previous = previous_by_hash(store, &hashes)?;
     for (tx_index, (tx, (previous_tx, previous_receipt))) in block.txs.into_iter().zip(previous).enumerate() {
         let tx_index =
             u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
