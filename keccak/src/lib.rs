@@ -2,13 +2,19 @@
 //! digests signatures are recovered from, EIP-55 address checksums, state roots, and the
 //! `keccak256` host function contracts call.
 //!
-//! The permutation comes from the `sha3` crate, whose code is generic: Rust compiles it into
-//! whichever crate names a concrete hasher, with that crate's build settings. Called from our
-//! own crates it ran at `opt-level = 2` with debug assertions (the `dev` profile every command
-//! uses) — about 2.7× slower than fully optimised (~0.98 against ~0.36 µs for 40 bytes). This
-//! crate is the one place the hasher is named, behind functions that are not generic and not
-//! inlined, so the permutation is compiled here, and the workspace's `Cargo.toml` builds this
-//! crate with `opt-level = 3` and without debug assertions or overflow checks in every profile.
+//! The permutation is OpenSSL's (CRYPTOGAMS) x86-64 and AArch64 assembly, through the
+//! `keccak-asm` crate, as reth hashes: ~30 % faster than RustCrypto's `sha3` in Rust on this
+//! project's build (`cargo bench -p tidepool-keccak`: 40 bytes 563 → 392 ns, 300 bytes 1.45 →
+//! 1.11 µs, 4 KiB 18.9 → 12.4 µs), where keccak was the largest single cost of a token
+//! transfer's work besides the signature recovery (BENCHMARKS.md). `sha3` stays as the tests'
+//! reference.
+//!
+//! The hasher's buffering around the permutation is generic code, which Rust compiles into
+//! whichever crate names a concrete hasher, with that crate's build settings: from our own
+//! crates it ran at `opt-level = 2` with debug assertions (the `dev` profile every command uses),
+//! ~2.7× slower than fully optimised. This crate is the one place the hasher is named, behind
+//! functions that are not generic and not inlined, and the workspace's `Cargo.toml` builds it
+//! with `opt-level = 3` and without debug assertions or overflow checks in every profile.
 //!
 //! # Examples
 //!
@@ -21,17 +27,17 @@
 //! assert_eq!(hasher.finalize(), keccak256(b"hello world"));
 //! ```
 
-use sha3::Digest as _;
+use keccak_asm::Digest as _;
 
 /// keccak-256 of `data` (the pre-standard Keccak that Ethereum uses, not SHA3-256).
 pub fn keccak256(data: &[u8]) -> [u8; 32] {
-    sha3::Keccak256::digest(data).into()
+    keccak_asm::Keccak256::digest(data).into()
 }
 
 /// An incremental keccak-256: the hash of everything [`update`](Keccak256::update) was given,
 /// in order, without concatenating it first.
 #[derive(Clone, Debug, Default)]
-pub struct Keccak256(sha3::Keccak256);
+pub struct Keccak256(keccak_asm::Keccak256);
 
 impl Keccak256 {
     /// A hasher that has seen nothing.
@@ -75,6 +81,24 @@ mod tests {
             hasher.update(&data[..cut]);
             hasher.update(&data[cut..]);
             assert_eq!(hasher.finalize(), keccak256(&data), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn every_length_and_split_hashes_as_rustcryptos_keccak() {
+        use sha3::Digest as _;
+        let data: Vec<u8> = (0..700u32).map(|i| (i * 31 + 17) as u8).collect();
+        // Every length across five blocks of the 136-byte rate, and the lengths the assembly
+        // backend loads specially (20, 32 and 64 bytes).
+        for len in 0..=data.len() {
+            let input = &data[..len];
+            let reference: [u8; 32] = sha3::Keccak256::digest(input).into();
+            assert_eq!(keccak256(input), reference, "{len} bytes");
+            let mut hasher = Keccak256::new();
+            for piece in input.chunks(1 + len % 97) {
+                hasher.update(piece);
+            }
+            assert_eq!(hasher.finalize(), reference, "{len} bytes in pieces");
         }
     }
 }
