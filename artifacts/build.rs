@@ -13,6 +13,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// The one list of the outer build's settings a wasm build must not inherit (a build script
+// cannot depend on the sandbox crate, so it includes the file; its function is public there).
+#[path = "../sandbox/src/build/host_env.rs"]
+#[allow(unreachable_pub)]
+mod host_env;
+
+use host_env::is_host_build_setting;
+
 /// `(crate directory under contracts/, wasm file stem, constant name)`.
 const CONTRACTS: &[(&str, &str, &str)] = &[
     ("token", "token", "TOKEN"),
@@ -44,7 +52,7 @@ fn main() {
         .arg(&target_dir);
     for (key, _) in env::vars_os() {
         let Some(key) = key.to_str() else { continue };
-        if polluting(key) {
+        if is_host_build_setting(key) {
             cmd.env_remove(key);
         }
     }
@@ -80,6 +88,7 @@ fn main() {
 /// contracts/ but its target dir (members, manifests, lock file, cargo config) and the ABI.
 fn watch(contracts: &Path, abi: &Path) {
     println!("cargo:rerun-if-changed={}", abi.display());
+    println!("cargo:rerun-if-changed=../sandbox/src/build/host_env.rs");
     let entries = fs::read_dir(contracts).unwrap_or_else(|e| panic!("read {}: {e}", contracts.display()));
     for entry in entries.flatten() {
         if entry.file_name() != "target" {
@@ -98,25 +107,4 @@ fn host_target_dir(out_dir: &Path) -> PathBuf {
         return PathBuf::from(dir);
     }
     out_dir.ancestors().nth(3).expect("OUT_DIR is <target>/<profile>/build/<pkg>/out").to_path_buf()
-}
-
-/// Environment meant for the host build that would break or pollute the wasm build.
-fn polluting(key: &str) -> bool {
-    matches!(
-        key,
-        "RUSTFLAGS"
-            | "CARGO_ENCODED_RUSTFLAGS"
-            | "RUSTDOCFLAGS"
-            | "CARGO_ENCODED_RUSTDOCFLAGS"
-            | "RUSTC_WRAPPER"
-            | "RUSTC_WORKSPACE_WRAPPER"
-            | "CARGO_TARGET_DIR"
-            | "CARGO_MAKEFLAGS"
-            | "MAKEFLAGS"
-            | "MFLAGS"
-            | "CARGO_PRIMARY_PACKAGE"
-    ) || key.starts_with("CARGO_PROFILE_")
-        || (key.starts_with("CARGO_BUILD_") && key != "CARGO_BUILD_JOBS")
-        || key.starts_with("CARGO_TARGET_WASM32")
-        || key.starts_with("__CARGO")
 }

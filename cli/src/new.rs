@@ -394,27 +394,9 @@ mod tests {
     /// scaffold's build: flags, wrappers, profile and target overrides, the toolchain override
     /// (the scaffold's rust-toolchain.toml decides), cargo's own variables, Tidepool's switches.
     fn outer_build_setting(key: &str) -> bool {
-        matches!(
-            key,
-            "CARGO"
-                | "RUSTC"
-                | "RUSTDOC"
-                | "RUSTUP_TOOLCHAIN"
-                | "RUSTFLAGS"
-                | "CARGO_ENCODED_RUSTFLAGS"
-                | "RUSTDOCFLAGS"
-                | "CARGO_ENCODED_RUSTDOCFLAGS"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-                | "CARGO_TARGET_DIR"
-                | "CARGO_MAKEFLAGS"
-                | "MAKEFLAGS"
-                | "MFLAGS"
-                | "CARGO_PRIMARY_PACKAGE"
-        ) || key.starts_with("CARGO_PROFILE_")
-            || (key.starts_with("CARGO_BUILD_") && key != "CARGO_BUILD_JOBS")
+        tidepool_sandbox::build::is_host_build_setting(key)
+            || matches!(key, "CARGO" | "RUSTC" | "RUSTDOC" | "RUSTUP_TOOLCHAIN")
             || key.starts_with("CARGO_TARGET_")
-            || key.starts_with("__CARGO")
             || key.starts_with("TIDEPOOL_")
     }
 

@@ -16,6 +16,10 @@
 //! Needs the `wasm32-unknown-unknown` target (`rustup target add wasm32-unknown-unknown`, or a
 //! `rust-toolchain.toml` listing it, as `tidepool new` writes).
 
+mod host_env;
+
+pub use host_env::is_host_build_setting;
+
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -355,34 +359,12 @@ fn cargo_command() -> Command {
     let mut cmd = Command::new(cargo_binary());
     for (key, _) in std::env::vars_os() {
         if let Some(key) = key.to_str()
-            && polluting(key)
+            && is_host_build_setting(key)
         {
             cmd.env_remove(key);
         }
     }
     cmd
-}
-
-/// Environment of the outer build that would break or pollute the wasm build (the list
-/// `artifacts/build.rs` uses).
-fn polluting(key: &str) -> bool {
-    matches!(
-        key,
-        "RUSTFLAGS"
-            | "CARGO_ENCODED_RUSTFLAGS"
-            | "RUSTDOCFLAGS"
-            | "CARGO_ENCODED_RUSTDOCFLAGS"
-            | "RUSTC_WRAPPER"
-            | "RUSTC_WORKSPACE_WRAPPER"
-            | "CARGO_TARGET_DIR"
-            | "CARGO_MAKEFLAGS"
-            | "MAKEFLAGS"
-            | "MFLAGS"
-            | "CARGO_PRIMARY_PACKAGE"
-    ) || key.starts_with("CARGO_PROFILE_")
-        || (key.starts_with("CARGO_BUILD_") && key != "CARGO_BUILD_JOBS")
-        || key.starts_with("CARGO_TARGET_WASM32")
-        || key.starts_with("__CARGO")
 }
 
 #[cfg(test)]
@@ -402,10 +384,10 @@ mod tests {
         for key in
             ["RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_PROFILE_DEV_OPT_LEVEL", "__CARGO_FIX_PLZ", "CARGO_BUILD_TARGET"]
         {
-            assert!(polluting(key), "{key}");
+            assert!(is_host_build_setting(key), "{key}");
         }
         for key in ["CARGO_BUILD_JOBS", "CARGO_HOME", "PATH", "RUSTUP_TOOLCHAIN"] {
-            assert!(!polluting(key), "{key}");
+            assert!(!is_host_build_setting(key), "{key}");
         }
     }
 
