@@ -5,9 +5,9 @@
 //! The permutation is OpenSSL's (CRYPTOGAMS) x86-64 and AArch64 assembly, through the
 //! `keccak-asm` crate, as reth hashes: ~30 % faster than RustCrypto's `sha3` in Rust on this
 //! project's build (`cargo bench -p tidepool-keccak`: 40 bytes 563 → 392 ns, 300 bytes 1.45 →
-//! 1.11 µs, 4 KiB 18.9 → 12.4 µs), where keccak was the largest single cost of a token
-//! transfer's work besides the signature recovery (BENCHMARKS.md). `sha3` stays as the tests'
-//! reference.
+//! 1.11 µs, 4 KiB 18.9 → 12.4 µs). Outside the signature recovery, keccak's permutation was the
+//! function with the most samples of its own in a token-transfer profile (BENCHMARKS.md). `sha3`
+//! stays as the tests' reference.
 //!
 //! The hasher's buffering around the permutation is generic code, which Rust compiles into
 //! whichever crate names a concrete hasher, with that crate's build settings: from our own
