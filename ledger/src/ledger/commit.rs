@@ -303,8 +303,8 @@ pub(super) fn block_batch(
     }
 
     let mut types = TypeHashes::default();
-    let hashes: Vec<Hash> = block.txs.iter().map(|tx| tx.hash).collect();
-    let previous = previous_by_hash(store, &hashes)?;
+    // The header lists the block's hashes in order: the same list the previous values follow.
+    let previous = previous_by_hash(store, &header.tx_hashes)?;
     for (tx_index, (tx, (previous_tx, previous_receipt))) in block.txs.into_iter().zip(previous).enumerate() {
         let tx_index =
             u32::try_from(tx_index).map_err(|_| LedgerError::Backend("over 2^32 transactions in a block".into()))?;
