@@ -175,9 +175,7 @@ macro_rules! serde_as_string {
                     let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                     $parse(&s).map_err(serde::de::Error::custom)
                 } else {
-                    let bytes = <Vec<u8>>::deserialize(deserializer)?;
-                    let array = bytes.try_into().map_err(|_| serde::de::Error::custom("wrong length"))?;
-                    Ok(Self(array))
+                    crate::bytes::array(deserializer).map(Self)
                 }
             }
         }
