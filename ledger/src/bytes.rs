@@ -176,4 +176,13 @@ mod tests {
         // Truncated input is an error, not a panic.
         assert!(postcard::from_bytes::<Array>(&encoded[..3]).is_err());
     }
+
+    #[test]
+    fn an_array_reads_a_format_that_gives_bytes_as_a_sequence() {
+        use serde::de::value::{Error, SeqDeserializer};
+        let sequence = |bytes: Vec<u8>| SeqDeserializer::<_, Error>::new(bytes.into_iter());
+        assert_eq!(array::<_, 4>(sequence(vec![1, 2, 3, 4])).unwrap(), [1, 2, 3, 4]);
+        assert!(array::<_, 4>(sequence(vec![1, 2, 3])).is_err());
+        assert!(array::<_, 4>(sequence(vec![1, 2, 3, 4, 5])).is_err());
+    }
 }
