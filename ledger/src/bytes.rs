@@ -5,7 +5,7 @@
 //! no stored byte and copies each field in one go instead. Human-readable formats keep the
 //! sequence form (JSON: an array of numbers), exactly as without it.
 //!
-//! [`array`] reads a fixed-size byte string (an address, a hash) the same way, straight into an
+//! [`byte_array`] reads a fixed-size byte string (an address, a hash) the same way, straight into an
 //! array.
 
 use std::fmt;
@@ -62,7 +62,7 @@ impl<'de> Visitor<'de> for BytesVisitor {
 ///
 /// # Errors
 /// The format's error, or a byte string of another length.
-pub fn array<'de, D: Deserializer<'de>, const N: usize>(deserializer: D) -> Result<[u8; N], D::Error> {
+pub fn byte_array<'de, D: Deserializer<'de>, const N: usize>(deserializer: D) -> Result<[u8; N], D::Error> {
     deserializer.deserialize_bytes(ArrayVisitor::<N>)
 }
 
@@ -161,7 +161,7 @@ mod tests {
     struct Fixed(#[serde(with = "crate::bytes")] Vec<u8>);
 
     #[derive(Debug, PartialEq, Deserialize)]
-    struct Array(#[serde(deserialize_with = "array")] [u8; 4]);
+    struct Array(#[serde(deserialize_with = "byte_array")] [u8; 4]);
 
     #[test]
     fn an_array_reads_what_a_byte_string_wrote_and_only_its_length() {
@@ -181,8 +181,8 @@ mod tests {
     fn an_array_reads_a_format_that_gives_bytes_as_a_sequence() {
         use serde::de::value::{Error, SeqDeserializer};
         let sequence = |bytes: Vec<u8>| SeqDeserializer::<_, Error>::new(bytes.into_iter());
-        assert_eq!(array::<_, 4>(sequence(vec![1, 2, 3, 4])).unwrap(), [1, 2, 3, 4]);
-        assert!(array::<_, 4>(sequence(vec![1, 2, 3])).is_err());
-        assert!(array::<_, 4>(sequence(vec![1, 2, 3, 4, 5])).is_err());
+        assert_eq!(byte_array::<_, 4>(sequence(vec![1, 2, 3, 4])).unwrap(), [1, 2, 3, 4]);
+        assert!(byte_array::<_, 4>(sequence(vec![1, 2, 3])).is_err());
+        assert!(byte_array::<_, 4>(sequence(vec![1, 2, 3, 4, 5])).is_err());
     }
 }

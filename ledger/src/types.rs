@@ -175,7 +175,7 @@ macro_rules! serde_as_string {
                     let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                     $parse(&s).map_err(serde::de::Error::custom)
                 } else {
-                    crate::bytes::array(deserializer).map(Self)
+                    crate::bytes::byte_array(deserializer).map(Self)
                 }
             }
         }
