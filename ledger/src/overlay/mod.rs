@@ -9,11 +9,14 @@
 //!
 //! Layout: this file holds the raw access and the journal; `merge` the iteration of the
 //! overlay's writes over the store's entries; `typed` the typed accessors (accounts, code,
-//! instances, contract storage).
+//! instances, contract storage); `layered` a block's writes over the store, as the base of the
+//! next block's overlay while the block is being committed.
 
+mod layered;
 mod merge;
 mod typed;
 
+pub use layered::Layered;
 pub(crate) use typed::TypedReads;
 
 use std::cell::RefCell;

@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn a_manual_clock_stands_still_until_moved() {
         let node = manual();
-        let mut chain = node.inner.chain.lock();
+        let mut chain = node.lock_chain();
         assert_eq!(node.next_block_time(&chain).unwrap(), 1_000);
         chain.clock.next = Some(5_000);
         assert_eq!(node.next_block_time(&chain).unwrap(), 5_000);
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn the_clock_never_reads_before_the_latest_block_nor_past_the_last_time() {
         let node = manual();
-        let mut chain = node.inner.chain.lock();
+        let mut chain = node.lock_chain();
         chain.clock.offset = -500;
         assert_eq!(node.next_block_time(&chain).unwrap(), 1_000, "not before genesis");
         chain.clock.offset = i128::from(MAX_BLOCK_TIME);

@@ -37,7 +37,7 @@ impl Node {
     /// pending transactions. If `change` fails, nothing changes.
     fn dev_block(&self, change: impl FnOnce(&mut Overlay) -> Result<(), NodeError>) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         self.commit_before_pending(&mut chain, |context| {
             let mut overlay = self.inner.ledger.overlay();
             change(&mut overlay)?;
@@ -130,7 +130,7 @@ impl Node {
     /// [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME); a ledger failure.
     pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let mut count = count.max(1);
         if chain.pending.is_some() {
             let header = self.mine_locked(&mut chain)?;
@@ -155,7 +155,7 @@ impl Node {
     /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn snapshot(&self) -> Result<u64, NodeError> {
         self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let height = self.latest_block()?.height;
         let id = chain.next_snapshot_id;
         chain.next_snapshot_id += 1;
@@ -174,7 +174,7 @@ impl Node {
     /// ledger failure.
     pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(Rejection::UnknownSnapshot(id))?;
         let snapshot = chain.snapshots[position].1.clone();
         // The undo records back to the snapshot may be pruned (`--history-blocks`).

@@ -69,7 +69,7 @@ impl Node {
     /// the lead on (also if running the group panicked, so the queue never stalls).
     fn lead(&self) {
         let _hand_on = HandOn { node: self };
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let group = std::mem::take(&mut self.inner.queue.lock().waiting);
         if !group.is_empty() {
             self.run_group(&mut chain, group);

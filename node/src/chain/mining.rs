@@ -45,7 +45,7 @@ impl std::fmt::Debug for MiningWatch {
 impl Node {
     /// How blocks are made now: the configuration's mode until [`Node::set_mining`] changes it.
     pub fn mining(&self) -> Mining {
-        self.inner.chain.lock().mining
+        self.lock_chain().mining
     }
 
     /// The mining mode and the pending transactions (dev mode).
@@ -79,7 +79,7 @@ impl Node {
             .into());
         }
         {
-            let mut chain = self.inner.chain.lock();
+            let mut chain = self.lock_chain();
             if mode == Mining::Auto && chain.pending.is_some() {
                 self.mine_locked(&mut chain)?;
             }
@@ -99,7 +99,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn pending_account(&self, address: &Address) -> Result<Account, NodeError> {
-        let chain = self.inner.chain.lock();
+        let chain = self.lock_chain();
         match &chain.pending {
             Some(pending) => pending.account(address),
             None => self.account(address),
@@ -113,7 +113,7 @@ impl Node {
     /// # Errors
     /// As [`Node::mine_block`].
     pub fn mine_interval_block(&self) -> Result<Option<BlockHeader>, NodeError> {
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         if matches!(chain.mining, Mining::Interval(_)) { self.mine_locked(&mut chain).map(Some) } else { Ok(None) }
     }
 

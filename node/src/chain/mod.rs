@@ -3,12 +3,14 @@
 //! One writer at a time (a mutex around the chain state) applies transactions to a block
 //! overlay and commits blocks; reads go through a [`View`](crate::View) of one committed height
 //! and never wait for it. Signature checks happen before the lock (in parallel for batches), so
-//! the serial part is execution and the commit. Start with [`Node::open`], [`Node::submit`] and
+//! the serial part is execution and the commit; automine's batches commit outside the lock,
+//! while the next block executes (`pipeline`). Start with [`Node::open`], [`Node::submit`] and
 //! [`Node::query`].
 //!
 //! Layout: this file (the node, its state, opening it); `clock` (block times); `submit`
-//! (transactions into blocks, the pending block); `group` (group commit: submissions that wait
-//! for the writer share its next block); `mining` (the mining mode); `read` (reads at
+//! (transactions into blocks, the pending block); `pipeline` (automine's commit outside the
+//! writer's lock); `group` (group commit: submissions that wait for the writer share its next
+//! block); `mining` (the mining mode); `read` (reads at
 //! the latest or a past height); `replay` (re-executing a committed transaction); `dev` (dev
 //! controls of state, mining on demand, snapshots); `time` (warps, the next block's time);
 //! `reload` (reset, state files).
@@ -18,6 +20,7 @@ mod dev;
 mod group;
 mod mining;
 mod network;
+mod pipeline;
 mod read;
 mod reload;
 mod replay;
@@ -62,6 +65,8 @@ struct ChainState {
     pending: Option<PendingBlock>,
     snapshots: Vec<(u64, Snapshot)>,
     next_snapshot_id: u64,
+    /// The block being committed outside this lock (automine; `pipeline`).
+    in_flight: Option<Arc<pipeline::InFlight>>,
 }
 
 struct Inner {
@@ -133,6 +138,7 @@ impl Node {
             pending: None,
             snapshots: Vec::new(),
             next_snapshot_id: 0,
+            in_flight: None,
         };
         let inner = Inner {
             ledger,
@@ -156,7 +162,7 @@ impl Node {
             node.check_loaded_from(file)?;
         }
         let genesis = node.genesis_block()?;
-        node.inner.chain.lock().clock = node.clock_at_genesis(&genesis);
+        node.lock_chain().clock = node.clock_at_genesis(&genesis);
         Ok(node)
     }
 

@@ -147,7 +147,7 @@ impl Node {
     /// # Errors
     /// [`HostError::Block`] when `height` is not the next height; ledger failures.
     pub fn build_block(&self, height: u64, time: u64) -> Result<(BlockHeader, Vec<u8>), NodeError> {
-        let chain = self.inner.chain.lock();
+        let chain = self.lock_chain();
         let context = self.network_context(height, time)?;
         let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         let candidates =
@@ -194,7 +194,7 @@ impl Node {
         {
             return Ok(Ok(prepared.header.clone()));
         }
-        let _chain = self.inner.chain.lock();
+        let _chain = self.lock_chain();
         match self.execute_network_block(height, block)? {
             Ok(prepared) => {
                 let header = prepared.header.clone();
@@ -213,7 +213,7 @@ impl Node {
     /// [`HostError::Block`] when the block is not valid on top of the last committed block (it
     /// cannot have been decided there); ledger failures.
     pub fn commit_decided(&self, height: u64, bytes: &[u8], seal: &[u8]) -> Result<BlockHeader, NodeError> {
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let block = NetworkBlock::decode(bytes).map_err(HostError::Block)?;
         let claimed = block.header.hash();
         let head = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;

@@ -19,7 +19,7 @@ impl Node {
     /// no longer kept (nothing changes); a ledger failure.
     pub fn reset(&self) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let genesis = self.genesis_block()?;
         let oldest = self.inner.ledger.oldest_readable()?;
         if oldest > genesis.height {
@@ -55,7 +55,7 @@ impl Node {
         self.require_dev()?;
         // Validating and compiling the code takes a while: before the writer's lock.
         let block = file.genesis_block(&self.inner.vm, self.inner.config.chain_id)?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let header = self.inner.ledger.replace_chain(file.height, block)?;
         self.drop_pending(&mut chain);
         chain.snapshots.clear();

@@ -301,6 +301,10 @@ impl Node {
             return self.admit(chunks.flatten(), relay);
         }
         let mut chain = self.inner.chain.lock();
+        if chain.mining == Mining::Auto {
+            return into_answers(self.mine_pipelined(chain, chunks));
+        }
+        super::pipeline::land(&mut chain);
         let results = self.run_locked(&mut chain, chunks);
         drop(chain);
         into_answers(results)
@@ -491,7 +495,7 @@ impl Node {
         if self.inner.config.mining == Mining::Network {
             return Err(crate::error::Rejection::NetworkNode.into());
         }
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         self.mine_locked(&mut chain)
     }
 
@@ -511,7 +515,7 @@ impl Node {
     /// # Errors
     /// Only if the ledger fails.
     pub fn flush(&self) -> Result<Option<BlockHeader>, NodeError> {
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         if chain.pending.is_some() { self.mine_locked(&mut chain).map(Some) } else { Ok(None) }
     }
 
@@ -529,7 +533,7 @@ impl Node {
     /// The same rejections as a submission.
     pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
         tx.check_form()?;
-        let chain = self.inner.chain.lock();
+        let chain = self.lock_chain();
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.view()?.state().overlay();
         drop(chain);
@@ -584,7 +588,7 @@ mod tests {
         let before = node.ledger().head().unwrap().height;
         let accounts = dev_accounts(4);
         // The writer is busy: every submission queues.
-        let writer = node.inner.chain.lock();
+        let writer = node.lock_chain();
         let handles: Vec<_> = accounts
             .iter()
             .enumerate()

@@ -56,7 +56,7 @@ impl Node {
     pub fn warp_with(&self, seconds: u64, refresh_prices: bool) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let refresh = if refresh_prices { Some(self.price_refresh()?) } else { None };
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let time = block_time(self.next_block_time(&chain)?.saturating_add(seconds))?;
         let clock = chain.clock;
         chain.clock.next = Some(time);
@@ -101,7 +101,7 @@ impl Node {
     pub fn set_next_block_time(&self, time: u64) -> Result<NextBlock, NodeError> {
         self.require_dev()?;
         block_time(time)?;
-        let mut chain = self.inner.chain.lock();
+        let mut chain = self.lock_chain();
         let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
         if time < latest.time {
             return Err(Rejection::BlockTimeBeforeLatest { requested: time, latest: latest.time }.into());

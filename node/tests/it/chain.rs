@@ -417,3 +417,81 @@ fn a_quick_query_answers_as_the_full_query_or_leaves_it_to_it() {
     let unknown = view.try_quick_query(&nobody, b"{}");
     assert!(matches!(unknown, Err(NodeError::Rejected(Rejection::UnknownContract(a))) if a == nobody), "{unknown:?}");
 }
+
+/// Automine commits a batch's block outside the writer's lock while the next batch executes on
+/// top of it (`node/src/chain/pipeline.rs`): concurrent batches that credit the same accounts
+/// lose no update, every block links to the one before, each receipt names the block its
+/// transaction is in, and a dev control in between (an empty block) finds the ledger committed.
+#[test]
+fn concurrent_batches_build_on_blocks_still_being_committed() {
+    let (node, keys) = node(false);
+    let recipients: Vec<Address> = (0..8u8).map(|i| Address([0x40 + i; 20])).collect();
+    // Larger than PIPELINE_CHUNK, so each batch goes through the streamed path: one block each.
+    const BATCHES: usize = 6;
+    const PER_BATCH: usize = 80;
+    const SENDERS: usize = 4;
+    const EMPTY_BLOCKS: u64 = 5;
+    let start = node.latest_block().unwrap().height;
+    let chain_id = node.config().chain_id;
+    let mined_at: Vec<(Hash, u64)> = std::thread::scope(|scope| {
+        let senders: Vec<_> = keys
+            .iter()
+            .take(SENDERS)
+            .enumerate()
+            .map(|(t, key)| {
+                let (node, recipients) = (&node, &recipients);
+                scope.spawn(move || {
+                    let mut mined_at = Vec::new();
+                    let mut nonce = node.account(&key.address).unwrap().nonce;
+                    for _ in 0..BATCHES {
+                        let batch: Vec<_> = (0..PER_BATCH)
+                            .map(|i| {
+                                let to = recipients[(i + t) % recipients.len()];
+                                let tx = Transaction {
+                                    chain_id,
+                                    nonce,
+                                    from: key.address,
+                                    gas_limit: GAS,
+                                    action: Action::Transfer { to, amount: 1 },
+                                };
+                                nonce += 1;
+                                tx.sign(&key.key).unwrap()
+                            })
+                            .collect();
+                        for result in node.submit_batch(&batch) {
+                            let receipt = mined(result.unwrap());
+                            assert_eq!(receipt.status, ReceiptStatus::Success);
+                            mined_at.push((receipt.tx_hash, receipt.height));
+                        }
+                    }
+                    mined_at
+                })
+            })
+            .collect();
+        let node = &node;
+        scope.spawn(move || {
+            for _ in 0..EMPTY_BLOCKS {
+                node.mine_block().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        });
+        senders.into_iter().flat_map(|sender| sender.join().unwrap()).collect()
+    });
+    for (hash, height) in &mined_at {
+        let block = node.ledger().block(*height).unwrap().unwrap();
+        assert!(block.tx_hashes.contains(hash), "the receipt's height is its block's");
+    }
+    let credited = (SENDERS * BATCHES * PER_BATCH / recipients.len()) as u128;
+    for recipient in &recipients {
+        assert_eq!(node.account(recipient).unwrap().balance, credited, "no credit lost");
+    }
+    let head = node.latest_block().unwrap();
+    assert_eq!(head.height, start + (SENDERS * BATCHES) as u64 + EMPTY_BLOCKS);
+    let mut parent = node.ledger().block(start).unwrap().unwrap();
+    for height in start + 1..=head.height {
+        let block = node.ledger().block(height).unwrap().unwrap();
+        assert_eq!(block.parent_hash, parent.hash(), "block {height} follows its parent");
+        assert!(block.time >= parent.time, "block times never go back");
+        parent = block;
+    }
+}
