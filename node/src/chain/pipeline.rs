@@ -27,7 +27,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use tidepool_ledger::{Layered, NewBlock, Overlay, ReadStore};
 
-use super::submit::{Done, Prepared};
+use super::submit::{Done, Executed, Prepared};
 use super::{ChainState, Node};
 use crate::apply::BlockContext;
 use crate::error::{HostError, NodeError};
@@ -124,39 +124,14 @@ impl Node {
             Ok(BlockContext { chain_id: self.inner.config.chain_id, height, time })
         });
         let mut overlay = Overlay::new(base);
-        let mut block_txs = Vec::new();
-        let mut receipts = Vec::new();
-        // Per transaction: executed (its receipt is next in `receipts`) or its error, and
-        // whether it passed the signature check.
-        let mut slots: Vec<(Result<(), NodeError>, bool)> = Vec::new();
-        for checked in chunks.flatten() {
-            let (tx, context) = match (checked, &context) {
-                (Err(e), _) => {
-                    slots.push((Err(e), false));
-                    continue;
-                }
-                (Ok(_), Err(_)) => {
-                    slots.push((Ok(()), true));
-                    continue;
-                }
-                (Ok(tx), Ok(context)) => (tx, context),
-            };
-            match self.execute_into(&mut overlay, context, tx, block_txs.len() as u32) {
-                Ok((receipt, block_tx)) => {
-                    receipts.push(receipt);
-                    block_txs.push(block_tx);
-                    slots.push((Ok(()), true));
-                }
-                Err(e) => slots.push((Err(e), true)),
-            }
-        }
+        let Executed { txs, answers } = self.execute_block(&mut overlay, &context, chunks);
         let mut failure = context.as_ref().err().map(ToString::to_string);
         if let Some(flight) = &below
             && let Err(e) = flight.wait()
         {
             failure = Some(format!("the block below this one could not be committed: {e}"));
         }
-        match (&context, block_txs.is_empty(), &failure) {
+        match (&context, txs.is_empty(), &failure) {
             (Ok(context), false, None) => {
                 let changes = overlay.into_changes();
                 let flight = Arc::new(InFlight {
@@ -169,7 +144,7 @@ impl Node {
                 self.clock_after_block(&mut chain, context.time);
                 drop(chain);
                 let mut landing = Landing { flight: &flight, outcome: None };
-                let block = NewBlock { time: context.time, changes, txs: block_txs };
+                let block = NewBlock { time: context.time, changes, txs };
                 if let Err(e) = self.inner.ledger.commit_block(block) {
                     tracing::error!(error = %e, "block commit failed; its transactions were not committed");
                     failure = Some(e.to_string());
@@ -178,15 +153,7 @@ impl Node {
             }
             _ => drop(chain),
         }
-        let mut receipts = receipts.into_iter();
-        slots
-            .into_iter()
-            .map(|(slot, checked)| match (slot, &failure) {
-                (_, Some(message)) if checked => Err(HostError::CommitFailed(message.clone()).into()),
-                (Err(e), _) => Err(e),
-                (Ok(()), _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
-            })
-            .collect()
+        answers.given(failure.as_deref())
     }
 }
 

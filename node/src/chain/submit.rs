@@ -138,6 +138,39 @@ impl PendingBlock {
     }
 }
 
+/// A new block's transactions as [`Node::execute_block`] ran them.
+pub(super) struct Executed {
+    /// What goes into the block.
+    pub(super) txs: Vec<BlockTx>,
+    /// What each submission is answered once the block is committed (or is not).
+    pub(super) answers: Answers,
+}
+
+/// Each submitted transaction's place in a new block.
+pub(super) struct Answers {
+    /// The receipts of the executed transactions, in order.
+    receipts: Vec<ReceiptRecord>,
+    /// Per transaction: executed (its receipt is next in `receipts`) or its error, and whether
+    /// it passed the signature check.
+    slots: Vec<(Result<(), NodeError>, bool)>,
+}
+
+impl Answers {
+    /// The answers: each transaction's receipt or its own error; if the block was not committed
+    /// (`failure`), [`HostError::CommitFailed`] for every one that passed its signature check.
+    pub(super) fn given(self, failure: Option<&str>) -> Vec<Result<Done, NodeError>> {
+        let mut receipts = self.receipts.into_iter();
+        self.slots
+            .into_iter()
+            .map(|(slot, checked)| match (slot, failure) {
+                (_, Some(message)) if checked => Err(HostError::CommitFailed(message.to_owned()).into()),
+                (Err(e), _) => Err(e),
+                (Ok(()), _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
+            })
+            .collect()
+    }
+}
+
 /// A submission's result while the writer's lock is held: the receipt still its record, made
 /// into JSON once the lock is free.
 pub(super) enum Done {
@@ -349,49 +382,50 @@ impl Node {
     ) -> Vec<Result<Done, NodeError>> {
         let context = self.next_block_context(chain);
         let mut overlay = self.inner.ledger.overlay();
-        let mut block_txs = Vec::new();
-        let mut receipts = Vec::new();
-        // Per transaction: executed (its receipt is next in `receipts`) or its error, and
-        // whether it passed the signature check.
-        let mut slots: Vec<(Result<(), NodeError>, bool)> = Vec::new();
-        for checked in chunks.flatten() {
-            let (tx, context) = match (checked, &context) {
-                (Err(e), _) => {
-                    slots.push((Err(e), false));
-                    continue;
-                }
-                (Ok(_), Err(_)) => {
-                    slots.push((Ok(()), true));
-                    continue;
-                }
-                (Ok(tx), Ok(context)) => (tx, context),
-            };
-            match self.execute_into(&mut overlay, context, tx, block_txs.len() as u32) {
-                Ok((receipt, block_tx)) => {
-                    receipts.push(receipt);
-                    block_txs.push(block_tx);
-                    slots.push((Ok(()), true));
-                }
-                Err(e) => slots.push((Err(e), true)),
-            }
-        }
+        let Executed { txs, answers } = self.execute_block(&mut overlay, &context, chunks);
         let mut failure = context.as_ref().err().map(ToString::to_string);
-        if let (Ok(context), false) = (&context, block_txs.is_empty()) {
-            let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs: block_txs };
+        if let (Ok(context), false) = (&context, txs.is_empty()) {
+            let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs };
             if let Err(e) = self.commit(chain, block) {
                 tracing::error!(error = %e, "block commit failed; its transactions were not committed");
                 failure = Some(e.to_string());
             }
         }
-        let mut receipts = receipts.into_iter();
-        slots
-            .into_iter()
-            .map(|(slot, checked)| match (slot, &failure) {
-                (_, Some(message)) if checked => Err(HostError::CommitFailed(message.clone()).into()),
-                (Err(e), _) => Err(e),
-                (Ok(()), _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
-            })
-            .collect()
+        answers.given(failure.as_deref())
+    }
+
+    /// Executes checked transactions, in order, into `overlay`: a new block's transactions at
+    /// `context` (none runs if `context` could not be made).
+    pub(super) fn execute_block(
+        &self,
+        overlay: &mut Overlay,
+        context: &Result<BlockContext, NodeError>,
+        chunks: impl Iterator<Item = Vec<Result<Prepared, NodeError>>>,
+    ) -> Executed {
+        let mut txs = Vec::new();
+        let mut answers = Answers { receipts: Vec::new(), slots: Vec::new() };
+        for checked in chunks.flatten() {
+            let (tx, context) = match (checked, context) {
+                (Err(e), _) => {
+                    answers.slots.push((Err(e), false));
+                    continue;
+                }
+                (Ok(_), Err(_)) => {
+                    answers.slots.push((Ok(()), true));
+                    continue;
+                }
+                (Ok(tx), Ok(context)) => (tx, context),
+            };
+            match self.execute_into(overlay, context, tx, txs.len() as u32) {
+                Ok((receipt, block_tx)) => {
+                    answers.receipts.push(receipt);
+                    txs.push(block_tx);
+                    answers.slots.push((Ok(()), true));
+                }
+                Err(e) => answers.slots.push((Err(e), true)),
+            }
+        }
+        Executed { txs, answers }
     }
 
     /// Manual and interval mining: executes `tx` into the pending block (opened at the next
