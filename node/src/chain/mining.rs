@@ -45,7 +45,9 @@ impl std::fmt::Debug for MiningWatch {
 impl Node {
     /// How blocks are made now: the configuration's mode until [`Node::set_mining`] changes it.
     pub fn mining(&self) -> Mining {
-        self.lock_chain().mining
+        // The mode does not depend on the ledger: no need to wait for a block being committed
+        // (`lock_chain`), which the interval miner would do on an async worker.
+        self.inner.chain.lock().mining
     }
 
     /// The mining mode and the pending transactions (dev mode).
