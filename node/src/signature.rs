@@ -14,7 +14,7 @@
 //! half makes each signature the only encoding of itself.
 //!
 //! Start with [`sign_message`] and [`recover_signer`]; transactions use them through
-//! [`crate::tx`].
+//! [`crate::tx`]. Many signatures at once: [`recover_digest_signers`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +26,10 @@ use tidepool_ledger::{Address, Hash};
 
 use crate::error::{NodeError, Rejection};
 use crate::keys::address_of_verifying_key;
+
+mod batch;
+
+pub use batch::recover_digest_signers;
 
 /// The EIP-191 version `0x45` (`E`) prefix, followed by the message length in decimal.
 const PERSONAL_MESSAGE_PREFIX: &[u8] = b"\x19Ethereum Signed Message:\n";

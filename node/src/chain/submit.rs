@@ -38,6 +38,11 @@ pub struct StoredTx {
 /// the work over the pool costs nothing.
 pub const PIPELINE_CHUNK: usize = 64;
 
+/// The most signatures one thread recovers together ([`Node::check_all`]): enough that the one
+/// inversion a run pays is small beside a recovery, few enough that a chunk of
+/// [`PIPELINE_CHUNK`] still spreads over every core.
+const RECOVERY_BATCH: usize = 32;
+
 /// A checked transaction with its stored form already encoded: the encoding needs no state,
 /// so it is done beside the signature check, in parallel and off the writer's lock.
 #[derive(Clone)]
@@ -263,19 +268,18 @@ impl Node {
         signed: &[SignedTransaction],
         relay: Relay,
     ) -> Vec<Result<Submitted, NodeError>> {
-        let check = |s: &SignedTransaction| self.check(s);
         // The pipeline blocks this thread on the pool's results: inside the pool (or with a
         // single worker) that could wait for itself, so there everything is checked first.
         let pool_is_free = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
         if signed.len() <= PIPELINE_CHUNK || !pool_is_free {
-            let checked = signed.par_iter().map(check).collect();
+            let checked = self.check_all(signed);
             return self.submit_checked(checked, relay);
         }
         rayon::in_place_scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
             scope.spawn(move |_| {
                 for chunk in signed.chunks(PIPELINE_CHUNK) {
-                    if sender.send(chunk.par_iter().map(check).collect()).is_err() {
+                    if sender.send(self.check_all(chunk)).is_err() {
                         return;
                     }
                 }
@@ -287,6 +291,37 @@ impl Node {
     /// The checks before execution: the form, then (on a network, unless the mempool already
     /// holds it — validators forward each transaction to one another) the signature.
     fn check(&self, signed: &SignedTransaction) -> Result<Prepared, NodeError> {
+        self.check_unsigned(signed)?;
+        Prepared::check(signed)
+    }
+
+    /// [`Node::check`] of each of `signed`, in order, on every core: in runs of at most
+    /// [`RECOVERY_BATCH`] transactions, each run's signers recovered together
+    /// ([`SignedTransaction::check_canonical_all`]). Each gets the answer it would get alone.
+    fn check_all(&self, signed: &[SignedTransaction]) -> Vec<Result<Prepared, NodeError>> {
+        let per_thread = signed.len().div_ceil(rayon::current_num_threads()).clamp(1, RECOVERY_BATCH);
+        signed.par_chunks(per_thread).flat_map_iter(|run| self.check_run(run)).collect()
+    }
+
+    /// [`Node::check`] of each of `run`, their signers recovered together.
+    fn check_run(&self, run: &[SignedTransaction]) -> Vec<Result<Prepared, NodeError>> {
+        let unsigned: Vec<Result<&SignedTransaction, NodeError>> =
+            run.iter().map(|signed| self.check_unsigned(signed).map(|()| signed)).collect();
+        let to_recover: Vec<&SignedTransaction> =
+            unsigned.iter().filter_map(|passed| passed.as_ref().ok().copied()).collect();
+        let mut checked = SignedTransaction::check_canonical_all(&to_recover).into_iter();
+        unsigned
+            .into_iter()
+            .map(|passed| {
+                passed?;
+                let (tx, canonical) = checked.next().expect("one answer per transaction checked")?;
+                Ok(Prepared::around(tx, &canonical))
+            })
+            .collect()
+    }
+
+    /// [`Node::check`] but for the signature.
+    fn check_unsigned(&self, signed: &SignedTransaction) -> Result<(), NodeError> {
         signed.check_form()?;
         if self.inner.config.mining == Mining::Network {
             let hash = signed.hash()?;
@@ -294,7 +329,7 @@ impl Node {
                 return Err(crate::error::Rejection::AlreadyInMempool(hash).into());
             }
         }
-        Prepared::check(signed)
+        Ok(())
     }
 
     /// Executes `tx` as if `tx.from` had signed it (dev mode only).

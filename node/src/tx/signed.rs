@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, keccak256};
 
 use crate::error::{NodeError, Rejection};
-use crate::signature::{RecoverableSignature, recover_signer};
+use crate::signature::{RecoverableSignature, personal_message_digest, recover_digest_signers, recover_signer};
 use crate::tx::Transaction;
 
 /// A transaction with its sender's signature, as submitted:
@@ -71,6 +71,35 @@ impl SignedTransaction {
     pub(crate) fn check_canonical(&self) -> Result<(CheckedTransaction, Vec<u8>), NodeError> {
         let canonical = self.tx.canonical_bytes()?;
         let recovered = recover_signer(&canonical, &self.signature)?;
+        self.signed_by(recovered, canonical)
+    }
+
+    /// [`SignedTransaction::check_canonical`] of each of `signed`, in order, with their signers
+    /// recovered together ([`recover_digest_signers`]: less work per signature than one by one).
+    /// Each transaction gets the answer it would get alone.
+    pub(crate) fn check_canonical_all(
+        signed: &[&SignedTransaction],
+    ) -> Vec<Result<(CheckedTransaction, Vec<u8>), NodeError>> {
+        let canonicals: Vec<Result<Vec<u8>, NodeError>> = signed.iter().map(|s| s.tx.canonical_bytes()).collect();
+        let digests: Vec<(Hash, RecoverableSignature)> = signed
+            .iter()
+            .zip(&canonicals)
+            .filter_map(|(s, canonical)| Some((personal_message_digest(canonical.as_ref().ok()?), s.signature)))
+            .collect();
+        let mut recovered = recover_digest_signers(&digests).into_iter();
+        signed
+            .iter()
+            .zip(canonicals)
+            .map(|(s, canonical)| {
+                let canonical = canonical?;
+                let signer = recovered.next().expect("one recovery per canonical form")?;
+                s.signed_by(signer, canonical)
+            })
+            .collect()
+    }
+
+    /// The checked form, if `recovered` (the key that signed `canonical`) is `tx.from`'s.
+    fn signed_by(&self, recovered: Address, canonical: Vec<u8>) -> Result<(CheckedTransaction, Vec<u8>), NodeError> {
         if recovered != self.tx.from {
             return Err(Rejection::WrongSigner { from: self.tx.from, recovered }.into());
         }
@@ -201,5 +230,28 @@ mod tests {
             }
             other => panic!("expected WrongSigner, got {other:?}"),
         }
+    }
+    #[test]
+    fn checking_together_answers_each_as_alone() {
+        let (good, _) = signed();
+        let intruder = &dev_accounts(3)[2];
+        let wrong_signer = good.tx.clone().sign(&intruder.key).unwrap();
+        let mut float = good.clone();
+        float.tx.action = Action::Execute { contract: Address([3; 20]), msg: json!({ "ping": 1.5 }), funds: 0 };
+        let mut bad_v = good.clone();
+        let mut bytes = bad_v.signature.to_bytes();
+        bytes[64] = 30;
+        bad_v.signature = RecoverableSignature::from_slice(&bytes).unwrap();
+        let mut other = good.clone();
+        other.tx.nonce = 1;
+        let other = other.tx.sign(&dev_accounts(2)[1].key).unwrap();
+        let all = [&good, &wrong_signer, &float, &bad_v, &other, &good];
+        let alone: Vec<String> = all.iter().map(|s| format!("{:?}", s.check_canonical())).collect();
+        let together: Vec<String> =
+            SignedTransaction::check_canonical_all(&all).iter().map(|result| format!("{result:?}")).collect();
+        assert_eq!(together, alone);
+        let failed: Vec<bool> = SignedTransaction::check_canonical_all(&all).iter().map(Result::is_err).collect();
+        assert_eq!(failed, [false, true, true, true, false, false]);
+        assert!(SignedTransaction::check_canonical_all(&[]).is_empty());
     }
 }

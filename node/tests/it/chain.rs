@@ -294,7 +294,8 @@ fn simulate_runs_without_committing() {
     assert_eq!(node.account(&Address([8; 20])).unwrap().balance, 0);
 }
 
-/// A batch longer than the pipeline's chunk, with a bad signature and a bad nonce in the middle.
+/// A batch longer than the pipeline's chunk, with a wrong signer (70), a bad nonce (130) and a
+/// signature from which no key recovers (190: its `r` is no point's x-coordinate) in the middle.
 fn mixed_batch(node: &Node, keys: &[DevAccount]) -> Vec<tidepool_node::SignedTransaction> {
     let chain_id = node.config().chain_id;
     let transfer = |from: &DevAccount, nonce: u64, to: u8| Transaction {
@@ -308,6 +309,12 @@ fn mixed_batch(node: &Node, keys: &[DevAccount]) -> Vec<tidepool_node::SignedTra
         (0..200).map(|n| transfer(&keys[0], n, (n % 7) as u8 + 1).sign(&keys[0].key).unwrap()).collect();
     batch.insert(70, transfer(&keys[1], 0, 9).sign(&keys[2].key).unwrap());
     batch.insert(130, transfer(&keys[3], 5, 9).sign(&keys[3].key).unwrap());
+    let mut no_key = transfer(&keys[1], 0, 9).sign(&keys[1].key).unwrap();
+    let mut bytes = no_key.signature.to_bytes();
+    bytes[..32].fill(0);
+    bytes[31] = 5; // x³ + 7 is not a square for x = 5
+    no_key.signature = tidepool_node::signature::RecoverableSignature::from_slice(&bytes).unwrap();
+    batch.insert(190, no_key);
     batch
 }
 
@@ -317,8 +324,9 @@ fn a_batch_is_one_block_with_each_rejection_in_its_place() {
     let height = node.latest_block().unwrap().height;
     let batch = mixed_batch(&node, &keys);
     let results = node.submit_batch(&batch);
-    assert_eq!(results.len(), 202);
+    assert_eq!(results.len(), 203);
     assert!(matches!(results[70], Err(NodeError::Rejected(Rejection::WrongSigner { .. }))), "{:?}", results[70]);
+    assert!(matches!(results[190], Err(NodeError::Rejected(Rejection::BadSignature))), "{:?}", results[190]);
     assert!(
         matches!(results[130], Err(NodeError::Rejected(Rejection::BadNonce { expected: 0, got: 5 }))),
         "{:?}",
@@ -327,7 +335,7 @@ fn a_batch_is_one_block_with_each_rejection_in_its_place() {
     let receipts: Vec<_> = results
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| *i != 70 && *i != 130)
+        .filter(|(i, _)| ![70, 130, 190].contains(i))
         .map(|(_, r)| mined(r.unwrap()))
         .collect();
     let header = node.latest_block().unwrap();
@@ -366,6 +374,7 @@ fn a_batch_in_interval_mode_fills_the_pending_block() {
     let results = node.submit_batch(&mixed_batch(&node, &keys));
     assert!(matches!(results[70], Err(NodeError::Rejected(Rejection::WrongSigner { .. }))));
     assert!(matches!(results[130], Err(NodeError::Rejected(Rejection::BadNonce { .. }))));
+    assert!(matches!(results[190], Err(NodeError::Rejected(Rejection::BadSignature))));
     assert_eq!(results.iter().filter(|r| matches!(r, Ok(Submitted::Pending { .. }))).count(), 200);
     assert_eq!(node.flush().unwrap().expect("a pending block").tx_hashes.len(), 200);
 }
