@@ -1,10 +1,12 @@
 //! How a node is set up: chain id, store, mining mode, clock, dev mode, genesis (built, or loaded
 //! from a state file).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tidepool_ledger::Store;
 use tidepool_vm::VmConfig;
 
 use crate::state_file::StateFile;
@@ -36,7 +38,30 @@ pub enum StoreConfig {
     /// RocksDB in this directory (created if absent).
     #[cfg(feature = "rocksdb")]
     RocksDb(PathBuf),
+    /// A store of the embedder's own (see [`GivenStore`]).
+    Given(GivenStore),
 }
+
+/// Any [`Store`]: one of the embedder's own, or a wrapper around one of ours that counts,
+/// delays or fails writes (the node's tests drive a failing block commit this way). Empty, it
+/// becomes a new ledger ([`tidepool_ledger::Ledger::with_store`]); the node runs the same code
+/// above it as above RocksDB. Two are equal when they are the same store.
+#[derive(Clone)]
+pub struct GivenStore(pub Arc<dyn Store>);
+
+impl fmt::Debug for GivenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GivenStore(..)")
+    }
+}
+
+impl PartialEq for GivenStore {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for GivenStore {}
 
 /// When blocks are produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,7 +43,9 @@ pub use chain::{
     BlockCertificate, CertificateSignature, InvalidBlock, MiningStatus, MiningWatch, NetworkBlock, NetworkStatus,
     NextBlock, Node, QUERY_GAS_LIMIT, QUICK_QUERY_GAS, Relay, Replay, StatusSource, StoredTx, Submitted,
 };
-pub use config::{Clock, DEV_CHAIN_ID, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig};
+pub use config::{
+    Clock, DEV_CHAIN_ID, GivenStore, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig,
+};
 pub use error::NodeError;
 pub use genesis::{MarketInfo, TokenBalance, TokenInfo};
 pub use keys::{DevAccount, address_of, dev_accounts};

@@ -115,6 +115,7 @@ impl Node {
                 }
                 Ledger::open(path)?
             }
+            StoreConfig::Given(store) => Ledger::with_store(store.0.clone())?,
         };
         if let Some(dir) = &config.module_cache_dir {
             vm_config.cache_dir = Some(dir.clone());
