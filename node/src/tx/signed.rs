@@ -231,6 +231,7 @@ mod tests {
             other => panic!("expected WrongSigner, got {other:?}"),
         }
     }
+
     #[test]
     fn checking_together_answers_each_as_alone() {
         let (good, _) = signed();
