@@ -135,3 +135,28 @@ fn a_header_that_lies_about_the_state_root_is_refused_and_changes_nothing() {
     proposer.commit_decided(1, &bytes, b"{}").unwrap();
     assert!(proposer.mempool().is_empty());
 }
+
+#[test]
+fn a_bad_signature_among_many_is_refused_by_its_place() {
+    // Forty transactions, checked in runs whose signers are recovered together: one signature
+    // taken from another transaction makes the block invalid, and the reason names it.
+    let modules = tempfile::tempdir().unwrap();
+    let document = genesis(&validator_keys(4), 2, false);
+    let (proposer, verifier) = (memory_node(&document, modules.path()), memory_node(&document, modules.path()));
+    let accounts = dev_accounts(2);
+    for nonce in 0..40 {
+        proposer.submit(&signed(&accounts[(nonce % 2) as usize], nonce / 2, transfer(accounts[0].address, 1))).unwrap();
+    }
+    let (header, bytes) = proposer.build_block(1, document.genesis_time + 1).unwrap();
+    assert_eq!(header.tx_hashes.len(), 40);
+    let mut block = tidepool_node::NetworkBlock::decode(&bytes).unwrap();
+    let borrowed: serde_json::Value = serde_json::from_slice(&block.txs[26]).unwrap();
+    let mut stored: serde_json::Value = serde_json::from_slice(&block.txs[25]).unwrap();
+    stored["signature"] = borrowed["signature"].clone();
+    block.txs[25] = serde_json::to_vec(&stored).unwrap();
+    let verdict = verifier.verify_block(1, &block.encode()).unwrap().expect_err("a stolen signature");
+    assert!(verdict.reason.starts_with("transaction 25: "), "{}", verdict.reason);
+    assert!(verdict.reason.contains("signature was made by"), "{}", verdict.reason);
+    assert_eq!(verifier.latest_block().unwrap().height, 0);
+    assert_eq!(verifier.verify_block(1, &bytes).unwrap().unwrap(), header);
+}

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, Hash, NewBlock};
 
 use super::Node;
-use super::submit::Prepared;
+use super::submit::{Prepared, RECOVERY_BATCH};
 use crate::apply::BlockContext;
 use crate::error::{HostError, NodeError};
 use crate::tx::SignedTransaction;
@@ -308,20 +308,14 @@ impl Node {
         if txs.len() != header.tx_hashes.len() {
             return Ok(Err(format!("{} transactions, {} hashes in the header", txs.len(), header.tx_hashes.len())));
         }
-        // Signatures on every core, then execution in order.
-        // A transaction this node's mempool admitted was checked then: the same bytes need no
-        // second signature check.
-        let mempool = &self.inner.mempool;
+        // Signatures on every core, in runs whose signers are recovered together, then execution
+        // in order.
+        let run = txs.len().div_ceil(rayon::current_num_threads()).clamp(1, RECOVERY_BATCH);
         let checked: Result<Vec<Prepared>, String> = txs
-            .par_iter()
-            .zip(&header.tx_hashes)
+            .par_chunks(run)
+            .zip(header.tx_hashes.par_chunks(run))
             .enumerate()
-            .map(|(index, (bytes, hash))| {
-                match mempool.get(hash).filter(|known| known.stored_bytes() == bytes.as_slice()) {
-                    Some(known) => Ok(known),
-                    None => check_block_tx(bytes, hash).map_err(|e| format!("transaction {index}: {e}")),
-                }
-            })
+            .flat_map_iter(|(index, (txs, hashes))| self.check_block_txs(index * run, txs, hashes))
             .collect();
         let checked = match checked {
             Ok(checked) => checked,
@@ -357,19 +351,57 @@ impl Node {
     }
 }
 
-/// A block's transaction from its stored bytes: signed, its signature good, its hash the one
-/// the header lists, and its bytes the canonical stored form.
-fn check_block_tx(bytes: &[u8], hash: &Hash) -> Result<Prepared, String> {
+impl Node {
+    /// A block's transactions `txs` (the `first`th on), listed in its header as `hashes`, from
+    /// their stored bytes: each signed, its signature good, its hash the one the header lists and
+    /// its bytes the canonical stored form; the signers recovered together. A transaction this
+    /// node's mempool admitted was checked then: the same bytes need no second check.
+    fn check_block_txs(&self, first: usize, txs: &[Vec<u8>], hashes: &[Hash]) -> Vec<Result<Prepared, String>> {
+        let mempool = &self.inner.mempool;
+        let known: Vec<Option<Prepared>> = txs
+            .iter()
+            .zip(hashes)
+            .map(|(bytes, hash)| mempool.get(hash).filter(|known| known.stored_bytes() == bytes.as_slice()))
+            .collect();
+        let decoded: Vec<Result<SignedTransaction, String>> = txs
+            .iter()
+            .zip(&known)
+            .filter(|(_, known)| known.is_none())
+            .map(|(bytes, _)| decode_block_tx(bytes))
+            .collect();
+        let passed = decoded.iter().map(|signed| signed.as_ref().map_err(Clone::clone)).collect();
+        let mut checked = Prepared::check_all(passed, |e| e.to_string()).into_iter();
+        known
+            .into_iter()
+            .zip(txs.iter().zip(hashes))
+            .enumerate()
+            .map(|(index, (known, (bytes, hash)))| {
+                let prepared = match known {
+                    Some(known) => return Ok(known),
+                    None => checked.next().expect("one answer per transaction decoded"),
+                };
+                prepared
+                    .and_then(|prepared| {
+                        if prepared.hash() != *hash {
+                            return Err(format!("its hash is {}, the header lists {hash}", prepared.hash()));
+                        }
+                        if prepared.stored_bytes() != bytes.as_slice() {
+                            return Err("its bytes are not the canonical stored form".into());
+                        }
+                        Ok(prepared)
+                    })
+                    .map_err(|e| format!("transaction {}: {e}", first + index))
+            })
+            .collect()
+    }
+}
+
+/// A block's transaction from its stored bytes, signed and of a good form (its signature is
+/// checked after: [`Prepared::check_all`]).
+fn decode_block_tx(bytes: &[u8]) -> Result<SignedTransaction, String> {
     let stored: super::StoredTx = serde_json::from_slice(bytes).map_err(|e| format!("does not decode: {e}"))?;
     let signature = stored.signature.ok_or("carries no signature")?;
     let signed = SignedTransaction { tx: stored.tx, signature };
     signed.check_form().map_err(|e| e.to_string())?;
-    let prepared = Prepared::check(&signed).map_err(|e| e.to_string())?;
-    if prepared.hash() != *hash {
-        return Err(format!("its hash is {}, the header lists {hash}", prepared.hash()));
-    }
-    if prepared.stored_bytes() != bytes {
-        return Err("its bytes are not the canonical stored form".into());
-    }
-    Ok(prepared)
+    Ok(signed)
 }

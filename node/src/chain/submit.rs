@@ -41,7 +41,7 @@ pub const PIPELINE_CHUNK: usize = 64;
 /// The most signatures one thread recovers together ([`Node::check_all`]): enough that the one
 /// inversion a run pays is small beside a recovery, few enough that a chunk of
 /// [`PIPELINE_CHUNK`] still spreads over every core.
-const RECOVERY_BATCH: usize = 32;
+pub(super) const RECOVERY_BATCH: usize = 32;
 
 /// A checked transaction with its stored form already encoded: the encoding needs no state,
 /// so it is done beside the signature check, in parallel and off the writer's lock.
@@ -66,6 +66,27 @@ impl Prepared {
     pub(crate) fn check(signed: &SignedTransaction) -> Result<Prepared, NodeError> {
         let (tx, canonical) = signed.check_canonical()?;
         Ok(Prepared::around(tx, &canonical))
+    }
+
+    /// [`Prepared::check`] of each transaction of `passed` that passed the checks before the
+    /// signature (a failure is passed through), their signers recovered together
+    /// ([`SignedTransaction::check_canonical_all`]); `error` says a check's failure in the
+    /// caller's terms. Each gets the answer it would get alone.
+    pub(crate) fn check_all<E>(
+        passed: Vec<Result<&SignedTransaction, E>>,
+        error: impl Fn(NodeError) -> E,
+    ) -> Vec<Result<Prepared, E>> {
+        let to_recover: Vec<&SignedTransaction> =
+            passed.iter().filter_map(|signed| signed.as_ref().ok().copied()).collect();
+        let mut checked = SignedTransaction::check_canonical_all(&to_recover).into_iter();
+        passed
+            .into_iter()
+            .map(|signed| {
+                signed?;
+                let (tx, canonical) = checked.next().expect("one answer per transaction checked").map_err(&error)?;
+                Ok(Prepared::around(tx, &canonical))
+            })
+            .collect()
     }
 
     /// The stored form: `{"signature":…,"tx":…}` with the transaction's canonical JSON — the
@@ -305,19 +326,8 @@ impl Node {
 
     /// [`Node::check`] of each of `run`, their signers recovered together.
     fn check_run(&self, run: &[SignedTransaction]) -> Vec<Result<Prepared, NodeError>> {
-        let unsigned: Vec<Result<&SignedTransaction, NodeError>> =
-            run.iter().map(|signed| self.check_unsigned(signed).map(|()| signed)).collect();
-        let to_recover: Vec<&SignedTransaction> =
-            unsigned.iter().filter_map(|passed| passed.as_ref().ok().copied()).collect();
-        let mut checked = SignedTransaction::check_canonical_all(&to_recover).into_iter();
-        unsigned
-            .into_iter()
-            .map(|passed| {
-                passed?;
-                let (tx, canonical) = checked.next().expect("one answer per transaction checked")?;
-                Ok(Prepared::around(tx, &canonical))
-            })
-            .collect()
+        let unsigned = run.iter().map(|signed| self.check_unsigned(signed).map(|()| signed)).collect();
+        Prepared::check_all(unsigned, std::convert::identity)
     }
 
     /// [`Node::check`] but for the signature.
