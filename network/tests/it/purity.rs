@@ -104,14 +104,21 @@ proptest! {
     }
 }
 
-#[test]
-fn a_header_that_lies_about_the_state_root_is_refused_and_changes_nothing() {
+/// A proposer and a verifier of one genesis with two funded accounts and no market, and the
+/// genesis time. (The module directory must outlive the nodes.)
+fn proposer_and_verifier() -> (tempfile::TempDir, Node, Node, u64) {
     let modules = tempfile::tempdir().unwrap();
     let document = genesis(&validator_keys(4), 2, false);
     let (proposer, verifier) = (memory_node(&document, modules.path()), memory_node(&document, modules.path()));
+    (modules, proposer, verifier, document.genesis_time)
+}
+
+#[test]
+fn a_header_that_lies_about_the_state_root_is_refused_and_changes_nothing() {
+    let (_modules, proposer, verifier, genesis_time) = proposer_and_verifier();
     let accounts = dev_accounts(2);
     proposer.submit(&signed(&accounts[0], 0, transfer(accounts[1].address, 5))).unwrap();
-    let (header, bytes) = proposer.build_block(1, document.genesis_time + 1).unwrap();
+    let (header, bytes) = proposer.build_block(1, genesis_time + 1).unwrap();
     assert_eq!(header.tx_hashes.len(), 1);
     let mut block = tidepool_node::NetworkBlock::decode(&bytes).unwrap();
     block.header.state_root = tidepool_ledger::Hash([7; 32]);
@@ -140,14 +147,12 @@ fn a_header_that_lies_about_the_state_root_is_refused_and_changes_nothing() {
 fn a_bad_signature_among_many_is_refused_by_its_place() {
     // Forty transactions, checked in runs whose signers are recovered together: one signature
     // taken from another transaction makes the block invalid, and the reason names it.
-    let modules = tempfile::tempdir().unwrap();
-    let document = genesis(&validator_keys(4), 2, false);
-    let (proposer, verifier) = (memory_node(&document, modules.path()), memory_node(&document, modules.path()));
+    let (_modules, proposer, verifier, genesis_time) = proposer_and_verifier();
     let accounts = dev_accounts(2);
     for nonce in 0..40 {
         proposer.submit(&signed(&accounts[(nonce % 2) as usize], nonce / 2, transfer(accounts[0].address, 1))).unwrap();
     }
-    let (header, bytes) = proposer.build_block(1, document.genesis_time + 1).unwrap();
+    let (header, bytes) = proposer.build_block(1, genesis_time + 1).unwrap();
     assert_eq!(header.tx_hashes.len(), 40);
     let mut block = tidepool_node::NetworkBlock::decode(&bytes).unwrap();
     let borrowed: serde_json::Value = serde_json::from_slice(&block.txs[26]).unwrap();
