@@ -13,6 +13,7 @@ use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use rayon::prelude::*;
 use serde::Serialize;
 use tidepool_ledger::{Hash, RocksStore, Store, Table, WriteBatch, keccak256};
+use tidepool_node::chain::RECOVERY_BATCH;
 use tidepool_node::signature::{RecoverableSignature, recover_digest_signers};
 
 use super::http::{self, Call, Load, Server};
@@ -27,7 +28,7 @@ pub struct Recovery {
     /// Threads in rayon's pool.
     pub threads: usize,
     /// Tidepool's own recovery on rayon's pool, per second: signers recovered together in runs
-    /// of 32 ([`tidepool_node::signature::recover_digest_signers`]), as the node checks a batch.
+    /// of [`RECOVERY_BATCH`] ([`recover_digest_signers`]), as the node checks a batch.
     /// Not the rows' baseline, which stays k256's recovery of one signature at a time.
     pub batched_all_cores_per_s: f64,
 }
@@ -57,19 +58,14 @@ pub fn signature_recovery(count: usize) -> Recovery {
 }
 
 /// Recovers `count` signatures on all cores as the node checks a batch of transactions: in runs
-/// of 32, each run's signers together. Per second.
+/// of [`RECOVERY_BATCH`], each run's signers together. Per second.
 pub fn batched_signature_recovery(count: usize) -> f64 {
     let signed: Vec<(Hash, RecoverableSignature)> = signed_digests(count)
         .into_iter()
-        .map(|(digest, signature, id)| {
-            let mut bytes = [0u8; RecoverableSignature::LEN];
-            bytes[..64].copy_from_slice(&signature.to_bytes());
-            bytes[64] = 27 + u8::from(id.is_y_odd());
-            (Hash(digest), RecoverableSignature::from_slice(&bytes).expect("65 bytes"))
-        })
+        .map(|(digest, signature, id)| (Hash(digest), RecoverableSignature::from_k256(&signature, id)))
         .collect();
     let start = Instant::now();
-    signed.par_chunks(32).for_each(|run| {
+    signed.par_chunks(RECOVERY_BATCH).for_each(|run| {
         for signer in recover_digest_signers(run) {
             std::hint::black_box(signer.expect("a valid signature"));
         }

@@ -91,7 +91,8 @@ impl RecoverableSignature {
         Ok((signature, recovery_id))
     }
 
-    fn from_k256(signature: &Signature, recovery_id: RecoveryId) -> Self {
+    /// The signature k256 made, with `v` 27 or 28 for the recovery id's y parity.
+    pub fn from_k256(signature: &Signature, recovery_id: RecoveryId) -> Self {
         let mut bytes = [0u8; 65];
         bytes[..64].copy_from_slice(&signature.to_bytes());
         bytes[64] = 27 + u8::from(recovery_id.is_y_odd());

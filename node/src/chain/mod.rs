@@ -47,7 +47,7 @@ pub use network::{
 pub use read::{QUERY_GAS_LIMIT, QUICK_QUERY_GAS};
 pub use replay::Replay;
 pub(crate) use submit::Prepared;
-pub use submit::{PIPELINE_CHUNK, Relay, StoredTx, Submitted};
+pub use submit::{PIPELINE_CHUNK, RECOVERY_BATCH, Relay, StoredTx, Submitted};
 pub use time::NextBlock;
 
 use clock::BlockClock;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, Hash, NewBlock};
 
 use super::Node;
-use super::submit::{Prepared, RECOVERY_BATCH};
+use super::submit::{Prepared, recovery_run};
 use crate::apply::BlockContext;
 use crate::error::{HostError, NodeError};
 use crate::tx::SignedTransaction;
@@ -310,7 +310,7 @@ impl Node {
         }
         // Signatures on every core, in runs whose signers are recovered together, then execution
         // in order.
-        let run = txs.len().div_ceil(rayon::current_num_threads()).clamp(1, RECOVERY_BATCH);
+        let run = recovery_run(txs.len());
         let checked: Result<Vec<Prepared>, String> = txs
             .par_chunks(run)
             .zip(header.tx_hashes.par_chunks(run))

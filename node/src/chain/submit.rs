@@ -38,10 +38,16 @@ pub struct StoredTx {
 /// the work over the pool costs nothing.
 pub const PIPELINE_CHUNK: usize = 64;
 
-/// The most signatures one thread recovers together ([`Node::check_all`]): enough that the one
-/// inversion a run pays is small beside a recovery, few enough that a chunk of
-/// [`PIPELINE_CHUNK`] still spreads over every core.
-pub(super) const RECOVERY_BATCH: usize = 32;
+/// The most signatures one thread recovers together (a batch's check, a validator's check of
+/// a proposed block): enough that the one inversion a run pays is small beside a recovery, few
+/// enough that a chunk of [`PIPELINE_CHUNK`] still spreads over every core.
+pub const RECOVERY_BATCH: usize = 32;
+
+/// How many of `count` transactions each run of a parallel signature check takes: as many as
+/// spread them over every thread of the pool, at most [`RECOVERY_BATCH`].
+pub(super) fn recovery_run(count: usize) -> usize {
+    count.div_ceil(rayon::current_num_threads()).clamp(1, RECOVERY_BATCH)
+}
 
 /// A checked transaction with its stored form already encoded: the encoding needs no state,
 /// so it is done beside the signature check, in parallel and off the writer's lock.
@@ -320,8 +326,7 @@ impl Node {
     /// [`RECOVERY_BATCH`] transactions, each run's signers recovered together
     /// ([`SignedTransaction::check_canonical_all`]). Each gets the answer it would get alone.
     fn check_all(&self, signed: &[SignedTransaction]) -> Vec<Result<Prepared, NodeError>> {
-        let per_thread = signed.len().div_ceil(rayon::current_num_threads()).clamp(1, RECOVERY_BATCH);
-        signed.par_chunks(per_thread).flat_map_iter(|run| self.check_run(run)).collect()
+        signed.par_chunks(recovery_run(signed.len())).flat_map_iter(|run| self.check_run(run)).collect()
     }
 
     /// [`Node::check`] of each of `run`, their signers recovered together.
