@@ -154,7 +154,13 @@ pub(super) fn measure() -> Result<Vec<GasFigure>, ScenarioError> {
         &weth,
         json!({"allowance": {"owner": alice.address(), "spender": bob.address()}}),
     )?;
-    r.query(t, "token_info", "name, symbol, decimals, supply, minter", &weth, json!({"token_info": {}}))?;
+    r.query(
+        t,
+        "token_info",
+        "name, symbol, decimals, supply, minter, reports_delivery",
+        &weth,
+        json!({"token_info": {}}),
+    )?;
 
     // --- oracle --------------------------------------------------------------------------
     let o = "oracle";

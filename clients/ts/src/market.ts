@@ -91,6 +91,8 @@ export interface Market {
   decimals: number;
   config: MarketConfig;
   paused: boolean;
+  /** How a pull learns what arrived: the token's `transfer_from` answer, or the pool's balance before and after. */
+  arrival: 'reported' | 'measured';
   state: MarketState;
   exchange_rate: string;
   utilization: string;
@@ -142,6 +144,8 @@ export interface TokenInfo {
   decimals: number;
   total_supply: string;
   minter: Address | null;
+  /** Whether `transfer` and `transfer_from` answer `{"delivered": "…"}`. */
+  reports_delivery: boolean;
 }
 export interface Price {
   price: string;

@@ -27,8 +27,31 @@ struct BalanceAnswer {
 }
 
 #[derive(Deserialize)]
-struct TokenInfoAnswer {
-    decimals: u8,
+struct TransferAnswer {
+    delivered: Uint128,
+}
+
+/// What the pool reads of a token's `token_info` at listing.
+#[derive(Deserialize, Debug, Clone, Copy)]
+pub struct TokenInfo {
+    /// Decimals of one whole token.
+    pub decimals: u8,
+    /// Whether `transfer_from` answers `{"delivered": …}` (absent: it does not).
+    #[serde(default)]
+    pub reports_delivery: bool,
+}
+
+/// How a pull learns what arrived, chosen per market at listing (from `token_info`).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// The pool's balance read before and after the pull: two queries of the token. For tokens
+    /// that do not report delivery, and markets listed before tokens could.
+    #[default]
+    Measured,
+    /// The token's answer to `transfer_from`, `{"delivered": …}`: no query. It is the token's
+    /// word, as its balance answer is; listing checked it against the balance once.
+    Reported,
 }
 
 #[derive(Serialize)]
@@ -58,22 +81,62 @@ pub fn send(asset: &Address, to: &Address, amount: Uint128) -> PoolResult<()> {
 }
 
 /// Pulls `amount` of `asset` from `owner` into the pool (`pool`) with `transfer_from`, and
-/// checks that exactly `amount` arrived, so a fee-on-transfer token is refused rather than
-/// credited with tokens the pool never got.
+/// checks that exactly `amount` arrived, learning it as `arrival` says, so a fee-on-transfer
+/// token is refused rather than credited with tokens the pool never got.
 ///
 /// # Errors
-/// The token's failure, or [`PoolError::UnsupportedToken`].
-pub fn pull(asset: &Address, owner: &Address, pool: &Address, amount: Uint128) -> PoolResult<()> {
+/// The token's failure, an answer that does not report delivery where it should, or
+/// [`PoolError::UnsupportedToken`].
+pub fn pull(asset: &Address, arrival: Arrival, owner: &Address, pool: &Address, amount: Uint128) -> PoolResult<()> {
     if amount.is_zero() {
         return Ok(());
     }
+    let received = match arrival {
+        Arrival::Reported => delivered(&transfer_from(asset, owner, pool, amount)?)?,
+        Arrival::Measured => {
+            let before = balance(asset, pool)?;
+            transfer_from(asset, owner, pool, amount)?;
+            balance(asset, pool)?.saturating_sub(before)
+        }
+    };
+    exactly(amount, received)
+}
+
+/// A listing's seed pull: measures what arrived by the pool's balance whatever the token
+/// says, and if `arrival` is [`Arrival::Reported`], checks that the token's answer agrees, so
+/// a market trusts a token's reports only after one was seen to be true.
+///
+/// # Errors
+/// As [`pull`].
+pub fn pull_seed(
+    asset: &Address,
+    arrival: Arrival,
+    owner: &Address,
+    pool: &Address,
+    amount: Uint128,
+) -> PoolResult<()> {
     let before = balance(asset, pool)?;
-    calls::call(asset, &TokenExecute::TransferFrom { owner: *owner, to: *pool, amount }, 0)?;
-    let received = balance(asset, pool)?.saturating_sub(before);
-    if received != amount {
-        return Err(PoolError::UnsupportedToken { expected: amount, received });
+    let answer = transfer_from(asset, owner, pool, amount)?;
+    exactly(amount, balance(asset, pool)?.saturating_sub(before))?;
+    if arrival == Arrival::Reported {
+        exactly(amount, delivered(&answer)?)?;
     }
     Ok(())
+}
+
+fn transfer_from(asset: &Address, owner: &Address, pool: &Address, amount: Uint128) -> PoolResult<Vec<u8>> {
+    Ok(calls::call(asset, &TokenExecute::TransferFrom { owner: *owner, to: *pool, amount }, 0)?)
+}
+
+fn delivered(answer: &[u8]) -> PoolResult<Uint128> {
+    let answer: TransferAnswer = tidepool_sdk::serde_json::from_slice(answer).map_err(|e| {
+        ContractError::msg(format!("unsupported token: its transfer_from answer reports no delivery ({e})"))
+    })?;
+    Ok(answer.delivered)
+}
+
+fn exactly(expected: Uint128, received: Uint128) -> PoolResult<()> {
+    if received == expected { Ok(()) } else { Err(PoolError::UnsupportedToken { expected, received }) }
 }
 
 /// `asset.balance(who)`.
@@ -85,13 +148,12 @@ pub fn balance(asset: &Address, who: &Address) -> PoolResult<Uint128> {
     Ok(answer.balance)
 }
 
-/// The token's decimals.
+/// The token's `token_info`: its decimals, and whether it reports delivery.
 ///
 /// # Errors
 /// The token's failure.
-pub fn decimals(asset: &Address) -> PoolResult<u8> {
-    let answer: TokenInfoAnswer = calls::query(asset, &TokenQuery::TokenInfo {})?;
-    Ok(answer.decimals)
+pub fn token_info(asset: &Address) -> PoolResult<TokenInfo> {
+    Ok(calls::query(asset, &TokenQuery::TokenInfo {})?)
 }
 
 /// The oracle's price for `asset`.

@@ -22,8 +22,10 @@
 //! - **Bad debt**: when a liquidation leaves the borrower with no collateral but some debt `d`
 //!   in a market, `TB −= d`, reserves absorb `min(d, TR)`, and `deficit` grows by the rest:
 //!   the part the suppliers bear.
-//! - **Fee-on-transfer tokens** are refused: every pull checks the pool's balance before and
-//!   after, and fails unless exactly the amount arrived.
+//! - **Fee-on-transfer tokens** are refused: every pull fails unless exactly the amount
+//!   arrived. A market learns what arrived from the token's `transfer_from` answer
+//!   (`{"delivered"}`) if the token's `token_info` says it reports delivery, and from the pool's
+//!   balance before and after otherwise; the listing's seed pull checks both.
 //! - **Queries** answer with interest accrued to the current block (nothing is written).
 //! - **The curve rule** is "the curve steepens at the kink" per unit of utilization
 //!   (`slope1/u_opt < slope2/(1 − u_opt)`), not the literal `slope1 < slope2`, which would

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tidepool_sdk::prelude::*;
 
 use crate::config::{InterestModel, MarketConfig};
+use crate::external::Arrival;
 use crate::math::{BPS, SECONDS_PER_YEAR, WAD};
 
 /// A market's balances and indexes. Every amount is in the asset's base units.
@@ -108,6 +109,9 @@ pub struct Market {
     pub config: MarketConfig,
     /// Whether new supply, borrows, flash loans and liquidations are refused.
     pub paused: bool,
+    /// How a pull learns what arrived (absent in markets listed before there was a choice).
+    #[serde(default)]
+    pub arrival: Arrival,
     /// Balances and indexes.
     pub state: MarketState,
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tidepool_sdk::prelude::*;
 
 use crate::config::{MarketConfig, PoolConfig};
+use crate::external::Arrival;
 use crate::market::MarketState;
 
 /// `{"oracle", "treasury", "owner"?, "close_factor_bps"?, "full_close_hf"?, "flash_premium_bps"?,
@@ -305,6 +306,9 @@ pub struct MarketResponse {
     pub config: MarketConfig,
     /// Whether it is paused.
     pub paused: bool,
+    /// How a pull learns what arrived: `"reported"` (the token's `transfer_from` answer) or
+    /// `"measured"` (the pool's balance before and after).
+    pub arrival: Arrival,
     /// Its state, accrued to now.
     pub state: MarketState,
     /// Exchange rate (WAD tokens per share).

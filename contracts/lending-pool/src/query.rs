@@ -108,6 +108,7 @@ fn market(s: &mut Session, asset: Address) -> PoolResult<MarketResponse> {
         decimals: m.decimals,
         config: m.config,
         paused: m.paused,
+        arrival: m.arrival,
         state: m.state,
         exchange_rate: m.state.exchange_rate()?,
         utilization: m.state.utilization()?,

@@ -16,6 +16,7 @@ use tidepool_sdk::prelude::*;
 
 pub use msg::{
     AllowanceResponse, BalanceResponse, ExecuteMsg, InitialBalance, InstantiateMsg, QueryMsg, TokenInfoResponse,
+    TransferResponse,
 };
 use state::{ALLOWANCES, BALANCES, TOKEN_INFO, TokenInfo};
 
@@ -37,6 +38,15 @@ pub trait Hooks {
     fn after_transfer(&self, from: &Address, to: &Address, amount: Uint128) -> Result<(), ContractError> {
         let _ = (from, to, amount);
         Ok(())
+    }
+
+    /// Whether transfers answer [`TransferResponse`] (and `token_info` says so). Every variant
+    /// reports but one test token that stands for tokens which do not.
+    ///
+    /// # Errors
+    /// A failure reading the variant's configuration.
+    fn reports_delivery(&self) -> Result<bool, ContractError> {
+        Ok(true)
     }
 }
 
@@ -103,11 +113,19 @@ pub fn execute(ctx: &Context, msg: ExecuteMsg, hooks: &impl Hooks) -> Result<Res
     }
 }
 
-/// Answers a query.
+/// Answers a query for the plain token.
 ///
 /// # Errors
 /// Only on corrupt state.
-pub fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
+    query_with(ctx, msg, &NoHooks)
+}
+
+/// Answers a query for a variant with the given hooks.
+///
+/// # Errors
+/// Only on corrupt state.
+pub fn query_with(_ctx: &Context, msg: QueryMsg, hooks: &impl Hooks) -> Result<Binary, ContractError> {
     match msg {
         QueryMsg::Balance { address } => to_json_binary(&BalanceResponse { balance: balance_of(&address)? }),
         QueryMsg::Allowance { owner, spender } => {
@@ -122,6 +140,7 @@ pub fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
                 decimals: info.decimals,
                 total_supply: info.total_supply,
                 minter: info.minter,
+                reports_delivery: hooks.reports_delivery()?,
             })
         }
     }
@@ -136,7 +155,8 @@ pub fn balance_of(address: &Address) -> Result<Uint128, ContractError> {
 }
 
 /// Moves `amount` from `from` to `to` (the recipient gets what the hooks deliver; the rest is
-/// burned), writes the balances, then runs the hooks' `after_transfer`.
+/// burned), writes the balances, then runs the hooks' `after_transfer`. Answers
+/// [`TransferResponse`] if the hooks report delivery.
 ///
 /// # Errors
 /// Insufficient balance, or a hook's error.
@@ -155,6 +175,9 @@ pub fn transfer(from: &Address, to: &Address, amount: Uint128, hooks: &impl Hook
         response = response.event("burn", &msg::BurnEvent { from: *from, amount: amount - delivered });
     }
     hooks.after_transfer(from, to, amount)?;
+    if hooks.reports_delivery()? {
+        response = response.set_data(&msg::TransferResponse { delivered });
+    }
     Ok(response)
 }
 

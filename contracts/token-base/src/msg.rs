@@ -105,7 +105,7 @@ pub struct AllowanceResponse {
     pub allowance: Uint128,
 }
 
-/// `{"name", "symbol", "decimals", "total_supply", "minter"}`.
+/// `{"name", "symbol", "decimals", "total_supply", "minter", "reports_delivery"}`.
 #[msg]
 #[derive(Eq)]
 pub struct TokenInfoResponse {
@@ -119,6 +119,20 @@ pub struct TokenInfoResponse {
     pub total_supply: Uint128,
     /// The minter, if any.
     pub minter: Option<Address>,
+    /// Whether `transfer` and `transfer_from` answer [`TransferResponse`], so a contract that
+    /// receives tokens can learn what arrived from the answer instead of reading its balance
+    /// before and after.
+    pub reports_delivery: bool,
+}
+
+/// The answer of `transfer` and `transfer_from` when the token reports delivery:
+/// `{"delivered": "…"}`, what the recipient was credited (less than the amount sent only for a
+/// fee-on-transfer token).
+#[msg]
+#[derive(Eq)]
+pub struct TransferResponse {
+    /// Amount credited to the recipient.
+    pub delivered: Uint128,
 }
 
 /// Event `transfer`: `{"from", "to", "amount", "delivered"}` (`delivered` < `amount` only for

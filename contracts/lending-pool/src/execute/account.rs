@@ -86,7 +86,8 @@ pub fn supply(
     position.shares = position.shares.checked_add(shares)?;
     s.event("supply", &SupplyEvent { asset, from: caller, on_behalf_of: beneficiary, amount, shares });
     s.commit()?;
-    external::pull(&asset, &caller, &s.pool, amount)
+    let arrival = s.market(&asset)?.arrival;
+    external::pull(&asset, arrival, &caller, &s.pool, amount)
 }
 
 /// `withdraw`: an exact amount burns ceil(amount·WAD/ex) shares; `all` pays
@@ -195,5 +196,6 @@ pub fn repay(
     position.index_at_borrow = if debt == paid { Uint128::ZERO } else { index };
     s.event("repay", &RepayEvent { asset, from: caller, on_behalf_of: borrower, amount: paid, debt: debt - paid });
     s.commit()?;
-    external::pull(&asset, &caller, &s.pool, paid)
+    let arrival = s.market(&asset)?.arrival;
+    external::pull(&asset, arrival, &caller, &s.pool, paid)
 }

@@ -6,7 +6,7 @@ use tidepool_sdk::prelude::*;
 
 use crate::config::{MAX_DECIMALS, MIN_SEED, MarketConfig, PoolConfig};
 use crate::error::{PoolError, PoolResult};
-use crate::external;
+use crate::external::{self, Arrival};
 use crate::market::{Market, MarketState};
 use crate::msg::InstantiateMsg;
 use crate::session::Session;
@@ -84,7 +84,8 @@ pub fn list_market(
     if seed < MIN_SEED {
         return Err(PoolError::SeedTooSmall);
     }
-    let decimals = external::decimals(&asset)?;
+    let token = external::token_info(&asset)?;
+    let decimals = token.decimals;
     if decimals > MAX_DECIMALS {
         return Err(PoolError::InvalidConfig("token decimals must be at most 24"));
     }
@@ -92,12 +93,13 @@ pub fn list_market(
     // ex starts at WAD, so the seed mints exactly `seed` shares, held by the pool forever.
     state.cash = seed;
     state.total_shares = seed;
-    s.insert_market(asset, Market { decimals, config, paused: false, state });
+    let arrival = if token.reports_delivery { Arrival::Reported } else { Arrival::Measured };
+    s.insert_market(asset, Market { decimals, config, paused: false, arrival, state });
     let pool = s.pool;
     s.position(&pool, &asset)?.shares = seed;
     s.event("market_listed", &MarketListedEvent { asset, decimals, config, seed });
     s.commit()?;
-    external::pull(&asset, &caller, &pool, seed)
+    external::pull_seed(&asset, arrival, &caller, &pool, seed)
 }
 
 /// `update_market`: owner; accrues under the old config, then validates and replaces it.

@@ -47,7 +47,8 @@ pub fn flash_loan(
     let msg = ReceiverMsg::ExecuteOperation { asset, amount, premium: split.premium, initiator: caller, data };
     calls::call(&receiver, &msg, 0)?;
     let owed = amount.checked_add(split.premium)?;
-    external::pull(&asset, &receiver, &s.pool, owed)?;
+    let arrival = s.market(&asset)?.arrival;
+    external::pull(&asset, arrival, &receiver, &s.pool, owed)?;
 
     let market = s.market(&asset)?;
     market.state.cash = market.state.cash.checked_add(owed)?;

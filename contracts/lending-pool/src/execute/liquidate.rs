@@ -154,7 +154,8 @@ pub fn liquidate(
     );
     write_off_bad_debt(s, &borrower)?;
     s.commit()?;
-    external::pull(&debt_asset, &caller, &s.pool, amounts.repay)?;
+    let arrival = s.market(&debt_asset)?.arrival;
+    external::pull(&debt_asset, arrival, &caller, &s.pool, amounts.repay)?;
     if !receive_shares {
         external::send(&collateral_asset, &caller, to_liquidator)?;
     }

@@ -1,21 +1,31 @@
 //! Test-only: the sample token with a fee on every transfer: the recipient gets
 //! `amount − floor(amount·fee_bps/10000)` and the fee is burned. The lending pool must refuse
-//! it (it checks what arrived).
+//! it (it checks what arrived). With `"reports_delivery": false` it stands for a token that does
+//! not report what it delivered, so the pool must measure its balance instead.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 use tidepool_sdk::prelude::*;
 use token_base::Hooks;
 
-/// `{"token": {…the token's instantiate message…}, "fee_bps": 100}`.
+/// `{"token": {…the token's instantiate message…}, "fee_bps": 100, "reports_delivery": true}`
+/// (`reports_delivery` is optional, default `true`).
 #[msg]
 pub struct InstantiateMsg {
     /// The plain token's instantiate message.
     pub token: token_base::InstantiateMsg,
     /// Fee in basis points (at most 10000).
     pub fee_bps: u32,
+    /// Whether transfers answer what they delivered (and `token_info` says so).
+    #[serde(default = "reports_by_default")]
+    pub reports_delivery: bool,
+}
+
+fn reports_by_default() -> bool {
+    true
 }
 
 const FEE_BPS: Item<u32> = Item::new("fee_bps");
+const REPORTS_DELIVERY: Item<bool> = Item::new("reports_delivery");
 
 struct FeeHooks;
 
@@ -26,11 +36,16 @@ impl Hooks for FeeHooks {
         let fee = amount.checked_mul(fee_bps).map_or(amount, |v| v / Uint128::new(10_000));
         Ok(amount - fee.min(amount))
     }
+
+    fn reports_delivery(&self) -> Result<bool, ContractError> {
+        REPORTS_DELIVERY.load()
+    }
 }
 
 fn instantiate(ctx: &Context, msg: InstantiateMsg) -> Result<Response, ContractError> {
     ensure!(msg.fee_bps <= 10_000, "fee_bps must be at most 10000");
     FEE_BPS.save(&msg.fee_bps)?;
+    REPORTS_DELIVERY.save(&msg.reports_delivery)?;
     token_base::instantiate(ctx, msg.token)
 }
 
@@ -38,8 +53,12 @@ fn execute(ctx: &Context, msg: token_base::ExecuteMsg) -> Result<Response, Contr
     token_base::execute(ctx, msg, &FeeHooks)
 }
 
+fn query(ctx: &Context, msg: token_base::QueryMsg) -> Result<Binary, ContractError> {
+    token_base::query_with(ctx, msg, &FeeHooks)
+}
+
 tidepool_sdk::entry_points! {
     instantiate = instantiate;
     execute = execute;
-    query = token_base::query;
+    query = query;
 }

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | empty-market inflation / donation | [`an_empty_market_cannot_be_inflated`], [`a_deposit_worth_zero_shares_is_refused`], `vectors::v8_donation` |
 //! | token-callback re-entry | [`token_callback_reentry_is_refused_by_the_vm`], [`the_pool_lock_holds_when_the_vm_allows_reentry`], [`the_lock_is_released_after_every_call`] |
-//! | fee-on-transfer tokens | [`fee_on_transfer_tokens_are_refused`] |
+//! | fee-on-transfer tokens | [`fee_on_transfer_tokens_are_refused`], [`a_reported_fee_is_refused_without_a_balance_query`], [`a_token_that_does_not_report_is_measured`], [`a_token_that_stops_reporting_is_refused`] |
 //! | oracle manipulation | [`zero_stale_and_missing_prices_are_refused`], `token_oracle::only_the_owner_sets_prices_stamped_with_block_time` |
 //! | missing health check | [`no_path_skips_the_health_check`] |
 //! | dust and bad debt | [`close_factor_above_095`], [`full_close_below_095_then_bad_debt_is_written_off`], [`reserves_absorb_bad_debt_first`] |
@@ -231,6 +231,82 @@ fn fee_on_transfer_tokens_are_refused() {
     assert!(err.contains("9900 arrived of 10000"), "{err}");
     assert_eq!(m.token_balance(fee, m.pool), 0);
     assert!(m.chain.query(m.pool, &json!({"market": {"asset": fee}})).unwrap_err().contains("no market"));
+}
+
+/// A fee-on-transfer token listed with its fee at 0 and `fee_bps` written afterwards: from
+/// then on it delivers 1 % less. `reports_delivery` is the token's own setting.
+fn fee_token_charging_after_listing(m: &Market, reports_delivery: bool) -> Address {
+    let holders = [(m.addr(OWNER), E18), (m.addr(ALICE), E18)];
+    let msg =
+        json!({"token": token_msg(&m.chain, "FEE", 18, &holders), "fee_bps": 0, "reports_delivery": reports_delivery});
+    let fee = m.chain.instantiate(OWNER, "fee-token", msg).unwrap();
+    m.approve(OWNER, fee, u128::MAX);
+    m.approve(ALICE, fee, u128::MAX);
+    m.set_price(fee, USD);
+    m.list(fee, weth_config(), 10_000).unwrap();
+    fee
+}
+
+/// The pool's calls during one `supply`: `(entry point, message's first key)` of each child
+/// frame of the pool's.
+fn supply_calls(m: &Market, asset: Address) -> Vec<(String, String)> {
+    let receipt = m.supply(ALICE, asset, 10_000).unwrap();
+    let trace = receipt.trace.expect("a contract call has a trace");
+    let key = |msg: &Value| msg.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    trace.children.iter().map(|f| (f.entry_point.clone(), key(&f.msg))).collect()
+}
+
+/// A token whose `token_info` says it reports delivery gets a market that takes
+/// `transfer_from`'s answer for what arrived: a pull is one call, no balance query, and a fee
+/// the token starts charging is still refused, from its own answer.
+#[test]
+fn a_reported_fee_is_refused_without_a_balance_query() {
+    let m = Market::new();
+    let fee = fee_token_charging_after_listing(&m, true);
+    assert_eq!(m.market(fee)["arrival"], "reported");
+    assert_eq!(supply_calls(&m, fee), [("execute".to_string(), "transfer_from".to_string())]);
+
+    m.chain.set_storage(fee, b"fee_bps", b"100");
+    let cash = m.state(fee, "cash");
+    let err = m.supply(ALICE, fee, 10_000).unwrap_err();
+    assert!(err.contains("9900 arrived of 10000"), "{err}");
+    assert_eq!(m.state(fee, "cash"), cash);
+    assert_eq!(m.token_balance(fee, m.addr(ALICE)), E18 - 10_000);
+}
+
+/// A token that does not report delivery gets a market that reads the pool's balance before and
+/// after each pull, and refuses the fee from those; so does a market stored before markets
+/// recorded how (no `arrival` field), whatever its token says.
+#[test]
+fn a_token_that_does_not_report_is_measured() {
+    let m = Market::new();
+    let fee = fee_token_charging_after_listing(&m, false);
+    assert_eq!(m.market(fee)["arrival"], "measured");
+    let measured = [("query", "balance"), ("execute", "transfer_from"), ("query", "balance")]
+        .map(|(entry, msg)| (entry.to_string(), msg.to_string()));
+    assert_eq!(supply_calls(&m, fee), measured);
+    m.chain.set_storage(fee, b"fee_bps", b"100");
+    let err = m.supply(ALICE, fee, 10_000).unwrap_err();
+    assert!(err.contains("9900 arrived of 10000"), "{err}");
+
+    let mut old = m.stored_market(m.weth);
+    assert_eq!(old["arrival"], "reported");
+    old.as_object_mut().unwrap().remove("arrival");
+    m.chain.set_storage(m.pool, &map_key("market", &[&m.weth.0]), old.to_string().as_bytes());
+    assert_eq!(m.market(m.weth)["arrival"], "measured");
+    assert_eq!(supply_calls(&m, m.weth), measured);
+}
+
+/// A token listed as reporting that stops (its code migrated, here its setting written) is
+/// refused rather than trusted: the pool does not fall back to crediting an unreported pull.
+#[test]
+fn a_token_that_stops_reporting_is_refused() {
+    let m = Market::new();
+    let fee = fee_token_charging_after_listing(&m, true);
+    m.chain.set_storage(fee, b"reports_delivery", b"false");
+    let err = m.supply(ALICE, fee, 10_000).unwrap_err();
+    assert!(err.contains("unsupported token: its transfer_from answer reports no delivery"), "{err}");
+    assert_eq!(m.token_balance(fee, m.addr(ALICE)), E18);
 }
 
 /// Pushed prices only, and a zero, stale or missing price is refused wherever a price is needed

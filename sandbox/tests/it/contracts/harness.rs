@@ -345,7 +345,7 @@ impl Market {
         self.query(json!({"position": {"user": who}}))
     }
 
-    /// The pool's stored record of a market (`{decimals, config, paused, state}`), raw.
+    /// The pool's stored record of a market (`{decimals, config, paused, arrival, state}`), raw.
     pub(super) fn stored_market(&self, asset: Address) -> Value {
         let raw = self.chain.storage(self.pool, &map_key("market", &[&asset.0])).expect("market stored");
         serde_json::from_slice(&raw).unwrap()
