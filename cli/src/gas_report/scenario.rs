@@ -179,6 +179,8 @@ pub(super) fn measure() -> Result<Vec<GasFigure>, ScenarioError> {
     ]}});
     r.execute(o, "set_prices", "two prices, one of them new", &oracle, &owner, prices)?;
     r.query(o, "price", "a set price", &oracle, json!({"price": {"asset": weth.address()}}))?;
+    let both = json!({"prices": {"assets": [weth.address(), usdc.address()]}});
+    r.query(o, "prices", "2 set prices", &oracle, both)?;
     r.query(o, "config", "the owner", &oracle, json!({"config": {}}))?;
 
     // --- lending pool --------------------------------------------------------------------

@@ -72,6 +72,9 @@ test('supply, borrow, a price drop and a liquidation through the market helpers'
     { asset: DEV_MARKET.tokens.WBTC, price: 6_000_000_000_000n },
   ];
   await oracle.setPrices(owner, prices(300_000_000_000n));
+  const [usdcPrice, wethPrice] = await oracle.prices([USDC, WETH]);
+  assert.deepEqual([usdcPrice?.price, wethPrice?.price], ['100000000', '300000000000']);
+  assert.deepEqual(wethPrice, await oracle.price(WETH));
 
   const borrower = privateKeySigner(DEV_ACCOUNT_KEYS[2]);
   await pool.supply(borrower, WETH, 10n ** 18n); // $3,000 of collateral

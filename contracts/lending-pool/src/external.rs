@@ -56,8 +56,14 @@ pub enum Arrival {
 
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
-enum OracleQuery {
+enum OracleQuery<'a> {
     Price { asset: Address },
+    Prices { assets: &'a [Address] },
+}
+
+#[derive(Deserialize)]
+struct PricesAnswer {
+    prices: Vec<OraclePrice>,
 }
 
 /// A price as the oracle reports it.
@@ -162,4 +168,17 @@ pub fn token_info(asset: &Address) -> PoolResult<TokenInfo> {
 /// The oracle's failure (e.g. no price set).
 pub fn price(oracle: &Address, asset: &Address) -> PoolResult<OraclePrice> {
     Ok(calls::query(oracle, &OracleQuery::Price { asset: *asset })?)
+}
+
+/// The oracle's prices for `assets`, in order, in one query.
+///
+/// # Errors
+/// The oracle's failure: a missing price, or an oracle without the `prices` query; or an
+/// answer with a different number of prices.
+pub fn prices(oracle: &Address, assets: &[Address]) -> PoolResult<Vec<OraclePrice>> {
+    let answer: PricesAnswer = calls::query(oracle, &OracleQuery::Prices { assets })?;
+    if answer.prices.len() != assets.len() {
+        return Err(ContractError::msg("the oracle answered a different number of prices").into());
+    }
+    Ok(answer.prices)
 }

@@ -10,7 +10,7 @@ use tidepool_sdk::prelude::*;
 
 use crate::config::PoolConfig;
 use crate::error::{PoolError, PoolResult};
-use crate::external;
+use crate::external::{self, OraclePrice};
 use crate::health::{Health, PositionValue};
 use crate::market::{Market, assets_for_shares, current_debt};
 use crate::state::{CONFIG, MARKETS, POSITIONS, Position};
@@ -36,6 +36,8 @@ pub struct Session {
     markets: BTreeMap<Address, (Market, Market)>,
     positions: BTreeMap<(Address, Address), (Position, Position)>,
     prices: BTreeMap<Address, Uint128>,
+    /// Prices read ahead by [`Session::fetch_quotes`], not yet checked for zero or age.
+    quotes: BTreeMap<Address, OraclePrice>,
     /// Events so far, emitted when the handler returns.
     pub response: Response,
 }
@@ -53,6 +55,7 @@ impl Session {
             markets: BTreeMap::new(),
             positions: BTreeMap::new(),
             prices: BTreeMap::new(),
+            quotes: BTreeMap::new(),
             response: Response::new(),
         })
     }
@@ -161,7 +164,10 @@ impl Session {
         if let Some(p) = self.prices.get(asset) {
             return Ok(*p);
         }
-        let p = external::price(&self.config.oracle, asset)?;
+        let p = match self.quotes.remove(asset) {
+            Some(quote) => quote,
+            None => external::price(&self.config.oracle, asset)?,
+        };
         if p.price.is_zero() {
             return Err(PoolError::ZeroPrice(*asset));
         }
@@ -170,6 +176,19 @@ impl Session {
         }
         self.prices.insert(*asset, p.price);
         Ok(p.price)
+    }
+
+    /// Reads the quotes of two or more `assets` in one oracle query (one instance of the oracle,
+    /// not one each), for [`Session::price`] to check. Best effort: if the query fails (a
+    /// missing price, an oracle without `prices`), nothing is kept, and `price` asks for each
+    /// asset alone, failing as it always did.
+    fn fetch_quotes(&mut self, assets: &[Address]) {
+        if assets.len() < 2 {
+            return;
+        }
+        if let Ok(quotes) = external::prices(&self.config.oracle, assets) {
+            self.quotes.extend(assets.iter().copied().zip(quotes));
+        }
     }
 
     /// `user`'s collateral (tokens, 0 when collateral is off) and debt (tokens) in `asset`.
@@ -203,6 +222,13 @@ impl Session {
         if !priced && rows.iter().all(|(_, _, debt)| debt.is_zero()) {
             return Ok(Health::default());
         }
+        let unpriced: Vec<Address> = rows
+            .iter()
+            .filter(|(_, collateral, debt)| !(collateral.is_zero() && debt.is_zero()))
+            .filter(|(asset, _, _)| !self.prices.contains_key(asset))
+            .map(|(asset, _, _)| *asset)
+            .collect();
+        self.fetch_quotes(&unpriced);
         let mut values = Vec::with_capacity(rows.len());
         for (asset, collateral, debt) in rows {
             if collateral.is_zero() && debt.is_zero() {

@@ -55,6 +55,12 @@ pub enum QueryMsg {
         /// The asset.
         asset: Address,
     },
+    /// `{"prices": {"assets": ["0x…", …]}}` → [`PricesResponse`], in the order asked; an error
+    /// for the first asset that never had a price.
+    Prices {
+        /// The assets.
+        assets: Vec<Address>,
+    },
     /// `{"config": {}}` → [`ConfigResponse`].
     Config {},
 }
@@ -67,6 +73,14 @@ pub struct PriceResponse {
     pub price: Uint128,
     /// Block time (Unix seconds) when it was set.
     pub updated_at: u64,
+}
+
+/// `{"prices": [{"price", "updated_at"}, …]}`, one per asset asked, in order.
+#[msg]
+#[derive(Eq)]
+pub struct PricesResponse {
+    /// The prices.
+    pub prices: Vec<PriceResponse>,
 }
 
 /// `{"owner": "0x…"}`.
@@ -120,12 +134,17 @@ fn execute(ctx: &Context, msg: ExecuteMsg) -> Result<Response, ContractError> {
 
 fn query(_ctx: &Context, msg: QueryMsg) -> Result<Binary, ContractError> {
     match msg {
-        QueryMsg::Price { asset } => {
-            let price = PRICES.may_load(&asset)?.ok_or_else(|| ContractError::msg(format!("no price for {asset}")))?;
-            to_json_binary(&price)
+        QueryMsg::Price { asset } => to_json_binary(&price_of(&asset)?),
+        QueryMsg::Prices { assets } => {
+            let prices = assets.iter().map(price_of).collect::<Result<_, _>>()?;
+            to_json_binary(&PricesResponse { prices })
         }
         QueryMsg::Config {} => to_json_binary(&ConfigResponse { owner: OWNER.load()? }),
     }
+}
+
+fn price_of(asset: &Address) -> Result<PriceResponse, ContractError> {
+    PRICES.may_load(asset)?.ok_or_else(|| ContractError::msg(format!("no price for {asset}")))
 }
 
 tidepool_sdk::entry_points! {

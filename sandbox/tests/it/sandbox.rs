@@ -246,7 +246,8 @@ fn executed_prints_a_readable_trace() {
     let (_sandbox, alice, bob, token) = token_sandbox();
     let sent = token.execute(&alice, &TokenMsg::Transfer { to: addr(&bob), amount: "1".into() }).unwrap();
     let report = sent.report();
-    assert!(report.starts_with("success  (tx 0x"), "{report}");
+    // The token answers what it delivered; the report shows the answer after the status.
+    assert!(report.starts_with(r#"success: {"delivered":"1"}  (tx 0x"#), "{report}");
     assert!(report.contains("by alice"), "{report}");
     assert!(report.contains("\ncall tree:\n  coin [0x"), "{report}");
     assert!(report.contains(" ok\n"), "{report}");

@@ -38,7 +38,8 @@ impl Hooks for FeeHooks {
     }
 
     fn reports_delivery(&self) -> Result<bool, ContractError> {
-        REPORTS_DELIVERY.load()
+        // Unset where this code took over another token's storage (`set_code`): the default.
+        Ok(REPORTS_DELIVERY.may_load()?.unwrap_or_else(reports_by_default))
     }
 }
 

@@ -64,6 +64,21 @@ fn borrow_accrue_repay() {
 
 /// The default USDC curve at its kink: U = u_opt = 90 %, so the borrow APR is slope1 (4 %) and
 /// suppliers earn 4 % · 0.9 · (1 − 10 %) = 3.24 %.
+/// A health check that needs two prices reads them in one `prices` query of the oracle (one
+/// instance, not two); one that needs a single price asks for it alone.
+#[test]
+fn a_health_check_reads_its_prices_in_one_query() {
+    let m = Market::new();
+    m.supply(BOB, m.usdc, 100_000_000_000).unwrap();
+    m.supply(ALICE, m.weth, 10 * E18).unwrap();
+    // Alice's first borrow: her collateral is in WETH, the new debt in USDC.
+    let receipt = m.borrow(ALICE, m.usdc, 1_000_000).unwrap();
+    assert_eq!(calls_made(&receipt), ["query prices", "execute transfer"]);
+    // Withdrawing with debt checks health too; Bob, with no debt, reads no price at all.
+    assert_eq!(calls_made(&m.withdraw(ALICE, m.weth, json!("1")).unwrap()), ["query prices", "execute transfer"]);
+    assert_eq!(calls_made(&m.withdraw(BOB, m.usdc, json!("1")).unwrap()), ["execute transfer"]);
+}
+
 #[test]
 fn rates_follow_the_curve() {
     let m = Market::new();

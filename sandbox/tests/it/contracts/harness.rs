@@ -369,6 +369,14 @@ impl Market {
 }
 
 /// The events of `ty` in a receipt.
+/// The calls the called contract made: `"<entry point> <the message's first key>"` for each
+/// child frame of the receipt's trace, in order (`"query balance"`).
+pub(super) fn calls_made(receipt: &Receipt) -> Vec<String> {
+    let trace = receipt.trace.as_ref().expect("a contract call has a trace");
+    let key = |msg: &Value| msg.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    trace.children.iter().map(|f| format!("{} {}", f.entry_point, key(&f.msg))).collect()
+}
+
 pub(super) fn events<'a>(receipt: &'a Receipt, ty: &str) -> Vec<&'a Value> {
     receipt.events.iter().filter(|e| e.ty == ty).map(|e| &e.data).collect()
 }

@@ -141,6 +141,16 @@ fn only_the_owner_sets_prices_stamped_with_block_time() {
     assert_eq!(events(&receipt, "price").len(), 2);
     assert_eq!(price(asset).unwrap(), json!({"price": "124", "updated_at": GENESIS_TIME + 600}));
     assert_eq!(price(other).unwrap(), json!({"price": "7", "updated_at": GENESIS_TIME + 600}));
+    // Several at once, in the order asked; an asset never priced fails the whole query, named.
+    let prices = |assets: &[Address]| chain.query(oracle, &json!({"prices": {"assets": assets}}));
+    assert_eq!(
+        prices(&[other, asset, other]).unwrap(),
+        json!({"prices": [{"price": "7", "updated_at": GENESIS_TIME + 600}, {"price": "124", "updated_at": GENESIS_TIME + 600}, {"price": "7", "updated_at": GENESIS_TIME + 600}]})
+    );
+    assert_eq!(prices(&[]).unwrap(), json!({"prices": []}));
+    let never = Address([0xcc; 20]);
+    let err = prices(&[asset, never]).unwrap_err();
+    assert!(err.contains(&format!("no price for {never}")), "{err}");
 
     // Ownership moves only by the owner; then only the new owner sets prices.
     let carol = chain.addr(CAROL);
