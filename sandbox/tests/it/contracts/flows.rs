@@ -62,8 +62,6 @@ fn borrow_accrue_repay() {
     assert_eq!(m.token_balance(m.weth, alice), 1000 * E18);
 }
 
-/// The default USDC curve at its kink: U = u_opt = 90 %, so the borrow APR is slope1 (4 %) and
-/// suppliers earn 4 % · 0.9 · (1 − 10 %) = 3.24 %.
 /// A health check that needs two prices reads them in one `prices` query of the oracle (one
 /// instance, not two); one that needs a single price asks for it alone.
 #[test]
@@ -77,8 +75,12 @@ fn a_health_check_reads_its_prices_in_one_query() {
     // Withdrawing with debt checks health too; Bob, with no debt, reads no price at all.
     assert_eq!(calls_made(&m.withdraw(ALICE, m.weth, json!("1")).unwrap()), ["query prices", "execute transfer"]);
     assert_eq!(calls_made(&m.withdraw(BOB, m.usdc, json!("1")).unwrap()), ["execute transfer"]);
+    // Bob borrowing against his own market: one price, asked for alone.
+    assert_eq!(calls_made(&m.borrow(BOB, m.usdc, 1_000_000).unwrap()), ["query price", "execute transfer"]);
 }
 
+/// The default USDC curve at its kink: U = u_opt = 90 %, so the borrow APR is slope1 (4 %) and
+/// suppliers earn 4 % · 0.9 · (1 − 10 %) = 3.24 %.
 #[test]
 fn rates_follow_the_curve() {
     let m = Market::new();
