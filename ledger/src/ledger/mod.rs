@@ -23,6 +23,7 @@
 mod commit;
 mod events;
 mod history;
+mod memo;
 mod meta;
 mod prune;
 mod replace;

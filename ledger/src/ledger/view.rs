@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::events;
 use super::history::HistoricalStore;
+use super::memo::InstanceMemo;
 use super::meta::{latest_height, pruned_through};
 use crate::error::LedgerError;
 use crate::overlay::{Overlay, TypedReads};
@@ -47,16 +48,16 @@ pub struct StateView {
 
 impl StateView {
     /// The view of `header`'s block through `store`, a snapshot taken right after it was
-    /// committed.
+    /// committed. Contract instances read through the view are remembered ([`InstanceMemo`]).
     pub(super) fn new(header: Arc<BlockHeader>, store: Arc<dyn ReadStore>) -> StateView {
-        StateView { header, store }
+        StateView { header, store: Arc::new(InstanceMemo::new(store)) }
     }
 
     /// The view of the latest block a snapshot holds (`None` if it holds no block).
     pub(super) fn latest_of(store: Arc<dyn ReadStore>) -> Result<Option<StateView>, LedgerError> {
         let Some(height) = latest_height(&*store)? else { return Ok(None) };
         let header = read_block(&*store, height)?.ok_or(LedgerError::UnknownHeight(height))?;
-        Ok(Some(StateView { header: Arc::new(header), store }))
+        Ok(Some(StateView::new(Arc::new(header), store)))
     }
 
     /// The same state at the end of an earlier block `height` (or this one): state tables read
