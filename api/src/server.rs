@@ -1,7 +1,6 @@
 //! Serving the router: request ids, tracing, metrics, CORS, the dashboard beside the API, and a
 //! graceful shutdown that finishes the block in hand.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -110,7 +109,9 @@ pub async fn serve_with(
         shutdown.await;
         streams.close();
     };
-    axum::serve(listener, app_over(state, cors).into_make_service_with_connect_info::<SocketAddr>())
+    // No `ConnectInfo`: nothing reads the peer's address, and adding it to every request's
+    // extensions was work per request for no one.
+    axum::serve(listener, app_over(state, cors).into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Listener)?;
