@@ -14,11 +14,11 @@ pub mod service;
 pub mod stream;
 pub mod txs;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
-use axum::{Extension, Router};
 use serde::Deserialize;
 use tidepool_node::Node;
 use utoipa::IntoParams;
@@ -49,6 +49,10 @@ pub struct AppStateInner {
     pub feed: Feed,
     /// The latest committed height, changed after every commit (`?wait=true` waits on it).
     pub heads: tokio::sync::watch::Receiver<u64>,
+    /// `/openapi.json`'s document, made once by [`router`] (it needs the routes). Kept here
+    /// rather than in a request extension, which cost every request of every route an insert
+    /// and a layer.
+    pub document: OnceLock<Document>,
 }
 
 impl AppState {
@@ -59,7 +63,13 @@ impl AppState {
         let (sender, heads) = tokio::sync::watch::channel(latest);
         // Kept while anyone watches; a router dropped with its state unhooks it.
         node.on_new_head(move |height| sender.send(height).is_ok());
-        AppState(Arc::new(AppStateInner { feed: Feed::new(node.clone()), node, metrics: Arc::default(), heads }))
+        AppState(Arc::new(AppStateInner {
+            feed: Feed::new(node.clone()),
+            node,
+            metrics: Arc::default(),
+            heads,
+            document: OnceLock::new(),
+        }))
     }
 }
 
@@ -134,10 +144,10 @@ pub fn router(state: AppState) -> Router {
         // rather than "no such route", to a dev script pointed at the wrong node.
         router = router.route("/dev/{*control}", any(dev::disabled));
     }
+    state.document.get_or_init(|| Document::new(openapi, &state.node));
     router
         .fallback(service::not_found)
         .method_not_allowed_fallback(service::method_not_allowed)
-        .layer(Extension(Document::new(openapi, &state.node)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,6 +1,5 @@
 //! Service routes: health, metrics, the OpenAPI document, and the answers for unknown routes.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -67,9 +66,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /openapi.json`: this node's document (built once, when the router was).
 #[utoipa::path(get, path = "/openapi.json",
-    responses((status = 200, body = tidepool_node::openapi::AnyJson, description = "This document: the routes this node serves.")))]
-pub async fn openapi(Extension(document): Extension<Document>) -> Document {
-    document
+    responses((status = 200, body = tidepool_node::openapi::AnyJson, description = "This document: the routes this node serves."),
+              Internal))]
+pub async fn openapi(State(state): State<AppState>) -> Result<Document, ApiError> {
+    // Set by `router` before it serves this route; only a router assembled without it lacks it.
+    state
+        .document
+        .get()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("no OpenAPI document: the router was not made by `routes::router`"))
 }
 
 /// Any unknown route.

@@ -2667,6 +2667,15 @@ export interface operations {
                     "application/json": components["schemas"]["AnyJson"];
                 };
             };
+            /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     account: {
