@@ -368,7 +368,6 @@ impl Market {
     }
 }
 
-/// The events of `ty` in a receipt.
 /// The calls the called contract made: `"<entry point> <the message's first key>"` for each
 /// child frame of the receipt's trace, in order (`"query balance"`).
 pub(super) fn calls_made(receipt: &Receipt) -> Vec<String> {
@@ -377,6 +376,7 @@ pub(super) fn calls_made(receipt: &Receipt) -> Vec<String> {
     trace.children.iter().map(|f| format!("{} {}", f.entry_point, key(&f.msg))).collect()
 }
 
+/// The events of `ty` in a receipt.
 pub(super) fn events<'a>(receipt: &'a Receipt, ty: &str) -> Vec<&'a Value> {
     receipt.events.iter().filter(|e| e.ty == ty).map(|e| &e.data).collect()
 }
