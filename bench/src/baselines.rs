@@ -92,7 +92,46 @@ fn signed_digests(count: usize) -> Vec<([u8; 32], Signature, RecoveryId)> {
 /// # Errors
 /// The server or a connection failed.
 pub async fn empty_handler(connections: &[usize], duration: Duration) -> crate::Result<Vec<Load>> {
-    loads(Router::new().route("/", get(|| async {})), Call::get("/"), connections, duration).await
+    loads(empty_router(), Call::get("/"), connections, duration).await
+}
+
+/// The empty handler's router: `GET /` → 200, empty body.
+fn empty_router() -> Router {
+    Router::new().route("/", get(|| async {}))
+}
+
+/// The empty handler kept serving while a workload runs, so that it can be measured right
+/// beside each of the workload's loads ([`EmptyHandler::sample`]): on a shared machine the
+/// same handler's rate moves by half between minutes, so a baseline taken at the start of a
+/// run says little about the host a later load ran on.
+pub struct EmptyHandler {
+    server: Server,
+}
+
+impl EmptyHandler {
+    /// Starts serving the empty handler on loopback.
+    ///
+    /// # Errors
+    /// The port cannot be bound.
+    pub async fn start() -> crate::Result<EmptyHandler> {
+        Ok(EmptyHandler { server: Server::router(empty_router()).await? })
+    }
+
+    /// The empty handler in a closed loop at `connections` for `duration`.
+    ///
+    /// # Errors
+    /// A connection failed.
+    pub async fn sample(&self, connections: usize, duration: Duration) -> crate::Result<Load> {
+        http::closed_loop(self.server.addr, connections, duration, Arc::new(vec![Call::get("/")])).await
+    }
+
+    /// Stops the server.
+    ///
+    /// # Errors
+    /// The server failed, or did not stop in time.
+    pub async fn stop(self) -> crate::Result<()> {
+        self.server.stop().await
+    }
 }
 
 /// An empty handler that reads a request body (`POST /` with a JSON body of a contract query's

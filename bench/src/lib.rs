@@ -8,7 +8,7 @@
 //! | workload | baseline |
 //! |---|---|
 //! | 1 native transfers, 2 token transfers, 3 lending operations (committed tx/s) | k256 signature recovery on every core |
-//! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client (and one that reads a `POST` body, the floor under a contract query) |
+//! | 4 read-only HTTP queries at 1, 8, 64 connections | an empty axum handler, same client, measured right before and after each load (and, at the start of the run, one that reads a `POST` body, the floor under a contract query) |
 //! | 5 transfers after growing the state to 1,000,000 accounts | workload 1 |
 //! | 6 restart to first served request, 100 contracts deployed | opening the same RocksDB directory raw |
 //! | 7 workload 2 while 100 clients follow the live stream, gzip (every topic; 7b blocks only; 7c every topic uncompressed) | workload 2 with no one listening, same run |

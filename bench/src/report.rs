@@ -322,15 +322,33 @@ impl Report {
             ("`GET /v1/contracts/{USDC}/query?msg=`", &self.queries.contract_in_url),
         ] {
             let is_balance = name.contains("accounts");
-            for load in loads {
-                let empty = load_at(&self.empty_handler, load.connections);
+            for paired in loads {
+                let load = &paired.load;
+                let ratio = paired.ratio();
                 let mut checks = Vec::new();
                 if is_balance && load.connections == 64 {
                     checks.push(Check::at_least("≥ 30,000 req/s", load.per_s, 30_000.0));
                     checks.push(Check::at_most("p99 ≤ 5 ms", load.p99_us as f64 / 1e3, 5.0));
-                    if let Some(empty) = empty {
-                        checks.push(Check::at_least("ratio ≥ 0.5", load.per_s / empty.per_s, 0.5));
+                    if let Some(ratio) = ratio {
+                        checks.push(Check::at_least("ratio ≥ 0.5", ratio, 0.5));
                     }
+                }
+                let mut baseline = format!(
+                    "empty axum handler beside it: {} req/s ({} before, {} after",
+                    thousands(paired.empty_per_s()),
+                    thousands(paired.empty_before.per_s),
+                    thousands(paired.empty_after.per_s)
+                );
+                if let Some(start) = load_at(&self.empty_handler, load.connections) {
+                    baseline += &format!("; {} at the start of the run", thousands(start.per_s));
+                }
+                baseline += ")";
+                if let Some(body) = load_at(&self.empty_post_handler, load.connections).filter(|_| !is_balance) {
+                    baseline += &format!(
+                        "; reading a body, at the start: {} req/s, p50 {:.2} ms",
+                        thousands(body.per_s),
+                        body.p50_us as f64 / 1e3
+                    );
                 }
                 rows.push(Row {
                     id: "4".into(),
@@ -341,18 +359,8 @@ impl Report {
                         load.p50_us as f64 / 1e3,
                         load.p99_us as f64 / 1e3
                     ),
-                    baseline: match (empty, load_at(&self.empty_post_handler, load.connections).filter(|_| !is_balance))
-                    {
-                        (Some(e), Some(p)) => format!(
-                            "empty axum handler: {} req/s (reading a body: {} req/s, p50 {:.2} ms)",
-                            thousands(e.per_s),
-                            thousands(p.per_s),
-                            p.p50_us as f64 / 1e3
-                        ),
-                        (Some(e), None) => format!("empty axum handler: {} req/s", thousands(e.per_s)),
-                        _ => String::new(),
-                    },
-                    ratio: empty.map(|e| load.per_s / e.per_s),
+                    baseline,
+                    ratio,
                     checks,
                 });
             }

@@ -321,11 +321,36 @@ pub async fn single_submissions_http(
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Queries {
     /// `GET /v1/accounts/{address}`: nonce and native balance.
-    pub balance: Vec<Load>,
+    pub balance: Vec<QueryLoad>,
     /// `POST /v1/contracts/{USDC}/query` `{"balance": {"address": …}}`: a VM query.
-    pub contract: Vec<Load>,
+    pub contract: Vec<QueryLoad>,
     /// The same query as `GET /v1/contracts/{USDC}/query?msg=…`: no request body.
-    pub contract_in_url: Vec<Load>,
+    pub contract_in_url: Vec<QueryLoad>,
+}
+
+/// One query load, and its baseline: the empty handler at the same connection count, measured
+/// right before and right after it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct QueryLoad {
+    /// The queries.
+    pub load: Load,
+    /// The empty handler just before.
+    pub empty_before: Load,
+    /// The empty handler just after.
+    pub empty_after: Load,
+}
+
+impl QueryLoad {
+    /// The baseline: the empty handler's rate beside the load (the mean of before and after).
+    pub fn empty_per_s(&self) -> f64 {
+        (self.empty_before.per_s + self.empty_after.per_s) / 2.0
+    }
+
+    /// The load's rate as a share of its baseline.
+    pub fn ratio(&self) -> Option<f64> {
+        let empty = self.empty_per_s();
+        (empty > 0.0).then(|| self.load.per_s / empty)
+    }
 }
 
 /// Workload 4.
@@ -359,24 +384,38 @@ pub async fn queries(fixture: &Fixture, options: &Options, progress: &Progress) 
             })
             .collect(),
     );
+    // The baseline is measured beside every load, not once at the start of the run: between
+    // minutes the host moves the empty handler's own rate by half (BENCHMARKS.md, workload 4).
+    // At each connection count the empty handler runs before the first load, between the
+    // loads and after the last, so each load lies between two samples of its baseline.
+    let empty = baselines::EmptyHandler::start().await?;
+    let sample = options.query_duration / 4;
     let mut out = Queries::default();
-    for (name, calls, loads) in [
-        ("balance", &balance, &mut out.balance),
-        ("contract query", &contract, &mut out.contract),
-        ("contract query in the URL", &contract_in_url, &mut out.contract_in_url),
-    ] {
-        for &connections in &options.connections {
+    for &connections in &options.connections {
+        let mut before = empty.sample(connections, sample).await?;
+        for (name, calls, loads) in [
+            ("balance", &balance, &mut out.balance),
+            ("contract query", &contract, &mut out.contract),
+            ("contract query in the URL", &contract_in_url, &mut out.contract_in_url),
+        ] {
             let load = http::closed_loop(server.addr, connections, options.query_duration, calls.clone()).await?;
             if load.errors != 0 {
                 return Err(BenchError::workload(format!("{name}: {} requests failed", load.errors)));
             }
+            let after = empty.sample(connections, sample).await?;
+            let paired = QueryLoad { load, empty_before: before, empty_after: after.clone() };
             progress.step(format_args!(
-                "  {name} × {connections} connections: {:.0} req/s, p50 {} µs, p99 {} µs",
-                load.per_s, load.p50_us, load.p99_us
+                "  {name} × {connections} connections: {:.0} req/s, p50 {} µs, p99 {} µs; the empty handler beside it {:.0} req/s",
+                paired.load.per_s,
+                paired.load.p50_us,
+                paired.load.p99_us,
+                paired.empty_per_s()
             ));
-            loads.push(load);
+            loads.push(paired);
+            before = after;
         }
     }
+    empty.stop().await?;
     server.stop().await?;
     Ok(out)
 }

@@ -23,8 +23,14 @@ fn the_quick_bench_runs_every_workload_and_reports_it() {
     assert!(report.recovery.all_cores_per_s > 0.0 && report.rocks.puts_per_s > 0.0);
     assert_eq!(report.empty_handler.len(), 3);
     let queries = &report.queries;
-    let loads = queries.balance.iter().chain(&queries.contract).chain(&queries.contract_in_url);
-    for load in loads.chain(&report.empty_handler) {
+    for paired in queries.balance.iter().chain(&queries.contract).chain(&queries.contract_in_url) {
+        for load in [&paired.load, &paired.empty_before, &paired.empty_after] {
+            assert!(load.requests > 0 && load.errors == 0, "{load:?}");
+            assert_eq!(load.connections, paired.load.connections, "a baseline at another connection count");
+        }
+        assert!(paired.ratio().is_some(), "a query load without its baseline: {paired:?}");
+    }
+    for load in &report.empty_handler {
         assert!(load.requests > 0 && load.errors == 0, "{load:?}");
     }
     assert!(report.grown.accounts >= Options::quick().accounts);
