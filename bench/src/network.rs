@@ -112,7 +112,8 @@ pub fn network(
             .collect(),
         market: false,
     };
-    let ports: Vec<(SocketAddr, SocketAddr)> = (0..VALIDATORS).map(|_| (free_port(), free_port())).collect();
+    let free = free_ports(2 * VALIDATORS)?;
+    let ports: Vec<(SocketAddr, SocketAddr)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
 
     progress.step(format_args!("workload 8: starting {VALIDATORS} validators (RocksDB, consensus, HTTP)"));
     let members = runtime.block_on(async {
@@ -306,8 +307,13 @@ fn committed_nonce(node: &Node, address: &Address) -> u64 {
     node.view().and_then(|view| view.account(address)).map_or(0, |account| account.nonce)
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port on 127.0.0.1")
+/// `n` distinct free TCP ports on 127.0.0.1. Every listener is held until all are picked (then
+/// closed before the validators bind them): picked one at a time and closed at once, the kernel
+/// could hand out the same port twice, and a validator left without its peer-to-peer port never
+/// joined (the run then waited out its timeout).
+fn free_ports(n: usize) -> crate::Result<Vec<SocketAddr>> {
+    let held = (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<Vec<_>>>()?;
+    Ok(held.iter().map(TcpListener::local_addr).collect::<std::io::Result<Vec<_>>>()?)
 }
 
 fn agent() -> ureq::Agent {

@@ -73,6 +73,12 @@ impl Throughput {
             cpu_share: per_run(&|r| r.cpu.process.as_secs_f64() / (r.wall.as_secs_f64() * threads)),
         }
     }
+
+    /// The median as a share of the k256 floor sampled beside the runs: the figure with the
+    /// host's speed at the time taken out, comparable between workloads run minutes apart.
+    pub fn of_floor(&self) -> Option<f64> {
+        (self.floor_per_s > 0.0).then(|| self.median / self.floor_per_s)
+    }
 }
 
 /// The median of `values` (0 when empty).

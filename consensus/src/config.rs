@@ -12,6 +12,8 @@ use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConsensusError;
+
 /// How long each step of a round may wait, and how much longer each later round waits.
 ///
 /// The defaults are sized for a 2-core machine running several validators: a proposer has 3 s
@@ -109,6 +111,17 @@ impl Config {
         }
     }
 
+    /// Fails if `listen_addr` cannot be listened on now. The engine's network task binds it
+    /// later and, if it cannot, logs an error and stops: the validator would answer its API and
+    /// never join consensus (nor dial anyone). Binding it once here first turns the usual cause,
+    /// a port another process holds, into an error from [`crate::Consensus::start`]. The socket
+    /// is closed at once (a listener that accepted nothing leaves no `TIME_WAIT`).
+    pub(crate) fn check_listen_addr(&self) -> Result<(), ConsensusError> {
+        std::net::TcpListener::bind(self.listen_addr)
+            .map(drop)
+            .map_err(|source| ConsensusError::Listen { address: self.listen_addr, source })
+    }
+
     pub(crate) fn to_engine(&self) -> EngineConfig {
         let p2p = P2pConfig {
             listen_addr: tcp_multiaddr(self.listen_addr),
@@ -190,6 +203,23 @@ mod millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listen_address_in_use_is_an_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = taken.local_addr().unwrap();
+        let config = Config::new("v0", address, Vec::new(), "/tmp/wal");
+        match config.check_listen_addr() {
+            Err(ConsensusError::Listen { address: reported, source }) => {
+                assert_eq!(reported, address);
+                assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
+            }
+            other => panic!("a taken port must be refused: {other:?}"),
+        }
+        drop(taken);
+        config.check_listen_addr().expect("a free port is accepted, and left free");
+        config.check_listen_addr().expect("checking does not keep the port");
+    }
 
     #[test]
     fn addresses_become_tcp_multiaddrs() {

@@ -19,6 +19,14 @@ pub enum ConsensusError {
     /// The configuration is unusable (an address that does not parse, an empty validator set).
     #[error("configuration: {0}")]
     Config(String),
+    /// The peer-to-peer address cannot be listened on (most often: another process has it).
+    #[error("listening for peers on {address}: {source}")]
+    Listen {
+        /// The configured `listen_addr`.
+        address: std::net::SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
     /// The engine failed to start or stopped.
     #[error("consensus engine: {0}")]
     Engine(String),

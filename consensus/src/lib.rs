@@ -111,6 +111,7 @@ impl Consensus {
             return Err(ConsensusError::Config("the validator set is empty".into()));
         }
         std::fs::create_dir_all(&config.wal_dir).map_err(|e| ConsensusError::io(&config.wal_dir, e))?;
+        config.check_listen_addr()?;
         let address = key.address();
 
         let tip = {

@@ -23,9 +23,12 @@ fn init_logs() {
         .try_init();
 }
 
-/// A free TCP port on 127.0.0.1 (the listener is closed again before the validator binds it).
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// `n` distinct free TCP ports on 127.0.0.1. Every listener is held until all are picked (then
+/// closed before the validators bind them): picked one at a time and closed at once, the kernel
+/// could hand out the same port twice, and the validator left without its port never joined.
+fn free_ports(n: usize) -> Vec<SocketAddr> {
+    let held: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    held.iter().map(|listener| listener.local_addr().unwrap()).collect()
 }
 
 struct Running {
@@ -52,7 +55,7 @@ impl Cluster {
         let validators = ValidatorSet::new(keys.iter().map(|k| Validator::new(k.public_key(), 1)));
         let mut cluster = Self {
             dir: tempfile::tempdir().unwrap(),
-            addresses: (0..n).map(|_| free_port()).collect(),
+            addresses: free_ports(n),
             running: (0..n).map(|_| None).collect(),
             apps: Vec::new(),
             keys,

@@ -10,6 +10,7 @@ mod toy;
 
 mod agreement;
 mod catch_up;
+mod listen;
 mod lying_proposer;
 mod quorum_loss;
 

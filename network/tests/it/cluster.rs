@@ -17,8 +17,12 @@ use crate::support::{genesis, validator_keys};
 /// The longest any one test may run; every wait below is bounded by it.
 pub(crate) const TEST_BUDGET: Duration = Duration::from_secs(120);
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// `n` distinct free TCP ports on 127.0.0.1. Every listener is held until all are picked (then
+/// closed before the validators bind them): picked one at a time and closed at once, the kernel
+/// could hand out the same port twice.
+fn free_ports(n: usize) -> Vec<SocketAddr> {
+    let held: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    held.iter().map(|listener| listener.local_addr().unwrap()).collect()
 }
 
 struct Running {
@@ -42,8 +46,9 @@ impl Cluster {
     /// Starts `n` validators of a network whose genesis funds `accounts` dev accounts.
     pub(crate) async fn start(n: usize, accounts: u32) -> Cluster {
         let keys = validator_keys(n);
-        let apis: Vec<SocketAddr> = (0..n).map(|_| free_port()).collect();
-        let p2p: Vec<SocketAddr> = (0..n).map(|_| free_port()).collect();
+        let mut ports = free_ports(2 * n);
+        let p2p: Vec<SocketAddr> = ports.split_off(n);
+        let apis: Vec<SocketAddr> = ports;
         let settings = (0..n)
             .map(|i| NodeSettings {
                 moniker: format!("v{i}"),
