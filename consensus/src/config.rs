@@ -11,6 +11,7 @@ use malachitebft_app_channel::app::config::{
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use serde::{Deserialize, Serialize};
+use tokio::net::TcpSocket;
 
 use crate::error::ConsensusError;
 
@@ -114,12 +115,20 @@ impl Config {
     /// Fails if `listen_addr` cannot be listened on now. The engine's network task binds it
     /// later and, if it cannot, logs an error and stops: the validator would answer its API and
     /// never join consensus (nor dial anyone). Binding it once here first turns the usual cause,
-    /// a port another process holds, into an error from [`crate::Consensus::start`]. The socket
-    /// is closed at once (a listener that accepted nothing leaves no `TIME_WAIT`).
+    /// a port another process holds, into an error from [`crate::Consensus::start`].
+    ///
+    /// The socket gets the options libp2p gives its listener (`SO_REUSEADDR`, and
+    /// `SO_REUSEPORT` on Unix), so this refuses exactly what the engine's own bind would: a
+    /// stopped validator's listener that lingers in the same process does not block a restart
+    /// here any more than it does there. The socket is closed at once.
     pub(crate) fn check_listen_addr(&self) -> Result<(), ConsensusError> {
-        std::net::TcpListener::bind(self.listen_addr)
-            .map(drop)
-            .map_err(|source| ConsensusError::Listen { address: self.listen_addr, source })
+        let refused = |source| ConsensusError::Listen { address: self.listen_addr, source };
+        let socket =
+            if self.listen_addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(refused)?;
+        socket.set_reuseaddr(true).map_err(refused)?;
+        #[cfg(unix)]
+        socket.set_reuseport(true).map_err(refused)?;
+        socket.bind(self.listen_addr).map_err(refused)
     }
 
     pub(crate) fn to_engine(&self) -> EngineConfig {
