@@ -41,6 +41,11 @@ const ROUNDS_AHEAD: u64 = 24;
 /// The longest the load may take to commit; past it the workload fails.
 const LOAD_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The longest the validators may take to commit their first block. Past it one of them is not
+/// taking part (a validator whose network never started stands at height 0), and the workload
+/// fails with every validator's height instead of waiting out [`LOAD_TIMEOUT`].
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// What workload 8 measured.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct NetworkRun {
@@ -157,7 +162,13 @@ pub fn network(
     })?;
     let nodes: Vec<Node> = members.iter().map(|m| m.validator.node().clone()).collect();
     let apis: Vec<String> = ports.iter().map(|(api, _)| format!("http://{api}")).collect();
-    wait_until(LOAD_TIMEOUT, || nodes.iter().all(|n| n.latest_block().is_ok_and(|h| h.height >= 1)))?;
+    let height = |node: &Node| node.latest_block().map_or(0, |header| header.height);
+    wait_until(START_TIMEOUT, || nodes.iter().all(|node| height(node) >= 1)).map_err(|_| {
+        let heights: Vec<u64> = nodes.iter().map(height).collect();
+        BenchError::workload(format!(
+            "the validators did not all commit a first block within {START_TIMEOUT:?}: heights {heights:?}"
+        ))
+    })?;
 
     // Everything signed before the clock starts: the clients' work is not the network's.
     progress.step(format_args!("  signing {} transfers from {} senders", rounds * senders.len(), senders.len()));
