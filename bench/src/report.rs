@@ -421,9 +421,10 @@ impl Report {
             // Workload 1 ran minutes earlier, and the host's speed moves by half between minutes:
             // each figure is taken against the k256 floor sampled beside its own runs first.
             let grown = &self.grown.transfers;
-            let scaled = grown.of_floor().zip(self.native.of_floor()).map(|(at_scale, base)| at_scale / base);
+            let shares = grown.of_floor().zip(self.native.of_floor());
+            let scaled = shares.map(|(at_scale, base)| at_scale / base);
             let mut baseline = format!("workload 1: {} tx/s", thousands(self.native.median));
-            if let (Some(at_scale), Some(base)) = (grown.of_floor(), self.native.of_floor()) {
+            if let Some((at_scale, base)) = shares {
                 baseline += &format!(
                     "; of the k256 floor beside each: {at_scale:.2} here, {base:.2} there (tx/s alone: {:.2})",
                     grown.median / self.native.median
