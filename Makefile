@@ -68,7 +68,7 @@ web-test: web
 	npm test --workspace dashboard
 
 # Rewrites clients/ts/openapi.json from the API's routes and the TypeScript types from it.
-openapi:
+openapi: node_modules/.package-lock.json
 	TIDEPOOL_WRITE_OPENAPI=1 $(CARGO) test --quiet -p tidepool-api --test it openapi_file
 	npm run generate --workspace clients/ts
 

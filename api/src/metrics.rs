@@ -84,6 +84,16 @@ pub fn render_network(
     gauge("tidepool_consensus_round", "Its round (-1 before the first).", consensus.round.to_string());
     gauge("tidepool_peers", "Connected validators.", consensus.peers.to_string());
     gauge("tidepool_syncing", "1 while catching up through sync.", u8::from(consensus.syncing).to_string());
+    gauge(
+        "tidepool_consensus_idle_seconds",
+        "Seconds since consensus last reached a new height.",
+        format!("{:.3}", consensus.idle_ms as f64 / 1000.0),
+    );
+    gauge(
+        "tidepool_consensus_stalled",
+        "1 while consensus has stayed at one height for longer than three timed-out rounds.",
+        u8::from(consensus.stalled).to_string(),
+    );
     gauge("tidepool_mempool_txs", "Transactions waiting in the mempool.", mempool.len().to_string());
     gauge("tidepool_mempool_bytes", "Bytes of transactions waiting in the mempool.", mempool.bytes().to_string());
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod genesis;
 pub mod gossip;
 pub mod home;
+pub mod status;
 pub mod testnet;
 pub mod validator;
 

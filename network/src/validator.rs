@@ -2,19 +2,18 @@
 //! gossip of its mempool, and the status its HTTP API reports.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tidepool_consensus::{Config, Consensus, Header, ValidatorKey};
-use tidepool_node::{MarketCode, NetworkStatus, Node, StoreConfig};
+use tidepool_node::{MarketCode, Node, StoreConfig};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::app::NodeApp;
 use crate::error::NetworkError;
 use crate::genesis::GenesisDocument;
 use crate::gossip::Gossip;
 use crate::home::{NodeHome, NodeSettings};
+use crate::status::{StatusProbes, stall_after};
 
 /// Everything a validator starts from.
 pub struct ValidatorSpec {
@@ -37,7 +36,7 @@ pub struct Validator {
     node: Node,
     consensus: Consensus,
     _gossip: Gossip,
-    peers_probe: JoinHandle<()>,
+    probes: StatusProbes,
 }
 
 impl Validator {
@@ -104,30 +103,12 @@ impl Validator {
         .await?;
         let gossip = Gossip::start(&node, settings.peers.iter().map(|peer| peer.api.clone()).collect());
 
-        let peers = Arc::new(AtomicU64::new(0));
-        let peers_probe = {
-            let (peers, probe) = (peers.clone(), consensus.peers());
-            tokio::spawn(async move {
-                loop {
-                    if let Some(count) = probe.get().await {
-                        peers.store(count as u64, Ordering::Relaxed);
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            })
-        };
-        let progress = consensus.progress();
-        node.set_network_status(Box::new(move || {
-            let now = *progress.borrow();
-            NetworkStatus {
-                validator: address.to_string(),
-                consensus_height: now.height,
-                round: now.round,
-                peers: peers.load(Ordering::Relaxed),
-                syncing: now.syncing,
-            }
-        }));
-        Ok(Validator { node, consensus, _gossip: gossip, peers_probe })
+        let probes = StatusProbes::start(
+            &consensus,
+            stall_after(&settings.timeouts, Duration::from_millis(settings.empty_block_interval_ms)),
+        );
+        node.set_network_status(probes.source(&consensus, address.to_string()));
+        Ok(Validator { node, consensus, _gossip: gossip, probes })
     }
 
     /// The node (reads, submissions, the HTTP API's state).
@@ -142,7 +123,7 @@ impl Validator {
 
     /// Stops consensus and gossip and waits for them; the node stays usable for reads.
     pub async fn shutdown(self) {
-        self.peers_probe.abort();
+        drop(self.probes);
         self.consensus.shutdown().await;
     }
 }

@@ -15,9 +15,10 @@ use crate::openapi::statuses::Internal;
 /// Health.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// Always `ok` when the node answers.
-    #[schema(value_type = String, pattern = "^ok$")]
-    pub status: &'static str,
+    /// `ok`, or `stalled` on a network validator whose consensus has not reached a new height
+    /// for longer than three timed-out rounds (see `consensus.idle_ms`). The answer is `200`
+    /// either way: the node serves reads and takes transactions while its network is stalled.
+    pub status: HealthStatus,
     /// The latest block height.
     pub height: u64,
     /// The chain id.
@@ -34,15 +35,25 @@ pub struct Health {
     pub consensus: Option<tidepool_node::NetworkStatus>,
 }
 
+/// What `/health` says of the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// The node answers, and on a network its consensus moves.
+    Ok,
+    /// A network validator whose consensus has not moved for too long.
+    Stalled,
+}
+
 /// `GET /health`.
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers."), Internal))]
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers; `status` says whether its chain moves."), Internal))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let config = state.node.config().clone();
     let node = state.node.clone();
     let height = blocking(move || Ok(node.latest_block()?.height)).await?;
     let consensus = state.node.network_status();
     Ok(Json(Health {
-        status: "ok",
+        status: if consensus.as_ref().is_some_and(|c| c.stalled) { HealthStatus::Stalled } else { HealthStatus::Ok },
         height,
         chain_id: config.chain_id,
         dev: config.dev,

@@ -1005,11 +1005,20 @@ export interface components {
              * @description Connected validators (0 on a node without a network).
              */
             peers: number;
-            /** @description Always `ok` when the node answers. */
-            status: string;
+            /**
+             * @description `ok`, or `stalled` on a network validator whose consensus has not reached a new height
+             *     for longer than three timed-out rounds (see `consensus.idle_ms`). The answer is `200`
+             *     either way: the node serves reads and takes transactions while its network is stalled.
+             */
+            status: components["schemas"]["HealthStatus"];
             /** @description Whether the node is catching up with the network (always false without one). */
             syncing: boolean;
         };
+        /**
+         * @description What `/health` says of the node.
+         * @enum {string}
+         */
+        HealthStatus: "ok" | "stalled";
         /**
          * @description Bytes: 0x and two hex digits per byte, any case (answers use lowercase).
          * @example 0x0061ff
@@ -1064,6 +1073,12 @@ export interface components {
             consensus_height: number;
             /**
              * Format: uint64
+             * @description Milliseconds since consensus last reached a new height (since the validator started,
+             *     before it first did).
+             */
+            idle_ms: number;
+            /**
+             * Format: uint64
              * @description Connected peers.
              */
             peers: number;
@@ -1072,6 +1087,12 @@ export interface components {
              * @description Its round (-1 before the first starts).
              */
             round: number;
+            /**
+             * @description Whether consensus has stayed at one height for longer than three timed-out rounds after
+             *     the empty-block interval: the validator answers, but its network decides no blocks (too
+             *     few validators reachable, or its peer-to-peer network down).
+             */
+            stalled: boolean;
             /** @description Whether the node is catching up through sync rather than following live proposals. */
             syncing: boolean;
             /** @description This validator's consensus address (hex). */
@@ -2609,7 +2630,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The node answers. */
+            /** @description The node answers; `status` says whether its chain moves. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -45,6 +45,15 @@ pub(crate) struct Cluster {
 impl Cluster {
     /// Starts `n` validators of a network whose genesis funds `accounts` dev accounts.
     pub(crate) async fn start(n: usize, accounts: u32) -> Cluster {
+        let mut cluster = Cluster::new(n, accounts);
+        for i in 0..n {
+            cluster.start_one(i).await;
+        }
+        cluster
+    }
+
+    /// The same network with none of its validators started yet ([`Cluster::start_one`]).
+    pub(crate) fn new(n: usize, accounts: u32) -> Cluster {
         let keys = validator_keys(n);
         let mut ports = free_ports(2 * n);
         let p2p: Vec<SocketAddr> = ports.split_off(n);
@@ -63,18 +72,24 @@ impl Cluster {
                 empty_block_interval_ms: 200,
             })
             .collect();
-        let mut cluster = Cluster {
+        Cluster {
             dir: tempfile::tempdir().unwrap(),
             genesis: genesis(&keys, accounts, false),
             keys,
             settings,
             running: (0..n).map(|_| None).collect(),
             nodes: vec![None; n],
-        };
-        for i in 0..n {
-            cluster.start_one(i).await;
         }
-        cluster
+    }
+
+    /// Sets every validator's round timeouts, for those started after.
+    pub(crate) fn set_timeouts(&mut self, timeouts: tidepool_consensus::Timeouts) {
+        self.settings.iter_mut().for_each(|settings| settings.timeouts = timeouts);
+    }
+
+    /// Validator `i`'s settings.
+    pub(crate) fn settings(&self, i: usize) -> &NodeSettings {
+        &self.settings[i]
     }
 
     /// Starts validator `i` (again) on a fresh in-memory node.

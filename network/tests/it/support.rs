@@ -1,4 +1,6 @@
-//! What the tests share: a genesis document, signed transactions, nodes over it.
+//! What the tests share: a genesis document, signed transactions, nodes over it, HTTP calls.
+
+use serde_json::Value;
 
 use tidepool_consensus::ValidatorKey;
 use tidepool_ledger::Address;
@@ -64,4 +66,24 @@ pub(crate) fn signed(from: &DevAccount, nonce: u64, action: Action) -> SignedTra
 /// A native transfer.
 pub(crate) fn transfer(to: Address, amount: u128) -> Action {
     Action::Transfer { to, amount }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// `POST url` with a JSON `body` (blocking): the status and the JSON answer.
+pub(crate) fn post(url: &str, body: &str) -> (u16, Value) {
+    let mut response = agent().post(url).header("content-type", "application/json").send(body).unwrap();
+    (response.status().as_u16(), response.body_mut().read_json().unwrap())
+}
+
+/// `GET url` (blocking): the JSON answer.
+pub(crate) fn get(url: &str) -> Value {
+    agent().get(url).call().unwrap().body_mut().read_json().unwrap()
+}
+
+/// `GET url` (blocking): the answer as text.
+pub(crate) fn get_text(url: &str) -> String {
+    agent().get(url).call().unwrap().body_mut().read_to_string().unwrap()
 }

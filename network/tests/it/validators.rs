@@ -8,18 +8,7 @@ use serde_json::Value;
 use tidepool_node::dev_accounts;
 
 use crate::cluster::Cluster;
-use crate::support::{signed, transfer};
-
-fn post(url: &str, body: &str) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response = agent.post(url).header("content-type", "application/json").send(body).unwrap();
-    (response.status().as_u16(), response.body_mut().read_json().unwrap())
-}
-
-fn get(url: &str) -> Value {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    agent.get(url).call().unwrap().body_mut().read_json().unwrap()
-}
+use crate::support::{get, post, signed, transfer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_commit_the_same_chain_with_transactions_sent_to_any_of_them() {
@@ -79,6 +68,8 @@ async fn four_validators_commit_the_same_chain_with_transactions_sent_to_any_of_
     let health = get(&format!("{}/health", cluster.api(1)));
     assert_eq!(health["peers"], 3, "{health}");
     assert_eq!(health["syncing"], false, "{health}");
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["consensus"]["stalled"], false, "{health}");
     assert!(health["consensus"]["consensus_height"].as_u64().unwrap() >= 10, "{health}");
     // Dev controls would fork a validator from the others: refused, nothing changes.
     let before = cluster.node(0).ledger().block(1).unwrap();

@@ -80,6 +80,13 @@ pub struct NetworkStatus {
     pub peers: u64,
     /// Whether the node is catching up through sync rather than following live proposals.
     pub syncing: bool,
+    /// Milliseconds since consensus last reached a new height (since the validator started,
+    /// before it first did).
+    pub idle_ms: u64,
+    /// Whether consensus has stayed at one height for longer than three timed-out rounds after
+    /// the empty-block interval: the validator answers, but its network decides no blocks (too
+    /// few validators reachable, or its peer-to-peer network down).
+    pub stalled: bool,
 }
 
 /// Reports a validator's [`NetworkStatus`]; see [`Node::set_network_status`].
