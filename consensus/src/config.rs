@@ -118,9 +118,9 @@ impl Config {
     /// a port another process holds, into an error from [`crate::Consensus::start`].
     ///
     /// The socket gets the options libp2p gives its listener (`SO_REUSEADDR`, and
-    /// `SO_REUSEPORT` on Unix), so this refuses exactly what the engine's own bind would: a
-    /// stopped validator's listener that lingers in the same process does not block a restart
-    /// here any more than it does there. The socket is closed at once.
+    /// `SO_REUSEPORT` on Unix), so this refuses exactly what the engine's own bind would (a
+    /// dropped validator's listener, in the moment before its engine's task closes it, blocks
+    /// neither). The socket is closed at once.
     pub(crate) fn check_listen_addr(&self) -> Result<(), ConsensusError> {
         let refused = |source| ConsensusError::Listen { address: self.listen_addr, source };
         let socket =

@@ -56,8 +56,11 @@ mod host;
 mod proposals;
 mod signing;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use malachitebft_app_channel::app::engine::network::NetworkMsg;
+use malachitebft_app_channel::app::engine::node::NodeRef;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::{
     ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkRequest, RequestContext,
@@ -80,6 +83,10 @@ pub use signing::ValidatorKey;
 use host::{Host, HostSettings};
 use signing::{KeySigner, KeyVerifier};
 
+/// How long [`Consensus::shutdown`] lets the engine's network close its listener and
+/// connections before it kills the engine all the same.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One running validator: the engine (networking, votes, write-ahead log, sync) and the loop
 /// that drives the application. Dropping it stops both; [`Consensus::shutdown`] also waits.
 pub struct Consensus {
@@ -89,6 +96,10 @@ pub struct Consensus {
     progress: watch::Receiver<Progress>,
     net_requests: tokio::sync::mpsc::Sender<NetworkRequest>,
     address: Address,
+    /// The engine's write-ahead log.
+    wal_file: PathBuf,
+    /// Whether [`Consensus::shutdown`] stopped the engine (so dropping it has nothing to stop).
+    stopped: bool,
 }
 
 impl Consensus {
@@ -111,6 +122,7 @@ impl Consensus {
             return Err(ConsensusError::Config("the validator set is empty".into()));
         }
         std::fs::create_dir_all(&config.wal_dir).map_err(|e| ConsensusError::io(&config.wal_dir, e))?;
+        let wal_file = config.wal_dir.join("consensus.wal");
         config.check_listen_addr()?;
         let address = key.address();
 
@@ -134,7 +146,7 @@ impl Consensus {
         let identity = NetworkIdentity::new_validator(config.moniker.clone(), keypair, address.to_string(), proof);
 
         let (channels, engine) = EngineBuilder::new(TidepoolContext, config.to_engine())
-            .with_default_wal(WalContext::new(config.wal_dir.join("consensus.wal"), WireCodec))
+            .with_default_wal(WalContext::new(wal_file.clone(), WireCodec))
             .with_default_network(NetworkContext::new(identity, WireCodec))
             .with_default_consensus(ConsensusContext::new_validator(address, Box::new(KeyVerifier), Box::new(signer)))
             .with_default_sync(SyncContext::new(WireCodec))
@@ -154,7 +166,7 @@ impl Consensus {
         };
         let host = Host::new(app, settings, tip_sender, progress_sender, channels.network);
         let host = tokio::spawn(host.run(channels.consensus));
-        Ok(Self { engine, host, tip, progress, net_requests: channels.net_requests, address })
+        Ok(Self { engine, host, tip, progress, net_requests: channels.net_requests, address, wal_file, stopped: false })
     }
 
     /// This validator's address.
@@ -183,7 +195,9 @@ impl Consensus {
     /// free when it returns. A commit in progress completes first (the application is never
     /// left with half a block).
     pub async fn shutdown(mut self) {
-        let _ = self.engine.actor.kill_and_wait(None).await;
+        stop_engine(&self.engine.actor).await;
+        self.stopped = true;
+        wait_for_wal_release(&self.wal_file).await;
         self.engine.handle.abort();
         let _ = (&mut self.engine.handle).await;
         self.host.abort();
@@ -203,10 +217,53 @@ impl PeerCount {
     }
 }
 
+/// Stops the engine's actors, the network first and on its own: a killed actor runs no
+/// clean-up, and the network's is what ends its libp2p task, which otherwise keeps listening on
+/// the validator's address (and holding its peers' connections) for as long as the runtime
+/// lives. Stopping all the actors at once would not do: the first to stop makes the engine's
+/// supervisor stop, which kills the others, the network among them.
+async fn stop_engine(engine: &NodeRef) {
+    let network = engine
+        .get_children()
+        .into_iter()
+        .find(|actor| actor.is_message_type_of::<NetworkMsg<TidepoolContext>>() == Some(true));
+    if let Some(network) = network {
+        let _ = network.stop_and_wait(Some("shutdown".into()), Some(SHUTDOWN_GRACE)).await;
+    }
+    let _ = engine.kill_and_wait(None).await;
+}
+
+/// Waits, at most [`SHUTDOWN_GRACE`], until the engine's WAL thread has closed `wal_file`. The
+/// thread outlives its actor (stopping the actor only asks it to end) and holds an exclusive
+/// lock on the file, which a validator started again takes first.
+async fn wait_for_wal_release(wal_file: &Path) {
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    loop {
+        let Ok(file) = std::fs::File::open(wal_file) else { return };
+        match file.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            // Free (the lock goes with `file`), or not ours to wait for.
+            _ => return,
+        }
+    }
+}
+
 impl Drop for Consensus {
+    /// Without [`Consensus::shutdown`]: the engine is stopped as there, in a task of the
+    /// current runtime (none left: it is killed, and its listener lives as long as the runtime),
+    /// and the loop aborted.
     fn drop(&mut self) {
-        self.engine.actor.kill();
-        self.engine.handle.abort();
+        if !self.stopped {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn({
+                    let engine = self.engine.actor.clone();
+                    async move { stop_engine(&engine).await }
+                })),
+                Err(_) => self.engine.actor.kill(),
+            }
+        }
         self.host.abort();
     }
 }
