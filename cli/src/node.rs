@@ -102,7 +102,9 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     if args.log_json {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: a log redirected to a file or a pipe stays plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).init();
     }
 
     let cors = tidepool_api::cors::Cors::for_node(args.dev, &args.allow_origins)?;

@@ -2,9 +2,13 @@
 // built in: every page loads without console errors (screenshots of each under
 // <target>/dashboard-screenshots for review); the liquidation story is clicked through in the dev
 // panel — supply, borrow, a price drop, the liquidation — and the figures on the pages equal the
-// REST API's; phone width has no sideways scrolling; the first load stays under 300 KB compressed.
+// REST API's; a validator whose network cannot decide blocks shows "stalled" in the header; phone
+// width has no sideways scrolling; the first load stays under 300 KB compressed.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -198,6 +202,58 @@ test('a block made elsewhere shows at once, through the live stream', async () =
   assert.ok(streams.some((url) => new URL(url).searchParams.get('topics') === 'blocks'), `the page follows the stream: ${streams}`);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+/** `n` distinct free loopback ports, all held until every one is picked. */
+async function freePorts(n) {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })),
+  );
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+test('a validator whose network cannot decide blocks says so in the header', async () => {
+  // One validator of a four-validator network, started alone: a quarter of the voting power can
+  // never decide a block. Short rounds make the stall show within seconds.
+  const dir = mkdtempSync(join(tmpdir(), 'tidepool-testnet-'));
+  const [api, p2p] = await freePorts(2);
+  execFileSync(binary, ['testnet', '--out', dir, '--api-port', String(api), '--p2p-port', String(p2p), '--no-market'], { stdio: 'pipe' });
+  const settingsFile = join(dir, 'node0', 'node.json');
+  const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+  settings.timeouts = { propose: 300, prevote: 100, precommit: 100, per_round: 100 };
+  settings.empty_block_interval_ms = 200;
+  writeFileSync(settingsFile, JSON.stringify(settings));
+  const validator = spawn(binary, ['node', '--home', join(dir, 'node0')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  validator.stdout.on('data', (chunk) => (output += chunk));
+  validator.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => validator.once('exit', resolve));
+  const url = `http://127.0.0.1:${api}`;
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+      assert.ok(Date.now() < deadline && validator.exitCode === null, `the validator did not answer:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { page, errors } = await watchedPage(browser.context);
+    await page.goto(`${url}/explorer`);
+    await page.getByTestId('stalled').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('stalled').getAttribute('title'), /No new block for \d+ s/);
+    await page.screenshot({ path: join(shots, 'stalled.png') });
+    const health = await (await fetch(`${url}/health`)).json();
+    assert.equal(health.status, 'stalled', JSON.stringify(health));
+    assert.equal(health.height, 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    validator.kill('SIGTERM');
+    const timer = setTimeout(() => validator.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('errors from the API are shown as the API words them', async () => {

@@ -23,6 +23,16 @@ fn deploy_call_query_balance_and_tx_from_the_command_line() {
     let banner = node.printed();
     assert!(banner.contains("Dev accounts (each funded at genesis"), "{banner}");
     assert!(!banner.contains("No dev accounts"), "{banner}");
+    // Its log, written to a pipe, is plain text: no terminal colour codes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let log = loop {
+        let printed = node.printed();
+        if printed.contains("serving the HTTP API") || std::time::Instant::now() > deadline {
+            break printed;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(log.contains("serving the HTTP API") && !log.contains('\u{1b}'), "{log:?}");
     let (owner, friend) = (dev(0), dev(1));
     let dir = tempfile::tempdir().unwrap();
     let wasm = dir.path().join("token.wasm");
