@@ -252,8 +252,8 @@ async fn wait_for_wal_release(wal_file: &Path) {
 
 impl Drop for Consensus {
     /// Without [`Consensus::shutdown`]: the engine is stopped as there, in a task of the
-    /// current runtime (none left: it is killed, and its listener lives as long as the runtime),
-    /// and the loop aborted.
+    /// current runtime, and the loop aborted. Dropped outside a runtime, the engine can only be
+    /// killed, and its network task keeps the listener until its runtime ends.
     fn drop(&mut self) {
         if !self.stopped {
             match tokio::runtime::Handle::try_current() {
