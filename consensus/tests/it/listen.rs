@@ -2,7 +2,7 @@
 //! without a network (the engine's own listener gives up with only a log line); a stopped one
 //! gives its address back.
 
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,8 +44,9 @@ async fn a_stopped_validator_frees_its_listen_address() {
         for start in 0..4 {
             let config = Config::new("v0", address, Vec::new(), dir.path().join("wal"));
             let consensus = Consensus::start(config, key.clone(), validators.clone(), app.clone()).await.unwrap();
-            // Listening: a socket without `SO_REUSEPORT` cannot bind the address beside it.
-            while TcpListener::bind(address).is_ok() {
+            // Listening (probed by connecting: a probe that bound the address could make the
+            // engine's own bind fail).
+            while TcpStream::connect(address).is_err() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             consensus.shutdown().await;
@@ -69,7 +70,7 @@ async fn a_dropped_validator_frees_its_listen_address_soon() {
             // A WAL of its own each time: a dropped engine's WAL thread lets go of the file later.
             let config = Config::new("v0", address, Vec::new(), dir.path().join(format!("wal{start}")));
             let consensus = Consensus::start(config, key.clone(), validators.clone(), app.clone()).await.unwrap();
-            while TcpListener::bind(address).is_ok() {
+            while TcpStream::connect(address).is_err() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             // Dropped, not shut down: the engine stops in a task of this runtime.
