@@ -245,6 +245,10 @@ test('a validator whose network cannot decide blocks says so in the header', asy
     const health = await (await fetch(`${url}/health`)).json();
     assert.equal(health.status, 'stalled', JSON.stringify(health));
     assert.equal(health.height, 0);
+    // Its log says so too, once (checked each second).
+    const logged = Date.now() + 10_000;
+    while (!output.includes('consensus is stalled') && Date.now() < logged) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(output.split('consensus is stalled').length - 1, 1, output);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {

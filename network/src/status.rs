@@ -5,7 +5,7 @@
 //! network gone — still answers HTTP, so answering says nothing about the chain. Two probes
 //! follow the engine instead: one asks the network for its peers every second, the other notes
 //! when consensus last reached a new height. Consensus that stays at one height for longer than
-//! [`stall_after`] is reported stalled.
+//! [`stall_after`] is reported stalled, and the log says so when it starts and when it ends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,11 +56,38 @@ impl StatusProbes {
             let (moved_at_ms, mut progress) = (moved_at_ms.clone(), consensus.progress());
             tokio::spawn(async move {
                 let mut height = progress.borrow_and_update().height;
-                while progress.changed().await.is_ok() {
-                    let now = progress.borrow_and_update().height;
-                    if now != height {
-                        height = now;
-                        moved_at_ms.store(millis(started.elapsed()), Ordering::Relaxed);
+                let mut stalled = false;
+                let mut check = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tokio::select! {
+                        changed = progress.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                            let now = progress.borrow_and_update().height;
+                            if now != height {
+                                height = now;
+                                moved_at_ms.store(millis(started.elapsed()), Ordering::Relaxed);
+                            }
+                        }
+                        _ = check.tick() => {}
+                    }
+                    // Said once when consensus stalls and once when it moves again, for an
+                    // operator who reads the log rather than `/health`.
+                    let idle = idle_since(started, &moved_at_ms);
+                    if !stalled && idle > stall_after {
+                        stalled = true;
+                        let now = *progress.borrow();
+                        tracing::warn!(
+                            height = now.height,
+                            round = now.round,
+                            idle_s = idle.as_secs(),
+                            "consensus is stalled: no new height for longer than three timed-out rounds \
+                             (fewer than two thirds of the voting power reachable?)"
+                        );
+                    } else if stalled && idle <= stall_after {
+                        stalled = false;
+                        tracing::info!(height, "consensus moves again");
                     }
                 }
             })
@@ -75,7 +102,7 @@ impl StatusProbes {
             (self.peers.clone(), self.moved_at_ms.clone(), self.started, self.stall_after);
         Box::new(move || {
             let now = *progress.borrow();
-            let idle = started.elapsed().saturating_sub(Duration::from_millis(moved_at_ms.load(Ordering::Relaxed)));
+            let idle = idle_since(started, &moved_at_ms);
             NetworkStatus {
                 validator: validator.clone(),
                 consensus_height: now.height,
@@ -93,6 +120,12 @@ impl Drop for StatusProbes {
     fn drop(&mut self) {
         self.tasks.iter().for_each(JoinHandle::abort);
     }
+}
+
+/// How long consensus has stood at its height: since the last new height, `moved_at_ms` after
+/// `started` (or since `started`, before the first).
+fn idle_since(started: Instant, moved_at_ms: &AtomicU64) -> Duration {
+    started.elapsed().saturating_sub(Duration::from_millis(moved_at_ms.load(Ordering::Relaxed)))
 }
 
 fn millis(duration: Duration) -> u64 {
