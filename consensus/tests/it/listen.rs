@@ -2,7 +2,7 @@
 //! without a network (the engine's own listener gives up with only a log line); a stopped one
 //! gives its address back.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,27 +31,48 @@ async fn a_taken_listen_address_is_an_error_from_start() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_validator_frees_its_listen_address() {
-    crate::bounded(async {
+/// A network of one validator, started again and again on the same address.
+struct Solo {
+    dir: tempfile::TempDir,
+    key: ValidatorKey,
+    validators: ValidatorSet,
+    address: SocketAddr,
+    app: Arc<Toy>,
+}
+
+impl Solo {
+    fn new() -> Solo {
         let dir = tempfile::tempdir().unwrap();
         let key = ValidatorKey::from_seed([7; 32]);
         let validators = ValidatorSet::new([Validator::new(key.public_key(), 1)]);
         let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let app = Arc::new(Toy::open(&dir.path().join("app")).unwrap());
+        Solo { dir, key, validators, address, app }
+    }
+
+    /// Starts the validator with its WAL in `wal` and waits until it listens (probed by
+    /// connecting: a probe that bound the address could make the engine's own bind fail).
+    async fn start(&self, wal: &str) -> Consensus {
+        let config = Config::new("v0", self.address, Vec::new(), self.dir.path().join(wal));
+        let consensus =
+            Consensus::start(config, self.key.clone(), self.validators.clone(), self.app.clone()).await.unwrap();
+        while TcpStream::connect(self.address).is_err() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        consensus
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_validator_frees_its_listen_address() {
+    crate::bounded(async {
+        let solo = Solo::new();
         // Several times over, with the same WAL: the engine's listener outlived a shutdown in
         // about half of them, and its WAL thread sometimes kept the file's lock.
         for start in 0..4 {
-            let config = Config::new("v0", address, Vec::new(), dir.path().join("wal"));
-            let consensus = Consensus::start(config, key.clone(), validators.clone(), app.clone()).await.unwrap();
-            // Listening (probed by connecting: a probe that bound the address could make the
-            // engine's own bind fail).
-            while TcpStream::connect(address).is_err() {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            consensus.shutdown().await;
-            if let Err(error) = TcpListener::bind(address) {
-                panic!("start {start}: {address} still held after shutdown: {error}");
+            solo.start("wal").await.shutdown().await;
+            if let Err(error) = TcpListener::bind(solo.address) {
+                panic!("start {start}: {} still held after shutdown: {error}", solo.address);
             }
         }
     })
@@ -61,23 +82,14 @@ async fn a_stopped_validator_frees_its_listen_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_validator_frees_its_listen_address_soon() {
     crate::bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let key = ValidatorKey::from_seed([7; 32]);
-        let validators = ValidatorSet::new([Validator::new(key.public_key(), 1)]);
-        let address = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let app = Arc::new(Toy::open(&dir.path().join("app")).unwrap());
+        let solo = Solo::new();
         for start in 0..4 {
             // A WAL of its own each time: a dropped engine's WAL thread lets go of the file later.
-            let config = Config::new("v0", address, Vec::new(), dir.path().join(format!("wal{start}")));
-            let consensus = Consensus::start(config, key.clone(), validators.clone(), app.clone()).await.unwrap();
-            while TcpStream::connect(address).is_err() {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
             // Dropped, not shut down: the engine stops in a task of this runtime.
-            drop(consensus);
+            drop(solo.start(&format!("wal{start}")).await);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while let Err(error) = TcpListener::bind(address) {
-                assert!(tokio::time::Instant::now() < deadline, "start {start}: {address} still held: {error}");
+            while let Err(error) = TcpListener::bind(solo.address) {
+                assert!(tokio::time::Instant::now() < deadline, "start {start}: {} still held: {error}", solo.address);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
