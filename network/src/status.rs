@@ -45,9 +45,9 @@ impl StatusProbes {
             let (peers, probe) = (peers.clone(), consensus.peers());
             tokio::spawn(async move {
                 loop {
-                    if let Some(count) = probe.get().await {
-                        peers.store(count as u64, Ordering::Relaxed);
-                    }
+                    // A network that does not answer has no peers (its task is gone).
+                    let count = probe.get().await.unwrap_or(0);
+                    peers.store(count as u64, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             })
