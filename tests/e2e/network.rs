@@ -2,7 +2,8 @@
 //! validator operator relies on, on one machine. Transfers sent round-robin to the four APIs
 //! reach every node; with one validator killed the other three go on; the killed one restarts
 //! on its data directory, and once from an empty one, and catches up to the same chain; with
-//! two of four down nothing commits; and at no height do two nodes ever hold different blocks.
+//! two of four down nothing commits, and the two left say so (`/health` and their logs) until
+//! a third is back; and at no height do two nodes ever hold different blocks.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -77,7 +78,21 @@ impl Validator {
     fn height(&self) -> Option<u64> {
         self.get("/health")?["height"].as_u64()
     }
+
+    /// `/health`'s `status`: `ok`, or `stalled` when consensus cannot decide blocks.
+    fn status(&self) -> Option<String> {
+        Some(self.get("/health")?["status"].as_str()?.to_string())
+    }
+
+    /// How many lines of the validator's log so far contain `text`.
+    fn logged(&self, text: &str) -> usize {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter(|line| line.contains(text)).count()
+    }
 }
+
+/// The log line a validator writes when its consensus stalls, and the one when it moves again.
+const STALLED: &str = "consensus is stalled";
+const MOVES_AGAIN: &str = "consensus moves again";
 
 impl Drop for Validator {
     fn drop(&mut self) {
@@ -122,6 +137,10 @@ impl Net {
             let settings_path = home.join("node.json");
             let mut settings: Value = serde_json::from_slice(&std::fs::read(&settings_path).unwrap()).unwrap();
             settings["empty_block_interval_ms"] = 200.into();
+            // Shorter rounds than the defaults, so a validator without a quorum reports a
+            // stall after ~7 s (`stall_after`) rather than ~20 s.
+            settings["timeouts"] =
+                serde_json::json!({"propose": 1000, "prevote": 300, "precommit": 300, "per_round": 200});
             std::fs::write(&settings_path, serde_json::to_vec_pretty(&settings).unwrap()).unwrap();
             let api = format!("http://127.0.0.1:{}", api + i);
             validators.push(Validator { log: dir.path().join(format!("node{i}.log")), home, api, child: None });
@@ -130,6 +149,20 @@ impl Net {
             validator.start();
         }
         Net { _dir: dir, validators, deadline: Instant::now() + BUDGET, seen: BTreeMap::new() }
+    }
+
+    /// Waits until validator `i`'s `/health` says `status`.
+    fn wait_for_status(&self, i: usize, status: &str) {
+        while self.validators[i].status().as_deref() != Some(status) {
+            self.within_budget(&format!("status {status} on validator {i}"));
+        }
+    }
+
+    /// Waits until validator `i`'s log has more than `before` lines containing `text`.
+    fn wait_for_log(&self, i: usize, text: &str, before: usize) {
+        while self.validators[i].logged(text) <= before {
+            self.within_budget(&format!("\"{text}\" in validator {i}'s log"));
+        }
     }
 
     fn within_budget(&self, what: &str) {
@@ -227,19 +260,31 @@ fn four_validator_processes_agree_survive_a_crash_and_catch_up() {
     net.wait_for(&all, target + 2);
     net.check_agreement(&all);
 
-    // Two of four down: no quorum, so nothing commits.
+    // Two of four down: no quorum, so nothing commits, and the two left report the stall —
+    // in `/health` and once in their logs. (Counted from here: a slow start could have logged
+    // a stall and its end before.)
+    let warned: Vec<usize> = (0..2).map(|i| net.validators[i].logged(STALLED)).collect();
+    let recovered: Vec<usize> = (0..2).map(|i| net.validators[i].logged(MOVES_AGAIN)).collect();
     net.validators[2].kill();
     net.validators[3].kill();
     std::thread::sleep(Duration::from_secs(2)); // a block in flight lands
     net.check_agreement(&[0, 1]);
     let stalled: Vec<_> = [0, 1].iter().map(|&i| net.validators[i].height()).collect();
-    std::thread::sleep(Duration::from_secs(4));
+    for i in 0..2 {
+        net.wait_for_status(i, "stalled");
+        net.wait_for_log(i, STALLED, warned[i]);
+    }
     let later: Vec<_> = [0, 1].iter().map(|&i| net.validators[i].height()).collect();
     assert_eq!(later, stalled, "two of four validators committed a block");
     let stalled = later.into_iter().flatten().max().unwrap();
 
-    // A third comes back: commits resume, on the same chain.
+    // A third comes back: commits resume, on the same chain, and the stall is over.
     net.validators[2].start();
     net.wait_for(&[0, 1, 2], stalled + 3);
     net.check_agreement(&[0, 1, 2]);
+    for i in 0..2 {
+        net.wait_for_status(i, "ok");
+        net.wait_for_log(i, MOVES_AGAIN, recovered[i]);
+        assert_eq!(net.validators[i].logged(STALLED), warned[i] + 1, "validator {i} warned of one stall");
+    }
 }
