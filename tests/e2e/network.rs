@@ -270,13 +270,13 @@ fn four_validator_processes_agree_survive_a_crash_and_catch_up() {
     std::thread::sleep(Duration::from_secs(2)); // a block in flight lands
     net.check_agreement(&[0, 1]);
     let stalled: Vec<_> = [0, 1].iter().map(|&i| net.validators[i].height()).collect();
-    for i in 0..2 {
+    for (i, &before) in warned.iter().enumerate() {
         net.wait_for_status(i, "stalled");
-        net.wait_for_log(i, STALLED, warned[i]);
+        net.wait_for_log(i, STALLED, before);
     }
     std::thread::sleep(Duration::from_secs(2)); // the status probes run every second
-    for i in 0..2 {
-        assert_eq!(net.validators[i].logged(STALLED), warned[i] + 1, "validator {i} warned once of one stall");
+    for (i, &before) in warned.iter().enumerate() {
+        assert_eq!(net.validators[i].logged(STALLED), before + 1, "validator {i} warned once of one stall");
     }
     let later: Vec<_> = [0, 1].iter().map(|&i| net.validators[i].height()).collect();
     assert_eq!(later, stalled, "two of four validators committed a block");
@@ -286,8 +286,8 @@ fn four_validator_processes_agree_survive_a_crash_and_catch_up() {
     net.validators[2].start();
     net.wait_for(&[0, 1, 2], stalled + 3);
     net.check_agreement(&[0, 1, 2]);
-    for i in 0..2 {
+    for (i, &before) in recovered.iter().enumerate() {
         net.wait_for_status(i, "ok");
-        net.wait_for_log(i, MOVES_AGAIN, recovered[i]);
+        net.wait_for_log(i, MOVES_AGAIN, before);
     }
 }
