@@ -2,11 +2,14 @@
 //! genesis time and never moves by itself — plus an offset that dev controls move (a warp, a
 //! load); `set_next_block_time` can pin the next block's time exactly. Whatever the clock says, a
 //! block is never earlier than the one before it, nor later than
-//! [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME).
+//! [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME): the clock stops there. (A warp may leave the wall
+//! clock's reading just short of it, and the wall clock then runs past it; the blocks after that
+//! keep the last time, so the chain goes on rather than refusing every block.)
 
 use tidepool_ledger::BlockHeader;
 
 use super::{ChainState, Node, block_time, unix_now};
+use crate::MAX_BLOCK_TIME;
 use crate::config::Clock;
 use crate::error::{HostError, NodeError};
 
@@ -41,20 +44,21 @@ impl Node {
         }
     }
 
-    /// The time the next block gets: the pinned time, or the clock's reading but never before the
-    /// latest block's.
+    /// The time the next block gets: the pinned time, or the clock's reading — never before the
+    /// latest block's, never past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME).
     ///
     /// # Errors
-    /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) past
-    /// [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME).
+    /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) for a
+    /// pinned time past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME) (`set_next_block_time` refuses
+    /// one first); [`HostError::NoGenesis`].
     pub(super) fn next_block_time(&self, chain: &ChainState) -> Result<u64, NodeError> {
         if let Some(pinned) = chain.clock.next {
             return Ok(block_time(pinned)?);
         }
         let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
         let reading = i128::from(self.clock_base()) + chain.clock.offset;
-        let time = u64::try_from(reading.max(0)).unwrap_or(u64::MAX).max(latest.time);
-        Ok(block_time(time)?)
+        let time = reading.clamp(0, i128::from(MAX_BLOCK_TIME));
+        Ok(u64::try_from(time).expect("clamped to the u64 range").max(latest.time))
     }
 
     /// Moves the clock past a block just committed at `time`: a pinned time is used up and the
@@ -73,7 +77,7 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MAX_BLOCK_TIME, NodeConfig};
+    use crate::NodeConfig;
 
     fn manual() -> Node {
         Node::open(NodeConfig { clock: Clock::Manual { genesis_time: 1_000 }, dev_accounts: 0, ..NodeConfig::dev() })
@@ -98,7 +102,9 @@ mod tests {
         chain.clock.offset = -500;
         assert_eq!(node.next_block_time(&chain).unwrap(), 1_000, "not before genesis");
         chain.clock.offset = i128::from(MAX_BLOCK_TIME);
-        assert!(node.next_block_time(&chain).is_err());
+        assert_eq!(node.next_block_time(&chain).unwrap(), MAX_BLOCK_TIME, "the clock stops at the last time");
+        chain.clock.offset = i128::from(u64::MAX);
+        assert_eq!(node.next_block_time(&chain).unwrap(), MAX_BLOCK_TIME);
         // A block later than the clock moves the clock up to it; an earlier one does not move it.
         chain.clock.offset = 0;
         node.clock_after_block(&mut chain, 1_060);

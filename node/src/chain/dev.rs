@@ -126,8 +126,7 @@ impl Node {
     /// transactions, the others are empty and share one block time.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; [`Rejection::BlockTimeOutOfRange`] once the clock is past
-    /// [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME); a ledger failure.
+    /// [`Rejection::DevModeOnly`]; a ledger failure.
     pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.lock_chain();

@@ -571,8 +571,6 @@ impl Node {
     /// pending. Returns the new header.
     ///
     /// # Errors
-    /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) for an
-    /// empty block once the clock is past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME);
     /// [`Rejection::NetworkNode`](crate::error::Rejection::NetworkNode) on a network node (its
     /// blocks are decided by consensus); a ledger failure.
     pub fn mine_block(&self) -> Result<BlockHeader, NodeError> {

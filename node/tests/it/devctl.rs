@@ -167,6 +167,29 @@ fn watchers_hear_of_each_switch_until_dropped() {
     assert_eq!(plain.mining(), Mining::Auto);
 }
 
+/// The clock stops at the last block time. With the wall clock, a block pinned at (or warped
+/// to) the last time leaves the clock's reading there, and the wall clock runs on past it: the
+/// blocks after keep the last time. (The pipelined commit once took the out-of-range time as a
+/// failed commit and answered every transaction with a 500; found by the conformance check.)
+#[test]
+fn the_wall_clock_stops_at_the_last_block_time() {
+    let node = Node::open(NodeConfig { clock: Clock::System, ..config(false) }).unwrap();
+    let (alice, bob) = (key(1), Address([0xb3; 20]));
+    node.set_next_block_time(MAX_BLOCK_TIME).unwrap();
+    transfer(&node, &alice, 0, bob, 1);
+    assert_eq!(node.latest_block().unwrap().time, MAX_BLOCK_TIME);
+    // A second on, the wall clock's reading is past the last time.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    transfer(&node, &alice, 1, bob, 1);
+    let latest = node.latest_block().unwrap();
+    assert_eq!((latest.time, node.account(&alice.address).unwrap().nonce), (MAX_BLOCK_TIME, 2));
+    assert_eq!(node.mine(2).unwrap().time, MAX_BLOCK_TIME);
+    // Moving the clock further is still refused, and changes nothing.
+    let before = fingerprint(&node, &alice.address);
+    assert!(matches!(rejected(node.warp(1)), Rejection::BlockTimeOutOfRange { .. }));
+    assert_eq!(fingerprint(&node, &alice.address), before);
+}
+
 #[test]
 fn the_next_block_gets_exactly_the_time_set() {
     let node = market_node();
