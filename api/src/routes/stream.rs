@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use tidepool_ledger::Hash;
 use tidepool_node::Node;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::Extensions;
@@ -44,7 +43,8 @@ pub struct StreamParams {
     #[serde(rename = "type")]
     pub ty: Option<String>,
     /// Start with block N: committed blocks from N are sent first, then new ones live. At most
-    /// the latest height + 1; absent, the stream starts after the latest block (live only).
+    /// the latest height + 1, and not below the chain's first block (404); absent, the stream
+    /// starts after the latest block (live only).
     pub from_height: Option<u64>,
     /// End after block N (inclusive) with a `close` message; absent, the stream does not end
     /// by itself. Below the start, the stream is only the `close` message.
@@ -253,11 +253,18 @@ fn start(node: &Node, from_height: Option<u64>, after: Option<Position>) -> Resu
             ),
         ));
     }
-    let parent = match next.checked_sub(1) {
-        None => Hash::ZERO,
-        Some(parent) => {
-            view.block(parent)?.ok_or_else(|| ApiError::internal(format!("block {parent} is missing")))?.hash()
-        }
+    // The parent of the first block sent: the latest block's hash when the stream starts live,
+    // else what that first block names (a chain loaded from a state file has no block below its
+    // first one, whose parent hash is zero).
+    let parent = if next > latest {
+        view.header().hash()
+    } else {
+        let first = view.block(next)?.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no block at height {next}: this chain begins above it (a state loaded at a later height)"
+            ))
+        })?;
+        first.parent_hash
     };
     Ok(Start { next, parent, after })
 }

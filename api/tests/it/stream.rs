@@ -686,3 +686,38 @@ fn bad_requests_are_4xx_and_change_nothing() {
     assert_eq!(close.data["from_height"], latest + 1);
     server.wait_for_no_subscribers();
 }
+
+/// A chain loaded from a state file begins at the file's height: there is no block below it. A
+/// stream starts at that first block (its parent hash is zero), and asking for one below it is a
+/// 404 — it was a 500, as the stream looked for the first block's parent (found by the
+/// conformance check).
+#[test]
+fn a_chain_loaded_at_a_height_streams_from_its_first_block() {
+    let chain = Chain::new(StoreConfig::Memory);
+    let mut file = chain.node.dump_state().unwrap();
+    file.height = 6;
+    file.state_root = None;
+    let first = chain.node.load_state(&file).unwrap();
+    assert_eq!((first.height, first.parent_hash), (6, tidepool_ledger::Hash::ZERO));
+    let server = Server::start(&chain.node);
+    for (query, last_event_id) in [("from_height=2", None), ("from_height=5", None), ("", Some("3")), ("", Some("5:0"))]
+    {
+        let Err((status, body)) = server.stream(query, last_event_id) else {
+            panic!("{query} {last_event_id:?} was accepted");
+        };
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{query} {last_event_id:?}: {body}"
+        );
+    }
+    let (got, _) = server.open("topics=blocks&from_height=6&until_height=6").rest();
+    assert_eq!((got.len(), &got[0].data["hash"]), (1, &json!(first.hash().to_string())));
+    // Resuming after the first block's message: nothing repeated, the next block comes live.
+    let mut resumed = server.stream("topics=blocks", Some("6")).unwrap();
+    chain.node.mine(1).unwrap();
+    let next = resumed.next().unwrap();
+    assert_eq!((next.event.as_str(), &next.data["height"]), ("block", &json!(7)));
+    drop(resumed);
+    server.wait_for_no_subscribers();
+}

@@ -3538,7 +3538,8 @@ export interface operations {
                 type?: string;
                 /**
                  * @description Start with block N: committed blocks from N are sent first, then new ones live. At most
-                 *     the latest height + 1; absent, the stream starts after the latest block (live only).
+                 *     the latest height + 1, and not below the chain's first block (404); absent, the stream
+                 *     starts after the latest block (live only).
                  */
                 from_height?: number;
                 /**
