@@ -188,18 +188,14 @@ mod tests {
             ("3967236396972262.0", 3_967_236_396_972_262u64),
             ("2251799813685247.0", 2_251_799_813_685_247),
             ("9007199254740992.0", 9_007_199_254_740_992),
-            ("4503599627370495.5e0", 0),
         ] {
-            let read = read(&format!(r#"{{"big":{written}}}"#));
-            if whole == 0 {
-                assert!(read.is_err(), "{written} has a fraction");
-                continue;
-            }
-            assert_eq!(read.unwrap().big, whole, "{written}");
+            assert_eq!(read(&format!(r#"{{"big":{written}}}"#)).unwrap().big, whole, "{written}");
             let mut message: Value = serde_json::from_str(&format!("[{written}]")).unwrap();
             normalize(&mut message);
             assert_eq!(message[0], json!(whole), "{written}");
         }
+        // Exact parsing keeps a fraction a fraction too (2^52 − 0.5 is a float exactly).
+        assert!(read(r#"{"big":4503599627370495.5}"#).is_err());
     }
 
     #[test]
