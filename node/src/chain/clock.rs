@@ -8,7 +8,7 @@
 
 use tidepool_ledger::BlockHeader;
 
-use super::{ChainState, Node, block_time, unix_now};
+use super::{ChainState, Node, unix_now};
 use crate::MAX_BLOCK_TIME;
 use crate::config::Clock;
 use crate::error::{HostError, NodeError};
@@ -19,7 +19,8 @@ pub(super) struct BlockClock {
     /// Seconds added to the base ([`Node::clock_base`]); negative when the clock was set before
     /// the base (a state loaded at an earlier time, a pin before the wall clock).
     pub(super) offset: i128,
-    /// The exact time of the next block (`set_next_block_time`), until a block takes it.
+    /// The exact time of the next block (`set_next_block_time`, a warp), until a block takes it:
+    /// checked when pinned, so at most [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME).
     pub(super) next: Option<u64>,
 }
 
@@ -47,13 +48,16 @@ impl Node {
     /// The time the next block gets: the pinned time, or the clock's reading — never before the
     /// latest block's, never past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME).
     ///
+    /// A pinned time was checked when it was pinned (`set_next_block_time`, a warp), so the
+    /// only failure is the node's own: a block made from this time never fails for a reason
+    /// that is the client's.
+    ///
     /// # Errors
-    /// [`Rejection::BlockTimeOutOfRange`](crate::error::Rejection::BlockTimeOutOfRange) for a
-    /// pinned time past [`MAX_BLOCK_TIME`](crate::MAX_BLOCK_TIME) (`set_next_block_time` refuses
-    /// one first); [`HostError::NoGenesis`].
+    /// [`HostError::NoGenesis`].
     pub(super) fn next_block_time(&self, chain: &ChainState) -> Result<u64, NodeError> {
         if let Some(pinned) = chain.clock.next {
-            return Ok(block_time(pinned)?);
+            debug_assert!(pinned <= MAX_BLOCK_TIME, "a pinned time is checked when it is pinned");
+            return Ok(pinned);
         }
         let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
         let reading = i128::from(self.clock_base()) + chain.clock.offset;
