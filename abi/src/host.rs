@@ -252,7 +252,9 @@ host_functions! {
         charges "`host_call` + `transfer`";
 
     /// calls `execute` on another contract. Returns a [`super::call`] status. On success the
-    /// callee's return data, on failure its error message, becomes the last result. `gas_limit`
+    /// callee's return data becomes the last result; on failure its message (an abort's text) or
+    /// the host's detail (which limit, what was not found), without the status's name, which
+    /// the returned code gives — empty when there is nothing more to say. `gas_limit`
     /// 0 means "all gas left". A failed callee's writes and events are reverted; the caller
     /// continues.
     CALL: fn call(addr_ptr: i32, msg_ptr: i32, msg_len: i32, funds_ptr: i32, gas_limit: i64) -> i32,

@@ -80,6 +80,24 @@ impl Status {
         }
     }
 
+    /// What a calling contract reads as the last result of a call that ended this way: the
+    /// callee's message or the host's detail, without the status's name, which the call's code
+    /// ([`Status::call_code`]) already gives (the SDK's `CallError` prints both, as
+    /// `call to 0x… reverted: <message>`). Empty when there is nothing more to say. The two
+    /// statuses that share the reverted code with an abort keep their names.
+    pub fn caller_message(&self) -> String {
+        match self {
+            Status::Reverted { message }
+            | Status::Trapped { message }
+            | Status::LimitExceeded { message }
+            | Status::NotFound { message } => message.clone(),
+            Status::Success | Status::OutOfGas | Status::ReentryRefused { .. } | Status::InsufficientFunds => {
+                String::new()
+            }
+            Status::Unauthorized { .. } | Status::InvalidCall { .. } => self.message(),
+        }
+    }
+
     /// The [`tidepool_abi::call`] code a calling contract sees for this status.
     pub fn call_code(&self) -> i32 {
         match self {

@@ -184,7 +184,7 @@ fn run_nested(caller: &mut Caller<'_, HostState>, nested: Nested) -> Result<i32,
     };
     state.frame.last_result = match &output.status {
         Status::Success => output.return_data,
-        status => status.message().into_bytes(),
+        status => status.caller_message().into_bytes(),
     };
     state.frame.children.push(output.trace);
     caller.set_fuel(fuel - output.gas_used.min(fuel)).map_err(engine_fault)?;

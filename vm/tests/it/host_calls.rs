@@ -85,7 +85,7 @@ fn a_trap_in_a_nested_call_reverts_only_the_inner_writes() {
     assert!(child(&outcome).error.as_deref().unwrap().contains("unreachable"));
 
     let aborted = chain.execute(a, &relay(b'c', &b, 0, 0, b"a"));
-    assert_eq!(split(ok(&aborted)), (code::REVERTED, &b"reverted: nope"[..]));
+    assert_eq!(split(ok(&aborted)), (code::REVERTED, &b"nope"[..]));
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn a_callee_out_of_gas_uses_only_its_own_allowance() {
     let mut chain = Chain::new();
     let (a, b) = (chain.deploy(RELAY), chain.deploy(RELAY));
     let outcome = chain.execute(a, &relay(b'c', &b, 50_000, 0, b"l"));
-    assert_eq!(split(ok(&outcome)), (code::OUT_OF_GAS, &b"out of gas"[..]));
+    assert_eq!(split(ok(&outcome)), (code::OUT_OF_GAS, &b""[..]), "the code says it all");
     assert_eq!((child(&outcome).gas_limit, child(&outcome).gas_used), (50_000, 50_000));
     assert!(outcome.gas_used > 50_000 && outcome.gas_used < 200_000);
 }
@@ -144,7 +144,7 @@ fn re_entry_is_refused_unless_the_contract_opts_in() {
     assert_eq!(status, code::OK, "b itself succeeded");
     let (inner_status, message) = split(inner);
     assert_eq!(inner_status, code::REENTRY_REFUSED);
-    assert_eq!(String::from_utf8_lossy(message), format!("re-entry into {a} refused"));
+    assert_eq!(message, b"", "the code says it all: the callee refused");
     assert_eq!(chain.storage(&a, b"written"), None);
 
     let reentrant = chain.deploy(&format!("{RELAY} (func (export \"tidepool_reentrant\"))"));
@@ -215,7 +215,7 @@ fn attached_funds_move_with_the_call_and_back_on_failure() {
     assert_eq!(split(ok(&failed)).0, code::TRAPPED);
     assert_eq!((chain.balance(&a), chain.balance(&b)), (700, 300), "funds return with the revert");
     let too_much = chain.execute(a, &relay(b'c', &b, 0, 701, b"w"));
-    assert_eq!(split(ok(&too_much)), (code::INSUFFICIENT_FUNDS, &b"insufficient funds"[..]));
+    assert_eq!(split(ok(&too_much)), (code::INSUFFICIENT_FUNDS, &b""[..]));
     assert_eq!(chain.storage(&b, b"written").as_deref(), Some(&b"written"[..]), "from the first call only");
 }
 

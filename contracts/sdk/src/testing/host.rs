@@ -129,7 +129,7 @@ pub(crate) fn run_frame(
         };
         let Some(handler) = handler else { return Err((status::NOT_FOUND, "no such entry point".to_string())) };
         if s.frames.iter().any(|f| f.contract == contract) && !entries.reentrant {
-            return Err((status::REENTRY_REFUSED, "re-entry refused".to_string()));
+            return Err((status::REENTRY_REFUSED, String::new()));
         }
         if s.frames.len() >= limits::MAX_CALL_DEPTH as usize {
             return Err((status::LIMIT, "call depth limit".to_string()));
@@ -138,7 +138,7 @@ pub(crate) fn run_frame(
         if funds > 0 {
             let from = s.balances.get(&caller).copied().unwrap_or(0);
             if from < funds {
-                return Err((status::INSUFFICIENT_FUNDS, "insufficient funds to attach".to_string()));
+                return Err((status::INSUFFICIENT_FUNDS, String::new()));
             }
             s.balances.insert(caller, from - funds);
             *s.balances.entry(contract).or_default() += funds;

@@ -1,7 +1,7 @@
 //! Ordinary use of the pool through the real VM: supply and withdraw, borrow with interest and
 //! repay, the rate curve at a given utilization, health checks on withdrawals and collateral
-//! changes, caps, pause and permissions, config validation, `max_positions`, and a liquidation
-//! paid in shares.
+//! changes, caps, pause and permissions, config validation, `max_positions`, a liquidation
+//! paid in shares, and how a failed nested call reads.
 
 use serde_json::json;
 
@@ -23,6 +23,17 @@ fn supply_then_withdraw_returns_what_was_supplied() {
     // The seed shares stay: total_shares and cash are back to the seed.
     let s = State::of(&m.market(m.weth));
     assert_eq!((s.cash, s.shares), (1_000_000, 1_000_000));
+}
+
+/// A token pull that fails inside the pool reads as the token's own message once: the VM hands
+/// the caller the callee's message without the status's name (the call's code carries it), as
+/// the SDK's native test double does, so a contract's test and the chain print the same error.
+#[test]
+fn a_failed_nested_call_reads_as_the_callees_message() {
+    let m = Market::new();
+    m.approve(ALICE, m.usdc, 0);
+    let error = m.supply(ALICE, m.usdc, 5).unwrap_err();
+    assert_eq!(error, format!("reverted: call to {} reverted: insufficient allowance: have 0, need 5", m.usdc));
 }
 
 /// A year of interest on a real borrow: the accrual is the formula's, the debt follows the
