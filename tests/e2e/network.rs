@@ -5,10 +5,11 @@
 //! two of four down nothing commits, and the two left say so (`/health` and their logs) until
 //! a third is back; and at no height do two nodes ever hold different blocks.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -22,11 +23,14 @@ const BUDGET: Duration = Duration::from_secs(240);
 /// The testnet's chain id (`tidepool testnet`'s default).
 const CHAIN_ID: u64 = 1337;
 
-/// The first of `n` free consecutive ports (each bound and released again).
+/// The first of `n` free consecutive ports (each bound and released again), below Linux's
+/// ephemeral range (32768–60999): a killed validator restarts on its ports, and one from that
+/// range may meanwhile have become the local port of an outgoing connection (the survivors
+/// dialling the dead one), so the restart could not bind it.
 fn free_ports(n: u16) -> u16 {
-    let seed = u16::try_from(std::process::id() % 10_000).unwrap_or(0);
+    let seed = u16::try_from(std::process::id() % 12_000).unwrap_or(0);
     (0..200u16)
-        .map(|attempt| 30_000 + ((seed + attempt * 97) % 20_000))
+        .map(|attempt| 20_000 + ((seed + attempt * 97) % 12_000))
         .find(|base| (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
         .expect("free ports")
 }
@@ -35,13 +39,14 @@ fn free_ports(n: u16) -> u16 {
 struct Validator {
     home: PathBuf,
     api: String,
-    child: Option<Child>,
+    /// The running process (a cell, so that waits can ask whether it has exited).
+    child: RefCell<Option<Child>>,
     log: PathBuf,
 }
 
 impl Validator {
     fn start(&mut self) {
-        assert!(self.child.is_none(), "already running");
+        assert!(self.child.get_mut().is_none(), "already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let child = Command::new(binary())
             .arg("node")
@@ -54,12 +59,18 @@ impl Validator {
             .stderr(log)
             .spawn()
             .expect("starting a validator");
-        self.child = Some(child);
+        *self.child.get_mut() = Some(child);
+    }
+
+    /// How the process ended, if it was started and has exited (a crash, or a port it could
+    /// not bind).
+    fn exited(&self) -> Option<ExitStatus> {
+        self.child.borrow_mut().as_mut()?.try_wait().ok()?
     }
 
     /// SIGKILL: a crash.
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        if let Some(mut child) = self.child.get_mut().take() {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -143,7 +154,12 @@ impl Net {
                 serde_json::json!({"propose": 1000, "prevote": 300, "precommit": 300, "per_round": 200});
             std::fs::write(&settings_path, serde_json::to_vec_pretty(&settings).unwrap()).unwrap();
             let api = format!("http://127.0.0.1:{}", api + i);
-            validators.push(Validator { log: dir.path().join(format!("node{i}.log")), home, api, child: None });
+            validators.push(Validator {
+                log: dir.path().join(format!("node{i}.log")),
+                home,
+                api,
+                child: RefCell::new(None),
+            });
         }
         for validator in &mut validators {
             validator.start();
@@ -166,6 +182,11 @@ impl Net {
     }
 
     fn within_budget(&self, what: &str) {
+        for (i, validator) in self.validators.iter().enumerate() {
+            if let Some(status) = validator.exited() {
+                panic!("validator {i} exited ({status}) while waiting for {what}");
+            }
+        }
         assert!(Instant::now() < self.deadline, "out of time waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -2,6 +2,7 @@
 //! API on 127.0.0.1 (transactions gossip between the APIs), started and stopped at will.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -17,11 +18,25 @@ use crate::support::{genesis, validator_keys};
 /// The longest any one test may run; every wait below is bounded by it.
 pub(crate) const TEST_BUDGET: Duration = Duration::from_secs(120);
 
-/// `n` distinct free TCP ports on 127.0.0.1. Every listener is held until all are picked (then
-/// closed before the validators bind them): picked one at a time and closed at once, the kernel
-/// could hand out the same port twice.
+/// `n` distinct free TCP ports on 127.0.0.1, below Linux's ephemeral range (32768–60999): a
+/// stopped validator restarts on its port, and one from that range may meanwhile have become the
+/// local port of an outgoing connection (the others dialling it), so the restart could not bind
+/// it. Every listener is held until all are picked (then closed before the validators bind
+/// them), and no port is tried twice in this process, so tests running side by side never share
+/// one.
 fn free_ports(n: usize) -> Vec<SocketAddr> {
-    let held: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    /// How many ports this process has tried.
+    static TRIED: AtomicUsize = AtomicUsize::new(0);
+    const FIRST: usize = 20_000;
+    const SPAN: usize = 12_000;
+    let start = std::process::id() as usize * 389;
+    let held: Vec<TcpListener> = std::iter::repeat_with(|| TRIED.fetch_add(1, Ordering::Relaxed))
+        .take(SPAN)
+        .map(|k| u16::try_from(FIRST + (start + k) % SPAN).expect("below 32768"))
+        .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
+        .take(n)
+        .collect();
+    assert_eq!(held.len(), n, "{n} free ports below 32768");
     held.iter().map(|listener| listener.local_addr().unwrap()).collect()
 }
 
