@@ -120,19 +120,20 @@ pub(crate) fn run_frame(
 ) -> Result<Vec<u8>, (i32, String)> {
     let prepared = with_state(|s| {
         let Some(entries) = s.contracts.get(&contract).copied() else {
-            return Err((status::NOT_FOUND, "no contract at this address".to_string()));
+            return Err((status::NOT_FOUND, format!("no contract at {contract}")));
         };
-        let handler = match entry {
-            Entry::Instantiate => entries.instantiate,
-            Entry::Execute => entries.execute,
-            Entry::Query => entries.query,
+        let (handler, name) = match entry {
+            Entry::Instantiate => (entries.instantiate, "instantiate"),
+            Entry::Execute => (entries.execute, "execute"),
+            Entry::Query => (entries.query, "query"),
         };
-        let Some(handler) = handler else { return Err((status::NOT_FOUND, "no such entry point".to_string())) };
+        // The VM's messages, but for the code hash a registered function does not have.
+        let Some(handler) = handler else { return Err((status::NOT_FOUND, format!("no `{name}` entry point"))) };
         if s.frames.iter().any(|f| f.contract == contract) && !entries.reentrant {
             return Err((status::REENTRY_REFUSED, String::new()));
         }
         if s.frames.len() >= limits::MAX_CALL_DEPTH as usize {
-            return Err((status::LIMIT, "call depth limit".to_string()));
+            return Err((status::LIMIT, format!("call depth: at most {} frames", limits::MAX_CALL_DEPTH)));
         }
         let snapshot = (s.storage.clone(), s.balances.clone(), s.events.len());
         if funds > 0 {

@@ -147,7 +147,9 @@ fn nested_calls_roll_back_only_the_failed_callee_and_refuse_reentry() {
 
     let done = outer.execute(&alice, &call(&inner, ExecuteMsg::Fail { message: "inner failed".into() })).unwrap();
     done.assert_event_from(&outer, "called", &json!({"ok": false}));
-    assert!(done.event("called").unwrap().data["error"].as_str().unwrap().contains("reverted: inner failed"));
+    // The callee's message once, after the status: what the VM hands a caller too.
+    let error = |done: &Executed| done.event("called").unwrap().data["error"].as_str().unwrap().to_string();
+    assert_eq!(error(&done), format!("call to {} reverted: inner failed", inner.address()));
     assert!(done.event("doomed").is_none(), "the callee's events went with it");
     assert_eq!(inner.query::<u64>(&QueryMsg::Value {}).unwrap(), 2, "the callee's write was rolled back");
 
@@ -161,9 +163,13 @@ fn nested_calls_roll_back_only_the_failed_callee_and_refuse_reentry() {
     // outer → inner → outer: outer is on the stack and did not opt in.
     let back = call(&outer, ExecuteMsg::Set { value: 4 });
     let done = outer.execute(&alice, &call(&inner, back)).unwrap();
-    let error = done.events_of("called").map(|e| e.data["error"].as_str().unwrap()).collect::<alloc::vec::Vec<_>>();
-    assert!(error[0].contains("re-entry refused"), "{error:?}");
+    let errors = done.events_of("called").map(|e| e.data["error"].as_str().unwrap()).collect::<alloc::vec::Vec<_>>();
+    assert_eq!(errors[0], format!("call to {} re-entry refused", outer.address()));
     assert_eq!(outer.query::<u64>(&QueryMsg::Value {}).unwrap(), 1);
+
+    let nobody = Address([0x99; 20]);
+    let done = outer.execute(&alice, &ExecuteMsg::Call { contract: nobody, msg: "{}".into() }).unwrap();
+    assert_eq!(error(&done), format!("call to {nobody} not found: no contract at {nobody}"));
 }
 
 #[test]
