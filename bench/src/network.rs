@@ -8,7 +8,7 @@
 //! On one machine every transaction is checked and executed by all four validators, so a quarter
 //! of the single node is the ceiling.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -117,7 +117,7 @@ pub fn network(
             .collect(),
         market: false,
     };
-    let free = free_ports(2 * VALIDATORS)?;
+    let free = tidepool_consensus::free_local_addresses(2 * VALIDATORS)?;
     let ports: Vec<(SocketAddr, SocketAddr)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
 
     progress.step(format_args!("workload 8: starting {VALIDATORS} validators (RocksDB, consensus, HTTP)"));
@@ -316,15 +316,6 @@ fn transfer(key: &SigningKey, nonce: u64, to: Address, amount: u128) -> SignedTr
 
 fn committed_nonce(node: &Node, address: &Address) -> u64 {
     node.view().and_then(|view| view.account(address)).map_or(0, |account| account.nonce)
-}
-
-/// `n` distinct free TCP ports on 127.0.0.1. Every listener is held until all are picked (then
-/// closed before the validators bind them): picked one at a time and closed at once, the kernel
-/// could hand out the same port twice, and a validator left without its peer-to-peer port never
-/// joined (the run then waited out its timeout).
-fn free_ports(n: usize) -> crate::Result<Vec<SocketAddr>> {
-    let held = (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<Vec<_>>>()?;
-    Ok(held.iter().map(TcpListener::local_addr).collect::<std::io::Result<Vec<_>>>()?)
 }
 
 fn agent() -> ureq::Agent {

@@ -53,6 +53,7 @@ mod config;
 mod context;
 mod error;
 mod host;
+mod local;
 mod proposals;
 mod signing;
 
@@ -76,6 +77,7 @@ pub use config::{Config, Timeouts};
 pub use context::{Address, BlockHash, Height, Proposal, ProposalPart, TidepoolContext, Validator, ValidatorSet, Vote};
 pub use error::ConsensusError;
 pub use host::Progress;
+pub use local::free_local_addresses;
 pub use malachitebft_app_channel::app::types::core::Round;
 pub use malachitebft_signing_ed25519::PublicKey;
 pub use signing::ValidatorKey;

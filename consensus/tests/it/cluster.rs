@@ -1,14 +1,13 @@
 //! A network of validators in this test process, on 127.0.0.1, each over its own [`Toy`] in its
 //! own directory: start, stop, wipe, restart, wait for heights, compare chains.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tempfile::TempDir;
-use tidepool_consensus::{Config, Consensus, Header, Validator, ValidatorKey, ValidatorSet};
+use tidepool_consensus::{Config, Consensus, Header, Validator, ValidatorKey, ValidatorSet, free_local_addresses};
 use tokio::time::{Instant, sleep};
 
 use crate::toy::Toy;
@@ -22,28 +21,6 @@ fn init_logs() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-}
-
-/// `n` distinct free TCP ports on 127.0.0.1, below Linux's ephemeral range (32768–60999): a
-/// stopped validator restarts on its port, and one from that range may meanwhile have become the
-/// local port of an outgoing connection (the others dialling it), so the restart could not bind
-/// it. Every listener is held until all are picked (then closed before the validators bind
-/// them), and no port is tried twice in this process, so tests running side by side never share
-/// one.
-fn free_ports(n: usize) -> Vec<SocketAddr> {
-    /// How many ports this process has tried.
-    static TRIED: AtomicUsize = AtomicUsize::new(0);
-    const FIRST: usize = 20_000;
-    const SPAN: usize = 12_000;
-    let start = std::process::id() as usize * 389;
-    let held: Vec<TcpListener> = std::iter::repeat_with(|| TRIED.fetch_add(1, Ordering::Relaxed))
-        .take(SPAN)
-        .map(|k| u16::try_from(FIRST + (start + k) % SPAN).expect("below 32768"))
-        .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
-        .take(n)
-        .collect();
-    assert_eq!(held.len(), n, "{n} free ports below 32768");
-    held.iter().map(|listener| listener.local_addr().unwrap()).collect()
 }
 
 struct Running {
@@ -70,7 +47,7 @@ impl Cluster {
         let validators = ValidatorSet::new(keys.iter().map(|k| Validator::new(k.public_key(), 1)));
         let mut cluster = Self {
             dir: tempfile::tempdir().unwrap(),
-            addresses: free_ports(n),
+            addresses: free_local_addresses(n).unwrap(),
             running: (0..n).map(|_| None).collect(),
             apps: Vec::new(),
             keys,

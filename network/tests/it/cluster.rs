@@ -1,12 +1,11 @@
 //! Validators of one network in this test process, each with its node in memory and its HTTP
 //! API on 127.0.0.1 (transactions gossip between the APIs), started and stopped at will.
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use tidepool_consensus::ValidatorKey;
+use tidepool_consensus::{ValidatorKey, free_local_addresses};
 use tidepool_network::{GenesisDocument, NodeSettings, Peer, Validator, ValidatorSpec};
 use tidepool_node::{Node, StoreConfig};
 use tokio::sync::oneshot;
@@ -17,28 +16,6 @@ use crate::support::{genesis, validator_keys};
 
 /// The longest any one test may run; every wait below is bounded by it.
 pub(crate) const TEST_BUDGET: Duration = Duration::from_secs(120);
-
-/// `n` distinct free TCP ports on 127.0.0.1, below Linux's ephemeral range (32768–60999): a
-/// stopped validator restarts on its port, and one from that range may meanwhile have become the
-/// local port of an outgoing connection (the others dialling it), so the restart could not bind
-/// it. Every listener is held until all are picked (then closed before the validators bind
-/// them), and no port is tried twice in this process, so tests running side by side never share
-/// one.
-fn free_ports(n: usize) -> Vec<SocketAddr> {
-    /// How many ports this process has tried.
-    static TRIED: AtomicUsize = AtomicUsize::new(0);
-    const FIRST: usize = 20_000;
-    const SPAN: usize = 12_000;
-    let start = std::process::id() as usize * 389;
-    let held: Vec<TcpListener> = std::iter::repeat_with(|| TRIED.fetch_add(1, Ordering::Relaxed))
-        .take(SPAN)
-        .map(|k| u16::try_from(FIRST + (start + k) % SPAN).expect("below 32768"))
-        .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
-        .take(n)
-        .collect();
-    assert_eq!(held.len(), n, "{n} free ports below 32768");
-    held.iter().map(|listener| listener.local_addr().unwrap()).collect()
-}
 
 struct Running {
     validator: Validator,
@@ -70,7 +47,7 @@ impl Cluster {
     /// The same network with none of its validators started yet ([`Cluster::start_one`]).
     pub(crate) fn new(n: usize, accounts: u32) -> Cluster {
         let keys = validator_keys(n);
-        let mut ports = free_ports(2 * n);
+        let mut ports = free_local_addresses(2 * n).unwrap();
         let p2p: Vec<SocketAddr> = ports.split_off(n);
         let apis: Vec<SocketAddr> = ports;
         let settings = (0..n)
