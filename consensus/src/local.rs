@@ -16,8 +16,9 @@ const PORT_SPAN: usize = 12_000;
 /// address again, and meanwhile a port from that range may have become the local port of an
 /// outgoing connection (the others dialling the stopped validator): the restart would fail with
 /// "address in use". Each port is held until all `n` are picked, then closed for the validators
-/// to bind. No port is tried twice in one process, so callers side by side never get the same
-/// one; other processes start elsewhere in the range (by process id).
+/// to bind. One process tries the ports in turn across calls (wrapping around only after all
+/// 12,000), so callers side by side never get the same one; other processes start elsewhere in
+/// the range (by process id).
 ///
 /// # Errors
 /// [`io::ErrorKind::AddrNotAvailable`] if fewer than `n` ports of the range are free.
