@@ -608,19 +608,32 @@ impl Node {
         Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
     }
 
-    /// Executes `tx` against the current state (pending block included) without committing
-    /// anything; the signature is not needed.
+    /// Executes `tx` as a submission would run now, without committing anything; the signature
+    /// is not needed. With a pending block (manual and interval mining) it runs at the end of
+    /// that block, on the state its transactions leave, and is then undone, so its nonce is the
+    /// one a submission would need and its receipt the one it would get there; otherwise on
+    /// the latest committed state, in the next block.
     ///
     /// # Errors
     /// The same rejections as a submission.
     pub fn simulate(&self, tx: &Transaction) -> Result<Receipt, NodeError> {
         tx.check_form()?;
-        let chain = self.lock_chain();
+        let hash = tx.hash()?;
+        // The VM slot first, then the chain: the writer never waits for a slot, so waiting for
+        // the chain while holding one cannot deadlock, and the writer never waits for queries.
+        let _slot = self.inner.admission.enter();
+        let mut chain = self.lock_chain();
+        if let Some(pending) = chain.pending.as_mut() {
+            let context = pending.context;
+            let index = pending.txs.len() as u32;
+            let start = pending.overlay.checkpoint();
+            let applied = apply_transaction(&self.inner.vm, &mut pending.overlay, &context, tx, hash, index);
+            pending.overlay.revert_to(start);
+            return Ok(applied?.into_receipt());
+        }
         let context = self.next_block_context(&chain)?;
         let mut overlay = self.view()?.state().overlay();
         drop(chain);
-        let hash = tx.hash()?;
-        let _slot = self.inner.admission.enter();
         Ok(apply_transaction(&self.inner.vm, &mut overlay, &context, tx, hash, 0)?.into_receipt())
     }
 }

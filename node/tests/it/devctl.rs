@@ -112,6 +112,45 @@ fn manual_mining_holds_transactions_until_mined() {
 }
 
 #[test]
+fn a_simulation_runs_after_the_pending_transactions_and_leaves_them_as_they_were() {
+    let node = market_node();
+    let (alice, bob) = (key(1), Address([0xb3; 20]));
+    node.set_mining(Mining::Manual).unwrap();
+    let head = node.latest_block().unwrap();
+    let balance = node.account(&alice.address).unwrap().balance;
+    let first = transfer(&node, &alice, 0, bob, 5);
+    let unsigned = |nonce, amount| Transaction {
+        chain_id: node.config().chain_id,
+        nonce,
+        from: alice.address,
+        gas_limit: GAS,
+        action: Action::Transfer { to: bob, amount },
+    };
+
+    // The next nonce is the one after the pending transfer, as for a submission.
+    let receipt = node.simulate(&unsigned(1, 7)).unwrap();
+    assert!(receipt.is_success(), "{receipt:?}");
+    assert_eq!((receipt.height, receipt.index), (head.height + 1, 1), "the end of the pending block");
+    assert!(matches!(rejected(node.simulate(&unsigned(0, 7))), Rejection::BadNonce { expected: 1, got: 0 }));
+    // More than the pending transfer leaves is refused; what it leaves is not.
+    let left = balance - 5;
+    assert!(matches!(rejected(node.simulate(&unsigned(1, left + 1))), Rejection::InsufficientFunds { .. }));
+    assert!(node.simulate(&unsigned(1, left)).unwrap().is_success());
+
+    // Nothing of the simulations stays: the pending block mines as it was.
+    assert_eq!(node.pending_transactions(), vec![first]);
+    let second = transfer(&node, &alice, 1, bob, 6);
+    let mined = node.mine(1).unwrap();
+    assert_eq!(mined.tx_hashes, vec![first, second]);
+    assert_eq!(node.account(&bob).unwrap().balance, 11);
+    assert_eq!(node.account(&alice.address).unwrap().nonce, 2);
+
+    // With nothing pending, it runs on the latest state, in the next block.
+    let receipt = node.simulate(&unsigned(2, 1)).unwrap();
+    assert_eq!((receipt.height, receipt.index), (mined.height + 1, 0));
+}
+
+#[test]
 fn a_dev_control_goes_before_the_pending_transactions_which_stay_pending() {
     let node = market_node();
     let (alice, bob) = (key(1), Address([0xb1; 20]));
