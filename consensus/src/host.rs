@@ -204,7 +204,7 @@ impl<A: Application> Host<A> {
                 let value = match self.streams.insert(publisher, part) {
                     Some(block) if block.height == self.height => self.receive(block).await,
                     Some(block) if block.height > self.height => {
-                        self.proposals.hold_early(block);
+                        self.proposals.hold_early(self.height, block);
                         None
                     }
                     _ => None,

@@ -20,8 +20,10 @@ use crate::context::{Address, BlockHash, Height, ProposalPart};
 /// that a big block is a few hundred parts, not thousands.
 pub(crate) const CHUNK_BYTES: usize = 64 << 10;
 
-/// The most streams reassembled at once; past it the oldest is dropped. Honest validators have
-/// at most a few open (one proposal per round, a re-proposal), so this only bounds a flood.
+/// The most streams reassembled at once; past it the oldest stream of the publisher with the
+/// most open is dropped. Honest validators have at most a few open (one proposal per round, a
+/// re-proposal), so this only bounds a flood, and a peer flooding it drops its own streams, not
+/// an honest proposer's.
 const MAX_OPEN_STREAMS: usize = 64;
 
 /// A proposal stream, complete: who proposed which block for which height and round.
@@ -62,10 +64,7 @@ impl Streams {
         self.insertions += 1;
         let key = (publisher, message.stream_id.clone());
         if !self.open.contains_key(&key) && self.open.len() >= MAX_OPEN_STREAMS {
-            let oldest = self.open.iter().min_by_key(|(_, s)| s.opened).map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                self.open.remove(&oldest);
-            }
+            self.drop_one_of_the_busiest(&publisher);
         }
         let insertions = self.insertions;
         let stream =
@@ -92,6 +91,33 @@ impl Streams {
         }
         let stream = self.open.remove(&key)?;
         assemble(stream.parts.into_values())
+    }
+}
+
+impl Streams {
+    /// Drops the oldest open stream of the publisher holding the most (`incoming`'s new one
+    /// counted), so that a flood pushes out the flooder's own streams.
+    fn drop_one_of_the_busiest(&mut self, incoming: &PeerId) {
+        let mut held: HashMap<&PeerId, usize> = HashMap::from([(incoming, 1)]);
+        for (publisher, _) in self.open.keys() {
+            *held.entry(publisher).or_default() += 1;
+        }
+        // Ties go to the incoming publisher, then to the lowest id: the same choice every time.
+        let busiest = held
+            .into_iter()
+            .max_by(|(a, m), (b, n)| {
+                m.cmp(n).then_with(|| (*a == incoming).cmp(&(*b == incoming))).then_with(|| b.cmp(a))
+            })
+            .map(|(publisher, _)| *publisher);
+        let oldest = self
+            .open
+            .iter()
+            .filter(|((publisher, _), _)| Some(*publisher) == busiest)
+            .min_by_key(|(_, stream)| stream.opened)
+            .map(|(key, _)| key.clone());
+        if let Some(oldest) = oldest {
+            self.open.remove(&oldest);
+        }
     }
 }
 
@@ -173,8 +199,14 @@ impl Proposals {
         self.known.get(&height).into_iter().flatten().filter(move |b| b.round == round)
     }
 
-    /// Keeps a complete stream for a height not started yet.
-    pub(crate) fn hold_early(&mut self, block: StreamedBlock) {
+    /// Keeps a complete stream for a height not started yet, when it is one of the
+    /// [`EARLY_HEIGHTS`] after `current`: a stream for a height further on (junk, or a
+    /// validator far ahead, which sync catches up with) would only take the room.
+    pub(crate) fn hold_early(&mut self, current: Height, block: StreamedBlock) {
+        let ahead = block.height.0.saturating_sub(current.0);
+        if ahead == 0 || ahead > EARLY_HEIGHTS as u64 {
+            return;
+        }
         if !self.early.contains_key(&block.height) && self.early.len() >= EARLY_HEIGHTS {
             return;
         }
@@ -241,6 +273,54 @@ mod tests {
         let assembled = streams.insert(peer, last).expect("complete");
         assert_eq!(&assembled.bytes[..], block);
         assert_eq!(assembled.height, Height(2));
+    }
+
+    #[test]
+    fn a_flood_of_streams_drops_the_flooders_own_not_an_open_proposal() {
+        let honest = peer();
+        let flooder = {
+            let id = ValidatorKey::from_seed([7; 32]).libp2p_keypair().public().to_peer_id();
+            PeerId::from_bytes(&id.to_bytes()).unwrap()
+        };
+        let block = b"a block of some bytes";
+        let mut proposal = messages(block);
+        let last = proposal.pop().unwrap();
+        let mut streams = Streams::new(1 << 20);
+        for message in proposal {
+            assert!(streams.insert(honest, message).is_none());
+        }
+        // Many times the room, one message per stream, as a peer flooding the topic sends.
+        for i in 0..(10 * MAX_OPEN_STREAMS as u64) {
+            let junk = StreamMessage::new(StreamId::new(Bytes::from(i.to_be_bytes().to_vec())), 5, StreamContent::Fin);
+            assert!(streams.insert(flooder, junk).is_none());
+            assert!(streams.open.len() <= MAX_OPEN_STREAMS);
+        }
+        let assembled = streams.insert(honest, last).expect("the honest stream survived the flood");
+        assert_eq!(&assembled.bytes[..], block);
+    }
+
+    #[test]
+    fn early_streams_are_held_only_for_the_next_few_heights() {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let streamed = |height: u64| StreamedBlock {
+            height: Height(height),
+            round: Round::new(0),
+            pol_round: Round::Nil,
+            proposer: key.address(),
+            bytes: Bytes::from_static(b"block"),
+            signature: key.sign(b"x"),
+        };
+        let mut proposals = Proposals::default();
+        // Junk for the last heights there are first: it takes no room.
+        for height in [u64::MAX, u64::MAX - 1, 100, 7, 6, 2] {
+            proposals.hold_early(Height(2), streamed(height));
+        }
+        for height in 3..=6 {
+            proposals.hold_early(Height(2), streamed(height));
+        }
+        assert_eq!(proposals.early.keys().map(|h| h.0).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
+        assert_eq!(proposals.take_early(Height(6)).len(), 2, "6 twice: the early one and the later one");
+        assert!(proposals.take_early(Height(7)).is_empty());
     }
 
     #[test]
