@@ -6,11 +6,13 @@
 //! the previous batch was on its way, at most [`MAX_GOSSIP_BATCH`]), one request per peer, with
 //! `?relay=false`: the validators are fully connected, so the receiving validator need not
 //! forward them again. Gossip is best effort: a peer that is down misses the batch, and the
-//! transaction still reaches a block through the validators that have it.
+//! transaction still reaches a block through the validators that have it. For the same reason
+//! the queue is bounded ([`MAX_GOSSIP_QUEUE`]): when peers are slower than admissions, what does
+//! not fit is not gossiped, and waits in this node's mempool for a block it proposes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,6 +24,9 @@ pub const MAX_GOSSIP_BATCH: usize = 1_000;
 /// The most bytes one gossip request carries, under the API's 8 MiB body limit (a larger
 /// transaction goes alone).
 pub const MAX_GOSSIP_BYTES: usize = 6 << 20;
+
+/// The most admitted transactions waiting to be gossiped (ten full batches).
+pub const MAX_GOSSIP_QUEUE: usize = 10 * MAX_GOSSIP_BATCH;
 
 /// How long a peer may take to answer a gossip request.
 const PEER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,10 +40,11 @@ pub struct Gossip {
 impl Gossip {
     /// Forwards what `node`'s mempool admits to `peers` (base URLs of their HTTP APIs).
     pub fn start(node: &Node, peers: Vec<String>) -> Gossip {
-        let (sender, receiver) = std::sync::mpsc::channel::<Vec<u8>>();
-        let sender = parking_lot::Mutex::new(sender);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(MAX_GOSSIP_QUEUE);
         node.mempool().on_admit(move |stored| {
-            let _ = sender.lock().send(stored.to_vec());
+            if let Err(TrySendError::Full(_)) = sender.try_send(stored.to_vec()) {
+                tracing::debug!("the gossip queue is full: a transaction stays with this node");
+            }
         });
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
