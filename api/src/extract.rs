@@ -40,6 +40,25 @@ impl<S: Send + Sync> FromRequest<S> for NoBody {
     }
 }
 
+/// A route that takes no query parameters: a query string is refused as an unknown parameter
+/// is on the routes that take some (a 400), rather than ignored, so that a parameter a client
+/// expects to matter (a `?wait=true`, a `?height=`) never silently does not.
+pub struct NoQuery;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<NoQuery, ApiError> {
+        match parts.uri.query() {
+            None | Some("") => Ok(NoQuery),
+            Some(query) => {
+                let shown: String = query.chars().take(100).collect();
+                Err(ApiError::bad_request(format!("this route takes no query parameters, and got {shown:?}")))
+            }
+        }
+    }
+}
+
 /// `axum::extract::Query`, but a malformed query string becomes an [`ApiError`] (axum's own
 /// rejection is plain text).
 #[derive(FromRequestParts)]

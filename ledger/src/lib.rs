@@ -40,7 +40,9 @@ pub mod types;
 pub use error::LedgerError;
 pub use ledger::{BlockTx, Ledger, MAX_EVENTS_PER_QUERY, NewBlock, SCHEMA_VERSION, StateView, genesis_root};
 pub use overlay::{Change, Changes, Checkpoint, Layered, Overlay};
-pub use record::{Account, BlockHeader, CodeMeta, CodeRecord, ContractInstance, Event, EventFilter, EventRecord};
+pub use record::{
+    Account, BlockHeader, CodeMeta, CodeRecord, ContractInstance, Event, EventFilter, EventPosition, EventRecord,
+};
 pub use store::{Direction, KeyRange, MemoryStore, ReadStore, Store, WriteBatch};
 #[cfg(feature = "rocksdb")]
 pub use store::{RocksConfig, RocksStore};

@@ -127,6 +127,25 @@ pub struct EventRecord {
     pub event: Event,
 }
 
+impl EventRecord {
+    /// Where the event is, in the order events are listed.
+    pub fn position(&self) -> EventPosition {
+        EventPosition { height: self.height, tx_index: self.tx_index, event_index: self.event_index }
+    }
+}
+
+/// Where an event is: its block, its transaction's index there, and its index among that
+/// transaction's events. Events are listed in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventPosition {
+    /// Block height.
+    pub height: u64,
+    /// Index of the transaction in its block.
+    pub tx_index: u32,
+    /// Index of the event in its transaction.
+    pub event_index: u32,
+}
+
 /// Which events to return from [`crate::Ledger::events`]. Heights are inclusive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFilter {
@@ -138,6 +157,11 @@ pub struct EventFilter {
     pub from_height: Option<u64>,
     /// Up to this height (default: latest).
     pub to_height: Option<u64>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    /// Only events after this one in the listing's order (before it, newest first): the last
+    /// of a page, to read the next (a block can hold more events than a page).
+    pub after: Option<EventPosition>,
     /// At most this many (the ledger also caps it).
     pub limit: usize,
 }

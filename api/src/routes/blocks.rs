@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use tidepool_ledger::{Address, BlockHeader, EventFilter, Hash};
+use tidepool_ledger::{Address, BlockHeader, EventFilter, EventPosition, Hash};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
-use crate::extract::{Json, Query, address as parse_address, parse};
+use crate::extract::{Json, NoQuery, Query, address as parse_address, parse};
 use crate::openapi::statuses::{Internal, Invalid, NotFound};
 
 /// A block header, as the API shows it.
@@ -50,8 +50,8 @@ impl From<BlockHeader> for Block {
 }
 
 /// `GET /v1/blocks/latest`.
-#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block, description = "The latest block."), Internal))]
-pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiError> {
+#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, body = Block, description = "The latest block."), Invalid, Internal))]
+pub async fn latest(State(state): State<AppState>, _: NoQuery) -> Result<Json<Block>, ApiError> {
     let block = blocking(move || {
         let header = state.node.latest_block()?;
         let certificate = state.node.block_certificate(header.height)?;
@@ -64,7 +64,11 @@ pub async fn latest(State(state): State<AppState>) -> Result<Json<Block>, ApiErr
 /// `GET /v1/blocks/{height}`.
 #[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path, description = "The block's height (genesis is 0).")),
     responses((status = 200, body = Block, description = "The block."), Invalid, NotFound, Internal))]
-pub async fn by_height(State(state): State<AppState>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
+pub async fn by_height(
+    State(state): State<AppState>,
+    _: NoQuery,
+    Path(height): Path<String>,
+) -> Result<Json<Block>, ApiError> {
     let height: u64 = parse("height", &height)?;
     let block = blocking(move || {
         let Some(header) = state.node.view()?.block(height)? else { return Ok(None) };
@@ -90,9 +94,48 @@ pub struct EventParams {
     pub from: Option<u64>,
     /// Up to this height (inclusive).
     pub to: Option<u64>,
+    /// `asc`: oldest first (the default); `desc`: newest first.
+    #[param(pattern = "^(asc|desc)$", example = "desc")]
+    pub order: Option<String>,
+    /// Only events after this one in the page's order, `height:tx_index:event_index`
+    /// (decimal): the last page's `next`, to read the page after it.
+    #[param(pattern = "^[0-9]+:[0-9]+:[0-9]+$", example = "12:0:1")]
+    pub after: Option<String>,
     /// At most this many (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<u32>,
+}
+
+/// Reads `order`: whether newest first.
+fn newest_first(order: Option<&str>) -> Result<bool, ApiError> {
+    match order {
+        None | Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("order {other:?} is not asc or desc"))),
+    }
+}
+
+/// Reads an event's place, `height:tx_index:event_index`. A number too large for its field
+/// stands for the largest (as in a stream's `Last-Event-ID`), so every text the pattern allows
+/// is a place: past every event, or before none.
+fn event_position(text: &str) -> Result<EventPosition, ApiError> {
+    fn number(digits: &str) -> Option<u64> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(digits.parse().unwrap_or(u64::MAX))
+    }
+    let index = |digits| number(digits).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let invalid = || ApiError::bad_request(format!("after {text:?} is not an event's place: expected height:tx:event"));
+    let mut parts = text.split(':');
+    let (Some(height), Some(tx), Some(event), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    Ok(EventPosition {
+        height: number(height).ok_or_else(invalid)?,
+        tx_index: index(tx).ok_or_else(invalid)?,
+        event_index: index(event).ok_or_else(invalid)?,
+    })
 }
 
 /// An event with where it happened.
@@ -123,31 +166,44 @@ pub struct EventView {
 pub struct EventPage {
     /// The height the events were read at: `to` is capped at it.
     pub height: u64,
-    /// The events, oldest first.
+    /// The events, oldest first (newest first with `order=desc`).
     pub events: Vec<EventView>,
+    /// When the page is full: its last event's place, to pass as `after` (with the same
+    /// filters) for the next page, which may be empty. Null when the page holds every event
+    /// left.
+    #[schema(required = true, example = "12:0:1")]
+    pub next: Option<String>,
 }
 
-/// `GET /v1/events?contract=&type=&from=&to=&limit=`.
-#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage, description = "Events, oldest first, at one height."), Invalid, Internal))]
+/// `GET /v1/events?contract=&type=&from=&to=&order=&after=&limit=`.
+#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage, description = "Events, oldest first (or newest first), at one height."), Invalid, Internal))]
 pub async fn events(
     State(state): State<AppState>,
     Query(params): Query<EventParams>,
 ) -> Result<Json<EventPage>, ApiError> {
     let contract = params.contract.as_deref().map(|c| parse_address("contract", c)).transpose()?;
+    let limit = page_limit(params.limit)?;
     let filter = EventFilter {
         contract,
         ty: params.ty,
         from_height: params.from,
         to_height: params.to,
-        limit: page_limit(params.limit)?,
+        newest_first: newest_first(params.order.as_deref())?,
+        after: params.after.as_deref().map(event_position).transpose()?,
+        limit,
     };
     let (height, records) = blocking(move || {
         let view = state.node.view()?;
         Ok((view.height(), view.events(&filter)?))
     })
     .await?;
+    let next = match records.last() {
+        Some(last) if records.len() == limit => Some(format!("{}:{}:{}", last.height, last.tx_index, last.event_index)),
+        _ => None,
+    };
     Ok(Json(EventPage {
         height,
+        next,
         events: records
             .into_iter()
             .map(|r| EventView {

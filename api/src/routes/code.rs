@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, Object, parse};
+use crate::extract::{Json, NoQuery, Object, parse};
 use crate::openapi::statuses::{BodyRefused, Conflict, Internal, Invalid, NotFound, Unauthorized, Unprocessable};
 
 /// `POST /v1/code`'s body: a signed transaction whose action is `upload_code`.
@@ -79,6 +79,7 @@ impl From<SignedUpload> for SignedTransaction {
               BodyRefused, Unauthorized, Conflict, Unprocessable, Internal))]
 pub async fn upload(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(upload)): Json<Object<SignedUpload>>,
 ) -> Result<Json<Submitted>, ApiError> {
     let signed = SignedTransaction::from(upload);
@@ -109,7 +110,11 @@ pub struct CodeInfo {
 /// `GET /v1/code/{hash}`.
 #[utoipa::path(get, path = "/v1/code/{hash}", operation_id = "get_code", params(("hash" = tidepool_node::openapi::Hash, Path, description = "keccak256 of the module.", example = crate::openapi::examples::token_code)),
     responses((status = 200, body = CodeInfo, description = "The stored code, at the height it was read."), Invalid, NotFound, Internal))]
-pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<CodeInfo>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    _: NoQuery,
+    Path(hash): Path<String>,
+) -> Result<Json<CodeInfo>, ApiError> {
     let hash: Hash = parse("code hash", &hash)?;
     let (height, meta) = blocking(move || {
         let view = state.node.view()?;

@@ -1,5 +1,7 @@
 //! Contracts: instance info, read-only queries, raw storage.
 
+use std::ops::Bound;
+
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, KeyRange};
@@ -9,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, AtHeight, blocking, page_limit};
 use crate::error::ApiError;
-use crate::extract::{Json, Query, address as parse_address};
+use crate::extract::{Json, NoQuery, Query, address as parse_address};
 use crate::openapi::examples;
 use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable, UriTooLong};
 
@@ -44,6 +46,7 @@ pub struct ContractInfo {
     responses((status = 200, body = ContractInfo, description = "The contract, at the height it was read."), Invalid, NotFound, Internal))]
 pub async fn instance(
     State(state): State<AppState>,
+    _: NoQuery,
     Path(address): Path<String>,
 ) -> Result<Json<ContractInfo>, ApiError> {
     let address = parse_address("address", &address)?;
@@ -164,6 +167,10 @@ pub struct StateParams {
     /// text itself as UTF-8 (any text that does not start with `0x`).
     #[param(pattern = "^(0x([0-9a-fA-F]{2})*|[^0][\\s\\S]*|0|0[^x][\\s\\S]*)?$")]
     pub prefix: Option<String>,
+    /// Only keys after this one, `0x` and hex digits: the last page's `next`, to read the page
+    /// after it.
+    #[param(pattern = "^0x([0-9a-fA-F]{2})*$")]
+    pub after: Option<String>,
     /// At most this many entries (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<u32>,
@@ -205,9 +212,14 @@ pub struct StatePage {
     pub height: u64,
     /// The entries, in key order.
     pub entries: Vec<StateEntry>,
+    /// When the page is full: its last key, to pass as `after` (with the same `prefix` and
+    /// `height`) for the next page, which may be empty. Null when the page holds every entry
+    /// left.
+    #[schema(required = true, value_type = Option<tidepool_node::openapi::HexBytes>)]
+    pub next: Option<String>,
 }
 
-/// `GET /v1/contracts/{address}/state?prefix=&limit=&height=`: raw storage entries.
+/// `GET /v1/contracts/{address}/state?prefix=&after=&limit=&height=`: raw storage entries.
 #[utoipa::path(get, path = "/v1/contracts/{address}/state", params(("address" = tidepool_node::openapi::Address, Path, description = "The contract.", example = examples::pool), StateParams),
     responses((status = 200, body = StatePage, description = "Entries in key order, at one height."), Invalid, NotFound, Gone, Internal))]
 pub async fn state(
@@ -217,10 +229,24 @@ pub async fn state(
 ) -> Result<Json<StatePage>, ApiError> {
     let address = parse_address("address", &address)?;
     let prefix = key_prefix(params.prefix.as_deref().unwrap_or(""))?;
+    let mut range = KeyRange::prefix(&prefix);
+    if let Some(after) = params.after.as_deref() {
+        let after = after.strip_prefix("0x").and_then(|digits| hex::decode(digits).ok()).ok_or_else(|| {
+            ApiError::bad_request(format!("after {after:?} is not a key: expected 0x and hex digits"))
+        })?;
+        // A key before the prefix's first leaves the prefix in charge.
+        if after.as_slice() >= prefix.as_slice() {
+            range.start = Bound::Excluded(after);
+        }
+    }
     let limit = page_limit(params.limit)?;
     let page = blocking(move || {
         let view = state.node.view_at(params.height)?;
-        let entries = view.storage(&address, &KeyRange::prefix(&prefix), limit)?;
+        let entries = view.storage(&address, &range, limit)?;
+        let next = match entries.last() {
+            Some((key, _)) if entries.len() == limit => Some(format!("0x{}", hex::encode(key))),
+            _ => None,
+        };
         let entries = entries
             .into_iter()
             .map(|(key, value)| StateEntry {
@@ -230,7 +256,7 @@ pub async fn state(
                 value_json: serde_json::from_slice(&value).ok(),
             })
             .collect();
-        Ok(StatePage { height: view.height(), entries })
+        Ok(StatePage { height: view.height(), entries, next })
     })
     .await?;
     Ok(Json(page))

@@ -19,7 +19,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, NoBody, Object, address as parse_address};
+use crate::extract::{Json, NoBody, NoQuery, Object, address as parse_address};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unprocessable,
 };
@@ -56,6 +56,7 @@ fn parse_amount(raw: &str) -> Result<u128, ApiError> {
     responses((status = 200, body = Block, description = "The block that added them."), BodyRefused, Conflict, Internal))]
 pub async fn faucet(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<AddressAmount>>,
 ) -> Result<Json<Block>, ApiError> {
     let address = parse_address("address", &req.address)?;
@@ -68,6 +69,7 @@ pub async fn faucet(
     responses((status = 200, body = Block, description = "The block that set it."), BodyRefused, Conflict, Internal))]
 pub async fn set_balance(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<AddressAmount>>,
 ) -> Result<Json<Block>, ApiError> {
     let address = parse_address("address", &req.address)?;
@@ -100,6 +102,7 @@ fn parse_hex(what: &str, raw: &str) -> Result<Vec<u8>, ApiError> {
     responses((status = 200, body = Block, description = "The block that wrote it."), BodyRefused, NotFound, Conflict, Internal))]
 pub async fn set_storage(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<SetStorage>>,
 ) -> Result<Json<Block>, ApiError> {
     let contract = parse_address("contract", &req.contract)?;
@@ -144,6 +147,7 @@ fn warp_seconds() -> Schema {
               BodyRefused, NotFound, Conflict, Internal))]
 pub async fn warp(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<Warp>>,
 ) -> Result<Json<Block>, ApiError> {
     if req.seconds > MAX_BLOCK_TIME {
@@ -194,6 +198,7 @@ pub struct NextBlock {
     responses((status = 200, body = NextBlock, description = "The next block's height and time."), BodyRefused, Conflict, Internal))]
 pub async fn set_next_block_time(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<SetNextBlockTime>>,
 ) -> Result<Json<NextBlock>, ApiError> {
     if req.time > MAX_BLOCK_TIME {
@@ -221,6 +226,7 @@ pub struct SetCode {
     responses((status = 200, body = Block, description = "The block that set it."), BodyRefused, NotFound, Conflict, Internal))]
 pub async fn set_code(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<SetCode>>,
 ) -> Result<Json<Block>, ApiError> {
     let contract = parse_address("contract", &req.contract)?;
@@ -254,6 +260,7 @@ fn mine_blocks() -> Schema {
     responses((status = 200, body = Block, description = "The last block mined."), BodyRefused, Conflict, Internal))]
 pub async fn mine(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<Mine>>,
 ) -> Result<Json<Block>, ApiError> {
     let blocks = req.blocks.unwrap_or(1);
@@ -372,8 +379,8 @@ impl From<MiningStatus> for MiningState {
 
 /// `GET /dev/mining`: the mining mode and the pending transactions.
 #[utoipa::path(get, path = "/dev/mining",
-    responses((status = 200, body = MiningState, description = "The mode and the pending transactions."), Internal))]
-pub async fn mining(State(state): State<AppState>) -> Result<Json<MiningState>, ApiError> {
+    responses((status = 200, body = MiningState, description = "The mode and the pending transactions."), Invalid, Internal))]
+pub async fn mining(State(state): State<AppState>, _: NoQuery) -> Result<Json<MiningState>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.mining_status()?)).await?.into()))
 }
 
@@ -383,6 +390,7 @@ pub async fn mining(State(state): State<AppState>) -> Result<Json<MiningState>, 
     responses((status = 200, body = MiningState, description = "The mode now, and what is pending."), BodyRefused, Conflict, Internal))]
 pub async fn set_mining(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<SetMining>>,
 ) -> Result<Json<MiningState>, ApiError> {
     let mode = req.mode()?;
@@ -401,7 +409,7 @@ pub struct SnapshotId {
 /// `POST /dev/snapshot`: records the current state, clock and pending transactions → `{id}`.
 #[utoipa::path(post, path = "/dev/snapshot",
     responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TooLarge, Conflict, Internal))]
-pub async fn snapshot(State(state): State<AppState>, _: NoBody) -> Result<Json<SnapshotId>, ApiError> {
+pub async fn snapshot(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<SnapshotId>, ApiError> {
     Ok(Json(SnapshotId { id: blocking(move || Ok(state.node.snapshot()?)).await? }))
 }
 
@@ -411,6 +419,7 @@ pub async fn snapshot(State(state): State<AppState>, _: NoBody) -> Result<Json<S
     responses((status = 200, body = Block, description = "The block now latest."), BodyRefused, NotFound, Gone, Internal))]
 pub async fn revert(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(req)): Json<Object<SnapshotId>>,
 ) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.revert(req.id)?)).await?.into()))
@@ -422,6 +431,7 @@ pub async fn revert(
               BodyRefused, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn impersonate(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(tx)): Json<Object<Transaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?.decoded())).await?))

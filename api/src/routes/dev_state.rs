@@ -7,7 +7,7 @@ use tidepool_node::StateFile;
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, NoBody, Object};
+use crate::extract::{Json, NoBody, NoQuery, Object};
 use crate::openapi::statuses::{Conflict, Internal, Invalid, NotJson, StateTooLarge, TooLarge, Unprocessable};
 
 /// Largest `/dev/load_state` body: a state file carries every module and storage entry (hex
@@ -19,7 +19,7 @@ pub const MAX_STATE_BYTES: usize = 256 * 1024 * 1024;
 /// stays.
 #[utoipa::path(post, path = "/dev/reset",
     responses((status = 200, body = Block, description = "The genesis block, now the latest."), Invalid, TooLarge, Conflict, Internal))]
-pub async fn reset(State(state): State<AppState>, _: NoBody) -> Result<Json<Block>, ApiError> {
+pub async fn reset(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.reset()?)).await?.into()))
 }
 
@@ -27,7 +27,7 @@ pub async fn reset(State(state): State<AppState>, _: NoBody) -> Result<Json<Bloc
 /// are not in it).
 #[utoipa::path(post, path = "/dev/dump_state",
     responses((status = 200, body = StateFile, description = "The state file."), Invalid, TooLarge, Internal))]
-pub async fn dump_state(State(state): State<AppState>, _: NoBody) -> Result<Json<StateFile>, ApiError> {
+pub async fn dump_state(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<StateFile>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.dump_state()?)).await?))
 }
 
@@ -39,6 +39,7 @@ pub async fn dump_state(State(state): State<AppState>, _: NoBody) -> Result<Json
               Invalid, StateTooLarge, NotJson, Unprocessable, Internal))]
 pub async fn load_state(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(file)): Json<Object<StateFile>>,
 ) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.load_state(&file)?)).await?.into()))

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::Json;
+use crate::extract::{Json, NoQuery};
 use crate::openapi::Document;
-use crate::openapi::statuses::Internal;
+use crate::openapi::statuses::{Internal, Invalid};
 
 /// Health.
 #[derive(Serialize, ToSchema)]
@@ -46,8 +46,8 @@ pub enum HealthStatus {
 }
 
 /// `GET /health`.
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers; `status` says whether its chain moves."), Internal))]
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health, description = "The node answers; `status` says whether its chain moves."), Invalid, Internal))]
+pub async fn health(State(state): State<AppState>, _: NoQuery) -> Result<Json<Health>, ApiError> {
     let config = state.node.config().clone();
     let node = state.node.clone();
     let height = blocking(move || Ok(node.latest_block()?.height)).await?;
@@ -65,8 +65,8 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 }
 
 /// `GET /metrics`: Prometheus text format.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"), Invalid))]
+pub async fn metrics(State(state): State<AppState>, _: NoQuery) -> impl IntoResponse {
     let height = state.node.latest_block().map(|h| h.height).unwrap_or(0);
     let mut text = state.metrics.render(height, state.feed.subscribers());
     if let Some(consensus) = state.node.network_status() {
@@ -78,8 +78,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 /// `GET /openapi.json`: this node's document (built once, when the router was).
 #[utoipa::path(get, path = "/openapi.json",
     responses((status = 200, body = tidepool_node::openapi::AnyJson, description = "This document: the routes this node serves."),
-              Internal))]
-pub async fn openapi(State(state): State<AppState>) -> Result<Document, ApiError> {
+              Invalid, Internal))]
+pub async fn openapi(State(state): State<AppState>, _: NoQuery) -> Result<Document, ApiError> {
     // Set by `router` before it serves this route; only a router assembled without it lacks it.
     state
         .document

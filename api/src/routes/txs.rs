@@ -15,7 +15,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, NoBody, Object, Query, parse};
+use crate::extract::{Json, NoBody, NoQuery, Object, Query, parse};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
 };
@@ -192,7 +192,11 @@ pub async fn submit_batch(
 /// `GET /v1/txs/{hash}`: a committed transaction and its receipt.
 #[utoipa::path(get, path = "/v1/txs/{hash}", operation_id = "get_transaction", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = TxWithReceipt, description = "The transaction and its receipt."), Invalid, NotFound, Internal))]
-pub async fn get(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxWithReceipt>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    _: NoQuery,
+    Path(hash): Path<String>,
+) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
     let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
     let (tx, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
@@ -217,7 +221,11 @@ pub struct TxTrace {
 /// entry point, message, funds, return data, events, logs, gas and error.
 #[utoipa::path(get, path = "/v1/txs/{hash}/trace", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = TxTrace, description = "The call tree."), Invalid, NotFound, Internal))]
-pub async fn trace(State(state): State<AppState>, Path(hash): Path<String>) -> Result<Json<TxTrace>, ApiError> {
+pub async fn trace(
+    State(state): State<AppState>,
+    _: NoQuery,
+    Path(hash): Path<String>,
+) -> Result<Json<TxTrace>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
     let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
     let (_, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
@@ -232,6 +240,7 @@ pub async fn trace(State(state): State<AppState>, Path(hash): Path<String>) -> R
               Invalid, TooLarge, NotFound, Gone, Internal))]
 pub async fn replay(
     State(state): State<AppState>,
+    _: NoQuery,
     Path(hash): Path<String>,
     _: NoBody,
 ) -> Result<Json<Replay>, ApiError> {
@@ -245,6 +254,7 @@ pub async fn replay(
               BodyRefused, Unaffordable, NotFound, Conflict, Unprocessable, Internal))]
 pub async fn simulate(
     State(state): State<AppState>,
+    _: NoQuery,
     Json(Object(tx)): Json<Object<Transaction>>,
 ) -> Result<Json<Receipt>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.simulate(&tx)?)).await?))

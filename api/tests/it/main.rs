@@ -4,6 +4,7 @@ mod consistency;
 mod dev;
 mod history;
 mod openapi_file;
+mod pages;
 mod queries;
 mod routes;
 mod stream;

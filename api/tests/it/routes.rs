@@ -88,6 +88,26 @@ async fn every_operation_answers_a_status_it_documents() {
 }
 
 #[tokio::test]
+async fn an_unknown_query_parameter_is_a_documented_400_on_every_operation() {
+    for dev in [true, false] {
+        let app = app(dev);
+        let doc = tidepool_api::openapi::document(dev);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let (uri, body) = sample_request(path, method);
+                let uri = if uri.contains('?') { format!("{uri}&wait_for=1") } else { format!("{uri}?wait_for=1") };
+                let answer = call(&app, method.to_uppercase().parse().unwrap(), &uri, body).await;
+                assert_error(&answer, 400, "bad_request");
+                assert!(operation["responses"].get("400").is_some(), "{method} {path}: 400 undocumented");
+            }
+        }
+        // Nothing ran: neither the sample transfer nor a dev control made a block.
+        let latest = call(&app, Method::GET, "/v1/blocks/latest", None).await;
+        assert_eq!(latest.body["height"], 0, "{}", latest.body);
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_method_on_a_known_path_is_405_with_allow() {
     let app = app(true);
     for (method, uri, allow) in [

@@ -228,12 +228,20 @@ export class TidepoolClient {
   code(hash: string): Promise<CodeInfo> {
     return this.request('GET', `/v1/code/${hash}`);
   }
-  /** Raw storage, in key order: `prefix` is `0x`-hex bytes or text. */
-  state(address: string, params: { prefix?: string; limit?: number } = {}): Promise<StatePage> {
+  /**
+   * Raw storage, in key order: `prefix` is `0x`-hex bytes or text. A full page's `next` passed
+   * as `after` reads the page after it.
+   */
+  state(address: string, params: { prefix?: string; after?: string; limit?: number; height?: number } = {}): Promise<StatePage> {
     return this.request('GET', `/v1/contracts/${address}/state${queryString(params)}`);
   }
-  /** Events, oldest first. */
-  events(params: { contract?: string; type?: string; from?: number; to?: number; limit?: number } = {}): Promise<EventPage> {
+  /**
+   * Events, oldest first (`order: 'desc'`: newest first). A full page's `next` passed as `after`
+   * reads the page after it.
+   */
+  events(
+    params: { contract?: string; type?: string; from?: number; to?: number; order?: 'asc' | 'desc'; after?: string; limit?: number } = {},
+  ): Promise<EventPage> {
     return this.request('GET', `/v1/events${queryString(params)}`);
   }
   /**

@@ -479,7 +479,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /v1/contracts/{address}/state?prefix=&limit=&height=`: raw storage entries. */
+        /** `GET /v1/contracts/{address}/state?prefix=&after=&limit=&height=`: raw storage entries. */
         get: operations["state"];
         put?: never;
         post?: never;
@@ -496,7 +496,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /v1/events?contract=&type=&from=&to=&limit=`. */
+        /** `GET /v1/events?contract=&type=&from=&to=&order=&after=&limit=`. */
         get: operations["events"];
         put?: never;
         post?: never;
@@ -941,13 +941,20 @@ export interface components {
         };
         /** @description A page of events, read at one height. */
         EventPage: {
-            /** @description The events, oldest first. */
+            /** @description The events, oldest first (newest first with `order=desc`). */
             events: components["schemas"]["EventView"][];
             /**
              * Format: uint64
              * @description The height the events were read at: `to` is capped at it.
              */
             height: number;
+            /**
+             * @description When the page is full: its last event's place, to pass as `after` (with the same
+             *     filters) for the next page, which may be empty. Null when the page holds every event
+             *     left.
+             * @example 12:0:1
+             */
+            next: string | null;
         };
         /** @description An event with where it happened. */
         EventView: {
@@ -1350,6 +1357,7 @@ export interface components {
              * @description The height the entries were read at.
              */
             height: number;
+            next: null | components["schemas"]["HexBytes"];
         };
         /** @description One contract storage entry that changed. */
         StorageChange: {
@@ -1977,6 +1985,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MiningState"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
@@ -2639,6 +2656,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
             500: {
                 headers: {
@@ -2668,6 +2694,15 @@ export interface operations {
                     "text/plain": unknown;
                 };
             };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     openapi: {
@@ -2686,6 +2721,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnyJson"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
@@ -2845,6 +2889,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Block"];
+                };
+            };
+            /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
@@ -3305,6 +3358,11 @@ export interface operations {
                  *     text itself as UTF-8 (any text that does not start with `0x`).
                  */
                 prefix?: string;
+                /**
+                 * @description Only keys after this one, `0x` and hex digits: the last page's `next`, to read the page
+                 *     after it.
+                 */
+                after?: string;
                 /** @description At most this many entries (default 100, at most 1000). */
                 limit?: number;
                 /**
@@ -3383,6 +3441,17 @@ export interface operations {
                 from?: number;
                 /** @description Up to this height (inclusive). */
                 to?: number;
+                /**
+                 * @description `asc`: oldest first (the default); `desc`: newest first.
+                 * @example desc
+                 */
+                order?: string;
+                /**
+                 * @description Only events after this one in the page's order, `height:tx_index:event_index`
+                 *     (decimal): the last page's `next`, to read the page after it.
+                 * @example 12:0:1
+                 */
+                after?: string;
                 /** @description At most this many (default 100, at most 1000). */
                 limit?: number;
             };
@@ -3392,7 +3461,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Events, oldest first, at one height. */
+            /** @description Events, oldest first (or newest first), at one height. */
             200: {
                 headers: {
                     [name: string]: unknown;

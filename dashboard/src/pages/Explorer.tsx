@@ -61,10 +61,7 @@ function Home() {
     const heights = Array.from({ length: Math.min(15, latest.height + 1) }, (_, i) => latest.height - i);
     return Promise.all(heights.map((h) => (h === latest.height ? latest : client.block(h))));
   });
-  const { data: events } = useLive(async () => {
-    const latest = block?.height ?? 0;
-    return (await client.events({ from: Math.max(0, latest - 200), limit: 1000 })).events.slice(-25).reverse();
-  }, [block?.height]);
+  const { data: events } = useLive(async () => (await client.events({ order: 'desc', limit: 25 })).events, [block?.height]);
   return (
     <div class="columns">
       <div>
@@ -218,7 +215,7 @@ function ContractPage({ address }: { address: string }) {
   const [prefix, setPrefix] = useState('');
   const { data: info, error } = useLive(() => client.contract(address), [address]);
   const { data: state, error: stateError } = useLive(() => client.state(address, { prefix: prefix || undefined, limit: 200 }), [address, prefix]);
-  const { data: events } = useLive(async () => (await client.events({ contract: address, limit: 1000 })).events.slice(-20).reverse(), [address]);
+  const { data: events } = useLive(async () => (await client.events({ contract: address, order: 'desc', limit: 20 })).events, [address]);
   if (error) return <p class="error">{error}</p>;
   return (
     <div data-testid="contract">

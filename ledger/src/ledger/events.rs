@@ -13,6 +13,7 @@
 //! The type is hashed so that index keys have a fixed layout whatever the type's bytes.
 
 use std::collections::HashMap;
+use std::ops::Bound;
 
 use crate::error::LedgerError;
 use crate::record::{Event, EventFilter, EventRecord, decode};
@@ -21,7 +22,7 @@ use crate::table::Table;
 use crate::types::{Address, Hash, keccak256};
 
 /// The most events one [`crate::StateView::events`] call returns, whatever the filter's limit: a query is
-/// served from memory, and an API client pages through more by height.
+/// served from memory, and an API client pages through more with [`EventFilter::after`].
 pub const MAX_EVENTS_PER_QUERY: usize = 1000;
 
 /// Length of a [`Table::Events`] key.
@@ -109,15 +110,32 @@ pub(super) fn query(store: &dyn ReadStore, latest: u64, filter: &EventFilter) ->
     let bound = |height: u64| [scope.as_slice(), &height.to_be_bytes()].concat();
     // `to` is at most the latest height, which is below u64::MAX (heights are checked on
     // commit); the fallback keeps this correct regardless.
-    let end = to.checked_add(1).map(bound).or_else(|| prefix_successor(&scope));
-    let range = KeyRange {
-        start: std::ops::Bound::Included(bound(from)),
-        end: end.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+    let mut range = KeyRange {
+        start: Bound::Included(bound(from)),
+        end: to
+            .checked_add(1)
+            .map(bound)
+            .or_else(|| prefix_successor(&scope))
+            .map_or(Bound::Unbounded, Bound::Excluded),
     };
+    // After a given event in the listing's order: oldest first, keys above its own; newest
+    // first, keys below it; each only where that narrows the range (a range whose start passes
+    // its end is empty). Keys compare as bytes; a key of block `from` sorts after `scope ‖ from`.
+    if let Some(after) = filter.after {
+        let after = [scope.as_slice(), &event_key(after.height, after.tx_index, after.event_index)].concat();
+        if filter.newest_first {
+            if !matches!(&range.end, Bound::Excluded(end) if *end <= after) {
+                range.end = Bound::Excluded(after);
+            }
+        } else if after >= bound(from) {
+            range.start = Bound::Excluded(after);
+        }
+    }
+    let direction = if filter.newest_first { Direction::Reverse } else { Direction::Forward };
 
     let mut records = Vec::new();
     let table = if prefix.is_some() { Table::EventIndex } else { Table::Events };
-    for entry in store.iter(table, &range, Direction::Forward)?.take(limit) {
+    for entry in store.iter(table, &range, direction)?.take(limit) {
         let (key, value) = entry?;
         let bytes = match table {
             Table::Events => value,

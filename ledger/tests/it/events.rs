@@ -2,7 +2,7 @@
 //! limit and the ledger's cap; and what a revert does to them.
 
 use tidepool_ledger::{
-    Address, BlockTx, Event, EventFilter, EventRecord, Hash, Ledger, MAX_EVENTS_PER_QUERY, NewBlock,
+    Address, BlockTx, Event, EventFilter, EventPosition, EventRecord, Hash, Ledger, MAX_EVENTS_PER_QUERY, NewBlock,
 };
 
 use crate::backend::{Backend, on_both_backends};
@@ -11,6 +11,7 @@ use crate::sample::{self, CONTRACTS, EVENT_TYPES};
 on_both_backends!(
     queries_match_a_scan_of_every_event,
     limits_are_applied_and_capped,
+    pages_after_an_event_read_every_event_once,
     reverted_blocks_lose_their_events
 );
 
@@ -36,14 +37,25 @@ fn all_events() -> Vec<EventRecord> {
 }
 
 fn expected(filter: &EventFilter, events: &[EventRecord]) -> Vec<EventRecord> {
-    events
+    let mut selected: Vec<EventRecord> = events
         .iter()
         .filter(|record| filter.contract.is_none_or(|contract| record.event.contract == contract))
         .filter(|record| filter.ty.as_ref().is_none_or(|ty| &record.event.ty == ty))
         .filter(|record| record.height >= filter.from_height.unwrap_or(0))
         .filter(|record| record.height <= filter.to_height.unwrap_or(u64::MAX))
-        .take(if filter.limit == 0 { MAX_EVENTS_PER_QUERY } else { filter.limit })
         .cloned()
+        .collect();
+    if filter.newest_first {
+        selected.reverse();
+    }
+    selected
+        .into_iter()
+        .filter(|record| {
+            filter.after.is_none_or(|after| {
+                if filter.newest_first { record.position() < after } else { record.position() > after }
+            })
+        })
+        .take(if filter.limit == 0 { MAX_EVENTS_PER_QUERY } else { filter.limit })
         .collect()
 }
 
@@ -73,8 +85,9 @@ fn queries_match_a_scan_of_every_event(backend: Backend) {
     for contract in contracts {
         for ty in types {
             for (from_height, to_height) in heights {
-                for limit in [0, 2] {
-                    let filter = EventFilter { contract, ty: ty.map(String::from), from_height, to_height, limit };
+                for (limit, newest_first) in [(0, false), (2, false), (0, true), (2, true)] {
+                    let ty = ty.map(String::from);
+                    let filter = EventFilter { contract, ty, from_height, to_height, newest_first, after: None, limit };
                     let found = fresh.ledger.events(&filter).unwrap();
                     assert_eq!(found, expected(&filter, &events), "{filter:?}");
                     non_empty += usize::from(!found.is_empty());
@@ -84,7 +97,7 @@ fn queries_match_a_scan_of_every_event(backend: Backend) {
     }
     // A third of the combinations select nothing by construction (unknown contract or type,
     // `from` after `to`); most of the rest must select something.
-    assert!(non_empty >= 40, "the filters select something: {non_empty}");
+    assert!(non_empty >= 80, "the filters select something: {non_empty}");
 }
 
 fn limits_are_applied_and_capped(backend: Backend) {
@@ -114,6 +127,80 @@ fn limits_are_applied_and_capped(backend: Backend) {
     }
     let filter = EventFilter { contract: Some(contract), ty: Some("tick".into()), limit: 7, ..EventFilter::default() };
     assert_eq!(fresh.ledger.events(&filter).unwrap().len(), 7);
+}
+
+/// Pages read with `after` (each page's last event) cover every event once, in order, even
+/// where one block holds more events than a page; `after` combines with the other filters.
+fn pages_after_an_event_read_every_event_once(backend: Backend) {
+    let fresh = committed(backend);
+    // Block BLOCKS holds 1,500 events, more than a page; the block after it the sample's.
+    let contract = Address([9; 20]);
+    let event = |index: u32| Event { contract, ty: "tick".into(), data: index.to_be_bytes().to_vec() };
+    let crowded: Vec<BlockTx> = (0..3u8)
+        .map(|tx| BlockTx {
+            hash: Hash([tx; 32]),
+            tx: vec![],
+            receipt: vec![],
+            events: (0..500).map(|index| event(u32::from(tx) * 500 + index)).collect(),
+        })
+        .collect();
+    let after_it = sample::block(BLOCKS + 1);
+    let mut all = all_events();
+    for (height, txs) in [(BLOCKS, &crowded), (BLOCKS + 1, &after_it.txs)] {
+        for (tx_index, tx) in txs.iter().enumerate() {
+            for (event_index, event) in tx.events.iter().enumerate() {
+                let (tx_index, event_index) = (tx_index as u32, event_index as u32);
+                all.push(EventRecord { height, tx_index, event_index, tx_hash: tx.hash, event: event.clone() });
+            }
+        }
+    }
+    fresh.ledger.commit_block(NewBlock { time: 0, changes: Default::default(), txs: crowded }).unwrap();
+    fresh.ledger.commit_block(after_it).unwrap();
+
+    // Every page, each read after the last event of the one before.
+    let paged = |filter: &EventFilter| {
+        let mut events = Vec::new();
+        let mut filter = filter.clone();
+        loop {
+            let page = fresh.ledger.events(&filter).unwrap();
+            let Some(last) = page.last() else { break };
+            assert!(page.len() <= filter.limit);
+            filter.after = Some(last.position());
+            events.extend(page);
+            assert!(events.len() <= all.len(), "paging ends");
+        }
+        events
+    };
+    for newest_first in [false, true] {
+        for filter in [
+            EventFilter { limit: 1000, ..EventFilter::default() },
+            EventFilter { limit: 7, from_height: Some(BLOCKS), ..EventFilter::default() },
+            EventFilter { contract: Some(contract), limit: 333, ..EventFilter::default() },
+            EventFilter { ty: Some("tick".into()), limit: 1000, to_height: Some(BLOCKS), ..EventFilter::default() },
+            EventFilter { contract: Some(CONTRACTS[0]), limit: 3, to_height: Some(20), ..EventFilter::default() },
+        ] {
+            let filter = EventFilter { newest_first, ..filter };
+            let reference = expected(&EventFilter { limit: usize::MAX, ..filter.clone() }, &all);
+            assert!(reference.len() > filter.limit, "more than a page: {filter:?}");
+            assert_eq!(paged(&filter), reference, "{filter:?}");
+        }
+    }
+
+    // Oldest first, an `after` before `from` leaves `from` in charge, and the last event (or
+    // any place past it) leaves nothing; newest first, the same the other way round.
+    let from = EventFilter { from_height: Some(BLOCKS), limit: 5, ..EventFilter::default() };
+    let early = EventPosition { height: 2, tx_index: 0, event_index: 0 };
+    let beyond = EventPosition { height: u64::MAX, tx_index: u32::MAX, event_index: u32::MAX };
+    let (first, last) = (all[0].position(), all.last().unwrap().position());
+    let events = |filter: EventFilter| fresh.ledger.events(&filter).unwrap();
+    assert_eq!(events(EventFilter { after: Some(early), ..from.clone() }), events(from.clone()));
+    assert!(events(EventFilter { after: Some(last), ..from.clone() }).is_empty());
+    assert!(events(EventFilter { after: Some(beyond), ..EventFilter::default() }).is_empty());
+    let newest = EventFilter { newest_first: true, limit: 5, ..EventFilter::default() };
+    assert_eq!(events(EventFilter { after: Some(beyond), ..newest.clone() }), events(newest.clone()));
+    assert_eq!(events(newest.clone())[0].position(), last);
+    assert!(events(EventFilter { after: Some(first), ..newest.clone() }).is_empty());
+    assert!(events(EventFilter { after: Some(early), from_height: Some(BLOCKS), ..newest }).is_empty());
 }
 
 fn reverted_blocks_lose_their_events(backend: Backend) {
