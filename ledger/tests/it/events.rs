@@ -100,19 +100,27 @@ fn queries_match_a_scan_of_every_event(backend: Backend) {
     assert!(non_empty >= 80, "the filters select something: {non_empty}");
 }
 
-fn limits_are_applied_and_capped(backend: Backend) {
-    let fresh = backend.fresh();
-    let contract = Address([9; 20]);
-    let event = |index: u32| Event { contract, ty: "tick".into(), data: index.to_be_bytes().to_vec() };
-    let txs = (0..3u8)
+/// The contract of [`crowded_block`]'s events.
+const TICKER: Address = Address([9; 20]);
+
+/// Three transactions of 500 `tick` events each from [`TICKER`], numbered 0 to 1,499 in their
+/// data: more events in one block than a query answers.
+fn crowded_block() -> Vec<BlockTx> {
+    let event = |index: u32| Event { contract: TICKER, ty: "tick".into(), data: index.to_be_bytes().to_vec() };
+    (0..3u8)
         .map(|tx| BlockTx {
             hash: Hash([tx; 32]),
             tx: vec![],
             receipt: vec![],
             events: (0..500).map(|index| event(u32::from(tx) * 500 + index)).collect(),
         })
-        .collect();
-    fresh.ledger.commit_block(NewBlock { time: 0, changes: Default::default(), txs }).unwrap();
+        .collect()
+}
+
+fn limits_are_applied_and_capped(backend: Backend) {
+    let fresh = backend.fresh();
+    let contract = TICKER;
+    fresh.ledger.commit_block(NewBlock { time: 0, changes: Default::default(), txs: crowded_block() }).unwrap();
     for filter in [
         EventFilter::default(),
         EventFilter { contract: Some(contract), ..EventFilter::default() },
@@ -134,16 +142,8 @@ fn limits_are_applied_and_capped(backend: Backend) {
 fn pages_after_an_event_read_every_event_once(backend: Backend) {
     let fresh = committed(backend);
     // Block BLOCKS holds 1,500 events, more than a page; the block after it the sample's.
-    let contract = Address([9; 20]);
-    let event = |index: u32| Event { contract, ty: "tick".into(), data: index.to_be_bytes().to_vec() };
-    let crowded: Vec<BlockTx> = (0..3u8)
-        .map(|tx| BlockTx {
-            hash: Hash([tx; 32]),
-            tx: vec![],
-            receipt: vec![],
-            events: (0..500).map(|index| event(u32::from(tx) * 500 + index)).collect(),
-        })
-        .collect();
+    let contract = TICKER;
+    let crowded = crowded_block();
     let after_it = sample::block(BLOCKS + 1);
     let mut all = all_events();
     for (height, txs) in [(BLOCKS, &crowded), (BLOCKS + 1, &after_it.txs)] {
