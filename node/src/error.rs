@@ -174,6 +174,10 @@ pub enum Rejection {
     /// The oracle refused the refreshed prices (its owner or code was changed); nothing changed.
     #[error("refreshing the oracle's prices failed, so nothing changed: {0}")]
     PriceRefreshFailed(String),
+    /// A token the node indexes cannot tell a balance: its `balance` query fails or answers
+    /// something else (its code or storage was changed with a dev control).
+    #[error("{0}")]
+    TokenUnreadable(String),
     /// A state file whose form the format does not allow (a number or a length out of range).
     #[error("malformed state file: {0}")]
     MalformedStateFile(String),
@@ -334,6 +338,7 @@ impl Rejection {
             Rejection::HistoryPruned { .. } => "history_pruned",
             Rejection::NoDevMarket => "no_dev_market",
             Rejection::PriceRefreshFailed(_) => "price_refresh_failed",
+            Rejection::TokenUnreadable(_) => "query_failed",
             Rejection::MalformedStateFile(_) => "malformed_state_file",
             Rejection::InvalidStateFile(_) => "invalid_state_file",
         }
@@ -374,9 +379,10 @@ impl Rejection {
             | Rejection::BlockTimeBeforeLatest { .. }
             | Rejection::HistoryPruned { .. }
             | Rejection::PriceRefreshFailed(_) => RejectionKind::Conflict,
-            Rejection::WrongChainId { .. } | Rejection::InvalidCode(_) | Rejection::InvalidStateFile(_) => {
-                RejectionKind::Unprocessable
-            }
+            Rejection::WrongChainId { .. }
+            | Rejection::InvalidCode(_)
+            | Rejection::InvalidStateFile(_)
+            | Rejection::TokenUnreadable(_) => RejectionKind::Unprocessable,
         }
     }
 }

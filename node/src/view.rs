@@ -145,17 +145,28 @@ impl View {
     /// The balances of `owner` in the tokens the node indexes (the dev market's tokens).
     ///
     /// # Errors
-    /// A host failure, or a token that answers its `balance` query with something unexpected.
+    /// [`Rejection::TokenUnreadable`] for a token whose `balance` query fails or answers
+    /// something else (only dev controls can make a market token do that); a host failure.
     pub fn token_balances(&self, owner: &Address) -> Result<Vec<TokenBalance>, NodeError> {
         let Some(market) = self.market() else { return Ok(Vec::new()) };
         let mut out = Vec::with_capacity(market.tokens.len());
         for token in market.tokens {
             let msg = serde_json::json!({"balance": {"address": owner}}).to_string();
             let outcome = self.query(&token.address, msg.as_bytes())?;
-            let answer: serde_json::Value = serde_json::from_slice(&outcome.return_data)
-                .map_err(|e| HostError::CorruptRecord(format!("balance answer of {}: {e}", token.symbol)))?;
-            let balance = answer["balance"].as_str().and_then(|b| b.parse().ok()).ok_or_else(|| {
-                NodeError::Host(HostError::CorruptRecord(format!("balance answer of {}: {answer}", token.symbol)))
+            let unreadable = |what: String| {
+                Rejection::TokenUnreadable(format!(
+                    "{} ({}) cannot tell a balance: {what}",
+                    token.symbol, token.address
+                ))
+            };
+            if !outcome.status.is_success() {
+                return Err(unreadable(format!("its balance query failed: {}", outcome.status)).into());
+            }
+            let answer = crate::receipt::json_or_hex(&outcome.return_data);
+            let balance = answer["balance"].as_str().and_then(|b| b.parse().ok());
+            let balance = balance.ok_or_else(|| {
+                let shown: String = answer.to_string().chars().take(200).collect();
+                unreadable(format!("its balance query answered {shown}"))
             })?;
             out.push(TokenBalance { token: token.address, symbol: token.symbol, decimals: token.decimals, balance });
         }

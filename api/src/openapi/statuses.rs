@@ -96,7 +96,7 @@ status!(
     422,
     "Well formed, but its content cannot be processed: another chain's transaction or state file \
      (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses \
-     (`query_failed`), a state file that cannot be loaded (`invalid_state_file`)."
+     or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`)."
 );
 status!(
     /// 500: the node failed.

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{AppState, AtHeight, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, address as parse_address};
-use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
+use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound, Unprocessable};
 
 /// An account.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -73,7 +73,7 @@ pub struct Balances {
 
 /// `GET /v1/accounts/{address}/balances?height=`.
 #[utoipa::path(get, path = "/v1/accounts/{address}/balances", params(("address" = tidepool_node::openapi::Address, Path, description = "The account."), AtHeight),
-    responses((status = 200, body = Balances, description = "Native and token balances, at one height."), Invalid, NotFound, Gone, Internal))]
+    responses((status = 200, body = Balances, description = "Native and token balances, at one height."), Invalid, NotFound, Gone, Unprocessable, Internal))]
 pub async fn balances(
     State(state): State<AppState>,
     Path(address): Path<String>,

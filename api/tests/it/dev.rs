@@ -196,6 +196,10 @@ async fn set_code_replaces_the_code_and_refuses_what_does_not_exist() {
     assert_eq!(block["height"], head["height"].as_u64().unwrap() + 1);
     assert_eq!(get(&app, &format!("/v1/contracts/{usdc}")).await["code_hash"], oracle_code);
     assert_error(&call(&app, Method::POST, &query, Some(json!({"token_info": {}}))).await, 422, "query_failed");
+    // An account's balances name the token that cannot tell one, as a 422 like its query's.
+    let balances = call(&app, Method::GET, &format!("/v1/accounts/{weth}/balances"), None).await;
+    assert_error(&balances, 422, "query_failed");
+    assert!(balances.body["error"]["message"].as_str().unwrap().starts_with("USDC"), "{}", balances.body);
     let price = call(&app, Method::POST, &query, Some(json!({"price": {"asset": weth}}))).await;
     assert_error(&price, 422, "query_failed");
     let owner = format!("\"{weth}\"");

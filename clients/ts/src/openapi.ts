@@ -1811,7 +1811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1880,7 +1880,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2862,6 +2862,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The node itself failed (`internal`); the details are in its log, not in the answer. */
             500: {
                 headers: {
@@ -3028,7 +3037,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3223,7 +3232,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3330,7 +3339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3566,7 +3575,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3785,7 +3794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
+            /** @description Well formed, but its content cannot be processed: another chain's transaction or state file (`wrong_chain_id`), code that does not validate (`invalid_code`), a query the contract refuses or a market token that cannot tell a balance (`query_failed`), a state file that cannot be loaded (`invalid_state_file`). */
             422: {
                 headers: {
                     [name: string]: unknown;
