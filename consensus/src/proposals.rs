@@ -92,23 +92,16 @@ impl Streams {
         let stream = self.open.remove(&key)?;
         assemble(stream.parts.into_values())
     }
-}
 
-impl Streams {
     /// Drops the oldest open stream of the publisher holding the most (`incoming`'s new one
-    /// counted), so that a flood pushes out the flooder's own streams.
+    /// counted, and ties going to it), so that a flood pushes out the flooder's own streams.
     fn drop_one_of_the_busiest(&mut self, incoming: &PeerId) {
         let mut held: HashMap<&PeerId, usize> = HashMap::from([(incoming, 1)]);
         for (publisher, _) in self.open.keys() {
             *held.entry(publisher).or_default() += 1;
         }
-        // Ties go to the incoming publisher, then to the lowest id: the same choice every time.
-        let busiest = held
-            .into_iter()
-            .max_by(|(a, m), (b, n)| {
-                m.cmp(n).then_with(|| (*a == incoming).cmp(&(*b == incoming))).then_with(|| b.cmp(a))
-            })
-            .map(|(publisher, _)| *publisher);
+        let busiest =
+            held.into_iter().max_by_key(|&(publisher, count)| (count, publisher == incoming)).map(|(p, _)| *p);
         let oldest = self
             .open
             .iter()

@@ -9,6 +9,7 @@ use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, NoQuery, Query, address as parse_address, parse};
 use crate::openapi::statuses::{Internal, Invalid, NotFound};
+use crate::stream::Position;
 
 /// A block header, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -115,26 +116,12 @@ fn newest_first(order: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// Reads an event's place, `height:tx_index:event_index`. A number too large for its field
-/// stands for the largest (as in a stream's `Last-Event-ID`), so every text the pattern allows
-/// is a place: past every event, or before none.
+/// Reads an event's place, `height:tx_index:event_index`: the id the stream gives the event
+/// ([`Position`]). A number too large for its field stands for the largest, so every text the
+/// pattern allows is a place: past every event, or before none.
 fn event_position(text: &str) -> Result<EventPosition, ApiError> {
-    fn number(digits: &str) -> Option<u64> {
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some(digits.parse().unwrap_or(u64::MAX))
-    }
-    let index = |digits| number(digits).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-    let invalid = || ApiError::bad_request(format!("after {text:?} is not an event's place: expected height:tx:event"));
-    let mut parts = text.split(':');
-    let (Some(height), Some(tx), Some(event), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid());
-    };
-    Ok(EventPosition {
-        height: number(height).ok_or_else(invalid)?,
-        tx_index: index(tx).ok_or_else(invalid)?,
-        event_index: index(event).ok_or_else(invalid)?,
+    Position::parse(text).and_then(|position| position.event_position()).ok_or_else(|| {
+        ApiError::bad_request(format!("after {text:?} is not an event's place: expected height:tx:event"))
     })
 }
 
@@ -198,7 +185,9 @@ pub async fn events(
     })
     .await?;
     let next = match records.last() {
-        Some(last) if records.len() == limit => Some(format!("{}:{}:{}", last.height, last.tx_index, last.event_index)),
+        Some(last) if records.len() == limit => {
+            Some(Position::event(last.height, last.tx_index, last.event_index).to_string())
+        }
         _ => None,
     };
     Ok(Json(EventPage {

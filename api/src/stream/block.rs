@@ -51,6 +51,17 @@ impl Position {
         self.height
     }
 
+    /// The event this position names, when it names one (`h:i:j`); an index too large for a
+    /// block stands for the largest, as in [`Position::parse`].
+    pub fn event_position(&self) -> Option<tidepool_ledger::EventPosition> {
+        let index = |n: u64| u32::try_from(n - 1).unwrap_or(u32::MAX);
+        (self.tx > 0 && self.event > 0).then(|| tidepool_ledger::EventPosition {
+            height: self.height,
+            tx_index: index(self.tx),
+            event_index: index(self.event),
+        })
+    }
+
     /// Reads an id (`h`, `h:i` or `h:i:j`, decimal). An index too large for any block stands
     /// for "after everything of its kind", so such an id is still a place in the stream.
     pub fn parse(id: &str) -> Option<Position> {
