@@ -72,7 +72,9 @@ pub struct Config {
     /// The other validators' `listen_addr`s, dialled and redialled for as long as it runs.
     pub peers: Vec<SocketAddr>,
     /// The engine's write-ahead log lives here: the votes and proposals of the current height,
-    /// so a restarted validator never signs two different things for one step.
+    /// so a restarted validator never signs two different things for one step; and, in
+    /// `proposals/`, the blocks proposed for the heights not yet committed, so it can commit the
+    /// block it voted for.
     pub wal_dir: PathBuf,
     /// Round timeouts.
     pub timeouts: Timeouts,

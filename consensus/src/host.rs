@@ -21,6 +21,7 @@ use crate::app::{Application, Header, Verdict};
 use crate::certificate::Certificate;
 use crate::context::{Address, BlockHash, Height, ProposalPart, TidepoolContext, ValidatorSet};
 use crate::error::ConsensusError;
+use crate::proposal_store::ProposalStore;
 use crate::proposals::{CHUNK_BYTES, KnownBlock, Proposals, StreamedBlock, Streams};
 use crate::signing::{ValidatorKey, proposal_stream_bytes};
 
@@ -49,6 +50,8 @@ pub(crate) struct Host<A: Application> {
     round: Round,
     streams: Streams,
     proposals: Proposals,
+    /// Every block in `proposals`, on disk, for a restart between a vote and its commit.
+    store: ProposalStore,
     /// The height whose decided block is committed, between `Decided` and `Finalized`.
     committed: Option<Height>,
     network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
@@ -98,8 +101,14 @@ impl<A: Application> Host<A> {
         tip: watch::Sender<Header>,
         progress: watch::Sender<Progress>,
         network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
+        store: ProposalStore,
+        saved: Vec<(Height, KnownBlock)>,
     ) -> Self {
         let height = Height(tip.borrow().height + 1);
+        let mut proposals = Proposals::default();
+        for (height, block) in saved {
+            proposals.remember(height, block);
+        }
         Self {
             app,
             me: settings.key.address(),
@@ -109,7 +118,8 @@ impl<A: Application> Host<A> {
             progress,
             height,
             round: Round::Nil,
-            proposals: Proposals::default(),
+            proposals,
+            store,
             committed: None,
             network,
             streams_published: 0,
@@ -155,6 +165,7 @@ impl<A: Application> Host<A> {
             AppMsg::ConsensusReady { reply } => {
                 // Start after what the application has committed, whatever the WAL says.
                 let tip = self.blocking(|app| app.last_committed()).await?;
+                self.forget_through(Height(tip.height)).await;
                 self.height = Height(tip.height + 1);
                 info!(height = %self.height, "consensus ready");
                 self.tip.send_replace(tip);
@@ -213,7 +224,7 @@ impl<A: Application> Host<A> {
             }
 
             AppMsg::RestreamProposal { height, round, valid_round, address: _, value_id } => {
-                match self.proposals.find(height, value_id).cloned() {
+                match self.proposals.find_valid(height, value_id).cloned() {
                     Some(block) => self.publish(height, round, valid_round, &block).await,
                     None => warn!(%height, %round, %value_id, "asked to restream a block never seen"),
                 }
@@ -306,8 +317,34 @@ impl<A: Application> Host<A> {
             validity: Validity::Valid,
             header: Some(built.header),
         };
-        self.proposals.remember(height, block.clone());
+        self.remember(height, block.clone()).await?;
         Ok(block)
+    }
+
+    /// Remembers `block` for `height`, on disk first (once per block, whatever its rounds): the
+    /// engine must not hear of a block — and vote for it — that a restart would lose.
+    async fn remember(&mut self, height: Height, block: KnownBlock) -> Result<(), ConsensusError> {
+        if !self.proposals.holds(height, block.hash, &block.bytes) {
+            let store = self.store.clone();
+            let saved = block.clone();
+            tokio::task::spawn_blocking(move || store.save(height, &saved))
+                .await
+                .map_err(|e| ConsensusError::Application(format!("saving a proposed block panicked: {e}")))??;
+        }
+        self.proposals.remember(height, block);
+        Ok(())
+    }
+
+    /// Forgets the blocks of every height through `height`, in memory and on disk.
+    async fn forget_through(&mut self, height: Height) {
+        self.proposals.forget_through(height);
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.forget_through(height)).await {
+            Ok(Ok(())) => {}
+            // Left on disk, they are deleted at the next start (or the next commit).
+            Ok(Err(e)) => warn!(%height, "deleting the proposed blocks of committed heights: {e}"),
+            Err(e) => warn!(%height, "deleting the proposed blocks of committed heights panicked: {e}"),
+        }
     }
 
     /// Streams `block` as the proposal of `round` (re-proposed from `pol_round`, if defined).
@@ -351,10 +388,10 @@ impl<A: Application> Host<A> {
             warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
             return None;
         }
-        // A re-proposal of a block already judged is not executed again.
+        // A re-proposal of a block already judged is not executed again, and shares its bytes.
         let known = self.proposals.known_bytes(height, &block.bytes).cloned();
-        let (hash, validity, header) = match known {
-            Some(known) => (known.hash, known.validity, known.header),
+        let (hash, validity, header, bytes) = match known {
+            Some(known) => (known.hash, known.validity, known.header, known.bytes),
             None => {
                 let verdict = match self.verify(height, block.bytes.clone()).await {
                     Ok(verdict) => verdict,
@@ -364,19 +401,23 @@ impl<A: Application> Host<A> {
                     }
                 };
                 let latest = now().saturating_add(self.settings.max_clock_drift.as_secs());
-                self.judge(height, verdict, Some(latest))?
+                let (hash, validity, header) = self.judge(height, verdict, Some(latest))?;
+                (hash, validity, header, block.bytes)
             }
         };
         let known = KnownBlock {
             round: block.round,
             proposer: block.proposer,
             hash,
-            bytes: block.bytes,
+            bytes,
             signature: Some(block.signature),
             validity,
             header,
         };
-        self.proposals.remember(height, known);
+        if let Err(e) = self.remember(height, known).await {
+            error!(%height, %hash, "keeping a proposed block failed, so it gets no vote: {e}");
+            return None;
+        }
         Some(ProposedValue {
             height,
             round: block.round,
@@ -439,7 +480,11 @@ impl<A: Application> Host<A> {
             return SyncedValueOutcome::PeerFault;
         };
         info!(%height, %hash, valid = validity.is_valid(), "synced block");
-        self.proposals.remember(height, KnownBlock { round, proposer, hash, bytes, signature: None, validity, header });
+        let block = KnownBlock { round, proposer, hash, bytes, signature: None, validity, header };
+        if let Err(e) = self.remember(height, block).await {
+            error!(%height, %hash, "keeping a synced block failed: {e}");
+            return SyncedValueOutcome::LocalTransientError;
+        }
         SyncedValueOutcome::Verdict(ProposedValue {
             height,
             round,
@@ -456,8 +501,7 @@ impl<A: Application> Host<A> {
         let hash = certificate.value_id;
         let block = self
             .proposals
-            .find(height, hash)
-            .filter(|block| block.validity.is_valid())
+            .find_valid(height, hash)
             .ok_or_else(|| ConsensusError::Application(format!("decided block {hash} at {height} is not here")))?;
         let bytes = block.bytes.clone();
         let certificate = Certificate::from_engine(certificate);

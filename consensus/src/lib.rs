@@ -34,6 +34,9 @@
 //!    the commit certificate; the loop calls [`Application::commit`] with the block and a
 //!    [`Certificate`] to store beside it, then tells the engine to start the next height. If
 //!    the commit fails (or the block is not here), the height is restarted and sync fetches it.
+//!    Every block the loop built, received or synced is on disk (beside the WAL) before the
+//!    engine hears of it, so a validator stopped between its precommit and the commit decides
+//!    again from its WAL at start and commits the block from its own copy.
 //! 5. **Catch up.** Validators tell each other their height. One that is behind (it was down,
 //!    or starts from an empty data directory) asks peers for decided blocks; they answer from
 //!    [`Application::decided_block`], the engine checks each certificate, and the loop executes
@@ -54,6 +57,7 @@ mod context;
 mod error;
 mod host;
 mod local;
+mod proposal_store;
 mod proposals;
 mod signing;
 
@@ -83,6 +87,7 @@ pub use malachitebft_signing_ed25519::PublicKey;
 pub use signing::ValidatorKey;
 
 use host::{Host, HostSettings};
+use proposal_store::ProposalStore;
 use signing::{KeySigner, KeyVerifier};
 
 /// How long [`Consensus::shutdown`] lets the engine's network close its listener and
@@ -110,7 +115,8 @@ impl Consensus {
     /// application's last committed block.
     ///
     /// # Errors
-    /// [`ConsensusError::Io`] when the WAL directory cannot be made,
+    /// [`ConsensusError::Io`] when the WAL directory cannot be made or the proposed blocks kept
+    /// in it cannot be read,
     /// [`ConsensusError::Config`] for an empty validator set, [`ConsensusError::Engine`] when
     /// the engine does not start (its listen address is taken), and
     /// [`ConsensusError::Application`] when the application cannot say what it last committed.
@@ -135,6 +141,8 @@ impl Consensus {
                 .map_err(|e| ConsensusError::Application(e.to_string()))?
                 .map_err(|e| ConsensusError::Application(e.to_string()))?
         };
+
+        let (store, saved) = ProposalStore::open(&config.wal_dir.join("proposals"), Height(tip.height))?;
 
         // The libp2p identity is the validator key; the proof tells peers which validator
         // stands behind a connection.
@@ -166,7 +174,7 @@ impl Consensus {
             max_clock_drift: config.max_clock_drift,
             max_block_bytes: config.max_block_bytes,
         };
-        let host = Host::new(app, settings, tip_sender, progress_sender, channels.network);
+        let host = Host::new(app, settings, tip_sender, progress_sender, channels.network, store, saved);
         let host = tokio::spawn(host.run(channels.consensus));
         Ok(Self { engine, host, tip, progress, net_requests: channels.net_requests, address, wal_file, stopped: false })
     }

@@ -164,17 +164,23 @@ const EARLY_HEIGHTS: usize = 4;
 const EARLY_PER_HEIGHT: usize = 16;
 
 impl Proposals {
-    /// Remembers a block; a block already known at this height keeps its first record.
+    /// Remembers a block; the same block again in the same round keeps its first record.
     pub(crate) fn remember(&mut self, height: Height, block: KnownBlock) {
         let blocks = self.known.entry(height).or_default();
-        if !blocks.iter().any(|b| b.hash == block.hash && b.round == block.round) {
+        if !blocks.iter().any(|b| b.round == block.round && b.hash == block.hash && b.bytes == block.bytes) {
             blocks.push(block);
         }
     }
 
-    /// The block with `hash` at `height`, if seen.
-    pub(crate) fn find(&self, height: Height, hash: BlockHash) -> Option<&KnownBlock> {
-        self.known.get(&height)?.iter().find(|b| b.hash == hash)
+    /// Whether these bytes, with this id, are known at `height` (in any round).
+    pub(crate) fn holds(&self, height: Height, hash: BlockHash, bytes: &[u8]) -> bool {
+        self.known.get(&height).is_some_and(|blocks| blocks.iter().any(|b| b.hash == hash && b.bytes == bytes))
+    }
+
+    /// The valid block with `hash` at `height`, if seen. (Bytes that claim another block's id
+    /// are invalid, and never what a decision or a re-proposal is about.)
+    pub(crate) fn find_valid(&self, height: Height, hash: BlockHash) -> Option<&KnownBlock> {
+        self.known.get(&height)?.iter().find(|b| b.hash == hash && b.validity.is_valid())
     }
 
     /// The block at `height` with exactly these bytes, if seen.
@@ -314,6 +320,28 @@ mod tests {
         assert_eq!(proposals.early.keys().map(|h| h.0).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
         assert_eq!(proposals.take_early(Height(6)).len(), 2, "6 twice: the early one and the later one");
         assert!(proposals.take_early(Height(7)).is_empty());
+    }
+
+    #[test]
+    fn bytes_that_claim_a_valid_blocks_id_do_not_hide_it() {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let known = |bytes: &'static [u8], validity| KnownBlock {
+            round: Round::new(0),
+            proposer: key.address(),
+            hash: BlockHash([7; 32]),
+            bytes: Bytes::from_static(bytes),
+            signature: None,
+            validity,
+            header: None,
+        };
+        let mut proposals = Proposals::default();
+        proposals.remember(Height(2), known(b"a forgery", Validity::Invalid));
+        assert!(proposals.find_valid(Height(2), BlockHash([7; 32])).is_none());
+        assert!(!proposals.holds(Height(2), BlockHash([7; 32]), b"the block"));
+        proposals.remember(Height(2), known(b"the block", Validity::Valid));
+        let found = proposals.find_valid(Height(2), BlockHash([7; 32])).expect("the valid block is found");
+        assert_eq!(&found.bytes[..], b"the block");
+        assert!(proposals.holds(Height(2), BlockHash([7; 32]), b"a forgery"));
     }
 
     #[test]

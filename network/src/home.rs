@@ -6,7 +6,8 @@
 //! <home>/node.json           this node: name, HTTP and peer-to-peer addresses, peers, timeouts
 //! <home>/validator_key.json  this validator's ed25519 key (secret: back it up, never share it)
 //! <home>/data/               the ledger (RocksDB) and compiled contracts
-//! <home>/consensus/          the engine's write-ahead log (the votes of the current height)
+//! <home>/consensus/          the engine's write-ahead log (the votes of the current height) and
+//!                            the blocks proposed for heights not yet committed (proposals/)
 //! ```
 
 use std::net::SocketAddr;
@@ -93,7 +94,7 @@ impl NodeHome {
         self.dir.join("data")
     }
 
-    /// `consensus/`: the write-ahead log.
+    /// `consensus/`: the write-ahead log and the proposed blocks.
     pub fn wal_dir(&self) -> PathBuf {
         self.dir.join("consensus")
     }

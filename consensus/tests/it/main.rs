@@ -13,6 +13,7 @@ mod catch_up;
 mod listen;
 mod lying_proposer;
 mod quorum_loss;
+mod stopped_in_commit;
 
 /// Runs `test` within the test budget.
 async fn bounded<F: std::future::Future<Output = ()>>(test: F) {

@@ -4,17 +4,22 @@
 //! Each block sets one key (picked from the height) to a value naming the height and block time.
 //! [`Toy::lie`] makes this validator, when it proposes, put a made-up state root in the header:
 //! the block is self-consistent (its hash covers the lie) but re-execution disagrees.
+//! [`Toy::stop_in_commit`] makes the commit of one height hang, as a validator killed in the
+//! middle of it: nothing is written, and when the test lets go it fails.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 use tidepool_consensus::{Application, BlockHash, BuiltBlock, Certificate, DecidedBlock, Header, Verdict};
 use tidepool_keccak::{Keccak256, keccak256};
+
+use crate::cluster::TEST_BUDGET;
 
 /// Genesis block time (2023-11-14), the same on every node whatever its clock says.
 pub(crate) const GENESIS_TIME: u64 = 1_700_000_000;
@@ -91,6 +96,11 @@ pub(crate) struct Toy {
     lie: AtomicBool,
     /// Proposed blocks whose state root re-execution contradicted.
     wrong_roots: AtomicU64,
+    /// The height whose commit hangs (0: none), see [`Toy::stop_in_commit`].
+    stop_at: AtomicU64,
+    /// The block whose commit is hanging, and whether the test let go of it.
+    stopped: Mutex<(Option<BlockHash>, bool)>,
+    let_go: Condvar,
 }
 
 fn genesis() -> Header {
@@ -138,6 +148,9 @@ impl Toy {
             prepared: Mutex::new(HashMap::new()),
             lie: AtomicBool::new(false),
             wrong_roots: AtomicU64::new(0),
+            stop_at: AtomicU64::new(0),
+            stopped: Mutex::new((None, false)),
+            let_go: Condvar::new(),
         };
         let mut rest = existing.as_slice();
         while !rest.is_empty() {
@@ -162,6 +175,36 @@ impl Toy {
     /// contradicts.
     pub(crate) fn wrong_roots_seen(&self) -> u64 {
         self.wrong_roots.load(Ordering::SeqCst)
+    }
+
+    /// From now on, the commit of `height` hangs before it writes anything, as if the process
+    /// were killed in the middle of it, until [`Toy::let_go`]; then it fails.
+    pub(crate) fn stop_in_commit(&self, height: u64) {
+        self.stop_at.store(height, Ordering::SeqCst);
+    }
+
+    /// The block whose commit hangs, once one does.
+    pub(crate) fn hanging_commit(&self) -> Option<BlockHash> {
+        self.stopped.lock().0
+    }
+
+    /// Lets a hanging commit fail.
+    pub(crate) fn let_go(&self) {
+        self.stopped.lock().1 = true;
+        self.let_go.notify_all();
+    }
+
+    /// Hangs, as [`Toy::stop_in_commit`] says, when `height` is the one; bounded by the test
+    /// budget so that a test that forgets to let go still ends.
+    fn hang_if_stopped(&self, height: u64, hash: BlockHash) -> Result<(), ToyError> {
+        if self.stop_at.load(Ordering::SeqCst) != height {
+            return Ok(());
+        }
+        let deadline = Instant::now() + TEST_BUDGET;
+        let mut stopped = self.stopped.lock();
+        stopped.0 = Some(hash);
+        while !stopped.1 && !self.let_go.wait_until(&mut stopped, deadline).timed_out() {}
+        Err(ToyError::Refused(format!("stopped in the middle of committing height {height}")))
     }
 
     /// Every committed header, genesis first.
@@ -279,6 +322,7 @@ impl Application for Toy {
     }
 
     fn commit(&self, height: u64, block: &[u8], certificate: &Certificate) -> Result<Header, ToyError> {
+        self.hang_if_stopped(height, certificate.block_hash)?;
         let mut chain = self.chain.lock();
         self.apply(&mut chain, height, block, certificate, true)
     }
