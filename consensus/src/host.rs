@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use malachitebft_app_channel::app::consensus::MAX_FUTURE_ROUND_LOOKAHEAD;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::core::{CommitCertificate, LinearTimeouts, Round, Validity};
@@ -379,6 +380,12 @@ impl<A: Application> Host<A> {
     /// and remembers the verdict; `None` when it is not worth the engine's attention.
     async fn receive(&mut self, block: StreamedBlock) -> Option<ProposedValue<TidepoolContext>> {
         let height = block.height;
+        // A stream's round is not signed: a peer can replay a block under any round. The engine
+        // drops proposals this far ahead of its round; the loop does not keep their blocks either.
+        if block.round.as_i64() > self.round.as_i64().saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD)) {
+            debug!(%height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
+            return None;
+        }
         let Some(proposer) = self.settings.validators.validators().iter().find(|v| v.address == block.proposer) else {
             warn!(%height, proposer = %block.proposer, "proposal stream from a non-validator");
             return None;
@@ -532,6 +539,85 @@ fn proposed_value(height: Height, round: Round, block: &KnownBlock) -> ProposedV
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::Validator;
+    use crate::signing::ValidatorKey;
+
+    /// An application that finds every block valid, as the child of genesis.
+    struct Accepting {
+        verified: std::sync::atomic::AtomicU64,
+    }
+
+    impl Application for Accepting {
+        type Error = std::io::Error;
+
+        fn last_committed(&self) -> Result<Header, Self::Error> {
+            Ok(header(0, 100, 0, 0))
+        }
+
+        fn build_block(&self, _: u64, _: u64) -> Result<crate::BuiltBlock, Self::Error> {
+            Err(std::io::Error::other("not a proposer"))
+        }
+
+        fn verify_block(&self, height: u64, _: &[u8]) -> Result<Verdict, Self::Error> {
+            self.verified.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Verdict::Valid(header(height, 100, 0, 1)))
+        }
+
+        fn commit(&self, _: u64, _: &[u8], _: &Certificate) -> Result<Header, Self::Error> {
+            Err(std::io::Error::other("not in this test"))
+        }
+
+        fn decided_block(&self, _: u64) -> Result<Option<crate::DecidedBlock>, Self::Error> {
+            Ok(None)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_block_replayed_under_other_rounds_is_judged_once_written_once_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ValidatorKey::from_seed([1; 32]);
+        let app = Arc::new(Accepting { verified: Default::default() });
+        let settings = HostSettings {
+            key: key.clone(),
+            validators: ValidatorSet::new([Validator::new(key.public_key(), 1)]),
+            timeouts: crate::Timeouts::default().to_engine(),
+            max_clock_drift: Duration::from_secs(1),
+            max_block_bytes: 1 << 20,
+        };
+        let (store, _) = ProposalStore::open(dir.path(), Height(0)).unwrap();
+        let (tip, _) = watch::channel(header(0, 100, 0, 0));
+        let (progress, _) = watch::channel(Progress::default());
+        let (network, _network) = mpsc::channel(16);
+        let mut host = Host::new(Arc::clone(&app), settings, tip, progress, network, store, Vec::new());
+        host.round = Round::new(0);
+
+        let bytes = Bytes::from_static(b"one signed block");
+        let signature = key.sign(&proposal_stream_bytes(Height(1), key.address(), &bytes));
+        let streamed = |round: u32| StreamedBlock {
+            height: Height(1),
+            round: Round::new(round),
+            pol_round: Round::Nil,
+            proposer: key.address(),
+            bytes: Bytes::copy_from_slice(&bytes),
+            signature,
+        };
+        let lookahead = MAX_FUTURE_ROUND_LOOKAHEAD;
+        for round in 0..=lookahead {
+            let value = host.receive(streamed(round)).await.expect("a round within the lookahead");
+            assert_eq!(value.round, Round::new(round));
+            assert!(value.validity.is_valid());
+        }
+        assert!(host.receive(streamed(lookahead + 1)).await.is_none(), "past the engine's lookahead");
+        assert!(host.receive(streamed(u32::MAX - 1)).await.is_none());
+
+        assert_eq!(app.verified.load(std::sync::atomic::Ordering::SeqCst), 1, "executed once");
+        let kept: Vec<_> = host.proposals.in_round(Height(1), Round::new(3)).collect();
+        assert_eq!(kept.len(), 1);
+        let first = host.proposals.in_round(Height(1), Round::new(0)).next().unwrap();
+        assert_eq!(kept[0].bytes.as_ptr(), first.bytes.as_ptr(), "one copy of the bytes in memory");
+        let (_, saved) = ProposalStore::open(dir.path(), Height(0)).unwrap();
+        assert_eq!(saved.len(), 1, "one copy on disk");
+    }
 
     fn header(height: u64, time: u64, parent: u8, hash: u8) -> Header {
         Header { height, hash: BlockHash([hash; 32]), parent_hash: BlockHash([parent; 32]), time, state_root: [0; 32] }
