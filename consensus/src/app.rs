@@ -120,7 +120,9 @@ pub trait Application: Send + Sync + 'static {
     ///
     /// # Errors
     /// When the block cannot be applied (the application's storage fails, or `block` is not the
-    /// child of the last committed block); consensus then restarts the height.
+    /// child of the last committed block); consensus then restarts the height — unless
+    /// [`last_committed`](Self::last_committed) shows the block committed all the same (a failure
+    /// after it was durable), which counts as a commit.
     fn commit(&self, height: u64, block: &[u8], certificate: &Certificate) -> Result<Header, Self::Error>;
 
     /// The committed block at `height` and its certificate, for a peer catching up; `None` when

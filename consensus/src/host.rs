@@ -512,7 +512,19 @@ impl<A: Application> Host<A> {
             .ok_or_else(|| ConsensusError::Application(format!("decided block {hash} at {height} is not here")))?;
         let bytes = block.bytes.clone();
         let certificate = Certificate::from_engine(certificate);
-        let header = self.blocking(move |app| app.commit(height.0, &bytes, &certificate)).await?;
+        let header = match self.blocking(move |app| app.commit(height.0, &bytes, &certificate)).await {
+            Ok(header) => header,
+            Err(e) => {
+                // Failed after the block became durable? Then it is committed all the same, and
+                // restarting the height would leave this validator stuck below its own tip.
+                let tip = self.blocking(|app| app.last_committed()).await?;
+                if tip.height != height.0 || tip.hash != hash {
+                    return Err(e);
+                }
+                warn!(%height, %hash, "the commit reported a failure after the block was committed: {e}");
+                tip
+            }
+        };
         if header.hash != hash {
             return Err(ConsensusError::Application(format!(
                 "committed {} where {hash} was decided at {height}",
@@ -542,16 +554,31 @@ mod tests {
     use crate::context::Validator;
     use crate::signing::ValidatorKey;
 
-    /// An application that finds every block valid, as the child of genesis.
+    /// An application that finds every block valid, as the child of genesis, and whose commit
+    /// moves its tip and then fails (as a node whose mempool clean-up fails after the block is
+    /// durable).
     struct Accepting {
         verified: std::sync::atomic::AtomicU64,
+        tip: parking_lot::Mutex<Header>,
+        /// Whether a commit gets as far as moving the tip before it fails.
+        durable: std::sync::atomic::AtomicBool,
+    }
+
+    impl Accepting {
+        fn new() -> Self {
+            Self {
+                verified: Default::default(),
+                tip: parking_lot::Mutex::new(header(0, 100, 0, 0)),
+                durable: std::sync::atomic::AtomicBool::new(true),
+            }
+        }
     }
 
     impl Application for Accepting {
         type Error = std::io::Error;
 
         fn last_committed(&self) -> Result<Header, Self::Error> {
-            Ok(header(0, 100, 0, 0))
+            Ok(self.tip.lock().clone())
         }
 
         fn build_block(&self, _: u64, _: u64) -> Result<crate::BuiltBlock, Self::Error> {
@@ -563,8 +590,12 @@ mod tests {
             Ok(Verdict::Valid(header(height, 100, 0, 1)))
         }
 
-        fn commit(&self, _: u64, _: &[u8], _: &Certificate) -> Result<Header, Self::Error> {
-            Err(std::io::Error::other("not in this test"))
+        fn commit(&self, height: u64, _: &[u8], _: &Certificate) -> Result<Header, Self::Error> {
+            if !self.durable.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(std::io::Error::other("failed before anything was written"));
+            }
+            *self.tip.lock() = header(height, 100, 0, 1);
+            Err(std::io::Error::other("failed after the block was durable"))
         }
 
         fn decided_block(&self, _: u64) -> Result<Option<crate::DecidedBlock>, Self::Error> {
@@ -572,11 +603,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_block_replayed_under_other_rounds_is_judged_once_written_once_and_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = ValidatorKey::from_seed([1; 32]);
-        let app = Arc::new(Accepting { verified: Default::default() });
+    /// A host over `app` for validator `key` alone, at round 0 of height 1, keeping its
+    /// blocks in `dir`.
+    fn host(app: &Arc<Accepting>, key: &ValidatorKey, dir: &std::path::Path) -> Host<Accepting> {
         let settings = HostSettings {
             key: key.clone(),
             validators: ValidatorSet::new([Validator::new(key.public_key(), 1)]),
@@ -584,23 +613,59 @@ mod tests {
             max_clock_drift: Duration::from_secs(1),
             max_block_bytes: 1 << 20,
         };
-        let (store, _) = ProposalStore::open(dir.path(), Height(0)).unwrap();
+        let (store, _) = ProposalStore::open(dir, Height(0)).unwrap();
         let (tip, _) = watch::channel(header(0, 100, 0, 0));
         let (progress, _) = watch::channel(Progress::default());
-        let (network, _network) = mpsc::channel(16);
-        let mut host = Host::new(Arc::clone(&app), settings, tip, progress, network, store, Vec::new());
+        let (network, _) = mpsc::channel(16);
+        let mut host = Host::new(Arc::clone(app), settings, tip, progress, network, store, Vec::new());
         host.round = Round::new(0);
+        host
+    }
 
-        let bytes = Bytes::from_static(b"one signed block");
-        let signature = key.sign(&proposal_stream_bytes(Height(1), key.address(), &bytes));
-        let streamed = |round: u32| StreamedBlock {
+    fn signed_stream(key: &ValidatorKey, round: u32, bytes: &[u8]) -> StreamedBlock {
+        StreamedBlock {
             height: Height(1),
             round: Round::new(round),
             pol_round: Round::Nil,
             proposer: key.address(),
-            bytes: Bytes::copy_from_slice(&bytes),
-            signature,
+            bytes: Bytes::copy_from_slice(bytes),
+            signature: key.sign(&proposal_stream_bytes(Height(1), key.address(), bytes)),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_fails_after_the_block_is_durable_counts_as_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ValidatorKey::from_seed([1; 32]);
+        let app = Arc::new(Accepting::new());
+        let mut host = host(&app, &key, dir.path());
+        let value = host.receive(signed_stream(&key, 0, b"a block")).await.expect("valid");
+        let certificate = CommitCertificate {
+            height: Height(1),
+            round: Round::new(0),
+            value_id: value.value,
+            commit_signatures: Vec::new(),
         };
+        host.commit(&certificate).await.expect("the block is committed: the error came after");
+        assert_eq!(host.last_committed().height, 1);
+
+        // A commit that failed before anything was written still fails.
+        *app.tip.lock() = header(0, 100, 0, 0);
+        host.tip.send_replace(header(0, 100, 0, 0));
+        app.durable.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert!(host.commit(&certificate).await.is_err());
+        assert_eq!(host.last_committed().height, 0);
+    }
+
+    #[tokio::test]
+    async fn a_block_replayed_under_other_rounds_is_judged_once_written_once_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ValidatorKey::from_seed([1; 32]);
+        let app = Arc::new(Accepting::new());
+        let mut host = host(&app, &key, dir.path());
+
+        let bytes = Bytes::from_static(b"one signed block");
+        let streamed = |round: u32| signed_stream(&key, round, &bytes);
         let lookahead = MAX_FUTURE_ROUND_LOOKAHEAD;
         for round in 0..=lookahead {
             let value = host.receive(streamed(round)).await.expect("a round within the lookahead");

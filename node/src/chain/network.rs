@@ -235,8 +235,15 @@ impl Node {
         self.inner.prepared.lock().clear();
         self.clock_after_block(&mut chain, header.time);
         drop(chain);
-        let view = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
-        self.inner.mempool.recheck(header.height, prepared.senders, |address| Ok(view.account(address)?.nonce))?;
+        // The block is durable: a failure from here on only leaves stale transactions in the
+        // mempool (building refuses them), and must not make the commit look failed —
+        // consensus would restart a height this node has already committed.
+        let recheck = self.inner.ledger.view().ok_or(NodeError::from(HostError::NoGenesis)).and_then(|view| {
+            self.inner.mempool.recheck(header.height, prepared.senders, |address| Ok(view.account(address)?.nonce))
+        });
+        if let Err(e) = recheck {
+            tracing::error!(height, "cleaning the mempool after a committed block failed: {e}");
+        }
         Ok(header)
     }
 
