@@ -133,7 +133,11 @@ impl<A: Application> Host<A> {
         mut from_engine: mpsc::Receiver<AppMsg<TidepoolContext>>,
     ) -> Result<(), ConsensusError> {
         while let Some(message) = from_engine.recv().await {
-            self.handle(message).await?;
+            if let Err(e) = self.handle(message).await {
+                // Nobody awaits the loop until shutdown: say why this validator stops voting.
+                error!("the consensus loop stopped: {e}");
+                return Err(e);
+            }
         }
         debug!("the engine closed its channel");
         Ok(())
@@ -258,7 +262,12 @@ impl<A: Application> Host<A> {
             }
 
             AppMsg::GetHistoryMinHeight { reply } => {
-                let first = self.blocking(|app| app.first_retained_height()).await?;
+                // A failed read must not end the loop (and this validator's part in consensus):
+                // it answers that it serves nothing, so peers sync from the others.
+                let first = self.blocking(|app| app.first_retained_height()).await.unwrap_or_else(|e| {
+                    error!("reading the first retained height failed: {e}");
+                    self.last_committed().height + 1
+                });
                 let _ = reply.send(Height(first));
             }
 
@@ -562,6 +571,8 @@ mod tests {
         tip: parking_lot::Mutex<Header>,
         /// Whether a commit gets as far as moving the tip before it fails.
         durable: std::sync::atomic::AtomicBool,
+        /// Whether reading the first retained height fails.
+        unreadable: std::sync::atomic::AtomicBool,
     }
 
     impl Accepting {
@@ -570,6 +581,7 @@ mod tests {
                 verified: Default::default(),
                 tip: parking_lot::Mutex::new(header(0, 100, 0, 0)),
                 durable: std::sync::atomic::AtomicBool::new(true),
+                unreadable: std::sync::atomic::AtomicBool::new(false),
             }
         }
     }
@@ -579,6 +591,13 @@ mod tests {
 
         fn last_committed(&self) -> Result<Header, Self::Error> {
             Ok(self.tip.lock().clone())
+        }
+
+        fn first_retained_height(&self) -> Result<u64, Self::Error> {
+            if self.unreadable.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(std::io::Error::other("the disk is gone"));
+            }
+            Ok(1)
         }
 
         fn build_block(&self, _: u64, _: u64) -> Result<crate::BuiltBlock, Self::Error> {
@@ -655,6 +674,23 @@ mod tests {
         app.durable.store(false, std::sync::atomic::Ordering::SeqCst);
         assert!(host.commit(&certificate).await.is_err());
         assert_eq!(host.last_committed().height, 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_for_a_peer_answers_nothing_to_serve_and_the_loop_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ValidatorKey::from_seed([1; 32]);
+        let app = Arc::new(Accepting::new());
+        let mut host = host(&app, &key, dir.path());
+        async fn ask(host: &mut Host<Accepting>) -> Height {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            host.handle(AppMsg::GetHistoryMinHeight { reply }).await.expect("the loop goes on");
+            answer.await.expect("an answer")
+        }
+        host.tip.send_replace(header(3, 100, 2, 3));
+        assert_eq!(ask(&mut host).await, Height(1));
+        app.unreadable.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(ask(&mut host).await, Height(4), "above the last committed: nothing to serve");
     }
 
     #[tokio::test]
