@@ -41,8 +41,8 @@ pub(crate) struct Signer {
     /// gas, and uploading a 140 KB contract alone costs about 72 million).
     #[arg(long, default_value_t = tidepool_node::apply::MAX_TX_GAS)]
     gas_limit: u64,
-    /// The transaction's nonce (default: the sender's next, as of the latest block; with
-    /// transactions of the sender still pending — manual or interval mining — count them in).
+    /// The transaction's nonce (default: the sender's next, its pending transactions counted:
+    /// the account's `pending_nonce`).
     #[arg(long)]
     nonce: Option<u64>,
     #[command(flatten)]
@@ -128,7 +128,9 @@ impl Client {
         let path = if health["consensus"].is_null() { "/v1/txs" } else { "/v1/txs?wait=true" };
         let nonce = match signer.nonce {
             Some(nonce) => nonce,
-            None => self.get(&format!("/v1/accounts/{from}"))?["nonce"].as_u64().context("account: no nonce")?,
+            None => self.get(&format!("/v1/accounts/{from}"))?["pending_nonce"]
+                .as_u64()
+                .context("account: no pending_nonce")?,
         };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
         let signed = tx.sign(&key)?;

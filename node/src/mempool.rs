@@ -255,6 +255,12 @@ impl Mempool {
         Ok(out)
     }
 
+    /// The nonce after `sender`'s transactions waiting here that follow `committed` (its
+    /// committed nonce) without a gap: what its next transaction should carry.
+    pub(crate) fn next_nonce(&self, sender: &Address, committed: u64) -> u64 {
+        self.pool.lock().senders.get(sender).map_or(committed, |nonces| consecutive_from(nonces, committed))
+    }
+
     /// The waiting transaction `hash`, if any.
     pub(crate) fn get(&self, hash: &Hash) -> Option<Prepared> {
         self.pool.lock().entries.get(hash).map(|entry| entry.tx.clone())

@@ -18,8 +18,12 @@ pub struct AccountInfo {
     /// The address (EIP-55).
     #[schema(value_type = tidepool_node::openapi::Address)]
     pub address: Address,
-    /// The nonce the next transaction must carry.
+    /// The account's nonce in the state read: how many of its transactions are committed.
     pub nonce: u64,
+    /// The nonce its next transaction should carry: `nonce` plus its transactions waiting in
+    /// the pending block (manual and interval mining) or, without a gap, in the mempool (a
+    /// network). With `?height=`, the same as `nonce`.
+    pub pending_nonce: u64,
     /// Native balance, base units (decimal string).
     #[schema(value_type = tidepool_node::openapi::Amount)]
     pub balance: String,
@@ -36,9 +40,17 @@ pub async fn account(
     let address = parse_address("address", &address)?;
     // One point read (memtable or block cache: ~2 µs; a disk block at worst) is cheaper than
     // the hand-off to the blocking pool and back, so it runs here, on the async worker.
+    let latest = at.height.is_none();
     let view = state.node.view_at(at.height)?;
     let account = view.account(&address)?;
-    Ok(Json(AccountInfo { height: view.height(), address, nonce: account.nonce, balance: account.balance.to_string() }))
+    let pending_nonce = if latest { state.node.next_nonce(&address, account.nonce) } else { account.nonce };
+    Ok(Json(AccountInfo {
+        height: view.height(),
+        address,
+        nonce: account.nonce,
+        pending_nonce,
+        balance: account.balance.to_string(),
+    }))
 }
 
 /// A token balance.

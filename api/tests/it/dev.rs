@@ -78,6 +78,14 @@ async fn manual_mining_holds_transactions_until_dev_mine() {
     let batch = post(&app, "/v1/txs/batch", json!([transfer(1, 6)])).await;
     let second = batch[0]["tx_hash"].as_str().unwrap().to_owned();
     assert_eq!(get(&app, "/dev/mining").await["pending"], json!([hash, second]));
+    // The account's committed nonce stays; the one to sign next counts what is pending.
+    let sender = format!("/v1/accounts/{}", dev_accounts(2)[1].address);
+    let account = get(&app, &sender).await;
+    assert_eq!((account["nonce"].as_u64(), account["pending_nonce"].as_u64()), (Some(0), Some(2)));
+    let at = get(&app, &format!("{sender}?height={}", head["height"])).await;
+    assert_eq!(at["pending_nonce"], 0, "a read at a height has no pending part");
+    let other = get(&app, &format!("/v1/accounts/{}", dev_accounts(2)[0].address)).await;
+    assert_eq!(other["pending_nonce"], other["nonce"]);
     let pending = call(&app, Method::GET, &format!("/v1/txs/{hash}"), None).await;
     assert_error(&pending, 404, "not_found");
     assert!(pending.body["error"]["message"].as_str().unwrap().contains("pending"), "{}", pending.body);
@@ -93,6 +101,8 @@ async fn manual_mining_holds_transactions_until_dev_mine() {
     assert_eq!(mined["tx_hashes"], json!([hash, second]));
     assert_eq!(get(&app, &format!("/v1/txs/{hash}")).await["receipt"]["height"], mined["height"]);
     assert_eq!(get(&app, "/dev/mining").await["pending"], json!([]));
+    let account = get(&app, &sender).await;
+    assert_eq!((account["nonce"].as_u64(), account["pending_nonce"].as_u64()), (Some(2), Some(2)));
 
     // Switching back to automine mines what waits; then submissions answer receipts again.
     post(&app, "/v1/txs", transfer(2, 1)).await;

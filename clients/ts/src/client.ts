@@ -142,7 +142,7 @@ export async function signTransaction(signer: Signer, tx: UnsignedTransaction): 
 export interface SendOptions {
   /** The gas limit; by default the gas a simulation used, plus a quarter and 20,000. */
   gasLimit?: number;
-  /** The nonce; by default the account's next, read from `GET /v1/accounts/{address}`. */
+  /** The nonce; by default the account's next, its pending transactions counted (`pending_nonce` from `GET /v1/accounts/{address}`). */
   nonce?: number | bigint;
   /** Throw [`TransactionFailedError`] when the receipt is not a success (default true). */
   requireSuccess?: boolean;
@@ -277,7 +277,7 @@ export class TidepoolClient {
   async sendTransaction(signer: Signer, action: Action, options: SendOptions = {}): Promise<Receipt> {
     const [chainId, nonce] = await Promise.all([
       this.getChainId(),
-      options.nonce ?? this.account(signer.address).then((a) => a.nonce),
+      options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce),
     ]);
     const tx: UnsignedTransaction = { chain_id: chainId, nonce, from: signer.address, gas_limit: MAX_TX_GAS, action };
     tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));

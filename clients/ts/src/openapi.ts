@@ -690,9 +690,16 @@ export interface components {
             height: number;
             /**
              * Format: uint64
-             * @description The nonce the next transaction must carry.
+             * @description The account's nonce in the state read: how many of its transactions are committed.
              */
             nonce: number;
+            /**
+             * Format: uint64
+             * @description The nonce its next transaction should carry: `nonce` plus its transactions waiting in
+             *     the pending block (manual and interval mining) or, without a gap, in the mempool (a
+             *     network). With `?height=`, the same as `nonce`.
+             */
+            pending_nonce: number;
         };
         /** @description What a transaction does. */
         Action: {

@@ -62,7 +62,7 @@ impl Node {
 
     /// The hashes of the transactions waiting in the pending block, in order.
     pub fn pending_transactions(&self) -> Vec<Hash> {
-        self.inner.pending_hashes.read().clone()
+        self.inner.pending_index.read().hashes.clone()
     }
 
     /// Switches the mining mode (dev mode). To automine, whatever is pending is mined first, in

@@ -27,12 +27,13 @@ mod replay;
 mod submit;
 mod time;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
-use tidepool_ledger::{Hash, Ledger};
+use tidepool_ledger::{Address, Hash, Ledger};
 use tidepool_vm::Vm;
 
 use crate::admission::Admission;
@@ -69,6 +70,22 @@ struct ChainState {
     in_flight: Option<Arc<pipeline::InFlight>>,
 }
 
+/// What readers see of the pending block (manual and interval mining).
+#[derive(Default)]
+struct PendingIndex {
+    /// Its transactions' hashes, in order.
+    hashes: Vec<Hash>,
+    /// Each sender's next nonce after its transactions in it.
+    next_nonces: HashMap<Address, u64>,
+}
+
+impl PendingIndex {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.next_nonces.clear();
+    }
+}
+
 struct Inner {
     ledger: Ledger,
     vm: Vm,
@@ -79,9 +96,8 @@ struct Inner {
     /// Submissions waiting for the writer, to run together in its next block (group commit,
     /// `group`).
     queue: Mutex<group::Queue>,
-    /// The hashes of the pending block's transactions, in order: readers look here without
-    /// waiting for the writer's lock.
-    pending_hashes: RwLock<Vec<Hash>>,
+    /// The pending block as readers see it, without waiting for the writer's lock.
+    pending_index: RwLock<PendingIndex>,
     /// Called after each change of the mining mode (an interval miner waits on it).
     mining_watchers: Mutex<Watchers>,
     next_watcher: AtomicU64,
@@ -147,7 +163,7 @@ impl Node {
             admission,
             chain: Mutex::new(chain),
             queue: Mutex::default(),
-            pending_hashes: RwLock::default(),
+            pending_index: RwLock::default(),
             mining_watchers: Mutex::default(),
             next_watcher: AtomicU64::new(0),
             mempool: crate::mempool::Mempool::new(config.mempool),

@@ -106,10 +106,23 @@ impl Node {
         Ok(found)
     }
 
+    /// The nonce `address`'s next transaction should carry, given `committed`, its nonce in the
+    /// latest committed state: past its transactions waiting in the pending block (manual and
+    /// interval mining) or, consecutively, in the mempool (a network). Read without the
+    /// writer's lock.
+    pub fn next_nonce(&self, address: &Address, committed: u64) -> u64 {
+        if self.inner.config.mining == crate::config::Mining::Network {
+            return self.inner.mempool.next_nonce(address, committed);
+        }
+        let pending = self.inner.pending_index.read().next_nonces.get(address).copied();
+        // A block mined since `committed` was read may have taken them already.
+        pending.map_or(committed, |next| next.max(committed))
+    }
+
     /// Whether `hash` waits in the pending block (manual or interval mining) or the mempool
     /// (network mode).
     pub(super) fn is_pending(&self, hash: &Hash) -> bool {
-        self.inner.pending_hashes.read().contains(hash) || self.inner.mempool.contains(hash)
+        self.inner.pending_index.read().hashes.contains(hash) || self.inner.mempool.contains(hash)
     }
 
     /// Events matching `filter`, oldest first.

@@ -489,11 +489,14 @@ impl Node {
         let pending = chain.pending.as_mut().expect("just created");
         let index = pending.txs.len() as u32;
         let checked = tx.tx.clone();
+        let (sender, nonce) = (tx.sender(), tx.nonce());
         let (receipt, block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), tx, index)?;
         pending.txs.push(block_tx);
         pending.checked.push(checked);
         let tx_hash = receipt.tx_hash;
-        self.inner.pending_hashes.write().push(tx_hash);
+        let mut readers = self.inner.pending_index.write();
+        readers.hashes.push(tx_hash);
+        readers.next_nonces.insert(sender, nonce + 1);
         Ok(Done::Pending(tx_hash))
     }
 
@@ -502,7 +505,7 @@ impl Node {
     /// funds that another block changed) is dropped, and logged.
     pub(super) fn reopen_pending(&self, chain: &mut ChainState, transactions: Vec<CheckedTransaction>) {
         debug_assert!(chain.pending.is_none(), "the old pending block was set aside");
-        self.inner.pending_hashes.write().clear();
+        self.inner.pending_index.write().clear();
         for tx in transactions {
             let hash = tx.hash();
             if let Err(error) = self.add_to_pending(chain, Prepared::new(tx)) {
@@ -547,7 +550,7 @@ impl Node {
 
     /// Forgets the pending block (a revert, a reset, a load).
     pub(super) fn drop_pending(&self, chain: &mut ChainState) -> Option<PendingBlock> {
-        self.inner.pending_hashes.write().clear();
+        self.inner.pending_index.write().clear();
         chain.pending.take()
     }
 
@@ -587,7 +590,7 @@ impl Node {
             None => NewBlock { time: self.next_block_time(chain)?, ..NewBlock::default() },
         };
         let committed = self.commit(chain, block);
-        self.inner.pending_hashes.write().clear();
+        self.inner.pending_index.write().clear();
         committed
     }
 
