@@ -128,9 +128,11 @@ impl Client {
         let path = if health["consensus"].is_null() { "/v1/txs" } else { "/v1/txs?wait=true" };
         let nonce = match signer.nonce {
             Some(nonce) => nonce,
-            None => self.get(&format!("/v1/accounts/{from}"))?["pending_nonce"]
-                .as_u64()
-                .context("account: no pending_nonce")?,
+            None => {
+                let account = self.get(&format!("/v1/accounts/{from}"))?;
+                // A node from before `pending_nonce` tells only the committed one.
+                account["pending_nonce"].as_u64().or_else(|| account["nonce"].as_u64()).context("account: no nonce")?
+            }
         };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
         let signed = tx.sign(&key)?;

@@ -103,11 +103,11 @@ impl<A: Application> Host<A> {
         progress: watch::Sender<Progress>,
         network: mpsc::Sender<NetworkMsg<TidepoolContext>>,
         store: ProposalStore,
-        saved: Vec<(Height, KnownBlock)>,
+        saved: Vec<KnownBlock>,
     ) -> Self {
         let height = Height(tip.borrow().height + 1);
         let mut proposals = Proposals::default();
-        for (height, block) in saved {
+        for block in saved {
             proposals.remember(height, block);
         }
         Self {
@@ -251,7 +251,7 @@ impl<A: Application> Host<A> {
             AppMsg::Finalized { certificate, reply, .. } => {
                 let height = certificate.height;
                 let next = if self.committed == Some(height) {
-                    self.proposals.forget_through(height);
+                    self.forget_through(height).await;
                     Next::Start(Height(height.0 + 1), self.params())
                 } else {
                     warn!(%height, "restarting a height whose block was not committed");
@@ -351,7 +351,7 @@ impl<A: Application> Host<A> {
         let store = self.store.clone();
         match tokio::task::spawn_blocking(move || store.forget_through(height)).await {
             Ok(Ok(())) => {}
-            // Left on disk, they are deleted at the next start (or the next commit).
+            // Left on disk, they are deleted at the next commit (or the next start).
             Ok(Err(e)) => warn!(%height, "deleting the proposed blocks of committed heights: {e}"),
             Err(e) => warn!(%height, "deleting the proposed blocks of committed heights panicked: {e}"),
         }
@@ -391,7 +391,12 @@ impl<A: Application> Host<A> {
         let height = block.height;
         // A stream's round is not signed: a peer can replay a block under any round. The engine
         // drops proposals this far ahead of its round; the loop does not keep their blocks either.
-        if block.round.as_i64() > self.round.as_i64().saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD)) {
+        if height.0 <= self.last_committed().height {
+            return None; // Late: the height is decided.
+        }
+        // (Before the first round starts, as the engine once it is in round 0.)
+        let current = self.round.as_i64().max(0);
+        if block.round.as_i64() > current.saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD)) {
             debug!(%height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
             return None;
         }
@@ -526,7 +531,13 @@ impl<A: Application> Host<A> {
             Err(e) => {
                 // Failed after the block became durable? Then it is committed all the same, and
                 // restarting the height would leave this validator stuck below its own tip.
-                let tip = self.blocking(|app| app.last_committed()).await?;
+                let tip = match self.blocking(|app| app.last_committed()).await {
+                    Ok(tip) => tip,
+                    Err(read) => {
+                        error!(%height, "reading the last committed block after a failed commit: {read}");
+                        return Err(e);
+                    }
+                };
                 if tip.height != height.0 || tip.hash != hash {
                     return Err(e);
                 }
@@ -632,7 +643,7 @@ mod tests {
             max_clock_drift: Duration::from_secs(1),
             max_block_bytes: 1 << 20,
         };
-        let (store, _) = ProposalStore::open(dir, Height(0)).unwrap();
+        let (store, _) = ProposalStore::open(dir, &header(0, 100, 0, 0)).unwrap();
         let (tip, _) = watch::channel(header(0, 100, 0, 0));
         let (progress, _) = watch::channel(Progress::default());
         let (network, _) = mpsc::channel(16);
@@ -716,7 +727,7 @@ mod tests {
         assert_eq!(kept.len(), 1);
         let first = host.proposals.in_round(Height(1), Round::new(0)).next().unwrap();
         assert_eq!(kept[0].bytes.as_ptr(), first.bytes.as_ptr(), "one copy of the bytes in memory");
-        let (_, saved) = ProposalStore::open(dir.path(), Height(0)).unwrap();
+        let (_, saved) = ProposalStore::open(dir.path(), &header(0, 100, 0, 0)).unwrap();
         assert_eq!(saved.len(), 1, "one copy on disk");
     }
 

@@ -33,7 +33,8 @@
 //! 4. **Decide and commit.** When more than 2/3 precommit the block, the engine hands the loop
 //!    the commit certificate; the loop calls [`Application::commit`] with the block and a
 //!    [`Certificate`] to store beside it, then tells the engine to start the next height. If
-//!    the commit fails (or the block is not here), the height is restarted and sync fetches it.
+//!    the commit fails (or the block is not here), the height is restarted and sync fetches it —
+//!    unless [`Application::last_committed`] shows the block committed all the same.
 //!    Every block the loop built, received or synced is on disk (beside the WAL) before the
 //!    engine hears of it, so a validator stopped between its precommit and the commit decides
 //!    again from its WAL at start and commits the block from its own copy.
@@ -142,7 +143,12 @@ impl Consensus {
                 .map_err(|e| ConsensusError::Application(e.to_string()))?
         };
 
-        let (store, saved) = ProposalStore::open(&config.wal_dir.join("proposals"), Height(tip.height))?;
+        let (store, saved) = {
+            let (dir, tip) = (config.wal_dir.join("proposals"), tip.clone());
+            tokio::task::spawn_blocking(move || ProposalStore::open(&dir, &tip))
+                .await
+                .map_err(|e| ConsensusError::Application(format!("opening the proposed blocks panicked: {e}")))??
+        };
 
         // The libp2p identity is the validator key; the proof tells peers which validator
         // stands behind a connection.

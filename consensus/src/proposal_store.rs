@@ -12,11 +12,21 @@
 //! little-endian), the first 8 bytes of its keccak-256, and the payload (postcard of the
 //! private `StoredBlock`). A block is written once per height whatever the rounds it comes back
 //! in, so replays of a signed stream under other rounds cost no disk. A crash can leave a torn
-//! last record; it was never acknowledged to the engine, so `open` cuts it off.
+//! last record; it was never acknowledged to the engine, so `open` cuts it off. A write that
+//! fails is cut off at once (a later record must not follow garbage), and if even that fails
+//! the store refuses every later write, so no block gets a vote that a restart would lose.
+//! A record that is whole but unreadable (damage, or another version's format) does not stop a
+//! start: the file is kept aside as `<height>.blocks.damaged` and the records before it stay.
+//!
+//! Only the height after the last committed block matters at start: the files of every other
+//! height are deleted, and a block whose header names another parent (the ledger was wiped or
+//! rolled back since) is dropped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::types::core::{Round, Validity};
@@ -81,37 +91,40 @@ impl StoredBlock {
 #[derive(Clone, Debug)]
 pub(crate) struct ProposalStore {
     dir: PathBuf,
+    /// Set when a failed write could not be cut off: every later write is refused.
+    broken: Arc<AtomicBool>,
 }
 
 impl ProposalStore {
-    /// Opens (or makes) the store in `dir`, deletes the heights through `committed`, and
-    /// returns the blocks it holds for later ones, lowest height first.
+    /// Opens (or makes) the store in `dir` for the height after `tip`: deletes the files of
+    /// every other height and returns the blocks it holds for that one (those built on `tip`).
     ///
     /// # Errors
-    /// [`ConsensusError::Io`] when the directory or a file cannot be read or written, or a
-    /// record that passes its checksum does not decode (written by another version).
-    pub(crate) fn open(dir: &Path, committed: Height) -> Result<(Self, Vec<(Height, KnownBlock)>), ConsensusError> {
+    /// [`ConsensusError::Io`] when the directory or a file cannot be read or written.
+    pub(crate) fn open(dir: &Path, tip: &Header) -> Result<(Self, Vec<KnownBlock>), ConsensusError> {
         std::fs::create_dir_all(dir).map_err(|e| ConsensusError::io(dir, e))?;
-        let store = Self { dir: dir.to_path_buf() };
-        let mut heights = Vec::new();
+        // Its entry in the parent directory, once and for all.
+        sync_dir(dir)?;
+        let store = Self { dir: dir.to_path_buf(), broken: Arc::default() };
+        let next = Height(tip.height + 1);
         for entry in std::fs::read_dir(dir).map_err(|e| ConsensusError::io(dir, e))? {
             let path = entry.map_err(|e| ConsensusError::io(dir, e))?.path();
-            if let Some(height) = height_of(&path) {
-                heights.push(height);
-            }
-        }
-        heights.sort_unstable();
-        let mut blocks = Vec::new();
-        for height in heights {
-            let path = store.path(height);
-            if height <= committed {
+            if height_of(&path).is_some_and(|height| height != next) {
                 remove(&path)?;
-                continue;
-            }
-            for block in read_height(&path)? {
-                blocks.push((height, block));
             }
         }
+        let path = store.path(next);
+        if !path.exists() {
+            return Ok((store, Vec::new()));
+        }
+        let mut blocks = read_height(&path)?;
+        blocks.retain(|block| match &block.header {
+            Some(header) if header.parent_hash != tip.hash => {
+                tracing::warn!(hash = %block.hash, "a kept proposed block was built on another parent: dropped");
+                false
+            }
+            _ => true,
+        });
         Ok((store, blocks))
     }
 
@@ -126,6 +139,9 @@ impl ProposalStore {
     pub(crate) fn save(&self, height: Height, block: &KnownBlock) -> Result<(), ConsensusError> {
         let path = self.path(height);
         let io = |e| ConsensusError::io(&path, e);
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(io(io::Error::other("an earlier failed write could not be undone; restart the validator")));
+        }
         let payload = postcard::to_stdvec(&StoredBlock::new(block))
             .map_err(|e| io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
         let length = u32::try_from(payload.len())
@@ -135,12 +151,17 @@ impl ProposalStore {
         record.extend_from_slice(&checksum(&payload));
         record.extend_from_slice(&payload);
 
-        let created = !path.exists();
         let mut file = OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
-        file.write_all(&record).map_err(io)?;
-        file.sync_data().map_err(io)?;
-        if created {
-            File::open(&self.dir).and_then(|dir| dir.sync_all()).map_err(|e| ConsensusError::io(&self.dir, e))?;
+        let before = file.metadata().map_err(io)?.len();
+        if let Err(e) = file.write_all(&record).and_then(|()| file.sync_data()) {
+            // Cut off what part of the record made it, or refuse every later write.
+            if file.set_len(before).and_then(|()| file.sync_data()).is_err() {
+                self.broken.store(true, Ordering::SeqCst);
+            }
+            return Err(io(e));
+        }
+        if before == 0 {
+            sync_dir(&self.dir)?;
         }
         Ok(())
     }
@@ -158,6 +179,10 @@ impl ProposalStore {
         }
         Ok(())
     }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ConsensusError> {
+    File::open(dir).and_then(|dir| dir.sync_all()).map_err(|e| ConsensusError::io(dir, e))
 }
 
 /// The height a file of the store is for; `None` for anything else.
@@ -182,37 +207,74 @@ fn remove(path: &Path) -> Result<(), ConsensusError> {
     }
 }
 
-/// Every whole record of a height's file; a torn tail (a write a crash cut short) is cut off.
+/// Every whole record of a height's file. A torn tail (a write a crash cut short) is cut off;
+/// a whole record that does not check or decode sets the file aside (`.damaged`) and leaves the
+/// records before it in a new one.
 fn read_height(path: &Path) -> Result<Vec<KnownBlock>, ConsensusError> {
     let io = |e| ConsensusError::io(path, e);
     let mut contents = Vec::new();
     File::open(path).and_then(|mut file| file.read_to_end(&mut contents)).map_err(io)?;
     let mut blocks = Vec::new();
     let mut rest = contents.as_slice();
-    while let Some((payload, tail)) = next_record(rest) {
-        let block = postcard::from_bytes::<StoredBlock>(payload)
-            .map_err(|e| e.to_string())
-            .and_then(|stored| stored.into_known().map_err(str::to_string))
-            .map_err(|reason| io(io::Error::new(io::ErrorKind::InvalidData, format!("a stored block: {reason}"))))?;
-        blocks.push(block);
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        let whole = (contents.len() - rest.len()) as u64;
-        tracing::warn!(path = %path.display(), torn = rest.len(), "cutting off a proposed block the last stop cut short");
-        let file = OpenOptions::new().write(true).open(path).map_err(io)?;
-        file.set_len(whole).and_then(|()| file.sync_data()).map_err(io)?;
+    let damage = loop {
+        match next_record(rest) {
+            Record::End => break None,
+            Record::Torn => break Some(None),
+            Record::Whole { checks: false, .. } => break Some(Some("a checksum that does not match".into())),
+            Record::Whole { payload, tail, checks: true } => {
+                let decoded = postcard::from_bytes::<StoredBlock>(payload)
+                    .map_err(|e| e.to_string())
+                    .and_then(|stored| stored.into_known().map_err(str::to_string));
+                match decoded {
+                    Ok(block) => blocks.push(block),
+                    Err(reason) => break Some(Some(reason)),
+                }
+                rest = tail;
+            }
+        }
+    };
+    let whole = (contents.len() - rest.len()) as u64;
+    match damage {
+        None => {}
+        Some(None) => {
+            tracing::warn!(path = %path.display(), torn = rest.len(), "cutting off a proposed block the last stop cut short");
+            let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+            file.set_len(whole).and_then(|()| file.sync_data()).map_err(io)?;
+        }
+        Some(Some(reason)) => {
+            let aside = path.with_extension(format!("{EXTENSION}.damaged"));
+            tracing::error!(
+                path = %path.display(), aside = %aside.display(), kept = blocks.len(),
+                "a kept proposed block is unreadable ({reason}): the file is set aside"
+            );
+            std::fs::rename(path, &aside).map_err(io)?;
+            let mut file = File::create(path).map_err(io)?;
+            file.write_all(&contents[..whole as usize]).and_then(|()| file.sync_data()).map_err(io)?;
+        }
     }
     Ok(blocks)
 }
 
-/// The first record's payload and what follows it; `None` when `bytes` does not start with a
-/// whole record whose checksum holds.
-fn next_record(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let length = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let sum = bytes.get(4..FRAME_BYTES)?;
-    let payload = bytes.get(FRAME_BYTES..FRAME_BYTES.checked_add(length)?)?;
-    (checksum(payload) == sum).then(|| (payload, &bytes[FRAME_BYTES + length..]))
+/// What a file holds at some offset.
+enum Record<'a> {
+    /// Nothing: the end of the file.
+    End,
+    /// Less than a whole record: a write cut short.
+    Torn,
+    /// A whole record, whose checksum holds or not, and what follows it.
+    Whole { payload: &'a [u8], tail: &'a [u8], checks: bool },
+}
+
+fn next_record(bytes: &[u8]) -> Record<'_> {
+    if bytes.is_empty() {
+        return Record::End;
+    }
+    let (Some(length), Some(sum)) = (bytes.get(..4), bytes.get(4..FRAME_BYTES)) else { return Record::Torn };
+    let length = u32::from_le_bytes(length.try_into().expect("four bytes")) as usize;
+    let Some(payload) = FRAME_BYTES.checked_add(length).and_then(|end| bytes.get(FRAME_BYTES..end)) else {
+        return Record::Torn;
+    };
+    Record::Whole { payload, tail: &bytes[FRAME_BYTES + length..], checks: checksum(payload) == sum }
 }
 
 #[cfg(test)]
@@ -220,19 +282,30 @@ mod tests {
     use super::*;
     use crate::signing::ValidatorKey;
 
-    fn block(round: u32, bytes: &'static [u8], signed: bool) -> KnownBlock {
+    fn tip(height: u64, hash: u8) -> Header {
+        Header {
+            height,
+            hash: BlockHash([hash; 32]),
+            parent_hash: BlockHash([0; 32]),
+            time: 1_700_000_000,
+            state_root: [0; 32],
+        }
+    }
+
+    /// A valid block built on block `parent` (a hash byte).
+    fn block(round: u32, bytes: &'static [u8], parent: u8) -> KnownBlock {
         let key = ValidatorKey::from_seed([3; 32]);
         KnownBlock {
             round: Round::new(round),
             proposer: key.address(),
             hash: BlockHash(keccak256(bytes)),
             bytes: Bytes::from_static(bytes),
-            signature: signed.then(|| key.sign(bytes)),
+            signature: Some(key.sign(bytes)),
             validity: Validity::Valid,
             header: Some(Header {
                 height: 5,
                 hash: BlockHash(keccak256(bytes)),
-                parent_hash: BlockHash([4; 32]),
+                parent_hash: BlockHash([parent; 32]),
                 time: 1_700_000_000,
                 state_root: [9; 32],
             }),
@@ -244,71 +317,89 @@ mod tests {
         (b.round, b.proposer, b.hash, b.bytes, b.signature, b.validity.is_valid(), b.header)
     }
 
+    fn bytes_of(blocks: &[KnownBlock]) -> Vec<&[u8]> {
+        blocks.iter().map(|b| &b.bytes[..]).collect()
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn blocks_come_back_after_a_restart_and_go_once_committed() {
+    fn blocks_of_the_next_height_come_back_after_a_restart_and_go_once_committed() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, held) = ProposalStore::open(dir.path(), Height(4)).unwrap();
+        let (store, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
         assert!(held.is_empty());
-        let built = block(0, b"block a", true);
-        let synced = KnownBlock { validity: Validity::Invalid, header: None, ..block(1, b"block b", false) };
+        let built = block(0, b"block a", 4);
+        let synced =
+            KnownBlock { validity: Validity::Invalid, header: None, signature: None, ..block(1, b"block b", 4) };
         store.save(Height(5), &built).unwrap();
         store.save(Height(5), &synced).unwrap();
-        store.save(Height(6), &block(0, b"block c", true)).unwrap();
+        store.save(Height(7), &block(0, b"a height too far", 6)).unwrap();
 
-        let (store, held) = ProposalStore::open(dir.path(), Height(4)).unwrap();
-        let heights: Vec<u64> = held.iter().map(|(h, _)| h.0).collect();
-        assert_eq!(heights, vec![5, 5, 6]);
-        assert_eq!(summary(&held[0].1), summary(&built));
-        assert_eq!(summary(&held[1].1), summary(&synced));
+        let (store, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(held.len(), 2);
+        assert_eq!(summary(&held[0]), summary(&built));
+        assert_eq!(summary(&held[1]), summary(&synced));
+        assert_eq!(files(dir.path()), vec!["5.blocks"], "only the next height's file stays");
+
+        // Under another block 4 (the ledger was wiped and synced another way), the block
+        // built on the old one is dropped; the invalid one, judged without a parent, stays.
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 8)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block b"[..]]);
 
         store.forget_through(Height(5)).unwrap();
-        let (_, held) = ProposalStore::open(dir.path(), Height(4)).unwrap();
-        assert_eq!(held.iter().map(|(h, _)| h.0).collect::<Vec<_>>(), vec![6]);
-
-        // Opening after a commit the loop did not get to forget deletes it all the same.
-        let (_, held) = ProposalStore::open(dir.path(), Height(6)).unwrap();
+        assert!(files(dir.path()).is_empty());
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
         assert!(held.is_empty());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
     fn a_torn_last_record_is_cut_off_and_the_file_stays_appendable() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _) = ProposalStore::open(dir.path(), Height(0)).unwrap();
-        store.save(Height(5), &block(0, b"block a", true)).unwrap();
+        let (store, _) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        store.save(Height(5), &block(0, b"block a", 4)).unwrap();
         let path = store.path(Height(5));
         let whole = std::fs::metadata(&path).unwrap().len();
-        store.save(Height(5), &block(1, b"block b", true)).unwrap();
+        store.save(Height(5), &block(1, b"block b", 4)).unwrap();
         // A crash in the middle of the second write.
         let file = OpenOptions::new().write(true).open(&path).unwrap();
         file.set_len(whole + 10).unwrap();
         drop(file);
 
-        let (store, held) = ProposalStore::open(dir.path(), Height(0)).unwrap();
-        assert_eq!(held.len(), 1);
-        assert_eq!(&held[0].1.bytes[..], b"block a");
+        let (store, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block a"[..]]);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
-        store.save(Height(5), &block(2, b"block c", true)).unwrap();
-        let (_, held) = ProposalStore::open(dir.path(), Height(0)).unwrap();
-        assert_eq!(held.iter().map(|(_, b)| &b.bytes[..]).collect::<Vec<_>>(), vec![&b"block a"[..], b"block c"]);
+        store.save(Height(5), &block(2, b"block c", 4)).unwrap();
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block a"[..], b"block c"]);
     }
 
     #[test]
-    fn a_record_with_a_bad_checksum_ends_the_file_and_other_files_are_ignored() {
+    fn a_damaged_record_sets_the_file_aside_and_keeps_the_records_before_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _) = ProposalStore::open(dir.path(), Height(0)).unwrap();
-        store.save(Height(5), &block(0, b"block a", true)).unwrap();
+        let (store, _) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        store.save(Height(5), &block(0, b"block a", 4)).unwrap();
+        store.save(Height(5), &block(1, b"block b", 4)).unwrap();
+        store.save(Height(5), &block(2, b"block c", 4)).unwrap();
         let path = store.path(Height(5));
-        let mut contents = std::fs::read(&path).unwrap();
-        let last = contents.len() - 1;
-        contents[last] ^= 1;
-        std::fs::write(&path, contents).unwrap();
+        let original = std::fs::read(&path).unwrap();
+        let mut damaged = original.clone();
+        // A flipped bit in the middle record's payload.
+        let second = FRAME_BYTES + u32::from_le_bytes(original[..4].try_into().unwrap()) as usize;
+        damaged[second + FRAME_BYTES + 3] ^= 1;
+        std::fs::write(&path, &damaged).unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"not a height").unwrap();
-        std::fs::write(dir.path().join("x.blocks"), b"not a height either").unwrap();
 
-        let (_, held) = ProposalStore::open(dir.path(), Height(0)).unwrap();
-        assert!(held.is_empty());
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
-        assert!(dir.path().join("notes.txt").exists());
+        let (store, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block a"[..]]);
+        assert_eq!(files(dir.path()), vec!["5.blocks", "5.blocks.damaged", "notes.txt"]);
+        assert_eq!(std::fs::read(dir.path().join("5.blocks.damaged")).unwrap(), damaged, "kept as it was");
+        store.save(Height(5), &block(3, b"block d", 4)).unwrap();
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block a"[..], b"block d"]);
     }
 }

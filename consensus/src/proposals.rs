@@ -137,7 +137,8 @@ fn assemble(parts: impl Iterator<Item = ProposalPart>) -> Option<StreamedBlock> 
 /// A block proposed for a height, and what this node knows about it.
 #[derive(Clone, Debug)]
 pub(crate) struct KnownBlock {
-    /// The round it was first proposed in (what its stream signature covers).
+    /// The round its stream named (not covered by the stream's signature: a replay may name
+    /// another, so one block can be known under several rounds).
     pub(crate) round: Round,
     pub(crate) proposer: Address,
     pub(crate) hash: BlockHash,

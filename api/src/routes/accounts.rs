@@ -40,10 +40,26 @@ pub async fn account(
     let address = parse_address("address", &address)?;
     // One point read (memtable or block cache: ~2 µs; a disk block at worst) is cheaper than
     // the hand-off to the blocking pool and back, so it runs here, on the async worker.
-    let latest = at.height.is_none();
-    let view = state.node.view_at(at.height)?;
-    let account = view.account(&address)?;
-    let pending_nonce = if latest { state.node.next_nonce(&address, account.nonce) } else { account.nonce };
+    let (view, account, pending_nonce) = match at.height {
+        Some(height) => {
+            let view = state.node.view_at(Some(height))?;
+            let account = view.account(&address)?;
+            let nonce = account.nonce;
+            (view, account, nonce)
+        }
+        None => {
+            let mut read = None;
+            let pending_nonce = state.node.next_nonce(&address, || {
+                let view = state.node.view()?;
+                let account = view.account(&address)?;
+                let nonce = account.nonce;
+                read = Some((view, account));
+                Ok::<_, ApiError>(nonce)
+            })?;
+            let (view, account) = read.expect("next_nonce reads the committed nonce");
+            (view, account, pending_nonce)
+        }
+    };
     Ok(Json(AccountInfo {
         height: view.height(),
         address,

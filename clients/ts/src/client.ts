@@ -277,7 +277,8 @@ export class TidepoolClient {
   async sendTransaction(signer: Signer, action: Action, options: SendOptions = {}): Promise<Receipt> {
     const [chainId, nonce] = await Promise.all([
       this.getChainId(),
-      options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce),
+      // A node from before `pending_nonce` tells only the committed one.
+      options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce ?? a.nonce),
     ]);
     const tx: UnsignedTransaction = { chain_id: chainId, nonce, from: signer.address, gas_limit: MAX_TX_GAS, action };
     tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));

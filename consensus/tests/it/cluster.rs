@@ -109,6 +109,18 @@ impl Cluster {
         self.apps[i] = Arc::new(Toy::open(&self.home(i)).unwrap());
     }
 
+    /// The heights validator `i` keeps proposed blocks of on disk.
+    pub(crate) fn heights_with_kept_blocks(&self, i: usize) -> Vec<u64> {
+        let dir = self.home(i).join("wal").join("proposals");
+        let mut heights: Vec<u64> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".blocks")?.parse().ok()).collect()
+            })
+            .unwrap_or_default();
+        heights.sort_unstable();
+        heights
+    }
+
     /// The committed height of validator `i`.
     pub(crate) fn height(&self, i: usize) -> u64 {
         self.apps[i].headers().last().unwrap().height

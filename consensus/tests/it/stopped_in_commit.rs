@@ -46,9 +46,15 @@ async fn validators_stopped_before_their_commit_commit_the_block_they_voted_for(
         for i in 1..4 {
             cluster.restart(i).await;
         }
-        cluster.wait_for(&[1, 2, 3], height + 1, Duration::from_secs(60)).await;
+        cluster.wait_for(&[1, 2, 3], height + 3, Duration::from_secs(60)).await;
         let chain = cluster.assert_agreement();
         assert_eq!(chain[height as usize].hash, decided);
+        // Blocks kept on disk go once their height is committed.
+        for i in 1..4 {
+            let committed = cluster.height(i);
+            let kept = cluster.heights_with_kept_blocks(i);
+            assert!(kept.iter().all(|&h| h + 1 >= committed), "validator {i} at {committed} keeps {kept:?}");
+        }
         cluster.shutdown().await;
     })
     .await;

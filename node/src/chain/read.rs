@@ -106,17 +106,30 @@ impl Node {
         Ok(found)
     }
 
-    /// The nonce `address`'s next transaction should carry, given `committed`, its nonce in the
-    /// latest committed state: past its transactions waiting in the pending block (manual and
-    /// interval mining) or, consecutively, in the mempool (a network). Read without the
-    /// writer's lock.
-    pub fn next_nonce(&self, address: &Address, committed: u64) -> u64 {
-        if self.inner.config.mining == crate::config::Mining::Network {
-            return self.inner.mempool.next_nonce(address, committed);
+    /// The nonce `address`'s next transaction should carry: past its transactions waiting in
+    /// the pending block (manual and interval mining) or, consecutively, in the mempool (a
+    /// network); its committed nonce when none waits. `committed` reads that committed nonce
+    /// (and whatever else the caller wants from the same view); it is called after the pending
+    /// block is looked at, and on a network again if a block landed meanwhile, so a block mined
+    /// in between cannot leave the answer behind. Read without the writer's lock.
+    ///
+    /// # Errors
+    /// Those of `committed`.
+    pub fn next_nonce<E>(&self, address: &Address, mut committed: impl FnMut() -> Result<u64, E>) -> Result<u64, E> {
+        if self.inner.config.mining != crate::config::Mining::Network {
+            let pending = self.inner.pending_index.read().next_nonces.get(address).copied();
+            let committed = committed()?;
+            return Ok(pending.map_or(committed, |next| next.max(committed)));
         }
-        let pending = self.inner.pending_index.read().next_nonces.get(address).copied();
-        // A block mined since `committed` was read may have taken them already.
-        pending.map_or(committed, |next| next.max(committed))
+        let mut nonce = committed()?;
+        loop {
+            let next = self.inner.mempool.next_nonce(address, nonce);
+            let again = committed()?;
+            if again == nonce {
+                return Ok(next);
+            }
+            nonce = again;
+        }
     }
 
     /// Whether `hash` waits in the pending block (manual or interval mining) or the mempool

@@ -45,6 +45,11 @@ fn rejection(result: Result<Submitted, NodeError>) -> Rejection {
     }
 }
 
+/// The nonce `account`'s next transaction should carry, its committed one read from the node.
+fn next_nonce(node: &Node, account: &DevAccount) -> u64 {
+    node.next_nonce(&account.address, || Ok::<_, NodeError>(node.view()?.account(&account.address)?.nonce)).unwrap()
+}
+
 /// Builds and commits the next block; its transaction hashes.
 fn mine(node: &Node) -> Vec<tidepool_ledger::Hash> {
     let head = node.latest_block().unwrap();
@@ -77,13 +82,13 @@ fn admission_refuses_what_cannot_be_proposed_and_keeps_the_rest() {
     let other_chain = other_chain.sign(&accounts[1].key).unwrap();
     assert!(matches!(rejection(node.submit(&other_chain)), Rejection::WrongChainId { .. }));
     // The next nonce to sign counts the waiting one.
-    assert_eq!(node.next_nonce(&accounts[0].address, 0), 1);
-    assert_eq!(node.next_nonce(&accounts[1].address, 0), 0);
+    assert_eq!(next_nonce(&node, &accounts[0]), 1);
+    assert_eq!(next_nonce(&node, &accounts[1]), 0);
     // A gap is admitted (nonce 2 while 1 is missing) but not proposed until 1 comes; the next
     // nonce is the gap's.
     node.submit(&transfer(&accounts[0], 2, 1)).unwrap();
     assert_eq!(node.mempool().len(), 2);
-    assert_eq!(node.next_nonce(&accounts[0].address, 0), 1);
+    assert_eq!(next_nonce(&node, &accounts[0]), 1);
     assert!(matches!(node.transaction(&hash), Err(NodeError::Rejected(Rejection::PendingTransaction(h))) if h == hash));
     assert_eq!(mine(&node), vec![hash], "nonce 2 waits for nonce 1");
     assert_eq!(node.mempool().len(), 1);
@@ -91,7 +96,7 @@ fn admission_refuses_what_cannot_be_proposed_and_keeps_the_rest() {
     node.submit(&one).unwrap();
     assert_eq!(mine(&node).len(), 2, "1 and 2 go together");
     assert!(node.mempool().is_empty());
-    assert_eq!(node.next_nonce(&accounts[0].address, 3), 3);
+    assert_eq!(next_nonce(&node, &accounts[0]), 3);
     // A used nonce is refused with the next one.
     assert!(matches!(
         rejection(node.submit(&transfer(&accounts[0], 1, 1))),
