@@ -211,7 +211,9 @@ impl Proposals {
             return;
         }
         let held = self.early.entry(block.height).or_default();
-        if held.len() < EARLY_PER_HEIGHT {
+        // One signed block replayed under many rounds (the round is not signed) takes one place.
+        let again = held.iter().any(|b| b.proposer == block.proposer && b.bytes == block.bytes);
+        if held.len() < EARLY_PER_HEIGHT && !again {
             held.push(block);
         }
     }
@@ -319,8 +321,15 @@ mod tests {
             proposals.hold_early(Height(2), streamed(height));
         }
         assert_eq!(proposals.early.keys().map(|h| h.0).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
-        assert_eq!(proposals.take_early(Height(6)).len(), 2, "6 twice: the early one and the later one");
+        assert_eq!(proposals.take_early(Height(6)).len(), 1, "6 twice, with the same bytes: one place");
         assert!(proposals.take_early(Height(7)).is_empty());
+
+        // One block replayed under every round takes one place, and others still fit.
+        for round in 0..(2 * EARLY_PER_HEIGHT as u32) {
+            proposals.hold_early(Height(2), StreamedBlock { round: Round::new(round), ..streamed(3) });
+        }
+        proposals.hold_early(Height(2), StreamedBlock { bytes: Bytes::from_static(b"another"), ..streamed(3) });
+        assert_eq!(proposals.take_early(Height(3)).len(), 2);
     }
 
     #[test]
