@@ -633,9 +633,12 @@ mod tests {
         }
     }
 
-    /// A host over `app` for validator `key` alone, at round 0 of height 1, keeping its
-    /// blocks in `dir`.
-    fn host(app: &Arc<Accepting>, key: &ValidatorKey, dir: &std::path::Path) -> Host<Accepting> {
+    /// A host for one validator alone, at round 0 of height 1, over an [`Accepting`]
+    /// application, keeping its blocks in a temporary directory (returned, to keep it).
+    fn setup() -> (tempfile::TempDir, ValidatorKey, Arc<Accepting>, Host<Accepting>) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ValidatorKey::from_seed([1; 32]);
+        let app = Arc::new(Accepting::new());
         let settings = HostSettings {
             key: key.clone(),
             validators: ValidatorSet::new([Validator::new(key.public_key(), 1)]),
@@ -643,13 +646,13 @@ mod tests {
             max_clock_drift: Duration::from_secs(1),
             max_block_bytes: 1 << 20,
         };
-        let (store, _) = ProposalStore::open(dir, &header(0, 100, 0, 0)).unwrap();
+        let (store, _) = ProposalStore::open(dir.path(), &header(0, 100, 0, 0)).unwrap();
         let (tip, _) = watch::channel(header(0, 100, 0, 0));
         let (progress, _) = watch::channel(Progress::default());
         let (network, _) = mpsc::channel(16);
-        let mut host = Host::new(Arc::clone(app), settings, tip, progress, network, store, Vec::new());
+        let mut host = Host::new(Arc::clone(&app), settings, tip, progress, network, store, Vec::new());
         host.round = Round::new(0);
-        host
+        (dir, key, app, host)
     }
 
     fn signed_stream(key: &ValidatorKey, round: u32, bytes: &[u8]) -> StreamedBlock {
@@ -665,10 +668,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_commit_that_fails_after_the_block_is_durable_counts_as_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = ValidatorKey::from_seed([1; 32]);
-        let app = Arc::new(Accepting::new());
-        let mut host = host(&app, &key, dir.path());
+        let (_dir, key, app, mut host) = setup();
         let value = host.receive(signed_stream(&key, 0, b"a block")).await.expect("valid");
         let certificate = CommitCertificate {
             height: Height(1),
@@ -689,10 +689,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_read_for_a_peer_answers_nothing_to_serve_and_the_loop_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = ValidatorKey::from_seed([1; 32]);
-        let app = Arc::new(Accepting::new());
-        let mut host = host(&app, &key, dir.path());
+        let (_dir, _, app, mut host) = setup();
         async fn ask(host: &mut Host<Accepting>) -> Height {
             let (reply, answer) = tokio::sync::oneshot::channel();
             host.handle(AppMsg::GetHistoryMinHeight { reply }).await.expect("the loop goes on");
@@ -706,10 +703,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_block_replayed_under_other_rounds_is_judged_once_written_once_and_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = ValidatorKey::from_seed([1; 32]);
-        let app = Arc::new(Accepting::new());
-        let mut host = host(&app, &key, dir.path());
+        let (dir, key, app, mut host) = setup();
 
         let bytes = Bytes::from_static(b"one signed block");
         let streamed = |round: u32| signed_stream(&key, round, &bytes);
