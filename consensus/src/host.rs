@@ -389,12 +389,12 @@ impl<A: Application> Host<A> {
     /// and remembers the verdict; `None` when it is not worth the engine's attention.
     async fn receive(&mut self, block: StreamedBlock) -> Option<ProposedValue<TidepoolContext>> {
         let height = block.height;
-        // A stream's round is not signed: a peer can replay a block under any round. The engine
-        // drops proposals this far ahead of its round; the loop does not keep their blocks either.
         if height.0 <= self.last_committed().height {
             return None; // Late: the height is decided.
         }
-        // (Before the first round starts, as the engine once it is in round 0.)
+        // A stream's round is not signed: a peer can replay a block under any round. The engine
+        // drops proposals this far ahead of its round (taken as 0 before the first round
+        // starts); the loop does not keep their blocks either.
         let current = self.round.as_i64().max(0);
         if block.round.as_i64() > current.saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD)) {
             debug!(%height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
@@ -413,6 +413,15 @@ impl<A: Application> Host<A> {
         let known = self.proposals.known_bytes(height, &block.bytes).cloned();
         let (hash, validity, header, bytes) = match known {
             Some(known) => (known.hash, known.validity, known.header, known.bytes),
+            // An honest proposer makes at most one block per round it proposes in, and rounds
+            // past the lookahead are dropped above: more different blocks than that is a
+            // validator signing blocks to make everyone execute and store them.
+            None if self.proposals.blocks_of(height, block.proposer)
+                > current as usize + MAX_FUTURE_ROUND_LOOKAHEAD as usize =>
+            {
+                warn!(%height, proposer = %block.proposer, "more different blocks from one proposer than rounds: dropped");
+                return None;
+            }
             None => {
                 let verdict = match self.verify(height, block.bytes.clone()).await {
                     Ok(verdict) => verdict,
@@ -699,6 +708,28 @@ mod tests {
         assert_eq!(ask(&mut host).await, Height(1));
         app.unreadable.store(true, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(ask(&mut host).await, Height(4), "above the last committed: nothing to serve");
+    }
+
+    #[tokio::test]
+    async fn a_proposer_signing_more_blocks_than_rounds_is_not_executed_past_them() {
+        let (_dir, key, app, mut host) = setup();
+        let blocks: Vec<Vec<u8>> = (0..20u8).map(|i| vec![i; 8]).collect();
+        let accepted = {
+            let mut accepted = 0;
+            for bytes in &blocks {
+                accepted += usize::from(host.receive(signed_stream(&key, 0, bytes)).await.is_some());
+            }
+            accepted
+        };
+        let room = 1 + MAX_FUTURE_ROUND_LOOKAHEAD as usize;
+        assert_eq!(accepted, room, "one per round up to the lookahead, at round 0");
+        assert_eq!(app.verified.load(std::sync::atomic::Ordering::SeqCst), room as u64);
+        // A block it already has is still answered (a re-proposal), and a round later there
+        // is room for one more.
+        assert!(host.receive(signed_stream(&key, 1, &blocks[0])).await.is_some());
+        host.round = Round::new(1);
+        assert!(host.receive(signed_stream(&key, 1, &blocks[19])).await.is_some());
+        assert!(host.receive(signed_stream(&key, 1, &[99; 8])).await.is_none());
     }
 
     #[tokio::test]

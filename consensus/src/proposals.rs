@@ -178,6 +178,22 @@ impl Proposals {
         self.known.get(&height).is_some_and(|blocks| blocks.iter().any(|b| b.hash == hash && b.bytes == bytes))
     }
 
+    /// How many different blocks (by bytes: a forgery may claim another's id) `proposer`'s
+    /// streams brought for `height`.
+    pub(crate) fn blocks_of(&self, height: Height, proposer: Address) -> usize {
+        let mut different: Vec<&Bytes> = Vec::new();
+        for block in self.known.get(&height).into_iter().flatten().filter(|b| b.proposer == proposer) {
+            // A block known under several rounds shares one copy of its bytes: compare that first.
+            let same = |seen: &&Bytes| {
+                (seen.as_ptr() == block.bytes.as_ptr() && seen.len() == block.bytes.len()) || **seen == block.bytes
+            };
+            if !different.iter().any(same) {
+                different.push(&block.bytes);
+            }
+        }
+        different.len()
+    }
+
     /// The valid block with `hash` at `height`, if seen. (Bytes that claim another block's id
     /// are invalid, and never what a decision or a re-proposal is about.)
     pub(crate) fn find_valid(&self, height: Height, hash: BlockHash) -> Option<&KnownBlock> {
