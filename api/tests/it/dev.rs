@@ -86,6 +86,13 @@ async fn manual_mining_holds_transactions_until_dev_mine() {
     assert_eq!(at["pending_nonce"], 0, "a read at a height has no pending part");
     let other = get(&app, &format!("/v1/accounts/{}", dev_accounts(2)[0].address)).await;
     assert_eq!(other["pending_nonce"], other["nonce"]);
+    // A dev control commits its block under the pending one, which runs again on top: the
+    // same transactions stay pending, and so does the nonce.
+    let address = dev_accounts(2)[0].address.to_string();
+    post(&app, "/dev/set_balance", json!({"address": address, "amount": "7"})).await;
+    assert_eq!(get(&app, "/dev/mining").await["pending"], json!([hash, second]));
+    assert_eq!(get(&app, &sender).await["pending_nonce"], 2);
+    let head = get(&app, "/v1/blocks/latest").await;
     let pending = call(&app, Method::GET, &format!("/v1/txs/{hash}"), None).await;
     assert_error(&pending, 404, "not_found");
     assert!(pending.body["error"]["message"].as_str().unwrap().contains("pending"), "{}", pending.body);

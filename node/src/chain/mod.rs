@@ -80,6 +80,11 @@ struct PendingIndex {
 }
 
 impl PendingIndex {
+    fn add(&mut self, tx_hash: Hash, sender: Address, nonce: u64) {
+        self.hashes.push(tx_hash);
+        self.next_nonces.insert(sender, nonce + 1);
+    }
+
     fn clear(&mut self) {
         self.hashes.clear();
         self.next_nonces.clear();

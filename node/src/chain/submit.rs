@@ -479,8 +479,8 @@ impl Node {
     }
 
     /// Manual and interval mining: executes `tx` into the pending block (opened at the next
-    /// block's height and time if there is none).
-    fn add_to_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Done, NodeError> {
+    /// block's height and time if there is none); its hash.
+    fn run_in_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Hash, NodeError> {
         if chain.pending.is_none() {
             let context = self.next_block_context(chain)?;
             let overlay = self.inner.ledger.overlay();
@@ -489,14 +489,18 @@ impl Node {
         let pending = chain.pending.as_mut().expect("just created");
         let index = pending.txs.len() as u32;
         let checked = tx.tx.clone();
-        let (sender, nonce) = (tx.sender(), tx.nonce());
         let (receipt, block_tx) = self.execute_into(&mut pending.overlay, &pending.context.clone(), tx, index)?;
         pending.txs.push(block_tx);
         pending.checked.push(checked);
-        let tx_hash = receipt.tx_hash;
-        let mut readers = self.inner.pending_index.write();
-        readers.hashes.push(tx_hash);
-        readers.next_nonces.insert(sender, nonce + 1);
+        Ok(receipt.tx_hash)
+    }
+
+    /// Runs `tx` at the end of the pending block (see [`Node::run_in_pending`]) and shows it to
+    /// readers.
+    fn add_to_pending(&self, chain: &mut ChainState, tx: Prepared) -> Result<Done, NodeError> {
+        let (sender, nonce) = (tx.sender(), tx.nonce());
+        let tx_hash = self.run_in_pending(chain, tx)?;
+        self.inner.pending_index.write().add(tx_hash, sender, nonce);
         Ok(Done::Pending(tx_hash))
     }
 
@@ -505,13 +509,18 @@ impl Node {
     /// funds that another block changed) is dropped, and logged.
     pub(super) fn reopen_pending(&self, chain: &mut ChainState, transactions: Vec<CheckedTransaction>) {
         debug_assert!(chain.pending.is_none(), "the old pending block was set aside");
-        self.inner.pending_index.write().clear();
+        // Readers see the old block's index until the new one is whole, never a part of it.
+        let mut readers = super::PendingIndex::default();
         for tx in transactions {
-            let hash = tx.hash();
-            if let Err(error) = self.add_to_pending(chain, Prepared::new(tx)) {
-                tracing::warn!(%hash, %error, "a pending transaction was dropped: the state it runs on now refuses it");
+            let (hash, sender, nonce) = (tx.hash(), tx.sender(), tx.tx().nonce);
+            match self.run_in_pending(chain, Prepared::new(tx)) {
+                Ok(hash) => readers.add(hash, sender, nonce),
+                Err(error) => {
+                    tracing::warn!(%hash, %error, "a pending transaction was dropped: the state it runs on now refuses it");
+                }
             }
         }
+        *self.inner.pending_index.write() = readers;
     }
 
     /// Commits the block `make` builds (given the next block's context) before the pending
