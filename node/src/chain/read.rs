@@ -121,8 +121,9 @@ impl Node {
             let committed = committed()?;
             return Ok(pending.map_or(committed, |next| next.max(committed)));
         }
+        // Blocks land a second or so apart: a second try finds the committed nonce still.
         let mut nonce = committed()?;
-        loop {
+        for _ in 0..3 {
             let next = self.inner.mempool.next_nonce(address, nonce);
             let again = committed()?;
             if again == nonce {
@@ -130,6 +131,7 @@ impl Node {
             }
             nonce = again;
         }
+        Ok(self.inner.mempool.next_nonce(address, nonce))
     }
 
     /// Whether `hash` waits in the pending block (manual or interval mining) or the mempool
