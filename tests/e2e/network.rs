@@ -90,6 +90,13 @@ impl Validator {
         self.get("/health")?["height"].as_u64()
     }
 
+    /// The heights whose proposed blocks this validator keeps on disk.
+    fn kept_block_heights(&self) -> Vec<u64> {
+        let dir = self.home.join("consensus").join("proposals");
+        let entries = std::fs::read_dir(dir).expect("the proposed blocks' directory");
+        entries.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".blocks")?.parse().ok()).collect()
+    }
+
     /// `/health`'s `status`: `ok`, or `stalled` when consensus cannot decide blocks.
     fn status(&self) -> Option<String> {
         Some(self.get("/health")?["status"].as_str()?.to_string())
@@ -257,6 +264,12 @@ fn four_validator_processes_agree_survive_a_crash_and_catch_up() {
         }
     }
     net.check_agreement(&all);
+    // Proposed blocks are kept on disk for the height being decided only.
+    for (i, validator) in net.validators.iter().enumerate() {
+        let committed = validator.height().expect("running");
+        let kept = validator.kept_block_heights();
+        assert!(kept.iter().all(|&h| h + 1 >= committed), "validator {i} at {committed} keeps blocks of {kept:?}");
+    }
 
     // One of four killed: the other three keep committing, on one chain.
     net.validators[3].kill();
