@@ -8,10 +8,11 @@
 //! forward them again. Gossip is best effort: a peer that is down misses the batch, and the
 //! transaction still reaches a block through the validators that have it. For the same reason
 //! the queue is bounded ([`MAX_GOSSIP_QUEUE`]): when peers are slower than admissions, what does
-//! not fit is not gossiped, and waits in this node's mempool for a block it proposes.
+//! not fit is not gossiped, and waits in this node's mempool for a block it proposes
+//! ([`Gossip::not_gossiped`] counts them).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -35,15 +36,26 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Gossip {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    not_gossiped: Arc<AtomicU64>,
 }
 
 impl Gossip {
     /// Forwards what `node`'s mempool admits to `peers` (base URLs of their HTTP APIs).
     pub fn start(node: &Node, peers: Vec<String>) -> Gossip {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(MAX_GOSSIP_QUEUE);
-        node.mempool().on_admit(move |stored| {
-            if let Err(TrySendError::Full(_)) = sender.try_send(stored.to_vec()) {
-                tracing::debug!("the gossip queue is full: a transaction stays with this node");
+        Self::with_queue(node, peers, MAX_GOSSIP_QUEUE)
+    }
+
+    /// [`Gossip::start`] with room for `queue` transactions waiting.
+    fn with_queue(node: &Node, peers: Vec<String>, queue: usize) -> Gossip {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(queue);
+        let not_gossiped = Arc::new(AtomicU64::new(0));
+        node.mempool().on_admit({
+            let not_gossiped = Arc::clone(&not_gossiped);
+            move |stored| {
+                if let Err(TrySendError::Full(_)) = sender.try_send(stored.to_vec()) {
+                    not_gossiped.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!("the gossip queue is full: a transaction stays with this node");
+                }
             }
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -54,7 +66,13 @@ impl Gossip {
                 .spawn(move || forward(&receiver, &peers, &stop))
                 .expect("the gossip thread starts")
         };
-        Gossip { stop, thread: Some(thread) }
+        Gossip { stop, thread: Some(thread), not_gossiped }
+    }
+
+    /// How many admitted transactions found the queue full, so were not forwarded (they wait
+    /// in this node's mempool for a block it proposes).
+    pub fn not_gossiped(&self) -> u64 {
+        self.not_gossiped.load(Ordering::Relaxed)
     }
 }
 
@@ -125,4 +143,50 @@ fn join_array(items: &[Vec<u8>]) -> Vec<u8> {
     }
     out.push(b']');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use tidepool_node::tx::Action;
+    use tidepool_node::{Clock, Mining, NodeConfig, ONE_TOKEN, Transaction, dev_accounts};
+
+    use super::*;
+
+    #[test]
+    fn a_peer_that_never_answers_fills_the_queue_and_admission_goes_on() {
+        // Connections to it are accepted by the kernel and never answered: a batch sent there
+        // waits for the peer timeout.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = format!("http://{}", silent.local_addr().unwrap());
+        let account = &dev_accounts(1)[0];
+        let config = NodeConfig {
+            mining: Mining::Network,
+            dev: false,
+            dev_accounts: 0,
+            clock: Clock::Manual { genesis_time: 1_700_000_000 },
+            genesis_accounts: vec![(account.address, 100 * ONE_TOKEN)],
+            ..NodeConfig::dev()
+        };
+        let node = Node::open(config).unwrap();
+        let gossip = Gossip::with_queue(&node, vec![peer], 2);
+        for nonce in 0..12 {
+            let tx = Transaction {
+                chain_id: tidepool_node::DEV_CHAIN_ID,
+                nonce,
+                from: account.address,
+                gas_limit: 100_000,
+                action: Action::Transfer { to: tidepool_ledger::Address([9; 20]), amount: 1 },
+            };
+            node.submit(&tx.sign(&account.key).unwrap()).unwrap();
+        }
+        // Every one is admitted; what the forwarder (stuck on the peer) and the queue could not
+        // take was counted and left to this node's own blocks.
+        assert_eq!(node.mempool().len(), 12);
+        assert!(gossip.not_gossiped() > 0, "a queue of 2 and one batch cannot hold 12");
+        // Closing the listener resets the waiting connection: the thread stops at once.
+        drop(silent);
+        drop(gossip);
+    }
 }
