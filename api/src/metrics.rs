@@ -96,4 +96,11 @@ pub fn render_network(
     );
     gauge("tidepool_mempool_txs", "Transactions waiting in the mempool.", mempool.len().to_string());
     gauge("tidepool_mempool_bytes", "Bytes of transactions waiting in the mempool.", mempool.bytes().to_string());
+    let name = "tidepool_gossip_not_forwarded_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Admitted transactions not forwarded to the other validators: the gossip queue was full.\n\
+         # TYPE {name} counter\n{name} {}",
+        consensus.not_gossiped
+    );
 }

@@ -74,6 +74,11 @@ impl Gossip {
     pub fn not_gossiped(&self) -> u64 {
         self.not_gossiped.load(Ordering::Relaxed)
     }
+
+    /// The count behind [`Gossip::not_gossiped`], for the validator's status.
+    pub(crate) fn not_gossiped_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.not_gossiped)
+    }
 }
 
 impl Drop for Gossip {

@@ -96,7 +96,12 @@ impl StatusProbes {
     }
 
     /// The node's [`StatusSource`]: the probes' last readings with consensus's progress now.
-    pub(crate) fn source(&self, consensus: &Consensus, validator: String) -> StatusSource {
+    pub(crate) fn source(
+        &self,
+        consensus: &Consensus,
+        validator: String,
+        not_gossiped: Arc<AtomicU64>,
+    ) -> StatusSource {
         let progress = consensus.progress();
         let (peers, moved_at_ms, started, stall_after) =
             (self.peers.clone(), self.moved_at_ms.clone(), self.started, self.stall_after);
@@ -111,6 +116,7 @@ impl StatusProbes {
                 syncing: now.syncing,
                 idle_ms: millis(idle),
                 stalled: idle > stall_after,
+                not_gossiped: not_gossiped.load(Ordering::Relaxed),
             }
         })
     }

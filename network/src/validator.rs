@@ -107,7 +107,7 @@ impl Validator {
             &consensus,
             stall_after(&settings.timeouts, Duration::from_millis(settings.empty_block_interval_ms)),
         );
-        node.set_network_status(probes.source(&consensus, address.to_string()));
+        node.set_network_status(probes.source(&consensus, address.to_string(), gossip.not_gossiped_counter()));
         Ok(Validator { node, consensus, _gossip: gossip, probes })
     }
 

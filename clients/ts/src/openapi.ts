@@ -1093,6 +1093,13 @@ export interface components {
             idle_ms: number;
             /**
              * Format: uint64
+             * @description Transactions admitted since it started that were not forwarded to the other validators
+             *     because its gossip queue was full (peers slower than admissions); they wait in its
+             *     mempool for a block it proposes.
+             */
+            not_gossiped: number;
+            /**
+             * Format: uint64
              * @description Connected peers.
              */
             peers: number;

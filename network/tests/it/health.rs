@@ -50,6 +50,8 @@ async fn a_validator_without_two_thirds_of_the_power_reports_stalled_until_the_o
     let idle = health["consensus"]["idle_ms"].as_u64().unwrap();
     assert!(idle > stall.as_millis() as u64, "idle {idle} ms, stall after {stall:?}: {health}");
     assert!(metrics.contains("\ntidepool_consensus_stalled 1\n"), "{metrics}");
+    assert_eq!(health["consensus"]["not_gossiped"], 0, "{health}");
+    assert!(metrics.contains("\ntidepool_gossip_not_forwarded_total 0\n"), "{metrics}");
 
     // With the other three, the chain moves, and the validator is healthy again.
     for i in 1..4 {

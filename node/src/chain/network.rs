@@ -87,6 +87,10 @@ pub struct NetworkStatus {
     /// the empty-block interval: the validator answers, but its network decides no blocks (too
     /// few validators reachable, or its peer-to-peer network down).
     pub stalled: bool,
+    /// Transactions admitted since it started that were not forwarded to the other validators
+    /// because its gossip queue was full (peers slower than admissions); they wait in its
+    /// mempool for a block it proposes.
+    pub not_gossiped: u64,
 }
 
 /// Reports a validator's [`NetworkStatus`]; see [`Node::set_network_status`].
