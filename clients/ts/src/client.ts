@@ -171,6 +171,8 @@ export class TidepoolClient {
   readonly baseUrl: string;
   private readonly fetchFn: typeof fetch;
   private chainId?: number;
+  /** Per signer address, the end of its last send's turn (see `sendTransaction`). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(baseUrl = 'http://127.0.0.1:8545', options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -272,18 +274,34 @@ export class TidepoolClient {
 
   /**
    * Builds, signs and submits a transaction from `signer`, and returns its receipt: chain id
-   * from `/health`, nonce from the account, gas limit from a simulation unless given.
+   * from `/health`, nonce from the account (`pending_nonce`), gas limit from a simulation unless
+   * given. Sends from one signer through one client take turns until each is accepted (not
+   * until its receipt), so concurrent sends get consecutive nonces and reach the node in order.
    */
   async sendTransaction(signer: Signer, action: Action, options: SendOptions = {}): Promise<Receipt> {
-    const [chainId, nonce] = await Promise.all([
-      this.getChainId(),
-      // A node from before `pending_nonce` tells only the committed one.
-      options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce ?? a.nonce),
-    ]);
-    const tx: UnsignedTransaction = { chain_id: chainId, nonce, from: signer.address, gas_limit: MAX_TX_GAS, action };
-    tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));
-    const signed = await signTransaction(signer, tx);
-    const receipt = await this.submit(signed, options.timeoutMs ?? 30_000);
+    const key = signer.address.toLowerCase();
+    const previous = this.turns.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const turn = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+    this.turns.set(key, turn);
+    let submitted: Receipt | { tx_hash: Hex };
+    try {
+      await previous;
+      const [chainId, nonce] = await Promise.all([
+        this.getChainId(),
+        // A node from before `pending_nonce` tells only the committed one.
+        options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce ?? a.nonce),
+      ]);
+      const tx: UnsignedTransaction = { chain_id: chainId, nonce, from: signer.address, gas_limit: MAX_TX_GAS, action };
+      tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));
+      const signed = await signTransaction(signer, tx);
+      submitted = await this.request<Receipt | { tx_hash: Hex }>('POST', '/v1/txs', signed.body);
+    } finally {
+      // `done` was set when `previous` settled, which it had (it never rejects).
+      done();
+      if (this.turns.get(key) === turn) this.turns.delete(key);
+    }
+    const receipt = 'status' in submitted ? submitted : await this.receiptOf(submitted.tx_hash, options.timeoutMs ?? 30_000);
     if ((options.requireSuccess ?? true) && receipt.status !== 'success') throw new TransactionFailedError(receipt);
     return receipt;
   }
@@ -297,11 +315,15 @@ export class TidepoolClient {
   /** Submits a signed transaction; waits (polling) for its block in interval mining. */
   async submit(signed: SignedTransaction, timeoutMs = 30_000): Promise<Receipt> {
     const submitted = await this.request<Receipt | { tx_hash: Hex }>('POST', '/v1/txs', signed.body);
-    if ('status' in submitted) return submitted;
+    return 'status' in submitted ? submitted : this.receiptOf(submitted.tx_hash, timeoutMs);
+  }
+
+  /** The receipt of the pending transaction `hash`, polled for until its block (at most `timeoutMs`). */
+  private async receiptOf(hash: Hex, timeoutMs: number): Promise<Receipt> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        return (await this.transaction(submitted.tx_hash)).receipt;
+        return (await this.transaction(hash)).receipt;
       } catch (e) {
         if (!(e instanceof TidepoolApiError && e.status === 404) || Date.now() > deadline) throw e;
       }

@@ -59,6 +59,19 @@ test('a native transfer: signed here, submitted, read back', async () => {
   assert.ok(stored.tx.signature);
 });
 
+test('concurrent sends from one signer take consecutive nonces, in order', async () => {
+  const sender = privateKeySigner(DEV_ACCOUNT_KEYS[4]);
+  const to = privateKeySigner(generatePrivateKey()).address;
+  const before = (await client.account(sender.address)).nonce;
+  const receipts = await Promise.all([1n, 2n, 3n].map((amount) => client.sendTransaction(sender, { type: 'transfer', to, amount })));
+  assert.deepEqual(
+    receipts.map((r) => r.status),
+    ['success', 'success', 'success'],
+  );
+  assert.equal((await client.account(to)).balance, '6');
+  assert.equal((await client.account(sender.address)).nonce, before + 3);
+});
+
 test('supply, borrow, a price drop and a liquidation through the market helpers', async () => {
   const pool = new LendingPool(client);
   const oracle = new Oracle(client, DEV_MARKET.oracle);
