@@ -10,8 +10,8 @@
 //!
 //! Each height has a file, `<height>.blocks`, of records: the payload's length (`u32`,
 //! little-endian), the first 8 bytes of its keccak-256, and the payload (postcard of the
-//! private `StoredBlock`). A block is written once per height whatever the rounds it comes back
-//! in, so replays of a signed stream under other rounds cost no disk. A crash can leave a torn
+//! private `StoredBlock`). A block's bytes are written once per height: seen again under
+//! another round, it gets a small record naming the earlier one. A crash can leave a torn
 //! last record; it was never acknowledged to the engine, so `open` cuts it off. A write that
 //! fails is cut off at once (a later record must not follow garbage), and if even that fails
 //! the store refuses every later write, so no block gets a vote that a restart would lose.
@@ -22,6 +22,7 @@
 //! height are deleted, and a block whose header names another parent (the ledger was wiped or
 //! rolled back since) is dropped.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use malachitebft_app_channel::app::types::core::{Round, Validity};
 use malachitebft_signing_ed25519::Signature;
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tidepool_keccak::keccak256;
 
@@ -54,11 +56,19 @@ struct StoredBlock {
     signature: Option<Vec<u8>>,
     valid: bool,
     header: Option<Header>,
-    bytes: Vec<u8>,
+    bytes: StoredBytes,
+}
+
+/// A block's bytes, or where in the file they already are.
+#[derive(Serialize, Deserialize)]
+enum StoredBytes {
+    Here(Vec<u8>),
+    /// Those of the file's record with this index (from 0).
+    SameAs(u32),
 }
 
 impl StoredBlock {
-    fn new(block: &KnownBlock) -> Self {
+    fn new(block: &KnownBlock, bytes: StoredBytes) -> Self {
         Self {
             round: block.round.as_u32(),
             proposer: block.proposer,
@@ -66,11 +76,18 @@ impl StoredBlock {
             signature: block.signature.as_ref().map(|s| s.to_bytes().to_vec()),
             valid: block.validity.is_valid(),
             header: block.header.clone(),
-            bytes: block.bytes.to_vec(),
+            bytes,
         }
     }
 
-    fn into_known(self) -> Result<KnownBlock, &'static str> {
+    /// The block, its bytes found among `earlier` (the file's records before it).
+    fn into_known(self, earlier: &[KnownBlock]) -> Result<KnownBlock, &'static str> {
+        let bytes = match self.bytes {
+            StoredBytes::Here(bytes) => Bytes::from(bytes),
+            StoredBytes::SameAs(index) => {
+                earlier.get(index as usize).ok_or("a reference to a record that is not before it")?.bytes.clone()
+            }
+        };
         let signature = match self.signature {
             Some(bytes) => Some(Signature::try_from(bytes.as_slice()).map_err(|_| "a malformed signature")?),
             None => None,
@@ -79,7 +96,7 @@ impl StoredBlock {
             round: self.round.map_or(Round::Nil, Round::new),
             proposer: self.proposer,
             hash: self.hash,
-            bytes: Bytes::from(self.bytes),
+            bytes,
             signature,
             validity: Validity::from_bool(self.valid),
             header: self.header,
@@ -93,6 +110,8 @@ pub(crate) struct ProposalStore {
     dir: PathBuf,
     /// Set when a failed write could not be cut off: every later write is refused.
     broken: Arc<AtomicBool>,
+    /// The bytes of each record in each height's file, in order, to refer to them.
+    written: Arc<Mutex<HashMap<Height, Vec<Bytes>>>>,
 }
 
 impl ProposalStore {
@@ -105,7 +124,7 @@ impl ProposalStore {
         std::fs::create_dir_all(dir).map_err(|e| ConsensusError::io(dir, e))?;
         // Its entry in the parent directory, once and for all.
         sync_dir(dir)?;
-        let store = Self { dir: dir.to_path_buf(), broken: Arc::default() };
+        let store = Self { dir: dir.to_path_buf(), broken: Arc::default(), written: Arc::default() };
         let next = Height(tip.height + 1);
         for entry in std::fs::read_dir(dir).map_err(|e| ConsensusError::io(dir, e))? {
             let path = entry.map_err(|e| ConsensusError::io(dir, e))?.path();
@@ -118,6 +137,7 @@ impl ProposalStore {
             return Ok((store, Vec::new()));
         }
         let mut blocks = read_height(&path)?;
+        store.written.lock().insert(next, blocks.iter().map(|block| block.bytes.clone()).collect());
         blocks.retain(|block| match &block.header {
             Some(header) if header.parent_hash != tip.hash => {
                 tracing::warn!(hash = %block.hash, "a kept proposed block was built on another parent: dropped");
@@ -133,6 +153,7 @@ impl ProposalStore {
     }
 
     /// Appends `block` to its height's file and syncs it (and the directory, for a new file).
+    /// Bytes already in the file (the same block under another round) are not written again.
     ///
     /// # Errors
     /// [`ConsensusError::Io`] when it cannot be written: the block must then get no vote.
@@ -142,7 +163,17 @@ impl ProposalStore {
         if self.broken.load(Ordering::SeqCst) {
             return Err(io(io::Error::other("an earlier failed write could not be undone; restart the validator")));
         }
-        let payload = postcard::to_stdvec(&StoredBlock::new(block))
+        let mut written = self.written.lock();
+        let records = written.entry(height).or_default();
+        // The same block under another round shares its copy of the bytes: compare that first.
+        let same = records.iter().position(|bytes| {
+            (bytes.as_ptr() == block.bytes.as_ptr() && bytes.len() == block.bytes.len()) || *bytes == block.bytes
+        });
+        let bytes = match same {
+            Some(index) => StoredBytes::SameAs(u32::try_from(index).expect("fewer records than 2^32")),
+            None => StoredBytes::Here(block.bytes.to_vec()),
+        };
+        let payload = postcard::to_stdvec(&StoredBlock::new(block, bytes))
             .map_err(|e| io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
         let length = u32::try_from(payload.len())
             .map_err(|_| io(io::Error::new(io::ErrorKind::InvalidInput, "a block of 4 GiB or more")))?;
@@ -160,6 +191,8 @@ impl ProposalStore {
             }
             return Err(io(e));
         }
+        // In the file now, whatever follows: later records may refer to it.
+        records.push(block.bytes.clone());
         if before == 0 {
             sync_dir(&self.dir)?;
         }
@@ -171,6 +204,7 @@ impl ProposalStore {
     /// # Errors
     /// [`ConsensusError::Io`] when the directory cannot be read or a file removed.
     pub(crate) fn forget_through(&self, height: Height) -> Result<(), ConsensusError> {
+        self.written.lock().retain(|&h, _| h > height);
         for entry in std::fs::read_dir(&self.dir).map_err(|e| ConsensusError::io(&self.dir, e))? {
             let path = entry.map_err(|e| ConsensusError::io(&self.dir, e))?.path();
             if height_of(&path).is_some_and(|h| h <= height) {
@@ -224,7 +258,7 @@ fn read_height(path: &Path) -> Result<Vec<KnownBlock>, ConsensusError> {
             Record::Whole { payload, tail, checks: true } => {
                 let decoded = postcard::from_bytes::<StoredBlock>(payload)
                     .map_err(|e| e.to_string())
-                    .and_then(|stored| stored.into_known().map_err(str::to_string));
+                    .and_then(|stored| stored.into_known(&blocks).map_err(str::to_string));
                 match decoded {
                     Ok(block) => blocks.push(block),
                     Err(reason) => break Some(Some(reason)),
@@ -355,6 +389,32 @@ mod tests {
         assert!(files(dir.path()).is_empty());
         let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
         assert!(held.is_empty());
+    }
+
+    #[test]
+    fn a_block_under_another_round_refers_to_its_bytes_and_comes_back_under_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        let first = block(0, b"the block's bytes", 4);
+        let again = KnownBlock { round: Round::new(2), ..first.clone() };
+        store.save(Height(5), &block(0, b"another block", 4)).unwrap();
+        store.save(Height(5), &first).unwrap();
+        store.save(Height(5), &again).unwrap();
+        let file = std::fs::read(store.path(Height(5))).unwrap();
+        assert_eq!(file.windows(17).filter(|w| *w == b"the block's bytes").count(), 1, "its bytes once");
+
+        let (store, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(
+            held.iter().map(summary).collect::<Vec<_>>(),
+            vec![summary(&block(0, b"another block", 4)), summary(&first), summary(&again)]
+        );
+        // After the restart, a fourth round refers to the bytes found in the file.
+        store.save(Height(5), &KnownBlock { round: Round::new(3), ..held[1].clone() }).unwrap();
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(held.len(), 4);
+        assert_eq!((held[3].round, &held[3].bytes[..]), (Round::new(3), &b"the block's bytes"[..]));
+        let file = std::fs::read(dir.path().join("5.blocks")).unwrap();
+        assert_eq!(file.windows(17).filter(|w| *w == b"the block's bytes").count(), 1);
     }
 
     #[test]

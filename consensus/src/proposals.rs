@@ -167,15 +167,15 @@ const EARLY_PER_HEIGHT: usize = 16;
 impl Proposals {
     /// Remembers a block; the same block again in the same round keeps its first record.
     pub(crate) fn remember(&mut self, height: Height, block: KnownBlock) {
-        let blocks = self.known.entry(height).or_default();
-        if !blocks.iter().any(|b| b.round == block.round && b.hash == block.hash && b.bytes == block.bytes) {
-            blocks.push(block);
+        if !self.knows(height, &block) {
+            self.known.entry(height).or_default().push(block);
         }
     }
 
-    /// Whether these bytes, with this id, are known at `height` (in any round).
-    pub(crate) fn holds(&self, height: Height, hash: BlockHash, bytes: &[u8]) -> bool {
-        self.known.get(&height).is_some_and(|blocks| blocks.iter().any(|b| b.hash == hash && b.bytes == bytes))
+    /// Whether `block` (these bytes, with this id, in this round) is known at `height`.
+    pub(crate) fn knows(&self, height: Height, block: &KnownBlock) -> bool {
+        let same = |b: &KnownBlock| b.round == block.round && b.hash == block.hash && b.bytes == block.bytes;
+        self.known.get(&height).is_some_and(|blocks| blocks.iter().any(same))
     }
 
     /// How many different blocks (by bytes: a forgery may claim another's id) `proposer`'s
@@ -363,11 +363,11 @@ mod tests {
         let mut proposals = Proposals::default();
         proposals.remember(Height(2), known(b"a forgery", Validity::Invalid));
         assert!(proposals.find_valid(Height(2), BlockHash([7; 32])).is_none());
-        assert!(!proposals.holds(Height(2), BlockHash([7; 32]), b"the block"));
+        assert!(!proposals.knows(Height(2), &known(b"the block", Validity::Valid)));
         proposals.remember(Height(2), known(b"the block", Validity::Valid));
         let found = proposals.find_valid(Height(2), BlockHash([7; 32])).expect("the valid block is found");
         assert_eq!(&found.bytes[..], b"the block");
-        assert!(proposals.holds(Height(2), BlockHash([7; 32]), b"a forgery"));
+        assert!(proposals.knows(Height(2), &known(b"a forgery", Validity::Invalid)));
     }
 
     #[test]
