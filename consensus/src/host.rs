@@ -220,7 +220,9 @@ impl<A: Application> Host<A> {
                 let value = match self.streams.insert(publisher, part) {
                     Some(block) if block.height == self.height => self.receive(block).await,
                     Some(block) if block.height > self.height => {
-                        self.proposals.hold_early(self.height, block);
+                        if self.signed_by_its_proposer(&block) {
+                            self.proposals.hold_early(self.height, block);
+                        }
                         None
                     }
                     _ => None,
@@ -400,13 +402,7 @@ impl<A: Application> Host<A> {
             debug!(%height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
             return None;
         }
-        let Some(proposer) = self.settings.validators.validators().iter().find(|v| v.address == block.proposer) else {
-            warn!(%height, proposer = %block.proposer, "proposal stream from a non-validator");
-            return None;
-        };
-        let signed = proposal_stream_bytes(height, block.proposer, &block.bytes);
-        if proposer.public_key.verify(&signed, &block.signature).is_err() {
-            warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
+        if !self.signed_by_its_proposer(&block) {
             return None;
         }
         // A re-proposal of a block already judged is not executed again, and shares its bytes.
@@ -456,6 +452,22 @@ impl<A: Application> Host<A> {
             value: hash,
             validity,
         })
+    }
+
+    /// Whether a validator proposed `block`: its stream's signature is its proposer's, and
+    /// the proposer is one of the validators.
+    fn signed_by_its_proposer(&self, block: &StreamedBlock) -> bool {
+        let height = block.height;
+        let Some(proposer) = self.settings.validators.validators().iter().find(|v| v.address == block.proposer) else {
+            warn!(%height, proposer = %block.proposer, "proposal stream from a non-validator");
+            return false;
+        };
+        let signed = proposal_stream_bytes(height, block.proposer, &block.bytes);
+        if proposer.public_key.verify(&signed, &block.signature).is_err() {
+            warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
+            return false;
+        }
+        true
     }
 
     /// Executes `bytes` as the block for `height`.

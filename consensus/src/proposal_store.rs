@@ -85,7 +85,12 @@ impl StoredBlock {
         let bytes = match self.bytes {
             StoredBytes::Here(bytes) => Bytes::from(bytes),
             StoredBytes::SameAs(index) => {
-                earlier.get(index as usize).ok_or("a reference to a record that is not before it")?.bytes.clone()
+                let same = earlier.get(index as usize).ok_or("a reference to a record that is not before it")?;
+                // The file changed under the process that wrote it, if the record is another block's.
+                if same.hash != self.hash || same.proposer != self.proposer {
+                    return Err("a reference to another block's record");
+                }
+                same.bytes.clone()
             }
         };
         let signature = match self.signature {
@@ -415,6 +420,29 @@ mod tests {
         assert_eq!((held[3].round, &held[3].bytes[..]), (Round::new(3), &b"the block's bytes"[..]));
         let file = std::fs::read(dir.path().join("5.blocks")).unwrap();
         assert_eq!(file.windows(17).filter(|w| *w == b"the block's bytes").count(), 1);
+    }
+
+    #[test]
+    fn a_reference_to_another_blocks_record_is_damage() {
+        // A file whose first record was replaced (by hand, or by another process) under the
+        // reference a later record makes to it.
+        let (dir, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (store, _) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        let first = block(0, b"block a", 4);
+        store.save(Height(5), &first).unwrap();
+        store.save(Height(5), &KnownBlock { round: Round::new(1), ..first }).unwrap();
+        let (elsewhere, _) = ProposalStore::open(other.path(), &tip(4, 4)).unwrap();
+        elsewhere.save(Height(5), &block(0, b"block b", 4)).unwrap();
+        let path = store.path(Height(5));
+        let file = std::fs::read(&path).unwrap();
+        let first_len = FRAME_BYTES + u32::from_le_bytes(file[..4].try_into().unwrap()) as usize;
+        let mut swapped = std::fs::read(elsewhere.path(Height(5))).unwrap();
+        swapped.extend_from_slice(&file[first_len..]);
+        std::fs::write(&path, swapped).unwrap();
+
+        let (_, held) = ProposalStore::open(dir.path(), &tip(4, 4)).unwrap();
+        assert_eq!(bytes_of(&held), vec![&b"block b"[..]], "the reference is not taken for block b's round 1");
+        assert!(dir.path().join("5.blocks.damaged").exists());
     }
 
     #[test]

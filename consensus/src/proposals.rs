@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::{Bytes, BytesMut};
+use malachitebft_app_channel::app::consensus::MAX_FUTURE_ROUND_LOOKAHEAD;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::PeerId;
 use malachitebft_app_channel::app::types::core::{Round, Validity};
@@ -157,7 +158,14 @@ pub(crate) struct Proposals {
     known: BTreeMap<Height, Vec<KnownBlock>>,
     /// Streams for a later height than the current one, verified when it starts. Bounded: a
     /// validator is at most a height or two ahead of us in normal operation.
-    early: BTreeMap<Height, Vec<StreamedBlock>>,
+    early: BTreeMap<Height, Vec<EarlyBlock>>,
+}
+
+/// A block streamed for a later height, with every round (and its `pol_round`) it came under:
+/// the round is not signed, so a replay under other rounds shares the block's place.
+struct EarlyBlock {
+    block: StreamedBlock,
+    rounds: Vec<(Round, Round)>,
 }
 
 /// How many later heights keep early streams, and how many streams each.
@@ -182,7 +190,9 @@ impl Proposals {
     /// streams brought for `height`.
     pub(crate) fn blocks_of(&self, height: Height, proposer: Address) -> usize {
         let mut different: Vec<&Bytes> = Vec::new();
-        for block in self.known.get(&height).into_iter().flatten().filter(|b| b.proposer == proposer) {
+        // Streamed blocks only: a synced one's height is decided, whatever its proposer.
+        let streamed = |b: &&KnownBlock| b.proposer == proposer && b.signature.is_some();
+        for block in self.known.get(&height).into_iter().flatten().filter(streamed) {
             // A block known under several rounds shares one copy of its bytes: compare that first.
             let same = |seen: &&Bytes| {
                 (seen.as_ptr() == block.bytes.as_ptr() && seen.len() == block.bytes.len()) || **seen == block.bytes
@@ -215,28 +225,42 @@ impl Proposals {
         self.known.get(&height).into_iter().flatten().filter(move |b| b.round == round)
     }
 
-    /// Keeps a complete stream for a height not started yet, when it is one of the
-    /// [`EARLY_HEIGHTS`] after `current`: a stream for a height further on (junk, or a
-    /// validator far ahead, which sync catches up with) would only take the room.
+    /// Keeps a complete stream (its signature checked) for a height not started yet, when it
+    /// is one of the [`EARLY_HEIGHTS`] after `current`: a stream for a height further on (junk,
+    /// or a validator far ahead, which sync catches up with) would only take the room. The
+    /// same block under another round takes no more room; a round the engine would not take
+    /// at the start of a height (past its lookahead from round 0) is not kept.
     pub(crate) fn hold_early(&mut self, current: Height, block: StreamedBlock) {
         let ahead = block.height.0.saturating_sub(current.0);
         if ahead == 0 || ahead > EARLY_HEIGHTS as u64 {
+            return;
+        }
+        if block.round.as_i64() > i64::from(MAX_FUTURE_ROUND_LOOKAHEAD) {
             return;
         }
         if !self.early.contains_key(&block.height) && self.early.len() >= EARLY_HEIGHTS {
             return;
         }
         let held = self.early.entry(block.height).or_default();
-        // One signed block replayed under many rounds (the round is not signed) takes one place.
-        let again = held.iter().any(|b| b.proposer == block.proposer && b.bytes == block.bytes);
-        if held.len() < EARLY_PER_HEIGHT && !again {
-            held.push(block);
+        let rounds = (block.round, block.pol_round);
+        let room = held.len() < EARLY_PER_HEIGHT;
+        match held.iter_mut().find(|e| e.block.proposer == block.proposer && e.block.bytes == block.bytes) {
+            Some(early) if !early.rounds.contains(&rounds) => early.rounds.push(rounds),
+            Some(_) => {}
+            None if room => held.push(EarlyBlock { block, rounds: vec![rounds] }),
+            None => {}
         }
     }
 
-    /// The streams held for `height`, removed.
+    /// The streams held for `height`, removed: each block under every round it came with.
     pub(crate) fn take_early(&mut self, height: Height) -> Vec<StreamedBlock> {
-        self.early.remove(&height).unwrap_or_default()
+        let held = self.early.remove(&height).unwrap_or_default();
+        held.into_iter()
+            .flat_map(|early| {
+                let EarlyBlock { block, rounds } = early;
+                rounds.into_iter().map(move |(round, pol_round)| StreamedBlock { round, pol_round, ..block.clone() })
+            })
+            .collect()
     }
 
     /// Forgets everything at or below `height` (it is committed).
@@ -337,15 +361,20 @@ mod tests {
             proposals.hold_early(Height(2), streamed(height));
         }
         assert_eq!(proposals.early.keys().map(|h| h.0).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
-        assert_eq!(proposals.take_early(Height(6)).len(), 1, "6 twice, with the same bytes: one place");
+        assert_eq!(proposals.take_early(Height(6)).len(), 1, "6 twice, in one round: once");
         assert!(proposals.take_early(Height(7)).is_empty());
 
-        // One block replayed under every round takes one place, and others still fit.
-        for round in 0..(2 * EARLY_PER_HEIGHT as u32) {
+        // One block replayed under every round takes one place and comes back under each round
+        // the engine would take; others still fit.
+        for round in (0..(2 * EARLY_PER_HEIGHT as u32)).rev() {
             proposals.hold_early(Height(2), StreamedBlock { round: Round::new(round), ..streamed(3) });
         }
         proposals.hold_early(Height(2), StreamedBlock { bytes: Bytes::from_static(b"another"), ..streamed(3) });
-        assert_eq!(proposals.take_early(Height(3)).len(), 2);
+        assert_eq!(proposals.early[&Height(3)].len(), 2);
+        let taken = proposals.take_early(Height(3));
+        let zero: Vec<&[u8]> = taken.iter().filter(|b| b.round == Round::new(0)).map(|b| &b.bytes[..]).collect();
+        assert_eq!(zero, vec![&b"block"[..], b"another"], "round 0 is there, though a replay came first");
+        assert_eq!(taken.len(), MAX_FUTURE_ROUND_LOOKAHEAD as usize + 1 + 1);
     }
 
     #[test]
