@@ -161,6 +161,13 @@ export const MAX_QUERY_URL = 8 * 1024;
 export interface ClientOptions {
   /** `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * How long one request may wait for the node's answer before it fails with a
+   * [`TidepoolApiError`] of code `timeout` (default 30 s; 0: no limit). A send holds its
+   * signer's turn until its submission is answered, so this also bounds how long a hung node
+   * holds up that signer's next sends.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -170,6 +177,7 @@ export interface ClientOptions {
 export class TidepoolClient {
   readonly baseUrl: string;
   private readonly fetchFn: typeof fetch;
+  private readonly requestTimeoutMs: number;
   private chainId?: number;
   /** Per signer address, the end of its last send's turn (see `sendTransaction`). */
   private readonly turns = new Map<string, Promise<void>>();
@@ -177,6 +185,7 @@ export class TidepoolClient {
   constructor(baseUrl = 'http://127.0.0.1:8545', options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
   /** A GET or POST to `path`; the answer's JSON, or a [`TidepoolApiError`]. */
@@ -186,8 +195,18 @@ export class TidepoolClient {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       init.headers = { 'content-type': 'application/json' };
     }
-    const response = await this.fetchFn(`${this.baseUrl}${path}`, init);
-    const text = await response.text();
+    if (this.requestTimeoutMs > 0) init.signal = AbortSignal.timeout(this.requestTimeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchFn(`${this.baseUrl}${path}`, init);
+      text = await response.text();
+    } catch (e) {
+      if (e instanceof Error && e.name === 'TimeoutError') {
+        throw new TidepoolApiError(0, 'timeout', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`);
+      }
+      throw e;
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;

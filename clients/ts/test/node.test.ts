@@ -132,6 +132,22 @@ test('errors carry the API error body', async () => {
   });
 });
 
+test('a request the node does not answer fails with a timeout, and frees its signer for the next send', async () => {
+  // The first submission gets no answer (the node never sees it); the rest go through.
+  let silent = 1;
+  const sometimesSilent: typeof fetch = (input, init) =>
+    init?.method === 'POST' && silent-- > 0
+      ? new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)))
+      : fetch(input, init);
+  const impatient = new TidepoolClient(node.url, { fetch: sometimesSilent, requestTimeoutMs: 200 });
+  const sender = privateKeySigner(DEV_ACCOUNT_KEYS[5]);
+  const transfer = { type: 'transfer', to: alice.address, amount: 1n } as const;
+  const stuck = impatient.sendTransaction(sender, transfer, { gasLimit: 100_000 });
+  const next = impatient.sendTransaction(sender, transfer, { gasLimit: 100_000 });
+  await assert.rejects(stuck, (e: unknown) => e instanceof TidepoolApiError && e.code === 'timeout');
+  assert.equal((await next).status, 'success');
+});
+
 test('a query goes in the URL, or as a body when it is long, with the same answer', async () => {
   const methods: string[] = [];
   const recording = new TidepoolClient(node.url, {
