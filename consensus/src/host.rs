@@ -29,6 +29,10 @@ use crate::signing::{ValidatorKey, proposal_stream_bytes};
 /// Most heights served to one sync request: the engine does not bound the range it forwards.
 const MAX_SYNC_BATCH: u64 = 64;
 
+/// Held while the loop's work runs on a blocking thread (one piece at a time): whoever locks it
+/// knows none is running.
+pub(crate) type WorkGate = Arc<tokio::sync::Mutex<()>>;
+
 /// What the loop needs besides the application.
 pub(crate) struct HostSettings {
     pub(crate) key: ValidatorKey,
@@ -36,6 +40,8 @@ pub(crate) struct HostSettings {
     pub(crate) timeouts: LinearTimeouts,
     pub(crate) max_clock_drift: Duration,
     pub(crate) max_block_bytes: usize,
+    /// Held by the loop's work off the runtime (see [`WorkGate`]).
+    pub(crate) gate: WorkGate,
 }
 
 /// The application's side of the engine.
@@ -151,10 +157,25 @@ impl<A: Application> Host<A> {
         F: FnOnce(&A) -> Result<T, A::Error> + Send + 'static,
     {
         let app = Arc::clone(&self.app);
-        tokio::task::spawn_blocking(move || call(&app))
+        self.off_runtime(move || call(&app))
             .await
             .map_err(|e| ConsensusError::Application(format!("application call panicked: {e}")))?
             .map_err(|e| ConsensusError::Application(e.to_string()))
+    }
+
+    /// Runs `work` (an application call, a disk write) on a blocking thread, holding the
+    /// [`WorkGate`] until it is done: aborting the loop leaves it running, and
+    /// [`Consensus::shutdown`](crate::Consensus::shutdown) waits for it.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        let held = Arc::clone(&self.settings.gate).lock_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _held = held;
+            work()
+        })
+        .await
     }
 
     fn params(&self) -> HeightParams<TidepoolContext> {
@@ -339,7 +360,7 @@ impl<A: Application> Host<A> {
         if !self.proposals.knows(height, &block) {
             let store = self.store.clone();
             let saved = block.clone();
-            tokio::task::spawn_blocking(move || store.save(height, &saved))
+            self.off_runtime(move || store.save(height, &saved))
                 .await
                 .map_err(|e| ConsensusError::Application(format!("saving a proposed block panicked: {e}")))??;
         }
@@ -351,7 +372,7 @@ impl<A: Application> Host<A> {
     async fn forget_through(&mut self, height: Height) {
         self.proposals.forget_through(height);
         let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || store.forget_through(height)).await {
+        match self.off_runtime(move || store.forget_through(height)).await {
             Ok(Ok(())) => {}
             // Left on disk, they are deleted at the next commit (or the next start).
             Ok(Err(e)) => warn!(%height, "deleting the proposed blocks of committed heights: {e}"),
@@ -666,6 +687,7 @@ mod tests {
             timeouts: crate::Timeouts::default().to_engine(),
             max_clock_drift: Duration::from_secs(1),
             max_block_bytes: 1 << 20,
+            gate: WorkGate::default(),
         };
         let (store, _) = ProposalStore::open(dir.path(), &header(0, 100, 0, 0)).unwrap();
         let (tip, _) = watch::channel(header(0, 100, 0, 0));

@@ -87,7 +87,7 @@ pub use malachitebft_app_channel::app::types::core::Round;
 pub use malachitebft_signing_ed25519::PublicKey;
 pub use signing::ValidatorKey;
 
-use host::{Host, HostSettings};
+use host::{Host, HostSettings, WorkGate};
 use proposal_store::ProposalStore;
 use signing::{KeySigner, KeyVerifier};
 
@@ -106,6 +106,8 @@ pub struct Consensus {
     address: Address,
     /// The engine's write-ahead log.
     wal_file: PathBuf,
+    /// Held by the loop's application calls and disk writes while they run.
+    gate: WorkGate,
     /// Whether [`Consensus::shutdown`] stopped the engine (so dropping it has nothing to stop).
     stopped: bool,
 }
@@ -179,10 +181,22 @@ impl Consensus {
             timeouts: config.timeouts.to_engine(),
             max_clock_drift: config.max_clock_drift,
             max_block_bytes: config.max_block_bytes,
+            gate: WorkGate::default(),
         };
+        let gate = Arc::clone(&settings.gate);
         let host = Host::new(app, settings, tip_sender, progress_sender, channels.network, store, saved);
         let host = tokio::spawn(host.run(channels.consensus));
-        Ok(Self { engine, host, tip, progress, net_requests: channels.net_requests, address, wal_file, stopped: false })
+        Ok(Self {
+            engine,
+            host,
+            tip,
+            progress,
+            net_requests: channels.net_requests,
+            address,
+            wal_file,
+            gate,
+            stopped: false,
+        })
     }
 
     /// This validator's address.
@@ -208,8 +222,9 @@ impl Consensus {
     }
 
     /// Stops the engine and the loop and waits for both; the listen address and the WAL are
-    /// free when it returns. A commit in progress completes first (the application is never
-    /// left with half a block).
+    /// free when it returns. An application call or a block write in progress (a commit)
+    /// completes first: nothing changes once this returns, and the application is never left
+    /// with half a block.
     pub async fn shutdown(mut self) {
         stop_engine(&self.engine.actor).await;
         self.stopped = true;
@@ -218,6 +233,9 @@ impl Consensus {
         let _ = (&mut self.engine.handle).await;
         self.host.abort();
         let _ = (&mut self.host).await;
+        // Aborting the loop does not stop a call already on a blocking thread (a commit, a
+        // block being written): wait for it, so that nothing changes once this returns.
+        let _ = self.gate.lock().await;
     }
 }
 

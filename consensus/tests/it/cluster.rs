@@ -82,17 +82,33 @@ impl Cluster {
         self.keys.iter().position(|k| k.address() == proposer.address).unwrap()
     }
 
-    /// Starts validator `i` again, over its data directory as it is (re-opening its chain).
+    /// Starts validator `i` again, over its data directory as it is (re-opening its chain). A
+    /// killed validator's listen address and write-ahead log are let go in the background:
+    /// starting is tried again until they are, for a few seconds.
     pub(crate) async fn restart(&mut self, i: usize) {
         assert!(self.running[i].is_none(), "validator {i} is running");
-        let peers = self.addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
+        let peers: Vec<_> = self.addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
         let config = Config::new(format!("v{i}"), self.addresses[i], peers, self.home(i).join("wal"));
         let app = Arc::new(Toy::open(&self.home(i)).unwrap());
         self.apps[i] = Arc::clone(&app);
-        let consensus = Consensus::start(config, self.keys[i].clone(), self.validators.clone(), Arc::clone(&app))
-            .await
-            .unwrap_or_else(|e| panic!("validator {i} does not start: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let consensus = loop {
+            let started =
+                Consensus::start(config.clone(), self.keys[i].clone(), self.validators.clone(), Arc::clone(&app)).await;
+            match started {
+                Ok(consensus) => break consensus,
+                Err(_) if Instant::now() < deadline => sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("validator {i} does not start: {e}"),
+            }
+        };
         self.running[i] = Some(Running { consensus, app });
+    }
+
+    /// Kills validator `i` as a crash would: nothing waits for it, not even an application
+    /// call in progress.
+    pub(crate) fn kill(&mut self, i: usize) {
+        let running = self.running[i].take().expect("validator is running");
+        drop(running.consensus);
     }
 
     /// Stops validator `i` and waits until it has.
