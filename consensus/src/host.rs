@@ -208,8 +208,11 @@ impl<A: Application> Host<A> {
                     progress.round = round.as_i64();
                 });
                 if new_height {
+                    // Their signatures were checked when they were held.
                     for early in self.proposals.take_early(height) {
-                        self.receive(early).await;
+                        if self.wanted(&early) {
+                            self.accept(early).await;
+                        }
                     }
                 }
                 // After a restart, the blocks this node already saw for the round.
@@ -411,31 +414,45 @@ impl<A: Application> Host<A> {
     /// Checks a streamed block for the current height (signature, then execution and header)
     /// and remembers the verdict; `None` when it is not worth the engine's attention.
     async fn receive(&mut self, block: StreamedBlock) -> Option<ProposedValue<TidepoolContext>> {
+        if !self.wanted(&block) || !self.signed_by_its_proposer(&block) {
+            return None;
+        }
+        self.accept(block).await
+    }
+
+    /// The round at or below which streams are taken: the engine's lookahead past the current
+    /// round (taken as 0 before the first round starts).
+    fn last_round_taken(&self) -> i64 {
+        self.round.as_i64().max(0).saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD))
+    }
+
+    /// Whether a stream for the current height is worth checking: its height is not decided
+    /// yet, and its round is one the engine takes. (A stream's round is not signed: a peer can
+    /// replay a block under any round. The engine drops proposals past its lookahead; the loop
+    /// does not keep their blocks either.)
+    fn wanted(&self, block: &StreamedBlock) -> bool {
+        if block.height.0 <= self.last_committed().height {
+            return false; // Late: the height is decided.
+        }
+        if block.round.as_i64() > self.last_round_taken() {
+            debug!(height = %block.height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
+            return false;
+        }
+        true
+    }
+
+    /// Executes and judges a stream for the current height whose signature is checked, unless
+    /// its bytes were judged before, and remembers the verdict.
+    async fn accept(&mut self, block: StreamedBlock) -> Option<ProposedValue<TidepoolContext>> {
         let height = block.height;
-        if height.0 <= self.last_committed().height {
-            return None; // Late: the height is decided.
-        }
-        // A stream's round is not signed: a peer can replay a block under any round. The engine
-        // drops proposals this far ahead of its round (taken as 0 before the first round
-        // starts); the loop does not keep their blocks either.
-        let current = self.round.as_i64().max(0);
-        if block.round.as_i64() > current.saturating_add(i64::from(MAX_FUTURE_ROUND_LOOKAHEAD)) {
-            debug!(%height, round = %block.round, current = %self.round, "proposal stream too many rounds ahead");
-            return None;
-        }
-        if !self.signed_by_its_proposer(&block) {
-            return None;
-        }
         // A re-proposal of a block already judged is not executed again, and shares its bytes.
         let known = self.proposals.known_bytes(height, &block.bytes).cloned();
         let (hash, validity, header, bytes) = match known {
             Some(known) => (known.hash, known.validity, known.header, known.bytes),
             // An honest proposer makes at most one block per round it proposes in, and rounds
-            // past the lookahead are dropped above: more different blocks than that is a
+            // past the lookahead are not wanted: more different blocks than that is a
             // validator signing blocks to make everyone execute and store them.
-            None if self.proposals.blocks_of(height, block.proposer)
-                > current as usize + MAX_FUTURE_ROUND_LOOKAHEAD as usize =>
-            {
+            None if self.proposals.blocks_of(height, block.proposer) as i64 > self.last_round_taken() => {
                 warn!(%height, proposer = %block.proposer, "more different blocks from one proposer than rounds: dropped");
                 return None;
             }

@@ -39,7 +39,7 @@ use tidepool_keccak::keccak256;
 use crate::app::Header;
 use crate::context::{Address, BlockHash, Height};
 use crate::error::ConsensusError;
-use crate::proposals::KnownBlock;
+use crate::proposals::{KnownBlock, same_bytes};
 
 /// The extension of a height's file.
 const EXTENSION: &str = "blocks";
@@ -170,10 +170,7 @@ impl ProposalStore {
         }
         let mut written = self.written.lock();
         let records = written.entry(height).or_default();
-        // The same block under another round shares its copy of the bytes: compare that first.
-        let same = records.iter().position(|bytes| {
-            (bytes.as_ptr() == block.bytes.as_ptr() && bytes.len() == block.bytes.len()) || *bytes == block.bytes
-        });
+        let same = records.iter().position(|bytes| same_bytes(bytes, &block.bytes));
         let bytes = match same {
             Some(index) => StoredBytes::SameAs(u32::try_from(index).expect("fewer records than 2^32")),
             None => StoredBytes::Here(block.bytes.to_vec()),
@@ -255,32 +252,32 @@ fn read_height(path: &Path) -> Result<Vec<KnownBlock>, ConsensusError> {
     File::open(path).and_then(|mut file| file.read_to_end(&mut contents)).map_err(io)?;
     let mut blocks = Vec::new();
     let mut rest = contents.as_slice();
-    let damage = loop {
+    let ending = loop {
         match next_record(rest) {
-            Record::End => break None,
-            Record::Torn => break Some(None),
-            Record::Whole { checks: false, .. } => break Some(Some("a checksum that does not match".into())),
+            Record::End => break Ending::Whole,
+            Record::Torn => break Ending::Torn,
+            Record::Whole { checks: false, .. } => break Ending::Unreadable("a checksum that does not match".into()),
             Record::Whole { payload, tail, checks: true } => {
                 let decoded = postcard::from_bytes::<StoredBlock>(payload)
                     .map_err(|e| e.to_string())
                     .and_then(|stored| stored.into_known(&blocks).map_err(str::to_string));
                 match decoded {
                     Ok(block) => blocks.push(block),
-                    Err(reason) => break Some(Some(reason)),
+                    Err(reason) => break Ending::Unreadable(reason),
                 }
                 rest = tail;
             }
         }
     };
     let whole = (contents.len() - rest.len()) as u64;
-    match damage {
-        None => {}
-        Some(None) => {
+    match ending {
+        Ending::Whole => {}
+        Ending::Torn => {
             tracing::warn!(path = %path.display(), torn = rest.len(), "cutting off a proposed block the last stop cut short");
             let file = OpenOptions::new().write(true).open(path).map_err(io)?;
             file.set_len(whole).and_then(|()| file.sync_data()).map_err(io)?;
         }
-        Some(Some(reason)) => {
+        Ending::Unreadable(reason) => {
             let aside = path.with_extension(format!("{EXTENSION}.damaged"));
             tracing::error!(
                 path = %path.display(), aside = %aside.display(), kept = blocks.len(),
@@ -292,6 +289,16 @@ fn read_height(path: &Path) -> Result<Vec<KnownBlock>, ConsensusError> {
         }
     }
     Ok(blocks)
+}
+
+/// How a file's records end.
+enum Ending {
+    /// With the file.
+    Whole,
+    /// With less than a whole record: a write cut short.
+    Torn,
+    /// With a whole record that does not check or decode, and why.
+    Unreadable(String),
 }
 
 /// What a file holds at some offset.

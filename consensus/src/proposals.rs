@@ -115,6 +115,12 @@ impl Streams {
     }
 }
 
+/// Whether two blocks' bytes are equal. A block known under several rounds shares one copy of
+/// its bytes, so the copies are compared first, and the contents only when they differ.
+pub(crate) fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 /// `Init`, chunks, `Fin`, in that order, or nothing.
 fn assemble(parts: impl Iterator<Item = ProposalPart>) -> Option<StreamedBlock> {
     let mut parts = parts.peekable();
@@ -182,7 +188,8 @@ impl Proposals {
 
     /// Whether `block` (these bytes, with this id, in this round) is known at `height`.
     pub(crate) fn knows(&self, height: Height, block: &KnownBlock) -> bool {
-        let same = |b: &KnownBlock| b.round == block.round && b.hash == block.hash && b.bytes == block.bytes;
+        let same =
+            |b: &KnownBlock| b.round == block.round && b.hash == block.hash && same_bytes(&b.bytes, &block.bytes);
         self.known.get(&height).is_some_and(|blocks| blocks.iter().any(same))
     }
 
@@ -193,11 +200,7 @@ impl Proposals {
         // Streamed blocks only: a synced one's height is decided, whatever its proposer.
         let streamed = |b: &&KnownBlock| b.proposer == proposer && b.signature.is_some();
         for block in self.known.get(&height).into_iter().flatten().filter(streamed) {
-            // A block known under several rounds shares one copy of its bytes: compare that first.
-            let same = |seen: &&Bytes| {
-                (seen.as_ptr() == block.bytes.as_ptr() && seen.len() == block.bytes.len()) || **seen == block.bytes
-            };
-            if !different.iter().any(same) {
+            if !different.iter().any(|seen| same_bytes(seen, &block.bytes)) {
                 different.push(&block.bytes);
             }
         }
