@@ -71,6 +71,13 @@ pub fn address(what: &str, raw: &str) -> Result<tidepool_ledger::Address, ApiErr
     tidepool_ledger::Address::from_hex(raw).map_err(|e| ApiError::bad_request(format!("invalid {what} {raw:?}: {e}")))
 }
 
+/// Parses bytes written `0x` and hex digits (a storage key or value), with a message that
+/// names the field.
+pub fn hex_bytes(what: &str, raw: &str) -> Result<Vec<u8>, ApiError> {
+    let digits = raw.strip_prefix("0x").ok_or_else(|| ApiError::bad_request(format!("{what} must be 0x hex")))?;
+    hex::decode(digits).map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
+}
+
 /// Parses a path or query segment (a hash, a height) with a message that names it.
 pub fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
 where

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, AtHeight, blocking, page_limit};
 use crate::error::ApiError;
-use crate::extract::{Json, NoQuery, Query, address as parse_address};
+use crate::extract::{Json, NoQuery, Query, address as parse_address, hex_bytes};
 use crate::openapi::examples;
 use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable, UriTooLong};
 
@@ -231,9 +231,7 @@ pub async fn state(
     let prefix = key_prefix(params.prefix.as_deref().unwrap_or(""))?;
     let mut range = KeyRange::prefix(&prefix);
     if let Some(after) = params.after.as_deref() {
-        let after = after.strip_prefix("0x").and_then(|digits| hex::decode(digits).ok()).ok_or_else(|| {
-            ApiError::bad_request(format!("after {after:?} is not a key: expected 0x and hex digits"))
-        })?;
+        let after = hex_bytes("after", after)?;
         // A key before the prefix's first leaves the prefix in charge.
         if after.as_slice() >= prefix.as_slice() {
             range.start = Bound::Excluded(after);

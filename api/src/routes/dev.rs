@@ -19,7 +19,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
-use crate::extract::{Json, NoBody, NoQuery, Object, address as parse_address};
+use crate::extract::{Json, NoBody, NoQuery, Object, address as parse_address, hex_bytes};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unprocessable,
 };
@@ -92,11 +92,6 @@ pub struct SetStorage {
     pub value: Option<String>,
 }
 
-fn parse_hex(what: &str, raw: &str) -> Result<Vec<u8>, ApiError> {
-    let digits = raw.strip_prefix("0x").ok_or_else(|| ApiError::bad_request(format!("{what} must be 0x hex")))?;
-    hex::decode(digits).map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
-}
-
 /// `POST /dev/set_storage {contract, key, value}`.
 #[utoipa::path(post, path = "/dev/set_storage", request_body = SetStorage,
     responses((status = 200, body = Block, description = "The block that wrote it."), BodyRefused, NotFound, Conflict, Internal))]
@@ -106,8 +101,8 @@ pub async fn set_storage(
     Json(Object(req)): Json<Object<SetStorage>>,
 ) -> Result<Json<Block>, ApiError> {
     let contract = parse_address("contract", &req.contract)?;
-    let key = parse_hex("key", &req.key)?;
-    let value = req.value.as_deref().map(|v| parse_hex("value", v)).transpose()?;
+    let key = hex_bytes("key", &req.key)?;
+    let value = req.value.as_deref().map(|v| hex_bytes("value", v)).transpose()?;
     Ok(Json(blocking(move || Ok(state.node.set_storage(&contract, &key, value.as_deref())?)).await?.into()))
 }
 
