@@ -9,6 +9,7 @@ use malachitebft_signing_ed25519::Signature;
 use serde::{Deserialize, Serialize};
 
 use crate::context::{Address, BlockHash, Height, TidepoolContext, ValidatorSet, Vote};
+use crate::network_id::NetworkId;
 use crate::signing::vote_bytes;
 
 /// A commit certificate: the block `block_hash` was decided at `height` in `round`.
@@ -53,11 +54,12 @@ pub enum CertificateError {
 }
 
 impl Certificate {
-    /// Checks that more than 2/3 of the voting power of `validators` precommitted this block.
+    /// Checks that more than 2/3 of the voting power of `validators` precommitted this block
+    /// on `network` (a precommit signed on another network does not count).
     ///
     /// # Errors
     /// The first [`CertificateError`] found.
-    pub fn verify(&self, validators: &ValidatorSet) -> Result<(), CertificateError> {
+    pub fn verify(&self, network: &NetworkId, validators: &ValidatorSet) -> Result<(), CertificateError> {
         let mut signed = 0u64;
         let mut seen = std::collections::BTreeSet::new();
         for commit in &self.signatures {
@@ -79,7 +81,7 @@ impl Certificate {
             };
             validator
                 .public_key
-                .verify(&vote_bytes(&precommit), &signature)
+                .verify(&vote_bytes(network, &precommit), &signature)
                 .map_err(|_| CertificateError::BadSignature(commit.validator))?;
             signed += validator.voting_power;
         }

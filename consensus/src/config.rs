@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpSocket;
 
 use crate::error::ConsensusError;
+use crate::network_id::NetworkId;
 
 /// How long each step of a round may wait, and how much longer each later round waits.
 ///
@@ -65,6 +66,9 @@ impl Timeouts {
 /// One validator's configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Config {
+    /// The network this validator takes part in, named in everything it signs and required in
+    /// everything it verifies.
+    pub network: NetworkId,
     /// A name for logs and metrics.
     pub moniker: String,
     /// Where to accept connections from the other validators (TCP).
@@ -92,14 +96,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with the default timeouts, listening on `listen_addr`, dialling `peers`.
+    /// A configuration for `network` with the default timeouts, listening on `listen_addr`,
+    /// dialling `peers`.
     pub fn new(
+        network: NetworkId,
         moniker: impl Into<String>,
         listen_addr: SocketAddr,
         peers: Vec<SocketAddr>,
         wal_dir: impl Into<PathBuf>,
     ) -> Self {
         Self {
+            network,
             moniker: moniker.into(),
             listen_addr,
             peers,
@@ -219,7 +226,7 @@ mod tests {
     fn a_listen_address_in_use_is_an_error() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = taken.local_addr().unwrap();
-        let config = Config::new("v0", address, Vec::new(), "/tmp/wal");
+        let config = Config::new(NetworkId([0; 32]), "v0", address, Vec::new(), "/tmp/wal");
         match config.check_listen_addr() {
             Err(ConsensusError::Listen { address: reported, source }) => {
                 assert_eq!(reported, address);
@@ -234,8 +241,13 @@ mod tests {
 
     #[test]
     fn addresses_become_tcp_multiaddrs() {
-        let config =
-            Config::new("v0", "127.0.0.1:26656".parse().unwrap(), vec!["127.0.0.1:26657".parse().unwrap()], "/tmp/wal");
+        let config = Config::new(
+            NetworkId([0; 32]),
+            "v0",
+            "127.0.0.1:26656".parse().unwrap(),
+            vec!["127.0.0.1:26657".parse().unwrap()],
+            "/tmp/wal",
+        );
         let engine = config.to_engine();
         assert_eq!(engine.consensus.p2p.listen_addr.to_string(), "/ip4/127.0.0.1/tcp/26656");
         assert_eq!(engine.consensus.p2p.persistent_peers[0].to_string(), "/ip4/127.0.0.1/tcp/26657");
@@ -243,7 +255,7 @@ mod tests {
 
     #[test]
     fn the_config_file_round_trips() {
-        let config = Config::new("v0", "127.0.0.1:1".parse().unwrap(), vec![], "wal");
+        let config = Config::new(NetworkId([0; 32]), "v0", "127.0.0.1:1".parse().unwrap(), vec![], "wal");
         let json = serde_json::to_string(&config).unwrap();
         assert!(json.contains("\"propose\":3000"), "{json}");
         assert_eq!(serde_json::from_str::<Config>(&json).unwrap(), config);

@@ -22,6 +22,7 @@ use crate::app::{Application, Header, Verdict};
 use crate::certificate::Certificate;
 use crate::context::{Address, BlockHash, Height, ProposalPart, TidepoolContext, ValidatorSet};
 use crate::error::ConsensusError;
+use crate::network_id::NetworkId;
 use crate::proposal_store::ProposalStore;
 use crate::proposals::{CHUNK_BYTES, KnownBlock, Proposals, StreamedBlock, Streams};
 use crate::signing::{ValidatorKey, proposal_stream_bytes};
@@ -35,6 +36,8 @@ pub(crate) type WorkGate = Arc<tokio::sync::Mutex<()>>;
 
 /// What the loop needs besides the application.
 pub(crate) struct HostSettings {
+    /// The network named in proposal streams' signatures.
+    pub(crate) network: NetworkId,
     pub(crate) key: ValidatorKey,
     pub(crate) validators: ValidatorSet,
     pub(crate) timeouts: LinearTimeouts,
@@ -348,7 +351,12 @@ impl<A: Application> Host<A> {
             round,
             proposer: self.me,
             hash: built.header.hash,
-            signature: Some(self.settings.key.sign(&proposal_stream_bytes(height, self.me, &bytes))),
+            signature: Some(self.settings.key.sign(&proposal_stream_bytes(
+                &self.settings.network,
+                height,
+                self.me,
+                &bytes,
+            ))),
             bytes,
             validity: Validity::Valid,
             header: Some(built.header),
@@ -500,7 +508,7 @@ impl<A: Application> Host<A> {
             warn!(%height, proposer = %block.proposer, "proposal stream from a non-validator");
             return false;
         };
-        let signed = proposal_stream_bytes(height, block.proposer, &block.bytes);
+        let signed = proposal_stream_bytes(&self.settings.network, height, block.proposer, &block.bytes);
         if proposer.public_key.verify(&signed, &block.signature).is_err() {
             warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
             return false;
@@ -699,6 +707,7 @@ mod tests {
         let key = ValidatorKey::from_seed([1; 32]);
         let app = Arc::new(Accepting::new());
         let settings = HostSettings {
+            network: NETWORK,
             key: key.clone(),
             validators: ValidatorSet::new([Validator::new(key.public_key(), 1)]),
             timeouts: crate::Timeouts::default().to_engine(),
@@ -715,15 +724,31 @@ mod tests {
         (dir, key, app, host)
     }
 
+    /// The network of [`setup`]'s host.
+    const NETWORK: NetworkId = NetworkId([7; 32]);
+
     fn signed_stream(key: &ValidatorKey, round: u32, bytes: &[u8]) -> StreamedBlock {
+        signed_stream_on(NETWORK, key, round, bytes)
+    }
+
+    fn signed_stream_on(network: NetworkId, key: &ValidatorKey, round: u32, bytes: &[u8]) -> StreamedBlock {
         StreamedBlock {
             height: Height(1),
             round: Round::new(round),
             pol_round: Round::Nil,
             proposer: key.address(),
             bytes: Bytes::copy_from_slice(bytes),
-            signature: key.sign(&proposal_stream_bytes(Height(1), key.address(), bytes)),
+            signature: key.sign(&proposal_stream_bytes(&network, Height(1), key.address(), bytes)),
         }
+    }
+
+    #[tokio::test]
+    async fn a_block_streamed_on_another_network_gets_no_vote() {
+        let (_dir, key, _app, mut host) = setup();
+        // The same validator key, the same height and bytes, signed for another network.
+        let elsewhere = signed_stream_on(NetworkId([8; 32]), &key, 0, b"a block");
+        assert!(host.receive(elsewhere).await.is_none());
+        assert!(host.receive(signed_stream(&key, 0, b"a block")).await.is_some());
     }
 
     #[tokio::test]

@@ -58,6 +58,7 @@ mod context;
 mod error;
 mod host;
 mod local;
+mod network_id;
 mod proposal_store;
 mod proposals;
 mod signing;
@@ -85,6 +86,7 @@ pub use host::Progress;
 pub use local::free_local_addresses;
 pub use malachitebft_app_channel::app::types::core::Round;
 pub use malachitebft_signing_ed25519::PublicKey;
+pub use network_id::NetworkId;
 pub use signing::ValidatorKey;
 
 use host::{Host, HostSettings, WorkGate};
@@ -104,6 +106,7 @@ pub struct Consensus {
     progress: watch::Receiver<Progress>,
     net_requests: tokio::sync::mpsc::Sender<NetworkRequest>,
     address: Address,
+    network: NetworkId,
     /// The engine's write-ahead log.
     wal_file: PathBuf,
     /// Held by the loop's application calls and disk writes while they run.
@@ -155,7 +158,7 @@ impl Consensus {
         // The libp2p identity is the validator key; the proof tells peers which validator
         // stands behind a connection.
         let keypair = key.libp2p_keypair();
-        let signer = KeySigner(key.clone());
+        let signer = KeySigner { key: key.clone(), network: config.network };
         let proof = signer
             .sign_validator_proof(key.public_key().as_bytes().to_vec(), keypair.public().to_peer_id().to_bytes())
             .await
@@ -166,7 +169,11 @@ impl Consensus {
         let (channels, engine) = EngineBuilder::new(TidepoolContext, config.to_engine())
             .with_default_wal(WalContext::new(wal_file.clone(), WireCodec))
             .with_default_network(NetworkContext::new(identity, WireCodec))
-            .with_default_consensus(ConsensusContext::new_validator(address, Box::new(KeyVerifier), Box::new(signer)))
+            .with_default_consensus(ConsensusContext::new_validator(
+                address,
+                Box::new(KeyVerifier { network: config.network }),
+                Box::new(signer),
+            ))
             .with_default_sync(SyncContext::new(WireCodec))
             .with_default_request(RequestContext::new(16))
             .build()
@@ -176,6 +183,7 @@ impl Consensus {
         let (tip_sender, tip) = watch::channel(tip);
         let (progress_sender, progress) = watch::channel(Progress { round: -1, ..Progress::default() });
         let settings = HostSettings {
+            network: config.network,
             key,
             validators,
             timeouts: config.timeouts.to_engine(),
@@ -193,6 +201,7 @@ impl Consensus {
             progress,
             net_requests: channels.net_requests,
             address,
+            network: config.network,
             wal_file,
             gate,
             stopped: false,
@@ -202,6 +211,11 @@ impl Consensus {
     /// This validator's address.
     pub fn address(&self) -> Address {
         self.address
+    }
+
+    /// The network it takes part in.
+    pub fn network(&self) -> NetworkId {
+        self.network
     }
 
     /// The last committed block's header, updated after every commit: `changed().await` on it

@@ -1,8 +1,9 @@
 //! Validator keys and the signing provider: what a validator signs (votes, proposals, proposal
 //! streams, the proof binding its key to its libp2p identity) and how the others check it.
 //!
-//! Every signed message is a domain tag followed by the message's fields in a fixed binary
-//! layout, so a signature over one kind of message can never pass for another.
+//! Every signed message is a domain tag, the [`NetworkId`], then the message's fields in a fixed
+//! binary layout: a signature over one kind of message can never pass for another, nor one made
+//! on one network for anything on another (see `network_id.rs`).
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::{Address, Height, Proposal, TidepoolContext, Vote};
 use crate::error::ConsensusError;
+use crate::network_id::NetworkId;
 
 /// A validator's ed25519 key. Its public half is what the validator set lists; the same key
 /// is the node's libp2p identity, so a validator has one secret to keep.
@@ -133,10 +135,17 @@ fn round_bytes(round: Round) -> [u8; 8] {
     round.as_i64().to_be_bytes()
 }
 
+/// The start of every signed message: its kind's tag, then the network.
+fn signed_message(tag: &[u8], network: &NetworkId) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(160);
+    bytes.extend_from_slice(tag);
+    bytes.extend_from_slice(&network.0);
+    bytes
+}
+
 /// What a vote's signature covers.
-pub(crate) fn vote_bytes(vote: &Vote) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(96);
-    bytes.extend_from_slice(b"tidepool/vote/v1");
+pub(crate) fn vote_bytes(network: &NetworkId, vote: &Vote) -> Vec<u8> {
+    let mut bytes = signed_message(b"tidepool/vote/v2", network);
     bytes.push(match vote.vote_type {
         VoteType::Prevote => 0,
         VoteType::Precommit => 1,
@@ -155,9 +164,8 @@ pub(crate) fn vote_bytes(vote: &Vote) -> Vec<u8> {
 }
 
 /// What a proposal's signature covers.
-pub(crate) fn proposal_bytes(proposal: &Proposal) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(96);
-    bytes.extend_from_slice(b"tidepool/proposal/v1");
+pub(crate) fn proposal_bytes(network: &NetworkId, proposal: &Proposal) -> Vec<u8> {
+    let mut bytes = signed_message(b"tidepool/proposal/v2", network);
     bytes.extend_from_slice(&proposal.height.0.to_be_bytes());
     bytes.extend_from_slice(&round_bytes(proposal.round));
     bytes.extend_from_slice(&proposal.value.0);
@@ -169,18 +177,16 @@ pub(crate) fn proposal_bytes(proposal: &Proposal) -> Vec<u8> {
 /// What the `Fin` of a proposal stream signs: the height, the proposer and the keccak256 of
 /// the block's bytes. Not the round: a block re-proposed in a later round is streamed again with
 /// its first signature (the signed `Proposal` message is what binds a block to a round).
-pub(crate) fn proposal_stream_bytes(height: Height, proposer: Address, block: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(96);
-    bytes.extend_from_slice(b"tidepool/proposal-stream/v1");
+pub(crate) fn proposal_stream_bytes(network: &NetworkId, height: Height, proposer: Address, block: &[u8]) -> Vec<u8> {
+    let mut bytes = signed_message(b"tidepool/proposal-stream/v2", network);
     bytes.extend_from_slice(&height.0.to_be_bytes());
     bytes.extend_from_slice(&proposer.0);
     bytes.extend_from_slice(&tidepool_keccak::keccak256(block));
     bytes
 }
 
-fn extension_bytes(scope: &VoteExtensionScope<TidepoolContext>) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(96);
-    bytes.extend_from_slice(b"tidepool/vote-extension/v1");
+fn extension_bytes(network: &NetworkId, scope: &VoteExtensionScope<TidepoolContext>) -> Vec<u8> {
+    let mut bytes = signed_message(b"tidepool/vote-extension/v2", network);
     bytes.extend_from_slice(&scope.height.0.to_be_bytes());
     bytes.extend_from_slice(&round_bytes(scope.round));
     bytes.extend_from_slice(&scope.value_id.0);
@@ -192,13 +198,16 @@ fn verified(public_key: &PublicKey, bytes: &[u8], signature: &Signature) -> Veri
     VerificationResult::from_bool(public_key.verify(bytes, signature).is_ok())
 }
 
-/// Signs for one validator with its [`ValidatorKey`]; handed to the engine.
-pub(crate) struct KeySigner(pub(crate) ValidatorKey);
+/// Signs for one validator with its [`ValidatorKey`], on one network; handed to the engine.
+pub(crate) struct KeySigner {
+    pub(crate) key: ValidatorKey,
+    pub(crate) network: NetworkId,
+}
 
 #[async_trait]
 impl Signer<TidepoolContext> for KeySigner {
     async fn sign_vote(&self, vote: Vote) -> Result<SignedMessage<TidepoolContext, Vote>, SigningError> {
-        let signature = self.0.sign(&vote_bytes(&vote));
+        let signature = self.key.sign(&vote_bytes(&self.network, &vote));
         Ok(SignedMessage::new(vote, signature))
     }
 
@@ -206,7 +215,7 @@ impl Signer<TidepoolContext> for KeySigner {
         &self,
         proposal: Proposal,
     ) -> Result<SignedMessage<TidepoolContext, Proposal>, SigningError> {
-        let signature = self.0.sign(&proposal_bytes(&proposal));
+        let signature = self.key.sign(&proposal_bytes(&self.network, &proposal));
         Ok(SignedMessage::new(proposal, signature))
     }
 
@@ -215,7 +224,7 @@ impl Signer<TidepoolContext> for KeySigner {
         scope: VoteExtensionScope<TidepoolContext>,
         extension: (),
     ) -> Result<SignedMessage<TidepoolContext, ()>, SigningError> {
-        Ok(SignedMessage::new(extension, self.0.sign(&extension_bytes(&scope))))
+        Ok(SignedMessage::new(extension, self.key.sign(&extension_bytes(&self.network, &scope))))
     }
 
     async fn sign_validator_proof(
@@ -223,13 +232,17 @@ impl Signer<TidepoolContext> for KeySigner {
         public_key: Vec<u8>,
         peer_id: Vec<u8>,
     ) -> Result<ValidatorProof<TidepoolContext>, SigningError> {
-        let signature = self.0.sign(&ValidatorProof::<TidepoolContext>::signing_bytes(&public_key, &peer_id));
+        // Malachite's layout, without the network: the proof says which key stands behind a
+        // peer id, which is as true on one network as on another.
+        let signature = self.key.sign(&ValidatorProof::<TidepoolContext>::signing_bytes(&public_key, &peer_id));
         Ok(ValidatorProof::new(public_key, peer_id, signature))
     }
 }
 
-/// Checks ed25519 signatures for the engine; holds no key.
-pub(crate) struct KeyVerifier;
+/// Checks ed25519 signatures for the engine, made on one network; holds no key.
+pub(crate) struct KeyVerifier {
+    pub(crate) network: NetworkId,
+}
 
 #[async_trait]
 impl Verifier<TidepoolContext> for KeyVerifier {
@@ -239,7 +252,7 @@ impl Verifier<TidepoolContext> for KeyVerifier {
         signature: &Signature,
         public_key: &PublicKey,
     ) -> Result<VerificationResult, SigningError> {
-        Ok(verified(public_key, &vote_bytes(vote), signature))
+        Ok(verified(public_key, &vote_bytes(&self.network, vote), signature))
     }
 
     async fn verify_signed_proposal(
@@ -248,7 +261,7 @@ impl Verifier<TidepoolContext> for KeyVerifier {
         signature: &Signature,
         public_key: &PublicKey,
     ) -> Result<VerificationResult, SigningError> {
-        Ok(verified(public_key, &proposal_bytes(proposal), signature))
+        Ok(verified(public_key, &proposal_bytes(&self.network, proposal), signature))
     }
 
     async fn verify_signed_vote_extension(
@@ -258,7 +271,7 @@ impl Verifier<TidepoolContext> for KeyVerifier {
         signature: &Signature,
         public_key: &PublicKey,
     ) -> Result<VerificationResult, SigningError> {
-        Ok(verified(public_key, &extension_bytes(scope), signature))
+        Ok(verified(public_key, &extension_bytes(&self.network, scope), signature))
     }
 
     async fn verify_validator_proof(
@@ -315,13 +328,51 @@ mod tests {
             voter: key.address(),
             extension: None,
         };
-        let signed = KeySigner(key.clone()).sign_vote(vote.clone()).await.unwrap();
+        let ours = NetworkId([1; 32]);
+        let signed = KeySigner { key: key.clone(), network: ours }.sign_vote(vote.clone()).await.unwrap();
         let public_key = key.public_key();
-        let valid = async |vote: Vote| {
-            KeyVerifier.verify_signed_vote(&vote, &signed.signature, &public_key).await.unwrap().is_valid()
+        let valid = async |network: NetworkId, vote: Vote| {
+            KeyVerifier { network }.verify_signed_vote(&vote, &signed.signature, &public_key).await.unwrap().is_valid()
         };
-        assert!(valid(vote.clone()).await);
-        assert!(!valid(Vote { value: NilOrVal::Nil, ..vote.clone() }).await);
-        assert!(!valid(Vote { vote_type: VoteType::Prevote, ..vote }).await);
+        assert!(valid(ours, vote.clone()).await);
+        assert!(!valid(ours, Vote { value: NilOrVal::Nil, ..vote.clone() }).await);
+        assert!(!valid(ours, Vote { vote_type: VoteType::Prevote, ..vote.clone() }).await);
+        assert!(!valid(NetworkId([2; 32]), vote).await, "a vote made on one network counts on another");
+    }
+
+    #[tokio::test]
+    async fn a_proposal_signature_covers_its_network() {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let proposal = Proposal {
+            height: Height(3),
+            round: Round::new(0),
+            value: BlockHash([9; 32]),
+            pol_round: Round::Nil,
+            proposer: key.address(),
+        };
+        let ours = NetworkId([1; 32]);
+        let signed = KeySigner { key: key.clone(), network: ours }.sign_proposal(proposal.clone()).await.unwrap();
+        let valid = async |network: NetworkId| {
+            KeyVerifier { network }
+                .verify_signed_proposal(&proposal, &signed.signature, &key.public_key())
+                .await
+                .unwrap()
+                .is_valid()
+        };
+        assert!(valid(ours).await);
+        assert!(!valid(NetworkId([2; 32])).await, "a proposal made on one network counts on another");
+    }
+
+    #[test]
+    fn a_proposal_stream_signature_covers_its_network() {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let signature = key.sign(&proposal_stream_bytes(&NetworkId([1; 32]), Height(3), key.address(), b"block"));
+        let verifies = |network: NetworkId| {
+            key.public_key()
+                .verify(&proposal_stream_bytes(&network, Height(3), key.address(), b"block"), &signature)
+                .is_ok()
+        };
+        assert!(verifies(NetworkId([1; 32])));
+        assert!(!verifies(NetworkId([2; 32])));
     }
 }

@@ -108,8 +108,12 @@ pub fn stored_certificate(certificate: &Certificate) -> BlockCertificate {
     }
 }
 
-/// The engine's certificate from the stored one.
-fn engine_certificate(stored: &BlockCertificate) -> Result<Certificate, String> {
+/// The engine's certificate from the stored one (or from a block's `certificate` as the API
+/// serves it), to [`Certificate::verify`] it.
+///
+/// # Errors
+/// A validator address or signature that is not hex, an address that is not 20 bytes.
+pub fn engine_certificate(stored: &BlockCertificate) -> Result<Certificate, String> {
     let signatures = stored
         .signatures
         .iter()

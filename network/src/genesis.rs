@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tidepool_consensus::{PublicKey, Validator, ValidatorSet};
-use tidepool_ledger::Address;
+use tidepool_consensus::{NetworkId, PublicKey, Validator, ValidatorSet};
+use tidepool_ledger::{Address, Hash};
 use tidepool_node::tx::decimal;
 use tidepool_node::{Clock, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, StoreConfig};
 
@@ -121,6 +121,25 @@ impl GenesisDocument {
         Ok(ValidatorSet::new(validators))
     }
 
+    /// The network's name in its validators' signatures: keccak256 of a tag, the chain id, the
+    /// id of the genesis block this document gives (`genesis_block`, which covers its time,
+    /// accounts and market) and every validator's key and power, in the set's order. Two
+    /// documents that differ in anything give two networks, and a validator key listed in both
+    /// signs nothing that counts on the other.
+    ///
+    /// # Errors
+    /// A key that does not decode (a checked document has none).
+    pub fn network_id(&self, genesis_block: Hash) -> Result<NetworkId, String> {
+        let mut bytes = b"tidepool/network/v1".to_vec();
+        bytes.extend_from_slice(&self.chain_id.to_be_bytes());
+        bytes.extend_from_slice(&genesis_block.0);
+        for validator in self.validator_set()?.validators() {
+            bytes.extend_from_slice(validator.public_key.as_bytes());
+            bytes.extend_from_slice(&validator.voting_power.to_be_bytes());
+        }
+        Ok(NetworkId(tidepool_ledger::keccak256(&bytes).0))
+    }
+
     /// The configuration of a validator's node over `store`: this chain, the genesis accounts,
     /// the market when the document asks for it (`market` is its code), blocks decided by the
     /// network, and a clock that starts at the document's genesis time.
@@ -147,4 +166,54 @@ pub fn parse_key(hex_key: &str) -> Result<PublicKey, String> {
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(|| format!("public key {hex_key:?} is not 32 bytes of hex"))?;
     PublicKey::from_bytes(bytes).map_err(|e| format!("public key {hex_key:?} is not an ed25519 key: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> String {
+        hex::encode(tidepool_consensus::ValidatorKey::from_seed([seed; 32]).public_key().as_bytes())
+    }
+
+    fn document() -> GenesisDocument {
+        GenesisDocument {
+            chain_id: 7,
+            genesis_time: 1_000,
+            accounts: Vec::new(),
+            validators: (1..=3)
+                .map(|seed| GenesisValidator { name: format!("v{seed}"), public_key: key(seed), power: 1 })
+                .collect(),
+            market: false,
+        }
+    }
+
+    #[test]
+    fn the_network_id_changes_with_anything_that_sets_a_network_apart() {
+        let block = Hash([1; 32]);
+        let id = |document: &GenesisDocument, block: Hash| document.network_id(block).unwrap();
+        let ours = id(&document(), block);
+        assert_eq!(id(&document(), block), ours, "the same network, the same id");
+
+        let mut reordered = document();
+        reordered.validators.reverse();
+        assert_eq!(id(&reordered, block), ours, "the validator set is the same, whatever the listing order");
+
+        let mut others = vec![
+            (id(&GenesisDocument { chain_id: 8, ..document() }, block), "another chain id"),
+            (id(&document(), Hash([2; 32])), "another genesis block"),
+        ];
+        let mut more_power = document();
+        more_power.validators[0].power = 2;
+        others.push((id(&more_power, block), "another voting power"));
+        let mut other_key = document();
+        other_key.validators[2].public_key = key(4);
+        others.push((id(&other_key, block), "another validator"));
+        let mut fewer = document();
+        fewer.validators.pop();
+        others.push((id(&fewer, block), "one validator fewer"));
+        for (other, what) in others {
+            assert_ne!(other, ours, "{what} gives the same network id");
+        }
+    }
 }

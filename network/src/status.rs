@@ -103,6 +103,7 @@ impl StatusProbes {
         not_gossiped: Arc<AtomicU64>,
     ) -> StatusSource {
         let progress = consensus.progress();
+        let network_id = consensus.network().to_string();
         let (peers, moved_at_ms, started, stall_after) =
             (self.peers.clone(), self.moved_at_ms.clone(), self.started, self.stall_after);
         Box::new(move || {
@@ -110,6 +111,7 @@ impl StatusProbes {
             let idle = idle_since(started, &moved_at_ms);
             NetworkStatus {
                 validator: validator.clone(),
+                network_id: network_id.clone(),
                 consensus_height: now.height,
                 round: now.round,
                 peers: peers.load(Ordering::Relaxed),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tidepool_consensus::{Config, Consensus, Header, ValidatorKey};
+use tidepool_ledger::Hash;
 use tidepool_node::{MarketCode, Node, StoreConfig};
 use tokio::sync::watch;
 
@@ -78,15 +79,18 @@ impl Validator {
         }
         config.history_blocks = settings.history_blocks;
         let expected = genesis.clone();
-        let node = tokio::task::spawn_blocking(move || -> Result<Node, NetworkError> {
+        let (node, genesis_block) = tokio::task::spawn_blocking(move || -> Result<_, NetworkError> {
             let node = Node::open(config)?;
-            check_genesis(&node, &expected, market)?;
-            Ok(node)
+            let genesis_block = check_genesis(&node, &expected, market)?;
+            Ok((node, genesis_block))
         })
         .await
         .map_err(|e| NetworkError::invalid("data", e.to_string()))??;
+        let network_id =
+            genesis.network_id(genesis_block).map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
 
         let mut consensus_config = Config::new(
+            network_id,
             settings.moniker.clone(),
             settings.p2p_listen,
             settings.peers.iter().map(|peer| peer.p2p).collect(),
@@ -130,14 +134,16 @@ impl Validator {
 
 /// Refuses a store whose genesis block is not the one `genesis` gives (another network's data
 /// directory, or a document changed after the chain started): the expected block is built again
-/// in memory and the two headers compared.
-fn check_genesis(node: &Node, genesis: &GenesisDocument, market: Option<MarketCode>) -> Result<(), NetworkError> {
+/// in memory and the two headers compared. Returns the genesis block's id.
+fn check_genesis(node: &Node, genesis: &GenesisDocument, market: Option<MarketCode>) -> Result<Hash, NetworkError> {
     let found = node.ledger().block(0).map_err(tidepool_node::NodeError::from)?;
     let mut config = genesis.node_config(StoreConfig::Memory, market);
     config.module_cache_dir = node.config().vm.cache_dir.clone().or_else(|| node.config().module_cache_dir.clone());
     let expected = Node::open(config)?.ledger().block(0).map_err(tidepool_node::NodeError::from)?;
-    if found.as_ref().map(|h| h.hash()) == expected.as_ref().map(|h| h.hash()) {
-        return Ok(());
+    if let (Some(found), Some(expected)) = (&found, &expected)
+        && found.hash() == expected.hash()
+    {
+        return Ok(found.hash());
     }
     Err(NetworkError::invalid(
         "data",

@@ -1092,6 +1092,11 @@ export interface components {
              */
             idle_ms: number;
             /**
+             * @description The network's id (hex, 32 bytes): named in every vote, proposal and proposal stream its
+             *     validators sign, so a certificate's precommit signatures verify only with it.
+             */
+            network_id: string;
+            /**
              * Format: uint64
              * @description Transactions admitted since it started that were not forwarded to the other validators
              *     because its gossip queue was full (peers slower than admissions); they wait in its

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use tidepool_consensus::{CertificateError, NetworkId};
+
 use crate::bounded;
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, NETWORK};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_reach_height_ten_with_identical_headers() {
@@ -26,7 +28,12 @@ async fn four_validators_reach_height_ten_with_identical_headers() {
         let headers = cluster.app(0).headers();
         assert!(decided.len() >= 10);
         for decided in decided {
-            decided.certificate.verify(cluster.validators()).unwrap();
+            decided.certificate.verify(&NETWORK, cluster.validators()).unwrap();
+            // Its signatures name the network: on any other, it proves nothing.
+            assert!(matches!(
+                decided.certificate.verify(&NetworkId([1; 32]), cluster.validators()),
+                Err(CertificateError::BadSignature(_))
+            ));
             assert_eq!(decided.certificate.block_hash, headers[decided.certificate.height as usize].hash);
         }
         cluster.shutdown().await;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use tidepool_consensus::{Config, Consensus, Header, Validator, ValidatorKey, ValidatorSet, free_local_addresses};
+use tidepool_consensus::{
+    Config, Consensus, Header, NetworkId, Validator, ValidatorKey, ValidatorSet, free_local_addresses,
+};
 use tokio::time::{Instant, sleep};
 
 use crate::toy::Toy;
@@ -28,11 +30,16 @@ struct Running {
     app: Arc<Toy>,
 }
 
+/// The network the cluster's validators take part in.
+pub(crate) const NETWORK: NetworkId = NetworkId([0x7e; 32]);
+
 /// Validators `0..n`, all of equal voting power.
 pub(crate) struct Cluster {
     dir: TempDir,
     keys: Vec<ValidatorKey>,
     validators: ValidatorSet,
+    /// The network each validator starts on: [`NETWORK`] unless a test moved it.
+    networks: Vec<NetworkId>,
     addresses: Vec<SocketAddr>,
     running: Vec<Option<Running>>,
     /// The application of each validator, kept after it stops, to compare what it committed.
@@ -49,6 +56,7 @@ impl Cluster {
             dir: tempfile::tempdir().unwrap(),
             addresses: free_local_addresses(n).unwrap(),
             running: (0..n).map(|_| None).collect(),
+            networks: vec![NETWORK; n],
             apps: Vec::new(),
             keys,
             validators,
@@ -72,6 +80,13 @@ impl Cluster {
         &self.validators
     }
 
+    /// Makes validator `i`, stopped, start on `network` from now on: same key, same validator
+    /// set, same data directory.
+    pub(crate) fn move_to_network(&mut self, i: usize, network: NetworkId) {
+        assert!(self.running[i].is_none(), "validator {i} is running");
+        self.networks[i] = network;
+    }
+
     /// Validator `i`'s application (still there after it stopped).
     pub(crate) fn app(&self, i: usize) -> &Arc<Toy> {
         &self.apps[i]
@@ -88,7 +103,7 @@ impl Cluster {
     pub(crate) async fn restart(&mut self, i: usize) {
         assert!(self.running[i].is_none(), "validator {i} is running");
         let peers: Vec<_> = self.addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
-        let config = Config::new(format!("v{i}"), self.addresses[i], peers, self.home(i).join("wal"));
+        let config = Config::new(self.networks[i], format!("v{i}"), self.addresses[i], peers, self.home(i).join("wal"));
         let app = Arc::new(Toy::open(&self.home(i)).unwrap());
         self.apps[i] = Arc::clone(&app);
         let deadline = Instant::now() + Duration::from_secs(10);

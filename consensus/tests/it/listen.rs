@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tidepool_consensus::{Config, Consensus, ConsensusError, Validator, ValidatorKey, ValidatorSet};
 
+use crate::cluster::NETWORK;
 use crate::toy::Toy;
 
 #[tokio::test]
@@ -18,7 +19,7 @@ async fn a_taken_listen_address_is_an_error_from_start() {
         let validators = ValidatorSet::new([Validator::new(key.public_key(), 1)]);
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = taken.local_addr().unwrap();
-        let config = Config::new("v0", address, Vec::new(), dir.path().join("wal"));
+        let config = Config::new(NETWORK, "v0", address, Vec::new(), dir.path().join("wal"));
         let app = Arc::new(Toy::open(&dir.path().join("app")).unwrap());
 
         match Consensus::start(config, key, validators, app).await {
@@ -53,7 +54,7 @@ impl Solo {
     /// Starts the validator with its WAL in `wal` and waits until it listens (probed by
     /// connecting: a probe that bound the address could make the engine's own bind fail).
     async fn start(&self, wal: &str) -> Consensus {
-        let config = Config::new("v0", self.address, Vec::new(), self.dir.path().join(wal));
+        let config = Config::new(NETWORK, "v0", self.address, Vec::new(), self.dir.path().join(wal));
         let consensus =
             Consensus::start(config, self.key.clone(), self.validators.clone(), self.app.clone()).await.unwrap();
         while TcpStream::connect(self.address).is_err() {

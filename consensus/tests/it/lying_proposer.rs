@@ -6,7 +6,7 @@ use std::time::Duration;
 use tidepool_consensus::{Height, Round};
 
 use crate::bounded;
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, NETWORK};
 use crate::toy::lie_root;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,7 +24,7 @@ async fn a_proposer_lying_about_the_state_root_gets_no_votes() {
         for height in [2u64, 6] {
             let certificate = &decided[height as usize - 1].certificate;
             assert!(certificate.round >= 1, "height {height} was decided in round 0, on the lie");
-            certificate.verify(cluster.validators()).unwrap();
+            certificate.verify(&NETWORK, cluster.validators()).unwrap();
         }
         for i in 0..4 {
             for header in cluster.app(i).headers() {

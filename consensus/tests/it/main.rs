@@ -12,6 +12,7 @@ mod agreement;
 mod catch_up;
 mod listen;
 mod lying_proposer;
+mod other_network;
 mod quorum_loss;
 mod stopped_in_commit;
 

@@ -80,6 +80,11 @@ impl Cluster {
     }
 
     /// Validator `i`'s settings.
+    /// The network's genesis document.
+    pub(crate) fn genesis(&self) -> &GenesisDocument {
+        &self.genesis
+    }
+
     pub(crate) fn settings(&self, i: usize) -> &NodeSettings {
         &self.settings[i]
     }

@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use tidepool_network::GenesisDocument;
+use tidepool_network::app::engine_certificate;
 use tidepool_node::dev_accounts;
 
 use crate::cluster::Cluster;
@@ -64,11 +66,21 @@ async fn four_validators_commit_the_same_chain_with_transactions_sent_to_any_of_
     assert_eq!(block["certificate"]["height"], 1, "{block}");
     assert!(block["certificate"]["signatures"].as_array().unwrap().len() >= 3, "{block}");
     assert_eq!(get(&format!("{}/v1/blocks/0", cluster.api(3)))["certificate"], Value::Null);
+    // Its precommits are signed for this network: they verify with the id the genesis document
+    // gives, which `/health` reports, and not with another network's.
+    let genesis_block = cluster.node(3).ledger().block(0).unwrap().unwrap().hash();
+    let network_id = cluster.genesis().network_id(genesis_block).unwrap();
+    let validators = cluster.genesis().validator_set().unwrap();
+    let certificate = engine_certificate(&serde_json::from_value(block["certificate"].clone()).unwrap()).unwrap();
+    certificate.verify(&network_id, &validators).unwrap();
+    let next_chain = GenesisDocument { chain_id: cluster.genesis().chain_id + 1, ..cluster.genesis().clone() };
+    assert!(certificate.verify(&next_chain.network_id(genesis_block).unwrap(), &validators).is_err());
     // The validator's health and metrics say where consensus is.
     let health = get(&format!("{}/health", cluster.api(1)));
     assert_eq!(health["peers"], 3, "{health}");
     assert_eq!(health["syncing"], false, "{health}");
     assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["consensus"]["network_id"], network_id.to_string(), "{health}");
     assert_eq!(health["consensus"]["stalled"], false, "{health}");
     assert!(health["consensus"]["consensus_height"].as_u64().unwrap() >= 10, "{health}");
     // Dev controls would fork a validator from the others: refused, nothing changes.

@@ -72,6 +72,9 @@ pub(super) type PreparedBlocks = HashMap<Hash, PreparedBlock>;
 pub struct NetworkStatus {
     /// This validator's consensus address (hex).
     pub validator: String,
+    /// The network's id (hex, 32 bytes): named in every vote, proposal and proposal stream its
+    /// validators sign, so a certificate's precommit signatures verify only with it.
+    pub network_id: String,
     /// The height consensus is deciding.
     pub consensus_height: u64,
     /// Its round (-1 before the first starts).
