@@ -27,6 +27,20 @@ pub enum ConsensusError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The WAL directory holds another network's votes and blocks (see
+    /// [`NetworkId`](crate::NetworkId)).
+    #[error(
+        "{dir}: this consensus directory belongs to network {theirs}, not to {ours}; it holds another network's \
+         votes and blocks (move it away to start this network's afresh)"
+    )]
+    OtherNetwork {
+        /// The WAL directory.
+        dir: PathBuf,
+        /// The network it was written for.
+        theirs: crate::NetworkId,
+        /// The network this validator was started on.
+        ours: crate::NetworkId,
+    },
     /// The engine failed to start or stopped.
     #[error("consensus engine: {0}")]
     Engine(String),

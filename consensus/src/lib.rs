@@ -122,7 +122,8 @@ impl Consensus {
     ///
     /// # Errors
     /// [`ConsensusError::Io`] when the WAL directory cannot be made or the proposed blocks kept
-    /// in it cannot be read,
+    /// in it cannot be read, [`ConsensusError::OtherNetwork`] when it was written for another
+    /// network,
     /// [`ConsensusError::Config`] for an empty validator set, [`ConsensusError::Engine`] when
     /// the engine does not start (its listen address is taken), and
     /// [`ConsensusError::Application`] when the application cannot say what it last committed.
@@ -136,6 +137,7 @@ impl Consensus {
             return Err(ConsensusError::Config("the validator set is empty".into()));
         }
         std::fs::create_dir_all(&config.wal_dir).map_err(|e| ConsensusError::io(&config.wal_dir, e))?;
+        config.network.claim(&config.wal_dir)?;
         let wal_file = config.wal_dir.join("consensus.wal");
         config.check_listen_addr()?;
         let address = key.address();

@@ -217,7 +217,8 @@ impl ProposalStore {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), ConsensusError> {
+/// Makes the entries of `dir` (files created, renamed or removed in it) durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), ConsensusError> {
     File::open(dir).and_then(|dir| dir.sync_all()).map_err(|e| ConsensusError::io(dir, e))
 }
 

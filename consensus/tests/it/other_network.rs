@@ -37,8 +37,10 @@ async fn a_validator_started_on_another_network_counts_for_nothing() {
         assert_eq!(cluster.heights(), halted, "a height was committed with votes from another network");
         assert_eq!(cluster.height(3), 0);
 
-        // The same validator back on this network: it syncs, and 0, 1 and 3 commit again.
+        // The same validator back on this network (its consensus directory, which names the
+        // other network, wiped with its empty chain): it syncs, and 0, 1 and 3 commit again.
         cluster.stop(3).await;
+        cluster.wipe(3);
         cluster.move_to_network(3, NETWORK);
         cluster.restart(3).await;
         let top = halted.iter().copied().max().unwrap();
