@@ -103,4 +103,11 @@ pub fn render_network(
          # TYPE {name} counter\n{name} {}",
         consensus.not_gossiped
     );
+    let name = "tidepool_consensus_equivocations_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Equivocations seen: two different votes for one step, or proposals for one round, by one validator.\n\
+         # TYPE {name} counter\n{name} {}",
+        consensus.equivocations
+    );
 }

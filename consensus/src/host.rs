@@ -22,6 +22,7 @@ use crate::app::{Application, Header, Verdict};
 use crate::certificate::Certificate;
 use crate::context::{Address, BlockHash, Height, ProposalPart, TidepoolContext, ValidatorSet};
 use crate::error::ConsensusError;
+use crate::evidence::EvidenceLog;
 use crate::network_id::NetworkId;
 use crate::proposal_store::ProposalStore;
 use crate::proposals::{CHUNK_BYTES, KnownBlock, Proposals, StreamedBlock, Streams};
@@ -45,6 +46,8 @@ pub(crate) struct HostSettings {
     pub(crate) max_block_bytes: usize,
     /// Held by the loop's work off the runtime (see [`WorkGate`]).
     pub(crate) gate: WorkGate,
+    /// Where the equivocations the engine reports go.
+    pub(crate) evidence: EvidenceLog,
 }
 
 /// The application's side of the engine.
@@ -277,7 +280,8 @@ impl<A: Application> Host<A> {
                 }
             }
 
-            AppMsg::Finalized { certificate, reply, .. } => {
+            AppMsg::Finalized { certificate, evidence, reply, .. } => {
+                self.settings.evidence.record(&evidence);
                 let height = certificate.height;
                 let next = if self.committed == Some(height) {
                     self.forget_through(height).await;
@@ -714,6 +718,7 @@ mod tests {
             max_clock_drift: Duration::from_secs(1),
             max_block_bytes: 1 << 20,
             gate: WorkGate::default(),
+            evidence: EvidenceLog::default(),
         };
         let (store, _) = ProposalStore::open(dir.path(), &header(0, 100, 0, 0)).unwrap();
         let (tip, _) = watch::channel(header(0, 100, 0, 0));

@@ -56,6 +56,7 @@ mod codec;
 mod config;
 mod context;
 mod error;
+mod evidence;
 mod host;
 mod local;
 mod network_id;
@@ -82,6 +83,7 @@ pub use codec::{CodecError, WireCodec};
 pub use config::{Config, Timeouts};
 pub use context::{Address, BlockHash, Height, Proposal, ProposalPart, TidepoolContext, Validator, ValidatorSet, Vote};
 pub use error::ConsensusError;
+pub use evidence::{Equivocation, EquivocationKind, EvidenceLog};
 pub use host::Progress;
 pub use local::free_local_addresses;
 pub use malachitebft_app_channel::app::types::core::Round;
@@ -111,6 +113,7 @@ pub struct Consensus {
     wal_file: PathBuf,
     /// Held by the loop's application calls and disk writes while they run.
     gate: WorkGate,
+    evidence: EvidenceLog,
     /// Whether [`Consensus::shutdown`] stopped the engine (so dropping it has nothing to stop).
     stopped: bool,
 }
@@ -192,8 +195,10 @@ impl Consensus {
             max_clock_drift: config.max_clock_drift,
             max_block_bytes: config.max_block_bytes,
             gate: WorkGate::default(),
+            evidence: EvidenceLog::default(),
         };
         let gate = Arc::clone(&settings.gate);
+        let evidence = settings.evidence.clone();
         let host = Host::new(app, settings, tip_sender, progress_sender, channels.network, store, saved);
         let host = tokio::spawn(host.run(channels.consensus));
         Ok(Self {
@@ -206,6 +211,7 @@ impl Consensus {
             network: config.network,
             wal_file,
             gate,
+            evidence,
             stopped: false,
         })
     }
@@ -218,6 +224,12 @@ impl Consensus {
     /// The network it takes part in.
     pub fn network(&self) -> NetworkId {
         self.network
+    }
+
+    /// The equivocations (two conflicting votes or proposals by one validator for one step)
+    /// the engine has reported since this validator started.
+    pub fn evidence(&self) -> EvidenceLog {
+        self.evidence.clone()
     }
 
     /// The last committed block's header, updated after every commit: `changed().await` on it

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tidepool_consensus::{Consensus, Timeouts};
-use tidepool_node::{NetworkStatus, StatusSource};
+use tidepool_node::{EquivocationSeen, NetworkStatus, StatusSource};
 use tokio::task::JoinHandle;
 
 /// How long consensus may stay at one height before the validator is reported stalled: the
@@ -104,6 +104,7 @@ impl StatusProbes {
     ) -> StatusSource {
         let progress = consensus.progress();
         let network_id = consensus.network().to_string();
+        let evidence = consensus.evidence();
         let (peers, moved_at_ms, started, stall_after) =
             (self.peers.clone(), self.moved_at_ms.clone(), self.started, self.stall_after);
         Box::new(move || {
@@ -119,6 +120,15 @@ impl StatusProbes {
                 idle_ms: millis(idle),
                 stalled: idle > stall_after,
                 not_gossiped: not_gossiped.load(Ordering::Relaxed),
+                equivocations: evidence.total(),
+                last_equivocation: evidence.recent().pop().map(|seen| EquivocationSeen {
+                    validator: seen.validator.to_string(),
+                    height: seen.height,
+                    round: seen.round,
+                    kind: seen.kind.as_str().to_string(),
+                    first: seen.first.map(|hash| hash.to_string()),
+                    second: seen.second.map(|hash| hash.to_string()),
+                }),
             }
         })
     }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 use tidepool_consensus::{
-    Config, Consensus, Header, NetworkId, Validator, ValidatorKey, ValidatorSet, free_local_addresses,
+    Address, Config, Consensus, EvidenceLog, Header, NetworkId, Validator, ValidatorKey, ValidatorSet,
+    free_local_addresses,
 };
 use tokio::time::{Instant, sleep};
 
@@ -44,6 +45,8 @@ pub(crate) struct Cluster {
     running: Vec<Option<Running>>,
     /// The application of each validator, kept after it stops, to compare what it committed.
     apps: Vec<Arc<Toy>>,
+    /// Second processes run with a validator's key (see [`Cluster::start_twin`]).
+    twins: Vec<Running>,
 }
 
 impl Cluster {
@@ -58,6 +61,7 @@ impl Cluster {
             running: (0..n).map(|_| None).collect(),
             networks: vec![NETWORK; n],
             apps: Vec::new(),
+            twins: Vec::new(),
             keys,
             validators,
         };
@@ -193,8 +197,40 @@ impl Cluster {
         longest
     }
 
-    /// Stops every validator.
+    /// Starts a second validator process with validator `i`'s key — what an operator who runs
+    /// one key twice does — on its own address, dialling every validator, over a copy of `i`'s
+    /// chain (so both are at one height) whose proposals lie about their state roots (so the
+    /// two propose different blocks). Validator `i` must be stopped while its chain is copied.
+    pub(crate) async fn start_twin(&mut self, i: usize) {
+        assert!(self.running[i].is_none(), "validator {i} is running");
+        let home = self.dir.path().join(format!("twin{i}-{}", self.twins.len()));
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::copy(self.home(i).join("chain.bin"), home.join("chain.bin")).unwrap();
+        let app = Arc::new(Toy::open(&home).unwrap());
+        app.lie(true);
+        let address = free_local_addresses(1).unwrap()[0];
+        let config =
+            Config::new(self.networks[i], format!("twin{i}"), address, self.addresses.clone(), home.join("wal"));
+        let consensus =
+            Consensus::start(config, self.keys[i].clone(), self.validators.clone(), Arc::clone(&app)).await.unwrap();
+        self.twins.push(Running { consensus, app });
+    }
+
+    /// The equivocations validator `i` has seen (it must be running).
+    pub(crate) fn evidence(&self, i: usize) -> EvidenceLog {
+        self.running[i].as_ref().expect("validator is running").consensus.evidence()
+    }
+
+    /// The address of validator `i`.
+    pub(crate) fn address(&self, i: usize) -> Address {
+        self.keys[i].address()
+    }
+
+    /// Stops every validator (and twin).
     pub(crate) async fn shutdown(mut self) {
+        for twin in std::mem::take(&mut self.twins) {
+            twin.consensus.shutdown().await;
+        }
         for i in 0..self.running.len() {
             if self.running[i].is_some() {
                 self.stop(i).await;

@@ -10,6 +10,7 @@ mod toy;
 
 mod agreement;
 mod catch_up;
+mod equivocation;
 mod listen;
 mod lying_proposer;
 mod other_network;

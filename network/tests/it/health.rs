@@ -52,6 +52,10 @@ async fn a_validator_without_two_thirds_of_the_power_reports_stalled_until_the_o
     assert!(metrics.contains("\ntidepool_consensus_stalled 1\n"), "{metrics}");
     assert_eq!(health["consensus"]["not_gossiped"], 0, "{health}");
     assert!(metrics.contains("\ntidepool_gossip_not_forwarded_total 0\n"), "{metrics}");
+    // Nobody signed two things for one step.
+    assert_eq!(health["consensus"]["equivocations"], 0, "{health}");
+    assert_eq!(health["consensus"]["last_equivocation"], serde_json::Value::Null, "{health}");
+    assert!(metrics.contains("\ntidepool_consensus_equivocations_total 0\n"), "{metrics}");
 
     // With the other three, the chain moves, and the validator is healthy again.
     for i in 1..4 {

@@ -42,8 +42,8 @@ use crate::error::{NodeError, Rejection};
 
 pub use mining::{MiningStatus, MiningWatch};
 pub use network::{
-    BlockCertificate, CertificateSignature, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, NetworkBlock,
-    NetworkStatus, StatusSource,
+    BlockCertificate, CertificateSignature, EquivocationSeen, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS,
+    NetworkBlock, NetworkStatus, StatusSource,
 };
 pub use read::{QUERY_GAS_LIMIT, QUICK_QUERY_GAS};
 pub use replay::Replay;

@@ -94,6 +94,30 @@ pub struct NetworkStatus {
     /// because its gossip queue was full (peers slower than admissions); they wait in its
     /// mempool for a block it proposes.
     pub not_gossiped: u64,
+    /// Equivocations seen since it started: a validator that signed two different votes for
+    /// one step of a round, or two different proposals for one round (each is also logged at
+    /// `WARN`).
+    pub equivocations: u64,
+    /// The latest of them, if any.
+    pub last_equivocation: Option<EquivocationSeen>,
+}
+
+/// An equivocation, as [`NetworkStatus::last_equivocation`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EquivocationSeen {
+    /// The validator's consensus address (hex).
+    pub validator: String,
+    /// The height.
+    pub height: u64,
+    /// The round.
+    pub round: i64,
+    /// `prevote`, `precommit` or `proposal`.
+    pub kind: String,
+    /// The block of its first message (hex; null for a vote for nil).
+    pub first: Option<String>,
+    /// The block of its second.
+    pub second: Option<String>,
 }
 
 /// Reports a validator's [`NetworkStatus`]; see [`Node::set_network_status`].
