@@ -748,6 +748,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn equivocations_reported_with_a_finalized_height_are_recorded() {
+        use malachitebft_app_channel::app::types::MisbehaviorEvidence;
+        use malachitebft_app_channel::app::types::core::{NilOrVal, SignedMessage, VoteExtensions, VoteType};
+
+        let (_dir, key, _app, mut host) = setup();
+        let precommit = |value| {
+            let vote = crate::context::Vote {
+                vote_type: VoteType::Precommit,
+                height: Height(1),
+                round: Round::new(0),
+                value,
+                voter: key.address(),
+                extension: None,
+            };
+            SignedMessage::new(vote, key.sign(b"checked by the engine"))
+        };
+        let mut evidence = MisbehaviorEvidence { proposals: Default::default(), votes: Default::default() };
+        evidence.votes.add(precommit(NilOrVal::Val(BlockHash([1; 32]))), precommit(NilOrVal::Nil));
+        let certificate = CommitCertificate {
+            height: Height(1),
+            round: Round::new(0),
+            value_id: BlockHash([1; 32]),
+            commit_signatures: Vec::new(),
+        };
+        let (reply, next) = tokio::sync::oneshot::channel();
+        let finalized = AppMsg::Finalized { certificate, extensions: VoteExtensions::new(Vec::new()), evidence, reply };
+        host.handle(finalized).await.expect("the loop goes on");
+        assert!(next.await.is_ok(), "the engine is told what to do next");
+        assert_eq!(host.settings.evidence.total(), 1);
+        let seen = &host.settings.evidence.recent()[0];
+        assert_eq!((seen.validator, seen.first, seen.second), (key.address(), Some(BlockHash([1; 32])), None));
+    }
+
+    #[tokio::test]
     async fn a_block_streamed_on_another_network_gets_no_vote() {
         let (_dir, key, _app, mut host) = setup();
         // The same validator key, the same height and bytes, signed for another network.

@@ -41,28 +41,40 @@ impl NetworkId {
     pub(crate) fn claim(&self, dir: &Path) -> Result<(), ConsensusError> {
         let path = dir.join(MARK);
         match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let theirs: NetworkId = text
-                    .trim()
-                    .parse()
-                    .map_err(|reason| ConsensusError::Config(format!("{}: {reason}", path.display())))?;
-                if theirs != *self {
-                    return Err(ConsensusError::OtherNetwork { dir: dir.to_path_buf(), theirs, ours: *self });
-                }
-                Ok(())
-            }
+            Ok(text) => self.check_claim(dir, &path, &text),
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                let temporary = dir.join(format!("{MARK}.new"));
+                // Written whole under a name of this process's, then linked into place: linking
+                // fails if the mark exists, so of two validators started on one directory at
+                // once only one names it, and the other reads its name.
+                let temporary = dir.join(format!("{MARK}.{}.new", std::process::id()));
                 let written = std::fs::File::create(&temporary).and_then(|mut file| {
                     writeln!(file, "{self}")?;
                     file.sync_all()
                 });
                 written.map_err(|e| ConsensusError::io(&temporary, e))?;
-                std::fs::rename(&temporary, &path).map_err(|e| ConsensusError::io(&path, e))?;
-                sync_dir(dir)
+                let linked = std::fs::hard_link(&temporary, &path);
+                let _ = std::fs::remove_file(&temporary);
+                match linked {
+                    Ok(()) => sync_dir(dir),
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| ConsensusError::io(&path, e))?;
+                        self.check_claim(dir, &path, &text)
+                    }
+                    Err(e) => Err(ConsensusError::io(&path, e)),
+                }
             }
             Err(e) => Err(ConsensusError::io(&path, e)),
         }
+    }
+
+    /// Whether the mark `text` (read from `path` in `dir`) names this network.
+    fn check_claim(&self, dir: &Path, path: &Path, text: &str) -> Result<(), ConsensusError> {
+        let theirs: NetworkId =
+            text.trim().parse().map_err(|reason| ConsensusError::Config(format!("{}: {reason}", path.display())))?;
+        if theirs != *self {
+            return Err(ConsensusError::OtherNetwork { dir: dir.to_path_buf(), theirs, ours: *self });
+        }
+        Ok(())
     }
 }
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tidepool_consensus::{Config, Consensus, Header, ValidatorKey};
+use tidepool_consensus::{Config, Consensus, Header, NetworkId, ValidatorKey, ValidatorSet};
 use tidepool_ledger::Hash;
 use tidepool_node::{MarketCode, Node, StoreConfig};
 use tokio::sync::watch;
 
-use crate::app::NodeApp;
+use crate::app::{NodeApp, engine_certificate};
 use crate::error::NetworkError;
 use crate::genesis::GenesisDocument;
 use crate::gossip::Gossip;
@@ -88,6 +88,7 @@ impl Validator {
         .map_err(|e| NetworkError::invalid("data", e.to_string()))??;
         let network_id =
             genesis.network_id(genesis_block).map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
+        check_signed_for(&node, network_id, &validators)?;
 
         let mut consensus_config = Config::new(
             network_id,
@@ -130,6 +131,27 @@ impl Validator {
         drop(self.probes);
         self.consensus.shutdown().await;
     }
+}
+
+/// Refuses a chain whose latest block was decided by signatures made for another network: the
+/// same genesis block under another validator set (a `genesis.json` whose validators were
+/// edited after the chain started), or a chain decided by a build from before network ids. Its
+/// certificates would verify for no peer, so no validator could sync it from this one.
+fn check_signed_for(node: &Node, network: NetworkId, validators: &ValidatorSet) -> Result<(), NetworkError> {
+    let latest = node.latest_block()?.height;
+    // Genesis has no certificate; nor has a block whose seal was pruned with its history.
+    let Some(stored) = node.block_certificate(latest)? else { return Ok(()) };
+    let verified = engine_certificate(&stored).and_then(|c| c.verify(&network, validators).map_err(|e| e.to_string()));
+    verified.map_err(|reason| {
+        NetworkError::invalid(
+            "data",
+            format!(
+                "block {latest}'s certificate does not verify for this network ({network}: {reason}): the chain \
+                 was decided by another validator set than genesis.json lists, or by a build from before network \
+                 ids (see docs/network.md); start from an empty data directory"
+            ),
+        )
+    })
 }
 
 /// Refuses a store whose genesis block is not the one `genesis` gives (another network's data

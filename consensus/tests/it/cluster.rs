@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 use tidepool_consensus::{
-    Address, Config, Consensus, EvidenceLog, Header, NetworkId, Validator, ValidatorKey, ValidatorSet,
+    Config, Consensus, ConsensusError, Header, NetworkId, Timeouts, Validator, ValidatorKey, ValidatorSet,
     free_local_addresses,
 };
 use tokio::time::{Instant, sleep};
@@ -41,17 +41,21 @@ pub(crate) struct Cluster {
     validators: ValidatorSet,
     /// The network each validator starts on: [`NETWORK`] unless a test moved it.
     networks: Vec<NetworkId>,
+    timeouts: Timeouts,
     addresses: Vec<SocketAddr>,
     running: Vec<Option<Running>>,
     /// The application of each validator, kept after it stops, to compare what it committed.
     apps: Vec<Arc<Toy>>,
-    /// Second processes run with a validator's key (see [`Cluster::start_twin`]).
-    twins: Vec<Running>,
 }
 
 impl Cluster {
     /// Starts `n` validators and returns once all are started (not yet connected).
     pub(crate) async fn start(n: usize) -> Self {
+        Self::start_with(n, Timeouts::default()).await
+    }
+
+    /// [`Cluster::start`] with these round timeouts.
+    pub(crate) async fn start_with(n: usize, timeouts: Timeouts) -> Self {
         init_logs();
         let keys: Vec<_> = (0..n).map(|i| ValidatorKey::from_seed([i as u8 + 1; 32])).collect();
         let validators = ValidatorSet::new(keys.iter().map(|k| Validator::new(k.public_key(), 1)));
@@ -60,8 +64,8 @@ impl Cluster {
             addresses: free_local_addresses(n).unwrap(),
             running: (0..n).map(|_| None).collect(),
             networks: vec![NETWORK; n],
+            timeouts,
             apps: Vec::new(),
-            twins: Vec::new(),
             keys,
             validators,
         };
@@ -105,22 +109,30 @@ impl Cluster {
     /// killed validator's listen address and write-ahead log are let go in the background:
     /// starting is tried again until they are, for a few seconds.
     pub(crate) async fn restart(&mut self, i: usize) {
-        assert!(self.running[i].is_none(), "validator {i} is running");
-        let peers: Vec<_> = self.addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
-        let config = Config::new(self.networks[i], format!("v{i}"), self.addresses[i], peers, self.home(i).join("wal"));
-        let app = Arc::new(Toy::open(&self.home(i)).unwrap());
-        self.apps[i] = Arc::clone(&app);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let consensus = loop {
-            let started =
-                Consensus::start(config.clone(), self.keys[i].clone(), self.validators.clone(), Arc::clone(&app)).await;
-            match started {
-                Ok(consensus) => break consensus,
+        loop {
+            match self.start_once(i).await {
+                Ok(()) => return,
                 Err(_) if Instant::now() < deadline => sleep(Duration::from_millis(100)).await,
                 Err(e) => panic!("validator {i} does not start: {e}"),
             }
-        };
+        }
+    }
+
+    /// Starts validator `i` over its data directory as it is, once: what
+    /// [`Consensus::start`] answers.
+    pub(crate) async fn start_once(&mut self, i: usize) -> Result<(), ConsensusError> {
+        assert!(self.running[i].is_none(), "validator {i} is running");
+        let peers: Vec<_> = self.addresses.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
+        let mut config =
+            Config::new(self.networks[i], format!("v{i}"), self.addresses[i], peers, self.home(i).join("wal"));
+        config.timeouts = self.timeouts;
+        let app = Arc::new(Toy::open(&self.home(i)).unwrap());
+        self.apps[i] = Arc::clone(&app);
+        let consensus =
+            Consensus::start(config, self.keys[i].clone(), self.validators.clone(), Arc::clone(&app)).await?;
         self.running[i] = Some(Running { consensus, app });
+        Ok(())
     }
 
     /// Kills validator `i` as a crash would: nothing waits for it, not even an application
@@ -142,6 +154,13 @@ impl Cluster {
         assert!(self.running[i].is_none(), "validator {i} is running");
         std::fs::remove_dir_all(self.home(i)).unwrap();
         self.apps[i] = Arc::new(Toy::open(&self.home(i)).unwrap());
+    }
+
+    /// Deletes validator `i`'s consensus directory (its WAL and kept blocks), keeping its chain;
+    /// it must be stopped.
+    pub(crate) fn wipe_wal(&mut self, i: usize) {
+        assert!(self.running[i].is_none(), "validator {i} is running");
+        std::fs::remove_dir_all(self.home(i).join("wal")).unwrap();
     }
 
     /// The heights validator `i` keeps proposed blocks of on disk.
@@ -197,40 +216,8 @@ impl Cluster {
         longest
     }
 
-    /// Starts a second validator process with validator `i`'s key — what an operator who runs
-    /// one key twice does — on its own address, dialling every validator, over a copy of `i`'s
-    /// chain (so both are at one height) whose proposals lie about their state roots (so the
-    /// two propose different blocks). Validator `i` must be stopped while its chain is copied.
-    pub(crate) async fn start_twin(&mut self, i: usize) {
-        assert!(self.running[i].is_none(), "validator {i} is running");
-        let home = self.dir.path().join(format!("twin{i}-{}", self.twins.len()));
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::copy(self.home(i).join("chain.bin"), home.join("chain.bin")).unwrap();
-        let app = Arc::new(Toy::open(&home).unwrap());
-        app.lie(true);
-        let address = free_local_addresses(1).unwrap()[0];
-        let config =
-            Config::new(self.networks[i], format!("twin{i}"), address, self.addresses.clone(), home.join("wal"));
-        let consensus =
-            Consensus::start(config, self.keys[i].clone(), self.validators.clone(), Arc::clone(&app)).await.unwrap();
-        self.twins.push(Running { consensus, app });
-    }
-
-    /// The equivocations validator `i` has seen (it must be running).
-    pub(crate) fn evidence(&self, i: usize) -> EvidenceLog {
-        self.running[i].as_ref().expect("validator is running").consensus.evidence()
-    }
-
-    /// The address of validator `i`.
-    pub(crate) fn address(&self, i: usize) -> Address {
-        self.keys[i].address()
-    }
-
-    /// Stops every validator (and twin).
+    /// Stops every validator.
     pub(crate) async fn shutdown(mut self) {
-        for twin in std::mem::take(&mut self.twins) {
-            twin.consensus.shutdown().await;
-        }
         for i in 0..self.running.len() {
             if self.running[i].is_some() {
                 self.stop(i).await;

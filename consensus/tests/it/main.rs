@@ -10,7 +10,6 @@ mod toy;
 
 mod agreement;
 mod catch_up;
-mod equivocation;
 mod listen;
 mod lying_proposer;
 mod other_network;

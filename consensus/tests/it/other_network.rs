@@ -1,50 +1,74 @@
 //! A validator key on another network counts for nothing here: every signature names the
-//! network, so the same key, validator set and data directory started with another
-//! [`NetworkId`] can neither sync this network's blocks (their certificates do not verify for
-//! it) nor lend its votes to a quorum (they do not verify for the others).
+//! network, so the same key, validator set and chain started with another [`NetworkId`] can
+//! neither lend its votes to a quorum (they do not verify for the others) nor sync this
+//! network's blocks (their certificates do not verify for it); and its consensus directory,
+//! named for the other network, is refused back here.
 
 use std::time::Duration;
 
-use tidepool_consensus::NetworkId;
+use tidepool_consensus::{ConsensusError, NetworkId, Timeouts};
 use tokio::time::sleep;
 
 use crate::bounded;
 use crate::cluster::{Cluster, NETWORK};
 
+/// The network validator 3 is moved to.
+const ELSEWHERE: NetworkId = NetworkId([0x0f; 32]);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_started_on_another_network_counts_for_nothing() {
     bounded(async {
-        let mut cluster = Cluster::start(4).await;
+        // Short rounds: a round without a quorum times out in well under a second, so the
+        // eight seconds below would see a commit many times over if one could happen.
+        let timeouts = Timeouts {
+            propose: Duration::from_millis(400),
+            prevote: Duration::from_millis(150),
+            precommit: Duration::from_millis(150),
+            per_round: Duration::from_millis(50),
+        };
+        let mut cluster = Cluster::start_with(4, timeouts).await;
         cluster.wait_for(&[0, 1, 2, 3], 2, Duration::from_secs(60)).await;
 
-        // Validator 3 starts over from nothing, on another network: the three others go on
-        // without it, and it syncs none of their blocks.
+        // 0, 1 and 3 go on without 2; then 3 stops too, and 0 and 1 (half the power) halt.
+        cluster.stop(2).await;
+        let top = cluster.heights().into_iter().max().unwrap();
+        cluster.wait_for(&[0, 1, 3], top + 2, Duration::from_secs(60)).await;
         cluster.stop(3).await;
-        cluster.wipe(3);
-        cluster.move_to_network(3, NetworkId([0x0f; 32]));
+        // A decision in flight may still land (see quorum_loss.rs).
+        sleep(Duration::from_secs(3)).await;
+
+        // 3 back with its chain (at their height, or one short) but on another network (its
+        // consensus directory, named for this one, left behind): its votes would make three of
+        // four, but they are signed for the other network and do not count. Nothing commits.
+        cluster.wipe_wal(3);
+        cluster.move_to_network(3, ELSEWHERE);
         cluster.restart(3).await;
-        let top = cluster.heights()[..3].iter().copied().max().unwrap();
+        let halted = cluster.heights();
+        sleep(Duration::from_secs(8)).await;
+        assert_eq!(cluster.heights(), halted, "a height was committed with votes made for another network");
+
+        // Its consensus directory is the other network's now: refused back here.
+        cluster.stop(3).await;
+        cluster.move_to_network(3, NETWORK);
+        assert!(matches!(cluster.start_once(3).await, Err(ConsensusError::OtherNetwork { .. })));
+
+        // From nothing on the other network, while 0, 1 and 2 go on: it syncs none of their
+        // blocks.
+        cluster.wipe(3);
+        cluster.move_to_network(3, ELSEWHERE);
+        cluster.restart(3).await;
+        cluster.restart(2).await;
+        let top = halted.iter().copied().max().unwrap();
         cluster.wait_for(&[0, 1, 2], top + 4, Duration::from_secs(60)).await;
         assert_eq!(cluster.height(3), 0, "a validator on another network synced this one's blocks");
 
-        // With 2 stopped, 0 and 1 have half the power; 3's votes would make three of four, but
-        // they are signed for the other network and do not count: nothing commits.
-        cluster.stop(2).await;
-        // A decision in flight may still land (see quorum_loss.rs); then several rounds' time.
-        sleep(Duration::from_secs(3)).await;
-        let halted = cluster.heights();
-        sleep(Duration::from_secs(8)).await;
-        assert_eq!(cluster.heights(), halted, "a height was committed with votes from another network");
-        assert_eq!(cluster.height(3), 0);
-
-        // The same validator back on this network (its consensus directory, which names the
-        // other network, wiped with its empty chain): it syncs, and 0, 1 and 3 commit again.
+        // The same validator from nothing on this network: it syncs, and all four commit.
         cluster.stop(3).await;
         cluster.wipe(3);
         cluster.move_to_network(3, NETWORK);
         cluster.restart(3).await;
-        let top = halted.iter().copied().max().unwrap();
-        cluster.wait_for(&[0, 1, 3], top + 2, Duration::from_secs(60)).await;
+        let top = cluster.heights().into_iter().max().unwrap();
+        cluster.wait_for(&[0, 1, 2, 3], top + 2, Duration::from_secs(60)).await;
         cluster.assert_agreement();
         cluster.shutdown().await;
     })

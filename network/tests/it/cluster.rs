@@ -79,12 +79,12 @@ impl Cluster {
         self.settings.iter_mut().for_each(|settings| settings.timeouts = timeouts);
     }
 
-    /// Validator `i`'s settings.
     /// The network's genesis document.
     pub(crate) fn genesis(&self) -> &GenesisDocument {
         &self.genesis
     }
 
+    /// Validator `i`'s settings.
     pub(crate) fn settings(&self, i: usize) -> &NodeSettings {
         &self.settings[i]
     }

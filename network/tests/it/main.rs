@@ -5,5 +5,6 @@
 mod cluster;
 mod health;
 mod purity;
+mod restart;
 mod support;
 mod validators;
