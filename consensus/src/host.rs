@@ -514,7 +514,13 @@ impl<A: Application> Host<A> {
         };
         let signed = proposal_stream_bytes(&self.settings.network, height, block.proposer, &block.bytes);
         if proposer.public_key.verify(&signed, &block.signature).is_err() {
-            warn!(%height, proposer = %block.proposer, "proposal stream with a bad signature");
+            warn!(
+                %height,
+                proposer = %block.proposer,
+                network = %self.settings.network,
+                "proposal stream with a bad signature (a validator on another network: another genesis.json, or \
+                 another build?)"
+            );
             return false;
         }
         true

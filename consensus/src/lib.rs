@@ -13,6 +13,11 @@
 //! certificate that proves it. Block bytes are opaque to consensus; what it reads is the
 //! [`Header`] (id, parent, time, state root) the application makes of them.
 //!
+//! The application also names its network ([`Config::network`], a [`NetworkId`] made from
+//! everything that sets it apart): every vote, proposal and proposal stream a validator signs
+//! covers it, and a certificate verifies only against it ([`Certificate::verify`]), so a key
+//! that validates on two networks signs nothing that counts on the other.
+//!
 //! ## The life of a height
 //!
 //! 1. **Start.** The engine asks where to start; the loop answers the height after

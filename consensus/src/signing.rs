@@ -340,6 +340,53 @@ mod tests {
         assert!(!valid(NetworkId([2; 32]), vote).await, "a vote made on one network counts on another");
     }
 
+    /// The layouts docs/network.md gives, field by field, for anyone who checks a signature
+    /// outside this crate.
+    #[test]
+    fn signed_bytes_have_the_documented_layout() {
+        let network = NetworkId([0xee; 32]);
+        let voter = Address([0xaa; 20]);
+        let concat = |parts: &[&[u8]]| parts.concat();
+        let vote = |value| Vote {
+            vote_type: VoteType::Precommit,
+            height: Height(5),
+            round: Round::new(2),
+            value,
+            voter,
+            extension: None,
+        };
+        let (five, two) = (5u64.to_be_bytes(), 2i64.to_be_bytes());
+        assert_eq!(
+            vote_bytes(&network, &vote(NilOrVal::Val(BlockHash([0xbb; 32])))),
+            concat(&[b"tidepool/vote/v2", &network.0, &[1], &five, &two, &[1], &[0xbb; 32], &voter.0])
+        );
+        assert_eq!(
+            vote_bytes(&network, &vote(NilOrVal::Nil)),
+            concat(&[b"tidepool/vote/v2", &network.0, &[1], &five, &two, &[0], &voter.0])
+        );
+        let proposal = Proposal {
+            height: Height(5),
+            round: Round::new(2),
+            value: BlockHash([0xbb; 32]),
+            pol_round: Round::Nil,
+            proposer: voter,
+        };
+        assert_eq!(
+            proposal_bytes(&network, &proposal),
+            concat(&[b"tidepool/proposal/v2", &network.0, &five, &two, &[0xbb; 32], &(-1i64).to_be_bytes(), &voter.0])
+        );
+        assert_eq!(
+            proposal_stream_bytes(&network, Height(5), voter, b"block"),
+            concat(&[
+                b"tidepool/proposal-stream/v2",
+                &network.0,
+                &five,
+                &voter.0,
+                &tidepool_keccak::keccak256(b"block")
+            ])
+        );
+    }
+
     #[tokio::test]
     async fn a_proposal_signature_covers_its_network() {
         let key = ValidatorKey::from_seed([1; 32]);

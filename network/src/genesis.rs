@@ -188,6 +188,26 @@ mod tests {
         }
     }
 
+    /// The derivation docs/network.md gives, for anyone who computes the id outside this crate.
+    #[test]
+    fn the_network_id_has_the_documented_derivation() {
+        let document = document();
+        let block = Hash([1; 32]);
+        let mut validators: Vec<_> = document
+            .validators
+            .iter()
+            .map(|v| {
+                let key = parse_key(&v.public_key).unwrap();
+                let address = tidepool_consensus::Address::from_public_key(&key);
+                (address, [key.as_bytes().as_slice(), &v.power.to_be_bytes()].concat())
+            })
+            .collect();
+        validators.sort_by_key(|(address, _)| *address);
+        let mut preimage = [b"tidepool/network/v1".as_slice(), &7u64.to_be_bytes(), &block.0].concat();
+        validators.iter().for_each(|(_, bytes)| preimage.extend_from_slice(bytes));
+        assert_eq!(document.network_id(block).unwrap().0, tidepool_ledger::keccak256(&preimage).0);
+    }
+
     #[test]
     fn the_network_id_changes_with_anything_that_sets_a_network_apart() {
         let block = Hash([1; 32]);

@@ -934,6 +934,27 @@ export interface components {
             /** @description Its label (a contract that instantiates another may give any UTF-8, up to 128 bytes). */
             label: string;
         };
+        /** @description An equivocation, as [`NetworkStatus::last_equivocation`] reports it. */
+        EquivocationSeen: {
+            /** @description The block of its first message (hex; null for a vote for nil). */
+            first?: string | null;
+            /**
+             * Format: uint64
+             * @description The height.
+             */
+            height: number;
+            /** @description `prevote`, `precommit` or `proposal`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description The round.
+             */
+            round: number;
+            /** @description The block of its second. */
+            second?: string | null;
+            /** @description The validator's consensus address (hex). */
+            validator: string;
+        };
         /** @description The body of every error response. */
         ErrorBody: {
             /** @description What went wrong. */
@@ -1087,10 +1108,18 @@ export interface components {
             consensus_height: number;
             /**
              * Format: uint64
+             * @description Equivocations seen since it started: a validator that signed two different votes for
+             *     one step of a round, or two different proposals for one round (each is also logged at
+             *     `WARN`).
+             */
+            equivocations: number;
+            /**
+             * Format: uint64
              * @description Milliseconds since consensus last reached a new height (since the validator started,
              *     before it first did).
              */
             idle_ms: number;
+            last_equivocation?: null | components["schemas"]["EquivocationSeen"];
             /**
              * @description The network's id (hex, 32 bytes): named in every vote, proposal and proposal stream its
              *     validators sign, so a certificate's precommit signatures verify only with it.
