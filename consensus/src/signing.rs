@@ -3,7 +3,8 @@
 //!
 //! Every signed message is a domain tag, the [`NetworkId`], then the message's fields in a fixed
 //! binary layout: a signature over one kind of message can never pass for another, nor one made
-//! on one network for anything on another (see `network_id.rs`).
+//! on one network for anything on another (see `network_id.rs`) — the proof a validator gives
+//! its peers when it connects included, so a peer of another network is disconnected at once.
 
 use std::path::Path;
 
@@ -185,6 +186,16 @@ pub(crate) fn proposal_stream_bytes(network: &NetworkId, height: Height, propose
     bytes
 }
 
+/// What the proof that binds a validator key to its libp2p peer id signs: Malachite's layout
+/// ([`ValidatorProof::signing_bytes`]) after our tag and the network, so that a peer of another
+/// network fails the handshake and is disconnected, rather than connecting and sending messages
+/// that fail one by one.
+fn validator_proof_bytes(network: &NetworkId, public_key: &[u8], peer_id: &[u8]) -> Vec<u8> {
+    let mut bytes = signed_message(b"tidepool/validator-proof/v1", network);
+    bytes.extend_from_slice(&ValidatorProof::<TidepoolContext>::signing_bytes(public_key, peer_id));
+    bytes
+}
+
 fn extension_bytes(network: &NetworkId, scope: &VoteExtensionScope<TidepoolContext>) -> Vec<u8> {
     let mut bytes = signed_message(b"tidepool/vote-extension/v2", network);
     bytes.extend_from_slice(&scope.height.0.to_be_bytes());
@@ -232,9 +243,7 @@ impl Signer<TidepoolContext> for KeySigner {
         public_key: Vec<u8>,
         peer_id: Vec<u8>,
     ) -> Result<ValidatorProof<TidepoolContext>, SigningError> {
-        // Malachite's layout, without the network: the proof says which key stands behind a
-        // peer id, which is as true on one network as on another.
-        let signature = self.key.sign(&ValidatorProof::<TidepoolContext>::signing_bytes(&public_key, &peer_id));
+        let signature = self.key.sign(&validator_proof_bytes(&self.network, &public_key, &peer_id));
         Ok(ValidatorProof::new(public_key, peer_id, signature))
     }
 }
@@ -284,7 +293,8 @@ impl Verifier<TidepoolContext> for KeyVerifier {
         let Ok(public_key) = PublicKey::from_bytes(bytes) else {
             return Ok(VerificationResult::Invalid);
         };
-        Ok(verified(&public_key, &proof.preimage(), &proof.signature))
+        let signed = validator_proof_bytes(&self.network, &proof.public_key, &proof.peer_id);
+        Ok(verified(&public_key, &signed, &proof.signature))
     }
 }
 
@@ -408,6 +418,20 @@ mod tests {
         };
         assert!(valid(ours).await);
         assert!(!valid(NetworkId([2; 32])).await, "a proposal made on one network counts on another");
+    }
+
+    #[tokio::test]
+    async fn a_validator_proof_covers_its_network() {
+        let key = ValidatorKey::from_seed([1; 32]);
+        let ours = NetworkId([1; 32]);
+        let proof = KeySigner { key: key.clone(), network: ours }
+            .sign_validator_proof(key.public_key().as_bytes().to_vec(), b"peer id".to_vec())
+            .await
+            .unwrap();
+        let valid =
+            async |network: NetworkId| KeyVerifier { network }.verify_validator_proof(&proof).await.unwrap().is_valid();
+        assert!(valid(ours).await);
+        assert!(!valid(NetworkId([2; 32])).await, "a peer of another network passes the handshake");
     }
 
     #[test]

@@ -156,6 +156,11 @@ impl Cluster {
         self.apps[i] = Arc::new(Toy::open(&self.home(i)).unwrap());
     }
 
+    /// How many peers validator `i` is connected to (`None`: its network does not answer).
+    pub(crate) async fn peer_count(&self, i: usize) -> Option<usize> {
+        self.running[i].as_ref().expect("validator is running").consensus.peers().get().await
+    }
+
     /// Deletes validator `i`'s consensus directory (its WAL and kept blocks), keeping its chain;
     /// it must be stopped.
     pub(crate) fn wipe_wal(&mut self, i: usize) {
