@@ -15,8 +15,9 @@
 //!
 //! The application also names its network ([`Config::network`], a [`NetworkId`] made from
 //! everything that sets it apart): every vote, proposal and proposal stream a validator signs
-//! covers it, and a certificate verifies only against it ([`Certificate::verify`]), so a key
-//! that validates on two networks signs nothing that counts on the other.
+//! covers it, and so does the proof it gives a peer when it connects (a peer of another network
+//! is disconnected); a certificate verifies only against it ([`Certificate::verify`]). A key that
+//! validates on two networks signs nothing that counts on the other.
 //!
 //! ## The life of a height
 //!
