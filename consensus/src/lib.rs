@@ -283,6 +283,13 @@ impl PeerCount {
         let dump = NetworkRequest::dump_state(&self.0).await.ok()??;
         Some(dump.peers.len())
     }
+
+    /// How many of them proved which validator key stands behind them (a peer of another
+    /// network never does, nor one whose proof has not arrived yet), or `None` as above.
+    pub async fn proven(&self) -> Option<usize> {
+        let dump = NetworkRequest::dump_state(&self.0).await.ok()??;
+        Some(dump.peers.values().filter(|peer| peer.consensus_public_key.is_some()).count())
+    }
 }
 
 /// Stops the engine's actors, the network first and on its own: a killed actor runs no

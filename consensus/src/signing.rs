@@ -190,6 +190,9 @@ pub(crate) fn proposal_stream_bytes(network: &NetworkId, height: Height, propose
 /// ([`ValidatorProof::signing_bytes`]) after our tag and the network, so that a peer of another
 /// network fails the handshake and is disconnected, rather than connecting and sending messages
 /// that fail one by one.
+///
+/// Malachite's docs ask for its layout alone; only our [`KeyVerifier`] checks these proofs (the
+/// engine's one check calls it), so both sides agree. Check again on a Malachite upgrade.
 fn validator_proof_bytes(network: &NetworkId, public_key: &[u8], peer_id: &[u8]) -> Vec<u8> {
     let mut bytes = signed_message(b"tidepool/validator-proof/v1", network);
     bytes.extend_from_slice(&ValidatorProof::<TidepoolContext>::signing_bytes(public_key, peer_id));

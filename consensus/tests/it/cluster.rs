@@ -156,9 +156,10 @@ impl Cluster {
         self.apps[i] = Arc::new(Toy::open(&self.home(i)).unwrap());
     }
 
-    /// How many peers validator `i` is connected to (`None`: its network does not answer).
-    pub(crate) async fn peer_count(&self, i: usize) -> Option<usize> {
-        self.running[i].as_ref().expect("validator is running").consensus.peers().get().await
+    /// How many of validator `i`'s peers proved their validator key (see `PeerCount::proven`).
+    pub(crate) async fn proven_peers(&self, i: usize) -> usize {
+        let running = self.running[i].as_ref().expect("validator is running");
+        running.consensus.peers().proven().await.expect("its network answers")
     }
 
     /// Deletes validator `i`'s consensus directory (its WAL and kept blocks), keeping its chain;
