@@ -74,6 +74,11 @@ impl EvidenceLog {
         self.0.lock().total
     }
 
+    /// The latest one, if any.
+    pub fn latest(&self) -> Option<Equivocation> {
+        self.0.lock().recent.back().cloned()
+    }
+
     /// The latest ones (at most 16), oldest first.
     pub fn recent(&self) -> Vec<Equivocation> {
         self.0.lock().recent.iter().cloned().collect()
@@ -212,5 +217,6 @@ mod tests {
         assert_eq!(recent.len(), KEPT);
         assert_eq!(recent[0].first, Some(BlockHash([4; 32])), "the oldest went first");
         assert_eq!(recent[KEPT - 1].first, Some(BlockHash([KEPT as u8 + 3; 32])));
+        assert_eq!(log.latest().as_ref(), recent.last());
     }
 }

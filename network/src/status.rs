@@ -121,7 +121,7 @@ impl StatusProbes {
                 stalled: idle > stall_after,
                 not_gossiped: not_gossiped.load(Ordering::Relaxed),
                 equivocations: evidence.total(),
-                last_equivocation: evidence.recent().pop().map(|seen| EquivocationSeen {
+                last_equivocation: evidence.latest().map(|seen| EquivocationSeen {
                     validator: seen.validator.to_string(),
                     height: seen.height,
                     round: seen.round,

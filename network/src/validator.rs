@@ -78,17 +78,18 @@ impl Validator {
             config.module_cache_dir = Some(path.join("modules"));
         }
         config.history_blocks = settings.history_blocks;
-        let expected = genesis.clone();
-        let (node, genesis_block) = tokio::task::spawn_blocking(move || -> Result<_, NetworkError> {
+        let (expected, set) = (genesis.clone(), validators.clone());
+        // Opening the store and both checks read the disk: off the async runtime.
+        let (node, network_id) = tokio::task::spawn_blocking(move || -> Result<_, NetworkError> {
             let node = Node::open(config)?;
             let genesis_block = check_genesis(&node, &expected, market)?;
-            Ok((node, genesis_block))
+            let network_id =
+                expected.network_id(genesis_block).map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
+            check_signed_for(&node, network_id, &set)?;
+            Ok((node, network_id))
         })
         .await
         .map_err(|e| NetworkError::invalid("data", e.to_string()))??;
-        let network_id =
-            genesis.network_id(genesis_block).map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
-        check_signed_for(&node, network_id, &validators)?;
 
         let mut consensus_config = Config::new(
             network_id,
@@ -162,18 +163,19 @@ fn check_genesis(node: &Node, genesis: &GenesisDocument, market: Option<MarketCo
     let mut config = genesis.node_config(StoreConfig::Memory, market);
     config.module_cache_dir = node.config().vm.cache_dir.clone().or_else(|| node.config().module_cache_dir.clone());
     let expected = Node::open(config)?.ledger().block(0).map_err(tidepool_node::NodeError::from)?;
-    if let (Some(found), Some(expected)) = (&found, &expected)
-        && found.hash() == expected.hash()
+    let (found, expected) = (found.map(|h| h.hash()), expected.map(|h| h.hash()));
+    if let (Some(found), Some(expected)) = (found, expected)
+        && found == expected
     {
-        return Ok(found.hash());
+        return Ok(found);
     }
     Err(NetworkError::invalid(
         "data",
         format!(
             "the data directory's genesis block ({}) is not the one genesis.json gives ({}): it belongs to \
              another network, or the document changed after the chain started",
-            found.map_or("none".into(), |h| h.hash().to_string()),
-            expected.map_or("none".into(), |h| h.hash().to_string()),
+            found.map_or("none".into(), |h| h.to_string()),
+            expected.map_or("none".into(), |h| h.to_string()),
         ),
     ))
 }
