@@ -24,7 +24,9 @@ impl Metrics {
         };
     }
 
-    /// Counts a submitted transaction.
+    /// Counts a transaction a client submitted (signed, or impersonated on a dev node): accepted
+    /// (executed, or waiting for a block) or refused. Transactions a dev control makes itself (a
+    /// warp's price refresh) are not submissions.
     pub fn count_tx(&self, accepted: bool) {
         let counter = if accepted { &self.txs_accepted } else { &self.txs_rejected };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -49,12 +51,12 @@ impl Metrics {
         );
         counter(
             "tidepool_txs_accepted_total",
-            "Transactions executed (successful or reverted).",
+            "Transactions clients submitted (POST /v1/txs, /v1/txs/batch, /dev/impersonate) that were accepted: executed (successful or reverted), or waiting for a block.",
             self.txs_accepted.load(Ordering::Relaxed),
         );
         counter(
             "tidepool_txs_rejected_total",
-            "Transactions rejected before execution.",
+            "Transactions clients submitted that were refused before execution (signature, nonce, funds, form).",
             self.txs_rejected.load(Ordering::Relaxed),
         );
         let _ = writeln!(

@@ -34,7 +34,7 @@ export function LineChart({ series, marker, reference, xLabel, yLabel, height = 
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => y0 + t * (y1 - y0));
   const xticks = [0, 0.5, 1].map((t) => x0 + t * (x1 - x0));
   return (
-    <svg class="chart" viewBox={`0 0 ${W} ${height}`} role="img" data-testid={testId}>
+    <svg class="chart" viewBox={`0 0 ${W} ${height}`} role="img" data-testid={testId} data-points={testId && JSON.stringify(series.map((s) => s.points))}>
       {ticks.map((t) => (
         <g key={t}>
           <line x1={PAD.left} x2={W - PAD.right} y1={sy(t)} y2={sy(t)} class="grid" />

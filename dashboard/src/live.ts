@@ -8,6 +8,8 @@ import { client, describeError } from './api';
 
 type Listener = (block: Block) => void;
 const listeners = new Set<Listener>();
+type RevertListener = (fromHeight: number) => void;
+const revertListeners = new Set<RevertListener>();
 let latest: Block | undefined;
 let started = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -17,8 +19,18 @@ let stream: EventSource | undefined;
 let failures = 0;
 const MAX_STREAM_FAILURES = 5;
 
+/** The chain went back: what a page read from `fromHeight` on belongs to blocks that are gone. */
+function reverted(fromHeight: number) {
+  revertListeners.forEach((l) => l(fromHeight));
+}
+
 function publish(block: Block) {
   connectionError = undefined;
+  // Polling sees a revert as a lower latest block, or another block at the same height (a revert
+  // mined past the old height between two polls goes unseen there; the stream's `close` says it).
+  if (latest && (block.height < latest.height || (block.height === latest.height && block.hash !== latest.hash))) {
+    reverted(block.height);
+  }
   if (!latest || block.height !== latest.height || block.hash !== latest.hash) {
     latest = block;
     listeners.forEach((l) => l(block));
@@ -54,7 +66,9 @@ function openStream() {
   });
   // The node ended the stream (it lagged, the chain was reverted or reset, the node is stopping):
   // read the latest block again and follow from there.
-  source.addEventListener('close', () => {
+  source.addEventListener('close', (event) => {
+    const close = JSON.parse((event as MessageEvent<string>).data) as { reason: string; from_height: number };
+    if (close.reason === 'reverted') reverted(close.from_height);
     source.close();
     stream = undefined;
     setTimeout(openStream, 500);
@@ -79,6 +93,17 @@ function start() {
   if (started) return;
   started = true;
   openStream();
+}
+
+/**
+ * Calls `listener(fromHeight)` whenever the chain goes back (`/dev/revert`, `/dev/reset`, a state
+ * file loaded): blocks from `fromHeight` on were replaced, so anything read at those heights is
+ * stale. Returns the function that stops it.
+ */
+export function onRevert(listener: RevertListener): () => void {
+  revertListeners.add(listener);
+  start();
+  return () => void revertListeners.delete(listener);
 }
 
 /** Reads the latest block now (after a transaction, say). */

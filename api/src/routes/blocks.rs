@@ -88,8 +88,9 @@ pub struct EventParams {
     /// Only events of this contract.
     #[param(value_type = Option<tidepool_node::openapi::Address>)]
     pub contract: Option<String>,
-    /// Only events of this type.
+    /// Only events of this type (not empty: every event has one).
     #[serde(rename = "type")]
+    #[param(min_length = 1)]
     pub ty: Option<String>,
     /// From this height (inclusive).
     pub from: Option<u64>,
@@ -172,7 +173,7 @@ pub async fn events(
     let limit = page_limit(params.limit)?;
     let filter = EventFilter {
         contract,
-        ty: params.ty,
+        ty: super::event_type(params.ty)?,
         from_height: params.from,
         to_height: params.to,
         newest_first: newest_first(params.order.as_deref())?,

@@ -403,7 +403,7 @@ pub struct SnapshotId {
 
 /// `POST /dev/snapshot`: records the current state, clock and pending transactions → `{id}`.
 #[utoipa::path(post, path = "/dev/snapshot",
-    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TooLarge, Conflict, Internal))]
+    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TooLarge, Internal))]
 pub async fn snapshot(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<SnapshotId>, ApiError> {
     Ok(Json(SnapshotId { id: blocking(move || Ok(state.node.snapshot()?)).await? }))
 }
@@ -429,7 +429,10 @@ pub async fn impersonate(
     _: NoQuery,
     Json(Object(tx)): Json<Object<Transaction>>,
 ) -> Result<Json<Submitted>, ApiError> {
-    Ok(Json(blocking(move || Ok(state.node.impersonate(tx)?.decoded())).await?))
+    let node = state.node.clone();
+    let result = blocking(move || Ok(node.impersonate(tx).map(Submitted::decoded))).await?;
+    state.metrics.count_tx(result.is_ok());
+    Ok(Json(result?))
 }
 
 /// Any `/dev/*` route on a node started without `--dev`: 403 `dev_mode_only`, or

@@ -169,6 +169,17 @@ pub const MAX_PAGE: u32 = 1000;
 /// Entries in a page when the request does not say.
 pub const DEFAULT_PAGE: u32 = 100;
 
+/// A `type` filter of events: absent, or a type an event can have (the VM refuses an empty
+/// one, so `type=` would match nothing, and is refused instead).
+fn event_type(ty: Option<String>) -> Result<Option<String>, ApiError> {
+    match ty {
+        Some(ty) if ty.is_empty() => {
+            Err(ApiError::bad_request("type is empty: every event has a type; leave the parameter out to take all"))
+        }
+        ty => Ok(ty),
+    }
+}
+
 /// A page's `limit` parameter: [`DEFAULT_PAGE`] when absent, else `1..=`[`MAX_PAGE`].
 fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
     match limit.unwrap_or(DEFAULT_PAGE) {

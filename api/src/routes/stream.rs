@@ -39,8 +39,9 @@ pub struct StreamParams {
     #[param(value_type = Option<tidepool_node::openapi::Address>)]
     pub contract: Option<String>,
     /// Only events of this type, and only transactions that emitted an event of this type (of
-    /// `contract`, when given). Blocks are not filtered.
+    /// `contract`, when given; not empty: every event has one). Blocks are not filtered.
     #[serde(rename = "type")]
+    #[param(min_length = 1)]
     pub ty: Option<String>,
     /// Start with block N: committed blocks from N are sent first, then new ones live. At most
     /// the latest height + 1, and not below the chain's first block (404); absent, the stream
@@ -199,7 +200,7 @@ pub async fn stream(
 
 /// The filter the parameters ask for.
 fn filter(params: &StreamParams) -> Result<Filter, ApiError> {
-    let mut filter = Filter { topics: Topics::ALL, contract: None, ty: params.ty.clone() };
+    let mut filter = Filter { topics: Topics::ALL, contract: None, ty: super::event_type(params.ty.clone())? };
     if let Some(topics) = &params.topics {
         filter.topics = Topics { blocks: false, txs: false, events: false };
         for topic in topics.split(',') {

@@ -325,3 +325,42 @@ async fn warp_with_refresh_prices_keeps_positions_valued() {
     assert_error(&refused.await, 404, "not_found");
     assert_eq!(get(&bare_app, "/v1/blocks/latest").await, head);
 }
+
+/// `tidepool_txs_accepted_total` and `tidepool_txs_rejected_total` from `/metrics`.
+async fn tx_counters(app: &Router) -> (u64, u64) {
+    use axum::body::{Body, to_bytes};
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/metrics").body(Body::empty()).unwrap();
+    let body = to_bytes(app.clone().oneshot(request).await.unwrap().into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).expect(name);
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    (counter("tidepool_txs_accepted_total"), counter("tidepool_txs_rejected_total"))
+}
+
+#[tokio::test]
+async fn transactions_clients_submit_are_counted_signed_or_impersonated() {
+    let node = node(true);
+    let app = app(&node);
+    assert_eq!(tx_counters(&app).await, (0, 0));
+    post(&app, "/v1/txs", transfer(0, 5)).await;
+    assert_error(&call(&app, Method::POST, "/v1/txs", Some(transfer(0, 5))).await, 409, "bad_nonce");
+    assert_eq!(tx_counters(&app).await, (1, 1));
+
+    // An impersonated transaction is a client's submission too, accepted or refused.
+    let from = dev_accounts(2)[1].address;
+    let unsigned = |nonce: u64| {
+        json!({"chain_id": tidepool_node::DEV_CHAIN_ID, "nonce": nonce, "from": from, "gas_limit": 1_000_000,
+               "action": {"type": "transfer", "to": tidepool_ledger::Address([0xaa; 20]), "amount": "1"}})
+    };
+    assert_eq!(post(&app, "/dev/impersonate", unsigned(1)).await["status"], "success");
+    assert_error(&call(&app, Method::POST, "/dev/impersonate", Some(unsigned(1))).await, 409, "bad_nonce");
+    assert_eq!(tx_counters(&app).await, (2, 2));
+
+    // A dev control's own transaction (the warp's price refresh) is not a submission.
+    let block = post(&app, "/dev/warp", json!({"seconds": 60, "refresh_prices": true})).await;
+    assert_eq!(block["tx_hashes"].as_array().unwrap().len(), 1);
+    assert_eq!(tx_counters(&app).await, (2, 2));
+}

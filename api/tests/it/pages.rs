@@ -118,7 +118,9 @@ async fn storage_pages_read_every_entry_once() {
 #[tokio::test]
 async fn a_place_or_an_order_that_is_not_one_is_a_400_and_a_far_place_is_a_place() {
     let (_, app, usdc) = node_with_a_crowded_block();
-    for query in ["after=1:2", "after=1:2:3:4", "after=a:0:0", "after=1::0", "after=-1:0:0", "order=up", "order="] {
+    for query in
+        ["after=1:2", "after=1:2:3:4", "after=a:0:0", "after=1::0", "after=-1:0:0", "order=up", "order=", "type="]
+    {
         let answer = call(&app, Method::GET, &format!("/v1/events?{query}"), None).await;
         assert_error(&answer, 400, "bad_request");
     }

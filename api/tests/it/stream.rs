@@ -654,6 +654,7 @@ fn bad_requests_are_4xx_and_change_nothing() {
     let cases = [
         ("topics=blocks,logs", None, 400, "bad_request"),
         ("topics=", None, 400, "bad_request"),
+        ("type=", None, 400, "bad_request"),
         ("contract=0x1234", None, 400, "bad_request"),
         ("from_height=-1", None, 400, "bad_request"),
         ("from_height=1.5", None, 400, "bad_request"),

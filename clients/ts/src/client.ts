@@ -352,8 +352,13 @@ export class TidepoolClient {
 
   /** Dev controls (a node started with `--dev`). */
   readonly dev = {
-    /** Moves the clock `seconds` ahead; the answer is the block mined at the new time. */
-    warp: (seconds: number): Promise<Block> => this.request('POST', '/dev/warp', { seconds }),
+    /**
+     * Moves the clock `seconds` ahead; the answer is the block mined at the new time. With
+     * `refreshPrices`, that block also publishes the dev market oracle's prices again at the new
+     * time, so positions can still be valued (a 404 on a chain without the market).
+     */
+    warp: (seconds: number, options: { refreshPrices?: boolean } = {}): Promise<Block> =>
+      this.request('POST', '/dev/warp', { seconds, refresh_prices: options.refreshPrices ?? false }),
     /** Mines `blocks` empty blocks (1 by default). */
     mine: (blocks = 1): Promise<Block> => this.request('POST', '/dev/mine', { blocks }),
     /** Sets an account's native balance. */

@@ -57,8 +57,13 @@ export function toUnits(amount: string, decimals: number): bigint {
   if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw new Error(`${JSON.stringify(amount)} is not an amount`);
   const fraction = m[2] ?? '';
   if (fraction.length > decimals) throw new Error(`${amount} has more than ${decimals} decimals`);
-  return BigInt(m[1] || '0') * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
+  const units = BigInt(m[1] || '0') * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0');
+  if (units > MAX_UINT128) throw new Error(`${amount} is more than any amount holds: 2^128 − 1 base units`);
+  return units;
 }
+
+/** The largest amount (and price) the contracts hold: amounts are `Uint128`. */
+export const MAX_UINT128 = (1n << 128n) - 1n;
 
 export interface InterestCurve {
   base: string;
@@ -205,6 +210,11 @@ export class Oracle {
   async prices(assets: string[]): Promise<Price[]> {
     const answer = await this.client.query<{ prices: Price[] }>(this.address, { prices: { assets: assets.map(getAddress) } });
     return answer.prices;
+  }
+  /** Who may publish prices. */
+  async owner(): Promise<Address> {
+    const config = await this.client.query<{ owner: string }>(this.address, { config: {} });
+    return getAddress(config.owner);
   }
   /** The owner publishes prices (USD × 10^8 per whole token). */
   setPrices(signer: Signer, prices: { asset: string; price: AmountInput }[], options?: SendOptions): Promise<Receipt> {

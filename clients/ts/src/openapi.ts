@@ -2579,15 +2579,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description The body is larger than 8 MiB (`body_too_large`). */
             413: {
                 headers: {
@@ -3492,7 +3483,7 @@ export interface operations {
             query?: {
                 /** @description Only events of this contract. */
                 contract?: components["schemas"]["Address"];
-                /** @description Only events of this type. */
+                /** @description Only events of this type (not empty: every event has one). */
                 type?: string;
                 /** @description From this height (inclusive). */
                 from?: number;
@@ -3659,7 +3650,7 @@ export interface operations {
                 contract?: components["schemas"]["Address"];
                 /**
                  * @description Only events of this type, and only transactions that emitted an event of this type (of
-                 *     `contract`, when given). Blocks are not filtered.
+                 *     `contract`, when given; not empty: every event has one). Blocks are not filtered.
                  */
                 type?: string;
                 /**

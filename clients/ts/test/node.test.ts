@@ -17,6 +17,7 @@ import {
   Token,
   TransactionFailedError,
   privateKeySigner,
+  toUnits,
   transactionHash,
   type Signer,
 } from '../src/index.js';
@@ -84,6 +85,7 @@ test('supply, borrow, a price drop and a liquidation through the market helpers'
     { asset: WETH, price: weth },
     { asset: DEV_MARKET.tokens.WBTC, price: 6_000_000_000_000n },
   ];
+  assert.equal(await oracle.owner(), owner.address, 'the dev market oracle is dev account 0\'s');
   await oracle.setPrices(owner, prices(300_000_000_000n));
   const [usdcPrice, wethPrice] = await oracle.prices([USDC, WETH]);
   assert.deepEqual([usdcPrice?.price, wethPrice?.price], ['100000000', '300000000000']);
@@ -182,8 +184,22 @@ test('a dev node answers CORS preflights from any origin', async () => {
   assert.match(response.headers.get('access-control-allow-methods') ?? '', /POST/);
 });
 
-test('dev controls: warp moves the clock', async () => {
+test('dev controls: warp moves the clock, and with refreshPrices publishes the prices again', async () => {
+  const oracle = new Oracle(client, DEV_MARKET.oracle);
   const before = await client.latestBlock();
   const block = await client.dev.warp(3600);
   assert.ok(block.time >= before.time + 3600);
+  assert.ok((await oracle.price(DEV_MARKET.tokens.USDC)).updated_at < block.time, 'a plain warp leaves the prices as they were');
+  const refreshed = await client.dev.warp(3600, { refreshPrices: true });
+  assert.equal((await oracle.price(DEV_MARKET.tokens.USDC)).updated_at, refreshed.time);
+});
+
+test('toUnits: whole tokens to base units exactly, within what an amount holds', () => {
+  assert.equal(toUnits('1.5', 6), 1_500_000n);
+  assert.equal(toUnits('.25', 2), 25n);
+  assert.equal(toUnits('340282366920938463463374607431768211455', 0), (1n << 128n) - 1n);
+  assert.throws(() => toUnits('340282366920938463463374607431768211456', 0), /2\^128 − 1/);
+  assert.throws(() => toUnits('340282366920938463463.374607431768211456', 18), /2\^128 − 1/);
+  assert.throws(() => toUnits('1.234', 2), /more than 2 decimals/);
+  assert.throws(() => toUnits('1e6', 0), /not an amount/);
 });

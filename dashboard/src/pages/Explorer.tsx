@@ -14,7 +14,7 @@ export function Explorer({ path }: { path: string }) {
     <section>
       <h1>Explorer</h1>
       <Search />
-      {kind === 'blocks' && id ? <BlockPage height={Number(id)} /> : null}
+      {kind === 'blocks' && id ? <BlockPage height={id} /> : null}
       {kind === 'txs' && id ? <TxPage hash={id} /> : null}
       {kind === 'contracts' && id ? <ContractPage address={id} /> : null}
       {kind === 'accounts' && id ? <AccountPage address={id} /> : null}
@@ -28,7 +28,8 @@ function Search() {
   const [error, setError] = useState<string>();
   const go = async (e: Event) => {
     e.preventDefault();
-    const q = text.trim();
+    // `0X…` is an address or hash too; the node and the pages' links use `0x`.
+    const q = text.trim().replace(/^0X/, '0x');
     setError(undefined);
     try {
       if (/^\d+$/.test(q)) return navigate(`/explorer/blocks/${q}`);
@@ -102,7 +103,20 @@ function Events({ events }: { events: EventView[] | { contract: string; type: st
   );
 }
 
-function BlockPage({ height }: { height: number }) {
+/** A block page's height as typed in its address: digits, and a number JavaScript holds exactly. */
+function blockHeight(text: string): number | undefined {
+  const height = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(height) ? height : undefined;
+}
+
+function BlockPage({ height: text }: { height: string }) {
+  const height = blockHeight(text);
+  // Anything else is answered here, without asking the node (a NaN in the hook's dependencies
+  // would also never equal itself, and ask again at every render).
+  return height === undefined ? <p class="error" data-testid="block-error">{`"${text}" is not a block height: the address takes its number, /explorer/blocks/42.`}</p> : <BlockAt height={height} />;
+}
+
+function BlockAt({ height }: { height: number }) {
   const { data: b, error } = useLive<Block>(() => client.block(height), [height]);
   if (error) return <p class="error">{error}</p>;
   if (!b) return <p class="muted">Loading…</p>;

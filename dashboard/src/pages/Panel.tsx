@@ -2,7 +2,7 @@
 // transactions, each built and signed here, in the browser, through the TypeScript client, as a
 // dApp would. Prices and the clock too.
 import { useState } from 'preact/hooks';
-import { DEV_ACCOUNT_KEYS, injectedSigner, privateKeySigner, toUnits, type Eip1193Provider, type Receipt, type Signer } from 'tidepool-client';
+import { DEV_ACCOUNT_KEYS, injectedSigner, privateKeySigner, toUnits, type Eip1193Provider, type Oracle, type Receipt, type Signer } from 'tidepool-client';
 import { client, describeError, marketViews, pool, poolOracle } from '../api';
 import { short, units, usd } from '../format';
 import { refreshNow, useLive } from '../live';
@@ -94,14 +94,38 @@ export function Panel({ dev }: { dev?: boolean }) {
         <PriceForm markets={markets ?? []} busy={busy} onSubmit={(asset, price) =>
           run(`set ${symbol(asset)} to $${price}`, async () => {
             const oracle = await poolOracle();
-            // Every market's price at once, so none goes stale: the others keep their current values.
-            const current = await Promise.all((markets ?? []).map(async (m) => ({ asset: m.asset, price: m.asset === asset ? toUnits(price, 8) : BigInt((await oracle.price(m.asset).catch(() => ({ price: '100000000' }))).price) })));
-            return oracle.setPrices(signer, current);
+            const owner = await priceSigner(oracle, wallet);
+            // Every market's price at once, so none goes stale: the others keep their current
+            // values. A market whose price cannot be read (none was ever set) is left out, not
+            // given one.
+            const others = (markets ?? []).filter((m) => m.asset !== asset);
+            const read = await Promise.allSettled(others.map((m) => oracle.price(m.asset)));
+            const current = others.flatMap((m, i) => {
+              const r = read[i]!;
+              return r.status === 'fulfilled' ? [{ asset: m.asset, price: BigInt(r.value.price) }] : [];
+            });
+            return oracle.setPrices(owner, [{ asset, price: toUnits(price, 8) }, ...current]);
           })} />
-        <WarpForm busy={busy} onSubmit={(seconds) => run(`warp ${seconds} s`, async () => `Clock moved: block ${(await client.dev.warp(seconds)).height} at the new time.`)} />
+        <WarpForm busy={busy} onSubmit={(seconds, refreshPrices) =>
+          run(`warp ${seconds} s`, async () => {
+            const block = await client.dev.warp(seconds, { refreshPrices });
+            return `Clock moved: block ${block.height} at the new time${refreshPrices ? ', prices published again' : ''}.`;
+          })} />
       </div>
     </section>
   );
+}
+
+/**
+ * Who signs a price: the oracle's owner — the connected wallet if it is the owner, else the dev
+ * account that is (account 0 on the dev market), whichever account the panel has selected.
+ */
+async function priceSigner(oracle: Oracle, wallet: Signer | undefined): Promise<Signer> {
+  const owner = await oracle.owner();
+  if (wallet && wallet.address === owner) return wallet;
+  const dev = devSigners.find((s) => s.address === owner);
+  if (dev) return dev;
+  throw new Error(`only the oracle's owner ${owner} sets prices, and it is not a dev account${wallet ? ' nor the connected wallet' : ''}`);
 }
 
 function AssetSelect({ markets, value, onChange, testId }: { markets: { asset: string; token: { symbol: string } }[]; value: string; onChange: (v: string) => void; testId: string }) {
@@ -153,7 +177,7 @@ function PriceForm({ markets, busy, onSubmit }: { markets: Markets; busy: boolea
   const chosen = asset || markets[0]?.asset || '';
   return (
     <form class="card" data-testid="form-price" onSubmit={(e) => { e.preventDefault(); onSubmit(chosen, price.trim()); }}>
-      <h3>Set a price <small class="muted">(oracle owner: account 0)</small></h3>
+      <h3>Set a price <small class="muted">(signed by the oracle's owner: dev account 0)</small></h3>
       <AssetSelect testId="asset" markets={markets} value={chosen} onChange={setAsset} />
       <input data-testid="price" inputMode="decimal" placeholder="USD per token" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} />
       <button type="submit" disabled={busy || !price.trim()} data-testid="submit">set price</button>
@@ -161,12 +185,16 @@ function PriceForm({ markets, busy, onSubmit }: { markets: Markets; busy: boolea
   );
 }
 
-function WarpForm({ busy, onSubmit }: { busy: boolean; onSubmit: (seconds: number) => void }) {
+function WarpForm({ busy, onSubmit }: { busy: boolean; onSubmit: (seconds: number, refreshPrices: boolean) => void }) {
   const [seconds, setSeconds] = useState('3600');
+  // On by default: the pool refuses prices over an hour old, so after a plain warp every position
+  // query answers "stale price" until someone publishes prices again.
+  const [refresh, setRefresh] = useState(true);
   return (
-    <form class="card" data-testid="form-warp" onSubmit={(e) => { e.preventDefault(); onSubmit(Number(seconds)); }}>
+    <form class="card" data-testid="form-warp" onSubmit={(e) => { e.preventDefault(); onSubmit(Number(seconds), refresh); }}>
       <h3>Warp time</h3>
       <input data-testid="seconds" inputMode="numeric" value={seconds} onInput={(e) => setSeconds((e.target as HTMLInputElement).value)} />
+      <label class="small"><input type="checkbox" data-testid="refresh-prices" checked={refresh} onChange={(e) => setRefresh((e.target as HTMLInputElement).checked)} /> publish prices again</label>
       <button type="submit" disabled={busy || !/^\d+$/.test(seconds)} data-testid="submit">warp</button>
     </form>
   );

@@ -1,11 +1,11 @@
 // Accounts and positions: every account with a position (the pool's `positions` query, a page of
 // 100 at a time), sortable by health factor, liquidatable ones marked; a position page per account.
 import { useMemo, useState } from 'preact/hooks';
-import { WAD, type AccountPosition, type Position } from 'tidepool-client';
+import { TidepoolApiError, WAD, type AccountPosition, type Position } from 'tidepool-client';
 import { client, marketViews, pool, poolAddress } from '../api';
 import { LineChart } from '../chart';
 import { healthFactor, healthNumber, short, units, usd } from '../format';
-import { useLatestBlock, useLive } from '../live';
+import { onRevert, useLatestBlock, useLive } from '../live';
 
 export function Positions({ path }: { path: string }) {
   const address = path.split('/')[2];
@@ -87,10 +87,23 @@ function AccountList() {
   );
 }
 
-/** Health factors at past heights: per address, sampled as blocks arrive (kept while the page is open). */
-const samples = new Map<string, Map<number, number>>();
+/**
+ * Health factors at past heights: per address, sampled as blocks arrive (kept while the page is
+ * open). `null` marks a height whose query failed (a stale price, say): shown as a gap, not asked
+ * again. Heights the chain went back over are forgotten.
+ */
+const samples = new Map<string, Map<number, number | null>>();
 let historyByHeight: boolean | undefined;
 let heightSupport: Promise<boolean> | undefined;
+let forgetsReverted = false;
+/** Counts reverts, so an answer read on a chain that was since reverted is not kept. */
+let chainGeneration = 0;
+
+/** Drops every sample at `fromHeight` or above: those blocks were replaced. */
+function forgetFrom(fromHeight: number) {
+  chainGeneration += 1;
+  for (const seen of samples.values()) for (const h of [...seen.keys()]) if (h >= fromHeight) seen.delete(h);
+}
 
 /** Whether this node reads queries at past heights (`?height=N`): its document says so. */
 function readsAtHeight(): Promise<boolean> {
@@ -102,20 +115,38 @@ function readsAtHeight(): Promise<boolean> {
 
 /** The health factor at each of the last `count` heights, read with `?height=N` when the node has it. */
 async function history(address: string, latest: number, count = 30): Promise<[number, number][]> {
-  const seen = samples.get(address) ?? new Map<number, number>();
+  if (!forgetsReverted) {
+    forgetsReverted = true;
+    onRevert(forgetFrom);
+  }
+  const seen = samples.get(address) ?? new Map<number, number | null>();
   samples.set(address, seen);
   historyByHeight = await readsAtHeight();
   if (historyByHeight) {
     const heights = [];
     for (let h = Math.max(0, latest - count + 1); h <= latest; h++) if (!seen.has(h)) heights.push(h);
+    // One height that cannot be read (a price gone stale there) leaves a gap, not an empty chart.
+    const generation = chainGeneration;
     await Promise.all(
       heights.map(async (h) => {
-        const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
-        seen.set(h, healthNumber(answer.result.health_factor));
+        let value: number | null;
+        try {
+          const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
+          value = healthNumber(answer.result.health_factor);
+        } catch (e) {
+          // The pool refused the question at that height (422: a stale price, say); it always
+          // will there, so the gap is remembered. Anything else is asked again next block.
+          if (!(e instanceof TidepoolApiError && e.status === 422)) return;
+          value = null;
+        }
+        if (generation === chainGeneration) seen.set(h, value);
       }),
     );
   }
-  return [...seen.entries()].sort(([a], [b]) => a - b).slice(-count);
+  return [...seen.entries()]
+    .sort(([a], [b]) => a - b)
+    .slice(-count)
+    .flatMap(([h, v]) => (v === null ? [] : [[h, v] as [number, number]]));
 }
 
 function PositionPage({ address }: { address: string }) {
@@ -126,9 +157,11 @@ function PositionPage({ address }: { address: string }) {
   }, [address]);
   const { data: chart } = useLive(async () => {
     if (!block) return [];
-    if (data?.position) samples.get(address)?.set(block.height, healthNumber(data.position.health_factor));
+    // Without reads at a height, the chart samples what the page shows as blocks arrive — only
+    // a good answer (after an error `data` is the last good one, from an earlier block).
+    if (historyByHeight === false && data?.position && !error) samples.get(address)?.set(block.height, healthNumber(data.position.health_factor));
     return history(address, block.height);
-  }, [address, data?.position.health_factor]);
+  }, [address, data?.position.health_factor, error]);
   const p = data?.position;
   return (
     <section>
