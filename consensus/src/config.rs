@@ -126,18 +126,34 @@ impl Config {
     /// never join consensus (nor dial anyone). Binding it once here first turns the usual cause,
     /// a port another process holds, into an error from [`crate::Consensus::start`].
     ///
-    /// The socket gets the options libp2p gives its listener (`SO_REUSEADDR`, and
-    /// `SO_REUSEPORT` on Unix), so this refuses exactly what the engine's own bind would (a
-    /// dropped validator's listener, in the moment before its engine's task closes it, blocks
-    /// neither). The socket is closed at once.
-    pub(crate) fn check_listen_addr(&self) -> Result<(), ConsensusError> {
-        let refused = |source| ConsensusError::Listen { address: self.listen_addr, source };
-        let socket =
-            if self.listen_addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(refused)?;
-        socket.set_reuseaddr(true).map_err(refused)?;
-        #[cfg(unix)]
-        socket.set_reuseport(true).map_err(refused)?;
-        socket.bind(self.listen_addr).map_err(refused)
+    /// The check binds *without* `SO_REUSEPORT`, which libp2p sets on its own listener: on
+    /// Linux two sockets that both set it share a port, so a second validator started on a
+    /// port the first one holds (two testnets on the default ports, a copied home) would bind
+    /// too, and the kernel would split the peers' connections between the two. A bind without
+    /// it fails while any other socket listens there. A validator of this process that was
+    /// just stopped may still hold the port for a moment (its engine's task closes its
+    /// listener), so an address in use is tried again for up to [`LISTEN_CHECK_PATIENCE`]
+    /// before it is refused. The socket is closed at once.
+    pub(crate) async fn check_listen_addr(&self) -> Result<(), ConsensusError> {
+        let deadline = tokio::time::Instant::now() + LISTEN_CHECK_PATIENCE;
+        loop {
+            match self.try_bind() {
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::AddrInUse && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                result => return result.map_err(|source| ConsensusError::Listen { address: self.listen_addr, source }),
+            }
+        }
+    }
+
+    /// One bind of `listen_addr` with `SO_REUSEADDR` (a port in `TIME_WAIT` is free), closed at
+    /// once.
+    fn try_bind(&self) -> std::io::Result<()> {
+        let socket = if self.listen_addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(self.listen_addr)
     }
 
     pub(crate) fn to_engine(&self) -> EngineConfig {
@@ -164,6 +180,9 @@ impl Config {
         }
     }
 }
+
+/// How long [`Config::check_listen_addr`] waits for a port in use to be let go.
+pub(crate) const LISTEN_CHECK_PATIENCE: Duration = Duration::from_secs(2);
 
 fn tcp_multiaddr(address: SocketAddr) -> Multiaddr {
     let ip = match address.ip() {
@@ -222,12 +241,18 @@ mod millis {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_listen_address_in_use_is_an_error() {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    #[tokio::test]
+    async fn a_listen_address_in_use_is_an_error() {
+        // As another validator's engine holds its port: with SO_REUSEPORT, which lets any other
+        // socket that sets it bind the same port.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.set_reuseport(true).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let taken = socket.listen(16).unwrap();
         let address = taken.local_addr().unwrap();
         let config = Config::new(NetworkId([0; 32]), "v0", address, Vec::new(), "/tmp/wal");
-        match config.check_listen_addr() {
+        match config.check_listen_addr().await {
             Err(ConsensusError::Listen { address: reported, source }) => {
                 assert_eq!(reported, address);
                 assert_eq!(source.kind(), std::io::ErrorKind::AddrInUse);
@@ -235,8 +260,21 @@ mod tests {
             other => panic!("a taken port must be refused: {other:?}"),
         }
         drop(taken);
-        config.check_listen_addr().expect("a free port is accepted, and left free");
-        config.check_listen_addr().expect("checking does not keep the port");
+        config.check_listen_addr().await.expect("a free port is accepted, and left free");
+        config.check_listen_addr().await.expect("checking does not keep the port");
+    }
+
+    #[tokio::test]
+    async fn a_port_let_go_while_waiting_is_accepted() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = taken.local_addr().unwrap();
+        let config = Config::new(NetworkId([0; 32]), "v0", address, Vec::new(), "/tmp/wal");
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(taken);
+        });
+        config.check_listen_addr().await.expect("the port is free within the patience");
+        release.await.unwrap();
     }
 
     #[test]

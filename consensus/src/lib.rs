@@ -148,7 +148,7 @@ impl Consensus {
         std::fs::create_dir_all(&config.wal_dir).map_err(|e| ConsensusError::io(&config.wal_dir, e))?;
         config.network.claim(&config.wal_dir)?;
         let wal_file = config.wal_dir.join("consensus.wal");
-        config.check_listen_addr()?;
+        config.check_listen_addr().await?;
         let address = key.address();
 
         let tip = {

@@ -47,6 +47,47 @@ fn default_empty_block_interval_ms() -> u64 {
     1_000
 }
 
+/// The longest a timeout or the empty-block interval may be: longer is a typo, not a setting.
+pub const MAX_WAIT_MS: u64 = 3_600_000;
+
+impl NodeSettings {
+    /// Refuses timings that cannot work: a consensus timeout of 0 or above an hour (a round
+    /// that never times out), and an empty-block interval of 0 (an idle network deciding empty
+    /// blocks as fast as it can) or not shorter than the propose timeout (the proposer would
+    /// still be waiting for a transaction when the others give up on its proposal, and every
+    /// empty block would take a second round).
+    ///
+    /// # Errors
+    /// What is wrong, naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        let Timeouts { propose, prevote, precommit, per_round } = self.timeouts;
+        let max = std::time::Duration::from_millis(MAX_WAIT_MS);
+        for (name, timeout) in [("propose", propose), ("prevote", prevote), ("precommit", precommit)] {
+            if timeout.is_zero() || timeout > max {
+                return Err(format!(
+                    "timeouts.{name} is {} ms: it must be from 1 to {MAX_WAIT_MS} ms",
+                    timeout.as_millis()
+                ));
+            }
+        }
+        if per_round > max {
+            return Err(format!(
+                "timeouts.per_round is {} ms: it must be at most {MAX_WAIT_MS} ms",
+                per_round.as_millis()
+            ));
+        }
+        let interval = self.empty_block_interval_ms;
+        if interval == 0 || u128::from(interval) >= propose.as_millis() {
+            return Err(format!(
+                "empty_block_interval_ms is {interval}: it must be at least 1 and shorter than timeouts.propose ({} \
+                 ms), or the proposer is still waiting for transactions when the others give up on its proposal",
+                propose.as_millis()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Another validator, as this one reaches it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,5 +183,48 @@ impl NodeHome {
         std::fs::write(&path, json).map_err(|e| NetworkError::io(&path, e))?;
         key.save(&self.key_path())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn settings() -> NodeSettings {
+        NodeSettings {
+            moniker: "v0".into(),
+            api_listen: "127.0.0.1:8545".parse().unwrap(),
+            p2p_listen: "127.0.0.1:26656".parse().unwrap(),
+            peers: Vec::new(),
+            timeouts: Timeouts::default(),
+            history_blocks: None,
+            empty_block_interval_ms: default_empty_block_interval_ms(),
+        }
+    }
+
+    #[test]
+    fn timings_that_cannot_work_are_refused_naming_the_field() {
+        assert_eq!(settings().check(), Ok(()));
+        let refused = |edit: fn(&mut NodeSettings), field: &str| {
+            let mut s = settings();
+            edit(&mut s);
+            let error = s.check().expect_err(field);
+            assert!(error.starts_with(field), "{error}");
+        };
+        refused(|s| s.empty_block_interval_ms = 0, "empty_block_interval_ms");
+        refused(|s| s.empty_block_interval_ms = 3_000, "empty_block_interval_ms");
+        refused(|s| s.empty_block_interval_ms = u64::MAX, "empty_block_interval_ms");
+        refused(|s| s.timeouts.propose = Duration::ZERO, "timeouts.propose");
+        refused(|s| s.timeouts.prevote = Duration::from_millis(MAX_WAIT_MS + 1), "timeouts.prevote");
+        refused(|s| s.timeouts.precommit = Duration::from_millis(u64::MAX), "timeouts.precommit");
+        refused(|s| s.timeouts.per_round = Duration::from_millis(MAX_WAIT_MS + 1), "timeouts.per_round");
+        // At the bounds: accepted.
+        let mut edge = settings();
+        edge.empty_block_interval_ms = 2_999;
+        edge.timeouts.per_round = Duration::ZERO;
+        edge.timeouts.prevote = Duration::from_millis(MAX_WAIT_MS);
+        assert_eq!(edge.check(), Ok(()));
     }
 }

@@ -65,6 +65,7 @@ impl Validator {
     /// another chain; node and consensus failures.
     pub async fn start(spec: ValidatorSpec) -> Result<Validator, NetworkError> {
         let ValidatorSpec { genesis, key, settings, store, wal_dir, market } = spec;
+        settings.check().map_err(|reason| NetworkError::invalid("node.json", reason))?;
         let validators = genesis.validator_set().map_err(|reason| NetworkError::invalid("genesis.json", reason))?;
         if !validators.validators().iter().any(|v| v.public_key == key.public_key()) {
             return Err(NetworkError::invalid(
@@ -130,6 +131,8 @@ impl Validator {
     /// Stops consensus and gossip and waits for them; the node stays usable for reads.
     pub async fn shutdown(self) {
         drop(self.probes);
+        // A proposer may be waiting out its empty-block interval for a transaction.
+        self.node.mempool().stop_waiting();
         self.consensus.shutdown().await;
     }
 }

@@ -69,6 +69,8 @@ struct Pool {
     arrivals: BTreeMap<u64, Hash>,
     bytes: usize,
     next_seq: u64,
+    /// Set by [`Mempool::stop_waiting`]: waits return at once.
+    waits_stopped: bool,
 }
 
 impl Pool {
@@ -125,15 +127,24 @@ impl Mempool {
         }
     }
 
-    /// Blocks until a transaction waits or `deadline` passes; whether one waits.
+    /// Blocks until a transaction waits, `deadline` passes or [`Mempool::stop_waiting`] is
+    /// called; whether one waits.
     pub fn wait_for_txs(&self, deadline: std::time::Instant) -> bool {
         let mut pool = self.pool.lock();
-        while pool.entries.is_empty() {
+        while pool.entries.is_empty() && !pool.waits_stopped {
             if self.arrived.wait_until(&mut pool, deadline).timed_out() {
-                return !pool.entries.is_empty();
+                break;
             }
         }
-        true
+        !pool.entries.is_empty()
+    }
+
+    /// Wakes every [`Mempool::wait_for_txs`] and makes later ones return at once: the
+    /// validator is stopping, and a proposer waiting out its empty-block interval must not
+    /// hold the shutdown for that long.
+    pub fn stop_waiting(&self) {
+        self.pool.lock().waits_stopped = true;
+        self.arrived.notify_all();
     }
 
     /// Calls `hook` with the stored form (the JSON of the signed transaction) of every

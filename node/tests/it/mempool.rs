@@ -177,3 +177,26 @@ fn dev_controls_and_dev_modes_are_refused_on_a_network_node() {
     let dev_network = NodeConfig { mining: Mining::Network, ..NodeConfig::dev() };
     assert!(matches!(Node::open(dev_network), Err(NodeError::Rejected(Rejection::InvalidConfig(_)))));
 }
+
+#[test]
+fn stop_waiting_ends_a_proposer_wait_at_once_and_every_later_one() {
+    use std::time::{Duration, Instant};
+    let (node, accounts) = network_node(1, MempoolLimits::default());
+    // Every wait is bounded by this deadline; one that runs to it has not been woken.
+    let wait = Duration::from_secs(30);
+    let started = Instant::now();
+    let waited = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| node.mempool().wait_for_txs(Instant::now() + wait));
+        std::thread::sleep(Duration::from_millis(100));
+        node.mempool().stop_waiting();
+        waiter.join().unwrap()
+    });
+    assert!(!waited, "nothing waits in the mempool");
+    assert!(started.elapsed() < wait / 2, "the wait ended when told, not at its deadline");
+    let later = Instant::now();
+    assert!(!node.mempool().wait_for_txs(Instant::now() + wait));
+    assert!(later.elapsed() < wait / 2, "a later wait returns at once");
+    // A transaction that waits is still reported.
+    node.submit(&transfer(&accounts[0], 0, 1)).unwrap();
+    assert!(node.mempool().wait_for_txs(Instant::now() + wait));
+}
