@@ -14,6 +14,41 @@ use tidepool_node::keys::address_of;
 pub trait HasAddress {
     /// The address.
     fn address(&self) -> Address;
+
+    /// The address as another crate's address type: any type that is `From<[u8; 20]>`, such as
+    /// the SDK's `tidepool_sdk::Address`, which your contract's messages use. The Sandbox's
+    /// [`Address`] is the node's type, not the SDK's (the Sandbox does not depend on the SDK),
+    /// so a message field takes `alice.address_as()`, the type inferred from the field. The
+    /// other way is `Address(sdk_address.0)`. Both spell the same JSON string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tidepool_sandbox::prelude::*;
+    /// # mod tidepool_sdk {
+    /// #     /// As the SDK declares it.
+    /// #     #[derive(Debug, PartialEq)]
+    /// #     pub struct Address(pub [u8; 20]);
+    /// #     impl From<[u8; 20]> for Address {
+    /// #         fn from(bytes: [u8; 20]) -> Address { Address(bytes) }
+    /// #     }
+    /// # }
+    ///
+    /// // A contract's message, as in your crate.
+    /// struct Transfer { to: tidepool_sdk::Address, amount: u128 }
+    ///
+    /// let sandbox = Sandbox::new();
+    /// let bob = sandbox.account("bob");
+    /// let msg = Transfer { to: bob.address_as(), amount: 5 };
+    /// assert_eq!(msg.to, bob.address_as());
+    /// assert_eq!(Address(msg.to.0), bob.address());
+    /// ```
+    fn address_as<T: From<[u8; 20]>>(&self) -> T
+    where
+        Self: Sized,
+    {
+        T::from(self.address().0)
+    }
 }
 
 /// Who sends a transaction: an [`Account`] signs it with its key; an [`Impersonated`] address

@@ -22,6 +22,7 @@ pub use host_env::is_host_build_setting;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -36,8 +37,10 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The directory under the workspace target dir that contract builds use.
 pub const TARGET_SUBDIR: &str = "tidepool-wasm";
 
-/// Why a contract could not be built.
-#[derive(Debug, thiserror::Error)]
+/// Why a contract could not be built. `Debug` prints the same text as `Display`, so that
+/// `build_contract(…).expect(…)` and `unwrap()` show cargo's output line by line rather than
+/// as one escaped string.
+#[derive(thiserror::Error)]
 pub enum BuildError {
     /// No `Cargo.toml` in the directory.
     #[error("{0} is not a crate directory (no Cargo.toml)")]
@@ -83,6 +86,12 @@ pub enum BuildError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// Builds the contract crate in `crate_dir` for wasm32 (release profile) and returns the

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tidepool_ledger::Hash;
 use tidepool_node::chain::Submitted;
 use tidepool_node::config::Mining;
-use tidepool_node::error::NodeError;
+use tidepool_node::error::{NodeError, Rejection};
 use tidepool_node::state_file::StateFile;
 use tidepool_node::tx::Action;
 
@@ -39,7 +39,17 @@ impl PendingTx {
     /// the state then refused it (its sender's funds were taken, say), so it was dropped.
     pub fn result(&self) -> Result<Executed, SandboxError> {
         let names = self.sandbox.names();
-        let found = self.sandbox.node().transaction(&self.hash).map_err(|e| SandboxError::rejected(e, names))?;
+        let found = self.sandbox.node().transaction(&self.hash).map_err(|e| match e {
+            NodeError::Rejected(Rejection::PendingTransaction(hash)) => SandboxError::rejected_as(
+                format!(
+                    "transaction {hash} is pending: it waits for a block and has no receipt yet (sandbox.mine() \
+                     mines it, as does any call that returns a result, such as execute)"
+                ),
+                e,
+                names,
+            ),
+            e => SandboxError::rejected(e, names),
+        })?;
         let (_, receipt) = found.unwrap_or_else(|| {
             panic!("transaction {} was dropped: the state a dev control left refused it", self.hash)
         });
@@ -116,6 +126,22 @@ impl Sandbox {
     ///
     /// # Errors
     /// A rejection: the node refused the transaction (nothing changed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tidepool_sandbox::{ACCOUNT_BALANCE, Action, Mining, Sandbox};
+    ///
+    /// let sandbox = Sandbox::new();
+    /// let (alice, bob) = (sandbox.account("alice"), sandbox.account("bob"));
+    /// sandbox.set_mining(Mining::Manual);
+    /// let pending = sandbox.submit(&alice, Action::Transfer { to: bob.address(), amount: 5 })?;
+    /// assert!(pending.result().is_err(), "not mined yet");
+    /// sandbox.mine();
+    /// pending.result()?;
+    /// assert_eq!(sandbox.balance(&bob), ACCOUNT_BALANCE + 5);
+    /// # Ok::<(), tidepool_sandbox::SandboxError>(())
+    /// ```
     pub fn submit(&self, sender: &impl Sender, action: Action) -> Result<PendingTx, SandboxError> {
         let names = self.names();
         let rejected = |e| SandboxError::rejected(e, names);
@@ -158,9 +184,10 @@ impl Sandbox {
 
     /// Returns the chain to its genesis (or to the state it was loaded from), in place: balances,
     /// contracts, storage, history and clock. Pending transactions are dropped and every snapshot
-    /// is used up; accounts keep their names.
+    /// is used up; accounts keep their names in traces, and [`Sandbox::account`] funds them again.
     pub fn reset(&self) {
-        self.node().reset().unwrap_or_else(|e| panic!("reset: {e}"));
+        let genesis = self.node().reset().unwrap_or_else(|e| panic!("reset: {e}"));
+        self.forget_accounts_after(genesis.height);
     }
 
     /// Makes `contract` run `code` from its next call on, without `migrate` and whoever its
@@ -181,11 +208,14 @@ impl Sandbox {
     }
 
     /// Replaces the chain with one that starts from `file`, in place (see
-    /// [`Sandbox::from_state`]); a later [`Sandbox::reset`] returns here.
+    /// [`Sandbox::from_state`]); a later [`Sandbox::reset`] returns here. [`Sandbox::account`]
+    /// funds each name again if the file has no such account.
     ///
     /// # Errors
     /// A rejection if the file cannot be loaded (nothing changes).
     pub fn load_state(&self, file: &StateFile) -> Result<(), SandboxError> {
-        self.node().load_state(file).map(|_| ()).map_err(|e| SandboxError::rejected(e, self.names()))
+        self.node().load_state(file).map_err(|e| SandboxError::rejected(e, self.names()))?;
+        self.forget_accounts();
+        Ok(())
     }
 }

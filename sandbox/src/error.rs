@@ -45,9 +45,15 @@ struct Failure {
 
 impl SandboxError {
     pub(crate) fn rejected(error: NodeError, names: &Names) -> SandboxError {
+        SandboxError::rejected_as(error.to_string(), error, names)
+    }
+
+    /// A rejection whose message says `reason` in the Sandbox's terms rather than the node's
+    /// `error` (which [`SandboxError::node_error`] still has).
+    pub(crate) fn rejected_as(reason: String, error: NodeError, names: &Names) -> SandboxError {
         SandboxError(Box::new(Failure {
             kind: ErrorKind::Rejected,
-            message: format!("rejected: {error}"),
+            message: format!("rejected: {reason}"),
             receipt: None,
             query_outcome: None,
             node_error: Some(error),

@@ -68,6 +68,7 @@ mod executed;
 pub mod gas_snapshot;
 pub mod trace;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -80,7 +81,7 @@ use tidepool_node::chain::{Node, Submitted};
 use tidepool_node::config::{Clock, NodeConfig, ONE_TOKEN, StoreConfig};
 use tidepool_node::error::{NodeError, Rejection};
 use tidepool_node::genesis::MarketInfo;
-use tidepool_node::tx::{Action, Transaction};
+use tidepool_node::tx::Transaction;
 use trace::Names;
 
 pub use account::{Account, HasAddress, Impersonated, Sender};
@@ -98,6 +99,10 @@ pub use tidepool_node::trace::TraceFrame;
 pub use tidepool_node::config::Mining;
 pub use tidepool_node::receipt::ReceiptEvent;
 pub use tidepool_node::state_file::StateFile;
+/// What a transaction does, for [`Sandbox::submit`]: the node's own type. Its fields are an
+/// [`Address`], a [`Hash`](struct@Hash) (a [`Code`]'s `hash`), a `serde_json::Value` message,
+/// `u128` amounts, the wasm bytes and a label.
+pub use tidepool_node::tx::Action;
 
 /// Native balance [`Sandbox::account`] gives a new account: one million tokens.
 pub const ACCOUNT_BALANCE: u128 = 1_000_000 * ONE_TOKEN;
@@ -112,7 +117,7 @@ pub const DEPLOYER: &str = "deployer";
 /// Everything a test needs in one `use tidepool_sandbox::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        Account, Address, Code, Contract, ErrorKind, Executed, GasFigure, GasSnapshot, HasAddress, Sandbox,
+        Account, Action, Address, Code, Contract, ErrorKind, Executed, GasFigure, GasSnapshot, HasAddress, Sandbox,
         SandboxError, TxResultExt, build_contract,
     };
     pub use tidepool_node::config::ONE_TOKEN;
@@ -127,8 +132,13 @@ pub struct Sandbox {
 }
 
 struct Inner {
-    node: Node,
+    /// In an `Arc` so [`Names`] can hold it weakly, for the labels the chain stores.
+    node: Arc<Node>,
     names: Names,
+    /// Every name [`Sandbox::account`] was asked for, with the height of the chain just after
+    /// (its funding block, if it funded the account): a name is funded at most once. A revert or
+    /// reset to below that height forgets it, as it undid the funding; a state load forgets all.
+    accounts: Mutex<HashMap<String, u64>>,
     gas_limit: AtomicU64,
     /// Held from reading a sender's nonce to the end of the submission, so concurrent calls
     /// through clones of one Sandbox never race for a nonce.
@@ -213,11 +223,12 @@ impl Sandbox {
     /// # Errors
     /// If the node cannot open (the VM cannot be built, genesis fails).
     pub fn with_config(config: NodeConfig) -> Result<Sandbox, NodeError> {
-        let node = Node::open(NodeConfig { dev: true, ..config })?;
+        let node = Arc::new(Node::open(NodeConfig { dev: true, ..config })?);
         Ok(Sandbox {
             inner: Arc::new(Inner {
+                names: Names::of_chain(&node),
                 node,
-                names: Names::default(),
+                accounts: Mutex::new(HashMap::new()),
                 gas_limit: AtomicU64::new(MAX_TX_GAS),
                 send: Mutex::new(()),
             }),
@@ -236,10 +247,16 @@ impl Sandbox {
 
     // --- accounts ------------------------------------------------------------------------------
 
-    /// The account named `name`, funded with [`ACCOUNT_BALANCE`] the first time it is seen on
-    /// this chain (an account with no balance and no transactions; so an account that a
-    /// [`Sandbox::revert`] took back to before its funding is funded again). Its key derives
-    /// from the name: the same name is the same address in every Sandbox.
+    /// The account named `name`. The first time this Sandbox is asked for the name, the account
+    /// is funded with [`ACCOUNT_BALANCE`] if it is new on the chain (no balance, no
+    /// transactions; an account a state file or genesis already funded is left as it is). Later
+    /// calls only return it: an account you emptied (`set_balance(&a, 0)`, or by spending) stays
+    /// empty. Its key derives from the name: the same name is the same address in every Sandbox.
+    ///
+    /// The Sandbox remembers a name with the chain's height after that first call, so a
+    /// [`Sandbox::revert`] to a snapshot taken before it, a [`Sandbox::reset`] or a
+    /// [`Sandbox::load_state`] — which undo the funding — forget the name too, and the next call
+    /// funds the account again. A name is never funded twice on one chain history.
     ///
     /// # Examples
     ///
@@ -250,15 +267,40 @@ impl Sandbox {
     /// let alice = sandbox.account("alice");
     /// assert_eq!(sandbox.balance(&alice), ACCOUNT_BALANCE);
     /// assert_eq!(sandbox.account("alice").address(), alice.address());
+    ///
+    /// sandbox.set_balance(&alice, 0);
+    /// sandbox.account("alice");
+    /// assert_eq!(sandbox.balance(&alice), 0, "funded once only");
     /// ```
     pub fn account(&self, name: &str) -> Account {
         let account = Account::from_name(name);
-        let state = self.node().account(&account.address()).expect("the memory ledger does not fail");
-        if state.nonce == 0 && state.balance == 0 {
-            self.faucet(&account, ACCOUNT_BALANCE);
+        let mut accounts = self.inner.accounts.lock();
+        if !accounts.contains_key(name) {
+            let state = self.node().account(&account.address()).expect("the memory ledger does not fail");
+            let height = if state.nonce == 0 && state.balance == 0 {
+                let block = self
+                    .node()
+                    .faucet(&account.address(), ACCOUNT_BALANCE)
+                    .unwrap_or_else(|e| panic!("funding account {name}: {e}"));
+                block.height
+            } else {
+                self.block_height()
+            };
+            accounts.insert(name.to_owned(), height);
         }
         self.inner.names.insert(account.address(), name);
         account
+    }
+
+    /// Forgets the names [`Sandbox::account`] was asked for after `height`, once the chain went
+    /// back to it (a revert or reset): the funding they got is undone.
+    pub(crate) fn forget_accounts_after(&self, height: u64) {
+        self.inner.accounts.lock().retain(|_, asked_at| *asked_at <= height);
+    }
+
+    /// Forgets every name [`Sandbox::account`] was asked for (the chain was replaced).
+    pub(crate) fn forget_accounts(&self) {
+        self.inner.accounts.lock().clear();
     }
 
     /// Dev account `index` of a `Sandbox::with_market` chain (named `dev<index>`): the
@@ -284,7 +326,9 @@ impl Sandbox {
         Impersonated(who.address())
     }
 
-    /// Gives `who` a name in traces (accounts and instantiated contracts are named already).
+    /// Gives `who` a name in traces. Accounts go by their names already, and contracts by
+    /// their labels (the one given to [`Sandbox::instantiate`], or the one the chain stores for
+    /// a contract from a state file or instantiated by another contract); this name replaces it.
     pub fn set_name(&self, who: &impl HasAddress, name: &str) {
         self.inner.names.insert(who.address(), name);
     }
@@ -458,7 +502,9 @@ impl Sandbox {
     /// # Errors
     /// A rejection if the snapshot was used up.
     pub fn revert(&self, snapshot: Snapshot) -> Result<(), SandboxError> {
-        self.node().revert(snapshot.0).map(|_| ()).map_err(|e| SandboxError::rejected(e, &self.inner.names))
+        let block = self.node().revert(snapshot.0).map_err(|e| SandboxError::rejected(e, &self.inner.names))?;
+        self.forget_accounts_after(block.height);
+        Ok(())
     }
 
     // --- transactions ----------------------------------------------------------------------

@@ -12,28 +12,51 @@
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 use tidepool_ledger::Address;
+use tidepool_node::chain::Node;
 use tidepool_node::trace::TraceFrame;
 
 use tidepool_node::receipt::ReceiptEvent;
 
 /// The Sandbox's names for addresses (accounts by name, contracts by label), shared by every
-/// handle and result of one Sandbox so traces can print names.
+/// handle and result of one Sandbox so traces can print names. A contract nobody named here
+/// (one a state file holds, one another contract instantiated, one reached by
+/// [`Sandbox::contract_at`](super::Sandbox::contract_at)) goes by the label the chain stores,
+/// read when a trace is rendered.
 #[derive(Clone, Default)]
-pub(crate) struct Names(Arc<RwLock<HashMap<Address, String>>>);
+pub(crate) struct Names {
+    given: Arc<RwLock<HashMap<Address, String>>>,
+    /// The chain, for stored labels; weak, so a result kept after its Sandbox is dropped does
+    /// not keep the chain alive (its contracts then print as addresses).
+    chain: Weak<Node>,
+}
 
 impl Names {
-    /// Names `address` (a later name replaces an earlier one).
-    pub(crate) fn insert(&self, address: Address, name: &str) {
-        self.0.write().insert(address, name.to_owned());
+    /// Names for the Sandbox over `chain`.
+    pub(crate) fn of_chain(chain: &Arc<Node>) -> Names {
+        Names { given: Arc::default(), chain: Arc::downgrade(chain) }
     }
 
-    /// The name of `address`, if it has one.
+    /// Names `address` (a later name replaces an earlier one).
+    pub(crate) fn insert(&self, address: Address, name: &str) {
+        self.given.write().insert(address, name.to_owned());
+    }
+
+    /// The name of `address`, if it has one: the name given here, else the label the chain
+    /// stores for a contract at that address.
     pub(crate) fn get(&self, address: &Address) -> Option<String> {
-        self.0.read().get(address).cloned()
+        self.given.read().get(address).cloned().or_else(|| self.stored_label(address))
+    }
+
+    /// The label of the contract at `address` in the chain's latest state (none for an account,
+    /// a contract reverted away, an empty label, or a chain already dropped).
+    fn stored_label(&self, address: &Address) -> Option<String> {
+        let chain = self.chain.upgrade()?;
+        let contract = chain.contract(address).ok()??;
+        Some(contract.label).filter(|label| !label.is_empty())
     }
 
     /// `name [0x1234…abcd]` for a named address, the full checksum address otherwise.

@@ -4,7 +4,8 @@
 //! - Record mode (the default): [`GasSnapshot::record`] writes one figure into the file,
 //!   keeping every other; [`GasSnapshot::record_all`] rewrites the file with exactly the figures
 //!   given (a report measured in one go). Run the tests (or the report) and commit the file.
-//! - Check mode (`TIDEPOOL_GAS_CHECK=1`, or [`GasSnapshot::with_mode`]): both compare instead,
+//! - Check mode (`TIDEPOOL_GAS_CHECK=1`, or `true`, `yes`, `on` in any case; or
+//!   [`GasSnapshot::with_mode`]): both compare instead,
 //!   and fail if a figure moved by more than the tolerance (default 0%: the gas meter is
 //!   deterministic, so any change is a real change; `TIDEPOOL_GAS_TOLERANCE=2` allows 2%), or if
 //!   a scenario is not in the file; `record_all` also fails for a scenario in the file that was
@@ -41,7 +42,9 @@ use std::path::{Path, PathBuf};
 
 use file::{SnapshotFile, is_markdown};
 
-/// The environment variable that turns check mode on (`1` or `true`).
+/// The environment variable that chooses the mode: `1`, `true`, `yes` or `on` (in any letter
+/// case) check; `0`, `false`, `no`, `off` or empty (or unset) record. Any other value is refused
+/// ([`GasSnapshot::new`] panics), so a misspelt setting in CI never rewrites the file.
 pub const CHECK_ENV: &str = "TIDEPOOL_GAS_CHECK";
 
 /// The environment variable with the check tolerance, in percent (e.g. `2` or `0.5`).
@@ -114,7 +117,7 @@ impl fmt::Display for GasChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GasChange::Moved { name, recorded, measured } => {
-                write!(f, "`{name}`: {recorded} → {measured} ({:+.2}%)", percent_change(*recorded, *measured))
+                write!(f, "`{name}`: {recorded} → {measured} ({})", Difference(*recorded, *measured))
             }
             GasChange::New { name, measured } => write!(f, "`{name}`: {measured}, not in the file"),
             GasChange::Gone { name } => write!(f, "`{name}`: in the file, no longer measured"),
@@ -126,13 +129,45 @@ fn percent_change(recorded: u64, measured: u64) -> f64 {
     if recorded == 0 { f64::INFINITY } else { (measured as f64 - recorded as f64) * 100.0 / recorded as f64 }
 }
 
+/// How far a figure moved, `recorded` → `measured`: in gas and in percent, e.g. `+1 gas,
+/// +0.00092%`. The percentage has two decimals, or two significant digits when smaller, so a
+/// change never reads as 0.00%.
+struct Difference(u64, u64);
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (recorded, measured) = (self.0, self.1);
+        let sign = if measured < recorded { '-' } else { '+' };
+        write!(f, "{sign}{} gas, {}", recorded.abs_diff(measured), Percent(percent_change(recorded, measured)))
+    }
+}
+
+/// A signed percentage: two decimals (`+5.67%`), or two significant digits below 0.01%
+/// (`+0.00092%`).
+struct Percent(f64);
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percent = self.0;
+        let magnitude = percent.abs();
+        let decimals = if !magnitude.is_finite() || magnitude == 0.0 || magnitude >= 0.01 {
+            2
+        } else {
+            // Two significant digits: 0.00092 has its first one at the 4th decimal.
+            (-magnitude.log10()).ceil() as usize + 1
+        };
+        write!(f, "{percent:+.decimals$}%")
+    }
+}
+
 /// Why recording or checking a figure failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GasSnapshotError {
     /// The figure moved beyond the tolerance (check mode).
     #[error(
-        "gas of `{name}` moved from {recorded} to {measured} ({change:+.2}%), beyond the {tolerance}% tolerance; \
-         run the tests without {CHECK_ENV} to record the new figure, and commit the snapshot file"
+        "gas of `{name}` moved from {recorded} to {measured} ({}), beyond the {tolerance}% tolerance; \
+         run the tests without {CHECK_ENV} to record the new figure, and commit the snapshot file",
+        Difference(*.recorded, *.measured)
     )]
     Moved {
         /// The scenario.
@@ -210,9 +245,10 @@ impl GasSnapshot {
     /// says ([`CHECK_ENV`], [`TOLERANCE_ENV`]; record mode and 0% otherwise).
     ///
     /// # Panics
-    /// If [`TOLERANCE_ENV`] is set but not a non-negative number.
+    /// If [`CHECK_ENV`] is set to something that is neither on nor off (see it for the values),
+    /// or [`TOLERANCE_ENV`] is set but not a non-negative number.
     pub fn new(path: impl AsRef<Path>) -> GasSnapshot {
-        let check = std::env::var(CHECK_ENV).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        let mode = mode_from_env(std::env::var(CHECK_ENV));
         let tolerance = match std::env::var(TOLERANCE_ENV) {
             Ok(text) => text
                 .trim()
@@ -222,12 +258,7 @@ impl GasSnapshot {
                 .unwrap_or_else(|| panic!("{TOLERANCE_ENV}={text:?} is not a percentage")),
             Err(_) => 0.0,
         };
-        GasSnapshot {
-            path: path.as_ref().to_path_buf(),
-            mode: if check { GasMode::Check } else { GasMode::Record },
-            tolerance,
-            intro: None,
-        }
+        GasSnapshot { path: path.as_ref().to_path_buf(), mode, tolerance, intro: None }
     }
 
     /// This snapshot in `mode`, whatever the environment says.
@@ -421,6 +452,27 @@ impl GasSnapshot {
     }
 }
 
+/// The mode [`CHECK_ENV`]'s value chooses (unset: record).
+///
+/// # Panics
+/// For a value that is neither on nor off, rather than silently recording (and rewriting the
+/// file) when a check was meant.
+fn mode_from_env(value: Result<String, std::env::VarError>) -> GasMode {
+    let value = match value {
+        Ok(value) => value,
+        Err(std::env::VarError::NotPresent) => return GasMode::Record,
+        Err(std::env::VarError::NotUnicode(value)) => value.to_string_lossy().into_owned(),
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => GasMode::Check,
+        "" | "0" | "false" | "no" | "off" => GasMode::Record,
+        _ => panic!(
+            "{CHECK_ENV}={value:?} is neither on nor off: set it to 1, true, yes or on to check the gas snapshot, \
+             or to 0, false, no, off or nothing to record it (in any letter case)"
+        ),
+    }
+}
+
 /// A name must fit one `name gas` line and one table cell.
 fn validate(name: &str) -> Result<(), GasSnapshotError> {
     let trimmed = name.trim();
@@ -449,13 +501,48 @@ mod tests {
         exact.record("a", 100).unwrap();
         let moved = exact.record("a", 101).unwrap_err();
         assert!(matches!(moved, GasSnapshotError::Moved { recorded: 100, measured: 101, .. }), "{moved}");
-        assert!(moved.to_string().contains("moved from 100 to 101 (+1.00%)"), "{moved}");
+        assert!(moved.to_string().contains("moved from 100 to 101 (+1 gas, +1.00%)"), "{moved}");
         assert!(matches!(exact.record("c", 1), Err(GasSnapshotError::Missing { .. })));
         let loose = exact.clone().with_tolerance(5.0);
         loose.record("b scenario", 220).unwrap();
         loose.record("b scenario", 200).unwrap();
         assert!(loose.record("b scenario", 221).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a 100\nb scenario 210\n", "check mode never writes");
+    }
+
+    #[test]
+    fn a_one_gas_move_never_reads_as_zero_percent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gas-snapshot");
+        std::fs::write(&path, "token transfer 108276\n").unwrap();
+        let check = GasSnapshot::new(&path).with_mode(GasMode::Check);
+        let up = check.record("token transfer", 108_277).unwrap_err();
+        assert!(up.to_string().contains("moved from 108276 to 108277 (+1 gas, +0.00092%)"), "{up}");
+        let down = check.record("token transfer", 108_266).unwrap_err();
+        assert!(down.to_string().contains("moved from 108276 to 108266 (-10 gas, -0.0092%)"), "{down}");
+        let change = GasChange::Moved { name: "a".into(), recorded: 3_000_000_000, measured: 3_000_000_001 };
+        assert_eq!(change.to_string(), "`a`: 3000000000 → 3000000001 (+1 gas, +0.000000033%)");
+        assert_eq!(Percent(-5.6666).to_string(), "-5.67%");
+        assert_eq!(Percent(0.01).to_string(), "+0.01%");
+        assert_eq!(Percent(0.0).to_string(), "+0.00%");
+    }
+
+    #[test]
+    fn the_check_variable_is_on_off_or_refused() {
+        use std::env::VarError;
+        for on in ["1", "true", "TRUE", "Yes", "on", " ON "] {
+            assert_eq!(mode_from_env(Ok(on.to_owned())), GasMode::Check, "{on:?}");
+        }
+        for off in ["", "0", "false", "False", "NO", "off"] {
+            assert_eq!(mode_from_env(Ok(off.to_owned())), GasMode::Record, "{off:?}");
+        }
+        assert_eq!(mode_from_env(Err(VarError::NotPresent)), GasMode::Record);
+        for other in ["2", "enable", "check", "y"] {
+            let refused = std::panic::catch_unwind(|| mode_from_env(Ok(other.to_owned()))).unwrap_err();
+            let message = refused.downcast_ref::<String>().unwrap();
+            assert!(message.starts_with(&format!("TIDEPOOL_GAS_CHECK={other:?} is neither on nor off")), "{message}");
+            assert!(message.contains("1, true, yes or on") && message.contains("0, false, no, off"), "{message}");
+        }
     }
 
     #[test]
@@ -527,7 +614,7 @@ mod report_tests {
         let GasSnapshotError::Changed { changes, tolerance, .. } = &err else { panic!("{err}") };
         assert_eq!(*tolerance, 2.0);
         assert_eq!(changes, &[GasChange::Moved { name: "token transfer".into(), recorded: 50_000, measured: 51_010 }]);
-        assert!(err.to_string().contains("`token transfer`: 50000 → 51010 (+2.02%)"), "{err}");
+        assert!(err.to_string().contains("`token transfer`: 50000 → 51010 (+1010 gas, +2.02%)"), "{err}");
         // New and vanished figures fail too.
         let err = check
             .record_all(&report(&[("token", "transfer", 50_000), ("token", "mint", 1), ("sizes", "token", 40_000)]))

@@ -50,3 +50,28 @@ fn crates_that_build_no_wasm_are_refused() {
     let error = build_contract(contracts().join("no-such-crate")).unwrap_err();
     assert!(matches!(error, BuildError::NotACrate(_)), "{error}");
 }
+
+#[test]
+fn a_failed_build_prints_the_compiler_output_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                    [lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]\n";
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "#![no_std]\npub fn count() -> u64 {\n    \"seven\"\n}\n").unwrap();
+    let build = ContractBuild::new(dir.path()).target_dir(dir.path().join("target"));
+    let error = build.build().unwrap_err();
+    assert!(matches!(error, BuildError::Cargo { .. }), "{error}");
+    // `expect` prints `Debug`: cargo's output as it printed it, not one escaped line.
+    let shown = format!("{error:?}");
+    assert_eq!(shown, error.to_string());
+    assert!(shown.starts_with("building broken for wasm32-unknown-unknown failed:\n"), "{shown}");
+    assert!(shown.contains("\nerror"), "{shown}");
+    assert!(!shown.contains("Cargo {") && !shown.contains("\\n"), "{shown}");
+    let panic = std::panic::catch_unwind(|| build.build().expect("the contract builds")).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.starts_with("the contract builds: building broken for wasm32-unknown-unknown failed:\n"),
+        "{message}"
+    );
+}

@@ -2,7 +2,7 @@
 //! time, reset, set_code, state files, warps that refresh the market's prices.
 
 use serde_json::{Value, json};
-use tidepool_sandbox::{ErrorKind, GENESIS_TIME, Mining, Sandbox, StateFile, TxResultExt};
+use tidepool_sandbox::{ACCOUNT_BALANCE, Action, ErrorKind, GENESIS_TIME, Mining, Sandbox, StateFile, TxResultExt};
 
 fn token(sandbox: &Sandbox, owner: &tidepool_sandbox::Account) -> tidepool_sandbox::Contract {
     let msg = json!({
@@ -43,6 +43,95 @@ fn manual_mining_puts_submitted_transactions_in_one_block() {
     let done = coin.execute(&alice, &json!({"transfer": {"to": bob.address(), "amount": "1"}})).expect_success();
     assert_eq!(held.result().expect_success().height(), done.height());
     sandbox.set_mining(Mining::Auto);
+}
+
+#[test]
+fn sandbox_submit_sends_an_action_and_its_pending_error_points_at_mine() {
+    let sandbox = Sandbox::new();
+    let (alice, bob) = (sandbox.account("alice"), sandbox.account("bob"));
+    sandbox.set_mining(Mining::Manual);
+    // `Action` is the Sandbox's to name: a test needs no dependency on the node.
+    let pending = sandbox.submit(&alice, Action::Transfer { to: bob.address(), amount: 7 }).unwrap();
+    let waiting = pending.result().expect_error("is pending");
+    assert_eq!(waiting.kind(), ErrorKind::Rejected);
+    assert!(waiting.message().contains("sandbox.mine() mines it"), "{}", waiting.message());
+    assert!(!waiting.message().contains("/dev/mine"), "the node's HTTP wording: {}", waiting.message());
+    assert!(waiting.node_error().is_some(), "the node's error is kept");
+    sandbox.mine();
+    assert_eq!(pending.result().expect_success().height(), sandbox.block_height());
+    sandbox.assert_balance(&bob, ACCOUNT_BALANCE + 7);
+}
+
+#[test]
+fn accounts_are_funded_once_per_chain_history() {
+    let sandbox = Sandbox::new();
+    let early = sandbox.account("early");
+    let snapshot = sandbox.snapshot();
+    let late = sandbox.account("late");
+    sandbox.set_balance(&early, 0);
+    sandbox.set_balance(&late, 0);
+    sandbox.account("early");
+    sandbox.account("late");
+    sandbox.assert_balance(&early, 0);
+    sandbox.assert_balance(&late, 0);
+
+    // The revert undoes `late`'s funding (and `early`'s emptying): `late` is new again.
+    sandbox.revert(snapshot).unwrap();
+    sandbox.assert_balance(&early, ACCOUNT_BALANCE);
+    sandbox.assert_balance(&late, 0);
+    sandbox.account("late");
+    sandbox.assert_balance(&late, ACCOUNT_BALANCE);
+    sandbox.account("early");
+    sandbox.assert_balance(&early, ACCOUNT_BALANCE);
+
+    // A reset undoes every funding.
+    sandbox.reset();
+    sandbox.account("early");
+    sandbox.assert_balance(&early, ACCOUNT_BALANCE);
+
+    // An account a state file holds is not funded again, in a copy or loaded in place.
+    sandbox.set_balance(&early, 5);
+    let file = sandbox.dump_state();
+    let copy = Sandbox::from_state(&file).unwrap();
+    copy.account("early");
+    copy.assert_balance(&early, 5);
+    sandbox.set_balance(&early, 0);
+    sandbox.load_state(&file).unwrap();
+    sandbox.account("early");
+    sandbox.assert_balance(&early, 5);
+}
+
+#[test]
+fn traces_name_contracts_by_their_stored_label() {
+    let sandbox = Sandbox::new();
+    let alice = sandbox.account("alice");
+    let coin = token(&sandbox, &alice);
+    let file = sandbox.dump_state();
+
+    // A Sandbox from a state file was never told the contract's name: the chain's label serves.
+    let copy = Sandbox::from_state(&file).unwrap();
+    let same = copy.contract_at(coin.address());
+    let bob = copy.account("bob");
+    let error =
+        same.execute(&bob, &json!({"transfer": {"to": alice.address(), "amount": "1"}})).expect_error("insufficient");
+    let trace = format!("{error:?}");
+    assert!(trace.contains("\n  coin [0x"), "{trace}");
+    assert!(!trace.contains(&coin.address().to_string()), "no bare address: {trace}");
+    assert!(format!("{same:?}").starts_with("Contract(coin [0x"), "{same:?}");
+    let sent = same.execute(&alice, &json!({"transfer": {"to": bob.address(), "amount": "1"}})).expect_success();
+    assert!(sent.report().contains("events:\n  coin transfer "), "{}", sent.report());
+
+    // A name given in the Sandbox still wins.
+    copy.set_name(&same, "the coin");
+    assert!(format!("{same:?}").starts_with("Contract(the coin [0x"), "{same:?}");
+    // A result outliving its Sandbox keeps working, with addresses for unnamed contracts.
+    let other = Sandbox::from_state(&file).unwrap();
+    let error = other
+        .contract_at(coin.address())
+        .execute(&other.account("bob"), &json!({"transfer": {"to": alice.address(), "amount": "1"}}))
+        .expect_error("insufficient");
+    drop(other);
+    assert!(format!("{error:?}").contains(&format!("  {} execute", coin.address())), "{error:?}");
 }
 
 #[test]

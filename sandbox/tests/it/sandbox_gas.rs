@@ -60,7 +60,10 @@ fn a_gas_snapshot_check_fails_when_a_figure_moves() {
         matches!(error, GasSnapshotError::Moved { recorded, measured, .. } if recorded == old && measured == transfer),
         "{error}"
     );
-    assert!(error.to_string().contains(&format!("moved from {old} to {transfer} (-9.")), "{error}");
+    assert!(
+        error.to_string().contains(&format!("moved from {old} to {transfer} (-{} gas, -9.", old - transfer)),
+        "{error}"
+    );
     // Within a tolerance it passes; other scenarios are unaffected.
     check.clone().with_tolerance(10.0).record("token transfer", transfer).unwrap();
     check.record("token approve", figures[2].1).unwrap();

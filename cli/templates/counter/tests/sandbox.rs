@@ -44,7 +44,8 @@ fn only_the_owner_can_reset() {
     let answer: CountResponse = counter.query(&QueryMsg::Count {}).unwrap();
     assert_eq!(answer.count, 0);
     let answer: OwnerResponse = counter.query(&QueryMsg::Owner {}).unwrap();
-    assert_eq!(answer.owner.0, owner.address().0);
+    // The SDK's address type (the contract's) from the Sandbox's: `address_as`.
+    assert_eq!(answer.owner, owner.address_as());
 }
 
 #[test]
