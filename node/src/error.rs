@@ -30,8 +30,8 @@ pub enum Rejection {
     /// A JSON number with a fraction, an exponent, or outside the 64-bit integer range: the
     /// canonical encoding has integers only.
     #[error(
-        "unsupported JSON number {0}: transactions carry only integers in the 64-bit range; \
-         send decimals and large amounts as strings"
+        "unsupported JSON number {0}: messages carry only integers in the 64-bit range (a float reads \
+         differently in each language); send decimals and large amounts as strings"
     )]
     UnsupportedNumber(String),
     /// The signature is not `0x` followed by 130 hex digits.
@@ -191,8 +191,13 @@ pub enum Rejection {
     /// No committed transaction has this hash.
     #[error("no transaction {0}")]
     UnknownTransaction(tidepool_ledger::Hash),
-    /// A read at a height above the latest block.
-    #[error("no block at height {height}: the latest is {latest}")]
+    /// A read at a height above the latest block, or below the chain's first one (a chain
+    /// loaded from a state file begins at the file's height).
+    #[error("no block at height {height}: {}", if height > latest {
+        format!("the latest is {latest}")
+    } else {
+        format!("this chain begins above it (a state loaded at a later height; the latest is {latest})")
+    })]
     UnknownHeight {
         /// The height asked for.
         height: u64,

@@ -94,6 +94,10 @@ impl<T: TryFrom<u64>> Visitor<'_> for WholeVisitor<T> {
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
         match as_integer(value).and_then(|n| n.as_u64()) {
             Some(value) => Self::fit(value),
+            // A float prints rounded (2^64 as 18446744073709552000): not quoted back as if sent.
+            None if value.is_finite() && value.fract() == 0.0 && value > 0.0 => {
+                Err(E::custom("the number is above 2^64 - 1, the largest whole number this field takes"))
+            }
             None => Err(E::custom(format!("{value} is not a whole number from 0 to 2^64 - 1"))),
         }
     }
@@ -176,6 +180,9 @@ mod tests {
         ] {
             assert!(read(bad).is_err(), "{bad}");
         }
+        // A number past 2^64 is not quoted back rounded, as a number the client did not send.
+        let message = read(r#"{"big":18446744073709551616}"#).unwrap_err().to_string();
+        assert!(message.contains("above 2^64 - 1") && !message.contains("18446744073709552000"), "{message}");
     }
 
     /// Whole numbers up to 2^53 written with `.0` are read as exactly themselves. serde_json's

@@ -215,7 +215,21 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
 }
 
 fn malformed(error: wasmparser::BinaryReaderError) -> ValidationError {
-    ValidationError::Malformed { offset: error.offset(), message: error.message().to_owned() }
+    ValidationError::Malformed { offset: error.offset(), message: one_line(error.message()) }
+}
+
+/// The parser's message on one line: some of its messages pretty-print byte arrays over many
+/// lines (`expected=[\n    0x0,\n    0x61, …`), which an API error or a terminal line should not.
+fn one_line(message: &str) -> String {
+    let mut line = String::with_capacity(message.len());
+    for (i, part) in message.lines().map(str::trim).enumerate() {
+        // `[` then `0x0,` reads as `[0x0,`; `0x6d,` then `]` as `0x6d]`; else one space.
+        if i > 0 && !line.ends_with('[') && !part.starts_with(']') {
+            line.push(' ');
+        }
+        line.push_str(part);
+    }
+    line.replace(",]", "]")
 }
 
 /// Checks one import; returns its function type index.

@@ -246,6 +246,12 @@ async fn a_dumped_state_loads_into_a_fresh_node_with_the_same_root() {
         get(&fresh_app, &format!("/v1/accounts/{who}/balances")).await,
         get(&source_app, &format!("/v1/accounts/{who}/balances")).await
     );
+    // The loaded chain begins at the file's height: a read below it says so, not "above".
+    let below = call(&fresh_app, Method::GET, &format!("/v1/accounts/{who}?height=0"), None).await;
+    assert_error(&below, 404, "not_found");
+    assert!(below.body["error"]["message"].as_str().unwrap().contains("this chain begins above it"), "{}", below.body);
+    let above = call(&fresh_app, Method::GET, &format!("/v1/accounts/{who}?height=9"), None).await;
+    assert!(above.body["error"]["message"].as_str().unwrap().ends_with("the latest is 1"), "{}", above.body);
 }
 
 #[tokio::test]

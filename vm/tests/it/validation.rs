@@ -108,6 +108,16 @@ fn oversized_modules_are_refused_before_parsing() {
 }
 
 #[test]
+fn a_file_that_is_not_wasm_is_refused_on_one_line() {
+    let err = vm().prepare_code(b"garbage!").unwrap().unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, ValidationError::Malformed { offset: 0, .. }), "{err:?}");
+    assert!(!message.contains('\n'), "{message}");
+    assert!(message.contains("magic header not detected"), "{message}");
+    assert!(message.contains("expected=[0x0, 0x61, 0x73, 0x6d]"), "{message}");
+}
+
+#[test]
 fn malformed_bytes_are_refused_with_the_offset() {
     let err = vm().prepare_code(b"\0asm\x01\0\0\0\x01\x05").unwrap().unwrap_err();
     assert!(matches!(err, ValidationError::Malformed { offset, .. } if offset >= 8), "{err:?}");
