@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use k256::ecdsa::SigningKey;
 use serde_json::Value;
@@ -13,6 +13,7 @@ use tidepool_ledger::{Address, Hash};
 use tidepool_node::diff::StateDiff;
 use tidepool_node::keys::{address_of, dev_accounts, parse_private_key};
 use tidepool_node::trace::TraceFrame;
+use tidepool_node::tx::check_label;
 use tidepool_node::{Action, Transaction};
 
 use super::keys::KeysDir;
@@ -50,6 +51,8 @@ pub(crate) struct Signer {
 }
 
 impl Signer {
+    /// The signing key; without `--key`, `--private-key` or `--dev-account`, dev account 0's,
+    /// with a note on stderr.
     fn key(&self) -> anyhow::Result<SigningKey> {
         if let Some(name) = &self.key {
             return Ok(self.keys.keystore().find(name)?.key);
@@ -116,11 +119,11 @@ impl Client {
         Self::answer(path, response)
     }
 
-    /// Signs `action` as `signer` (nonce and chain id read from the node) and submits it; on a
-    /// network, waits for the receipt (at most 30 s).
-    pub(crate) fn transact(&self, signer: &Signer, action: Action) -> anyhow::Result<Value> {
-        let key = signer.key()?;
-        let from = address_of(&key);
+    /// Signs `action` with `key` (`signer`'s, from [`Signer::key`], resolved once by the caller
+    /// for all of a command's transactions) with `signer`'s gas limit and nonce (nonce and chain
+    /// id read from the node) and submits it; on a network, waits for the receipt (at most 30 s).
+    pub(crate) fn transact(&self, signer: &Signer, key: &SigningKey, action: Action) -> anyhow::Result<Value> {
+        let from = address_of(key);
         let health = self.get("/health")?;
         let chain_id = health["chain_id"].as_u64().context("health: no chain_id")?;
         // A network's validator answers with the hash at once; wait for the receipt there, as
@@ -135,9 +138,18 @@ impl Client {
             }
         };
         let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
-        let signed = tx.sign(&key)?;
+        let signed = tx.sign(key)?;
         self.post(path, &serde_json::to_value(&signed)?)
     }
+}
+
+/// Fails a command whose transaction was mined but failed (reverted or out of gas): its receipt,
+/// printed already, says why.
+fn check_mined(receipt: &Value) -> anyhow::Result<()> {
+    if receipt["status"].as_str().is_some_and(|s| s != "success") {
+        bail!("the transaction was mined but failed");
+    }
+    Ok(())
 }
 
 /// Prints a receipt: readable, or raw JSON.
@@ -184,7 +196,7 @@ pub(crate) struct DeployArgs {
     /// Instantiate with this JSON message after uploading (omit to only upload).
     #[arg(long)]
     init: Option<String>,
-    /// The instance's label.
+    /// The instance's label (printable ASCII, at most 128 bytes).
     #[arg(long, default_value = "")]
     label: String,
     /// Who may migrate the instance (default: the signer; "none" makes it immutable).
@@ -199,31 +211,44 @@ pub(crate) struct DeployArgs {
     endpoint: Endpoint,
 }
 
-/// Uploads (and optionally instantiates) a contract.
+/// Uploads (and optionally instantiates) a contract. Every argument is checked before the first
+/// transaction is sent, so a mistake costs no upload. With `--json`, prints one document: the
+/// upload's receipt, or with `--init` `{"upload": <receipt>, "instantiate": <receipt>}`
+/// (`"instantiate": null` when the upload failed or the instantiation was refused).
 pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
-    let client = Client::new(&args.endpoint);
     let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
-    let upload = client.transact(&args.signer, Action::UploadCode { wasm })?;
-    print_receipt(&upload, json);
-    if upload["status"].as_str().is_some_and(|s| s != "success") {
-        bail!("the upload was mined but failed");
-    }
-    let Some(init) = args.init else { return Ok(()) };
-    let code_hash: Hash = upload["code_hash"].as_str().context("the upload has no code_hash")?.parse()?;
+    let msg = args.init.as_deref().map(|init| parse_json("--init", init)).transpose()?;
+    check_label(&args.label).map_err(|e| anyhow!("--label: {e}"))?;
+    let key = args.signer.key()?;
     let admin = match args.admin.as_deref() {
         Some("none") => None,
-        Some(a) => Some(a.parse::<Address>()?),
-        None => Some(address_of(&args.signer.key()?)),
+        Some(raw) => {
+            Some(raw.parse::<Address>().map_err(|e| anyhow!("--admin {raw:?} is not an address or \"none\": {e}"))?)
+        }
+        None => Some(address_of(&key)),
     };
-    let action = Action::Instantiate {
-        code_hash,
-        msg: parse_json("--init", &init)?,
-        funds: args.funds,
-        label: args.label,
-        admin,
+    let client = Client::new(&args.endpoint);
+    let upload = client.transact(&args.signer, &key, Action::UploadCode { wasm })?;
+    let Some(msg) = msg else {
+        print_receipt(&upload, json);
+        return check_mined(&upload).context("uploading the code");
     };
-    print_receipt(&client.transact(&args.signer, action)?, json);
-    Ok(())
+    if !json {
+        print_receipt(&upload, false);
+    }
+    let uploaded = check_mined(&upload).context("uploading the code");
+    let instantiate = uploaded.and_then(|()| {
+        let code_hash: Hash = upload["code_hash"].as_str().context("the upload has no code_hash")?.parse()?;
+        let action = Action::Instantiate { code_hash, msg, funds: args.funds, label: args.label, admin };
+        client.transact(&args.signer, &key, action).context("instantiating")
+    });
+    if json {
+        let receipts = serde_json::json!({"upload": upload, "instantiate": instantiate.as_ref().ok()});
+        println!("{}", serde_json::to_string_pretty(&receipts)?);
+    } else if let Ok(receipt) = &instantiate {
+        print_receipt(receipt, false);
+    }
+    check_mined(&instantiate?).context("instantiating")
 }
 
 /// `tidepool call`.
@@ -247,12 +272,9 @@ pub(crate) fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let action =
         Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
-    let receipt = client.transact(&args.signer, action)?;
+    let receipt = client.transact(&args.signer, &args.signer.key()?, action)?;
     print_receipt(&receipt, json);
-    if receipt["status"].as_str().is_some_and(|s| s != "success") {
-        bail!("the transaction was mined but failed");
-    }
-    Ok(())
+    check_mined(&receipt)
 }
 
 /// `tidepool query`.

@@ -43,6 +43,11 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Upload a contract and optionally instantiate it.
     ///
+    /// With --json it prints one JSON document: the upload's receipt, or with --init
+    /// `{"upload": <receipt>, "instantiate": <receipt>}` ("instantiate" is null when the upload
+    /// failed or the node refused the instantiation). A transaction mined but failed fails the
+    /// command.
+    ///
     /// Example: tidepool deploy counter.wasm --init '{"count":0}' --label counter --dev-account 0
     Deploy(client::DeployArgs),
     /// Execute a contract (a signed transaction).

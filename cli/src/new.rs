@@ -12,8 +12,10 @@
 //! - otherwise by path dependencies relative to the new crate, and the README says what to
 //!   change before pushing.
 //!
-//! `--git <url> --rev <commit>` choose the source explicitly. The crate's lock file starts from
-//! Tidepool's own, so the tests build with the dependency versions Tidepool is tested with.
+//! `--git <url>` and `--rev <commit>` choose the git source explicitly; the one not given is the
+//! checkout's (its remote, its `HEAD`). The crate's lock file starts from Tidepool's own, so the
+//! tests build with the dependency versions Tidepool is tested with; a crate may therefore not
+//! take the name of a Tidepool package it depends on ([`TIDEPOOL_PACKAGES`]).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -33,11 +35,13 @@ pub(crate) struct NewArgs {
     /// The Tidepool checkout to depend on (default: the one this binary was built from).
     #[arg(long, env = "TIDEPOOL_PATH")]
     pub(crate) tidepool: Option<PathBuf>,
-    /// Depend on Tidepool from this git repository (default: the checkout's remote, if any).
-    #[arg(long, requires = "rev")]
+    /// Depend on Tidepool from this git repository (default: the checkout's remote, if any; with
+    /// neither a remote nor --git, path dependencies on the checkout).
+    #[arg(long)]
     pub(crate) git: Option<String>,
-    /// The commit of `--git` to pin (default: the checkout's `HEAD`).
-    #[arg(long, requires = "git")]
+    /// The commit to pin (default: the checkout's `HEAD`). Without --git, the repository is the
+    /// checkout's remote, so the checkout needs one.
+    #[arg(long)]
     pub(crate) rev: Option<String>,
 }
 
@@ -63,6 +67,35 @@ impl Source {
     pub(crate) fn of_checkout(checkout: &Path) -> anyhow::Result<Source> {
         let Some(url) = git_remote(checkout) else { return Ok(Source::Path(checkout.to_path_buf())) };
         let rev = git(checkout, &["rev-parse", "HEAD"]).context("reading the checkout's HEAD commit")?;
+        Ok(Source::Git { url, rev })
+    }
+
+    /// The source `--git` and `--rev` ask for: a git repository if either is given (the other
+    /// from `checkout`: its remote, its `HEAD`), else [`Source::of_checkout`].
+    ///
+    /// # Errors
+    /// `--rev` without `--git` for a checkout without a remote; `--git` without `--rev` for a
+    /// checkout whose `HEAD` cannot be read.
+    pub(crate) fn chosen(checkout: &Path, url: Option<String>, rev: Option<String>) -> anyhow::Result<Source> {
+        let (url, rev) = match (url, rev) {
+            (None, None) => return Source::of_checkout(checkout),
+            (Some(url), Some(rev)) => (url, rev),
+            (Some(url), None) => {
+                let head = git(checkout, &["rev-parse", "HEAD"])
+                    .with_context(|| format!("reading the HEAD commit of {} (or pass --rev)", checkout.display()))?;
+                (url, head)
+            }
+            (None, Some(rev)) => {
+                let Some(url) = git_remote(checkout) else {
+                    bail!(
+                        "--rev {rev} needs --git <url>: the Tidepool checkout {} has no git remote to take the \
+                         repository from",
+                        checkout.display()
+                    )
+                };
+                (url, rev)
+            }
+        };
         Ok(Source::Git { url, rev })
     }
 
@@ -139,10 +172,7 @@ const PLACEHOLDERS: [&str; 7] = [
 pub(crate) fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
     let dir = args.path.clone().unwrap_or_else(|| PathBuf::from(&args.name));
     let checkout = args.tidepool.clone().unwrap_or_else(built_from);
-    let source = match (args.git, args.rev) {
-        (Some(url), Some(rev)) => Source::Git { url, rev },
-        _ => Source::of_checkout(&checkout)?,
-    };
+    let source = Source::chosen(&checkout, args.git, args.rev)?;
     let files = scaffold(&args.name, &dir, &checkout, &source)?;
     if json {
         let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -240,15 +270,38 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(output.stdout).context("git printed non-UTF-8")?.trim().to_owned())
 }
 
-/// A name cargo accepts as a package name and that makes a valid library name.
+/// The Tidepool packages a scaffolded crate depends on, directly (the SDK, the Sandbox) or
+/// through them, with `-` written `_`. Its lock file (Tidepool's, see [`scaffold`]) holds them at
+/// the crate's own version, so a crate of one of these names collides with it: cargo refuses to
+/// write two packages of one name and version.
+const TIDEPOOL_PACKAGES: &[&str] = &[
+    "tidepool_abi",
+    "tidepool_keccak",
+    "tidepool_ledger",
+    "tidepool_node",
+    "tidepool_sandbox",
+    "tidepool_sdk",
+    "tidepool_sdk_derive",
+    "tidepool_vm",
+    "tidepool_workspace_hack",
+];
+
+/// A name cargo accepts as a package name, that makes a valid library name, and that no package
+/// the crate depends on has (names compared with `-` as `_`, as cargo does).
 fn check_name(name: &str) -> anyhow::Result<()> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     if !first_ok || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         bail!("invalid crate name {name:?}: use letters, digits, `-` and `_`, starting with a letter");
     }
-    const RESERVED: &[&str] = &["test", "core", "std", "alloc", "proc_macro", "self", "super", "crate", "tidepool_sdk"];
-    ensure!(!RESERVED.contains(&name.replace('-', "_").as_str()), "the crate name {name:?} is reserved");
+    const RESERVED: &[&str] = &["test", "core", "std", "alloc", "proc_macro", "self", "super", "crate"];
+    let normalized = name.replace('-', "_");
+    ensure!(!RESERVED.contains(&normalized.as_str()), "the crate name {name:?} is reserved");
+    ensure!(
+        !TIDEPOOL_PACKAGES.contains(&normalized.as_str()),
+        "the crate name {name:?} is taken: the crate depends on Tidepool's package of that name, and \
+         cargo cannot hold both in one lock file; choose another name"
+    );
     Ok(())
 }
 
@@ -299,6 +352,54 @@ mod tests {
         }
         for bad in ["", "1st", "-x", "a b", "std", "tidepool-sdk", "ünï"] {
             assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        for taken in ["tidepool-sandbox", "tidepool_sandbox", "tidepool-node", "tidepool_sdk-derive"] {
+            let error = check_name(taken).unwrap_err().to_string();
+            assert!(error.contains("depends on Tidepool's package of that name"), "{taken:?}: {error}");
+        }
+    }
+
+    /// Every Tidepool package in a scaffolded crate's dependency graph, as cargo resolves it from
+    /// the lock file the crate starts with, is a name `tidepool new` refuses.
+    #[test]
+    fn the_tidepool_packages_a_crate_depends_on_are_refused_as_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("counter");
+        scaffold("counter", &project, &built_from(), &Source::Path(built_from())).unwrap();
+        let mut cargo = Command::new("cargo");
+        cargo.current_dir(&project).args(["metadata", "--offline", "--format-version", "1"]);
+        for (key, _) in std::env::vars_os() {
+            if key.to_str().is_some_and(outer_build_setting) {
+                cargo.env_remove(key);
+            }
+        }
+        let output = cargo.output().expect("cargo runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        // Path dependencies: Tidepool's packages are the ones without a registry source.
+        let tidepool: Vec<&str> = metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["source"].is_null() && p["name"] != "counter")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(tidepool.contains(&"tidepool-sandbox") && tidepool.contains(&"tidepool-sdk"), "{tidepool:?}");
+        for name in tidepool {
+            assert!(check_name(name).is_err(), "{name} is accepted");
+        }
+    }
+
+    #[test]
+    fn git_and_rev_are_each_accepted_alone() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            new: NewArgs,
+        }
+        for flags in [&["--git", "https://example.com/t.git"][..], &["--rev", "abc"], &["--git", "u", "--rev", "r"]] {
+            let parsed = <Command as clap::Parser>::try_parse_from([&["new", "counter"][..], flags].concat());
+            assert!(parsed.is_ok(), "{flags:?}: {}", parsed.err().unwrap());
         }
     }
 
@@ -360,11 +461,23 @@ mod tests {
         run(&["add", "README.md"]);
         run(&["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one"]);
         assert_eq!(Source::of_checkout(&checkout).unwrap(), Source::Path(checkout.clone()), "no remote yet");
+        let error = Source::chosen(&checkout, None, Some("abc".into())).unwrap_err().to_string();
+        assert!(error.contains("--rev abc needs --git <url>") && error.contains("no git remote"), "{error}");
         run(&["remote", "add", "upstream", "https://example.com/other.git"]);
         run(&["remote", "add", "origin", "https://example.com/tidepool.git"]);
         let head = run(&["rev-parse", "HEAD"]);
         let source = Source::of_checkout(&checkout).unwrap();
         assert_eq!(source, Source::Git { url: "https://example.com/tidepool.git".into(), rev: head.clone() });
+        // `--git` and `--rev` each take the other from the checkout.
+        assert_eq!(Source::chosen(&checkout, None, None).unwrap(), source);
+        assert_eq!(
+            Source::chosen(&checkout, None, Some("abc".into())).unwrap(),
+            Source::Git { url: "https://example.com/tidepool.git".into(), rev: "abc".into() }
+        );
+        assert_eq!(
+            Source::chosen(&checkout, Some("https://example.com/fork.git".into()), None).unwrap(),
+            Source::Git { url: "https://example.com/fork.git".into(), rev: head.clone() }
+        );
 
         let project = dir.path().join("counter");
         scaffold("counter", &project, &built_from(), &source).unwrap();

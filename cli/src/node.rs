@@ -226,6 +226,16 @@ const NO_DEV_ACCOUNTS: &str = "No dev accounts and no funds at genesis (this nod
      keys (`tidepool keys new`), or start a sandbox with funded dev accounts and the lending\n\
      market: `tidepool node --dev --market`.";
 
+/// The dev accounts' heading: funded at genesis, unless the chain began from a state file (the
+/// keys are the same, the balances are whatever the file holds).
+fn dev_accounts_heading(node: &Node) -> &'static str {
+    if node.config().genesis_state.is_some() {
+        "Dev accounts (balances: whatever the state file holds; keys are public — never use them for real value):"
+    } else {
+        "Dev accounts (each funded at genesis; keys are public — never use them for real value):"
+    }
+}
+
 fn print_banner(node: &Node, address: std::net::SocketAddr) {
     let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
     println!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
@@ -241,7 +251,7 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
     };
     println!("Mining: {mining} · clock: {clock}");
     if node.config().dev {
-        println!("\nDev accounts (each funded at genesis; keys are public — never use them for real value):");
+        println!("\n{}", dev_accounts_heading(node));
         for (i, account) in node.dev_accounts().iter().enumerate() {
             println!("  ({i}) {}  key {}", account.address, tidepool_node::keys::private_key_hex(&account.key));
         }
@@ -263,5 +273,25 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
         println!("Dashboard at http://{address}/\n");
     } else {
         println!("(built without the dashboard: `make run` builds it)\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tidepool_node::{Node, NodeConfig};
+
+    use super::dev_accounts_heading;
+
+    #[test]
+    fn the_banner_says_where_the_dev_accounts_balances_come_from() {
+        let node = Node::open(NodeConfig::dev()).unwrap();
+        assert!(dev_accounts_heading(&node).starts_with("Dev accounts (each funded at genesis"));
+
+        let mut config = NodeConfig::dev();
+        config.genesis_state = Some(Arc::new(node.dump_state().unwrap()));
+        let loaded = dev_accounts_heading(&Node::open(config).unwrap());
+        assert!(loaded.starts_with("Dev accounts (balances: whatever the state file holds"), "{loaded}");
     }
 }

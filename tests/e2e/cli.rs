@@ -8,7 +8,7 @@ use tidepool_ledger::Address;
 
 use crate::harness::{TestNode, dev, parse};
 
-/// The JSON documents a `--json` command printed (deploy prints one receipt per transaction).
+/// The JSON documents a `--json` command printed (one, except for `watch`: one per message).
 #[track_caller]
 fn json_out(output: &Output) -> Vec<Value> {
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -45,10 +45,12 @@ fn deploy_call_query_balance_and_tx_from_the_command_line() {
     let init = init.to_string();
     let deployed =
         json_out(&node.cli(&["--json", "deploy", wasm, "--init", &init, "--label", "cli", "--dev-account", "0"]));
-    assert_eq!(deployed.len(), 2, "an upload and an instantiate receipt: {deployed:?}");
-    assert!(deployed.iter().all(|r| r["status"] == "success"), "{deployed:?}");
-    let token: Address = parse(&deployed[1]["contract_address"]);
-    assert_eq!(node.get(&format!("/v1/contracts/{token}")).ok()["label"], "cli");
+    assert_eq!(deployed.len(), 1, "one document with both receipts: {deployed:?}");
+    let (upload, instantiate) = (&deployed[0]["upload"], &deployed[0]["instantiate"]);
+    assert!([upload, instantiate].iter().all(|r| r["status"] == "success"), "{deployed:?}");
+    let token: Address = parse(&instantiate["contract_address"]);
+    let contract = node.get(&format!("/v1/contracts/{token}")).ok();
+    assert_eq!((&contract["label"], &contract["code_hash"]), (&json!("cli"), &upload["code_hash"]), "{contract}");
 
     // Call, signed by a dev account, then query what it did.
     let transfer = json!({"transfer": {"to": friend.address, "amount": "300"}}).to_string();
@@ -98,4 +100,55 @@ fn deploy_call_query_balance_and_tx_from_the_command_line() {
         .output()
         .unwrap();
     assert!(!gone.status.success());
+}
+
+#[test]
+fn deploy_checks_its_arguments_before_sending_and_fails_when_mined_but_failed() {
+    let node = TestNode::dev();
+    let owner = dev(0).address;
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("token.wasm");
+    std::fs::write(&wasm, tidepool_artifacts::TOKEN).unwrap();
+    let wasm = wasm.to_str().unwrap();
+    let deploy = |args: &[&str]| node.cli(&[&["deploy", wasm][..], args].concat());
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // A mistake in the arguments is refused before the upload: nothing is sent.
+    let nonce = node.nonce(&owner);
+    let label = "x".repeat(129);
+    for (args, said) in [
+        (&["--init", "not json"][..], "--init is not valid JSON"),
+        (&["--init", "{}", "--admin", "garbage"], "--admin \"garbage\" is not an address"),
+        (&["--init", "{}", "--label", &label], "the limit is 128"),
+    ] {
+        let refused = deploy(args);
+        assert!(!refused.status.success() && stderr(&refused).contains(said), "{args:?}: {refused:?}");
+        assert!(refused.stdout.is_empty(), "{args:?}: {refused:?}");
+    }
+    assert_eq!(node.nonce(&owner), nonce, "no transaction was sent");
+
+    // The token refuses an empty instantiate message: both receipts in one document, and the
+    // command fails as `call` does. Signing as dev account 0 by default is noted once.
+    let reverted = deploy(&["--json", "--init", "{}"]);
+    assert!(!reverted.status.success(), "{reverted:?}");
+    let receipts: Value = serde_json::from_slice(&reverted.stdout).expect("one JSON document");
+    assert_eq!(receipts["upload"]["status"], "success", "{receipts}");
+    assert_eq!(receipts["instantiate"]["status"], "reverted", "{receipts}");
+    let said = stderr(&reverted);
+    assert!(said.contains("error: instantiating: the transaction was mined but failed"), "{said}");
+    assert_eq!(said.matches("signing as dev account 0").count(), 1, "{said}");
+    let text = deploy(&["--init", "{}", "--dev-account", "0"]);
+    assert!(!text.status.success() && String::from_utf8_lossy(&text.stdout).contains("reverted"), "{text:?}");
+
+    // An upload that runs out of gas fails the command too, and nothing is instantiated.
+    let nonce = node.nonce(&owner);
+    let out_of_gas = deploy(&["--json", "--init", "{}", "--gas-limit", "100000", "--dev-account", "0"]);
+    assert!(!out_of_gas.status.success(), "{out_of_gas:?}");
+    assert!(stderr(&out_of_gas).contains("uploading the code: the transaction was mined but failed"), "{out_of_gas:?}");
+    let receipts: Value = serde_json::from_slice(&out_of_gas.stdout).expect("one JSON document");
+    assert_eq!(receipts, json!({"upload": receipts["upload"], "instantiate": null}));
+    assert_eq!(receipts["upload"]["status"], "out_of_gas", "{receipts}");
+    assert_eq!(node.nonce(&owner), nonce + 1, "only the upload was sent");
+    let only_upload = deploy(&["--gas-limit", "100000", "--dev-account", "0"]);
+    assert!(!only_upload.status.success(), "{only_upload:?}");
 }
