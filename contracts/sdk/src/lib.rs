@@ -74,6 +74,7 @@ pub use tidepool_abi;
 ///
 /// let names: Vec<String> = vec![format!("{}", Uint128::new(7))];
 /// assert_eq!(names, ["7"]);
+/// let _trace_line: fn(&str) = debug_log; // a line in the call's trace
 /// let parsed: ExecuteMsg = serde_json::from_str(r#"{"transfer": {"to": "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "amount": "5"}}"#).unwrap();
 /// assert_eq!(parsed, ExecuteMsg::Transfer { to: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".parse().unwrap(), amount: Uint128::new(5) });
 /// ```
@@ -86,7 +87,7 @@ pub mod prelude {
 
     pub use crate::{
         Address, Binary, Bound, CallError, CallStatus, Context, ContractError, Event, Item, Map, Order, OverflowError,
-        Response, Uint128, Uint256, bank, calls, crypto, ensure, entry_points, msg, to_json_binary,
+        Response, Uint128, Uint256, bank, calls, crypto, debug_log, ensure, entry_points, msg, to_json_binary,
     };
 }
 
