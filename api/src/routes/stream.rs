@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use tidepool_ledger::Hash;
 use tidepool_node::Node;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::Extensions;
@@ -17,13 +18,18 @@ use crate::error::ApiError;
 use crate::extract::{Query, address as parse_address};
 use crate::negotiation::accepts;
 use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
-use crate::stream::{Filter, Position, Start, StreamClose, Subscription, Topics};
+use crate::stream::{BlockTag, Filter, Start, StreamClose, StreamId, Subscription, Topics};
 
 /// `topics`: one to three of `blocks`, `txs`, `events`, comma-separated.
 pub const TOPICS_PATTERN: &str = "^(blocks|txs|events)(,(blocks|txs|events))*$";
 
-/// A message id: `h` (a block), `h:i` (its transaction `i`), `h:i:j` (that transaction's event `j`).
-pub const ID_PATTERN: &str = "^[0-9]+(:[0-9]+){0,2}$";
+/// A message id: `h` (a block), `h:i` (its transaction `i`), `h:i:j` (that transaction's event
+/// `j`), then `@` and the block's tag (the first 8 hex digits of its hash).
+pub const ID_PATTERN: &str = "^[0-9]+(:[0-9]+){0,2}@[0-9a-f]{8}$";
+
+/// A `Last-Event-ID`: an id as the stream writes it, or without its block tag (as ids were
+/// written before tags).
+pub const LAST_EVENT_ID_PATTERN: &str = "^[0-9]+(:[0-9]+){0,2}(@[0-9a-f]{8})?$";
 
 /// What to stream. Unknown parameters are refused, like unknown body fields.
 #[derive(Deserialize, IntoParams)]
@@ -64,9 +70,11 @@ pub struct StreamHeaders {
     #[param(example = "gzip, deflate, br", nullable = false)]
     pub accept_encoding: Option<String>,
     /// Resume right after the message with this id (an EventSource sends the last id it saw
-    /// when it reconnects). Wins over `from_height`.
+    /// when it reconnects). Wins over `from_height`. If its block tag names a block this chain
+    /// no longer holds at that height (a dev revert, reset or state load since), the stream is
+    /// only a `close` with reason `reverted`, saying where to start again.
     #[serde(rename = "Last-Event-ID")]
-    #[param(pattern = "^[0-9]+(:[0-9]+){0,2}$", example = "12:0:1", nullable = false)]
+    #[param(pattern = "^[0-9]+(:[0-9]+){0,2}(@[0-9a-f]{8})?$", example = "12:0:1@1a2b3c4d", nullable = false)]
     pub last_event_id: Option<String>,
 }
 
@@ -167,8 +175,11 @@ pub async fn stream(
         None => None,
         Some(value) => {
             let text = value.to_str().unwrap_or_default();
-            Some(Position::parse(text).ok_or_else(|| {
-                ApiError::bad_request(format!("invalid Last-Event-ID {value:?}: expected h, h:i or h:i:j"))
+            Some(StreamId::parse(text).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "invalid Last-Event-ID {value:?}: expected h, h:i or h:i:j, then @ and the block's 8-hex-digit \
+                     tag, as the stream's ids are written"
+                ))
             })?)
         }
     };
@@ -222,10 +233,24 @@ fn filter(params: &StreamParams) -> Result<Filter, ApiError> {
 
 /// Where the stream starts, checked against one view: `after` (`Last-Event-ID`) wins over
 /// `from_height`; neither means after the latest block.
-fn start(node: &Node, from_height: Option<u64>, after: Option<Position>) -> Result<Start, ApiError> {
+fn start(node: &Node, from_height: Option<u64>, after: Option<StreamId>) -> Result<Start, ApiError> {
     let view = node.view()?;
     let latest = view.height();
     let next_block = latest.saturating_add(1);
+    if let Some(StreamId { position, block: Some(tag) }) = after {
+        let held = position.height() <= latest
+            && view.block(position.height())?.is_some_and(|block| BlockTag::of(&block.hash()) == tag);
+        if !held {
+            // The client read another chain at that height. It must drop what it read from
+            // where the chains part; the node knows the lowest height it replaced since it
+            // started, else (a restart, another chain behind this address) only that every block
+            // may differ: from the first one it keeps.
+            let oldest = view.state().oldest_complete_block().map_err(ApiError::internal)?;
+            let from = node.replaced_from().filter(|&from| from <= position.height()).unwrap_or(oldest);
+            return Ok(Start { next: from, parent: Hash::default(), after: None, replaced_from: Some(from) });
+        }
+    }
+    let after = after.map(|id| id.position);
     let next = match (after, from_height) {
         (Some(after), _) if after.height() > latest => {
             return Err(ApiError::not_found(format!(
@@ -267,5 +292,5 @@ fn start(node: &Node, from_height: Option<u64>, after: Option<Position>) -> Resu
         })?;
         first.parent_hash
     };
-    Ok(Start { next, parent, after })
+    Ok(Start { next, parent, after, replaced_from: None })
 }

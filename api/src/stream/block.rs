@@ -98,6 +98,69 @@ impl fmt::Display for Position {
     }
 }
 
+/// A block's tag in a message id (`…@1a2b3c4d`): the first four bytes of its hash, in hex. A
+/// client resuming with an id names the block it saw, so a chain that changed under it (a dev
+/// revert, a reset, a state loaded, or a new chain behind the same address) is told from the
+/// one it read, instead of being resumed at the same height on other blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockTag([u8; 4]);
+
+impl BlockTag {
+    /// The tag of the block with this hash.
+    pub fn of(hash: &Hash) -> BlockTag {
+        BlockTag([hash.0[0], hash.0[1], hash.0[2], hash.0[3]])
+    }
+
+    /// Eight lowercase hex digits.
+    fn parse(text: &str) -> Option<BlockTag> {
+        if text.len() != 8 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let mut tag = [0; 4];
+        for (i, byte) in tag.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(BlockTag(tag))
+    }
+}
+
+impl fmt::Display for BlockTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+/// A message id as a client sends it back (`Last-Event-ID`): the [`Position`], and the tag of
+/// its block ([`BlockTag`]) — absent in ids written before tags, which resume by position alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamId {
+    /// Where the message sits.
+    pub position: Position,
+    /// Which block it belonged to.
+    pub block: Option<BlockTag>,
+}
+
+impl StreamId {
+    /// Reads `h`, `h:i` or `h:i:j`, each optionally followed by `@` and the block's tag.
+    pub fn parse(id: &str) -> Option<StreamId> {
+        let (position, block) = match id.split_once('@') {
+            Some((position, tag)) => (position, Some(BlockTag::parse(tag)?)),
+            None => (id, None),
+        };
+        Some(StreamId { position: Position::parse(position)?, block })
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.position)?;
+        if let Some(block) = self.block {
+            write!(f, "@{block}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What a frame carries, with what the filters look at.
 #[derive(Debug)]
 pub enum Message {
@@ -226,8 +289,8 @@ impl StreamBlock {
     /// A ledger failure or a record that does not decode.
     pub fn read(view: &View, height: u64, parts: Parts) -> Result<Option<StreamBlock>, NodeError> {
         let Some(header) = view.block(height)? else { return Ok(None) };
-        let mut encoder = Encoder::default();
         let (hash, parent_hash) = (header.hash(), header.parent_hash);
+        let mut encoder = Encoder::new(BlockTag::of(&hash));
         let tx_hashes = header.tx_hashes.clone();
         encoder.push(Position::block(height), "block", &Block::from(header), Message::Block);
         let mut events = if parts.events {
@@ -302,19 +365,24 @@ fn addressed_to(action: &Action, created: Option<Address>) -> Option<Address> {
     }
 }
 
-/// Writes frames back to back.
-#[derive(Default)]
+/// Writes one block's frames back to back.
 struct Encoder {
+    /// The block's tag, in every id.
+    tag: BlockTag,
     bytes: Vec<u8>,
     frames: Vec<Frame>,
 }
 
 impl Encoder {
-    /// Appends `event: {name}`, `id: {position}` and `data: {JSON of data}`. serde_json writes
-    /// JSON on one line (a newline inside a string is escaped), as an SSE data line must be.
+    fn new(tag: BlockTag) -> Encoder {
+        Encoder { tag, bytes: Vec::new(), frames: Vec::new() }
+    }
+
+    /// Appends `event: {name}`, `id: {position}@{tag}` and `data: {JSON of data}`. serde_json
+    /// writes JSON on one line (a newline inside a string is escaped), as an SSE data line must be.
     fn push(&mut self, position: Position, name: &str, data: &impl Serialize, message: Message) {
         let start = self.bytes.len();
-        let _ = write!(self.bytes, "event: {name}\nid: {position}\ndata: ");
+        let _ = write!(self.bytes, "event: {name}\nid: {position}@{}\ndata: ", self.tag);
         serde_json::to_writer(&mut self.bytes, data).expect("API answers serialise");
         self.bytes.extend_from_slice(b"\n\n");
         self.frames.push(Frame { position, message, range: start..self.bytes.len() });
@@ -323,7 +391,9 @@ impl Encoder {
 
 #[cfg(test)]
 mod tests {
-    use super::Position;
+    use tidepool_ledger::Hash;
+
+    use super::{BlockTag, Position, StreamId};
 
     #[test]
     fn ids_round_trip_and_sort_in_stream_order() {
@@ -350,5 +420,42 @@ mod tests {
         let huge = Position::parse("99999999999999999999999:5").unwrap();
         assert_eq!(huge.height(), u64::MAX);
         assert!(Position::parse("3:99999999999999999999").unwrap() > Position::event(3, u32::MAX, u32::MAX));
+    }
+
+    #[test]
+    fn ids_carry_their_block_tag_and_older_ids_without_one_still_read() {
+        let mut hash = [0u8; 32];
+        hash[..5].copy_from_slice(&[0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
+        let tag = BlockTag::of(&Hash(hash));
+        let id = StreamId { position: Position::event(7, 1, 2), block: Some(tag) };
+        assert_eq!(id.to_string(), "7:1:2@1a2b3c4d");
+        assert_eq!(StreamId::parse("7:1:2@1a2b3c4d"), Some(id));
+        assert_eq!(StreamId::parse("7:1:2"), Some(StreamId { position: Position::event(7, 1, 2), block: None }));
+        for id in
+            ["7@", "7@1a2b3c4", "7@1a2b3c4d5", "7@1A2B3C4D", "7@1a2b3c4g", "@1a2b3c4d", "7@1a2b@3c4d", "7:@1a2b3c4d"]
+        {
+            assert_eq!(StreamId::parse(id), None, "{id:?}");
+        }
+    }
+
+    /// The documented patterns admit exactly what the parser reads (`Last-Event-ID`) and what
+    /// the stream writes (ids): strings over an alphabet with each character they tell apart.
+    #[test]
+    fn the_id_patterns_admit_exactly_the_ids_the_stream_reads_and_writes() {
+        let resume = regex::Regex::new(crate::routes::stream::LAST_EVENT_ID_PATTERN).unwrap();
+        let written = regex::Regex::new(crate::routes::stream::ID_PATTERN).unwrap();
+        let alphabet = ["0", "7", ":", "@", "a", "f", "g", "A", "-", "12", "1a2b3c4d", "1a2b3c4", " "];
+        let mut cases = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> =
+                cases.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            cases.extend(longer);
+        }
+        for case in &cases {
+            let parsed = StreamId::parse(case);
+            assert_eq!(resume.is_match(case), parsed.is_some(), "{case:?}");
+            // What the stream writes always carries its tag, written as it was read.
+            assert_eq!(written.is_match(case), parsed.is_some_and(|id| id.block.is_some()), "{case:?}");
+        }
     }
 }

@@ -26,6 +26,6 @@ pub mod feed;
 pub mod gzip;
 pub mod subscription;
 
-pub use block::{Parts, Position, Topics};
+pub use block::{BlockTag, Parts, Position, StreamId, Topics};
 pub use feed::{BUFFER_BLOCKS, Feed, Listener};
 pub use subscription::{CloseReason, Filter, KEEP_ALIVE, Start, StreamClose, Subscription};

@@ -203,6 +203,9 @@ pub struct Start {
     pub parent: Hash,
     /// Within block `next`, send only the messages after this one (`Last-Event-ID`).
     pub after: Option<Position>,
+    /// The `Last-Event-ID` named a block this chain no longer holds: the stream is only a
+    /// `close` (`reverted`) telling the client to start again from this height.
+    pub replaced_from: Option<u64>,
 }
 
 /// One client's stream (see the module documentation).
@@ -240,7 +243,7 @@ impl Subscription {
         until: Option<u64>,
         gzip: bool,
     ) -> Subscription {
-        Subscription {
+        let mut subscription = Subscription {
             feed,
             listener,
             filter,
@@ -252,7 +255,16 @@ impl Subscription {
             done: false,
             out: Output::new(gzip),
             quiet_since: Instant::now(),
+        };
+        if let Some(from_height) = start.replaced_from {
+            let message = format!(
+                "Last-Event-ID names a block this chain does not hold at its height: blocks were replaced (a dev \
+                 revert, reset or state load) or this is another chain; drop what you read from height {from_height} \
+                 on and resume there"
+            );
+            subscription.send_close(StreamClose { reason: CloseReason::Reverted, from_height, message });
         }
+        subscription
     }
 
     /// The response body: the stream's bytes as they come.
@@ -392,7 +404,11 @@ impl Subscription {
                 format!("the node could not read block {from_height} (see its log); resume from height {from_height}")
             }
         };
-        let close = StreamClose { reason, from_height, message };
+        self.send_close(StreamClose { reason, from_height, message });
+    }
+
+    /// Sends `close` as the stream's last message.
+    fn send_close(&mut self, close: StreamClose) {
         let mut frame = b"event: close\ndata: ".to_vec();
         serde_json::to_writer(&mut frame, &close).expect("a close message serialises");
         frame.extend_from_slice(b"\n\n");

@@ -147,9 +147,14 @@ struct Message {
 }
 
 impl Message {
+    /// The id without its block tag (`2:0:0` of `2:0:0@1a2b3c4d`).
+    fn untagged(&self) -> Option<&str> {
+        self.id.as_deref().map(|id| id.split_once('@').map_or(id, |(position, _)| position))
+    }
+
     /// (height, tx, event) from the id, for ordering.
     fn position(&self) -> (u64, i64, i64) {
-        let id = self.id.as_deref().expect("a message with an id");
+        let id = self.untagged().expect("a message with an id");
         let mut parts = id.split(':').map(|p| p.parse::<i64>().unwrap());
         let height = parts.next().unwrap() as u64;
         (height, parts.next().unwrap_or(-1), parts.next().unwrap_or(-1))
@@ -288,8 +293,10 @@ fn expected(
     let mut out = Vec::new();
     for height in from..=to {
         let block = server.ok(&format!("/v1/blocks/{height}"));
+        // Every id ends with its block's tag: the first 8 hex digits of the block's hash.
+        let tag = &block["hash"].as_str().unwrap()[2..10];
         if topics.contains(&"blocks") {
-            out.push(Message { event: "block".into(), id: Some(height.to_string()), data: block.clone() });
+            out.push(Message { event: "block".into(), id: Some(format!("{height}@{tag}")), data: block.clone() });
         }
         for (index, hash) in block["tx_hashes"].as_array().unwrap().iter().enumerate() {
             let tx = server.ok(&format!("/v1/txs/{}", hash.as_str().unwrap()));
@@ -304,11 +311,11 @@ fn expected(
             .any(|a| contract.is_some_and(|c| a.as_str() == Some(&c.to_string())));
             let wanted = (contract.is_none() && ty.is_none()) || !tx_events.is_empty() || (ty.is_none() && addressed);
             if topics.contains(&"txs") && wanted {
-                out.push(Message { event: "tx".into(), id: Some(format!("{height}:{index}")), data: tx });
+                out.push(Message { event: "tx".into(), id: Some(format!("{height}:{index}@{tag}")), data: tx });
             }
             if topics.contains(&"events") {
                 for event in tx_events {
-                    let id = format!("{height}:{index}:{}", event["event_index"]);
+                    let id = format!("{height}:{index}:{}@{tag}", event["event_index"]);
                     out.push(Message { event: "event".into(), id: Some(id), data: event.clone() });
                 }
             }
@@ -339,11 +346,14 @@ fn a_resumed_stream_misses_nothing_and_repeats_nothing() {
     let mut got = Vec::new();
     let mut stream = server.open(&query("0"));
     // Into block 2 (the first block with transactions is 1): past its first event.
-    while got.last().is_none_or(|m: &Message| m.id.as_deref() != Some("2:0:0")) {
+    while got.last().is_none_or(|m: &Message| m.untagged() != Some("2:0:0")) {
         got.push(stream.next().unwrap());
     }
     drop(stream);
-    let mut stream = server.stream(&query("0"), Some("2:0:0")).unwrap();
+    // Resumed with the id as the stream wrote it (its block tag included), as EventSource does.
+    let last_id = got.last().unwrap().id.clone().unwrap();
+    assert!(last_id.starts_with("2:0:0@"), "{last_id}");
+    let mut stream = server.stream(&query("0"), Some(&last_id)).unwrap();
     // Then stop right after a block message, and resume from that block: drop what was read
     // of it, as a client resuming by height does.
     let mut read = 0;
@@ -456,7 +466,7 @@ fn gzip_streams_send_the_same_messages_compressed_and_live() {
     let first_live = chain.height() + 1;
     chain.mixed_block(0);
     let message = live.next().expect("a live block before the stream ends");
-    assert_eq!((message.event.as_str(), message.id), ("block", Some(first_live.to_string())));
+    assert_eq!((message.event.as_str(), message.untagged()), ("block", Some(first_live.to_string().as_str())));
     for round in 1..rounds {
         chain.mixed_block(round);
     }
@@ -473,7 +483,8 @@ fn gzip_streams_send_the_same_messages_compressed_and_live() {
             Want::TxsAndEvents => expected(&server, 0, final_height, &["txs", "events"], None, None),
             Want::Usdc => expected(&server, 0, final_height, &all, Some(usdc), None),
             Want::AfterFirstEvent => {
-                let resumed = everything.iter().position(|m| m.id.as_deref() == Some("2:0:0")).unwrap();
+                // Resumed with an id without its block tag (as ids were written before tags).
+                let resumed = everything.iter().position(|m| m.untagged() == Some("2:0:0")).unwrap();
                 everything[resumed + 1..].to_vec()
             }
         };
@@ -493,7 +504,8 @@ fn a_live_stream_reads_itself_what_the_feed_did_not_read_for_it() {
     let mut chain = Chain::new(StoreConfig::Memory);
     let feed = Feed::new(chain.node.clone());
     let first = chain.height() + 1;
-    let start = Start { next: first, parent: chain.node.latest_block().unwrap().hash(), after: None };
+    let start =
+        Start { next: first, parent: chain.node.latest_block().unwrap().hash(), after: None, replaced_from: None };
     let everything = Filter { topics: Topics::ALL, contract: None, ty: None };
     let listener = feed.subscribe(Parts::BLOCK, None);
     let mut subscription = Subscription::new(feed.clone(), listener, everything, start, Some(first + 2), false);
@@ -599,6 +611,55 @@ fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height(
     node.mine(1).unwrap();
     let next = behind.next().unwrap();
     assert_eq!(next.data, server.ok(&format!("/v1/blocks/{}", snapshot_height + 2)));
+}
+
+#[test]
+fn an_id_of_a_block_the_chain_no_longer_holds_closes_at_once_with_where_to_start_again() {
+    let chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    let node = &chain.node;
+    node.mine(2).unwrap();
+    let snapshot_height = chain.height();
+    let snapshot = node.snapshot().unwrap();
+    let mut stream = server.open("topics=blocks");
+    node.mine(3).unwrap();
+    let old: Vec<Message> = (0..3).map(|_| stream.next().unwrap()).collect();
+    drop(stream);
+    let resumed = |id: &str| server.stream("topics=blocks", Some(id)).unwrap();
+    let only_a_revert = |mut stream: Stream, from_height: u64| {
+        let close = stream.next().unwrap();
+        assert_eq!((close.event.as_str(), &close.data["reason"]), ("close", &json!("reverted")), "{close:?}");
+        assert_eq!(close.data["from_height"], from_height, "{close:?}");
+        assert!(close.data["message"].as_str().unwrap().contains("Last-Event-ID names a block"), "{close:?}");
+        assert!(stream.next().is_none());
+    };
+
+    // Back to the snapshot: the client's last block is above the chain now. Not a 404 (which an
+    // EventSource takes as the end): the stream says the chain went back, and from where.
+    node.revert(snapshot).unwrap();
+    only_a_revert(resumed(old[2].id.as_deref().unwrap()), snapshot_height + 1);
+    // Other blocks at the same heights (each credits an account): the client's ids name blocks
+    // the chain does not hold, though their heights exist again.
+    for amount in 1..=3 {
+        node.faucet(&Address([0x77; 20]), amount).unwrap();
+    }
+    assert_eq!(chain.height(), snapshot_height + 3);
+    for message in &old {
+        only_a_revert(resumed(message.id.as_deref().unwrap()), snapshot_height + 1);
+    }
+    // A tag this node never replaced a block under (another chain behind the same address, or
+    // a node restarted since): every block may differ, so from the first one.
+    only_a_revert(resumed("1@00000000"), 0);
+
+    // An id of a block the chain holds resumes right after it; so does one without a tag.
+    let mut new = server.open(&format!("topics=blocks&from_height={}", snapshot_height + 1));
+    let first_new = new.next().unwrap();
+    drop(new);
+    for id in [first_new.id.clone().unwrap(), (snapshot_height + 1).to_string()] {
+        let mut stream = resumed(&id);
+        let next = stream.next().unwrap();
+        assert_eq!(next.data, server.ok(&format!("/v1/blocks/{}", snapshot_height + 2)), "after {id}");
+    }
 }
 
 #[test]

@@ -3675,8 +3675,10 @@ export interface operations {
                 "Accept-Encoding"?: string;
                 /**
                  * @description Resume right after the message with this id (an EventSource sends the last id it saw
-                 *     when it reconnects). Wins over `from_height`.
-                 * @example 12:0:1
+                 *     when it reconnects). Wins over `from_height`. If its block tag names a block this chain
+                 *     no longer holds at that height (a dev revert, reset or state load since), the stream is
+                 *     only a `close` with reason `reverted`, saying where to start again.
+                 * @example 12:0:1@1a2b3c4d
                  */
                 "Last-Event-ID"?: string;
             };

@@ -184,6 +184,7 @@ impl Node {
         chain.snapshots.truncate(position);
         self.drop_pending(&mut chain);
         self.inner.ledger.revert_to(snapshot.height)?;
+        self.note_replaced_from(snapshot.height + 1);
         chain.clock = snapshot.clock;
         self.reopen_pending(&mut chain, snapshot.pending);
         self.latest_block()

@@ -112,6 +112,9 @@ struct Inner {
     prepared: Mutex<network::PreparedBlocks>,
     /// Where the validator's consensus status comes from (network mode).
     network_status: RwLock<Option<network::StatusSource>>,
+    /// The lowest height from which this process replaced blocks ([`Node::replaced_from`]);
+    /// `u64::MAX` while the chain has only grown.
+    replaced_from: AtomicU64,
 }
 
 /// A Tidepool node. Cheap to clone; all clones share one chain.
@@ -174,6 +177,7 @@ impl Node {
             mempool: crate::mempool::Mempool::new(config.mempool),
             prepared: Mutex::default(),
             network_status: RwLock::default(),
+            replaced_from: AtomicU64::new(u64::MAX),
             config,
         };
         let node = Node { inner: Arc::new(inner) };

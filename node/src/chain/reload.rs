@@ -27,6 +27,7 @@ impl Node {
         }
         self.drop_pending(&mut chain);
         self.inner.ledger.revert_to(genesis.height)?;
+        self.note_replaced_from(genesis.height + 1);
         chain.snapshots.clear();
         chain.clock = self.clock_at_genesis(&genesis);
         self.latest_block()
@@ -57,10 +58,25 @@ impl Node {
         let block = file.genesis_block(&self.inner.vm, self.inner.config.chain_id)?;
         let mut chain = self.lock_chain();
         let header = self.inner.ledger.replace_chain(file.height, block)?;
+        self.note_replaced_from(file.height);
         self.drop_pending(&mut chain);
         chain.snapshots.clear();
         chain.clock = self.clock_at_genesis(&header);
         Ok(header)
+    }
+
+    /// The lowest height from which blocks were replaced since this node started — by a
+    /// revert, a reset or a loaded state (dev mode): a block a client read at that height or
+    /// above may be gone, or another block now. `None` while the chain has only grown. Kept in
+    /// memory: a restarted node knows nothing of what an earlier process replaced.
+    pub fn replaced_from(&self) -> Option<u64> {
+        let height = self.inner.replaced_from.load(std::sync::atomic::Ordering::Acquire);
+        (height != u64::MAX).then_some(height)
+    }
+
+    /// Notes that blocks from `height` on were replaced (see [`Node::replaced_from`]).
+    pub(super) fn note_replaced_from(&self, height: u64) {
+        self.inner.replaced_from.fetch_min(height, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The chain's first block: block 0, or the first block of a loaded state.
