@@ -95,9 +95,10 @@ impl<T: TryFrom<u64>> Visitor<'_> for WholeVisitor<T> {
         match as_integer(value).and_then(|n| n.as_u64()) {
             Some(value) => Self::fit(value),
             // A float prints rounded (2^64 as 18446744073709552000): not quoted back as if sent.
-            None if value.is_finite() && value.fract() == 0.0 && value > 0.0 => {
-                Err(E::custom("the number is above 2^64 - 1, the largest whole number this field takes"))
-            }
+            None if value.is_finite() && value.fract() == 0.0 && value > 0.0 => Err(E::custom(format!(
+                "the number is above 2^64 - 1: it must be a whole number that fits in {}",
+                std::any::type_name::<T>()
+            ))),
             None => Err(E::custom(format!("{value} is not a whole number from 0 to 2^64 - 1"))),
         }
     }

@@ -236,7 +236,9 @@ impl Sandbox {
     }
 
     /// The node underneath, for anything the Sandbox does not wrap (blocks, stored
-    /// transactions, event history, the ledger).
+    /// transactions, event history, the ledger). Go back through the Sandbox's own
+    /// [`Sandbox::revert`], [`Sandbox::reset`] and [`Sandbox::load_state`], not the node's: they
+    /// also forget the [`Sandbox::account`] names whose funding they undo.
     pub fn node(&self) -> &Node {
         &self.inner.node
     }

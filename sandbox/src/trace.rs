@@ -48,7 +48,9 @@ impl Names {
     /// The name of `address`, if it has one: the name given here, else the label the chain
     /// stores for a contract at that address.
     pub(crate) fn get(&self, address: &Address) -> Option<String> {
-        self.given.read().get(address).cloned().or_else(|| self.stored_label(address))
+        // The lock is let go before the chain is read.
+        let given = self.given.read().get(address).cloned();
+        given.or_else(|| self.stored_label(address))
     }
 
     /// The label of the contract at `address` in the chain's latest state (none for an account,

@@ -43,8 +43,9 @@ impl Node {
     /// a past height.
     ///
     /// # Errors
-    /// [`Rejection::UnknownHeight`] above the latest block; [`Rejection::HeightPruned`] below
-    /// the history this node keeps.
+    /// [`Rejection::UnknownHeight`] above the latest block, or below the chain's first (a chain
+    /// loaded from a state file begins at its height); [`Rejection::HeightPruned`] below the
+    /// history this node keeps.
     pub fn view_at(&self, height: Option<u64>) -> Result<View, NodeError> {
         let latest = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         let Some(height) = height else { return Ok(View::new(self.clone(), latest)) };

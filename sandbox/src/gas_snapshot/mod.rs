@@ -234,41 +234,32 @@ pub enum GasSnapshotError {
 #[derive(Clone, Debug)]
 pub struct GasSnapshot {
     path: PathBuf,
-    mode: GasMode,
-    tolerance: f64,
+    /// Set by [`GasSnapshot::with_mode`]; else the environment's, read when used.
+    mode: Option<GasMode>,
+    /// Set by [`GasSnapshot::with_tolerance`]; else the environment's, read when used.
+    tolerance: Option<f64>,
     intro: Option<String>,
 }
 
 impl GasSnapshot {
     /// The snapshot file at `path` (relative paths are from the current directory: the
     /// package's directory under `cargo test`), in the mode and tolerance the environment
-    /// says ([`CHECK_ENV`], [`TOLERANCE_ENV`]; record mode and 0% otherwise).
-    ///
-    /// # Panics
-    /// If [`CHECK_ENV`] is set to something that is neither on nor off (see it for the values),
-    /// or [`TOLERANCE_ENV`] is set but not a non-negative number.
+    /// says ([`CHECK_ENV`], [`TOLERANCE_ENV`]; record mode and 0% otherwise) unless
+    /// [`GasSnapshot::with_mode`] and [`GasSnapshot::with_tolerance`] set them. The environment
+    /// is read when a figure is recorded, and only for what was not set.
     pub fn new(path: impl AsRef<Path>) -> GasSnapshot {
-        let mode = mode_from_env(std::env::var(CHECK_ENV));
-        let tolerance = match std::env::var(TOLERANCE_ENV) {
-            Ok(text) => text
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|t| t.is_finite() && *t >= 0.0)
-                .unwrap_or_else(|| panic!("{TOLERANCE_ENV}={text:?} is not a percentage")),
-            Err(_) => 0.0,
-        };
-        GasSnapshot { path: path.as_ref().to_path_buf(), mode, tolerance, intro: None }
+        GasSnapshot { path: path.as_ref().to_path_buf(), mode: None, tolerance: None, intro: None }
     }
 
     /// This snapshot in `mode`, whatever the environment says.
     pub fn with_mode(self, mode: GasMode) -> GasSnapshot {
-        GasSnapshot { mode, ..self }
+        GasSnapshot { mode: Some(mode), ..self }
     }
 
-    /// This snapshot with a check tolerance of `percent` (of the recorded figure).
+    /// This snapshot with a check tolerance of `percent` (of the recorded figure), whatever
+    /// the environment says.
     pub fn with_tolerance(self, percent: f64) -> GasSnapshot {
-        GasSnapshot { tolerance: percent.max(0.0), ..self }
+        GasSnapshot { tolerance: Some(percent.max(0.0)), ..self }
     }
 
     /// The markdown a `.md` snapshot opens with (a `# title` and what the figures are), in
@@ -277,14 +268,28 @@ impl GasSnapshot {
         GasSnapshot { intro: Some(markdown.to_owned()), ..self }
     }
 
-    /// The mode.
+    /// The mode: the one set, else the environment's.
+    ///
+    /// # Panics
+    /// If none was set and [`CHECK_ENV`] is neither on nor off (see it for the values).
     pub fn mode(&self) -> GasMode {
-        self.mode
+        self.mode.unwrap_or_else(|| mode_from_env(std::env::var(CHECK_ENV)))
     }
 
-    /// The tolerance, percent.
+    /// The tolerance, percent: the one set, else the environment's (0 when unset).
+    ///
+    /// # Panics
+    /// If none was set and [`TOLERANCE_ENV`] is set but not a non-negative number.
     pub fn tolerance(&self) -> f64 {
-        self.tolerance
+        self.tolerance.unwrap_or_else(|| match std::env::var(TOLERANCE_ENV) {
+            Ok(text) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .unwrap_or_else(|| panic!("{TOLERANCE_ENV}={text:?} is not a percentage")),
+            Err(_) => 0.0,
+        })
     }
 
     /// The file.
@@ -300,7 +305,7 @@ impl GasSnapshot {
     /// an invalid name, a malformed file, or an I/O failure.
     pub fn record(&self, name: &str, gas: u64) -> Result<(), GasSnapshotError> {
         validate(name)?;
-        match self.mode {
+        match self.mode() {
             GasMode::Record => self.update(|file, markdown| file.set(name, gas, markdown)),
             GasMode::Check => self.check(name, gas),
         }
@@ -318,7 +323,7 @@ impl GasSnapshot {
         for figure in figures {
             validate(&figure.key())?;
         }
-        match self.mode {
+        match self.mode() {
             GasMode::Record => self.update(|file, _| file.figures = figures.to_vec()),
             GasMode::Check => self.check_all(figures),
         }
@@ -369,7 +374,7 @@ impl GasSnapshot {
     }
 
     fn moved(&self, recorded: u64, measured: u64) -> bool {
-        recorded.abs_diff(measured) as f64 > recorded as f64 * self.tolerance / 100.0
+        recorded.abs_diff(measured) as f64 > recorded as f64 * self.tolerance() / 100.0
     }
 
     fn check(&self, name: &str, gas: u64) -> Result<(), GasSnapshotError> {
@@ -383,7 +388,7 @@ impl GasSnapshot {
                 recorded,
                 measured: gas,
                 change: percent_change(recorded, gas),
-                tolerance: self.tolerance,
+                tolerance: self.tolerance(),
             });
         }
         Ok(())
@@ -412,7 +417,7 @@ impl GasSnapshot {
         if changes.is_empty() {
             Ok(())
         } else {
-            Err(GasSnapshotError::Changed { changes, tolerance: self.tolerance, path: self.path.clone() })
+            Err(GasSnapshotError::Changed { changes, tolerance: self.tolerance(), path: self.path.clone() })
         }
     }
 
@@ -437,7 +442,7 @@ impl GasSnapshot {
         if let Some(intro) = &self.intro {
             snapshot.intro = Some(intro.clone());
         }
-        let out = snapshot.render(markdown, self.tolerance);
+        let out = snapshot.render(markdown, self.tolerance());
         if out == text {
             return Ok(());
         }

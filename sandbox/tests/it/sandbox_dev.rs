@@ -83,6 +83,10 @@ fn accounts_are_funded_once_per_chain_history() {
     sandbox.assert_balance(&late, ACCOUNT_BALANCE);
     sandbox.account("early");
     sandbox.assert_balance(&early, ACCOUNT_BALANCE);
+    // `early` was asked for before the snapshot: the revert kept its funding, and its name.
+    sandbox.set_balance(&early, 0);
+    sandbox.account("early");
+    sandbox.assert_balance(&early, 0);
 
     // A reset undoes every funding.
     sandbox.reset();
@@ -96,9 +100,15 @@ fn accounts_are_funded_once_per_chain_history() {
     copy.account("early");
     copy.assert_balance(&early, 5);
     sandbox.set_balance(&early, 0);
+    // A name first asked for after the dump, emptied, then the file loaded: a new chain, on
+    // which the name was never funded.
+    let after = sandbox.account("after the dump");
+    sandbox.set_balance(&after, 0);
     sandbox.load_state(&file).unwrap();
     sandbox.account("early");
     sandbox.assert_balance(&early, 5);
+    sandbox.account("after the dump");
+    sandbox.assert_balance(&after, ACCOUNT_BALANCE);
 }
 
 #[test]
