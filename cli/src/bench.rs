@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::Args;
 use tidepool_bench::{Options, Progress};
 
+use crate::output::outln;
+
 /// Options of `tidepool bench`.
 #[derive(Args)]
 pub(crate) struct BenchArgs {
@@ -55,9 +57,9 @@ pub(crate) fn run(args: BenchArgs, json: bool) -> anyhow::Result<()> {
     std::fs::write(args.out.join("bench.md"), &markdown)?;
     std::fs::write(args.out.join("bench.json"), &report_json)?;
     if json {
-        println!("{report_json}");
+        outln!("{report_json}");
     } else {
-        println!("{markdown}");
+        outln!("{markdown}");
         eprintln!("written to {}/bench.{{md,json}}", args.out.display());
     }
     Ok(())

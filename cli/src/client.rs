@@ -17,6 +17,7 @@ use tidepool_node::tx::check_label;
 use tidepool_node::{Action, Transaction};
 
 use super::keys::KeysDir;
+use super::output::{out, outln};
 
 /// Where the node is.
 #[derive(Args, Clone)]
@@ -38,6 +39,15 @@ pub(crate) struct Signer {
     /// Dev account N of a `--dev` node (anvil's well-known keys).
     #[arg(long)]
     dev_account: Option<u32>,
+    #[command(flatten)]
+    options: TxOptions,
+    #[command(flatten)]
+    keys: KeysDir,
+}
+
+/// A transaction's gas limit and nonce: the ones given, or the defaults.
+#[derive(Args, Clone)]
+pub(crate) struct TxOptions {
     /// Gas limit of the transaction (default: the node's maximum; a sandbox charges nothing for
     /// gas, and uploading a 140 KB contract alone costs about 72 million).
     #[arg(long, default_value_t = tidepool_node::apply::MAX_TX_GAS)]
@@ -46,8 +56,6 @@ pub(crate) struct Signer {
     /// the account's `pending_nonce`).
     #[arg(long)]
     nonce: Option<u64>,
-    #[command(flatten)]
-    keys: KeysDir,
 }
 
 impl Signer {
@@ -65,6 +73,14 @@ impl Signer {
             eprintln!("note: no --key, --private-key or --dev-account given; signing as dev account 0");
         }
         dev_accounts(index + 1).pop().map(|a| a.key).context("no such dev account")
+    }
+
+    /// This signer for the transaction after the one it signs first: with `--nonce N`, nonce
+    /// N + 1 (without it, the node's `pending_nonce` counts the first transaction already).
+    fn for_the_next_transaction(&self) -> anyhow::Result<Signer> {
+        let next = |nonce: u64| nonce.checked_add(1).context("--nonce: the next transaction's would overflow");
+        let nonce = self.options.nonce.map(next).transpose()?;
+        Ok(Signer { options: TxOptions { nonce, ..self.options.clone() }, ..self.clone() })
     }
 }
 
@@ -123,13 +139,27 @@ impl Client {
     /// for all of a command's transactions) with `signer`'s gas limit and nonce (nonce and chain
     /// id read from the node) and submits it; on a network, waits for the receipt (at most 30 s).
     pub(crate) fn transact(&self, signer: &Signer, key: &SigningKey, action: Action) -> anyhow::Result<Value> {
-        let from = address_of(key);
         let health = self.get("/health")?;
-        let chain_id = health["chain_id"].as_u64().context("health: no chain_id")?;
         // A network's validator answers with the hash at once; wait for the receipt there, as
         // automine gives it (a dev node's manual mining keeps answering with the hash).
         let path = if health["consensus"].is_null() { "/v1/txs" } else { "/v1/txs?wait=true" };
-        let nonce = match signer.nonce {
+        let tx = self.transaction(&health, address_of(key), &signer.options, action)?;
+        let signed = tx.sign(key)?;
+        self.post(path, &serde_json::to_value(&signed)?)
+    }
+
+    /// The transaction in which `from` does `action`, unsigned: on the chain whose `/health` is
+    /// `health`, with `options`' gas limit and nonce (default: `from`'s `pending_nonce`, read from
+    /// the node).
+    pub(crate) fn transaction(
+        &self,
+        health: &Value,
+        from: Address,
+        options: &TxOptions,
+        action: Action,
+    ) -> anyhow::Result<Transaction> {
+        let chain_id = health["chain_id"].as_u64().context("health: no chain_id")?;
+        let nonce = match options.nonce {
             Some(nonce) => nonce,
             None => {
                 let account = self.get(&format!("/v1/accounts/{from}"))?;
@@ -137,15 +167,13 @@ impl Client {
                 account["pending_nonce"].as_u64().or_else(|| account["nonce"].as_u64()).context("account: no nonce")?
             }
         };
-        let tx = Transaction { chain_id, nonce, from, gas_limit: signer.gas_limit, action };
-        let signed = tx.sign(key)?;
-        self.post(path, &serde_json::to_value(&signed)?)
+        Ok(Transaction { chain_id, nonce, from, gas_limit: options.gas_limit, action })
     }
 }
 
 /// Fails a command whose transaction was mined but failed (reverted or out of gas): its receipt,
 /// printed already, says why.
-fn check_mined(receipt: &Value) -> anyhow::Result<()> {
+pub(crate) fn check_mined(receipt: &Value) -> anyhow::Result<()> {
     if receipt["status"].as_str().is_some_and(|s| s != "success") {
         bail!("the transaction was mined but failed");
     }
@@ -155,27 +183,27 @@ fn check_mined(receipt: &Value) -> anyhow::Result<()> {
 /// Prints a receipt: readable, or raw JSON.
 pub(crate) fn print_receipt(receipt: &Value, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(receipt).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(receipt).unwrap_or_default());
         return;
     }
     if let Some(hash) = receipt.get("tx_hash").filter(|_| receipt.get("status").is_none()) {
-        println!("submitted {hash} (pending: it waits for the next block; `tidepool tx` shows it then)");
+        outln!("submitted {hash} (pending: it waits for the next block; `tidepool tx` shows it then)");
         return;
     }
-    println!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));
-    println!("block     {}", receipt["height"]);
-    println!("status    {}", receipt["status"].as_str().unwrap_or("?"));
-    println!("gas used  {}", receipt["gas_used"]);
+    outln!("tx        {}", receipt["tx_hash"].as_str().unwrap_or("?"));
+    outln!("block     {}", receipt["height"]);
+    outln!("status    {}", receipt["status"].as_str().unwrap_or("?"));
+    outln!("gas used  {}", receipt["gas_used"]);
     for (field, label) in [("code_hash", "code hash"), ("contract_address", "contract"), ("error", "error")] {
         if let Some(v) = receipt.get(field).and_then(Value::as_str) {
-            println!("{label:<9} {v}");
+            outln!("{label:<9} {v}");
         }
     }
     if !receipt["result"].is_null() {
-        println!("result    {}", receipt["result"]);
+        outln!("result    {}", receipt["result"]);
     }
     for event in receipt["events"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
             "event     {} {} {}",
             event["contract"].as_str().unwrap_or("?"),
             event["type"].as_str().unwrap_or("?"),
@@ -184,12 +212,20 @@ pub(crate) fn print_receipt(receipt: &Value, json: bool) {
     }
 }
 
-fn parse_json(what: &str, raw: &str) -> anyhow::Result<Value> {
-    serde_json::from_str(raw).with_context(|| format!("{what} is not valid JSON: {raw}"))
+/// A contract message from the command line: JSON whose whole numbers written `5.0` or `5e0`
+/// are read as the integers they are (as the node reads them), refused here — before anything
+/// is signed or sent — if it holds a number a signed message cannot carry (a fraction, or one
+/// outside the 64-bit range).
+fn parse_message(what: &str, raw: &str) -> anyhow::Result<Value> {
+    let mut message: Value = serde_json::from_str(raw).with_context(|| format!("{what} is not valid JSON: {raw}"))?;
+    tidepool_node::whole_number::normalize(&mut message);
+    tidepool_node::canonical::check_numbers(&message).map_err(|rejection| anyhow::anyhow!("{what}: {rejection}"))?;
+    Ok(message)
 }
 
 /// `tidepool deploy`.
 #[derive(Args)]
+#[command(mut_arg("nonce", |nonce| nonce.help(DEPLOY_NONCE_HELP)))]
 pub(crate) struct DeployArgs {
     /// The contract's .wasm file.
     wasm: PathBuf,
@@ -211,13 +247,18 @@ pub(crate) struct DeployArgs {
     endpoint: Endpoint,
 }
 
+/// `tidepool deploy --nonce`'s help: with `--init` it sends two transactions.
+const DEPLOY_NONCE_HELP: &str = "The upload's nonce N; with --init, the instantiation is signed with N + 1 \
+     (default: the sender's next, its pending transactions counted: the account's `pending_nonce`)";
+
 /// Uploads (and optionally instantiates) a contract. Every argument is checked before the first
 /// transaction is sent, so a mistake costs no upload. With `--json`, prints one document: the
 /// upload's receipt, or with `--init` `{"upload": <receipt>, "instantiate": <receipt>}`
-/// (`"instantiate": null` when the upload failed or the instantiation was refused).
+/// (`"instantiate": null` when the upload failed or the instantiation was refused). With
+/// `--nonce N` the upload takes N and the instantiation N + 1.
 pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
     let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
-    let msg = args.init.as_deref().map(|init| parse_json("--init", init)).transpose()?;
+    let msg = args.init.as_deref().map(|init| parse_message("--init", init)).transpose()?;
     check_label(&args.label).map_err(|e| anyhow!("--label: {e}"))?;
     let key = args.signer.key()?;
     let admin = match args.admin.as_deref() {
@@ -227,6 +268,7 @@ pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
         }
         None => Some(address_of(&key)),
     };
+    let instantiator = args.signer.for_the_next_transaction()?;
     let client = Client::new(&args.endpoint);
     let upload = client.transact(&args.signer, &key, Action::UploadCode { wasm })?;
     let Some(msg) = msg else {
@@ -240,20 +282,21 @@ pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
     let instantiate = uploaded.and_then(|()| {
         let code_hash: Hash = upload["code_hash"].as_str().context("the upload has no code_hash")?.parse()?;
         let action = Action::Instantiate { code_hash, msg, funds: args.funds, label: args.label, admin };
-        client.transact(&args.signer, &key, action).context("instantiating")
+        client.transact(&instantiator, &key, action).context("instantiating")
     });
     if json {
         let receipts = serde_json::json!({"upload": upload, "instantiate": instantiate.as_ref().ok()});
-        println!("{}", serde_json::to_string_pretty(&receipts)?);
+        outln!("{}", serde_json::to_string_pretty(&receipts)?);
     } else if let Ok(receipt) = &instantiate {
         print_receipt(receipt, false);
     }
     check_mined(&instantiate?).context("instantiating")
 }
 
-/// `tidepool call`.
+/// A contract call: the contract, the execute message, the funds sent with it (`tidepool call`'s,
+/// and an impersonated one's).
 #[derive(Args)]
-pub(crate) struct CallArgs {
+pub(crate) struct Execution {
     /// The contract.
     contract: Address,
     /// The execute message (JSON).
@@ -261,6 +304,24 @@ pub(crate) struct CallArgs {
     /// Native funds to attach (base units).
     #[arg(long, default_value_t = 0)]
     funds: u128,
+}
+
+impl Execution {
+    /// The transaction's action; fails if the message is not JSON.
+    pub(crate) fn action(self) -> anyhow::Result<Action> {
+        Ok(Action::Execute {
+            contract: self.contract,
+            msg: parse_message("the message", &self.msg)?,
+            funds: self.funds,
+        })
+    }
+}
+
+/// `tidepool call`.
+#[derive(Args)]
+pub(crate) struct CallArgs {
+    #[command(flatten)]
+    execution: Execution,
     #[command(flatten)]
     signer: Signer,
     #[command(flatten)]
@@ -270,8 +331,7 @@ pub(crate) struct CallArgs {
 /// Executes a contract.
 pub(crate) fn call(args: CallArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
-    let action =
-        Action::Execute { contract: args.contract, msg: parse_json("the message", &args.msg)?, funds: args.funds };
+    let action = args.execution.action()?;
     let receipt = client.transact(&args.signer, &args.signer.key()?, action)?;
     print_receipt(&receipt, json);
     check_mined(&receipt)
@@ -292,11 +352,11 @@ pub(crate) struct QueryArgs {
 pub(crate) fn query(args: QueryArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let answer =
-        client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_json("the message", &args.msg)?)?;
+        client.post(&format!("/v1/contracts/{}/query", args.contract), &parse_message("the message", &args.msg)?)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        outln!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
-        println!("{}", serde_json::to_string_pretty(&answer["result"])?);
+        outln!("{}", serde_json::to_string_pretty(&answer["result"])?);
     }
     Ok(())
 }
@@ -315,14 +375,14 @@ pub(crate) fn balance(args: BalanceArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let balances = client.get(&format!("/v1/accounts/{}/balances", args.address))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&balances)?);
+        outln!("{}", serde_json::to_string_pretty(&balances)?);
         return Ok(());
     }
-    println!("{}", args.address);
-    println!("  native  {}", format_units(balances["native"].as_str().unwrap_or("0"), 18));
+    outln!("{}", args.address);
+    outln!("  native  {}", format_units(balances["native"].as_str().unwrap_or("0"), 18));
     for token in balances["tokens"].as_array().into_iter().flatten() {
         let decimals = token["decimals"].as_u64().unwrap_or(0) as usize;
-        println!(
+        outln!(
             "  {:<7} {}",
             token["symbol"].as_str().unwrap_or("?"),
             format_units(token["balance"].as_str().unwrap_or("0"), decimals)
@@ -358,12 +418,12 @@ pub(crate) fn trace(args: TraceArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let found = client.get(&format!("/v1/txs/{}/trace", args.hash))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        outln!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(());
     }
     match serde_json::from_value::<Option<TraceFrame>>(found["trace"].clone())? {
-        Some(trace) => print!("{}", trace.render()),
-        None => println!("no call tree: the transaction called no contract"),
+        Some(trace) => out!("{}", trace.render()),
+        None => outln!("no call tree: the transaction called no contract"),
     }
     Ok(())
 }
@@ -373,14 +433,14 @@ pub(crate) fn tx(args: TxArgs, json: bool) -> anyhow::Result<()> {
     let client = Client::new(&args.endpoint);
     let found = client.get(&format!("/v1/txs/{}", args.hash))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        outln!("{}", serde_json::to_string_pretty(&found)?);
     } else {
-        println!("action    {}", found["tx"]["tx"]["action"]["type"].as_str().unwrap_or("?"));
-        println!("from      {}", found["tx"]["tx"]["from"].as_str().unwrap_or("?"));
+        outln!("action    {}", found["tx"]["tx"]["action"]["type"].as_str().unwrap_or("?"));
+        outln!("from      {}", found["tx"]["tx"]["from"].as_str().unwrap_or("?"));
         print_receipt(&found["receipt"], false);
         if args.diff {
             let diff: StateDiff = serde_json::from_value(found["receipt"]["state_diff"].clone())?;
-            print!("\nstate diff:\n{}", diff.render());
+            out!("\nstate diff:\n{}", diff.render());
         }
     }
     Ok(())

@@ -1,14 +1,19 @@
 //! `tidepool dev …`: the dev controls of a `--dev` node, over its `/dev/*` routes — mining mode,
-//! mining on demand, time (warps, the next block's time), reset, code replacement, state files.
+//! mining on demand, time (warps, the next block's time), snapshots, balances, storage, reset, code
+//! replacement, state files, and transactions as any account ([`impersonate`]).
+
+mod impersonate;
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use tidepool_ledger::{Address, Hash};
 
 use super::client::{Client, Endpoint};
+use super::output::outln;
 
 /// `tidepool dev`.
 #[derive(Args)]
@@ -69,6 +74,58 @@ enum Control {
         /// Unix seconds.
         time: u64,
     },
+    /// Record the state, the clock and the pending transactions; print the snapshot's id.
+    ///
+    /// Example: id=$(tidepool dev snapshot); …; tidepool dev revert "$id"
+    Snapshot,
+    /// Return to a snapshot, pending transactions included (it and later snapshots are used up).
+    ///
+    /// Example: tidepool dev revert 0
+    Revert {
+        /// The snapshot's id, as `tidepool dev snapshot` printed it.
+        id: u64,
+    },
+    /// Add native tokens to an account.
+    ///
+    /// Example: tidepool dev faucet 0xADDRESS 1000000000000000000
+    Faucet {
+        /// The account.
+        address: Address,
+        /// How much to add (base units).
+        amount: u128,
+    },
+    /// Set an account's native balance.
+    ///
+    /// Example: tidepool dev set-balance 0xADDRESS 0
+    SetBalance {
+        /// The account.
+        address: Address,
+        /// The new balance (base units).
+        amount: u128,
+    },
+    /// Write one entry of a contract's storage, or remove it (--remove); raw bytes, 0x hex.
+    ///
+    /// Example: tidepool dev set-storage 0xCONTRACT 0x636f756e74 0x2a   (or: … 0x636f756e74 --remove)
+    #[command(
+        group(ArgGroup::new("write").required(true).args(["value", "remove"])),
+        override_usage = "tidepool dev set-storage <CONTRACT> <KEY> <VALUE|--remove>"
+    )]
+    SetStorage {
+        /// The contract.
+        contract: Address,
+        /// The key (0x hex).
+        key: HexBytes,
+        /// The value (0x hex).
+        value: Option<HexBytes>,
+        /// Remove the key instead of writing a value.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Send a transaction as any account, unsigned: a transfer or a contract call; prints the
+    /// receipt as `tidepool call` does.
+    ///
+    /// Example: tidepool dev impersonate 0xRICH transfer 0xME 1000000000000000000
+    Impersonate(impersonate::ImpersonateArgs),
     /// Return the chain to its genesis, in place (pending transactions and snapshots are gone).
     Reset,
     /// Make a contract run other uploaded code, without migrate.
@@ -122,6 +179,19 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
             client.post("/dev/warp", &json!({ "seconds": seconds, "refresh_prices": refresh_prices }))?
         }
         Control::SetNextBlockTime { time } => client.post("/dev/set_next_block_time", &json!({ "time": time }))?,
+        Control::Snapshot => client.post_empty("/dev/snapshot")?,
+        Control::Revert { id } => client.post("/dev/revert", &json!({ "id": id }))?,
+        Control::Faucet { address, amount } => {
+            client.post("/dev/faucet", &json!({ "address": address, "amount": amount.to_string() }))?
+        }
+        Control::SetBalance { address, amount } => {
+            client.post("/dev/set_balance", &json!({ "address": address, "amount": amount.to_string() }))?
+        }
+        Control::SetStorage { contract, key, value, remove: _ } => {
+            let value = value.map(|v| v.to_hex());
+            client.post("/dev/set_storage", &json!({ "contract": contract, "key": key.to_hex(), "value": value }))?
+        }
+        Control::Impersonate(args) => return impersonate::run(&client, args, json),
         Control::Reset => client.post_empty("/dev/reset")?,
         Control::SetCode { contract, code_hash } => {
             client.post("/dev/set_code", &json!({ "contract": contract, "code_hash": code_hash }))?
@@ -133,7 +203,7 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
                 Some(path) => {
                     std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
                     if !json {
-                        println!(
+                        outln!(
                             "wrote the state at height {} to {} (state root {})",
                             file["height"],
                             path.display(),
@@ -141,7 +211,7 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
                         );
                     }
                 }
-                None => println!("{text}"),
+                None => outln!("{text}"),
             }
             return Ok(());
         }
@@ -156,29 +226,53 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints an answer: a block, a mining status, the next block — readable, or raw JSON.
+/// Prints an answer: a block, a mining status, the next block, a snapshot's id (alone, for a
+/// script to keep) — readable, or raw JSON.
 fn print(answer: &Value, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(answer).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(answer).unwrap_or_default());
+    } else if let Some(id) = answer.get("id") {
+        outln!("{id}");
     } else if let Some(mode) = answer.get("mode") {
         let mode = mode.as_str().unwrap_or("?");
         match answer["interval_ms"].as_u64() {
-            Some(ms) => println!("mining    {mode}, a block every {ms} ms"),
-            None => println!("mining    {mode}"),
+            Some(ms) => outln!("mining    {mode}, a block every {ms} ms"),
+            None => outln!("mining    {mode}"),
         }
         let pending = answer["pending"].as_array().map_or(&[][..], Vec::as_slice);
-        println!("pending   {} transaction(s)", pending.len());
+        outln!("pending   {} transaction(s)", pending.len());
         for hash in pending {
-            println!("          {}", hash.as_str().unwrap_or("?"));
+            outln!("          {}", hash.as_str().unwrap_or("?"));
         }
     } else if answer.get("state_root").is_some() {
-        println!("block     {}", answer["height"]);
-        println!("time      {}", answer["time"]);
-        println!("root      {}", answer["state_root"].as_str().unwrap_or("?"));
+        outln!("block     {}", answer["height"]);
+        outln!("time      {}", answer["time"]);
+        outln!("root      {}", answer["state_root"].as_str().unwrap_or("?"));
         for hash in answer["tx_hashes"].as_array().into_iter().flatten() {
-            println!("tx        {}", hash.as_str().unwrap_or("?"));
+            outln!("tx        {}", hash.as_str().unwrap_or("?"));
         }
     } else {
-        println!("next block {} at time {}", answer["height"], answer["time"]);
+        outln!("next block {} at time {}", answer["height"], answer["time"]);
+    }
+}
+
+/// Bytes given as `0x` hex on the command line (a storage key or value), checked before they are
+/// sent.
+#[derive(Clone, Debug)]
+struct HexBytes(Vec<u8>);
+
+impl HexBytes {
+    /// `0x` and lowercase hex, as the API takes them.
+    fn to_hex(&self) -> String {
+        format!("0x{}", hex::encode(&self.0))
+    }
+}
+
+impl FromStr for HexBytes {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<HexBytes, String> {
+        let digits = raw.strip_prefix("0x").ok_or("expected 0x and hex digits")?;
+        hex::decode(digits).map(HexBytes).map_err(|e| format!("not hex: {e}"))
     }
 }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use clap::{ArgGroup, Args};
 use tidepool_sandbox::{GasMode, GasSnapshot};
 
+use crate::output::outln;
+
 /// How far a figure may move before the check fails, in percent (the file states it).
 const TOLERANCE_PERCENT: f64 = 2.0;
 
@@ -52,11 +54,11 @@ pub(crate) fn run(args: GasReportArgs) -> anyhow::Result<()> {
     let figures = scenario::measure()?;
     if let Some(path) = args.write {
         snapshot(&path).with_mode(GasMode::Record).record_all(&figures)?;
-        println!("wrote {} figures to {}", figures.len(), path.display());
+        outln!("wrote {} figures to {}", figures.len(), path.display());
     }
     if let Some(path) = args.check {
         snapshot(&path).with_mode(GasMode::Check).record_all(&figures)?;
-        println!("{}: all {} figures within the tolerance", path.display(), figures.len());
+        outln!("{}: all {} figures within the tolerance", path.display(), figures.len());
     }
     Ok(())
 }

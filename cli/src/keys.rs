@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::keystore::Keystore;
+use crate::output::outln;
 use clap::{Args, Subcommand};
 use tidepool_node::keys::parse_private_key;
 
@@ -71,12 +72,12 @@ pub(crate) fn run(args: KeysArgs, json: bool) -> anyhow::Result<()> {
     if json {
         let list: Vec<_> =
             keys.iter().map(|k| serde_json::json!({"name": k.name, "address": k.address, "path": k.path})).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
     } else if keys.is_empty() {
-        println!("no keys in {}", keystore.dir().display());
+        outln!("no keys in {}", keystore.dir().display());
     } else {
         for k in &keys {
-            println!("{}  {:<12} {}", k.address, k.name.as_deref().unwrap_or("-"), k.path.display());
+            outln!("{}  {:<12} {}", k.address, k.name.as_deref().unwrap_or("-"), k.path.display());
         }
     }
     Ok(())

@@ -12,6 +12,10 @@
 //!
 //! On load the address is re-derived from the key and must match the file's `address`, so a
 //! hand-edited file cannot sign as someone else unnoticed.
+//!
+//! A key is found by name or by address ([`Keystore::find`]), and the two never mix: a name may
+//! not have an address's form, and an address finds only the key at that address — so
+//! `--key 0x…` cannot sign with another key named after it.
 
 use std::fs;
 use std::io::Write;
@@ -36,8 +40,20 @@ pub(crate) enum KeystoreError {
         reason: String,
     },
     /// No key in the key directory has this name or address.
-    #[error("no key named {0} in the key directory")]
+    #[error("no key named or at {0} in the key directory")]
     UnknownKey(String),
+    /// A name was given in an address's form (`0x` and 40 hex digits) to name a key with.
+    #[error("the key name {0:?} has the form of an address (0x and 40 hex digits): choose another name")]
+    AddressAsName(String),
+    /// An address to find a key by is not a valid one (a mixed-case address with a wrong EIP-55
+    /// checksum).
+    #[error("{given} is not a valid address: {reason}")]
+    InvalidAddress {
+        /// What was given.
+        given: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A new key could not be generated (the operating system's random number generator).
     #[error(transparent)]
     Generate(#[from] NodeError),
@@ -107,13 +123,16 @@ impl Keystore {
     /// # Errors
     ///
     /// [`KeystoreError::KeyFile`] if the key is already stored, the name is taken or blank, or the
-    /// file cannot be written.
+    /// file cannot be written; [`KeystoreError::AddressAsName`] if the name has an address's form.
     pub(crate) fn import(&self, key: &SigningKey, name: Option<&str>) -> Result<StoredKey, KeystoreError> {
         let address = address_of(key);
         let path = self.dir.join(format!("{address}.json"));
         if let Some(name) = name {
             if name.trim().is_empty() || name.trim() != name {
                 return Err(self.error(&self.dir, "a key name must be non-blank, without surrounding spaces"));
+            }
+            if has_address_form(name) {
+                return Err(KeystoreError::AddressAsName(name.to_owned()));
             }
             if self.list()?.iter().any(|k| k.name.as_deref() == Some(name)) {
                 return Err(self.error(&self.dir, &format!("the name {name:?} is already used by another key")));
@@ -158,17 +177,27 @@ impl Keystore {
         Ok(keys)
     }
 
-    /// The key with this name, or at this address (any case).
+    /// The key at this address (`0x` and 40 hex digits, all lowercase, all uppercase or
+    /// checksummed), or else the key with this name. An address matches addresses only, never a
+    /// name (a key file written by hand, or before names were checked, may have one that looks
+    /// like an address).
     ///
     /// # Errors
     ///
-    /// [`KeystoreError::UnknownKey`] if there is none; as [`Keystore::list`].
+    /// [`KeystoreError::UnknownKey`] if there is none; [`KeystoreError::InvalidAddress`] for an
+    /// address with a wrong checksum; as [`Keystore::list`].
     pub(crate) fn find(&self, name_or_address: &str) -> Result<StoredKey, KeystoreError> {
-        let address = name_or_address.parse::<Address>().ok();
-        self.list()?
-            .into_iter()
-            .find(|k| k.name.as_deref() == Some(name_or_address) || Some(k.address) == address)
-            .ok_or_else(|| KeystoreError::UnknownKey(name_or_address.to_owned()))
+        let mut keys = self.list()?.into_iter();
+        let found = if has_address_form(name_or_address) {
+            let address = name_or_address.parse::<Address>().map_err(|e| KeystoreError::InvalidAddress {
+                given: name_or_address.to_owned(),
+                reason: e.to_string(),
+            })?;
+            keys.find(|k| k.address == address)
+        } else {
+            keys.find(|k| k.name.as_deref() == Some(name_or_address))
+        };
+        found.ok_or_else(|| KeystoreError::UnknownKey(name_or_address.to_owned()))
     }
 
     fn load(&self, path: &Path) -> Result<StoredKey, KeystoreError> {
@@ -184,6 +213,12 @@ impl Keystore {
     fn error(&self, path: &Path, reason: &str) -> KeystoreError {
         KeystoreError::KeyFile { path: path.to_owned(), reason: reason.to_owned() }
     }
+}
+
+/// Whether `text` has an address's form, `0x` and 40 hex digits in any case, whether or not its
+/// checksum is right.
+fn has_address_form(text: &str) -> bool {
+    Address::from_hex(text).is_ok()
 }
 
 /// Creates `path` (failing if it exists), readable and writable by its owner only, and writes
@@ -232,6 +267,60 @@ mod tests {
         assert!(matches!(store.import(&alice.key, None), Err(KeystoreError::KeyFile { .. })));
         assert!(matches!(store.generate(Some("alice")), Err(KeystoreError::KeyFile { .. })));
         assert!(matches!(store.generate(Some(" ")), Err(KeystoreError::KeyFile { .. })));
+    }
+
+    #[test]
+    fn names_in_an_address_form_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Keystore::new(dir.path());
+        let other = dev_accounts(2)[1].address.to_string();
+        for name in [other.clone(), other.to_lowercase(), format!("0x{}", other[2..].to_uppercase())] {
+            let refused = store.generate(Some(&name)).unwrap_err();
+            assert!(matches!(refused, KeystoreError::AddressAsName(_)), "{name}: {refused}");
+            assert!(refused.to_string().contains("form of an address"), "{refused}");
+            let imported = store.import(&dev_accounts(1)[0].key, Some(&name));
+            assert!(matches!(imported, Err(KeystoreError::AddressAsName(_))), "{name}");
+        }
+        // A wrong checksum is still an address's form.
+        assert!(matches!(store.generate(Some(&wrong_checksum(&other))), Err(KeystoreError::AddressAsName(_))));
+        assert!(store.list().unwrap().is_empty(), "nothing was stored");
+        // Near misses are names.
+        store.generate(Some(&other[2..])).unwrap();
+        store.generate(Some(&format!("{other}0"))).unwrap();
+    }
+
+    #[test]
+    fn an_address_finds_only_the_key_at_that_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Keystore::new(dir.path());
+        let [deployer, victim]: [_; 2] = dev_accounts(2).try_into().ok().unwrap();
+        // A key file named after another key's address, as one written by hand (or before names
+        // were checked) may be: the name sorts first.
+        let impostor = store.import(&deployer.key, None).unwrap();
+        let text = fs::read_to_string(&impostor.path).unwrap();
+        let mut file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        file["name"] = serde_json::json!(victim.address.to_string());
+        fs::write(&impostor.path, file.to_string()).unwrap();
+
+        let address = victim.address.to_string();
+        assert!(matches!(store.find(&address), Err(KeystoreError::UnknownKey(_))), "the impostor is not found");
+        let stored = store.import(&victim.key, Some("victim")).unwrap();
+        for given in [address.clone(), address.to_lowercase()] {
+            assert_eq!(store.find(&given).unwrap().address, stored.address, "{given}");
+        }
+        assert_eq!(store.find(&deployer.address.to_string()).unwrap().address, deployer.address);
+        let refused = store.find(&wrong_checksum(&address)).unwrap_err();
+        assert!(matches!(refused, KeystoreError::InvalidAddress { .. }), "{refused}");
+    }
+
+    /// `address` (checksummed, mixed case) with the case of its first letter flipped: the same
+    /// form, a wrong checksum.
+    fn wrong_checksum(address: &str) -> String {
+        let at = address[2..].find(|c: char| c.is_ascii_alphabetic()).unwrap() + 2;
+        let flipped = address[at..=at]
+            .chars()
+            .map(|c| if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() });
+        format!("{}{}{}", &address[..at], flipped.collect::<String>(), &address[at + 1..])
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! module per command group: [`node`] runs a node, [`keys`] manages the local [`keystore`],
 //! [`client`] signs and sends transactions and reads from a node, [`watch`] follows its live
 //! stream, [`dev`] drives a dev node's controls, [`new`] scaffolds a contract crate,
-//! [`mod@bench`] and [`gas_report`] measure.
+//! [`mod@bench`] and [`gas_report`] measure. Everything they print goes through [`output`], so a
+//! closed pipe (`tidepool … | head -1`) ends a command quietly.
 
 mod bench;
 mod client;
@@ -14,6 +15,7 @@ mod keys;
 mod keystore;
 mod new;
 mod node;
+mod output;
 mod testnet;
 mod watch;
 
@@ -75,7 +77,8 @@ enum Command {
     ///
     /// Example: tidepool watch --events --contract 0xa8e700B524cC73301c5e813b4e6Aef9BAcD877b4
     Watch(watch::WatchArgs),
-    /// Dev controls of a `--dev` node: mining mode, mining, time, reset, code, state files.
+    /// Dev controls of a `--dev` node: mining, time, snapshots, balances, storage, code, reset,
+    /// impersonation, state files.
     ///
     /// Example: tidepool dev warp 2592000 --refresh-prices
     Dev(dev::DevArgs),

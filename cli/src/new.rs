@@ -24,6 +24,8 @@ use std::process::Command;
 use anyhow::{Context, bail, ensure};
 use clap::Args;
 
+use crate::output::outln;
+
 /// `tidepool new …`
 #[derive(Args)]
 pub(crate) struct NewArgs {
@@ -176,25 +178,25 @@ pub(crate) fn run(args: NewArgs, json: bool) -> anyhow::Result<()> {
     let files = scaffold(&args.name, &dir, &checkout, &source)?;
     if json {
         let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        println!("{}", serde_json::json!({"name": args.name, "path": dir, "files": files}));
+        outln!("{}", serde_json::json!({"name": args.name, "path": dir, "files": files}));
     } else {
-        println!("Created contract crate `{}` in {}:", args.name, dir.display());
+        outln!("Created contract crate `{}` in {}:", args.name, dir.display());
         for file in &files {
-            println!("  {}", file.display());
+            outln!("  {}", file.display());
         }
         match &source {
-            Source::Git { url, rev } => println!("\nTidepool: {url} at {rev} (push that commit before CI runs)"),
-            Source::Path(_) => println!(
+            Source::Git { url, rev } => outln!("\nTidepool: {url} at {rev} (push that commit before CI runs)"),
+            Source::Path(_) => outln!(
                 "\nTidepool: path dependencies on {} (this checkout has no git remote; \
                  see the README before pushing)",
                 checkout.display()
             ),
         }
-        println!(
+        outln!(
             "\nNext:\n  cd {}\n  cargo test     # builds the contract to wasm and runs it in the Sandbox",
             dir.display()
         );
-        println!("\nGuide: {}", checkout.join("docs/testing.md").display());
+        outln!("\nGuide: {}", checkout.join("docs/testing.md").display());
     }
     Ok(())
 }

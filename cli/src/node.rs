@@ -10,6 +10,8 @@ use clap::{Args, ValueEnum};
 use tidepool_node::{Clock, Mining, Node, NodeConfig, StateFile, StoreConfig};
 use tracing_subscriber::EnvFilter;
 
+use crate::output::outln;
+
 /// Where block times come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ClockArg {
@@ -187,18 +189,18 @@ fn run_validator(home: &std::path::Path, cors: Option<tidepool_api::cors::Cors>)
         let node = validator.node().clone();
         let address = listener.local_addr()?;
         let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
-        println!("Tidepool validator {} · chain id {} · height {latest}", settings.moniker, node.config().chain_id);
+        outln!("Tidepool validator {} · chain id {} · height {latest}", settings.moniker, node.config().chain_id);
         if let Some(status) = node.network_status() {
-            println!("Validator address {} · peer-to-peer on {}", status.validator, settings.p2p_listen);
+            outln!("Validator address {} · peer-to-peer on {}", status.validator, settings.p2p_listen);
         }
-        println!("Peers: {}", settings.peers.iter().map(|p| p.p2p.to_string()).collect::<Vec<_>>().join(", "));
+        outln!("Peers: {}", settings.peers.iter().map(|p| p.p2p.to_string()).collect::<Vec<_>>().join(", "));
         if let Some(market) = node.market() {
-            println!("Lending market: pool {} · oracle {}", market.pool, market.oracle);
+            outln!("Lending market: pool {} · oracle {}", market.pool, market.oracle);
             for token in &market.tokens {
-                println!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
+                outln!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
             }
         }
-        println!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
+        outln!("\nListening on http://{address}  (try: curl http://{address}/health)\n");
         tracing::info!(%address, "serving the HTTP API");
         tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;
         validator.shutdown().await;
@@ -238,7 +240,7 @@ fn dev_accounts_heading(node: &Node) -> &'static str {
 
 fn print_banner(node: &Node, address: std::net::SocketAddr) {
     let latest = node.latest_block().map(|h| h.height).unwrap_or(0);
-    println!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
+    outln!("Tidepool node · chain id {} · height {latest}", node.config().chain_id);
     let mining = match node.mining() {
         Mining::Auto => "a block per transaction".to_string(),
         Mining::Manual => "manual (POST /dev/mine)".to_string(),
@@ -249,30 +251,30 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
         Clock::System => "the wall clock".to_string(),
         Clock::Manual { genesis_time } => format!("manual, genesis at {genesis_time}"),
     };
-    println!("Mining: {mining} · clock: {clock}");
+    outln!("Mining: {mining} · clock: {clock}");
     if node.config().dev {
-        println!("\n{}", dev_accounts_heading(node));
+        outln!("\n{}", dev_accounts_heading(node));
         for (i, account) in node.dev_accounts().iter().enumerate() {
-            println!("  ({i}) {}  key {}", account.address, tidepool_node::keys::private_key_hex(&account.key));
+            outln!("  ({i}) {}  key {}", account.address, tidepool_node::keys::private_key_hex(&account.key));
         }
         if let Some(market) = node.market() {
-            println!("\nLending market:");
-            println!("  pool    {}", market.pool);
-            println!("  oracle  {}", market.oracle);
+            outln!("\nLending market:");
+            outln!("  pool    {}", market.pool);
+            outln!("  oracle  {}", market.oracle);
             for token in &market.tokens {
-                println!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
+                outln!("  {:<7} {}  ({} decimals)", token.symbol, token.address, token.decimals);
             }
         }
     } else if latest == 0 && node.config().genesis_state.is_none() && node.config().genesis_accounts.is_empty() {
         // A new chain without --dev holds no funds and no contracts: say how to get them, in
         // case --dev was what the user meant.
-        println!("\n{NO_DEV_ACCOUNTS}");
+        outln!("\n{NO_DEV_ACCOUNTS}");
     }
-    println!("\nListening on http://{address}  (try: curl http://{address}/health)");
+    outln!("\nListening on http://{address}  (try: curl http://{address}/health)");
     if tidepool_api::dashboard::is_built() {
-        println!("Dashboard at http://{address}/\n");
+        outln!("Dashboard at http://{address}/\n");
     } else {
-        println!("(built without the dashboard: `make run` builds it)\n");
+        outln!("(built without the dashboard: `make run` builds it)\n");
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use tidepool_network::TestnetSpec;
 
+use crate::output::outln;
+
 /// Options of `tidepool testnet`.
 #[derive(Args)]
 pub(crate) struct TestnetArgs {
@@ -58,18 +60,18 @@ pub(crate) fn run(args: TestnetArgs, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|n| serde_json::json!({"moniker": n.moniker, "home": n.home, "api": format!("http://{}", n.api)}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes }))?);
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes }))?);
         return Ok(());
     }
-    println!(
+    outln!(
         "A {}-validator testnet in {} (chain id {}, genesis time {genesis_time}). Start each node:",
         nodes.len(),
         args.out.display(),
         args.chain_id
     );
     for node in &nodes {
-        println!("  tidepool node --home {}    # API http://{}", node.home.display(), node.api);
+        outln!("  tidepool node --home {}    # API http://{}", node.home.display(), node.api);
     }
-    println!("\nBlocks are committed once more than 2/3 of the validators run.");
+    outln!("\nBlocks are committed once more than 2/3 of the validators run.");
     Ok(())
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tidepool_ledger::Address;
 
 use crate::client::{Client, Endpoint};
+use crate::output::outln;
 
 /// A silent stream sends a comment every 15 s; three missed in a row mean the node is gone.
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
@@ -169,7 +170,7 @@ fn follow(agent: &ureq::Agent, args: &WatchArgs, resume: &mut Resume, json: bool
 /// revert, a script must drop what it read from `from_height` on.
 fn close(data: &Value, resume: &mut Resume, json: bool) -> anyhow::Result<Ended> {
     if json {
-        println!("{}", json!({ "event": "close", "data": data }));
+        outln!("{}", json!({ "event": "close", "data": data }));
     }
     let reason = data["reason"].as_str().unwrap_or("?");
     let message = data["message"].as_str().unwrap_or("");
@@ -243,14 +244,14 @@ impl Sse {
 /// Prints one message: a readable line, or `{"event","id","data"}` with `--json`.
 fn print_message(event: &str, id: Option<&str>, data: &Value, json: bool) {
     if json {
-        println!("{}", json!({ "event": event, "id": id, "data": data }));
+        outln!("{}", json!({ "event": event, "id": id, "data": data }));
         return;
     }
     let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
     match event {
         "block" => {
             let txs = data["tx_hashes"].as_array().map_or(0, Vec::len);
-            println!(
+            outln!(
                 "block  {:<10} {}  {} tx{}  time {}",
                 data["height"].as_u64().map_or_else(|| "?".into(), |h| h.to_string()),
                 text(&data["hash"]),
@@ -273,16 +274,16 @@ fn print_message(event: &str, id: Option<&str>, data: &Value, json: bool) {
             if let Some(error) = receipt["error"].as_str() {
                 line.push_str(&format!("  error: {error}"));
             }
-            println!("{line}");
+            outln!("{line}");
         }
-        "event" => println!(
+        "event" => outln!(
             "event  {:<10} {}  {}  {}",
             id.unwrap_or("?"),
             text(&data["contract"]),
             text(&data["type"]),
             data["data"]
         ),
-        other => println!("{other}  {}  {data}", id.unwrap_or("")),
+        other => outln!("{other}  {}  {data}", id.unwrap_or("")),
     }
 }
 

@@ -1,12 +1,16 @@
 //! The `tidepool` client commands against a node: deploy, call, query, balance, tx, watch — signed
-//! locally, over the REST API, with `--json` output that matches the API's answers.
+//! locally, over the REST API, with `--json` output that matches the API's answers; keys found by
+//! name or address; output into a pipe closed early.
 
-use std::process::Output;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use tidepool_ledger::Address;
+use tidepool_node::genesis::market_info;
+use tidepool_node::keys::private_key_hex;
 
-use crate::harness::{TestNode, dev, parse};
+use crate::harness::{TestNode, binary, dev, parse};
 
 /// The JSON documents a `--json` command printed (one, except for `watch`: one per message).
 #[track_caller]
@@ -88,7 +92,10 @@ fn deploy_call_query_balance_and_tx_from_the_command_line() {
     let blocks: Vec<&Value> = messages.iter().filter(|m| m["event"] == "block").collect();
     assert_eq!(blocks.len() as u64, height + 1);
     for block in blocks {
-        assert_eq!(block["data"], node.get(&format!("/v1/blocks/{}", block["id"].as_str().unwrap())).ok());
+        // A block's id is its height, tagged with its hash's first digits (`h@tag`).
+        let id = block["id"].as_str().unwrap();
+        let height = id.split_once('@').map_or(id, |(height, _)| height);
+        assert_eq!(block["data"], node.get(&format!("/v1/blocks/{height}")).ok());
     }
     let called_tx = messages.iter().find(|m| m["event"] == "tx" && m["data"]["receipt"]["tx_hash"] == hash);
     assert_eq!(called_tx.expect("the call's transaction")["data"], tx[0]);
@@ -120,6 +127,8 @@ fn deploy_checks_its_arguments_before_sending_and_fails_when_mined_but_failed() 
         (&["--init", "not json"][..], "--init is not valid JSON"),
         (&["--init", "{}", "--admin", "garbage"], "--admin \"garbage\" is not an address"),
         (&["--init", "{}", "--label", &label], "the limit is 128"),
+        (&["--init", r#"{"p": 1.5}"#], "--init: unsupported JSON number 1.5"),
+        (&["--init", r#"{"n": 18446744073709551616}"#], "--init: unsupported JSON number"),
     ] {
         let refused = deploy(args);
         assert!(!refused.status.success() && stderr(&refused).contains(said), "{args:?}: {refused:?}");
@@ -151,4 +160,108 @@ fn deploy_checks_its_arguments_before_sending_and_fails_when_mined_but_failed() 
     assert_eq!(node.nonce(&owner), nonce + 1, "only the upload was sent");
     let only_upload = deploy(&["--gas-limit", "100000", "--dev-account", "0"]);
     assert!(!only_upload.status.success(), "{only_upload:?}");
+}
+
+#[test]
+fn deploy_with_a_nonce_signs_the_instantiation_with_the_next() {
+    let node = TestNode::dev();
+    let owner = dev(3);
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("token.wasm");
+    std::fs::write(&wasm, tidepool_artifacts::TOKEN).unwrap();
+    let init = json!({"name": "Nonce", "symbol": "NON", "decimals": 6, "initial_balances": []}).to_string();
+    let nonce = node.nonce(&owner.address);
+    let nonce_arg = nonce.to_string();
+    let args =
+        ["--json", "deploy", wasm.to_str().unwrap(), "--init", &init, "--nonce", &nonce_arg, "--dev-account", "3"];
+    let deployed = json_out(&node.cli(&args));
+    let (upload, instantiate) = (&deployed[0]["upload"], &deployed[0]["instantiate"]);
+    assert!([upload, instantiate].iter().all(|r| r["status"] == "success"), "{deployed:?}");
+    let signed_nonce = |receipt: &Value| {
+        let found = node.get(&format!("/v1/txs/{}", receipt["tx_hash"].as_str().unwrap())).ok();
+        found["tx"]["tx"]["nonce"].as_u64().unwrap()
+    };
+    assert_eq!((signed_nonce(upload), signed_nonce(instantiate)), (nonce, nonce + 1));
+    assert_eq!(node.nonce(&owner.address), nonce + 2);
+    let help = String::from_utf8_lossy(&node.cli(&["deploy", "--help"]).stdout).into_owned();
+    assert!(help.contains("N + 1"), "{help}");
+}
+
+#[test]
+fn a_key_name_is_never_an_address_and_an_address_finds_only_its_key() {
+    let node = TestNode::dev();
+    let (signer, other) = (dev(2), dev(4));
+    let other_arg = other.address.to_string();
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    // A name in an address's form (any case) is refused, by `keys new` and `keys import`.
+    let refused = node.cli(&["keys", "new", "--name", &other_arg]);
+    assert!(!refused.status.success() && stderr(&refused).contains("form of an address"), "{refused:?}");
+    let key = private_key_hex(&signer.key);
+    let refused = node.cli(&["keys", "import", &key, "--name", &other_arg.to_lowercase()]);
+    assert!(!refused.status.success() && stderr(&refused).contains("form of an address"), "{refused:?}");
+    assert_eq!(json_out(&node.cli(&["--json", "keys", "list"])), [json!([])]);
+
+    // `--key <address>` signs only with the key at that address.
+    node.cli_ok(&["keys", "import", &key, "--name", "deployer"]);
+    let usdc = market_info().tokens[0].address.to_string();
+    let transfer = json!({"transfer": {"to": signer.address, "amount": "1"}}).to_string();
+    let nonce = node.nonce(&signer.address);
+    let missing = node.cli(&["call", &usdc, &transfer, "--key", &other_arg]);
+    assert!(!missing.status.success() && stderr(&missing).contains("no key"), "{missing:?}");
+    assert_eq!(node.nonce(&signer.address), nonce, "nothing was signed");
+    node.cli_ok(&["keys", "import", &private_key_hex(&other.key)]);
+    let called = json_out(&node.cli(&["--json", "call", &usdc, &transfer, "--key", &other_arg.to_lowercase()]));
+    let found = node.get(&format!("/v1/txs/{}", called[0]["tx_hash"].as_str().unwrap())).ok();
+    assert_eq!(parse::<Address>(&found["tx"]["tx"]["from"]), other.address);
+    let called = json_out(&node.cli(&["--json", "call", &usdc, &transfer, "--key", "deployer"]));
+    let found = node.get(&format!("/v1/txs/{}", called[0]["tx_hash"].as_str().unwrap())).ok();
+    assert_eq!(parse::<Address>(&found["tx"]["tx"]["from"]), signer.address);
+}
+
+/// `tidepool <args>` against `node` with its standard output into a pipe that `read` reads from
+/// and then closes; returns the exit status and what the command said on standard error.
+fn with_stdout_closed_early(
+    node: &TestNode,
+    args: &[&str],
+    read: impl FnOnce(std::process::ChildStdout),
+) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(binary())
+        .args(args)
+        .env("TIDEPOOL_URL", node.url())
+        .env_remove("TIDEPOOL_PRIVATE_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running the tidepool CLI");
+    read(child.stdout.take().unwrap());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_pipe_closed_early_ends_a_command_quietly() {
+    let node = TestNode::dev();
+    let quiet = |(status, stderr): (std::process::ExitStatus, String)| {
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+        assert_eq!(status.code(), Some(141), "128 + SIGPIPE, as a shell reports a Unix tool's: {status}");
+    };
+
+    // `tidepool dev dump-state | head -1`: the reader stops after a line of a long answer.
+    quiet(with_stdout_closed_early(&node, &["dev", "dump-state"], |stdout| {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "{");
+    }));
+
+    // `tidepool call … | head -1` with the reader gone before the receipt is printed: the
+    // transaction was sent all the same.
+    let usdc = market_info().tokens[0].address;
+    let to = Address([0x77; 20]);
+    let transfer = json!({"transfer": {"to": to, "amount": "5"}}).to_string();
+    let args = ["call", &usdc.to_string(), &transfer, "--dev-account", "1"];
+    quiet(with_stdout_closed_early(&node, &args, drop));
+    assert_eq!(node.token_balance(&usdc, &to), 5);
 }

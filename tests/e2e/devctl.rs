@@ -24,15 +24,6 @@ fn manual_clock_node(genesis_time: u64) -> TestNode {
     TestNode::start_with(NodeOptions::DEV, &["--clock", "manual", "--genesis-time", &genesis_time.to_string()])
 }
 
-/// Runs the CLI against `node`, asserting success; returns its standard output.
-#[track_caller]
-fn cli_ok(node: &TestNode, args: &[&str]) -> String {
-    let output = node.cli(args);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "tidepool {args:?}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
-}
-
 /// One script of transactions and controls, over HTTP and through the CLI: the head after each
 /// step.
 fn script(node: &TestNode) -> Vec<Value> {
@@ -40,17 +31,17 @@ fn script(node: &TestNode) -> Vec<Value> {
     let mut heads = vec![node.latest_block()];
     node.execute(&dev(1), &market_info().tokens[0].address, json!({"transfer": {"to": dev(2).address, "amount": "7"}}));
     heads.push(node.latest_block());
-    cli_ok(node, &["dev", "warp", "3600", "--refresh-prices"]);
+    node.cli_ok(&["dev", "warp", "3600", "--refresh-prices"]);
     heads.push(node.latest_block());
     node.post("/dev/set_next_block_time", &json!({"time": GENESIS_TIME + 100_000})).ok();
-    cli_ok(node, &["dev", "mining", "manual"]);
+    node.cli_ok(&["dev", "mining", "manual"]);
     let pending = node.submit(&node.sign(&dev(3), Action::Transfer { to: dev(4).address, amount: 5 })).ok();
     assert!(pending.get("status").is_none(), "held: {pending}");
     let transfer = json!({"transfer": {"to": dev(3).address, "amount": "9"}}).to_string();
-    cli_ok(node, &["call", &usdc, &transfer, "--dev-account", "5"]);
-    cli_ok(node, &["dev", "mine"]);
+    node.cli_ok(&["call", &usdc, &transfer, "--dev-account", "5"]);
+    node.cli_ok(&["dev", "mine"]);
     heads.push(node.latest_block());
-    cli_ok(node, &["dev", "mining", "auto"]);
+    node.cli_ok(&["dev", "mining", "auto"]);
     node.send(&dev(6), Action::Transfer { to: dev(7).address, amount: 1 });
     heads.push(node.latest_block());
     heads
@@ -79,7 +70,7 @@ fn a_dumped_state_starts_another_node_at_the_same_root() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let path = path.to_str().unwrap();
-    let said = cli_ok(&node, &["dev", "dump-state", "--out", path]);
+    let said = node.cli_ok(&["dev", "dump-state", "--out", path]);
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(said.contains(file["state_root"].as_str().unwrap()), "{said}");
 
@@ -93,19 +84,19 @@ fn a_dumped_state_starts_another_node_at_the_same_root() {
         let [a, b] = [&loaded, &node].map(|n| n.get(&format!("/v1/accounts/{who}/balances")).ok());
         assert_eq!((&a["native"], &a["tokens"]), (&b["native"], &b["tokens"]), "{who}");
     }
-    let again: Value = serde_json::from_str(&cli_ok(&loaded, &["dev", "dump-state"])).unwrap();
+    let again: Value = serde_json::from_str(&loaded.cli_ok(&["dev", "dump-state"])).unwrap();
     assert_eq!(again, file, "the loaded node dumps the same file");
 
     // Restarted with the same file, the chain goes on; a reset returns to the loaded state.
     let warped = loaded.post("/dev/warp", &json!({"seconds": 60})).ok();
     loaded.restart();
     assert_eq!(loaded.latest_block(), warped);
-    cli_ok(&loaded, &["dev", "reset"]);
+    loaded.cli_ok(&["dev", "reset"]);
     assert_eq!(loaded.latest_block(), head);
 
     // Loaded in place into a running node by the CLI: the same first block.
     let other = TestNode::dev();
-    cli_ok(&other, &["dev", "load-state", path]);
+    other.cli_ok(&["dev", "load-state", path]);
     assert_eq!(other.latest_block(), head);
     // A file of another chain is refused, and nothing changes.
     let mut foreign = file.clone();
@@ -121,17 +112,17 @@ fn manual_mining_by_flag_holds_transactions_until_mined_and_interval_mining_mine
     let held = node.submit(&node.sign(&dev(1), Action::Transfer { to, amount: 3 })).ok();
     let hash = held["tx_hash"].as_str().unwrap().to_owned();
     assert_eq!(held, json!({"tx_hash": hash}));
-    let shown = cli_ok(&node, &["dev", "mining"]);
+    let shown = node.cli_ok(&["dev", "mining"]);
     assert!(shown.contains("manual") && shown.contains(&hash), "{shown}");
     node.get(&format!("/v1/txs/{hash}")).error(404, "not_found");
     std::thread::sleep(Duration::from_millis(300));
     node.get(&format!("/v1/txs/{hash}")).error(404, "not_found");
-    let mined = cli_ok(&node, &["dev", "mine"]);
+    let mined = node.cli_ok(&["dev", "mine"]);
     assert!(mined.contains(&hash), "{mined}");
     node.get(&format!("/v1/txs/{hash}")).ok();
 
     // Interval mining, switched on by the CLI: the node mines by itself.
-    cli_ok(&node, &["dev", "mining", "interval", "--interval-ms", "100"]);
+    node.cli_ok(&["dev", "mining", "interval", "--interval-ms", "100"]);
     let later = node.submit(&node.sign(&dev(2), Action::Transfer { to, amount: 4 })).ok();
     let later = later["tx_hash"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(20);

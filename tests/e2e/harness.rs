@@ -280,6 +280,15 @@ impl TestNode {
             .expect("running the tidepool CLI")
     }
 
+    /// Runs the CLI against this node, asserting success; returns its standard output.
+    #[track_caller]
+    pub(crate) fn cli_ok(&self, args: &[&str]) -> String {
+        let output = self.cli(args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "tidepool {args:?}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    }
+
     // --- HTTP -------------------------------------------------------------------------------
 
     fn reply(&self, what: &str, result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
