@@ -254,7 +254,8 @@ const DEPLOY_NONCE_HELP: &str = "The upload's nonce N; with --init, the instanti
 /// Uploads (and optionally instantiates) a contract. Every argument is checked before the first
 /// transaction is sent, so a mistake costs no upload. With `--json`, prints one document: the
 /// upload's receipt, or with `--init` `{"upload": <receipt>, "instantiate": <receipt>}`
-/// (`"instantiate": null` when the upload failed or the instantiation was refused). With
+/// (`"instantiate": null` when the upload was mined but failed or the instantiation was
+/// refused; an upload the node refuses prints nothing and fails with its message). With
 /// `--nonce N` the upload takes N and the instantiation N + 1.
 pub(crate) fn deploy(args: DeployArgs, json: bool) -> anyhow::Result<()> {
     let wasm = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;

@@ -47,8 +47,9 @@ enum Command {
     ///
     /// With --json it prints one JSON document: the upload's receipt, or with --init
     /// `{"upload": <receipt>, "instantiate": <receipt>}` ("instantiate" is null when the upload
-    /// failed or the node refused the instantiation). A transaction mined but failed fails the
-    /// command.
+    /// was mined but failed, or the node refused the instantiation). An upload the node refuses
+    /// outright (invalid wasm, say) prints no document: the command fails with the node's
+    /// message. A transaction mined but failed fails the command.
     ///
     /// Example: tidepool deploy counter.wasm --init '{"count":0}' --label counter --dev-account 0
     Deploy(client::DeployArgs),

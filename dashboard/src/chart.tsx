@@ -1,6 +1,7 @@
 // A line chart in SVG, with no library: the interest-rate curve and the health-factor history.
 
 export interface Series {
+  /** The line's points, in x order; one whose y is not finite (NaN) is a gap in the line. */
   points: [number, number][];
   label: string;
   color: string;
@@ -16,6 +17,16 @@ interface Props {
   yLabel: (y: number) => string;
   height?: number;
   testId?: string;
+}
+
+/** The stretches of `points` between gaps: a point whose y is not a finite number is a gap. */
+function runs(points: [number, number][]): [number, number][][] {
+  const out: [number, number][][] = [[]];
+  for (const point of points) {
+    if (Number.isFinite(point[1])) out[out.length - 1]!.push(point);
+    else if (out[out.length - 1]!.length > 0) out.push([]);
+  }
+  return out.filter((run) => run.length > 0);
 }
 
 const W = 560;
@@ -50,15 +61,17 @@ export function LineChart({ series, marker, reference, xLabel, yLabel, height = 
           <text x={W - PAD.right} y={sy(reference.y) - 4} text-anchor="end" class="reference-label">{reference.label}</text>
         </g>
       )}
-      {series.map((s) => (
-        <polyline
-          key={s.label}
-          fill="none"
-          stroke={s.color}
-          stroke-width="2"
-          points={s.points.filter(([, y]) => Number.isFinite(y)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}
-        />
-      ))}
+      {series.flatMap((s) =>
+        runs(s.points).map((run, i) => (
+          <polyline
+            key={`${s.label}-${i}`}
+            fill="none"
+            stroke={s.color}
+            stroke-width="2"
+            points={run.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}
+          />
+        )),
+      )}
       {marker && (
         <g data-testid={testId && `${testId}-marker`}>
           <line x1={sx(marker.x)} x2={sx(marker.x)} y1={PAD.top} y2={height - PAD.bottom} class="marker" />

@@ -24,13 +24,21 @@ function reverted(fromHeight: number) {
   revertListeners.forEach((l) => l(fromHeight));
 }
 
-function publish(block: Block) {
+/** A `close` said the chain went back: the next read of the latest block may be lower. */
+let wentBack = false;
+
+function publish(block: Block, from: 'stream' | 'poll') {
   connectionError = undefined;
-  // Polling sees a revert as a lower latest block, or another block at the same height (a revert
-  // mined past the old height between two polls goes unseen there; the stream's `close` says it).
-  if (latest && (block.height < latest.height || (block.height === latest.height && block.hash !== latest.hash))) {
-    reverted(block.height);
-  }
+  const lower = !!latest && (block.height < latest.height || (block.height === latest.height && block.hash !== latest.hash));
+  // While the stream is open its `close` says when the chain went back, and a poll's answer
+  // below what the stream already gave is only late: it must not move the header back or count
+  // as a revert.
+  if (lower && from === 'poll' && stream && !wentBack) return;
+  // Polling alone sees a revert as a lower latest block, or another block at the same height
+  // (a revert, and blocks mined again to a height short of the old one or past it between two
+  // polls, goes unseen there; the stream's `close` says it).
+  if (lower && !stream) reverted(block.height);
+  wentBack = false;
   if (!latest || block.height !== latest.height || block.hash !== latest.hash) {
     latest = block;
     listeners.forEach((l) => l(block));
@@ -40,7 +48,7 @@ function publish(block: Block) {
 /** Reads the latest block once; keeps polling while there is no stream. */
 async function poll() {
   try {
-    publish(await client.latestBlock());
+    publish(await client.latestBlock(), 'poll');
   } catch (e) {
     connectionError = describeError(e);
     listeners.forEach((l) => latest && l(latest));
@@ -62,13 +70,16 @@ function openStream() {
     void poll();
   });
   source.addEventListener('block', (event) => {
-    publish(JSON.parse((event as MessageEvent<string>).data) as Block);
+    publish(JSON.parse((event as MessageEvent<string>).data) as Block, 'stream');
   });
   // The node ended the stream (it lagged, the chain was reverted or reset, the node is stopping):
   // read the latest block again and follow from there.
   source.addEventListener('close', (event) => {
     const close = JSON.parse((event as MessageEvent<string>).data) as { reason: string; from_height: number };
-    if (close.reason === 'reverted') reverted(close.from_height);
+    if (close.reason === 'reverted') {
+      reverted(close.from_height);
+      wentBack = true;
+    }
     source.close();
     stream = undefined;
     setTimeout(openStream, 500);

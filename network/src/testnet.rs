@@ -121,6 +121,8 @@ pub fn generate(spec: &TestnetSpec, out: &Path) -> Result<Vec<GeneratedNode>, Ne
             history_blocks: None,
             empty_block_interval_ms: 1_000,
         };
+        // Homes that would refuse to start are not written.
+        settings.check().map_err(|reason| NetworkError::invalid(out, reason))?;
         home.write(&genesis, &settings, key)?;
         generated.push(GeneratedNode { home: home.dir().to_path_buf(), moniker: moniker.clone(), api: *api });
     }

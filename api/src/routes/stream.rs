@@ -108,18 +108,23 @@ fn message(event: &str, id: &str, data: &str, description: &str) -> ObjectBuilde
 impl PartialSchema for StreamMessage {
     fn schema() -> RefOr<Schema> {
         OneOfBuilder::new()
-            .item(message("block", "^[0-9]+$", "Block", "A block, as `GET /v1/blocks/{height}` answers it; id `h`."))
+            .item(message(
+                "block",
+                "^[0-9]+@[0-9a-f]{8}$",
+                "Block",
+                "A block, as `GET /v1/blocks/{height}` answers it; id `h@tag` (tag: the first 8 hex digits of its hash).",
+            ))
             .item(message(
                 "tx",
-                "^[0-9]+:[0-9]+$",
+                "^[0-9]+:[0-9]+@[0-9a-f]{8}$",
                 "TxWithReceipt",
-                "A transaction and its receipt, as `GET /v1/txs/{hash}` answers it; id `h:i`.",
+                "A transaction and its receipt, as `GET /v1/txs/{hash}` answers it; id `h:i@tag`.",
             ))
             .item(message(
                 "event",
-                "^[0-9]+:[0-9]+:[0-9]+$",
+                "^[0-9]+:[0-9]+:[0-9]+@[0-9a-f]{8}$",
                 "EventView",
-                "An event, as an entry of `GET /v1/events`; id `h:i:j`.",
+                "An event, as an entry of `GET /v1/events`; id `h:i:j@tag`.",
             ))
             .item(message(
                 "close",
@@ -238,15 +243,20 @@ fn start(node: &Node, from_height: Option<u64>, after: Option<StreamId>) -> Resu
     let latest = view.height();
     let next_block = latest.saturating_add(1);
     if let Some(StreamId { position, block: Some(tag) }) = after {
-        let held = position.height() <= latest
-            && view.block(position.height())?.is_some_and(|block| BlockTag::of(&block.hash()) == tag);
-        if !held {
+        let height = position.height();
+        let replaced = node.replaced_from().filter(|&from| from <= height);
+        // Above the latest height and nothing replaced below it: this node is behind (another
+        // node behind the same address, say), not on another chain: the 404 below.
+        let behind = height > latest && replaced.is_none();
+        let held = height <= latest && view.block(height)?.is_some_and(|block| BlockTag::of(&block.hash()) == tag);
+        if !held && !behind {
             // The client read another chain at that height. It must drop what it read from
-            // where the chains part; the node knows the lowest height it replaced since it
-            // started, else (a restart, another chain behind this address) only that every block
-            // may differ: from the first one it keeps.
+            // where the chains part: the lowest height this node replaced since it started, else
+            // (a restart, another chain behind this address) every block may differ. Never
+            // below what the node can send: its first block, and the oldest it keeps whole.
+            let first = node.first_height()?;
             let oldest = view.state().oldest_complete_block().map_err(ApiError::internal)?;
-            let from = node.replaced_from().filter(|&from| from <= position.height()).unwrap_or(oldest);
+            let from = replaced.unwrap_or(first).max(first).max(oldest);
             return Ok(Start { next: from, parent: Hash::default(), after: None, replaced_from: Some(from) });
         }
     }

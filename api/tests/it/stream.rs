@@ -651,6 +651,15 @@ fn an_id_of_a_block_the_chain_no_longer_holds_closes_at_once_with_where_to_start
     // a node restarted since): every block may differ, so from the first one.
     only_a_revert(resumed("1@00000000"), 0);
 
+    // A node that replaced nothing, asked for a block above its latest, is behind (another node
+    // behind the same address, say), not on another chain: a 404, as for an untagged id.
+    let fresh = Chain::new(StoreConfig::Memory);
+    let fresh_server = Server::start(&fresh.node);
+    match fresh_server.stream("topics=blocks", Some(&format!("{}@00000000", fresh.height() + 5))) {
+        Err((status, body)) => assert_eq!((status, &body["error"]["code"]), (404, &json!("not_found")), "{body}"),
+        Ok(_) => panic!("a block above the latest of a node that replaced nothing resumed"),
+    }
+
     // An id of a block the chain holds resumes right after it; so does one without a tag.
     let mut new = server.open(&format!("topics=blocks&from_height={}", snapshot_height + 1));
     let first_new = new.next().unwrap();

@@ -134,9 +134,10 @@ async function history(address: string, latest: number, count = 30): Promise<[nu
           const answer = await client.request<{ result: Position }>('POST', `/v1/contracts/${poolAddress}/query?height=${h}`, { position: { user: address } });
           value = healthNumber(answer.result.health_factor);
         } catch (e) {
-          // The pool refused the question at that height (422: a stale price, say); it always
-          // will there, so the gap is remembered. Anything else is asked again next block.
-          if (!(e instanceof TidepoolApiError && e.status === 422)) return;
+          // The pool refused the question at that height (422: a stale price, say), or the
+          // node no longer keeps it (410): it always will there, so the gap is remembered.
+          // Anything else is asked again next block.
+          if (!(e instanceof TidepoolApiError && (e.status === 422 || e.status === 410))) return;
           value = null;
         }
         if (generation === chainGeneration) seen.set(h, value);
@@ -146,7 +147,7 @@ async function history(address: string, latest: number, count = 30): Promise<[nu
   return [...seen.entries()]
     .sort(([a], [b]) => a - b)
     .slice(-count)
-    .flatMap(([h, v]) => (v === null ? [] : [[h, v] as [number, number]]));
+    .map(([h, v]) => [h, v ?? Number.NaN] as [number, number]);
 }
 
 function PositionPage({ address }: { address: string }) {

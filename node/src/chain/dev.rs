@@ -183,8 +183,10 @@ impl Node {
         }
         chain.snapshots.truncate(position);
         self.drop_pending(&mut chain);
-        self.inner.ledger.revert_to(snapshot.height)?;
+        // Noted first: a stream that reads the new chain must already see it (noting early is
+        // only conservative, if the revert then fails).
         self.note_replaced_from(snapshot.height + 1);
+        self.inner.ledger.revert_to(snapshot.height)?;
         chain.clock = snapshot.clock;
         self.reopen_pending(&mut chain, snapshot.pending);
         self.latest_block()

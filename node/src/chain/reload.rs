@@ -26,8 +26,8 @@ impl Node {
             return Err(Rejection::HistoryPruned { genesis: genesis.height, oldest }.into());
         }
         self.drop_pending(&mut chain);
-        self.inner.ledger.revert_to(genesis.height)?;
         self.note_replaced_from(genesis.height + 1);
+        self.inner.ledger.revert_to(genesis.height)?;
         chain.snapshots.clear();
         chain.clock = self.clock_at_genesis(&genesis);
         self.latest_block()
@@ -57,8 +57,8 @@ impl Node {
         // Validating and compiling the code takes a while: before the writer's lock.
         let block = file.genesis_block(&self.inner.vm, self.inner.config.chain_id)?;
         let mut chain = self.lock_chain();
-        let header = self.inner.ledger.replace_chain(file.height, block)?;
         self.note_replaced_from(file.height);
+        let header = self.inner.ledger.replace_chain(file.height, block)?;
         self.drop_pending(&mut chain);
         chain.snapshots.clear();
         chain.clock = self.clock_at_genesis(&header);
@@ -77,6 +77,14 @@ impl Node {
     /// Notes that blocks from `height` on were replaced (see [`Node::replaced_from`]).
     pub(super) fn note_replaced_from(&self, height: u64) {
         self.inner.replaced_from.fetch_min(height, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// The height of the chain's first block: 0, or a loaded state's height.
+    ///
+    /// # Errors
+    /// A ledger failure.
+    pub fn first_height(&self) -> Result<u64, NodeError> {
+        Ok(self.genesis_block()?.height)
     }
 
     /// The chain's first block: block 0, or the first block of a loaded state.
