@@ -578,16 +578,24 @@ fn a_client_that_stops_reading_is_cut_off_with_where_to_resume_and_the_writer_go
     server.wait_for_no_subscribers();
 }
 
-#[test]
-fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height() {
+/// A chain of two blocks, a snapshot there, a live stream of blocks opened, and three blocks
+/// more: the chain, its server, the snapshot's height and id, and the stream (its three blocks
+/// unread).
+fn snapshot_then_three_blocks() -> (Chain, Server, u64, u64, Stream) {
     let chain = Chain::new(StoreConfig::Memory);
     let server = Server::start(&chain.node);
-    let node = &chain.node;
-    node.mine(2).unwrap();
+    chain.node.mine(2).unwrap();
     let snapshot_height = chain.height();
-    let snapshot = node.snapshot().unwrap();
-    let mut stream = server.open("topics=blocks");
-    node.mine(3).unwrap();
+    let snapshot = chain.node.snapshot().unwrap();
+    let stream = server.open("topics=blocks");
+    chain.node.mine(3).unwrap();
+    (chain, server, snapshot_height, snapshot, stream)
+}
+
+#[test]
+fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height() {
+    let (chain, server, snapshot_height, snapshot, mut stream) = snapshot_then_three_blocks();
+    let node = &chain.node;
     for height in snapshot_height + 1..=snapshot_height + 3 {
         assert_eq!(stream.next().unwrap().data["height"], height);
     }
@@ -615,14 +623,8 @@ fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height(
 
 #[test]
 fn an_id_of_a_block_the_chain_no_longer_holds_closes_at_once_with_where_to_start_again() {
-    let chain = Chain::new(StoreConfig::Memory);
-    let server = Server::start(&chain.node);
+    let (chain, server, snapshot_height, snapshot, mut stream) = snapshot_then_three_blocks();
     let node = &chain.node;
-    node.mine(2).unwrap();
-    let snapshot_height = chain.height();
-    let snapshot = node.snapshot().unwrap();
-    let mut stream = server.open("topics=blocks");
-    node.mine(3).unwrap();
     let old: Vec<Message> = (0..3).map(|_| stream.next().unwrap()).collect();
     drop(stream);
     let resumed = |id: &str| server.stream("topics=blocks", Some(id)).unwrap();
