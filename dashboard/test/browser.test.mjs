@@ -228,7 +228,14 @@ test('the address bar and the panel: a bad block height is refused in the page, 
     await f.getByTestId('price').fill('1');
   });
   const hash = await page.getByTestId('outcome').locator('a').getAttribute('href');
-  assert.equal((await client.transaction(hash.split('/').pop())).tx.tx.from, owner);
+  const priceTx = hash.split('/').pop();
+  assert.equal((await client.transaction(priceTx)).tx.tx.from, owner);
+  // A warp from the panel publishes the prices again by default, stamped with its block's time.
+  await submit(page, 'form-warp', 'prices published again', async (f) => {
+    await f.getByTestId('seconds').fill('60');
+  });
+  const warped = await client.latestBlock();
+  assert.equal((await new Oracle(client, DEV_MARKET.oracle).price(DEV_MARKET.tokens.USDC)).updated_at, warped.time);
   // An amount no token can hold is refused before anything is signed.
   const before = (await client.latestBlock()).height;
   const supply = page.getByTestId('form-supply');
@@ -237,6 +244,12 @@ test('the address bar and the panel: a bad block height is refused in the page, 
   await supply.getByTestId('submit').click();
   await page.getByTestId('outcome').filter({ hasText: '2^128 − 1' }).waitFor();
   assert.equal((await client.latestBlock()).height, before, 'nothing was mined');
+  // A hash typed with `0X` is found as with `0x`.
+  await visit(page, '/explorer', '[data-testid=search]');
+  await page.getByTestId('search').fill(`0X${priceTx.slice(2)}`);
+  await page.getByTestId('search').press('Enter');
+  await page.locator('[data-testid=tx-status]').waitFor();
+  assert.equal(new URL(page.url()).pathname, `/explorer/txs/${priceTx}`);
   await page.close();
 });
 
