@@ -68,8 +68,7 @@ impl Source {
     /// A remote whose `HEAD` cannot be read.
     pub(crate) fn of_checkout(checkout: &Path) -> anyhow::Result<Source> {
         let Some(url) = git_remote(checkout) else { return Ok(Source::Path(checkout.to_path_buf())) };
-        let rev = git(checkout, &["rev-parse", "HEAD"]).context("reading the checkout's HEAD commit")?;
-        Ok(Source::Git { url, rev })
+        Ok(Source::Git { url, rev: head_commit(checkout)? })
     }
 
     /// The source `--git` and `--rev` ask for: a git repository if either is given (the other
@@ -83,9 +82,7 @@ impl Source {
             (None, None) => return Source::of_checkout(checkout),
             (Some(url), Some(rev)) => (url, rev),
             (Some(url), None) => {
-                let head = git(checkout, &["rev-parse", "HEAD"])
-                    .with_context(|| format!("reading the HEAD commit of {} (or pass --rev)", checkout.display()))?;
-                (url, head)
+                (url, head_commit(checkout).context("--git without --rev takes the checkout's HEAD (or pass --rev)")?)
             }
             (None, Some(rev)) => {
                 let Some(url) = git_remote(checkout) else {
@@ -263,6 +260,11 @@ fn git_remote(checkout: &Path) -> Option<String> {
     let remotes = git(checkout, &["remote"]).ok()?;
     let remote = remotes.lines().find(|r| *r == "origin").or_else(|| remotes.lines().next())?;
     git(checkout, &["remote", "get-url", remote]).ok()
+}
+
+/// The commit `checkout`'s `HEAD` is at.
+fn head_commit(checkout: &Path) -> anyhow::Result<String> {
+    git(checkout, &["rev-parse", "HEAD"]).with_context(|| format!("reading the HEAD commit of {}", checkout.display()))
 }
 
 /// Runs `git` in `dir` and returns its trimmed standard output.

@@ -373,28 +373,26 @@ impl GasSnapshot {
         }
     }
 
-    fn moved(&self, recorded: u64, measured: u64) -> bool {
-        recorded.abs_diff(measured) as f64 > recorded as f64 * self.tolerance() / 100.0
-    }
-
     fn check(&self, name: &str, gas: u64) -> Result<(), GasSnapshotError> {
+        let tolerance = self.tolerance();
         let figures = self.read()?;
         let Some(&recorded) = figures.get(name) else {
             return Err(GasSnapshotError::Missing { name: name.to_owned(), path: self.path.clone() });
         };
-        if self.moved(recorded, gas) {
+        if moved(recorded, gas, tolerance) {
             return Err(GasSnapshotError::Moved {
                 name: name.to_owned(),
                 recorded,
                 measured: gas,
                 change: percent_change(recorded, gas),
-                tolerance: self.tolerance(),
+                tolerance,
             });
         }
         Ok(())
     }
 
     fn check_all(&self, figures: &[GasFigure]) -> Result<(), GasSnapshotError> {
+        let tolerance = self.tolerance();
         let Some(file) = self.read_file()? else {
             let name = figures.first().map(GasFigure::key).unwrap_or_default();
             return Err(GasSnapshotError::Missing { name, path: self.path.clone() });
@@ -407,7 +405,7 @@ impl GasSnapshot {
                 None => changes.push(GasChange::New { name, measured: figure.value }),
                 Some(i) => {
                     let (_, value) = recorded.remove(i);
-                    if self.moved(value, figure.value) {
+                    if moved(value, figure.value, tolerance) {
                         changes.push(GasChange::Moved { name, recorded: value, measured: figure.value });
                     }
                 }
@@ -417,7 +415,7 @@ impl GasSnapshot {
         if changes.is_empty() {
             Ok(())
         } else {
-            Err(GasSnapshotError::Changed { changes, tolerance: self.tolerance(), path: self.path.clone() })
+            Err(GasSnapshotError::Changed { changes, tolerance, path: self.path.clone() })
         }
     }
 
@@ -455,6 +453,11 @@ impl GasSnapshot {
     fn io(&self, source: std::io::Error) -> GasSnapshotError {
         GasSnapshotError::Io { path: self.path.clone(), source }
     }
+}
+
+/// Whether `measured` moved from `recorded` by more than `tolerance` percent of it.
+fn moved(recorded: u64, measured: u64, tolerance: f64) -> bool {
+    recorded.abs_diff(measured) as f64 > recorded as f64 * tolerance / 100.0
 }
 
 /// The mode [`CHECK_ENV`]'s value chooses (unset: record).
