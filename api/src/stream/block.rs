@@ -113,20 +113,19 @@ impl BlockTag {
 
     /// Eight lowercase hex digits.
     fn parse(text: &str) -> Option<BlockTag> {
-        if text.len() != 8 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        // Lowercase only, as the stream writes it (`hex` would take uppercase too).
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
         let mut tag = [0; 4];
-        for (i, byte) in tag.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(text, &mut tag).ok()?;
         Some(BlockTag(tag))
     }
 }
 
 impl fmt::Display for BlockTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        f.write_str(&hex::encode(self.0))
     }
 }
 
@@ -367,15 +366,15 @@ fn addressed_to(action: &Action, created: Option<Address>) -> Option<Address> {
 
 /// Writes one block's frames back to back.
 struct Encoder {
-    /// The block's tag, in every id.
-    tag: BlockTag,
+    /// The block's tag, in every id: written out once per block.
+    tag: String,
     bytes: Vec<u8>,
     frames: Vec<Frame>,
 }
 
 impl Encoder {
     fn new(tag: BlockTag) -> Encoder {
-        Encoder { tag, bytes: Vec::new(), frames: Vec::new() }
+        Encoder { tag: tag.to_string(), bytes: Vec::new(), frames: Vec::new() }
     }
 
     /// Appends `event: {name}`, `id: {position}@{tag}` and `data: {JSON of data}`. serde_json
