@@ -38,7 +38,9 @@ pub mod table;
 pub mod types;
 
 pub use error::LedgerError;
-pub use ledger::{BlockTx, Ledger, MAX_EVENTS_PER_QUERY, NewBlock, SCHEMA_VERSION, StateView, genesis_root};
+pub use ledger::{
+    BlockTx, Ledger, MAX_EVENTS_PER_QUERY, NewBlock, Publication, SCHEMA_VERSION, StateView, genesis_root,
+};
 pub use overlay::{Change, Changes, Checkpoint, Layered, Overlay};
 pub use record::{
     Account, BlockHeader, CodeMeta, CodeRecord, ContractInstance, Event, EventFilter, EventPosition, EventRecord,

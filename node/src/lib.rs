@@ -41,7 +41,8 @@ pub mod whole_number;
 
 pub use chain::{
     BlockCertificate, CertificateSignature, EquivocationSeen, InvalidBlock, MiningStatus, MiningWatch, NetworkBlock,
-    NetworkStatus, NextBlock, Node, QUERY_GAS_LIMIT, QUICK_QUERY_GAS, Relay, Replay, StatusSource, StoredTx, Submitted,
+    NetworkStatus, NewHead, NextBlock, Node, QUERY_GAS_LIMIT, QUICK_QUERY_GAS, Relay, Replay, StatusSource, StoredTx,
+    Submitted,
 };
 pub use config::{
     Clock, DEV_CHAIN_ID, GivenStore, MAX_BLOCK_TIME, MarketCode, Mining, NodeConfig, ONE_TOKEN, StoreConfig,

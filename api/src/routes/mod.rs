@@ -62,7 +62,7 @@ impl AppState {
         let latest = node.ledger().head().map_or(0, |head| head.height);
         let (sender, heads) = tokio::sync::watch::channel(latest);
         // Kept while anyone watches; a router dropped with its state unhooks it.
-        node.on_new_head(move |height| sender.send(height).is_ok());
+        node.on_new_head(move |head| sender.send(head.height).is_ok());
         AppState(Arc::new(AppStateInner {
             feed: Feed::new(node.clone()),
             node,

@@ -13,9 +13,10 @@
 //! that some gzip listener follows without other filters, once for all of them
 //! ([`StreamBlock::deflated`]).
 //!
-//! Reverts (`/dev/revert`) publish a lower height; the hook notes the lowest such height and the
-//! feed sends [`Item::Reverted`] before any block of the new chain, so a subscriber that sent
-//! blocks above it can tell its client where to resume.
+//! A revert, reset or state load publishes a head that replaced blocks
+//! ([`NewHead::replaced_from`]); the hook notes the lowest such height and the feed sends
+//! [`Item::Replaced`] before any block of the new chain, so a subscriber that sent blocks from
+//! there on can tell its client where to resume.
 //!
 //! The thread starts with the first subscription and ends when the [`Feed`] is dropped or
 //! closed ([`Feed::close`], on the server's graceful shutdown).
@@ -25,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
 use tidepool_ledger::Hash;
-use tidepool_node::Node;
+use tidepool_node::{NewHead, Node, View};
 use tokio::sync::broadcast;
 
 use super::block::{Parts, StreamBlock, Topics};
@@ -40,8 +41,14 @@ pub const BUFFER_BLOCKS: usize = 256;
 pub enum Item {
     /// The next block of the chain.
     Block(Arc<StreamBlock>),
-    /// The chain went back to this height: every block above it that was sent is gone.
-    Reverted(u64),
+    /// Blocks were replaced (a revert, reset or state load).
+    Replaced {
+        /// Every block sent from this height on is gone, or another block now.
+        from: u64,
+        /// The new chain is sent from this height on: `from`, or the new chain's first block
+        /// if it begins above (a loaded state).
+        resume: u64,
+    },
     /// The feed could not read the next block (the details are in the node's log); it tries
     /// again with the next one published.
     Failed,
@@ -143,26 +150,23 @@ struct Signal {
 
 #[derive(Default)]
 struct Published {
-    /// The latest height published.
-    head: Option<u64>,
     /// Something was published since the thread last looked.
     pending: bool,
-    /// The lowest height a revert published since the thread last looked.
-    reverted_to: Option<u64>,
+    /// The lowest height blocks were replaced from since the thread last looked.
+    replaced_from: Option<u64>,
 }
 
 impl Signal {
-    /// The hook: a view of `height` was published. `false` once the feed has stopped (the
-    /// ledger then drops the hook).
-    fn published(&self, height: u64) -> bool {
+    /// The hook: `head` was published. `false` once the feed has stopped (the ledger then
+    /// drops the hook).
+    fn published(&self, head: NewHead) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return false;
         }
         let mut state = self.state.lock();
-        if state.head.is_some_and(|head| height <= head) {
-            state.reverted_to = Some(state.reverted_to.map_or(height, |lowest| lowest.min(height)));
+        if let Some(from) = head.replaced_from {
+            state.replaced_from = Some(state.replaced_from.map_or(from, |lowest| lowest.min(from)));
         }
-        state.head = Some(height);
         state.pending = true;
         drop(state);
         self.wake.notify_one();
@@ -179,7 +183,7 @@ impl Signal {
         self.stopped.load(Ordering::Acquire)
     }
 
-    /// Waits for the next publication; `None` once stopped, else the revert to report.
+    /// Waits for the next publication; `None` once stopped, else the replacement to report.
     fn wait(&self) -> Option<Option<u64>> {
         let mut state = self.state.lock();
         while !state.pending && !self.is_stopped() {
@@ -189,7 +193,7 @@ impl Signal {
             return None;
         }
         state.pending = false;
-        Some(state.reverted_to.take())
+        Some(state.replaced_from.take())
     }
 }
 
@@ -244,13 +248,9 @@ impl Feed {
         let node = self.shared.node.clone();
         let wanted = self.shared.wanted.clone();
         let hook = signal.clone();
-        node.on_new_head(move |height| hook.published(height));
+        node.on_new_head(move |head| hook.published(head));
         // After the hook: anything published from here on wakes the thread.
         let last = node.view().ok().map(|view| (view.height(), view.header().hash()));
-        if let Some((height, _)) = last {
-            let mut state = signal.state.lock();
-            state.head = Some(state.head.map_or(height, |head| head.max(height)));
-        }
         let thread_sender = sender.clone();
         let spawned = std::thread::Builder::new()
             .name("tidepool-feed".into())
@@ -263,35 +263,36 @@ impl Feed {
     }
 }
 
-/// The feed's thread: after each publication, the new blocks above `last` (the last block
-/// broadcast, `None` before genesis), in order, each with the parts someone `wanted`.
-fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender<Item>, mut last: Option<(u64, Hash)>) {
-    while let Some(reverted_to) = signal.wait() {
+/// The feed's thread: after each publication, the new blocks from the first one not
+/// broadcast, in order, each with the parts someone `wanted`. `last` is the last block
+/// broadcast (`None` before genesis).
+fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender<Item>, last: Option<(u64, Hash)>) {
+    let mut cursor = Cursor::after(last);
+    while let Some(replaced_from) = signal.wait() {
         let Ok(view) = node.view() else { continue };
-        if let Some(height) = reverted_to {
-            let _ = sender.send(Item::Reverted(height));
-            if last.is_some_and(|(last, _)| last > height) {
-                last = view.block(height).ok().flatten().map(|header| (height, header.hash()));
+        if let Some(from) = replaced_from {
+            let resume = from.max(node.first_height().unwrap_or(from));
+            let _ = sender.send(Item::Replaced { from, resume });
+            if cursor.next > from {
+                cursor = Cursor::at(&view, resume);
             }
         }
         // A publish that did not extend the chain as the hook saw it (it cannot happen while
         // every publication goes through the hook): say the whole chain changed.
-        let on_chain = match last {
-            Some((height, hash)) => view.block(height).ok().flatten().is_some_and(|header| header.hash() == hash),
-            None => true,
-        };
-        if !on_chain {
-            tracing::warn!("the chain changed without a revert being published; streams restart from genesis");
-            let _ = sender.send(Item::Reverted(0));
-            last = view.block(0).ok().flatten().map(|header| (0, header.hash()));
+        if !cursor.on_chain(&view) {
+            tracing::warn!(
+                "the chain changed without a replacement being published; streams restart from its first block"
+            );
+            let resume = node.first_height().unwrap_or(0);
+            let _ = sender.send(Item::Replaced { from: 0, resume });
+            cursor = Cursor::at(&view, resume);
         }
-        let first = last.map_or(0, |(height, _)| height + 1);
         if sender.receiver_count() == 0 {
             // Nobody to send to: a subscriber arriving later reads these blocks itself.
-            last = Some((view.height(), view.header().hash()));
+            cursor = Cursor::after(Some((view.height(), view.header().hash())));
             continue;
         }
-        for height in first..=view.height() {
+        for height in cursor.next..=view.height() {
             if signal.is_stopped() {
                 break;
             }
@@ -300,7 +301,7 @@ fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender
                     for topics in wanted.deflated().filter(|topics| block.parts.covers(topics.parts())) {
                         block.deflated(topics);
                     }
-                    last = Some((height, block.hash));
+                    cursor = Cursor::after(Some((height, block.hash)));
                     let _ = sender.send(Item::Block(Arc::new(block)));
                 }
                 Ok(None) => {
@@ -317,4 +318,37 @@ fn run(node: &Node, signal: &Signal, wanted: &Wanted, sender: &broadcast::Sender
         }
     }
     let _ = sender.send(Item::Closed);
+}
+
+/// Where the feed's thread is in the chain: the next block to broadcast, and the hash of the
+/// block before it when the feed knows it (to tell whether the chain still holds it).
+#[derive(Clone, Copy, Debug)]
+struct Cursor {
+    next: u64,
+    parent: Option<Hash>,
+}
+
+impl Cursor {
+    /// Right after `last` (`None`: before genesis).
+    fn after(last: Option<(u64, Hash)>) -> Cursor {
+        match last {
+            Some((height, hash)) => Cursor { next: height + 1, parent: Some(hash) },
+            None => Cursor { next: 0, parent: None },
+        }
+    }
+
+    /// At block `next` of `view`'s chain: after its parent there, if the chain holds one (a
+    /// loaded state's first block has none).
+    fn at(view: &View, next: u64) -> Cursor {
+        let parent = next.checked_sub(1).and_then(|height| view.block(height).ok().flatten());
+        Cursor { next, parent: parent.map(|header| header.hash()) }
+    }
+
+    /// Whether `view`'s chain still holds the block before `next` that the feed knows of.
+    fn on_chain(&self, view: &View) -> bool {
+        match (self.parent, self.next.checked_sub(1)) {
+            (Some(hash), Some(height)) => view.block(height).ok().flatten().is_some_and(|header| header.hash() == hash),
+            _ => true,
+        }
+    }
 }

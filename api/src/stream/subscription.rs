@@ -169,8 +169,9 @@ impl Output {
 pub enum CloseReason {
     /// The client fell more than the node's buffer behind.
     Lagged,
-    /// The chain was reverted (dev `revert`): the blocks this stream sent from `from_height` on
-    /// are no longer part of it.
+    /// Blocks this stream sent were replaced (a dev revert, reset or state load): they are no
+    /// longer part of the chain; read it again from `from_height` (for a loaded state, its first
+    /// block).
     Reverted,
     /// The blocks from where the stream stood up to `from_height` were pruned.
     Pruned,
@@ -188,7 +189,8 @@ pub struct StreamClose {
     /// Why the stream ended.
     pub reason: CloseReason,
     /// The height to resume from (`from_height`): the first block this stream did not send
-    /// whole, or, after a revert, the first block that changed.
+    /// whole, or, after a revert, the first block that changed (after a state load, the new
+    /// chain's first block).
     pub from_height: u64,
     /// What happened, for people.
     pub message: String,
@@ -367,8 +369,8 @@ impl Subscription {
             // A block this stream already sent, or one of a chain it has not sent (a revert
             // notice follows if it matters).
             Ok(Item::Block(_)) => {}
-            Ok(Item::Reverted(height)) if self.next > height + 1 => self.close(CloseReason::Reverted, height + 1),
-            Ok(Item::Reverted(_)) => {}
+            Ok(Item::Replaced { from, resume }) if self.next > from => self.close_replaced(from, resume),
+            Ok(Item::Replaced { .. }) => {}
             Ok(Item::Failed) => self.close(CloseReason::Error, self.next),
             Ok(Item::Closed) | Err(RecvError::Closed) => self.close(CloseReason::Shutdown, self.next),
             Err(RecvError::Lagged(_)) => self.close(CloseReason::Lagged, self.next),
@@ -387,11 +389,7 @@ impl Subscription {
             CloseReason::Lagged => format!(
                 "this client fell more than {BUFFER_BLOCKS} blocks behind the node; resume from height {from_height}"
             ),
-            CloseReason::Reverted => format!(
-                "the chain was reverted to height {}: the blocks this stream sent from height {from_height} on are \
-                 gone; resume from height {from_height}",
-                from_height.saturating_sub(1)
-            ),
+            CloseReason::Reverted => replaced_message(from_height, from_height),
             CloseReason::Pruned => format!(
                 "the node no longer keeps the blocks this stream needed (history is pruned): the oldest kept whole \
                  is {from_height}"
@@ -407,6 +405,13 @@ impl Subscription {
         self.send_close(StreamClose { reason, from_height, message });
     }
 
+    /// Ends the stream because blocks from `from` on were replaced, which it had sent some of;
+    /// the client resumes at `resume`.
+    fn close_replaced(&mut self, from: u64, resume: u64) {
+        let message = replaced_message(from, resume);
+        self.send_close(StreamClose { reason: CloseReason::Reverted, from_height: resume, message });
+    }
+
     /// Sends `close` as the stream's last message.
     fn send_close(&mut self, close: StreamClose) {
         let mut frame = b"event: close\ndata: ".to_vec();
@@ -415,6 +420,23 @@ impl Subscription {
         self.out.own(Bytes::from(frame));
         self.out.finish();
         self.done = true;
+    }
+}
+
+/// What a `reverted` close says: blocks from `from` on were replaced; the client resumes at
+/// `resume` (`from`, or a loaded chain's first block).
+fn replaced_message(from: u64, resume: u64) -> String {
+    if from == resume {
+        format!(
+            "the chain went back to height {}: the blocks this stream sent from height {from} on are gone; resume \
+             from height {resume}",
+            from.saturating_sub(1)
+        )
+    } else {
+        format!(
+            "the chain was replaced (a state was loaded): every block this stream sent is gone, and the new chain \
+             begins at height {resume}; resume from there"
+        )
     }
 }
 

@@ -621,6 +621,60 @@ fn a_revert_below_what_was_sent_closes_the_stream_with_the_first_changed_height(
     assert_eq!(next.data, server.ok(&format!("/v1/blocks/{}", snapshot_height + 2)));
 }
 
+/// A state load replaces every block, that at its own height too: a stream that had sent
+/// blocks of the old chain closes with the new chain's first block as where to resume — whether
+/// the load is at the height the stream stopped at, or above anything the old chain had (it
+/// was told to resume at 1 then, below the new chain, which a resume answered with a 404). A
+/// reset closes it too.
+#[test]
+fn a_state_load_or_reset_closes_a_stream_that_sent_blocks_with_the_new_first_block() {
+    let chain = Chain::new(StoreConfig::Memory);
+    let server = Server::start(&chain.node);
+    let node = &chain.node;
+    node.mine(2).unwrap();
+    let latest = chain.height();
+    let mut stream = server.open(&format!("topics=blocks&from_height={latest}"));
+    assert_eq!(stream.next().unwrap().data["height"], latest);
+    let mut file = node.dump_state().unwrap();
+    file.state_root = None;
+
+    let replaced_at = |stream: &mut Stream, first: u64| {
+        let close = stream.next().unwrap();
+        assert_eq!((close.event.as_str(), &close.data["reason"]), ("close", &json!("reverted")), "{close:?}");
+        assert_eq!(close.data["from_height"], first, "{close:?}");
+        assert!(stream.next().is_none());
+        // Resuming there reads the new chain.
+        let (got, _) = server.open(&format!("topics=blocks&from_height={first}&until_height={first}")).rest();
+        assert_eq!(got[0].data, server.ok(&format!("/v1/blocks/{first}")));
+        assert_eq!(got[0].data["parent_hash"], json!(tidepool_ledger::Hash::ZERO.to_string()));
+    };
+
+    // Loaded at the height the stream last sent: that block is another now.
+    file.height = latest;
+    node.load_state(&file).unwrap();
+    replaced_at(&mut stream, latest);
+
+    // Loaded above anything the old chain had.
+    let mut stream = server.open(&format!("topics=blocks&from_height={latest}"));
+    assert_eq!(stream.next().unwrap().data["height"], latest);
+    file.height = latest + 5;
+    node.load_state(&file).unwrap();
+    replaced_at(&mut stream, latest + 5);
+
+    // A reset goes back to that first block: blocks sent above it are gone.
+    node.mine(2).unwrap();
+    let mut stream = server.open(&format!("topics=blocks&from_height={}", latest + 7));
+    assert_eq!(stream.next().unwrap().data["height"], latest + 7);
+    node.reset().unwrap();
+    let close = stream.next().unwrap();
+    assert_eq!(
+        (&close.data["reason"], &close.data["from_height"]),
+        (&json!("reverted"), &json!(latest + 6)),
+        "{close:?}"
+    );
+    server.wait_for_no_subscribers();
+}
+
 #[test]
 fn an_id_of_a_block_the_chain_no_longer_holds_closes_at_once_with_where_to_start_again() {
     let (chain, server, snapshot_height, snapshot, mut stream) = snapshot_then_three_blocks();

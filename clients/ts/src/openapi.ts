@@ -1448,7 +1448,8 @@ export interface components {
             /**
              * Format: uint64
              * @description The height to resume from (`from_height`): the first block this stream did not send
-             *     whole, or, after a revert, the first block that changed.
+             *     whole, or, after a revert, the first block that changed (after a state load, the new
+             *     chain's first block).
              */
             from_height: number;
             /** @description What happened, for people. */

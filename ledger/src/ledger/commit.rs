@@ -229,7 +229,7 @@ impl Ledger {
     fn publish_header(&self, header: &BlockHeader) {
         let view = StateView::new(Arc::new(header.clone()), self.store.clone().snapshot());
         *self.latest.write() = Some(view.clone());
-        self.announce(&view);
+        self.announce(&super::Publication { view: &view, replaced_from: None });
     }
 }
 

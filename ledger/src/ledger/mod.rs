@@ -97,7 +97,19 @@ pub struct Ledger {
 }
 
 /// A function told of every view the ledger publishes; see [`Ledger::on_publish`].
-type PublishHook = Box<dyn Fn(&StateView) -> bool + Send + Sync>;
+type PublishHook = Box<dyn Fn(&Publication<'_>) -> bool + Send + Sync>;
+
+/// What the ledger tells its hooks ([`Ledger::on_publish`]) each time it publishes a view.
+#[derive(Clone, Copy)]
+pub struct Publication<'a> {
+    /// The new latest view.
+    pub view: &'a StateView,
+    /// `Some(height)` when blocks from `height` on were taken away or replaced to get here: a
+    /// revert to `height - 1` ([`Ledger::revert_to`]), or 0 for a new chain in place of the old
+    /// one ([`Ledger::replace_chain`]). A block read earlier at that height or above may be gone,
+    /// or another block now. `None` when the chain only grew.
+    pub replaced_from: Option<u64>,
+}
 
 impl Ledger {
     /// A ledger over the memory store.
@@ -144,35 +156,37 @@ impl Ledger {
             history_blocks: None,
             hooks: Arc::default(),
         };
-        ledger.publish()?;
+        ledger.publish(None)?;
         Ok(ledger)
     }
 
-    /// Publishes the store's current state as the latest view. Called with `writer` held (or
+    /// Publishes the store's current state as the latest view, blocks from `replaced_from` on
+    /// having been replaced to get there (see [`Publication`]). Called with `writer` held (or
     /// before the ledger is shared), right after the store changed.
-    fn publish(&self) -> Result<(), LedgerError> {
+    fn publish(&self, replaced_from: Option<u64>) -> Result<(), LedgerError> {
         let view = StateView::latest_of(self.store.clone().snapshot())?;
         *self.latest.write() = view.clone();
-        if let Some(view) = view {
-            self.announce(&view);
+        if let Some(view) = &view {
+            self.announce(&Publication { view, replaced_from });
         }
         Ok(())
     }
 
     /// Calls `hook` with every view the ledger publishes from now on: after each commit (one
-    /// call for the blocks of one [`Ledger::commit_empty_blocks`]) and each revert, with the new
-    /// latest view. It runs on the committing thread with the writer's lock held, so it must be
+    /// call for the blocks of one [`Ledger::commit_empty_blocks`]), each revert and each
+    /// replaced chain, with the new latest view and whether blocks were replaced
+    /// ([`Publication`]). It runs on the committing thread with the writer's lock held, so it must be
     /// short — wake a task, not do its work. A hook that returns `false` is dropped.
     ///
     /// This is how a feed of new blocks learns of them without polling, at a constant cost per
     /// block to the writer whoever listens.
-    pub fn on_publish(&self, hook: impl Fn(&StateView) -> bool + Send + Sync + 'static) {
+    pub fn on_publish(&self, hook: impl Fn(&Publication<'_>) -> bool + Send + Sync + 'static) {
         self.hooks.lock().push(Box::new(hook));
     }
 
-    /// Tells the hooks of `view`, just published; drops those that are done.
-    fn announce(&self, view: &StateView) {
-        self.hooks.lock().retain(|hook| hook(view));
+    /// Tells the hooks of `publication`; drops those that are done.
+    fn announce(&self, publication: &Publication<'_>) {
+        self.hooks.lock().retain(|hook| hook(publication));
     }
 
     /// Keeps state history (reads at past heights, reverts) for the latest block and the

@@ -48,6 +48,6 @@ impl Ledger {
         batch.ops.extend(restore.into_iter().map(|((table, key), previous)| (table, key, previous)));
         // The batch is atomic: if it fails, nothing moved, the head included.
         store.write(batch)?;
-        self.publish()
+        self.publish(Some(height + 1))
     }
 }

@@ -9,7 +9,8 @@ use crate::sample;
 
 on_both_backends!(
     a_replaced_chain_is_a_fresh_chain_starting_at_that_height,
-    the_first_block_is_the_first_revertible_height
+    the_first_block_is_the_first_revertible_height,
+    hooks_are_told_which_blocks_were_replaced
 );
 
 const STATE: [Table; 4] = [Table::Accounts, Table::Code, Table::Instances, Table::Storage];
@@ -59,4 +60,26 @@ fn the_first_block_is_the_first_revertible_height(backend: Backend) {
     assert_eq!(dump(&**fresh.ledger.store()), loaded);
     assert_eq!(fresh.ledger.latest().unwrap(), Some(first));
     assert!(matches!(fresh.ledger.view_at(6), Err(LedgerError::UnknownHeight(6))));
+}
+
+/// Publish hooks hear of every new head, and of the blocks each replaced: none for commits, from
+/// the first reverted block for a revert (none for a revert to the latest height, which
+/// changes nothing), and all of them for a new chain in place.
+fn hooks_are_told_which_blocks_were_replaced(backend: Backend) {
+    let fresh = backend.fresh();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = heard.clone();
+    fresh.ledger.on_publish(move |published| {
+        log.lock().unwrap().push((published.view.height(), published.replaced_from));
+        true
+    });
+    for height in 0..4 {
+        fresh.ledger.commit_block(sample::block(height)).unwrap();
+    }
+    fresh.ledger.revert_to(3).unwrap();
+    fresh.ledger.revert_to(1).unwrap();
+    fresh.ledger.replace_chain(7, state()).unwrap();
+    fresh.ledger.commit_block(sample::block(0)).unwrap();
+    let expected = vec![(0, None), (1, None), (2, None), (3, None), (1, Some(2)), (7, Some(0)), (8, None)];
+    assert_eq!(*heard.lock().unwrap(), expected);
 }

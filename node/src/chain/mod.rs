@@ -45,7 +45,7 @@ pub use network::{
     BlockCertificate, CertificateSignature, EquivocationSeen, InvalidBlock, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS,
     NetworkBlock, NetworkStatus, StatusSource,
 };
-pub use read::{QUERY_GAS_LIMIT, QUICK_QUERY_GAS};
+pub use read::{NewHead, QUERY_GAS_LIMIT, QUICK_QUERY_GAS};
 pub use replay::Replay;
 pub(crate) use submit::Prepared;
 pub use submit::{PIPELINE_CHUNK, RECOVERY_BATCH, Relay, StoredTx, Submitted};

@@ -19,14 +19,27 @@ pub const QUERY_GAS_LIMIT: u64 = 100_000_000;
 /// `positions` pages (~600,000) take the blocking pool.
 pub const QUICK_QUERY_GAS: u64 = 250_000;
 
+/// A new latest block, as [`Node::on_new_head`] tells of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewHead {
+    /// Its height.
+    pub height: u64,
+    /// `Some(height)` when blocks from `height` on were replaced to get here (a dev revert,
+    /// reset or state load; 0 for a load, which replaces every block): a block read earlier at
+    /// that height or above may be gone, or another block now. `None` when the chain only grew.
+    pub replaced_from: Option<u64>,
+}
+
 impl Node {
-    /// Calls `hook` with the new latest height each time one is published: after every block
+    /// Calls `hook` with the new latest block each time one is published: after every block
     /// (once for the blocks of one `/dev/mine`), revert, reset and load. It runs on the writer's
     /// thread with its lock held, so it must only wake something (a feed of new blocks), never
     /// read or wait; a hook that returns `false` is dropped. The cost to the writer is one call
     /// per block, however many listen behind the hook.
-    pub fn on_new_head(&self, hook: impl Fn(u64) -> bool + Send + Sync + 'static) {
-        self.inner.ledger.on_publish(move |view| hook(view.height()));
+    pub fn on_new_head(&self, hook: impl Fn(NewHead) -> bool + Send + Sync + 'static) {
+        self.inner.ledger.on_publish(move |published| {
+            hook(NewHead { height: published.view.height(), replaced_from: published.replaced_from })
+        });
     }
 
     /// The latest committed state, for reads that must agree with each other: every read
