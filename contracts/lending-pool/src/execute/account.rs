@@ -67,6 +67,14 @@ pub fn supply(
     s.require_active(&asset)?;
     s.ensure_slot(&beneficiary, &asset)?;
     let market = s.market(&asset)?;
+    // The pool holds `cash` of a token whose supply is at most 2^128 − 1: no account holds more
+    // than the rest. Said so here, before the figures below overflow on it.
+    if market.state.cash.checked_add(amount).is_err() {
+        return Err(PoolError::Msg(format!(
+            "insufficient balance: no account can hold {amount}, as the pool already holds {} of the token",
+            market.state.cash
+        )));
+    }
     let shares = shares_for_deposit(amount, market.state.exchange_rate()?)?;
     if shares.is_zero() {
         return Err(PoolError::ZeroShares);
@@ -184,6 +192,7 @@ pub fn repay(
     let debt = current_debt(position.principal, index, position.index_at_borrow)?;
     let paid = match amount {
         AmountOrAll::All => debt,
+        AmountOrAll::Exact(a) if a.is_zero() => return Err(PoolError::ZeroAmount),
         AmountOrAll::Exact(a) => a.min(debt),
     };
     if paid.is_zero() {

@@ -59,6 +59,9 @@ fn borrow_accrue_repay() {
     assert!(after.tb > 10_000_000_000);
     assert_eq!(amount(&event(&receipt, "accrue")["interest"]), after.tb - before.tb);
 
+    // A zero repayment is refused as such, not as "no debt" (there is debt).
+    let err = m.repay(ALICE, m.usdc, json!("0")).unwrap_err();
+    assert!(err.contains("amount must be positive"), "{err}");
     // Repaying everything clears the debt; TB keeps at most a unit of rounding (invariant 3).
     let debt = amount(&m.balance(alice, m.usdc)["debt"]);
     assert_eq!(debt, formulas::debt(10_000_000_000, after.index, WAD));
@@ -71,6 +74,15 @@ fn borrow_accrue_repay() {
     // Without debt, everything can be withdrawn.
     m.withdraw(ALICE, m.weth, json!("all")).unwrap();
     assert_eq!(m.token_balance(m.weth, alice), 1000 * E18);
+    let err = m.repay(ALICE, m.usdc, json!("5")).unwrap_err();
+    assert!(err.contains("nothing to repay: no debt in this market"), "{err}");
+
+    // An amount no account can hold (the pool's cash plus it passes 2^128 − 1) is said to be so,
+    // not an overflow.
+    let cash = m.state(m.usdc, "cash");
+    let err = m.supply(ALICE, m.usdc, u128::MAX - cash + 1).unwrap_err();
+    assert!(err.contains("insufficient balance: no account can hold"), "{err}");
+    assert!(m.supply(ALICE, m.usdc, u128::MAX - cash).unwrap_err().contains("insufficient balance"));
 }
 
 /// A health check that needs two prices reads them in one `prices` query of the oracle (one
