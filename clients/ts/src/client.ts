@@ -4,8 +4,11 @@
  */
 import { getAddress, keccak256, hashMessage, type Address, type Hex } from 'viem';
 import { canonicalize, type CanonicalValue } from './canonical.js';
+import { parseJson } from './json.js';
 import type { components } from './openapi.js';
+import { KeyedQueue } from './queue.js';
 import type { Signer } from './signer.js';
+import { followStream, type StreamMessage, type StreamOptions } from './stream.js';
 
 type Schemas = components['schemas'];
 export type AccountInfo = Schemas['AccountInfo'];
@@ -24,6 +27,9 @@ export type TraceFrame = Schemas['TraceFrame'];
 export type TxTrace = Schemas['TxTrace'];
 export type StatePage = Schemas['StatePage'];
 export type TxWithReceipt = Schemas['TxWithReceipt'];
+export type MiningState = Schemas['MiningState'];
+export type NextBlock = Schemas['NextBlock'];
+export type StateFile = Schemas['StateFile'];
 
 /** Amounts: decimal strings in base units; `bigint` is accepted and written exactly. */
 export type AmountInput = string | bigint;
@@ -49,24 +55,66 @@ export interface UnsignedTransaction {
 export const TX_BASE_GAS = 21_000;
 export const MAX_TX_GAS = 1_000_000_000;
 
-/** An error answer of the API: its status and `{error: {code, message}}`. */
+/**
+ * An error answer of the API: its status and `{error: {code, message}}`. A request that got no
+ * answer has status 0: code `timeout` (no answer within `requestTimeoutMs`) or `network_error`
+ * (the connection failed; the `fetch` error is the `cause`).
+ */
 export class TidepoolApiError extends Error {
   override name = 'TidepoolApiError';
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+  }
+}
+
+/**
+ * A transaction still pending when its wait ended (manual or interval mining): `hash` names it,
+ * for [`TidepoolClient.waitForTransaction`] later. It is the 404 `not_found` the node answered
+ * for the pending transaction, so code that tested for that still works.
+ */
+export class TransactionPendingError extends TidepoolApiError {
+  override name = 'TransactionPendingError';
+  constructor(
+    readonly hash: Hex,
+    timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(404, 'not_found', `transaction ${hash} is still pending after ${timeoutMs} ms`, options);
   }
 }
 
 /** A transaction that was mined but failed (`reverted` or `out_of_gas`). */
 export class TransactionFailedError extends Error {
   override name = 'TransactionFailedError';
-  constructor(readonly receipt: Receipt) {
-    super(`transaction ${receipt.tx_hash} ${receipt.status}: ${receipt.error ?? 'no reason given'}`);
+  constructor(
+    readonly receipt: Receipt,
+    message = `transaction ${receipt.tx_hash} failed: ${failure(receipt)}`,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * A transaction whose simulation failed, so it was neither signed nor sent (as ethers'
+ * `estimateGas` refuses a call that would revert). `receipt` is the simulated one. It is a
+ * `TransactionFailedError`, so code that caught the mined failure catches this one too; pass
+ * `requireSuccess: false` to send such a transaction anyway.
+ */
+export class SimulationFailedError extends TransactionFailedError {
+  override name = 'SimulationFailedError';
+  constructor(receipt: Receipt) {
+    super(receipt, `transaction ${receipt.tx_hash} would fail, so it was not sent (simulated): ${failure(receipt)}`);
+  }
+}
+
+/** A failed receipt's reason, once: the node's `error` already starts with the status (`reverted: …`). */
+function failure(receipt: Receipt): string {
+  return receipt.error ?? receipt.status;
 }
 
 /** The transaction as the node signs and hashes it: addresses EIP-55, defaults filled in. */
@@ -100,11 +148,24 @@ export function normalizeTransaction(tx: UnsignedTransaction): CanonicalValue {
   return { chain_id: tx.chain_id, nonce: tx.nonce, from: getAddress(tx.from), gas_limit: tx.gas_limit, action };
 }
 
-function amount(value: AmountInput): string {
-  const text = typeof value === 'bigint' ? value.toString() : value;
-  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new Error(`amount ${JSON.stringify(text)} is not a decimal string of base units`);
+/** The largest amount: 2^128 − 1 base units (the node's `Amount`). */
+const MAX_AMOUNT = (1n << 128n) - 1n;
+
+/**
+ * An amount as the API writes it: a decimal string of base units, 0 to 2^128 − 1, from a
+ * decimal string or a `bigint`. Anything else — a `number` too, which JavaScript cannot hold
+ * exactly past 2^53 — throws a `TypeError` (a `RangeError` out of range) before anything is sent.
+ */
+export function formatAmount(value: AmountInput): string {
+  let text: string;
+  if (typeof value === 'bigint') text = value.toString();
+  else if (typeof value === 'string') text = value;
+  else throw new TypeError(`amount ${String(value)} is a ${typeof value}: give a decimal string of base units or a bigint`);
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new TypeError(`amount ${JSON.stringify(text)} is not a decimal string of base units`);
+  if (BigInt(text) > MAX_AMOUNT) throw new RangeError(`amount ${text} is more than 2^128 − 1 base units`);
   return text;
 }
+const amount = formatAmount;
 
 /** The canonical JSON a signature covers. */
 export function canonicalTransaction(tx: UnsignedTransaction): string {
@@ -140,14 +201,32 @@ export async function signTransaction(signer: Signer, tx: UnsignedTransaction): 
 
 /** Options of [`TidepoolClient.sendTransaction`]. */
 export interface SendOptions {
-  /** The gas limit; by default the gas a simulation used, plus a quarter and 20,000. */
+  /**
+   * The gas limit; by default the gas a simulation used, plus a quarter and 20,000. Given, no
+   * simulation runs, so a transaction that would fail is not refused before it is signed.
+   */
   gasLimit?: number;
   /** The nonce; by default the account's next, its pending transactions counted (`pending_nonce` from `GET /v1/accounts/{address}`). */
   nonce?: number | bigint;
-  /** Throw [`TransactionFailedError`] when the receipt is not a success (default true). */
+  /**
+   * Require success (default true): a transaction whose simulation fails is refused with
+   * [`SimulationFailedError`] before it is signed, and a mined one that failed throws
+   * [`TransactionFailedError`]. `false` sends it anyway and returns its failed receipt.
+   */
   requireSuccess?: boolean;
-  /** In interval mining, how long to wait for the block (default 30 s). */
+  /** In manual or interval mining, how long to wait for the block (default 30 s); then [`TransactionPendingError`]. */
   timeoutMs?: number;
+}
+
+/** What [`TidepoolClient.submitTransaction`] answers: the hash, and the receipt when the node mined it at once (automine). */
+export interface SubmittedTransaction {
+  hash: Hex;
+  receipt?: Receipt;
+}
+
+/** A read at a committed height (`?height=`): the state as of the end of that block. */
+export interface AtHeight {
+  height?: number | bigint;
 }
 
 /**
@@ -180,7 +259,7 @@ export class TidepoolClient {
   private readonly requestTimeoutMs: number;
   private chainId?: number;
   /** Per signer address, the end of its last send's turn (see `sendTransaction`). */
-  private readonly turns = new Map<string, Promise<void>>();
+  private readonly turns = new KeyedQueue();
 
   constructor(baseUrl = 'http://127.0.0.1:8545', options: ClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -202,37 +281,33 @@ export class TidepoolClient {
       response = await this.fetchFn(`${this.baseUrl}${path}`, init);
       text = await response.text();
     } catch (e) {
-      if (e instanceof Error && e.name === 'TimeoutError') {
-        throw new TidepoolApiError(0, 'timeout', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`);
-      }
-      throw e;
+      throw this.networkError(e, `${method} ${path}`);
     }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const detail = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new TidepoolApiError(
-        response.status,
-        detail?.code ?? 'http_error',
-        detail?.message ?? `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
-      );
-    }
+    const json = readJson(text);
+    if (!response.ok) throw apiError(response.status, json, `${method} ${path}`, text);
     if (json === undefined) throw new TidepoolApiError(response.status, 'not_json', `${method} ${path}: the answer is not JSON`);
     return json as T;
+  }
+
+  /** A failed `fetch` as a `TidepoolApiError` of status 0: `timeout`, or `network_error` with the cause. */
+  private networkError(e: unknown, what: string): TidepoolApiError {
+    if (e instanceof Error && e.name === 'TimeoutError') {
+      return new TidepoolApiError(0, 'timeout', `${what}: no answer within ${this.requestTimeoutMs} ms`, { cause: e });
+    }
+    const detail = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
+    return new TidepoolApiError(0, 'network_error', `${what}: the request failed (${detail})`, { cause: e });
   }
 
   health(): Promise<Health> {
     return this.request('GET', '/health');
   }
-  account(address: string): Promise<AccountInfo> {
-    return this.request('GET', `/v1/accounts/${address}`);
+  /** An account's balance and nonces; `height` reads them as of that block. */
+  account(address: string, options: AtHeight = {}): Promise<AccountInfo> {
+    return this.request('GET', `/v1/accounts/${address}${queryString({ height: options.height })}`);
   }
-  balances(address: string): Promise<Balances> {
-    return this.request('GET', `/v1/accounts/${address}/balances`);
+  /** An account's native and market-token balances; `height` reads them as of that block. */
+  balances(address: string, options: AtHeight = {}): Promise<Balances> {
+    return this.request('GET', `/v1/accounts/${address}/balances${queryString({ height: options.height })}`);
   }
   latestBlock(): Promise<Block> {
     return this.request('GET', '/v1/blocks/latest');
@@ -253,7 +328,7 @@ export class TidepoolClient {
    * Raw storage, in key order: `prefix` is `0x`-hex bytes or text. A full page's `next` passed
    * as `after` reads the page after it.
    */
-  state(address: string, params: { prefix?: string; after?: string; limit?: number; height?: number } = {}): Promise<StatePage> {
+  state(address: string, params: { prefix?: string; after?: string; limit?: number; height?: number | bigint } = {}): Promise<StatePage> {
     return this.request('GET', `/v1/contracts/${address}/state${queryString(params)}`);
   }
   /**
@@ -269,17 +344,19 @@ export class TidepoolClient {
    * A contract query: the whole answer (`result`, `height`, `gas_used`). The message goes in the
    * URL (`GET …/query?msg=`: no body, so the node answers sooner and a browser sends no CORS
    * preflight) up to [`MAX_QUERY_URL`] bytes of path, and as a `POST` body beyond; the answer is
-   * the same.
+   * the same. `height` runs it on the state as of that block.
    */
-  queryAnswer(contract: string, msg: CanonicalValue): Promise<QueryAnswer> {
+  queryAnswer(contract: string, msg: CanonicalValue, options: AtHeight = {}): Promise<QueryAnswer> {
     const path = `/v1/contracts/${contract}/query`;
     const text = canonicalize(msg);
-    const inUrl = `${path}?msg=${encodeURIComponent(text)}`;
-    return inUrl.length <= MAX_QUERY_URL ? this.request('GET', inUrl) : this.request('POST', path, text);
+    const inUrl = `${path}${queryString({ msg: text, height: options.height })}`;
+    return inUrl.length <= MAX_QUERY_URL
+      ? this.request('GET', inUrl)
+      : this.request('POST', `${path}${queryString({ height: options.height })}`, text);
   }
-  /** A contract query's result. */
-  async query<T = unknown>(contract: string, msg: CanonicalValue): Promise<T> {
-    return (await this.queryAnswer(contract, msg)).result as T;
+  /** A contract query's result (`height`: on the state as of that block). */
+  async query<T = unknown>(contract: string, msg: CanonicalValue, options: AtHeight = {}): Promise<T> {
+    return (await this.queryAnswer(contract, msg, options)).result as T;
   }
   /** The receipt `tx` would get, without committing it. */
   simulate(tx: UnsignedTransaction): Promise<Receipt> {
@@ -294,60 +371,96 @@ export class TidepoolClient {
   /**
    * Builds, signs and submits a transaction from `signer`, and returns its receipt: chain id
    * from `/health`, nonce from the account (`pending_nonce`), gas limit from a simulation unless
-   * given. Sends from one signer through one client take turns until each is accepted (not
-   * until its receipt), so concurrent sends get consecutive nonces and reach the node in order.
+   * given. A transaction whose simulation fails is refused before it is signed
+   * ([`SimulationFailedError`]) unless `requireSuccess` is false. Sends from one signer through
+   * one client take turns until each is accepted (not until its receipt), so concurrent sends
+   * get consecutive nonces and reach the node in order. In manual or interval mining it waits
+   * up to `timeoutMs` for the block, then throws [`TransactionPendingError`] with the hash.
    */
   async sendTransaction(signer: Signer, action: Action, options: SendOptions = {}): Promise<Receipt> {
-    const key = signer.address.toLowerCase();
-    const previous = this.turns.get(key) ?? Promise.resolve();
-    let done!: () => void;
-    const turn = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
-    this.turns.set(key, turn);
-    let submitted: Receipt | { tx_hash: Hex };
-    try {
-      await previous;
+    const submitted = await this.submitTransaction(signer, action, options);
+    const receipt = submitted.receipt ?? (await this.waitForTransaction(submitted.hash, { timeoutMs: options.timeoutMs }));
+    if ((options.requireSuccess ?? true) && receipt.status !== 'success') throw new TransactionFailedError(receipt);
+    return receipt;
+  }
+
+  /**
+   * Builds, signs and submits a transaction as [`sendTransaction`] does, without waiting for
+   * its block: the hash (for [`waitForTransaction`]), and the receipt when the node mined it at
+   * once (automine), failed or not.
+   */
+  submitTransaction(signer: Signer, action: Action, options: Omit<SendOptions, 'timeoutMs'> = {}): Promise<SubmittedTransaction> {
+    return this.turns.run(signer.address.toLowerCase(), async () => {
       const [chainId, nonce] = await Promise.all([
         this.getChainId(),
         // A node from before `pending_nonce` tells only the committed one.
         options.nonce ?? this.account(signer.address).then((a) => a.pending_nonce ?? a.nonce),
       ]);
       const tx: UnsignedTransaction = { chain_id: chainId, nonce, from: signer.address, gas_limit: MAX_TX_GAS, action };
-      tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));
+      tx.gas_limit = options.gasLimit ?? (await this.checkedGas(tx, options.requireSuccess ?? true));
       const signed = await signTransaction(signer, tx);
-      submitted = await this.request<Receipt | { tx_hash: Hex }>('POST', '/v1/txs', signed.body);
-    } finally {
-      // `done` was set when `previous` settled, which it had (it never rejects).
-      done();
-      if (this.turns.get(key) === turn) this.turns.delete(key);
-    }
-    const receipt = 'status' in submitted ? submitted : await this.receiptOf(submitted.tx_hash, options.timeoutMs ?? 30_000);
-    if ((options.requireSuccess ?? true) && receipt.status !== 'success') throw new TransactionFailedError(receipt);
-    return receipt;
+      const answer = await this.request<Receipt | { tx_hash: Hex }>('POST', '/v1/txs', signed.body);
+      return 'status' in answer ? { hash: answer.tx_hash as Hex, receipt: answer } : { hash: answer.tx_hash };
+    });
   }
 
   /** The gas a simulation of `tx` used, plus a quarter and 20,000 for what changes until it runs. */
   async estimateGas(tx: UnsignedTransaction): Promise<number> {
-    const simulated = await this.simulate({ ...tx, gas_limit: MAX_TX_GAS });
-    return Math.min(MAX_TX_GAS, Math.ceil(simulated.gas_used * 1.25) + 20_000);
+    return gasFor(await this.simulate({ ...tx, gas_limit: MAX_TX_GAS }));
   }
 
-  /** Submits a signed transaction; waits (polling) for its block in interval mining. */
+  /** [`estimateGas`], refusing a transaction whose simulation fails when `requireSuccess`. */
+  private async checkedGas(tx: UnsignedTransaction, requireSuccess: boolean): Promise<number> {
+    const simulated = await this.simulate({ ...tx, gas_limit: MAX_TX_GAS });
+    if (requireSuccess && simulated.status !== 'success') throw new SimulationFailedError(simulated);
+    return gasFor(simulated);
+  }
+
+  /** Submits a signed transaction; waits (polling) for its block in manual or interval mining. */
   async submit(signed: SignedTransaction, timeoutMs = 30_000): Promise<Receipt> {
     const submitted = await this.request<Receipt | { tx_hash: Hex }>('POST', '/v1/txs', signed.body);
-    return 'status' in submitted ? submitted : this.receiptOf(submitted.tx_hash, timeoutMs);
+    return 'status' in submitted ? submitted : this.waitForTransaction(submitted.tx_hash, { timeoutMs });
   }
 
-  /** The receipt of the pending transaction `hash`, polled for until its block (at most `timeoutMs`). */
-  private async receiptOf(hash: Hex, timeoutMs: number): Promise<Receipt> {
+  /**
+   * The receipt of transaction `hash`, polled for (every `pollMs`, default 100 ms) until its
+   * block, at most `timeoutMs` (default 30 s): then [`TransactionPendingError`].
+   */
+  async waitForTransaction(hash: Hex, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<Receipt> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         return (await this.transaction(hash)).receipt;
       } catch (e) {
-        if (!(e instanceof TidepoolApiError && e.status === 404) || Date.now() > deadline) throw e;
+        if (!(e instanceof TidepoolApiError && e.status === 404)) throw e;
+        if (Date.now() > deadline) throw new TransactionPendingError(hash, timeoutMs, { cause: e });
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
     }
+  }
+
+  /**
+   * Follows `GET /v1/stream`: blocks, transactions with their receipts, and events as they are
+   * committed, in chain order, as an async iterable (`for await (const m of client.stream())`).
+   * It reconnects by itself after `lagged`, `shutdown`, `error` and network failures, resuming
+   * after the last message's id, so nothing is missed or repeated; a revert is delivered as a
+   * `reverted` message; `untilHeight` ends it; `signal` stops it. See [`StreamOptions`].
+   */
+  stream(options: StreamOptions = {}): AsyncGenerator<StreamMessage, void, undefined> {
+    const context = {
+      baseUrl: this.baseUrl,
+      fetch: this.fetchFn,
+      latestHeight: async () => (await this.health()).height,
+      httpError: async (response: Response, what: string) => {
+        const text = await response.text().catch(() => '');
+        return apiError(response.status, readJson(text), what, text);
+      },
+      networkError: (e: unknown, what: string) => this.networkError(e, what),
+    };
+    // An error answer but a 5xx is final; so is a local mistake (not a TidepoolApiError).
+    const isFatal = (e: unknown) => e instanceof TidepoolApiError && e.status >= 400 && e.status < 500;
+    return followStream(context, options, isFatal);
   }
 
   /** Dev controls (a node started with `--dev`). */
@@ -363,16 +476,66 @@ export class TidepoolClient {
     mine: (blocks = 1): Promise<Block> => this.request('POST', '/dev/mine', { blocks }),
     /** Sets an account's native balance. */
     setBalance: (address: string, amount: AmountInput): Promise<Block> =>
-      this.request('POST', '/dev/set_balance', { address: getAddress(address), amount: String(amount) }),
+      this.request('POST', '/dev/set_balance', { address: getAddress(address), amount: formatAmount(amount) }),
+    /** Adds `amount` to an account's native balance. */
+    faucet: (address: string, amount: AmountInput): Promise<Block> =>
+      this.request('POST', '/dev/faucet', { address: getAddress(address), amount: formatAmount(amount) }),
     /** A snapshot id to revert to later. */
     snapshot: (): Promise<{ id: number }> => this.request('POST', '/dev/snapshot'),
     /** Back to a snapshot: the blocks after it are gone. */
     revert: (id: number): Promise<Block> => this.request('POST', '/dev/revert', { id }),
+    /** The mining mode and the pending transactions' hashes. */
+    mining: (): Promise<MiningState> => this.request('GET', '/dev/mining'),
+    /** Switches mining: `auto` (a block per submission), `manual` (`mine`), or `interval` every `intervalMs`. */
+    setMining: (mode: 'auto' | 'manual' | 'interval', intervalMs?: number): Promise<MiningState> =>
+      this.request('POST', '/dev/mining', mode === 'interval' ? { mode, interval_ms: intervalMs } : { mode }),
+    /** Gives the next block exactly `time` (Unix seconds); the clock goes on from there. */
+    setNextBlockTime: (time: number): Promise<NextBlock> => this.request('POST', '/dev/set_next_block_time', { time }),
+    /**
+     * Runs `action` as `from` without a signature (`/dev/impersonate`): chain id, `from`'s
+     * pending nonce and a simulated gas limit as `sendTransaction` sets them, unless given. The
+     * receipt (automine, failed or not) or `{tx_hash}` (manual and interval mining).
+     */
+    impersonate: async (from: string, action: Action, options: { nonce?: number | bigint; gasLimit?: number } = {}): Promise<Receipt | { tx_hash: Hex }> => {
+      const [chainId, nonce] = await Promise.all([
+        this.getChainId(),
+        options.nonce ?? this.account(from).then((a) => a.pending_nonce ?? a.nonce),
+      ]);
+      const tx: UnsignedTransaction = { chain_id: chainId, nonce, from, gas_limit: MAX_TX_GAS, action };
+      tx.gas_limit = options.gasLimit ?? (await this.estimateGas(tx));
+      return this.request('POST', '/dev/impersonate', canonicalTransaction(tx));
+    },
+    /** Back to the genesis (or the state loaded last): the genesis block, now latest. */
+    reset: (): Promise<Block> => this.request('POST', '/dev/reset'),
+    /** The chain's state as a state file (docs/state-file.md). */
+    dumpState: (): Promise<StateFile> => this.request('POST', '/dev/dump_state'),
+    /** Replaces the chain with one starting from `state` (as `dumpState` answers it, or its JSON text): its first block. */
+    loadState: (state: StateFile | string): Promise<Block> =>
+      this.request('POST', '/dev/load_state', typeof state === 'string' ? state : canonicalize(state as unknown as CanonicalValue)),
   };
 }
 
-function queryString(params: Record<string, string | number | undefined>): string {
-  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string | number][];
+function gasFor(simulated: Receipt): number {
+  return Math.min(MAX_TX_GAS, Math.ceil(simulated.gas_used * 1.25) + 20_000);
+}
+
+/** An answer's text as JSON, integers past 2^53 as `bigint`; `undefined` when it is not JSON. */
+function readJson(text: string): unknown {
+  try {
+    return text ? parseJson(text) : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An error answer as a `TidepoolApiError`: its `{error: {code, message}}`, or the HTTP status. */
+function apiError(status: number, json: unknown, what: string, text: string): TidepoolApiError {
+  const detail = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return new TidepoolApiError(status, detail?.code ?? 'http_error', detail?.message ?? `${what}: HTTP ${status} ${text.slice(0, 200)}`);
+}
+
+function queryString(params: Record<string, string | number | bigint | undefined>): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string | number | bigint][];
   if (entries.length === 0) return '';
   return '?' + entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
 }

@@ -11,4 +11,5 @@ export * from './canonical.js';
 export * from './client.js';
 export * from './market.js';
 export * from './signer.js';
+export { StreamClosedError, type StreamCloseReason, type StreamMessage, type StreamOptions, type StreamTopic } from './stream.js';
 export type { components, paths, operations } from './openapi.js';

@@ -5,7 +5,8 @@
  */
 import { getAddress, type Address } from 'viem';
 import type { CanonicalValue } from './canonical.js';
-import type { AmountInput, Receipt, SendOptions, TidepoolClient } from './client.js';
+import { formatAmount, type AmountInput, type Receipt, type SendOptions, type TidepoolClient } from './client.js';
+import { KeyedQueue } from './queue.js';
 import type { Signer } from './signer.js';
 
 /** The dev market's addresses: fixed, because genesis deploys it from a fixed deployer. */
@@ -183,11 +184,12 @@ export class Token {
     const answer = await this.client.query<{ allowance: string }>(this.address, { allowance: { owner, spender } });
     return BigInt(answer.allowance);
   }
-  approve(signer: Signer, spender: string, amount: AmountInput, options?: SendOptions): Promise<Receipt> {
-    return this.execute(signer, { approve: { spender: getAddress(spender), amount: String(amount) } }, options);
+  /** Sets (not adds to) `spender`'s allowance over the signer's tokens. */
+  async approve(signer: Signer, spender: string, amount: AmountInput, options?: SendOptions): Promise<Receipt> {
+    return this.execute(signer, { approve: { spender: getAddress(spender), amount: formatAmount(amount) } }, options);
   }
-  transfer(signer: Signer, to: string, amount: AmountInput, options?: SendOptions): Promise<Receipt> {
-    return this.execute(signer, { transfer: { to: getAddress(to), amount: String(amount) } }, options);
+  async transfer(signer: Signer, to: string, amount: AmountInput, options?: SendOptions): Promise<Receipt> {
+    return this.execute(signer, { transfer: { to: getAddress(to), amount: formatAmount(amount) } }, options);
   }
   private execute(signer: Signer, msg: CanonicalValue, options?: SendOptions): Promise<Receipt> {
     return this.client.sendTransaction(signer, { type: 'execute', contract: this.address, msg }, options);
@@ -217,8 +219,8 @@ export class Oracle {
     return getAddress(config.owner);
   }
   /** The owner publishes prices (USD × 10^8 per whole token). */
-  setPrices(signer: Signer, prices: { asset: string; price: AmountInput }[], options?: SendOptions): Promise<Receipt> {
-    const msg = { set_prices: { prices: prices.map((p) => ({ asset: getAddress(p.asset), price: String(p.price) })) } };
+  async setPrices(signer: Signer, prices: { asset: string; price: AmountInput }[], options?: SendOptions): Promise<Receipt> {
+    const msg = { set_prices: { prices: prices.map((p) => ({ asset: getAddress(p.asset), price: formatAmount(p.price) })) } };
     return this.client.sendTransaction(signer, { type: 'execute', contract: this.address, msg }, options);
   }
 }
@@ -226,10 +228,38 @@ export class Oracle {
 /** The amount argument of `withdraw`, `repay` and `liquidate`: base units, or everything. */
 export type AmountOrAll = AmountInput | 'all';
 
+function amountOrAll(value: AmountOrAll): string {
+  return value === 'all' ? 'all' : formatAmount(value);
+}
+
+/** Basis points: 10^4. */
+const BPS = 10_000n;
+
+/**
+ * The allowance an `"all"` repay or liquidation approves for a debt of `amount` when it is
+ * read: `amount` plus 1 % (rounded up) plus 1,000 base units, at most 2^128 − 1. Interest
+ * accrues until the pool's transaction is mined, so an approval of exactly the debt read a
+ * block earlier falls short; the margin covers a 1 % growth (a day at 365 % APR) and the
+ * rounding of small debts. The pool pulls only what it takes, so the rest stays approved.
+ */
+export function allowanceWithMargin(amount: bigint): bigint {
+  const withMargin = amount + (amount + 99n) / 100n + 1_000n;
+  return withMargin < MAX_UINT128 ? withMargin : MAX_UINT128;
+}
+
+/** Per client, the turns of each owner's pulls of each token (see `LendingPool`). */
+const pullTurns = new WeakMap<TidepoolClient, KeyedQueue>();
+
 /**
  * The lending pool. The transactions that pull tokens (supply, repay, liquidate) first approve
- * the pool for exactly what they need when its allowance is short: then two transactions are
- * sent, and the receipt returned is the pool's.
+ * the pool when its allowance is short — for exactly the amount given, or for `"all"` the debt
+ * the pool may take plus a margin for interest ([`allowanceWithMargin`]), never more than the
+ * signer's balance when that balance covers the debt — and then two transactions are sent:
+ * the approval, then the pool's call, whose receipt is returned. With an explicit `nonce` N,
+ * the approval takes N and the pool's call N + 1 (the pool's call alone takes N when no
+ * approval is needed). Pulls of one token by one owner through one client take turns, from
+ * reading the allowance to the pool call's receipt, so concurrent helpers (`Promise.all`) each
+ * approve and spend their own allowance.
  */
 export class LendingPool {
   readonly address: Address;
@@ -276,51 +306,111 @@ export class LendingPool {
     throw new Error(`more than ${maxPages} pages of positions`);
   }
 
-  supply(signer: Signer, asset: string, amount: AmountInput, options: SendOptions & { onBehalfOf?: string } = {}): Promise<Receipt> {
-    const msg = { supply: { asset: getAddress(asset), amount: String(amount), on_behalf_of: options.onBehalfOf ? getAddress(options.onBehalfOf) : undefined } };
-    return this.pulling(signer, asset, BigInt(amount), msg, options);
+  async supply(signer: Signer, asset: string, amount: AmountInput, options: SendOptions & { onBehalfOf?: string } = {}): Promise<Receipt> {
+    const msg = { supply: { asset: getAddress(asset), amount: formatAmount(amount), on_behalf_of: optionalAddress(options.onBehalfOf) } };
+    return this.pulling(signer, asset, async () => BigInt(formatAmount(amount)), msg, options);
   }
-  withdraw(signer: Signer, asset: string, amount: AmountOrAll, options: SendOptions & { to?: string } = {}): Promise<Receipt> {
-    const msg = { withdraw: { asset: getAddress(asset), amount: String(amount), to: options.to ? getAddress(options.to) : undefined } };
+  async withdraw(signer: Signer, asset: string, amount: AmountOrAll, options: SendOptions & { to?: string } = {}): Promise<Receipt> {
+    const msg = { withdraw: { asset: getAddress(asset), amount: amountOrAll(amount), to: optionalAddress(options.to) } };
     return this.execute(signer, msg, options);
   }
-  borrow(signer: Signer, asset: string, amount: AmountInput, options: SendOptions & { to?: string } = {}): Promise<Receipt> {
-    const msg = { borrow: { asset: getAddress(asset), amount: String(amount), to: options.to ? getAddress(options.to) : undefined } };
+  async borrow(signer: Signer, asset: string, amount: AmountInput, options: SendOptions & { to?: string } = {}): Promise<Receipt> {
+    const msg = { borrow: { asset: getAddress(asset), amount: formatAmount(amount), to: optionalAddress(options.to) } };
     return this.execute(signer, msg, options);
   }
+  /**
+   * Repays debt of the signer (or of `onBehalfOf`). `"all"` pays the whole debt as it stands
+   * when the call is mined, interest included: the approval has a margin for it.
+   */
   async repay(signer: Signer, asset: string, amount: AmountOrAll, options: SendOptions & { onBehalfOf?: string } = {}): Promise<Receipt> {
     const beneficiary = options.onBehalfOf ?? signer.address;
-    const need = amount === 'all' ? BigInt((await this.balance(beneficiary, asset)).debt) + 1_000n : BigInt(amount);
-    const msg = { repay: { asset: getAddress(asset), amount: String(amount), on_behalf_of: options.onBehalfOf ? getAddress(options.onBehalfOf) : undefined } };
-    return this.pulling(signer, asset, need, msg, options);
+    const msg = { repay: { asset: getAddress(asset), amount: amountOrAll(amount), on_behalf_of: optionalAddress(options.onBehalfOf) } };
+    const need = async () => {
+      if (amount !== 'all') return BigInt(formatAmount(amount));
+      return BigInt((await this.balance(beneficiary, asset)).debt);
+    };
+    return this.pulling(signer, asset, need, msg, options, amount === 'all');
   }
-  /** Repays part of an unhealthy account's debt for its collateral plus the bonus. */
+  /**
+   * Repays part of an unhealthy account's debt for its collateral plus the bonus. `"all"` repays
+   * as much as the close factor allows when the call is mined: the approval covers that share of
+   * the debt (all of it when the health factor is at most `full_close_hf`, or within 1 % of it,
+   * which interest may cross) plus the interest margin.
+   */
   async liquidate(
     signer: Signer,
     args: { borrower: string; debtAsset: string; collateralAsset: string; debtToCover: AmountOrAll; receiveShares?: boolean },
     options: SendOptions = {},
   ): Promise<Receipt> {
-    const need = args.debtToCover === 'all' ? BigInt((await this.balance(args.borrower, args.debtAsset)).debt) : BigInt(args.debtToCover);
     const msg = {
       liquidate: {
         borrower: getAddress(args.borrower),
         debt_asset: getAddress(args.debtAsset),
         collateral_asset: getAddress(args.collateralAsset),
-        debt_to_cover: String(args.debtToCover),
+        debt_to_cover: amountOrAll(args.debtToCover),
         receive_shares: args.receiveShares ?? false,
       },
     };
-    return this.pulling(signer, args.debtAsset, need, msg, options);
+    const cover = args.debtToCover;
+    const need = cover === 'all' ? () => this.closeFactorShare(args.borrower, args.debtAsset) : async () => BigInt(formatAmount(cover));
+    return this.pulling(signer, args.debtAsset, need, msg, options, cover === 'all');
   }
 
-  private async pulling(signer: Signer, asset: string, need: bigint, msg: CanonicalValue, options: SendOptions): Promise<Receipt> {
+  /** The most of `borrower`'s debt in `asset` a liquidation may repay now (`floor(debt · cf / BPS)`, docs/lending.md). */
+  private async closeFactorShare(borrower: string, asset: string): Promise<bigint> {
+    const [balance, position, config] = await Promise.all([this.balance(borrower, asset), this.position(borrower), this.config()]);
+    const debt = BigInt(balance.debt);
+    // Within 1 % of the full-close threshold, interest until the call runs may cross it.
+    const fullClose = BigInt(position.health_factor) * 100n <= BigInt(config.full_close_hf) * 101n;
+    const closeFactor = fullClose ? BPS : BigInt(config.close_factor_bps);
+    return (debt * closeFactor) / BPS;
+  }
+
+  /**
+   * Approves the pool for `need()` (with the interest margin when `withMargin`) if its allowance
+   * is short, then sends `msg`; the whole sequence takes its turn per owner and token.
+   */
+  private pulling(
+    signer: Signer,
+    asset: string,
+    need: () => Promise<bigint>,
+    msg: CanonicalValue,
+    options: SendOptions,
+    withMargin = false,
+  ): Promise<Receipt> {
     const token = new Token(this.client, asset);
-    if ((await token.allowance(signer.address, this.address)) < need) {
-      await token.approve(signer, this.address, need, { timeoutMs: options.timeoutMs });
-    }
-    return this.execute(signer, msg, options);
+    let turns = pullTurns.get(this.client);
+    if (!turns) pullTurns.set(this.client, (turns = new KeyedQueue()));
+    return turns.run(`${signer.address.toLowerCase()}:${token.address.toLowerCase()}`, async () => {
+      const amount = await need();
+      const [allowance, approval] = await Promise.all([
+        token.allowance(signer.address, this.address),
+        withMargin ? this.marginApproval(token, signer.address, amount) : amount,
+      ]);
+      let nonce = options.nonce;
+      if (allowance < approval) {
+        await token.approve(signer, this.address, approval, { timeoutMs: options.timeoutMs, nonce });
+        if (nonce !== undefined) nonce = typeof nonce === 'bigint' ? nonce + 1n : nonce + 1;
+      }
+      return this.execute(signer, msg, { ...options, nonce });
+    });
+  }
+
+  /**
+   * The allowance for an amount known only up to interest: [`allowanceWithMargin`], but not more
+   * than the owner's balance when the balance covers `amount` (the pool can never pull more than
+   * the balance, so a larger allowance would only linger).
+   */
+  private async marginApproval(token: Token, owner: string, amount: bigint): Promise<bigint> {
+    const wanted = allowanceWithMargin(amount);
+    const balance = await token.balanceOf(owner);
+    return balance < wanted && balance >= amount ? balance : wanted;
   }
   private execute(signer: Signer, msg: CanonicalValue, options: SendOptions): Promise<Receipt> {
     return this.client.sendTransaction(signer, { type: 'execute', contract: this.address, msg }, options);
   }
+}
+
+function optionalAddress(address: string | undefined): Address | undefined {
+  return address ? getAddress(address) : undefined;
 }

@@ -125,9 +125,10 @@ test('errors carry the API error body', async () => {
     client.sendTransaction(alice, { type: 'transfer', to: alice.address, amount: '1' }, { nonce: 999_999, gasLimit: 100_000 }),
     (e: unknown) => e instanceof TidepoolApiError && e.status === 409 && e.code === 'bad_nonce',
   );
-  // A contract's refusal is a mined, failed transaction.
+  // A contract's refusal: refused after its simulation (a SimulationFailedError, which is a
+  // TransactionFailedError), or with a gas limit given (no simulation), a mined, failed transaction.
   const pool = new LendingPool(client);
-  await assert.rejects(pool.borrow(privateKeySigner(generatePrivateKey()), DEV_MARKET.tokens.USDC, 1n), (e: unknown) => {
+  await assert.rejects(pool.borrow(privateKeySigner(generatePrivateKey()), DEV_MARKET.tokens.USDC, 1n, { gasLimit: 1_000_000 }), (e: unknown) => {
     assert.ok(e instanceof TransactionFailedError);
     assert.equal(e.receipt.status, 'reverted');
     return true;
