@@ -130,12 +130,27 @@ impl<'a> ObjectWriter<'a> {
 /// [`Rejection::UnsupportedNumber`] for the first number that cannot.
 pub fn check_numbers(value: &Value) -> Result<(), Rejection> {
     match value {
-        Value::Number(number) if number.as_u64().is_none() && number.as_i64().is_none() => {
-            Err(Rejection::UnsupportedNumber(number.to_string()))
-        }
+        Value::Number(number) if number.as_u64().is_none() && number.as_i64().is_none() => Err(unsupported(number)),
         Value::Array(items) => items.iter().try_for_each(check_numbers),
         Value::Object(members) => members.values().try_for_each(check_numbers),
         _ => Ok(()),
+    }
+}
+
+/// The refusal of `number`, which is not an integer of the 64-bit range. A whole number past that
+/// range was read as a float, which prints rounded (2^64 as 18446744073709552000): it is quoted
+/// in exponent form as a magnitude, not as digits the client never sent.
+fn unsupported(number: &serde_json::Number) -> Rejection {
+    match number.as_f64() {
+        // 2^64 and up, or -2^63 and down: -2^63 itself reads as an integer, so a float there
+        // came from further down.
+        Some(float)
+            if float.fract() == 0.0
+                && (float >= 18_446_744_073_709_551_616.0 || float <= -9_223_372_036_854_775_808.0) =>
+        {
+            Rejection::UnsupportedNumber(format!("≈ {float:e} (a whole number past the 64-bit range)"))
+        }
+        _ => Rejection::UnsupportedNumber(number.to_string()),
     }
 }
 
@@ -152,7 +167,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), NodeError> {
             } else if let Some(n) = number.as_i64() {
                 out.extend_from_slice(n.to_string().as_bytes());
             } else {
-                return Err(Rejection::UnsupportedNumber(number.to_string()).into());
+                return Err(unsupported(number).into());
             }
         }
         Value::String(s) => write_string(out, s),
@@ -279,6 +294,19 @@ mod tests {
         for text in ["1.5", "1.0", "1e3", "-0.0", "100000000000000000000"] {
             let value: Value = serde_json::from_str(text).unwrap();
             assert!(matches!(to_vec(&value), Err(NodeError::Rejected(Rejection::UnsupportedNumber(_)))), "{text}");
+        }
+        // A whole number past the range is read as a float, which prints rounded: quoted as a
+        // magnitude, never as digits the client did not send.
+        for (text, quoted) in [
+            ("18446744073709551616", "≈ 1.8446744073709552e19 (a whole number past the 64-bit range)"),
+            ("-9223372036854775809", "≈ -9.223372036854776e18 (a whole number past the 64-bit range)"),
+            ("1.5", "1.5"),
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                check_numbers(&value).unwrap_err().to_string().split(':').next().unwrap(),
+                format!("unsupported JSON number {quoted}")
+            );
         }
     }
 
