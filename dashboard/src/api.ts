@@ -1,5 +1,5 @@
 // The dashboard's one client: the TypeScript client, against the node that served this page.
-import { DEV_MARKET, LendingPool, Oracle, TidepoolApiError, TidepoolClient, TransactionFailedError, type Market, type TokenInfo } from 'tidepool-client';
+import { DEV_MARKET, LendingPool, Oracle, TidepoolApiError, TidepoolClient, TransactionFailedError, SimulationFailedError, type Market, type TokenInfo } from 'tidepool-client';
 
 export const client = new TidepoolClient('');
 /** The pool: the dev market's unless `?pool=0x…` names another. */
@@ -38,6 +38,7 @@ export async function marketViews(): Promise<MarketView[]> {
 /** What went wrong, as a person reads it: the API's message and code, or the receipt's error. */
 export function describeError(e: unknown): string {
   if (e instanceof TidepoolApiError) return `${e.message} (HTTP ${e.status}, ${e.code})`;
+  if (e instanceof SimulationFailedError) return `Not sent: it would fail (${e.receipt.error ?? e.receipt.status})`;
   if (e instanceof TransactionFailedError) return `Transaction ${e.receipt.status}: ${e.receipt.error ?? 'no reason given'}`;
   if (e instanceof Error) return e.message;
   return String(e);
