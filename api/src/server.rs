@@ -17,6 +17,7 @@ use tower::util::MapResponseLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::connections::{ConnectionLimits, raise_open_file_limit, serve_connections};
 use crate::cors::{Cors, CrossOriginLayer};
 use crate::routes::{AppState, router};
 
@@ -80,7 +81,7 @@ fn app_over(state: AppState, cors: Option<Cors>) -> Router {
 /// data directory.
 ///
 /// # Errors
-/// I/O errors of the listener; a ledger failure while committing the last block.
+/// A ledger failure while committing the last block.
 pub async fn serve(
     listener: TcpListener,
     node: Node,
@@ -100,6 +101,21 @@ pub async fn serve_with(
     cors: Option<Cors>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    raise_open_file_limit();
+    serve_within(listener, node, cors, ConnectionLimits::default(), shutdown).await
+}
+
+/// [`serve_with`] within `limits` (time limits on what clients send, a cap on connections).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_within(
+    listener: TcpListener,
+    node: Node,
+    cors: Option<Cors>,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let stop_miner = Arc::new(Notify::new());
     let miner = spawn_interval_miner(&node, stop_miner.clone());
     let state = AppState::new(node.clone());
@@ -111,10 +127,7 @@ pub async fn serve_with(
     };
     // No `ConnectInfo`: nothing reads the peer's address, and adding it to every request's
     // extensions was work per request for no one.
-    axum::serve(listener, app_over(state, cors).into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Listener)?;
+    serve_connections(listener, app_over(state, cors), limits, shutdown).await;
     // The miner is told to stop and waited for (it finishes a block it is mining): when `serve`
     // returns, nothing of the server holds the node, so a caller that drops its own handle
     // closes the data directory and can open it again at once. (It was aborted and not waited
@@ -135,9 +148,6 @@ pub async fn serve_with(
 /// Why [`serve`] stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// Accepting or serving connections failed.
-    #[error("serving HTTP: {0}")]
-    Listener(#[source] std::io::Error),
     /// The task committing the pending block on shutdown did not finish.
     #[error("committing the pending block on shutdown: {0}")]
     Flush(#[source] tokio::task::JoinError),
