@@ -20,6 +20,7 @@ use axum::routing::{MethodRouter, get};
 
 use crate::error::ApiError;
 use crate::negotiation::accepts;
+use crate::path::Path;
 use crate::routes::service;
 
 /// One built file.
@@ -79,7 +80,7 @@ async fn index(headers: HeaderMap) -> Response {
     }
 }
 
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>, headers: HeaderMap) -> Response {
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match find(&format!("/assets/{file}")) {
         Some(asset) => send(asset, &headers),
         None => ApiError::not_found(format!("no dashboard file /assets/{file}")).into_response(),

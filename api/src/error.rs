@@ -130,9 +130,30 @@ impl From<BytesRejection> for ApiError {
     }
 }
 
+/// A path parameter that cannot be read is the client's (a 400 naming the parameter); a route
+/// whose parameters do not fit its extractor is ours (a 500).
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> ApiError {
-        ApiError::bad_request(rejection.body_text())
+        use axum::extract::path::ErrorKind;
+        let PathRejection::FailedToDeserializePathParams(failed) = &rejection else {
+            return ApiError::internal(rejection.body_text());
+        };
+        match failed.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key } => ApiError::bad_request(format!(
+                "the path parameter `{key}` is not UTF-8 once percent-decoded: percent-encode only \
+                 the bytes of UTF-8 text (an address or hash is 0x and hex digits, a height is digits)"
+            )),
+            ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+                ApiError::bad_request(format!("invalid path parameter `{key}` {value:?}: expected {expected_type}"))
+            }
+            ErrorKind::DeserializeError { key, value, message } => {
+                ApiError::bad_request(format!("invalid path parameter `{key}` {value:?}: {message}"))
+            }
+            ErrorKind::UnsupportedType { .. } | ErrorKind::WrongNumberOfParameters { .. } => {
+                ApiError::internal(rejection.body_text())
+            }
+            _ => ApiError::bad_request(format!("invalid path parameter: {}", failed.kind())),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod metrics;
 pub mod negotiation;
 pub mod openapi;
+pub mod path;
 pub mod routes;
 pub mod server;
 pub mod stream;

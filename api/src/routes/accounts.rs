@@ -1,6 +1,6 @@
 //! Accounts: nonce and native balance, and the token balances the node indexes.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Address;
 use utoipa::ToSchema;
@@ -9,6 +9,7 @@ use super::{AppState, AtHeight, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, address as parse_address};
 use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound, Unprocessable};
+use crate::path::Path;
 
 /// An account.
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! Blocks and events.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, EventFilter, EventPosition, Hash};
 use utoipa::{IntoParams, ToSchema};
@@ -9,6 +9,7 @@ use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, NoQuery, Query, address as parse_address, parse};
 use crate::openapi::statuses::{Internal, Invalid, NotFound};
+use crate::path::Path;
 use crate::stream::Position;
 
 /// A block header, as the API shows it.

@@ -4,7 +4,7 @@
 //! [`SignedUpload`]: the schema and the decoder are one definition, and any other action is a
 //! body that does not match the document (400).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash};
 use tidepool_node::tx::hex_bytes;
@@ -16,6 +16,7 @@ use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, NoQuery, Object, parse};
 use crate::openapi::statuses::{BodyRefused, Conflict, Internal, Invalid, NotFound, Unauthorized, Unprocessable};
+use crate::path::Path;
 
 /// `POST /v1/code`'s body: a signed transaction whose action is `upload_code`.
 #[derive(Deserialize, ToSchema)]

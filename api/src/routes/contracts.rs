@@ -2,7 +2,7 @@
 
 use std::ops::Bound;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, KeyRange};
 use tidepool_node::receipt::json_or_hex;
@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, NoQuery, Query, address as parse_address, hex_bytes};
 use crate::openapi::examples;
 use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable, UriTooLong};
+use crate::path::Path;
 
 /// A contract instance, as the API shows it.
 #[derive(Serialize, Deserialize, ToSchema)]

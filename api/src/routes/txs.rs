@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
 use tidepool_node::error::Rejection;
@@ -19,6 +19,7 @@ use crate::extract::{Json, NoBody, NoQuery, Object, Query, parse};
 use crate::openapi::statuses::{
     BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
 };
+use crate::path::Path;
 
 /// Most transactions one batch may hold.
 pub const MAX_BATCH: usize = 10_000;

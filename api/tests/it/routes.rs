@@ -248,3 +248,30 @@ async fn addresses_are_read_in_any_case_and_whole_numbers_however_written() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["status"], "success");
 }
+
+#[tokio::test]
+async fn a_path_parameter_that_is_not_utf8_is_a_400_in_the_error_shape_on_every_operation() {
+    let app = app(true);
+    let doc = tidepool_api::openapi::document(true);
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some((_, rest)) = path.split_once('{') else { continue };
+        let name = rest.split_once('}').unwrap().0;
+        let uri = path.replace(&format!("{{{name}}}"), "%ff");
+        for (method, operation) in item.as_object().unwrap() {
+            let (_, body) = sample_request(path, method);
+            let answer = call(&app, method.to_uppercase().parse().unwrap(), &uri, body).await;
+            assert_error(&answer, 400, "bad_request");
+            let message = answer.body["error"]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("`{name}`")) && message.contains("UTF-8"), "{method} {uri}: {message}");
+            assert!(operation["responses"].get("400").is_some(), "{method} {path}: 400 undocumented");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "{checked} operations with a path parameter");
+    // The dashboard's files are named in the path too.
+    let full = tidepool_api::server::app(Node::open(NodeConfig::dev()).unwrap());
+    let answer = call(&full, Method::GET, "/assets/%ff.js", None).await;
+    assert_error(&answer, 400, "bad_request");
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("`file`"), "{}", answer.body);
+}
