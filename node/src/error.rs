@@ -21,7 +21,7 @@ pub enum NodeError {
 
 /// Why the node refused a transaction, a signature, a request or a key. Every message is
 /// written for the client that caused it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Rejection {
     /// The request body is not a well-formed transaction (bad JSON, unknown field, missing field,
     /// wrong type).
@@ -204,6 +204,22 @@ pub enum Rejection {
         /// The latest height.
         latest: u64,
     },
+    /// A block past the last height a chain may have: heights stay at most 2^53 − 1, the largest
+    /// integer every JSON reader (JavaScript's numbers included) holds exactly, and the largest a
+    /// state file may carry. A chain loaded from a state file near it can go no further.
+    #[error(
+        "no block can be mined at height {requested}: block heights stay at most {max} (2^53 − 1, the \
+         largest integer JSON carries exactly, and the largest height a state file holds); this chain's \
+         latest block is at height {latest}"
+    )]
+    HeightOutOfRange {
+        /// The height the request would give a block (saturated at `u64::MAX`).
+        requested: u64,
+        /// The latest block's height.
+        latest: u64,
+        /// The largest block height.
+        max: u64,
+    },
     /// A read at a height below the history this node keeps (`--history-blocks`).
     #[error("state at height {height} is no longer kept: this node keeps history from height {oldest}")]
     HeightPruned {
@@ -338,6 +354,7 @@ impl Rejection {
             Rejection::InvalidConfig(_) => "invalid_config",
             Rejection::HeightPruned { .. } => "height_pruned",
             Rejection::BlockTimeOutOfRange { .. } => "block_time_out_of_range",
+            Rejection::HeightOutOfRange { .. } => "height_out_of_range",
             Rejection::PendingTransaction(_) => "pending_transaction",
             Rejection::BlockTimeBeforeLatest { .. } => "block_time_before_latest",
             Rejection::HistoryPruned { .. } => "history_pruned",
@@ -381,6 +398,7 @@ impl Rejection {
             | Rejection::MempoolFull { .. }
             | Rejection::BalanceOverflow
             | Rejection::BlockTimeOutOfRange { .. }
+            | Rejection::HeightOutOfRange { .. }
             | Rejection::BlockTimeBeforeLatest { .. }
             | Rejection::HistoryPruned { .. }
             | Rejection::PriceRefreshFailed(_) => RejectionKind::Conflict,

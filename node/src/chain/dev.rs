@@ -126,11 +126,15 @@ impl Node {
     /// transactions, the others are empty and share one block time.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; a ledger failure.
+    /// [`Rejection::DevModeOnly`]; [`Rejection::HeightOutOfRange`] if the last would pass
+    /// 2^53 − 1 (nothing is mined); a ledger failure.
     pub fn mine(&self, count: u32) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.lock_chain();
         let mut count = count.max(1);
+        // All of them or none: refused before the first if the last would pass the last height.
+        let latest = self.inner.ledger.head().ok_or(crate::error::HostError::NoGenesis)?;
+        super::height_above(latest.height, u64::from(count))?;
         if chain.pending.is_some() {
             let header = self.mine_locked(&mut chain)?;
             count -= 1;

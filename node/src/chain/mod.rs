@@ -217,6 +217,21 @@ fn block_time(time: u64) -> Result<u64, Rejection> {
     }
 }
 
+/// The largest height a block may have: 2^53 − 1, the largest integer JSON carries exactly and
+/// the largest height a state file holds, so that every chain can be dumped and loaded again.
+pub(crate) const MAX_HEIGHT: u64 = crate::state_file::MAX_SAFE_INTEGER;
+
+/// The height of the block `count` blocks above `latest`, if a block may have it (at most
+/// [`MAX_HEIGHT`]).
+fn height_above(latest: u64, count: u64) -> Result<u64, Rejection> {
+    match latest.checked_add(count) {
+        Some(height) if height <= MAX_HEIGHT => Ok(height),
+        requested => {
+            Err(Rejection::HeightOutOfRange { requested: requested.unwrap_or(u64::MAX), latest, max: MAX_HEIGHT })
+        }
+    }
+}
+
 /// The wall clock, Unix seconds.
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)

@@ -114,10 +114,15 @@ impl Node {
         // leaves it for `lock_chain` to wait for.)
         let below = chain.in_flight.clone().filter(|flight| flight.outcome().is_none());
         let (base, height): (Arc<dyn ReadStore>, Result<u64, NodeError>) = match &below {
-            Some(flight) => (flight.layer.clone(), Ok(flight.height + 1)),
-            None => {
-                (store.clone(), self.inner.ledger.head().ok_or(HostError::NoGenesis.into()).map(|head| head.height + 1))
-            }
+            Some(flight) => (flight.layer.clone(), super::height_above(flight.height, 1).map_err(NodeError::from)),
+            None => (
+                store.clone(),
+                self.inner
+                    .ledger
+                    .head()
+                    .ok_or(HostError::NoGenesis.into())
+                    .and_then(|head| Ok(super::height_above(head.height, 1)?)),
+            ),
         };
         let context = height.and_then(|height| {
             let time = self.next_block_time(&chain)?;
@@ -125,6 +130,10 @@ impl Node {
         });
         let mut overlay = Overlay::new(base);
         let Executed { txs, answers } = self.execute_block(&mut overlay, &context, chunks);
+        if let Err(NodeError::Rejected(refusal)) = &context {
+            drop(chain);
+            return answers.refused(refusal);
+        }
         let mut failure = context.as_ref().err().map(ToString::to_string);
         if let Some(flight) = &below
             && let Err(e) = flight.wait()

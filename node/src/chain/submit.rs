@@ -15,7 +15,7 @@ use tidepool_ledger::{BlockHeader, BlockTx, Hash, NewBlock, Overlay};
 use super::{ChainState, Node};
 use crate::apply::{BlockContext, apply_transaction};
 use crate::config::Mining;
-use crate::error::{HostError, NodeError};
+use crate::error::{HostError, NodeError, Rejection};
 use crate::receipt::Receipt;
 use crate::record::{MinedReceipt, ReceiptRecord};
 use crate::signature::RecoverableSignature;
@@ -191,13 +191,25 @@ impl Answers {
     /// The answers: each transaction's receipt or its own error; if the block was not committed
     /// (`failure`), [`HostError::CommitFailed`] for every one that passed its signature check.
     pub(super) fn given(self, failure: Option<&str>) -> Vec<Result<Done, NodeError>> {
+        self.answered(failure, None)
+    }
+
+    /// The answers when no block could be made for a reason that is the client's (`refusal`:
+    /// the chain is at its last height): that refusal for every transaction that passed its
+    /// signature check.
+    pub(super) fn refused(self, refusal: &Rejection) -> Vec<Result<Done, NodeError>> {
+        self.answered(None, Some(refusal))
+    }
+
+    fn answered(self, failure: Option<&str>, refusal: Option<&Rejection>) -> Vec<Result<Done, NodeError>> {
         let mut receipts = self.receipts.into_iter();
         self.slots
             .into_iter()
-            .map(|(slot, checked)| match (slot, failure) {
-                (_, Some(message)) if checked => Err(HostError::CommitFailed(message.to_owned()).into()),
-                (Err(e), _) => Err(e),
-                (Ok(()), _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
+            .map(|(slot, checked)| match (slot, failure, refusal) {
+                (_, _, Some(refusal)) if checked => Err(refusal.clone().into()),
+                (_, Some(message), _) if checked => Err(HostError::CommitFailed(message.to_owned()).into()),
+                (Err(e), _, _) => Err(e),
+                (Ok(()), _, _) => Ok(Done::Mined(Box::new(receipts.next().expect("one receipt per executed tx")))),
             })
             .collect()
     }
@@ -433,6 +445,9 @@ impl Node {
         let context = self.next_block_context(chain);
         let mut overlay = self.inner.ledger.overlay();
         let Executed { txs, answers } = self.execute_block(&mut overlay, &context, chunks);
+        if let Err(NodeError::Rejected(refusal)) = &context {
+            return answers.refused(refusal);
+        }
         let mut failure = context.as_ref().err().map(ToString::to_string);
         if let (Ok(context), false) = (&context, txs.is_empty()) {
             let block = NewBlock { time: context.time, changes: overlay.into_changes(), txs };
@@ -596,7 +611,7 @@ impl Node {
     pub(super) fn mine_locked(&self, chain: &mut ChainState) -> Result<BlockHeader, NodeError> {
         let block = match chain.pending.take() {
             Some(p) => NewBlock { time: p.context.time, changes: p.overlay.into_changes(), txs: p.txs },
-            None => NewBlock { time: self.next_block_time(chain)?, ..NewBlock::default() },
+            None => NewBlock { time: self.next_block_context(chain)?.time, ..NewBlock::default() },
         };
         let committed = self.commit(chain, block);
         self.inner.pending_index.write().clear();
@@ -614,10 +629,15 @@ impl Node {
     }
 
     /// The height and time the next block gets (see `clock`).
+    ///
+    /// # Errors
+    /// [`Rejection::HeightOutOfRange`] when the latest block is at the last height a block may
+    /// have; [`HostError::NoGenesis`].
     pub(super) fn next_block_context(&self, chain: &ChainState) -> Result<BlockContext, NodeError> {
         let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
+        let height = super::height_above(latest.height, 1)?;
         let time = self.next_block_time(chain)?;
-        Ok(BlockContext { chain_id: self.inner.config.chain_id, height: latest.height + 1, time })
+        Ok(BlockContext { chain_id: self.inner.config.chain_id, height, time })
     }
 
     /// Executes `tx` as a submission would run now, without committing anything; the signature

@@ -410,6 +410,56 @@ fn a_state_file_the_node_cannot_load_changes_nothing() {
     assert_eq!(node.account(&edited.accounts[0].address).unwrap().balance, edited.accounts[0].balance);
 }
 
+/// A chain stops at the last height a state file holds (2^53 − 1), so that every chain can be
+/// dumped and loaded again: a block past it is refused, whichever way it would be made, and
+/// nothing changes.
+#[test]
+fn a_chain_loaded_near_the_last_height_stops_there_and_dumps_a_file_that_loads() {
+    let max = tidepool_node::state_file::MAX_SAFE_INTEGER;
+    let node = Node::open(config(false)).unwrap();
+    let mut file = node.dump_state().unwrap();
+    file.height = max - 1;
+    node.load_state(&file).unwrap();
+    let (alice, bob) = (key(1), Address([0xb7; 20]));
+    let out_of_range = |r: &Rejection| matches!(r, Rejection::HeightOutOfRange { max: m, .. } if *m == max);
+
+    // Two blocks would pass it: neither is mined.
+    let before = fingerprint(&node, &alice.address);
+    let refusal = rejected(node.mine(2));
+    assert!(out_of_range(&refusal), "{refusal}");
+    assert_eq!(refusal.code(), "height_out_of_range");
+    assert!(refusal.to_string().contains("at most 9007199254740991"), "{refusal}");
+    assert_eq!(fingerprint(&node, &alice.address), before);
+
+    // One more is the last.
+    transfer(&node, &alice, 0, bob, 5);
+    let last = node.latest_block().unwrap();
+    assert_eq!(last.height, max);
+    let at_last = fingerprint(&node, &alice.address);
+    let signed_transfer = signed(&node, &alice, 1, Action::Transfer { to: bob, amount: 5 });
+    let refusals: Vec<(&str, Rejection)> = vec![
+        ("mine", rejected(node.mine(1))),
+        ("mine_block", rejected(node.mine_block())),
+        ("automine", rejected(node.submit(&signed_transfer))),
+        ("warp", rejected(node.warp(60))),
+        ("set_balance", rejected(node.set_balance(&bob, 1))),
+    ];
+    node.set_mining(Mining::Manual).unwrap();
+    let manual = rejected(node.submit(&signed_transfer));
+    for (what, refusal) in refusals.into_iter().chain([("manual mining", manual)]) {
+        assert!(out_of_range(&refusal), "{what}: {refusal}");
+    }
+    assert_eq!(fingerprint(&node, &alice.address), at_last, "a refusal changes nothing");
+
+    // The chain at the last height dumps a file that loads, at the same block.
+    let dumped = node.dump_state().unwrap();
+    assert_eq!(dumped.height, max);
+    let loaded = Node::open(config(false)).unwrap();
+    let first = loaded.load_state(&dumped).unwrap();
+    assert_eq!((first.height, Some(first.state_root)), (max, dumped.state_root));
+    assert_eq!(loaded.dump_state().unwrap(), dumped, "it dumps the same file again");
+}
+
 #[cfg(feature = "rocksdb")]
 #[test]
 fn a_restart_on_a_loaded_store_needs_the_same_file() {
