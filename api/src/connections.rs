@@ -98,8 +98,9 @@ fn open_file_limit() -> Option<u64> {
 
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves; then stops accepting,
 /// lets each connection finish the request in hand (closing idle ones at once), and returns when
-/// every connection has closed.
-pub(crate) async fn serve_connections(
+/// every connection has closed. [`crate::server::serve`] serves the node's application with it;
+/// the benchmarks serve their bare baselines with it too, so that both pay the same for it.
+pub async fn serve_connections(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,

@@ -49,7 +49,8 @@ impl Server {
         Ok(Server { addr, stop, task })
     }
 
-    /// Serves a bare router (the baselines).
+    /// Serves a bare router (the baselines), as the node serves its application
+    /// ([`tidepool_api::connections::serve_connections`]).
     ///
     /// # Errors
     /// The port cannot be bound.
@@ -57,13 +58,14 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
+        // The node's own accept loop and limits, so the baseline pays what the node pays for them.
+        let limits = tidepool_api::connections::ConnectionLimits::default();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .map_err(tidepool_api::server::ServeError::Listener)
+            tidepool_api::connections::serve_connections(listener, router, limits, async move {
+                let _ = stopped.await;
+            })
+            .await;
+            Ok(())
         });
         Ok(Server { addr, stop, task })
     }
