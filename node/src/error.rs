@@ -142,6 +142,15 @@ pub enum Rejection {
     /// Reverting to a snapshot that does not exist (or was used up by an earlier revert).
     #[error("no snapshot {0} (a revert uses up the snapshot it returns to and every later one)")]
     UnknownSnapshot(u64),
+    /// Reverting to a snapshot that a reset or a state load used up (each uses up every
+    /// snapshot: the history they were taken on is gone).
+    #[error("no snapshot {id}: {by} used it up (a reset or a state load uses up every snapshot; take a new one)")]
+    SnapshotUsedUp {
+        /// The snapshot asked for.
+        id: u64,
+        /// What used it up: "a reset" or "a state load".
+        by: &'static str,
+    },
     /// A transaction that waits in the pending block (manual or interval mining): it has no
     /// receipt until its block is mined.
     #[error(
@@ -159,13 +168,14 @@ pub enum Rejection {
     },
     /// A reset on a node that no longer has the history back to its genesis.
     #[error(
-        "a reset needs the history back to the genesis at height {genesis}, but it was pruned \
-         through height {oldest}; start a node on an empty data directory instead"
+        "state at height {genesis} is no longer kept: this node keeps history from height {oldest} \
+         (--history-blocks), and a reset returns to the chain's first block, at height {genesis}; \
+         start a node on an empty data directory instead"
     )]
     HistoryPruned {
         /// The chain's first block.
         genesis: u64,
-        /// The lowest height whose state is still kept.
+        /// The lowest height whose state is still kept (reads at it succeed).
         oldest: u64,
     },
     /// A price refresh on a chain without the dev market.
@@ -348,7 +358,7 @@ impl Rejection {
             Rejection::AlreadyInMempool(_) => "already_in_mempool",
             Rejection::NonceAlreadyPending { .. } => "nonce_already_pending",
             Rejection::MempoolFull { .. } => "mempool_full",
-            Rejection::UnknownSnapshot(_) => "unknown_snapshot",
+            Rejection::UnknownSnapshot(_) | Rejection::SnapshotUsedUp { .. } => "unknown_snapshot",
             Rejection::UnknownHeight { .. } => "unknown_height",
             Rejection::UnknownTransaction(_) => "unknown_transaction",
             Rejection::InvalidConfig(_) => "invalid_config",
@@ -387,6 +397,7 @@ impl Rejection {
             Rejection::UnknownCode(_)
             | Rejection::UnknownContract(_)
             | Rejection::UnknownSnapshot(_)
+            | Rejection::SnapshotUsedUp { .. }
             | Rejection::PendingTransaction(_)
             | Rejection::NoDevMarket
             | Rejection::UnknownTransaction(_)

@@ -18,6 +18,31 @@ pub(super) struct Snapshot {
     pending: Vec<CheckedTransaction>,
 }
 
+/// What used up every snapshot at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum UsedUpBy {
+    Reset,
+    Load,
+}
+
+impl UsedUpBy {
+    fn describe(self) -> &'static str {
+        match self {
+            UsedUpBy::Reset => "a reset",
+            UsedUpBy::Load => "a state load",
+        }
+    }
+}
+
+impl super::ChainState {
+    /// Uses up every snapshot (a reset, a load), remembering which did.
+    pub(super) fn use_up_snapshots(&mut self, by: UsedUpBy) {
+        for (id, _) in self.snapshots.drain(..) {
+            self.used_up.insert(id, by);
+        }
+    }
+}
+
 impl Node {
     /// `Ok` on a dev node; otherwise why dev controls are refused here
     /// ([`Rejection::NetworkNode`] on a network validator, [`Rejection::DevModeOnly`] elsewhere).
@@ -172,13 +197,20 @@ impl Node {
     /// and later ones are used up (as in anvil). Returns the header now latest.
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`]; [`Rejection::HeightPruned`]
+    /// [`Rejection::DevModeOnly`]; [`Rejection::UnknownSnapshot`] ([`Rejection::SnapshotUsedUp`]
+    /// if a reset or a load used it up); [`Rejection::HeightPruned`]
     /// if the history back to the snapshot was pruned (nothing changes, the snapshot stays); a
     /// ledger failure.
     pub fn revert(&self, id: u64) -> Result<BlockHeader, NodeError> {
         self.require_dev()?;
         let mut chain = self.lock_chain();
-        let position = chain.snapshots.iter().position(|(i, _)| *i == id).ok_or(Rejection::UnknownSnapshot(id))?;
+        let Some(position) = chain.snapshots.iter().position(|(i, _)| *i == id) else {
+            return Err(match chain.used_up.get(&id) {
+                Some(by) => Rejection::SnapshotUsedUp { id, by: by.describe() },
+                None => Rejection::UnknownSnapshot(id),
+            }
+            .into());
+        };
         let snapshot = chain.snapshots[position].1.clone();
         // The undo records back to the snapshot may be pruned (`--history-blocks`).
         let oldest = self.inner.ledger.oldest_readable()?;

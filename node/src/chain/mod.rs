@@ -52,7 +52,7 @@ pub use submit::{PIPELINE_CHUNK, RECOVERY_BATCH, Relay, StoredTx, Submitted};
 pub use time::NextBlock;
 
 use clock::BlockClock;
-use dev::Snapshot;
+use dev::{Snapshot, UsedUpBy};
 use mining::Watchers;
 use submit::PendingBlock;
 
@@ -66,6 +66,9 @@ struct ChainState {
     pending: Option<PendingBlock>,
     snapshots: Vec<(u64, Snapshot)>,
     next_snapshot_id: u64,
+    /// The snapshots a reset or a load used up, and which of the two did (a revert to one of
+    /// them says so).
+    used_up: std::collections::BTreeMap<u64, UsedUpBy>,
     /// The block being committed outside this lock (automine; `pipeline`).
     in_flight: Option<Arc<pipeline::InFlight>>,
 }
@@ -163,6 +166,7 @@ impl Node {
             pending: None,
             snapshots: Vec::new(),
             next_snapshot_id: 0,
+            used_up: std::collections::BTreeMap::new(),
             in_flight: None,
         };
         let inner = Inner {

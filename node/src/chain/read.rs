@@ -62,10 +62,11 @@ impl Node {
     pub fn view_at(&self, height: Option<u64>) -> Result<View, NodeError> {
         let latest = self.inner.ledger.view().ok_or(HostError::NoGenesis)?;
         let Some(height) = height else { return Ok(View::new(self.clone(), latest)) };
+        let unknown = || NodeError::from(Rejection::UnknownHeight { height, latest: latest.height() });
         let state = latest.at(height).map_err(|error| match error {
-            LedgerError::UnknownHeight(_) => {
-                NodeError::from(Rejection::UnknownHeight { height, latest: latest.height() })
-            }
+            LedgerError::UnknownHeight(_) => unknown(),
+            // Below the chain's first block (a loaded state's) the height never was: not pruned.
+            LedgerError::Pruned { .. } if self.first_height().is_ok_and(|first| height < first) => unknown(),
             LedgerError::Pruned { height, oldest } => Rejection::HeightPruned { height, oldest }.into(),
             error => error.into(),
         })?;

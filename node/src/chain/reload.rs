@@ -28,7 +28,7 @@ impl Node {
         self.drop_pending(&mut chain);
         self.note_replaced_from(genesis.height + 1);
         self.inner.ledger.revert_to(genesis.height)?;
-        chain.snapshots.clear();
+        chain.use_up_snapshots(super::UsedUpBy::Reset);
         chain.clock = self.clock_at_genesis(&genesis);
         self.latest_block()
     }
@@ -60,7 +60,7 @@ impl Node {
         self.note_replaced_from(file.height);
         let header = self.inner.ledger.replace_chain(file.height, block)?;
         self.drop_pending(&mut chain);
-        chain.snapshots.clear();
+        chain.use_up_snapshots(super::UsedUpBy::Load);
         chain.clock = self.clock_at_genesis(&header);
         Ok(header)
     }

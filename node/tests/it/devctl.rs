@@ -297,7 +297,7 @@ fn reset_returns_to_the_genesis_in_place() {
     assert_eq!(node.account(&bob).unwrap().balance, 0);
     assert!(node.pending_transactions().is_empty(), "pending transactions are dropped");
     assert_eq!(node.transaction(&pending).unwrap(), None);
-    assert!(matches!(rejected(node.revert(snapshot)), Rejection::UnknownSnapshot(_)), "snapshots are used up");
+    assert!(matches!(rejected(node.revert(snapshot)), Rejection::SnapshotUsedUp { .. }), "snapshots are used up");
     assert_eq!(node.mining(), Mining::Manual, "the mining mode stays");
     // The clock is back too: the same transaction gives the same block as the first time.
     node.set_mining(Mining::Auto).unwrap();
@@ -408,6 +408,68 @@ fn a_state_file_the_node_cannot_load_changes_nothing() {
     edited.state_root = None;
     node.load_state(&edited).unwrap();
     assert_eq!(node.account(&edited.accounts[0].address).unwrap().balance, edited.accounts[0].balance);
+}
+
+#[test]
+fn a_revert_to_a_snapshot_a_reset_or_a_load_used_up_says_which() {
+    let node = Node::open(config(false)).unwrap();
+    let file = node.dump_state().unwrap();
+    let before_load = node.snapshot().unwrap();
+    node.load_state(&file).unwrap();
+    let refusal = rejected(node.revert(before_load));
+    assert_eq!(refusal.code(), "unknown_snapshot");
+    let message = refusal.to_string();
+    assert!(message.starts_with(&format!("no snapshot {before_load}: a state load used it up")), "{message}");
+
+    let before_reset = node.snapshot().unwrap();
+    node.reset().unwrap();
+    let message = rejected(node.revert(before_reset)).to_string();
+    assert!(message.starts_with(&format!("no snapshot {before_reset}: a reset used it up")), "{message}");
+
+    // One a revert used up, or one never taken, reads as before.
+    let (first, second) = (node.snapshot().unwrap(), node.snapshot().unwrap());
+    node.revert(first).unwrap();
+    for id in [second, 99] {
+        let refusal = rejected(node.revert(id));
+        assert!(matches!(refusal, Rejection::UnknownSnapshot(i) if i == id), "{refusal}");
+        assert!(refusal.to_string().contains("a revert uses up the snapshot it returns to"), "{refusal}");
+    }
+}
+
+/// With pruning, a loaded chain's refusals say what they say without it below its first block,
+/// and the reset and the revert say what is kept in the words and numbers of the reads.
+#[test]
+fn below_a_loaded_chain_and_below_its_kept_history_the_refusals_agree_with_the_reads() {
+    let source = Node::open(config(false)).unwrap();
+    source.mine(3).unwrap();
+    let file = source.dump_state().unwrap();
+    assert_eq!(file.height, 3);
+    let node = Node::open(NodeConfig { history_blocks: Some(5), ..config(false) }).unwrap();
+    node.load_state(&file).unwrap();
+    let never = |node: &Node| {
+        let refusal = rejected(node.view_at(Some(2)).map(|_| ()));
+        assert!(matches!(refusal, Rejection::UnknownHeight { height: 2, .. }), "{refusal}");
+        assert!(refusal.to_string().contains("this chain begins above it"), "{refusal}");
+    };
+    never(&node);
+    node.mine(1).unwrap();
+    let snapshot = node.snapshot().unwrap();
+    while node.latest_block().unwrap().height < 12 {
+        node.mine(1).unwrap();
+    }
+    never(&node);
+    // History is kept from height 7: reads there succeed, below are pruned.
+    node.view_at(Some(7)).unwrap();
+    let read = rejected(node.view_at(Some(6)).map(|_| ())).to_string();
+    assert_eq!(read, "state at height 6 is no longer kept: this node keeps history from height 7");
+    let reset = rejected(node.reset());
+    assert_eq!(reset.code(), "history_pruned");
+    assert!(
+        reset.to_string().starts_with("state at height 3 is no longer kept: this node keeps history from height 7"),
+        "{reset}"
+    );
+    let revert = rejected(node.revert(snapshot)).to_string();
+    assert_eq!(revert, "state at height 4 is no longer kept: this node keeps history from height 7");
 }
 
 /// A chain stops at the last height a state file holds (2^53 − 1), so that every chain can be
