@@ -7,6 +7,7 @@
 //! `/openapi.json` from the handlers' annotations; [`dashboard`] serves the web dashboard built into
 //! the binary, and [`cors`] lets pages from other origins call the API.
 
+pub mod body;
 pub mod connections;
 pub mod cors;
 pub mod dashboard;

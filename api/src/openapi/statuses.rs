@@ -76,19 +76,24 @@ status!(
     /// 413: the body is over the limit.
     TooLarge,
     413,
-    "The body is larger than 8 MiB (`body_too_large`)."
+    "The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte \
+     of it is read, without a `100 Continue`), or it was read past the limit."
 );
 status!(
     /// 413: a state file over its limit.
     StateTooLarge,
     413,
-    "The body is larger than 256 MiB (`body_too_large`)."
+    "The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so (refused before a \
+     byte of it is read, without a `100 Continue`), or it was read past the limit."
 );
 status!(
-    /// 415: the body is not JSON.
+    /// 415: the body is not JSON, or is encoded.
     NotJson,
     415,
-    "The body is not sent as `application/json` (`malformed_json`)."
+    "The body is not sent as JSON: its `Content-Type` is not `application/json` or another \
+     `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, \
+     which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` \
+     is `identity`)."
 );
 status!(
     /// 422: well formed, but its content cannot be processed.

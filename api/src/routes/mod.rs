@@ -23,9 +23,10 @@ use serde::Deserialize;
 use tidepool_node::Node;
 use utoipa::IntoParams;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use crate::body::BodyGuardLayer;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::openapi::{ApiDoc, Document};
@@ -89,19 +90,20 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// Every route a node serves, each listed once with its documentation; `dev` adds the `/dev/*`
-/// controls.
+/// controls. Each `POST` route has its body's limit and checks ([`BodyGuardLayer`]): [`json`]
+/// for a route that reads a JSON body, [`no_body`] for one that takes none.
 pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(txs::submit))
-        .routes(routes!(txs::submit_batch))
+        .routes(json(routes!(txs::submit)))
+        .routes(json(routes!(txs::submit_batch)))
         .routes(routes!(txs::get))
         .routes(routes!(txs::trace))
-        .routes(routes!(txs::replay))
-        .routes(routes!(txs::simulate))
-        .routes(routes!(code::upload))
+        .routes(no_body(routes!(txs::replay)))
+        .routes(json(routes!(txs::simulate)))
+        .routes(json(routes!(code::upload)))
         .routes(routes!(code::get))
         .routes(routes!(contracts::instance))
-        .routes(routes!(contracts::query, contracts::query_in_url))
+        .routes(json(routes!(contracts::query, contracts::query_in_url)))
         .routes(routes!(contracts::state))
         .routes(routes!(accounts::account))
         .routes(routes!(accounts::balances))
@@ -116,23 +118,43 @@ pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
         return routes;
     }
     // A state file is far larger than a transaction: its route has its own body limit.
-    let (schemas, paths, load_state) = routes!(dev_state::load_state);
+    let (schemas, paths, load_state) = guarded(routes!(dev_state::load_state), STATE_BODY);
     let load_state = load_state.layer(DefaultBodyLimit::max(dev_state::MAX_STATE_BYTES));
     routes
-        .routes(routes!(dev::faucet))
-        .routes(routes!(dev::set_balance))
-        .routes(routes!(dev::set_storage))
-        .routes(routes!(dev::set_code))
-        .routes(routes!(dev::warp))
-        .routes(routes!(dev::set_next_block_time))
-        .routes(routes!(dev::mine))
-        .routes(routes!(dev::mining, dev::set_mining))
-        .routes(routes!(dev::snapshot))
-        .routes(routes!(dev::revert))
-        .routes(routes!(dev::impersonate))
-        .routes(routes!(dev_state::reset))
-        .routes(routes!(dev_state::dump_state))
+        .routes(json(routes!(dev::faucet)))
+        .routes(json(routes!(dev::set_balance)))
+        .routes(json(routes!(dev::set_storage)))
+        .routes(json(routes!(dev::set_code)))
+        .routes(json(routes!(dev::warp)))
+        .routes(json(routes!(dev::set_next_block_time)))
+        .routes(json(routes!(dev::mine)))
+        .routes(json(routes!(dev::mining, dev::set_mining)))
+        .routes(no_body(routes!(dev::snapshot)))
+        .routes(json(routes!(dev::revert)))
+        .routes(json(routes!(dev::impersonate)))
+        .routes(no_body(routes!(dev_state::reset)))
+        .routes(no_body(routes!(dev_state::dump_state)))
         .routes((schemas, paths, load_state))
+}
+
+/// A route as `routes!` makes it: its schemas, its documented paths, its handlers.
+type Route = UtoipaMethodRouter<AppState>;
+
+/// The body checks of `/dev/load_state`, whose limit is its own.
+const STATE_BODY: BodyGuardLayer = BodyGuardLayer::json(dev_state::MAX_STATE_BYTES);
+
+/// `route`, whose `POST` reads a JSON body of at most [`MAX_BODY_BYTES`].
+fn json(route: Route) -> Route {
+    guarded(route, BodyGuardLayer::json(MAX_BODY_BYTES))
+}
+
+/// `route`, whose `POST` takes no body (and drops one of at most [`MAX_BODY_BYTES`]).
+fn no_body(route: Route) -> Route {
+    guarded(route, BodyGuardLayer::dropped(MAX_BODY_BYTES))
+}
+
+fn guarded((schemas, paths, handlers): Route, guard: BodyGuardLayer) -> Route {
+    (schemas, paths, handlers.layer(guard))
 }
 
 /// The whole router over `state`'s node, with its document at `/openapi.json`.

@@ -1,5 +1,6 @@
 //! Integration tests of the API crate, one binary (see STYLE.md).
 
+mod bodies;
 mod connections;
 mod consistency;
 mod dev;

@@ -1695,7 +1695,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1755,7 +1755,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1764,7 +1764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1842,7 +1842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1851,7 +1851,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1911,7 +1911,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 256 MiB (`body_too_large`). */
+            /** @description The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +1920,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1989,7 +1989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1998,7 +1998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2096,7 +2096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,7 +2105,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2161,7 +2161,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2230,7 +2230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2239,7 +2239,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2299,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2308,7 +2308,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2377,7 +2377,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2386,7 +2386,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2446,7 +2446,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2455,7 +2455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2524,7 +2524,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2533,7 +2533,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2580,7 +2580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2649,7 +2649,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,7 +2658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3059,7 +3059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3068,7 +3068,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3361,7 +3361,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3370,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,7 +3597,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3606,7 +3606,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3818,7 +3818,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3827,7 +3827,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,7 +3899,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3908,7 +3908,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is not sent as `application/json` (`malformed_json`). */
+            /** @description The body is not sent as JSON: its `Content-Type` is not `application/json` or another `application/*+json` type (`malformed_json`); or it has a `Content-Encoding` other than `identity`, which the API does not decode (`unsupported_content_encoding`; the answer's `Accept-Encoding` is `identity`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4032,7 +4032,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`). */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,193 @@
+//! What the API checks of a request body before anything reads it, on every route that takes
+//! one ([`crate::routes::routes`] puts a [`BodyGuardLayer`] on each `POST` route):
+//!
+//! - a declared `Content-Length` over the route's limit is a 413 at once: no byte of the body
+//!   is read, so a client that sent `Expect: 100-continue` gets no `100 Continue` and need not
+//!   send it. A body without a length (chunked) is read up to the limit, and its 413 names the
+//!   limit too (the body reader's own message did not).
+//! - on a route that reads its body, a `Content-Encoding` other than `identity` is a 415
+//!   (RFC 9110 §8.4.1, §15.5.16): the API decodes no content coding, and read as it is, a
+//!   compressed body was refused as "not JSON", and a body wrongly labelled as compressed was
+//!   acted on. The answer's `Accept-Encoding: identity` says what it takes.
+//! - a `Content-Type` with white space before a `;` (`application/json ; charset=utf-8`, valid
+//!   per RFC 9110 §8.3.1) or an empty parameter is rewritten without them, which the JSON reader
+//!   (axum's, through the `mime` crate) otherwise refused with a 415.
+//!
+//! Only `POST` requests are looked at: no `GET` reads a body.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::{Either, Ready, ready as ready_future};
+use tower::{Layer, Service};
+
+use crate::error::ApiError;
+
+/// The limit and checks of one route's body (see the module's documentation).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyGuardLayer {
+    /// The most bytes the route reads.
+    limit: usize,
+    /// Whether the route reads its body (a JSON body), and so refuses a content coding. A route
+    /// that takes no body reads and drops whatever is sent, so a coding does not matter there.
+    reads: bool,
+}
+
+impl BodyGuardLayer {
+    /// A route that reads a JSON body of at most `limit` bytes.
+    pub const fn json(limit: usize) -> BodyGuardLayer {
+        BodyGuardLayer { limit, reads: true }
+    }
+
+    /// A route that takes no body, and drops one of at most `limit` bytes sent anyway.
+    pub const fn dropped(limit: usize) -> BodyGuardLayer {
+        BodyGuardLayer { limit, reads: false }
+    }
+
+    /// The 413 of a body over the limit, declared or read.
+    pub fn too_large(&self, declared: Option<u64>) -> ApiError {
+        let limit = limit_text(self.limit);
+        let message = match declared {
+            Some(length) => format!(
+                "the body's Content-Length, {length} bytes, is over this route's limit of {limit}: send a smaller body"
+            ),
+            None => format!("the body is over this route's limit of {limit}: send a smaller body"),
+        };
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message)
+    }
+
+    /// What is wrong with `request`'s headers, if anything.
+    fn refuse(&self, request: &Request) -> Option<Response> {
+        let headers = request.headers();
+        if self.reads {
+            let codings = headers.get_all(header::CONTENT_ENCODING).iter().flat_map(|value| {
+                let text = value.to_str().unwrap_or("?");
+                text.split(',').map(str::trim).filter(|coding| !coding.is_empty()).collect::<Vec<_>>()
+            });
+            let refused: Vec<&str> = codings.filter(|coding| !coding.eq_ignore_ascii_case("identity")).collect();
+            if !refused.is_empty() {
+                let message = format!(
+                    "Content-Encoding: {} is not supported: the API reads no content coding; send the body \
+                     uncompressed, without Content-Encoding (or with identity)",
+                    refused.join(", ")
+                );
+                let mut response =
+                    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_content_encoding", message)
+                        .into_response();
+                response.headers_mut().insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+                return Some(response);
+            }
+        }
+        // hyper refuses a malformed or repeated Content-Length itself (a 400); one that does not
+        // parse here is left to the body reader.
+        let declared = headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse::<u64>().ok()?;
+        (declared > self.limit as u64).then(|| self.too_large(Some(declared)).into_response())
+    }
+}
+
+/// `limit` bytes for a reader: MiB when whole, and the exact count.
+fn limit_text(limit: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if limit.is_multiple_of(MIB) { format!("{} MiB ({limit} bytes)", limit / MIB) } else { format!("{limit} bytes") }
+}
+
+/// `value` without white space around a `;` and without empty parameters, or `None` when it
+/// has neither.
+fn normalized_content_type(value: &HeaderValue) -> Option<HeaderValue> {
+    let text = value.to_str().ok()?;
+    let parts: Vec<&str> = text.split(';').map(str::trim).filter(|part| !part.is_empty()).collect();
+    let normal = parts.join("; ");
+    let loose = text.split(';').any(|part| part.trim().is_empty() || part.ends_with([' ', '\t']));
+    if !loose || normal == text {
+        return None;
+    }
+    HeaderValue::try_from(normal).ok()
+}
+
+impl<S> Layer<S> for BodyGuardLayer {
+    type Service = BodyGuard<S>;
+
+    fn layer(&self, inner: S) -> BodyGuard<S> {
+        BodyGuard { inner, guard: *self }
+    }
+}
+
+/// The service of a [`BodyGuardLayer`].
+#[derive(Clone, Debug)]
+pub struct BodyGuard<S> {
+    inner: S,
+    guard: BodyGuardLayer,
+}
+
+impl<S> Service<Request> for BodyGuard<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Unpin,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, Either<S::Future, NameTheLimit<S::Future>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if request.method() != Method::POST {
+            return Either::Right(Either::Left(self.inner.call(request)));
+        }
+        if let Some(refusal) = self.guard.refuse(&request) {
+            return Either::Left(ready_future(Ok(refusal)));
+        }
+        if let Some(normal) = request.headers().get(header::CONTENT_TYPE).and_then(normalized_content_type) {
+            request.headers_mut().insert(header::CONTENT_TYPE, normal);
+        }
+        Either::Right(Either::Right(NameTheLimit { inner: self.inner.call(request), guard: self.guard }))
+    }
+}
+
+/// A `POST`'s answer, its 413 (a body read past the limit) replaced by one naming the limit.
+pub struct NameTheLimit<F> {
+    inner: F,
+    guard: BodyGuardLayer,
+}
+
+impl<F: Future<Output = Result<Response, Infallible>> + Unpin> Future for NameTheLimit<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let response = ready!(Pin::new(&mut self.inner).poll(cx))?;
+        if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Poll::Ready(Ok(self.guard.too_large(None).into_response()));
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_lose_the_space_before_a_semicolon_and_empty_parameters() {
+        let normal = |text: &str| normalized_content_type(&HeaderValue::from_str(text).unwrap());
+        assert_eq!(normal("application/json ; charset=utf-8").unwrap(), "application/json; charset=utf-8");
+        assert_eq!(normal("application/json\t;charset=utf-8 ;").unwrap(), "application/json; charset=utf-8");
+        assert_eq!(normal("application/json;;charset=utf-8").unwrap(), "application/json; charset=utf-8");
+        assert_eq!(normal("application/json"), None);
+        assert_eq!(normal("application/json;charset=utf-8"), None);
+        assert_eq!(normal("application/json; charset=utf-8"), None);
+    }
+
+    #[test]
+    fn limits_are_named_in_mib_and_bytes() {
+        assert_eq!(limit_text(8 * 1024 * 1024), "8 MiB (8388608 bytes)");
+        assert_eq!(limit_text(256 * 1024 * 1024), "256 MiB (268435456 bytes)");
+        assert_eq!(limit_text(1000), "1000 bytes");
+    }
+}
