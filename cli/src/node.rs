@@ -229,13 +229,36 @@ const NO_DEV_ACCOUNTS: &str = "No dev accounts and no funds at genesis (this nod
      market: `tidepool node --dev --market`.";
 
 /// The dev accounts' heading: funded at genesis, unless the chain began from a state file (the
-/// keys are the same, the balances are whatever the file holds).
+/// keys are the same, the balances are whatever the file holds) — given with `--load-state`, or
+/// loaded in place (`POST /dev/load_state`) before this start, which the chain's first block
+/// tells: it is not at height 0, or it does not give every dev account the dev balance.
 fn dev_accounts_heading(node: &Node) -> &'static str {
     if node.config().genesis_state.is_some() {
-        "Dev accounts (balances: whatever the state file holds; keys are public — never use them for real value):"
-    } else {
-        "Dev accounts (each funded at genesis; keys are public — never use them for real value):"
+        return "Dev accounts (balances: whatever the state file holds; keys are public — never use them for real value):";
     }
+    match funded_at_genesis(node) {
+        Some(true) => "Dev accounts (each funded at genesis; keys are public — never use them for real value):",
+        Some(false) => {
+            "Dev accounts (balances: whatever the loaded state holds — this chain did not begin from the dev \
+             genesis; keys are public — never use them for real value):"
+        }
+        // The first block's state is pruned (--history-blocks): say nothing of the balances.
+        None => "Dev accounts (keys are public — never use them for real value):",
+    }
+}
+
+/// Whether the chain's first block is a dev genesis, which gives every dev account the dev
+/// balance at height 0; `None` if its state is no longer kept.
+fn funded_at_genesis(node: &Node) -> Option<bool> {
+    let first = node.first_height().ok()?;
+    if first != 0 {
+        return Some(false);
+    }
+    let genesis = node.view_at(Some(first)).ok()?;
+    let balance = node.config().dev_balance;
+    Some(
+        node.dev_accounts().iter().all(|account| genesis.account(&account.address).is_ok_and(|a| a.balance == balance)),
+    )
 }
 
 fn print_banner(node: &Node, address: std::net::SocketAddr) {
@@ -247,9 +270,12 @@ fn print_banner(node: &Node, address: std::net::SocketAddr) {
         Mining::Interval(every) => format!("a block every {} ms", every.as_millis()),
         Mining::Network => "decided by the network".to_string(),
     };
-    let clock = match node.config().clock {
-        Clock::System => "the wall clock".to_string(),
-        Clock::Manual { genesis_time } => format!("manual, genesis at {genesis_time}"),
+    // The chain's own time, not --genesis-time: a chain loaded from a state file (now or before
+    // this start) goes on from the file's time.
+    let clock = match (node.config().clock, node.next_block()) {
+        (Clock::System, _) => "the wall clock".to_string(),
+        (Clock::Manual { .. }, Ok(next)) => format!("manual, next block at {}", next.time),
+        (Clock::Manual { genesis_time }, Err(_)) => format!("manual, genesis at {genesis_time}"),
     };
     outln!("Mining: {mining} · clock: {clock}");
     if node.config().dev {
@@ -295,5 +321,17 @@ mod tests {
         config.genesis_state = Some(Arc::new(node.dump_state().unwrap()));
         let loaded = dev_accounts_heading(&Node::open(config).unwrap());
         assert!(loaded.starts_with("Dev accounts (balances: whatever the state file holds"), "{loaded}");
+
+        // Loaded in place, with nothing configured: the first block tells.
+        let mut emptied = node.dump_state().unwrap();
+        emptied.accounts.clear();
+        emptied.state_root = None;
+        node.load_state(&emptied).unwrap();
+        let in_place = dev_accounts_heading(&node);
+        assert!(in_place.contains("this chain did not begin from the dev genesis"), "{in_place}");
+        let mut later = node.dump_state().unwrap();
+        later.height = 5;
+        node.load_state(&later).unwrap();
+        assert_eq!(dev_accounts_heading(&node), in_place, "a first block above 0 is no dev genesis");
     }
 }

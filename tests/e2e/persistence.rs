@@ -114,3 +114,31 @@ fn interval_mode_mines_on_its_own() {
     };
     assert_eq!(found["receipt"]["status"], "success");
 }
+
+/// A restart after a state file was loaded in place (`POST /dev/load_state`) prints the chain in
+/// the data directory, not the dev genesis the flags would build: the dev accounts' balances are
+/// the file's, and a manual clock reads the chain's time, not `--genesis-time`'s default.
+#[test]
+fn a_restart_after_a_state_load_in_place_prints_the_chain_it_finds() {
+    let mut node = TestNode::start_with(NodeOptions::DEV, &["--clock", "manual"]);
+    let banner = node.printed();
+    assert!(banner.contains("Dev accounts (each funded at genesis"), "{banner}");
+    assert!(banner.contains("clock: manual, next block at 1700000000"), "{banner}");
+
+    // The market's state without any account (dev account 0 holds nothing), later in time.
+    let mut file = node.post("/dev/dump_state", &json!({})).ok();
+    file["accounts"] = json!([]);
+    file["time"] = json!(1_800_000_000_u64);
+    file["state_root"] = Value::Null;
+    node.post("/dev/load_state", &file).ok();
+    node.post("/dev/warp", &json!({"seconds": 5000})).ok();
+    node.restart();
+
+    let banner = node.printed();
+    let balance = node.get(&format!("/v1/accounts/{}", dev(0).address)).ok();
+    assert_eq!(balance["balance"], "0", "{balance}");
+    assert!(!banner.contains("each funded at genesis"), "{banner}");
+    assert!(banner.contains("this chain did not begin from the dev genesis"), "{banner}");
+    assert!(banner.contains("clock: manual, next block at 1800005000"), "{banner}");
+    assert!(!banner.contains("1700000000"), "{banner}");
+}

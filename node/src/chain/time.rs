@@ -113,6 +113,18 @@ impl Node {
         Ok(NextBlock { height: latest.height + 1, time })
     }
 
+    /// The height and time the next block will have as things stand: the pinned time, or the
+    /// clock's reading (for a banner or a status line; the block itself may come later).
+    ///
+    /// # Errors
+    /// [`HostError::NoGenesis`].
+    pub fn next_block(&self) -> Result<NextBlock, NodeError> {
+        let chain = self.lock_chain();
+        let time = self.next_block_time(&chain)?;
+        let latest = self.inner.ledger.head().ok_or(HostError::NoGenesis)?;
+        Ok(NextBlock { height: latest.height.saturating_add(1), time })
+    }
+
     /// The oracle's owner and current prices, read from the latest block.
     fn price_refresh(&self) -> Result<PriceRefresh, NodeError> {
         let view = self.view()?;
