@@ -146,19 +146,31 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         ClockArg::Manual => Clock::Manual { genesis_time },
     };
     config.history_blocks = args.history_blocks;
+    // The port first: a node that cannot listen stops before it creates or writes anything.
+    let listener =
+        std::net::TcpListener::bind(&args.listen).with_context(|| format!("listening on {}", args.listen))?;
+    listener.set_nonblocking(true)?;
+    let mut created = None;
     config.store = if args.memory {
         StoreConfig::Memory
     } else {
-        std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+        created = create_data_dir(&args.data_dir)?;
         StoreConfig::RocksDb(args.data_dir.clone())
     };
-    let node = Node::open(config).context("opening the node")?;
+    let node = match Node::open(config) {
+        Ok(node) => node,
+        Err(error) => {
+            // A directory this start created holds nothing worth keeping: no chain was made.
+            if let Some(dir) = created {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(anyhow::Error::new(error).context("opening the node"));
+        }
+    };
 
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         // Print the bound address, not the requested one: `--listen 127.0.0.1:0` picks a free port
         // (the end-to-end tests rely on this line to find it).
         let address = listener.local_addr()?;
@@ -167,6 +179,21 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         tidepool_api::server::serve_with(listener, node, cors, tidepool_api::server::shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// Creates the data directory (and any missing parent) unless it exists; the topmost directory
+/// it created, if any, so that a start that fails can remove what it made.
+fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(file) = dir.ancestors().find(|path| path.exists()).filter(|path| !path.is_dir()) {
+        if file == dir {
+            bail!("--data-dir {} is a file, not a directory: give a directory (created if absent)", dir.display());
+        }
+        bail!("--data-dir {}: {} is a file, not a directory", dir.display(), file.display());
+    }
+    let topmost = dir.ancestors().take_while(|path| !path.as_os_str().is_empty() && !path.exists()).last();
+    let topmost = topmost.map(std::path::Path::to_path_buf);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+    Ok(topmost)
 }
 
 /// Runs the validator of `home` and its HTTP API until a shutdown signal.

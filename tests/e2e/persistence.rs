@@ -142,3 +142,57 @@ fn a_restart_after_a_state_load_in_place_prints_the_chain_it_finds() {
     assert!(banner.contains("clock: manual, next block at 1800005000"), "{banner}");
     assert!(!banner.contains("1700000000"), "{banner}");
 }
+
+/// `tidepool node` with `args` (a data directory, a port), expected to fail: its standard error.
+fn failed_start(args: &[&str]) -> String {
+    let output = std::process::Command::new(crate::harness::binary())
+        .args(["node", "--dev"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running tidepool node");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "the node started: {}\n{stderr}", String::from_utf8_lossy(&output.stdout));
+    stderr
+}
+
+/// A start that fails says why and leaves nothing behind: a data directory that is a file is
+/// named as one; a port already taken stops the node before it creates its data directory; a
+/// state file it cannot load leaves no half-made directory.
+#[test]
+fn a_start_that_fails_says_why_and_leaves_no_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "").unwrap();
+    let refused = failed_start(&["--data-dir", file.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert!(refused.contains("is a file, not a directory"), "{refused}");
+    let under = file.join("data");
+    let refused = failed_start(&["--data-dir", under.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert!(refused.contains("afile is a file, not a directory"), "{refused}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let data = dir.path().join("new").join("data");
+    let refused = failed_start(&["--data-dir", data.to_str().unwrap(), "--listen", &port]);
+    assert!(refused.contains(&format!("listening on {port}")), "{refused}");
+    assert!(!dir.path().join("new").exists(), "a node that cannot listen created its data directory");
+    drop(taken);
+
+    let state = dir.path().join("state.json");
+    let mut source = TestNode::dev();
+    let mut dumped = source.post("/dev/dump_state", &json!({})).ok();
+    source.terminate();
+    dumped["state_root"] = json!(format!("0x{}", "11".repeat(32)));
+    std::fs::write(&state, dumped.to_string()).unwrap();
+    let refused = failed_start(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--load-state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(refused.contains("state root"), "{refused}");
+    assert!(!dir.path().join("new").exists(), "a start that could not load its state file left its data directory");
+}
