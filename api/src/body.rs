@@ -9,6 +9,8 @@
 //!   (RFC 9110 §8.4.1, §15.5.16): the API decodes no content coding, and read as it is, a
 //!   compressed body was refused as "not JSON", and a body wrongly labelled as compressed was
 //!   acted on. The answer's `Accept-Encoding: identity` says what it takes.
+//! - on a route that reads its body, a `Content-Type` other than `application/json` or another
+//!   `application/*+json` is a 415 (`malformed_json`) saying which it was.
 //! - a `Content-Type` with white space before a `;` (`application/json ; charset=utf-8`, valid
 //!   per RFC 9110 §8.3.1) or an empty parameter is rewritten without them, which the JSON reader
 //!   (axum's, through the `mime` crate) otherwise refused with a 415.
@@ -83,11 +85,45 @@ impl BodyGuardLayer {
                 return Some(response);
             }
         }
+        if self.reads && !headers.get(header::CONTENT_TYPE).is_some_and(is_json_media_type) {
+            let sent = match headers.get(header::CONTENT_TYPE).map(HeaderValue::to_str) {
+                None => "none".to_owned(),
+                Some(Ok(text)) => format!("{:?}", text.chars().take(100).collect::<String>()),
+                Some(Err(_)) => "one that is not text".to_owned(),
+            };
+            let message = format!(
+                "Expected request with `Content-Type: application/json` (or another application/*+json type), \
+                 and the Content-Type is {sent}"
+            );
+            return Some(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "malformed_json", message).into_response());
+        }
         // hyper refuses a malformed or repeated Content-Length itself (a 400); one that does not
         // parse here is left to the body reader.
         let declared = headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse::<u64>().ok()?;
         (declared > self.limit as u64).then(|| self.too_large(Some(declared)).into_response())
     }
+}
+
+/// Whether `value` names JSON as axum's `Json` reads it: the media type `application/json` or
+/// another `application/*+json` (any case), with parameters or without; white space around a
+/// `;` and empty parameters are allowed (RFC 9110 §8.3.1).
+fn is_json_media_type(value: &HeaderValue) -> bool {
+    let Ok(text) = value.to_str() else { return false };
+    let mut parts = text.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    let Some((kind, subtype)) = essence.split_once('/') else { return false };
+    let is_token = |token: &str| {
+        !token.is_empty()
+            && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+    };
+    let subtype = subtype.to_ascii_lowercase();
+    is_token(kind)
+        && is_token(&subtype)
+        && kind.eq_ignore_ascii_case("application")
+        && (subtype == "json" || subtype.ends_with("+json"))
+        && parts
+            .filter(|part| !part.is_empty())
+            .all(|part| part.split_once('=').is_some_and(|(name, _)| is_token(name.trim())))
 }
 
 /// `limit` bytes for a reader: MiB when whole, and the exact count.
@@ -182,6 +218,34 @@ mod tests {
         assert_eq!(normal("application/json"), None);
         assert_eq!(normal("application/json;charset=utf-8"), None);
         assert_eq!(normal("application/json; charset=utf-8"), None);
+    }
+
+    #[test]
+    fn json_media_types_are_application_json_and_the_json_suffix() {
+        let json = |text: &str| is_json_media_type(&HeaderValue::from_str(text).unwrap());
+        for text in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json ; charset=\"utf-8\"",
+            "application/json;;",
+            "application/vnd.example+json",
+            "application/problem+JSON; q=1",
+        ] {
+            assert!(json(text), "{text}");
+        }
+        for text in [
+            "",
+            "text/json",
+            "json",
+            "application/jsonx",
+            "application/",
+            "/json",
+            "application/json; charset",
+            "application/x+json+xml",
+        ] {
+            assert!(!json(text), "{text}");
+        }
     }
 
     #[test]

@@ -118,8 +118,68 @@ impl From<JsonRejection> for ApiError {
         // axum's rejection statuses are 4xx (400, 413, 415, 422); keep them but answer 400 for
         // the semantic ones so clients see one status for "your JSON is wrong".
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
-        ApiError::new(status, code, rejection.body_text())
+        let text = rejection.body_text();
+        // `1e400` is JSON, but serde_json reads no number past a double's range: refused as the
+        // numbers no message holds are, wherever it is.
+        if matches!(rejection, JsonRejection::JsonSyntaxError(_)) && text.contains(NUMBER_OUT_OF_RANGE) {
+            let message = format!(
+                "{text}: a number past the range of a 64-bit float (such as 1e400) is no number this API reads"
+            );
+            return ApiError::new(status, "unsupported_number", message);
+        }
+        ApiError::new(status, code, nesting_said_plainly(&text))
     }
+}
+
+/// The most levels of arrays and objects within one another that a JSON text may have:
+/// serde_json's recursion limit (128) refuses the 128th.
+pub const MAX_JSON_NESTING: usize = 127;
+
+/// serde_json's message for a number past a double's range.
+const NUMBER_OUT_OF_RANGE: &str = "number out of range";
+
+/// serde_json's message for a text nested past its limit, said as the limit it is.
+const RECURSION_LIMIT: &str = "recursion limit exceeded";
+
+/// `text` (a serde_json message, or one that quotes it) with serde_json's "recursion limit
+/// exceeded" said as what it means to a client.
+fn nesting_said_plainly(text: &str) -> String {
+    text.replace(
+        RECURSION_LIMIT,
+        &format!("nested deeper than {MAX_JSON_NESTING} levels (arrays and objects within one another)"),
+    )
+}
+
+/// The refusal of a JSON text that serde_json does not read: `what` (`the request body`, `the
+/// msg parameter`) with its reason. A number past a double's range (`1e400`) is JSON, only not a
+/// number a message may hold: `unsupported_number`, as a fraction is. Anything else is
+/// `malformed_json`, worded as axum words a body it cannot read.
+pub fn unreadable_json(what: &str, text: &[u8], error: &serde_json::Error) -> ApiError {
+    let reason = error.to_string();
+    if reason.starts_with(NUMBER_OUT_OF_RANGE) {
+        let number = number_at(text, error.line(), error.column())
+            .map_or_else(|| format!("at line {} column {}", error.line(), error.column()), str::to_owned);
+        return Rejection::UnsupportedNumber(format!("{number} (past the range of a 64-bit float)")).into();
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        format!("Failed to parse {what} as JSON: {}", nesting_said_plainly(&reason)),
+    )
+}
+
+/// The number in `text` that ends at (or just before) `column` of `line` (serde_json's 1-based
+/// place of an error, counted in bytes), if one is there.
+fn number_at(text: &[u8], line: usize, column: usize) -> Option<&str> {
+    let start_of_line =
+        if line <= 1 { 0 } else { text.iter().enumerate().filter(|(_, byte)| **byte == b'\n').nth(line - 2)?.0 + 1 };
+    let end = (start_of_line + column).min(text.len());
+    let is_number = |byte: &u8| byte.is_ascii_digit() || matches!(byte, b'-' | b'+' | b'.' | b'e' | b'E');
+    let tail = text[..end].iter().rev().take_while(|byte| !is_number(byte)).count().min(1);
+    let end = end - tail;
+    let start = text[..end].iter().rposition(|byte| !is_number(byte)).map_or(0, |at| at + 1);
+    let number = std::str::from_utf8(&text[start..end]).ok()?;
+    (!number.is_empty() && number.len() <= 100).then_some(number)
 }
 
 impl From<BytesRejection> for ApiError {
@@ -160,5 +220,43 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
         ApiError::bad_request(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(text: &str) -> (u16, &'static str, String) {
+        let error = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+        let refused = unreadable_json("the request body", text.as_bytes(), &error);
+        (refused.status.as_u16(), refused.code, refused.message)
+    }
+
+    #[test]
+    fn a_number_past_a_doubles_range_is_an_unsupported_number_quoted_as_sent() {
+        for (text, number) in [
+            ("1e400", "1e400"),
+            ("[1, 2, -1e400]", "-1e400"),
+            ("{\"a\":\n  1E+999 }", "1E+999"),
+            ("[1e400,2]", "1e400"),
+        ] {
+            let (status, code, message) = refusal(text);
+            assert_eq!((status, code), (400, "unsupported_number"), "{text}: {message}");
+            assert!(message.contains(&format!("number {number} (past")), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_said_as_the_limit() {
+        let deep = "[".repeat(MAX_JSON_NESTING + 1) + &"]".repeat(MAX_JSON_NESTING + 1);
+        let (status, code, message) = refusal(&deep);
+        assert_eq!((status, code), (400, "malformed_json"));
+        assert!(
+            message.starts_with("Failed to parse the request body as JSON: nested deeper than 127 levels"),
+            "{message}"
+        );
+        let deepest = "[".repeat(MAX_JSON_NESTING) + &"]".repeat(MAX_JSON_NESTING);
+        assert!(serde_json::from_str::<serde_json::Value>(&deepest).is_ok(), "127 levels are read");
     }
 }

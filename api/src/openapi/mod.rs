@@ -57,7 +57,25 @@ fn finish(openapi: utoipa::openapi::OpenApi) -> serde_json::Value {
     bounds::bound_integers(&mut document);
     closed::close_objects(&mut document);
     json_params::json_in_query(&mut document);
+    describe_nesting(&mut document);
     document
+}
+
+/// Adds to `JsonValue`'s description (the node's schema, which says it is recursive) the depth
+/// the API reads: serde_json refuses a text nested deeper than
+/// [`MAX_JSON_NESTING`](crate::error::MAX_JSON_NESTING) levels, counted in the whole body.
+fn describe_nesting(document: &mut serde_json::Value) {
+    let Some(description) = document.pointer_mut("/components/schemas/JsonValue/description") else {
+        return;
+    };
+    let limit = crate::error::MAX_JSON_NESTING;
+    let said = description.as_str().unwrap_or_default();
+    *description = format!(
+        "{said} At most {limit} levels of arrays and objects within one another, counted in the whole body (a \
+         message inside a transaction has as many fewer as it is deep in the body); deeper is refused with \
+         `malformed_json`."
+    )
+    .into();
 }
 
 /// The served document, serialised once; cloning it is cheap.

@@ -2,7 +2,9 @@
 
 use std::ops::Bound;
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, Hash, KeyRange};
 use tidepool_node::receipt::json_or_hex;
@@ -10,7 +12,7 @@ use tidepool_vm::Status;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{AppState, AtHeight, blocking, page_limit};
-use crate::error::ApiError;
+use crate::error::{ApiError, unreadable_json};
 use crate::extract::{Json, NoQuery, Query, address as parse_address, hex_bytes};
 use crate::openapi::examples;
 use crate::openapi::statuses::{BodyRefused, Gone, Internal, Invalid, NotFound, Unprocessable, UriTooLong};
@@ -92,8 +94,11 @@ pub async fn query(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(at): Query<AtHeight>,
-    Json(msg): Json<serde_json::Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
+    // Read here rather than by `Json`, so that a message that is not one reads as the `GET`
+    // form's does (the body's content type is checked before: `crate::body`).
+    let msg = read_message("the request body", &body?)?;
     answer_query(&state, &address, at.height, msg).await
 }
 
@@ -123,9 +128,15 @@ pub async fn query_in_url(
     Path(address): Path<String>,
     Query(params): Query<QueryInUrl>,
 ) -> Result<Json<QueryAnswer>, ApiError> {
-    let msg =
-        serde_json::from_str(&params.msg).map_err(|e| ApiError::bad_request(format!("invalid msg: not JSON ({e})")))?;
+    let msg = read_message("the msg parameter", params.msg.as_bytes())?;
     answer_query(&state, &address, params.height, msg).await
+}
+
+/// A query's message, from the body or the `msg` parameter (`what`): both forms refuse a text
+/// that is not JSON alike (`malformed_json`, serde_json's reason), and a number past a double's
+/// range as they refuse a fraction (`unsupported_number`).
+fn read_message(what: &str, text: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(text).map_err(|error| unreadable_json(what, text, &error))
 }
 
 /// A query of the contract at `address` with `msg`, at `height` (the latest if none), as both

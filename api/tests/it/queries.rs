@@ -3,10 +3,12 @@
 //! answer is the contract's, at the height read, with its gas, and both forms answer alike.
 
 use axum::Router;
-use axum::http::Method;
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, header};
 use serde_json::json;
 use tidepool_api::routes::{AppState, router};
 use tidepool_node::{Node, NodeConfig, QUICK_QUERY_GAS, dev_accounts};
+use tower::ServiceExt;
 
 use crate::support::{Answer, assert_error, call, with_market};
 
@@ -121,11 +123,16 @@ async fn both_forms_read_the_height_asked_and_refuse_alike() {
         assert_error(&ask(&app, form, token, &balance, "extra=1").await, 400, "bad_request");
     }
 
-    // In the URL, the message is a required parameter, and must be JSON.
+    // In the URL, the message is a required parameter, and must be JSON (as the body must).
     let path = format!("/v1/contracts/{token}/query");
-    for (query, why) in [("", "no msg"), ("?height=1", "no msg"), ("?msg=%7Bbalance", "not JSON"), ("?msg=", "empty")] {
+    for (query, why, code) in [
+        ("", "no msg", "bad_request"),
+        ("?height=1", "no msg", "bad_request"),
+        ("?msg=%7Bbalance", "not JSON", "malformed_json"),
+        ("?msg=", "empty", "malformed_json"),
+    ] {
         let refused = call(&app, Method::GET, &format!("{path}{query}"), None).await;
-        assert_error(&refused, 400, "bad_request");
+        assert_error(&refused, 400, code);
         assert!(refused.body["error"]["message"].as_str().unwrap().contains("msg"), "{why}: {}", refused.body);
     }
     assert_eq!(node.latest_block().unwrap().height, before + 1, "queries made no block");
@@ -164,4 +171,85 @@ async fn a_url_past_the_servers_limit_is_a_414_as_documented() {
     assert_eq!(over, "HTTP/1.1 414 URI Too Long");
     stop.send(()).unwrap();
     timeout(Duration::from_secs(30), server).await.unwrap().unwrap().unwrap();
+}
+
+/// Queries `contract` with the message text `msg` (JSON or not) in `form`.
+async fn ask_text(app: &Router, form: Form, contract: impl std::fmt::Display, msg: &str) -> Answer {
+    let path = format!("/v1/contracts/{contract}/query");
+    let request = match form {
+        Form::Body => {
+            Request::post(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(msg.to_owned()))
+        }
+        Form::Url => {
+            let query = form_urlencoded::Serializer::new(String::new()).append_pair("msg", msg).finish();
+            Request::get(format!("{path}?{query}")).body(Body::empty())
+        }
+    };
+    let response = app.clone().oneshot(request.unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Answer { status, allow: None, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_forms_refuse_a_message_that_is_not_one_alike() {
+    let (node, app) = dev_node_with_market();
+    let pool = node.market().unwrap().pool;
+    let deep = |levels: usize| "[".repeat(levels) + &"]".repeat(levels);
+    // Each refused text, its code, and what the message says.
+    for (msg, code, says) in [
+        (r#"{"config":"#.to_owned(), "malformed_json", "EOF while parsing"),
+        ("{balance".to_owned(), "malformed_json", "key must be a string"),
+        (String::new(), "malformed_json", "EOF while parsing"),
+        // JSON, but not a number a message holds: refused as a fraction is.
+        ("1e400".to_owned(), "unsupported_number", "1e400"),
+        (r#"{"positions":{"limit":-1E+999}}"#.to_owned(), "unsupported_number", "-1E+999"),
+        (r#"{"positions":{"limit":1.5}}"#.to_owned(), "unsupported_number", "1.5"),
+        // Deeper than serde_json reads.
+        (deep(128), "malformed_json", "nested deeper than 127 levels"),
+    ] {
+        let body = ask_text(&app, Form::Body, pool, &msg).await;
+        let url = ask_text(&app, Form::Url, pool, &msg).await;
+        assert_error(&body, 400, code);
+        assert_error(&url, 400, code);
+        let said = |answer: &Answer| answer.body["error"]["message"].as_str().unwrap().to_owned();
+        assert!(said(&body).contains(says), "{msg:.40}: {}", body.body);
+        assert_eq!(said(&body).replace("the request body", "the msg parameter"), said(&url), "{msg:.40}");
+        if code == "malformed_json" {
+            assert!(said(&body).starts_with("Failed to parse the request body as JSON: "), "{}", body.body);
+        }
+    }
+    // 127 levels are a message: the contract reads it (and refuses an array).
+    for form in [Form::Body, Form::Url] {
+        assert_error(&ask_text(&app, form, pool, &deep(127)).await, 422, "query_failed");
+    }
+    // The limit is the body's, in every body: a simulated transaction's message is two levels
+    // into it, so it may have 125.
+    let from = dev_accounts(1)[0].address;
+    let tx = tidepool_node::Transaction {
+        chain_id: tidepool_node::DEV_CHAIN_ID,
+        nonce: 0,
+        from,
+        gas_limit: 1_000_000,
+        action: tidepool_node::Action::Execute { contract: pool, msg: json!("DEEP"), funds: 0 },
+    };
+    let tx = serde_json::to_string(&tx).unwrap();
+    let simulate_with = |body: &str| {
+        Request::post("/v1/simulate")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let simulate = |levels: usize| simulate_with(&tx.replace("\"DEEP\"", &deep(levels)));
+    let response = app.clone().oneshot(simulate(125)).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "125 levels are read");
+    let response = app.clone().oneshot(simulate_with(&tx.replace("\"DEEP\"", "[1e400]"))).await.unwrap();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("\"unsupported_number\""), "{text}");
+    let request = simulate(126);
+    let response = app.clone().oneshot(request).await.unwrap();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("malformed_json") && text.contains("nested deeper than 127 levels"), "{text}");
 }

@@ -1060,7 +1060,7 @@ export interface components {
          */
         HexBytes: string;
         /**
-         * @description Any JSON whose numbers are integers from -2^63 to 2^64 - 1 (no fractions, no exponents): null, a boolean, an integer, a string, an array or an object of such values.
+         * @description Any JSON whose numbers are integers from -2^63 to 2^64 - 1 (no fractions, no exponents): null, a boolean, an integer, a string, an array or an object of such values. At most 127 levels of arrays and objects within one another, counted in the whole body (a message inside a transaction has as many fewer as it is deep in the body); deeper is refused with `malformed_json`.
          * @example {
          *       "transfer": {
          *         "amount": "1000000",
