@@ -84,6 +84,33 @@ impl Signer {
     }
 }
 
+/// The largest answer the CLI reads. ureq stops at 10 MiB by default, and a state dump (a JSON
+/// answer like any other) is often larger: a node loads state files of up to 256 MiB over HTTP
+/// (docs/state-file.md) and dumps whatever its state holds. Every answer is read with this limit.
+pub(crate) const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Request bodies from this size on are sent with `Expect: 100-continue`: the node then answers a
+/// request it refuses before reading the body (403 `dev_mode_only` on a node without `--dev`) at
+/// once, and the CLI reads that answer instead of failing on a broken pipe halfway through the
+/// upload. Smaller bodies fit in the socket's buffers, so the answer is read all the same.
+const EXPECT_CONTINUE_FROM: usize = 64 * 1024;
+
+/// The largest request body the node reads at `path` (docs/api.md, 413 `body_too_large`):
+/// 256 MiB for `/dev/load_state`, 8 MiB elsewhere.
+pub(crate) fn max_request_bytes(path: &str) -> usize {
+    if path == "/dev/load_state" {
+        tidepool_api::routes::dev_state::MAX_STATE_BYTES
+    } else {
+        tidepool_api::routes::MAX_BODY_BYTES
+    }
+}
+
+/// `bytes` in MiB, for messages: `256 MiB`, `8.5 MiB`.
+pub(crate) fn mib(bytes: u64) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    if mib.fract() == 0.0 { format!("{mib} MiB") } else { format!("{mib:.1} MiB") }
+}
+
 /// A small JSON client over the REST API.
 pub(crate) struct Client {
     agent: ureq::Agent,
@@ -97,42 +124,123 @@ impl Client {
         Client { agent, url: endpoint.url.trim_end_matches('/').to_string() }
     }
 
-    fn answer(path: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
-        let status = response.status();
-        let body: Value = response.body_mut().read_json().with_context(|| format!("{path}: the answer is not JSON"))?;
-        if status.is_success() {
-            return Ok(body);
+    /// The answer's status and body, read whole (up to [`MAX_ANSWER_BYTES`]).
+    fn read(path: &str, mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<(u16, Vec<u8>)> {
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+            .with_context(|| format!("{path}: reading the answer"))?;
+        Ok((status, body))
+    }
+
+    /// The error of a refused request (status `status`, body `body`): the node's message.
+    fn refusal(status: u16, body: &[u8]) -> anyhow::Error {
+        let reason = ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+        match serde_json::from_slice::<Value>(body) {
+            Ok(error) => {
+                let message = error["error"]["message"].as_str().unwrap_or("(no message)");
+                anyhow!("{status} {reason}: {message}")
+            }
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                let text = if text.chars().count() > 200 {
+                    format!("{}…", text.chars().take(200).collect::<String>())
+                } else {
+                    text.to_string()
+                };
+                anyhow!("{status} {reason}: {}", if text.is_empty() { "(no message)" } else { &text })
+            }
         }
-        let message = body["error"]["message"].as_str().unwrap_or("(no message)");
-        bail!("{status}: {message}")
+    }
+
+    /// The JSON body of a successful answer, or the node's message for a refused request.
+    fn answer(path: &str, response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
+        let body = Self::answer_bytes(path, response)?;
+        serde_json::from_slice(&body).with_context(|| format!("{path}: the answer is not JSON"))
+    }
+
+    /// The body of a successful answer as the node sent it, or the node's message for a refused
+    /// request.
+    fn answer_bytes(path: &str, response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Vec<u8>> {
+        let (status, body) = Self::read(path, response)?;
+        if (200..300).contains(&status) { Ok(body) } else { Err(Self::refusal(status, &body)) }
+    }
+
+    /// What went wrong sending `method path`; for a request with a body, in words when the node
+    /// closed the connection while it was being sent (a node stops reading a request it refuses).
+    fn unsent(&self, method: &str, path: &str, with_body: bool, error: ureq::Error) -> anyhow::Error {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+        let what = format!("{method} {}{path}", self.url);
+        match &error {
+            ureq::Error::Io(e)
+                if with_body
+                    && matches!(e.kind(), BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof) =>
+            {
+                anyhow!(
+                    "{what}: the node closed the connection before reading the whole request, without an answer \
+                     (it likely refused the request; its log may say why)"
+                )
+            }
+            _ => anyhow::Error::new(error).context(what),
+        }
     }
 
     /// `GET path`.
     pub(crate) fn get(&self, path: &str) -> anyhow::Result<Value> {
         let response =
-            self.agent.get(format!("{}{path}", self.url)).call().with_context(|| format!("GET {}{path}", self.url))?;
+            self.agent.get(format!("{}{path}", self.url)).call().map_err(|e| self.unsent("GET", path, false, e))?;
         Self::answer(path, response)
     }
 
     /// `POST path` with a JSON body.
     pub(crate) fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let response = self
-            .agent
-            .post(format!("{}{path}", self.url))
-            .send_json(body)
-            .with_context(|| format!("POST {}{path}", self.url))?;
+        self.post_json_bytes(path, &serde_json::to_vec(body)?)
+    }
+
+    /// `POST path` with `body`, bytes of JSON sent as they are (`Content-Type: application/json`),
+    /// so the node's positions in a parse error are positions in them. A body over the node's
+    /// limit at `path` ([`max_request_bytes`]) is refused here, before anything is sent: the
+    /// node would stop reading it and close the connection.
+    pub(crate) fn post_json_bytes(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
+        let limit = max_request_bytes(path);
+        if body.len() > limit {
+            bail!(
+                "POST {}{path}: the request is {} bytes ({}), over the {} the node reads in a request body \
+                 (it would refuse it: 413 body_too_large)",
+                self.url,
+                body.len(),
+                mib(body.len() as u64),
+                mib(limit as u64)
+            );
+        }
+        let mut request = self.agent.post(format!("{}{path}", self.url)).header("content-type", "application/json");
+        if body.len() >= EXPECT_CONTINUE_FROM {
+            request = request.header("expect", "100-continue");
+        }
+        let response = request.send(body).map_err(|e| self.unsent("POST", path, true, e))?;
         Self::answer(path, response)
     }
 
     /// `POST path` without a body, for the controls that take none (the node reads and drops a
     /// body sent anyway).
     pub(crate) fn post_empty(&self, path: &str) -> anyhow::Result<Value> {
-        let response = self
-            .agent
-            .post(format!("{}{path}", self.url))
-            .send_empty()
-            .with_context(|| format!("POST {}{path}", self.url))?;
+        let response = self.post_empty_response(path)?;
         Self::answer(path, response)
+    }
+
+    /// `POST path` without a body; the answer's bytes exactly as the node sent them (for
+    /// `/dev/dump_state`, whose bytes are the state file).
+    pub(crate) fn post_empty_raw(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let response = self.post_empty_response(path)?;
+        Self::answer_bytes(path, response)
+    }
+
+    fn post_empty_response(&self, path: &str) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        self.agent.post(format!("{}{path}", self.url)).send_empty().map_err(|e| self.unsent("POST", path, false, e))
     }
 
     /// Signs `action` with `key` (`signer`'s, from [`Signer::key`], resolved once by the caller
@@ -460,7 +568,77 @@ pub(crate) fn format_units(raw: &str, decimals: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_units;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    use super::{Client, Endpoint, format_units};
+
+    /// A one-connection HTTP server on 127.0.0.1 that reads a request's head and hands the
+    /// connection to `serve`; a client to it.
+    fn server(serve: impl FnOnce(TcpStream) + Send + 'static) -> (Client, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let thread = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            serve(stream);
+        });
+        (Client::new(&Endpoint { url }), thread)
+    }
+
+    fn respond(stream: &mut TcpStream, status: &str, body: &[u8]) {
+        let head =
+            format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+    }
+
+    #[test]
+    fn answers_over_ten_mib_are_read() {
+        let big = serde_json::json!({ "blob": "7".repeat(12 * 1024 * 1024) });
+        let body = serde_json::to_vec(&big).unwrap();
+        let (client, thread) = server(move |mut stream| respond(&mut stream, "200 OK", &body));
+        assert_eq!(client.get("/big").unwrap(), big);
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_refusal_before_the_body_is_read_is_the_nodes_message() {
+        // The node answers at once and closes without reading the 32 MiB body (more than the
+        // socket buffers take, so a client that sends it all first breaks its pipe).
+        let refusal = br#"{"error":{"code":"dev_mode_only","message":"dev controls are only available on a node started with --dev"}}"#;
+        let (client, thread) = server(move |mut stream| respond(&mut stream, "403 Forbidden", refusal));
+        let body = vec![b' '; 32 * 1024 * 1024];
+        let error = format!("{:#}", client.post_json_bytes("/dev/load_state", &body).unwrap_err());
+        assert_eq!(error, "403 Forbidden: dev controls are only available on a node started with --dev");
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_connection_closed_while_sending_is_said_in_words() {
+        // The node reads a little of the body and closes the connection without an answer.
+        let (client, thread) = server(|mut stream| {
+            let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            let _ = stream.read(&mut [0; 1024]);
+        });
+        let body = vec![b' '; 4 * 1024 * 1024];
+        let error = format!("{:#}", client.post_json_bytes("/v1/txs", &body).unwrap_err());
+        assert!(error.contains("the node closed the connection before reading the whole request"), "{error}");
+        assert!(!error.contains("os error"), "{error}");
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_body_over_the_nodes_limit_is_not_sent() {
+        let client = Client::new(&Endpoint { url: "http://127.0.0.1:9".into() });
+        let body = vec![b' '; 8 * 1024 * 1024 + 1];
+        let error = format!("{:#}", client.post_json_bytes("/v1/txs", &body).unwrap_err());
+        assert!(error.contains("over the 8 MiB") && error.contains("body_too_large"), "{error}");
+    }
 
     #[test]
     fn units_are_formatted_with_their_decimals() {

@@ -4,7 +4,7 @@
 
 mod impersonate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
@@ -12,8 +12,8 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use tidepool_ledger::{Address, Hash};
 
-use super::client::{Client, Endpoint};
-use super::output::outln;
+use super::client::{Client, Endpoint, max_request_bytes, mib};
+use super::output::{outln, write_bytes};
 
 /// `tidepool dev`.
 #[derive(Args)]
@@ -196,34 +196,53 @@ pub(crate) fn run(args: DevArgs, json: bool) -> anyhow::Result<()> {
         Control::SetCode { contract, code_hash } => {
             client.post("/dev/set_code", &json!({ "contract": contract, "code_hash": code_hash }))?
         }
-        Control::DumpState { out } => {
-            let file = client.post_empty("/dev/dump_state")?;
-            let text = serde_json::to_string_pretty(&file)?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
-                    if !json {
-                        outln!(
-                            "wrote the state at height {} to {} (state root {})",
-                            file["height"],
-                            path.display(),
-                            file["state_root"].as_str().unwrap_or("?")
-                        );
-                    }
-                }
-                None => outln!("{text}"),
-            }
-            return Ok(());
-        }
-        Control::LoadState { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let state: Value =
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-            client.post("/dev/load_state", &state)?
-        }
+        Control::DumpState { out } => return dump_state(&client, out, json),
+        Control::LoadState { file } => load_state(&client, &file)?,
     };
     print(&answer, json);
     Ok(())
+}
+
+/// `tidepool dev dump-state`: writes the state file exactly as the node sent it (the node writes
+/// the same state as the same bytes, docs/state-file.md), to `out` or standard output.
+fn dump_state(client: &Client, out: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+    let bytes = client.post_empty_raw("/dev/dump_state")?;
+    let Some(path) = out else {
+        write_bytes(&bytes);
+        return Ok(());
+    };
+    // Read back for the summary only; what is written is the node's bytes.
+    let file: Value = serde_json::from_slice(&bytes).context("/dev/dump_state: the answer is not JSON")?;
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    if !json {
+        outln!(
+            "wrote the state at height {} to {} (state root {})",
+            file["height"],
+            path.display(),
+            file["state_root"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(())
+}
+
+/// `tidepool dev load-state FILE`: sends the file's bytes as they are, so the node's positions in
+/// a parse error are positions in the file. A file over the node's limit is refused before it is
+/// read (the node would stop reading it and close the connection).
+fn load_state(client: &Client, file: &Path) -> anyhow::Result<Value> {
+    let limit = max_request_bytes("/dev/load_state") as u64;
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    if size > limit {
+        bail!(
+            "{} is {size} bytes ({}): a node loads state files of at most {} over HTTP (it would refuse this \
+             one: 413 body_too_large); start a node from it instead: tidepool node --dev --load-state {}",
+            file.display(),
+            mib(size),
+            mib(limit),
+            file.display()
+        );
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    client.post_json_bytes("/dev/load_state", &bytes)
 }
 
 /// Prints an answer: a block, a mining status, the next block, a snapshot's id (alone, for a

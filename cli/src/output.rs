@@ -51,6 +51,15 @@ pub(crate) fn write(args: fmt::Arguments<'_>) {
     finish(written);
 }
 
+/// Writes `bytes` as they are to standard output, and flushes it.
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    let written = {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes).and_then(|()| stdout.flush())
+    };
+    finish(written);
+}
+
 /// Exits quietly on a broken pipe, and with a message on another failure (a full disk under a
 /// redirection).
 fn finish(written: std::io::Result<()>) {

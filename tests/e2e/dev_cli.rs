@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tidepool_ledger::Address;
 use tidepool_node::genesis::market_info;
 
-use crate::harness::{TestNode, amount, dev, parse};
+use crate::harness::{NodeOptions, TestNode, amount, dev, parse};
 
 /// The one JSON document a `--json` command printed, asserting success.
 #[track_caller]
@@ -148,4 +148,77 @@ fn impersonate_sends_transfers_and_calls_as_any_account() {
     );
     assert!(cli_refused(&node, &["dev", "impersonate", &stranger_arg, "execute", &usdc_arg, "{"]).contains("JSON"));
     assert_eq!(node.height(), height);
+}
+
+/// `POST /dev/dump_state`'s body, byte for byte as the node sends it.
+fn dump_bytes(node: &TestNode) -> Vec<u8> {
+    let mut response = ureq::post(format!("{}/dev/dump_state", node.url())).send_empty().expect("POST /dev/dump_state");
+    assert_eq!(response.status(), 200);
+    response.body_mut().with_config().limit(u64::MAX).read_to_vec().expect("the dump")
+}
+
+#[test]
+fn a_state_over_ten_mib_is_dumped_byte_for_byte_and_loaded_back() {
+    let node = TestNode::dev();
+    // Three 3 MiB storage values (each a 6 MiB hex request, under the 8 MiB limit): the dump is
+    // about 20 MB, past the 10 MiB a JSON answer used to be read up to.
+    let usdc = market_info().tokens[0].address;
+    for i in 0..3u8 {
+        let value = format!("0x{}", hex::encode(vec![i; 3 * 1024 * 1024]));
+        let key = format!("0x{}", hex::encode(format!("big{i}")));
+        node.post("/dev/set_storage", &json!({"contract": usdc, "key": key, "value": value})).ok();
+    }
+    let raw = dump_bytes(&node);
+    assert!(raw.len() > 18 * 1024 * 1024, "{} bytes", raw.len());
+
+    // `--out` and standard output hold exactly the node's bytes (the same state, the same bytes).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let said = node.cli_ok(&["dev", "dump-state", "--out", path.to_str().unwrap()]);
+    let file: Value = serde_json::from_slice(&raw).unwrap();
+    assert!(said.contains(file["state_root"].as_str().unwrap()), "{said}");
+    assert!(std::fs::read(&path).unwrap() == raw, "the file is not the node's bytes");
+    let printed = node.cli(&["dev", "dump-state"]);
+    assert!(printed.status.success(), "{printed:?}");
+    assert!(printed.stdout == raw, "standard output is not the node's bytes");
+    assert!(raw.starts_with(br#"{"format":"tidepool-state","#));
+
+    // Loaded by the CLI into another node: the file's root, and the same bytes dumped again.
+    let other = TestNode::dev();
+    other.cli_ok(&["dev", "load-state", path.to_str().unwrap()]);
+    assert_eq!(other.latest_block()["state_root"], file["state_root"]);
+    assert!(dump_bytes(&other) == raw, "the loaded node dumps other bytes");
+}
+
+#[test]
+fn load_state_sends_the_file_as_it_is_and_says_why_a_node_refuses_it() {
+    let node = TestNode::dev();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dump_bytes(&node);
+
+    // A parse error's position is in the user's file: line 3 of a file whose first line is blank.
+    let text =
+        String::from_utf8(raw.clone()).unwrap().replacen(r#"{"format""#, "{\n\n  \"bogus\": 1,\n  \"format\"", 1);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, &text).unwrap();
+    let expected =
+        node.post_bytes("/dev/load_state", Some("application/json"), text.as_bytes()).error(400, "malformed_json");
+    assert!(expected.contains("at line 3 column"), "{expected}");
+    let said = cli_refused(&node, &["dev", "load-state", bad.to_str().unwrap()]);
+    assert!(said.contains(&expected), "{said}\nexpected: {expected}");
+
+    // A file over the node's 256 MiB (sparse: nothing is written) is refused before it is sent.
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge).unwrap().set_len(256 * 1024 * 1024 + 1).unwrap();
+    let said = cli_refused(&node, &["dev", "load-state", huge.to_str().unwrap()]);
+    assert!(said.contains("256 MiB") && said.contains("--load-state") && !said.contains("Broken pipe"), "{said}");
+
+    // A node without --dev refuses it with its message, though it never reads the 1 MB file.
+    let good = dir.path().join("state.json");
+    std::fs::write(&good, &raw).unwrap();
+    assert!(raw.len() > 1_000_000, "{} bytes", raw.len());
+    let plain = TestNode::start(NodeOptions::PLAIN);
+    let expected = plain.post("/dev/load_state", &json!({})).error(403, "dev_mode_only");
+    let said = cli_refused(&plain, &["dev", "load-state", good.to_str().unwrap()]);
+    assert!(said.contains(&expected) && !said.contains("Broken pipe"), "{said}");
 }
