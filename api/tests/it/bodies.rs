@@ -168,3 +168,44 @@ async fn a_json_content_type_is_read_with_white_space_before_its_parameters_and_
     }
     assert_eq!(node.latest_block().unwrap().height, 5);
 }
+
+/// What hyper answers itself, before the API reads the request, with an empty body (docs/api.md,
+/// the 400, 414 and 431 rows): the status line and the whole answer of `head`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_server_refuses_a_malformed_head_itself_with_an_empty_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(tidepool_api::server::serve(listener, Node::open(NodeConfig::dev()).unwrap(), async {
+        let _ = stopped.await;
+    }));
+    let answer_to = |head: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        // The server may answer before it has read everything, and close.
+        let _ = stream.write_all(head.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let many_headers: String = (0..200).map(|i| format!("x-header-{i}: {i}\r\n")).collect();
+    let long_url = format!("/v1/blocks/{}", "9".repeat(1_000_000));
+    let post = |length: &str| {
+        format!("POST /dev/faucet HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n{length}\r\n{{}}")
+    };
+    for (head, status) in [
+        (format!("GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n{many_headers}\r\n"), "431"),
+        (format!("GET {long_url} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"), "431"),
+        (post("content-length: -1\r\n"), "400"),
+        (post(&format!("content-length: {}\r\n", "9".repeat(20))), "400"),
+        (post("content-length: 2\r\ncontent-length: 3\r\n"), "400"),
+    ] {
+        let answer = answer_to(head.clone()).await;
+        let (status_line, rest) = answer.split_once("\r\n").unwrap_or((&answer, ""));
+        assert!(status_line.starts_with(&format!("HTTP/1.1 {status} ")), "{:.80}: {answer}", head);
+        assert!(rest.to_ascii_lowercase().contains("content-length: 0") && rest.ends_with("\r\n\r\n"), "{answer}");
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), server).await.unwrap().unwrap().unwrap();
+}
