@@ -278,6 +278,14 @@ fn start(node: &Node, from_height: Option<u64>, after: Option<StreamId>) -> Resu
         (None, Some(from)) => from,
         (None, None) => next_block,
     };
+    // Below the chain's first block (a state loaded at a later height) there never was a block:
+    // a 404 on every node, before any word of pruning.
+    let first = node.first_height()?;
+    if next < first {
+        return Err(ApiError::not_found(format!(
+            "no block at height {next}: this chain begins at height {first} (a state loaded at a later height)"
+        )));
+    }
     let oldest = view.state().oldest_complete_block().map_err(ApiError::internal)?;
     if next < oldest {
         return Err(ApiError::new(

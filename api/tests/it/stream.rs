@@ -751,6 +751,30 @@ fn streams_end_when_the_server_shuts_down() {
     assert!(stopped.load(Ordering::Acquire), "the graceful shutdown finished");
 }
 
+/// Below a loaded chain's first block there never was a block: a 404 there, whether or not the
+/// node prunes its history (a pruning node said 410 "pruned" for heights that never existed).
+#[test]
+fn below_a_loaded_chain_a_pruning_node_says_there_was_no_block() {
+    let node = Node::open(NodeConfig { history_blocks: Some(2), ..NodeConfig::dev() }).unwrap();
+    let mut file = node.dump_state().unwrap();
+    file.height = 3;
+    file.state_root = None;
+    node.load_state(&file).unwrap();
+    for _ in 0..8 {
+        node.mine(1).unwrap();
+    }
+    let server = Server::start(&node);
+    let oldest = node.view().unwrap().state().oldest_complete_block().unwrap();
+    assert!(oldest > 4, "history was pruned above the first block: {oldest}");
+    let Err((status, body)) = server.stream("from_height=2", None) else { panic!("from_height=2 was accepted") };
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("begins at height 3"), "{body}");
+    let Err((status, _)) = server.stream(&format!("from_height={}", oldest - 1), None) else {
+        panic!("a pruned height was accepted")
+    };
+    assert_eq!(status, 410, "a pruned height of this chain is still 410");
+}
+
 /// A node whose history is pruned below some height: blocks committed by the node, then more
 /// by the ledger alone with a history limit (`--history-blocks` is not a node option yet).
 fn pruned_node(dir: &std::path::Path) -> Node {
