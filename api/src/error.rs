@@ -65,6 +65,11 @@ impl ApiError {
         ApiError { message: format!("transaction {index} of the batch: {}", self.message), ..self }
     }
 
+    /// The same error with `note` (which starts with its own separator) after its message.
+    pub fn noting(self, note: &str) -> ApiError {
+        ApiError { message: format!("{}{note}", self.message), ..self }
+    }
+
     /// The body's detail (for batch answers, which carry one error per entry).
     pub fn detail(&self) -> ErrorDetail {
         ErrorDetail { code: self.code.to_string(), message: self.message.clone() }

@@ -60,8 +60,8 @@ status!(
     /// 410: the state asked for is older than this node keeps.
     Gone,
     410,
-    "The state or blocks at the height asked for are no longer kept: below the node's history \
-     window (`--history-blocks`; `height_pruned`)."
+    "The state, blocks or events at the height asked for are no longer kept: below the node's history \
+     window (`--history-blocks`; `height_pruned`). The message names the oldest height kept."
 );
 status!(
     /// 409: the current state refuses the request.

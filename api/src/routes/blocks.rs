@@ -1,6 +1,7 @@
 //! Blocks and events.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::{Address, BlockHeader, EventFilter, EventPosition, Hash};
 use utoipa::{IntoParams, ToSchema};
@@ -8,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{AppState, blocking, page_limit};
 use crate::error::ApiError;
 use crate::extract::{Json, NoQuery, Query, address as parse_address, parse};
-use crate::openapi::statuses::{Internal, Invalid, NotFound};
+use crate::openapi::statuses::{Gone, Internal, Invalid, NotFound};
 use crate::path::Path;
 use crate::stream::Position;
 
@@ -93,7 +94,8 @@ pub struct EventParams {
     #[serde(rename = "type")]
     #[param(min_length = 1)]
     pub ty: Option<String>,
-    /// From this height (inclusive).
+    /// From this height (inclusive). Below the oldest block whose events the node keeps
+    /// (`--history-blocks`): 410. Without it, the list starts at the oldest events kept.
     pub from: Option<u64>,
     /// Up to this height (inclusive).
     pub to: Option<u64>,
@@ -165,7 +167,7 @@ pub struct EventPage {
 }
 
 /// `GET /v1/events?contract=&type=&from=&to=&order=&after=&limit=`.
-#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage, description = "Events, oldest first (or newest first), at one height."), Invalid, Internal))]
+#[utoipa::path(get, path = "/v1/events", params(EventParams), responses((status = 200, body = EventPage, description = "Events, oldest first (or newest first), at one height."), Invalid, Gone, Internal))]
 pub async fn events(
     State(state): State<AppState>,
     Query(params): Query<EventParams>,
@@ -183,6 +185,21 @@ pub async fn events(
     };
     let (height, records) = blocking(move || {
         let view = state.node.view()?;
+        // Events go with their blocks: below the oldest block kept whole there are none to
+        // list, and an empty page would read as "no events" where they are only forgotten.
+        if let Some(from) = filter.from_height {
+            let oldest = view.state().oldest_complete_block().map_err(ApiError::internal)?;
+            if from < oldest {
+                return Err(ApiError::new(
+                    StatusCode::GONE,
+                    "height_pruned",
+                    format!(
+                        "events from height {from} are pruned: this node keeps blocks whole (transactions, receipts, \
+                         events) from height {oldest}; ask from {oldest}, or leave out from to start at the oldest kept"
+                    ),
+                ));
+            }
+        }
         Ok((view.height(), view.events(&filter)?))
     })
     .await?;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tidepool_ledger::Hash;
 use tidepool_node::error::Rejection;
@@ -199,9 +200,32 @@ pub async fn get(
     Path(hash): Path<String>,
 ) -> Result<Json<TxWithReceipt>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
-    let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
-    let (tx, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
+    let (tx, receipt) = blocking(move || committed(&state, &hash)).await?;
     Ok(Json(TxWithReceipt { tx, receipt }))
+}
+
+/// The committed transaction `hash` and its receipt, or a 404 that says, on a node that has
+/// pruned its history, from which height it still keeps transactions (a block below it still
+/// lists the hashes of its transactions, but they are gone).
+fn committed(state: &AppState, hash: &Hash) -> Result<(StoredTx, Receipt), ApiError> {
+    if let Some(found) = state.node.transaction(hash)? {
+        return Ok(found);
+    }
+    Err(ApiError::not_found(format!("no transaction {hash}{}", pruned_note(state)?)))
+}
+
+/// On a node that has pruned its history, what a transaction that is not found may be: one of a
+/// pruned block. Empty on a node that has pruned nothing.
+fn pruned_note(state: &AppState) -> Result<String, ApiError> {
+    let oldest = state.node.view()?.state().oldest_complete_block().map_err(ApiError::internal)?;
+    Ok(if oldest == 0 {
+        String::new()
+    } else {
+        format!(
+            " (this node keeps history from height {oldest}: the transactions of blocks below height {oldest} are \
+             pruned, though the blocks still list their hashes)"
+        )
+    })
 }
 
 /// A committed transaction's call tree.
@@ -228,8 +252,7 @@ pub async fn trace(
     Path(hash): Path<String>,
 ) -> Result<Json<TxTrace>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
-    let found = blocking(move || Ok(state.node.transaction(&hash)?)).await?;
-    let (_, receipt) = found.ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
+    let (_, receipt) = blocking(move || committed(&state, &hash)).await?;
     Ok(Json(TxTrace { tx_hash: hash, height: receipt.height, trace: receipt.trace }))
 }
 
@@ -246,7 +269,19 @@ pub async fn replay(
     _: NoBody,
 ) -> Result<Json<Replay>, ApiError> {
     let hash: Hash = parse("transaction hash", &hash)?;
-    Ok(Json(blocking(move || Ok(state.node.replay(&hash)?)).await?))
+    Ok(Json(
+        blocking(move || match state.node.replay(&hash) {
+            Ok(replay) => Ok(replay),
+            Err(error) => {
+                let error = ApiError::from(error);
+                if error.status() != StatusCode::NOT_FOUND {
+                    return Err(error);
+                }
+                Err(error.noting(&pruned_note(&state)?))
+            }
+        })
+        .await?,
+    ))
 }
 
 /// `POST /v1/simulate`: run an unsigned transaction without committing → the receipt it would get.

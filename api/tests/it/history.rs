@@ -247,3 +247,56 @@ async fn a_revert_below_the_window_is_refused_and_changes_nothing() {
     assert_eq!(revert.status.as_u16(), 200, "{}", revert.body);
     assert_eq!(revert.body["height"], before.height);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_and_transactions_below_the_window_are_said_to_be_pruned() {
+    let (node, app) = market_node(Some(3));
+    let usdc = market_info().tokens[0].address;
+    let to = dev_accounts(10)[2].address;
+    // One token transfer (with its event) a block.
+    let receipts: Vec<_> =
+        (0..8).map(|_| send(&node, 1, execute(usdc, json!({"transfer": {"to": to, "amount": "5"}})))).collect();
+    let oldest = node.view().unwrap().state().oldest_complete_block().unwrap();
+    assert!(oldest > receipts[0].height && oldest <= receipts[7].height, "pruned some: {oldest}");
+
+    // An explicit `from` below the oldest block kept: 410, naming it.
+    for uri in ["/v1/events?from=0&to=5".to_owned(), format!("/v1/events?from={}&order=desc", oldest - 1)] {
+        let refused = call(&app, Method::GET, &uri, None).await;
+        assert_error(&refused, 410, "height_pruned");
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("from height {oldest}")), "{uri}: {message}");
+    }
+    // From the oldest kept, or without `from`: the events kept, the same.
+    let from_oldest = call(&app, Method::GET, &format!("/v1/events?from={oldest}"), None).await;
+    assert_eq!(from_oldest.status.as_u16(), 200, "{}", from_oldest.body);
+    let kept = from_oldest.body["events"].as_array().unwrap();
+    assert!(!kept.is_empty() && kept.iter().all(|e| e["height"].as_u64().unwrap() >= oldest), "{}", from_oldest.body);
+    let without = call(&app, Method::GET, "/v1/events", None).await;
+    assert_eq!(without.body["events"], from_oldest.body["events"]);
+
+    // A transaction of a pruned block: a 404 that says so (its block still lists its hash).
+    let pruned = &receipts[0];
+    let block = call(&app, Method::GET, &format!("/v1/blocks/{}", pruned.height), None).await;
+    assert_eq!(block.body["tx_hashes"][0], json!(pruned.tx_hash), "{}", block.body);
+    for (method, uri) in [
+        (Method::GET, format!("/v1/txs/{}", pruned.tx_hash)),
+        (Method::GET, format!("/v1/txs/{}/trace", pruned.tx_hash)),
+        (Method::POST, format!("/v1/txs/{}/replay", pruned.tx_hash)),
+    ] {
+        let refused = call(&app, method, &uri, None).await;
+        assert_error(&refused, 404, "not_found");
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("blocks below height {oldest} are pruned")), "{uri}: {message}");
+    }
+    // One that is kept is still there.
+    let kept = call(&app, Method::GET, &format!("/v1/txs/{}", receipts[7].tx_hash), None).await;
+    assert_eq!(kept.status.as_u16(), 200, "{}", kept.body);
+
+    // A node that prunes nothing says nothing of pruning.
+    let (_, whole) = market_node(None);
+    let unknown = call(&whole, Method::GET, &format!("/v1/txs/0x{}", "11".repeat(32)), None).await;
+    assert_error(&unknown, 404, "not_found");
+    assert!(!unknown.body.to_string().contains("pruned"), "{}", unknown.body);
+    let from_zero = call(&whole, Method::GET, "/v1/events?from=0", None).await;
+    assert_eq!(from_zero.status.as_u16(), 200, "{}", from_zero.body);
+}

@@ -2221,7 +2221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2828,7 +2828,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2893,7 +2893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3256,7 +3256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3352,7 +3352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,7 +3459,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3486,7 +3486,10 @@ export interface operations {
                 contract?: components["schemas"]["Address"];
                 /** @description Only events of this type (not empty: every event has one). */
                 type?: string;
-                /** @description From this height (inclusive). */
+                /**
+                 * @description From this height (inclusive). Below the oldest block whose events the node keeps
+                 *     (`--history-blocks`): 410. Without it, the list starts at the oldest events kept.
+                 */
                 from?: number;
                 /** @description Up to this height (inclusive). */
                 to?: number;
@@ -3521,6 +3524,15 @@ export interface operations {
             };
             /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3719,7 +3731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -4023,7 +4035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The state or blocks at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). */
+            /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
                     [name: string]: unknown;
