@@ -116,8 +116,29 @@ impl From<Rejection> for ApiError {
     }
 }
 
+/// The 408 of a request whose body paused longer than the server waits
+/// ([`crate::connections::ConnectionLimits::body_idle_timeout`]), if `error` is that.
+fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return Some(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request's body stopped arriving: the node waits at most 30 s for the next part of a body; \
+                 send the whole body without pausing",
+            ));
+        }
+        cause = error.source();
+    }
+    None
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
+        if let Some(timed_out) = body_timed_out(&rejection) {
+            return timed_out;
+        }
         let status = rejection.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "malformed_json" };
         // axum's rejection statuses are 4xx (400, 413, 415, 422); keep them but answer 400 for
@@ -189,6 +210,9 @@ fn number_at(text: &[u8], line: usize, column: usize) -> Option<&str> {
 
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> ApiError {
+        if let Some(timed_out) = body_timed_out(&rejection) {
+            return timed_out;
+        }
         let status = rejection.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "bad_request" };
         ApiError::new(status, code, rejection.body_text())

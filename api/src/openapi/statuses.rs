@@ -67,10 +67,17 @@ status!(
     /// 409: the current state refuses the request.
     Conflict,
     409,
-    "The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would \
-     overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before \
+    "The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, \
+     the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before \
      the latest block's (`block_time_before_latest`), a reset without the history back to genesis \
      (`history_pruned`), prices the oracle refuses (`price_refresh_failed`)."
+);
+status!(
+    /// 408: the body stopped arriving.
+    TimedOut,
+    408,
+    "The request's body stopped arriving: the node waits at most 30 s for the next part of a body \
+     (`request_timeout`)."
 );
 status!(
     /// 413: the body is over the limit.
@@ -126,13 +133,14 @@ impl IntoResponses for UriTooLong {
     }
 }
 
-/// 400, 413 and 415: what any operation with a JSON body may answer before it reads the body's
-/// meaning.
+/// 400, 408, 413 and 415: what any operation with a JSON body may answer before it reads the
+/// body's meaning.
 pub struct BodyRefused;
 
 impl IntoResponses for BodyRefused {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         let mut responses = Invalid::responses();
+        responses.append(&mut TimedOut::responses());
         responses.append(&mut TooLarge::responses());
         responses.append(&mut NotJson::responses());
         responses

@@ -21,7 +21,7 @@ use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, NoBody, NoQuery, Object, address as parse_address, hex_bytes};
 use crate::openapi::statuses::{
-    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unprocessable,
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TimedOut, TooLarge, Unaffordable, Unprocessable,
 };
 
 /// Most blocks one `/dev/mine` mines.
@@ -403,7 +403,7 @@ pub struct SnapshotId {
 
 /// `POST /dev/snapshot`: records the current state, clock and pending transactions → `{id}`.
 #[utoipa::path(post, path = "/dev/snapshot",
-    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TooLarge, Internal))]
+    responses((status = 200, body = SnapshotId, description = "The snapshot's id."), Invalid, TimedOut, TooLarge, Internal))]
 pub async fn snapshot(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<SnapshotId>, ApiError> {
     Ok(Json(SnapshotId { id: blocking(move || Ok(state.node.snapshot()?)).await? }))
 }

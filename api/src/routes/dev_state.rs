@@ -8,7 +8,9 @@ use super::blocks::Block;
 use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, NoBody, NoQuery, Object};
-use crate::openapi::statuses::{Conflict, Internal, Invalid, NotJson, StateTooLarge, TooLarge, Unprocessable};
+use crate::openapi::statuses::{
+    Conflict, Internal, Invalid, NotJson, StateTooLarge, TimedOut, TooLarge, Unprocessable,
+};
 
 /// Largest `/dev/load_state` body: a state file carries every module and storage entry (hex
 /// doubles them), so far more than a transaction.
@@ -18,7 +20,7 @@ pub const MAX_STATE_BYTES: usize = 256 * 1024 * 1024;
 /// loaded last. Pending transactions are dropped and every snapshot is used up; the mining mode
 /// stays.
 #[utoipa::path(post, path = "/dev/reset",
-    responses((status = 200, body = Block, description = "The genesis block, now the latest."), Invalid, TooLarge, Conflict, Internal))]
+    responses((status = 200, body = Block, description = "The genesis block, now the latest."), Invalid, TimedOut, TooLarge, Conflict, Internal))]
 pub async fn reset(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<Block>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.reset()?)).await?.into()))
 }
@@ -26,7 +28,7 @@ pub async fn reset(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Resu
 /// `POST /dev/dump_state`: the state at the latest height as a state file (pending transactions
 /// are not in it).
 #[utoipa::path(post, path = "/dev/dump_state",
-    responses((status = 200, body = StateFile, description = "The state file."), Invalid, TooLarge, Internal))]
+    responses((status = 200, body = StateFile, description = "The state file."), Invalid, TimedOut, TooLarge, Internal))]
 pub async fn dump_state(State(state): State<AppState>, _: NoQuery, _: NoBody) -> Result<Json<StateFile>, ApiError> {
     Ok(Json(blocking(move || Ok(state.node.dump_state()?)).await?))
 }
@@ -36,7 +38,7 @@ pub async fn dump_state(State(state): State<AppState>, _: NoQuery, _: NoBody) ->
 /// every snapshot is used up, and `/dev/reset` returns here from now on.
 #[utoipa::path(post, path = "/dev/load_state", request_body = StateFile,
     responses((status = 200, body = Block, description = "The loaded chain's first block, now the latest."),
-              Invalid, StateTooLarge, NotJson, Unprocessable, Internal))]
+              Invalid, TimedOut, StateTooLarge, NotJson, Unprocessable, Internal))]
 pub async fn load_state(
     State(state): State<AppState>,
     _: NoQuery,

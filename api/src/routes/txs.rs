@@ -18,7 +18,8 @@ use super::{AppState, blocking};
 use crate::error::ApiError;
 use crate::extract::{Json, NoBody, NoQuery, Object, Query, parse};
 use crate::openapi::statuses::{
-    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TooLarge, Unaffordable, Unauthorized, Unprocessable,
+    BodyRefused, Conflict, Gone, Internal, Invalid, NotFound, TimedOut, TooLarge, Unaffordable, Unauthorized,
+    Unprocessable,
 };
 use crate::path::Path;
 
@@ -261,7 +262,7 @@ pub async fn trace(
 /// receipt, with its trace and state diff, and where it differs from the stored one.
 #[utoipa::path(post, path = "/v1/txs/{hash}/replay", params(("hash" = tidepool_node::openapi::Hash, Path, description = "The transaction's hash.", example = tidepool_node::openapi::examples::transaction_hash)),
     responses((status = 200, body = Replay, description = "The replayed receipt and how it compares with the stored one."),
-              Invalid, TooLarge, NotFound, Gone, Internal))]
+              Invalid, TimedOut, TooLarge, NotFound, Gone, Internal))]
 pub async fn replay(
     State(state): State<AppState>,
     _: NoQuery,

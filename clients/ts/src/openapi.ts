@@ -1695,6 +1695,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
@@ -1746,7 +1755,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1833,7 +1851,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1911,6 +1938,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
             413: {
                 headers: {
@@ -1980,7 +2016,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2087,7 +2132,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2152,7 +2206,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2214,6 +2277,15 @@ export interface operations {
             };
             /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2290,7 +2362,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2368,7 +2449,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2437,7 +2527,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2515,7 +2614,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2573,6 +2681,15 @@ export interface operations {
             };
             /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2640,7 +2757,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3050,7 +3176,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3352,6 +3487,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The state, blocks or events at the height asked for are no longer kept: below the node's history window (`--history-blocks`; `height_pruned`). The message names the oldest height kept. */
             410: {
                 headers: {
@@ -3600,7 +3744,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3821,7 +3974,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The current state refuses it: a nonce that is not next (`bad_nonce`), a block past height 2^53 − 1, the last a chain makes (`height_out_of_range`), a balance that would overflow (`balance_overflow`), a block time past 9999-12-31 (`block_time_out_of_range`) or before the latest block's (`block_time_before_latest`), a reset without the history back to genesis (`history_pruned`), prices the oracle refuses (`price_refresh_failed`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3904,6 +4066,15 @@ export interface operations {
             };
             /** @description The request does not match this document: syntax, type, pattern, range, an unknown or a missing field. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4028,6 +4199,15 @@ export interface operations {
             };
             /** @description A contract, code, transaction, block, height or snapshot the request names does not exist, a transaction is still pending (no receipt yet), or a price refresh finds no dev market (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request's body stopped arriving: the node waits at most 30 s for the next part of a body (`request_timeout`). */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
