@@ -48,7 +48,7 @@ pub struct ConnectionLimits {
 
 impl Default for ConnectionLimits {
     /// 30 s for a head and for a pause in a body; as many connections as the process's limit of
-    /// open files leaves after [`RESERVED_DESCRIPTORS`] (at least 64, at most 65,536).
+    /// open files leaves after the 1,024 kept for the store and the network (at least 64, at most 65,536).
     fn default() -> ConnectionLimits {
         let descriptors = open_file_limit().unwrap_or(1_024);
         let max_connections = descriptors.saturating_sub(RESERVED_DESCRIPTORS).clamp(64, 65_536);

@@ -90,8 +90,8 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// Every route a node serves, each listed once with its documentation; `dev` adds the `/dev/*`
-/// controls. Each `POST` route has its body's limit and checks ([`BodyGuardLayer`]): [`json`]
-/// for a route that reads a JSON body, [`no_body`] for one that takes none.
+/// controls. Each `POST` route has its body's limit and checks ([`BodyGuardLayer`]): `json`
+/// for a route that reads a JSON body, `no_body` for one that takes none.
 pub fn routes(dev: bool) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(json(routes!(txs::submit)))

@@ -4,7 +4,7 @@
 //! Per block, the writer (the thread committing it) only runs the ledger's publish hook
 //! ([`Node::on_new_head`](tidepool_node::Node::on_new_head)): it notes the new height under a small mutex and
 //! wakes the feed's thread — the same few instructions whether nobody or a thousand clients
-//! listen. The feed's thread then reads the new blocks from one [`View`](tidepool_node::View),
+//! listen. The feed's thread then reads the new blocks from one [`View`],
 //! encodes each once ([`StreamBlock`]) and sends an `Arc` of it into a bounded
 //! [`tokio::sync::broadcast`] channel; each subscriber filters its copy of the `Arc` in its own
 //! task. Nobody listening, the thread reads nothing; it reads a block's transactions and

@@ -362,7 +362,7 @@ impl Node {
     /// Executes `tx` as if `tx.from` had signed it (dev mode only).
     ///
     /// # Errors
-    /// [`Rejection::DevModeOnly`](crate::error::Rejection::DevModeOnly), or a rejection.
+    /// [`Rejection::DevModeOnly`], or a rejection.
     pub fn impersonate(&self, tx: Transaction) -> Result<Submitted, NodeError> {
         self.require_dev()?;
         tx.check_form()?;
@@ -598,7 +598,7 @@ impl Node {
     /// pending. Returns the new header.
     ///
     /// # Errors
-    /// [`Rejection::NetworkNode`](crate::error::Rejection::NetworkNode) on a network node (its
+    /// [`Rejection::NetworkNode`] on a network node (its
     /// blocks are decided by consensus); a ledger failure.
     pub fn mine_block(&self) -> Result<BlockHeader, NodeError> {
         if self.inner.config.mining == Mining::Network {
