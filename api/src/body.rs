@@ -1,10 +1,12 @@
 //! What the API checks of a request body before anything reads it, on every route that takes
 //! one ([`crate::routes::routes`] puts a [`BodyGuardLayer`] on each `POST` route):
 //!
-//! - a declared `Content-Length` over the route's limit is a 413 at once: no byte of the body
-//!   is read, so a client that sent `Expect: 100-continue` gets no `100 Continue` and need not
-//!   send it. A body without a length (chunked) is read up to the limit, and its 413 names the
-//!   limit too (the body reader's own message did not).
+//! - a declared `Content-Length` over the route's limit, on a request that waits for
+//!   `100 Continue` (`Expect: 100-continue`), is a 413 at once: no byte of the body is read, and
+//!   the client gets no `100 Continue` and need not send it. Any other body (one sent without
+//!   waiting, or chunked) is read up to the limit and then refused, its 413 naming the limit too
+//!   (the body reader's own message did not): closing the connection under a client that is still
+//!   sending is a broken pipe in many clients, where a read body gets them the answer.
 //! - on a route that reads its body, a `Content-Encoding` other than `identity` is a 415
 //!   (RFC 9110 §8.4.1, §15.5.16): the API decodes no content coding, and read as it is, a
 //!   compressed body was refused as "not JSON", and a body wrongly labelled as compressed was
@@ -96,6 +98,17 @@ impl BodyGuardLayer {
                  and the Content-Type is {sent}"
             );
             return Some(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "malformed_json", message).into_response());
+        }
+        // Only a client waiting for `100 Continue` hears a refusal before it sends the body; one
+        // that sends it anyway would see the connection closed under it (a broken pipe in many
+        // clients, ureq and Python's requests among them), so its body is read up to the limit
+        // and then refused, with the same message.
+        let expects_continue = headers
+            .get(header::EXPECT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("100-continue"));
+        if !expects_continue {
+            return None;
         }
         // hyper refuses a malformed or repeated Content-Length itself (a 400); one that does not
         // parse here is left to the body reader.

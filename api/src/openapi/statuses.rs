@@ -83,15 +83,15 @@ status!(
     /// 413: the body is over the limit.
     TooLarge,
     413,
-    "The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte \
-     of it is read, without a `100 Continue`), or it was read past the limit."
+    "The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request \
+     that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit."
 );
 status!(
     /// 413: a state file over its limit.
     StateTooLarge,
     413,
-    "The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so (refused before a \
-     byte of it is read, without a `100 Continue`), or it was read past the limit."
+    "The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so on a request \
+     that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit."
 );
 status!(
     /// 415: the body is not JSON, or is encoded.

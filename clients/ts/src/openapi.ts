@@ -1704,7 +1704,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1773,7 +1773,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1869,7 +1869,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1947,7 +1947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 256 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,7 +2034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2150,7 +2150,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,7 +2224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2302,7 +2302,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2380,7 +2380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2467,7 +2467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2545,7 +2545,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2632,7 +2632,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2697,7 +2697,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2775,7 +2775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3194,7 +3194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3505,7 +3505,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3762,7 +3762,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3992,7 +3992,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4082,7 +4082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4224,7 +4224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so (refused before a byte of it is read, without a `100 Continue`), or it was read past the limit. */
+            /** @description The body is larger than 8 MiB (`body_too_large`): its `Content-Length` says so on a request that waits for `100 Continue` (refused before a byte of it is read), or it was read past the limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
