@@ -98,8 +98,9 @@ fn open_file_limit() -> Option<u64> {
 
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves; then stops accepting,
 /// lets each connection finish the request in hand (closing idle ones at once), and returns when
-/// every connection has closed. [`crate::server::serve`] serves the node's application with it;
-/// the benchmarks serve their bare baselines with it too, so that both pay the same for it.
+/// every connection has closed, or after 10 s (the rest are dropped). [`crate::server::serve`]
+/// serves the node's application with it; the benchmarks serve their bare baselines with it too,
+/// so that both pay the same for it.
 pub async fn serve_connections(
     listener: TcpListener,
     app: Router,
@@ -152,9 +153,19 @@ pub async fn serve_connections(
             drop((permit, alive));
         });
     }
+    // Refuse new connections at once (rather than leave them in the backlog), tell every
+    // connection to finish, and wait for them — but not for ever: a client that stopped reading
+    // can keep a response from ever being written, and the node still has its pending block to
+    // commit.
+    drop(listener);
     drop((stopping, alive));
-    all_closed.closed().await;
+    if tokio::time::timeout(DRAIN_TIMEOUT, all_closed.closed()).await.is_err() {
+        tracing::warn!("connections still open {DRAIN_TIMEOUT:?} after shutdown began were dropped");
+    }
 }
+
+/// The longest a shutdown waits for connections to finish what they are sending.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether `error` concerns only the connection being accepted, not the listener.
 fn is_connection_error(error: &std::io::Error) -> bool {
